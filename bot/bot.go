@@ -1,0 +1,209 @@
+// Package bot is linkedin-bot's Socket Mode runtime: it connects to Slack,
+// acks every envelope at once, routes it to the handlers, runs their slow
+// work after the ack, and shuts down cleanly.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"linkedin-bot/handlers"
+)
+
+// ackTimeout bounds queueing one ack; Slack gives up after 3 s anyway.
+const ackTimeout = 3 * time.Second
+
+// afterTimeout bounds a handler's work after the ack (opening a modal).
+const afterTimeout = 10 * time.Second
+
+// Bot reads Socket Mode events and answers them.
+type Bot struct {
+	sm    *socketmode.Client
+	h     *handlers.Handlers
+	http  *http.Client
+	log   zerolog.Logger
+	after sync.WaitGroup
+}
+
+// New returns a Bot that reads sm's events and answers them with h.
+// httpClient posts to response_urls.
+func New(sm *socketmode.Client, h *handlers.Handlers, httpClient *http.Client, log zerolog.Logger) *Bot {
+	return &Bot{sm: sm, h: h, http: httpClient, log: log}
+}
+
+// Run connects and serves until ctx ends or Slack refuses the app for good
+// (a revoked or invalid token). It reconnects by itself after Slack's
+// disconnect frames and dropped sockets. On return, no handler work is
+// left running; sends already handed to the pipeline are the caller's to drain.
+func (b *Bot) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- b.sm.RunContext(ctx) }()
+	for {
+		select {
+		case evt := <-b.sm.Events:
+			b.handle(ctx, evt)
+		case err := <-errc:
+			b.after.Wait()
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("slack socket mode: %w", err)
+		}
+	}
+}
+
+func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		b.log.Debug().Msg("connecting to Slack")
+	case socketmode.EventTypeConnected:
+		b.log.Info().Msg("connected to Slack")
+	case socketmode.EventTypeHello:
+		b.log.Debug().Msg("Slack said hello")
+	case socketmode.EventTypeConnectionError:
+		if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
+			b.log.Warn().Err(e.ErrorObj).Int("attempt", e.Attempt).Dur("backoff", e.Backoff).Msg("connecting to Slack failed; retrying")
+		}
+	case socketmode.EventTypeInvalidAuth:
+		b.log.Error().Msg("Slack refused the app token")
+	case socketmode.EventTypeIncomingError:
+		b.log.Warn().Interface("error", evt.Data).Msg("unreadable frame from Slack")
+	case socketmode.EventTypeErrorWriteFailed:
+		if e, ok := evt.Data.(*socketmode.ErrorWriteFailed); ok {
+			b.log.Error().Err(e.Cause).Str("envelope_id", e.Response.EnvelopeID).Msg("writing an ack failed")
+		}
+	case socketmode.EventTypeErrorBadMessage:
+		b.badMessage(ctx, evt)
+	case socketmode.EventTypeSlashCommand:
+		cmd, ok := evt.Data.(slack.SlashCommand)
+		log := b.envelopeLog(evt, cmd.UserID, cmd.ChannelID)
+		if !ok {
+			b.ack(log, evt.Request, nil)
+			return
+		}
+		fallback := handlers.Response{Ack: map[string]any{"response_type": "ephemeral", "text": ":warning: Something went wrong reading this command; nothing was sent. Please try again."}}
+		b.serve(log, evt.Request, fallback, func() handlers.Response { return b.h.Command(cmd, evt.Request.EnvelopeID) })
+	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		log := b.envelopeLog(evt, cb.User.ID, cb.Channel.ID).With().Str("interaction", string(cb.Type)).Str("callback_id", cb.CallbackID+cb.View.CallbackID).Logger()
+		if !ok {
+			b.ack(log, evt.Request, nil)
+			return
+		}
+		b.serve(log, evt.Request, handlers.Response{}, func() handlers.Response { return b.h.Interaction(cb) })
+	default:
+		// events_api and anything newer: ack so Slack does not redeliver, then ignore.
+		if evt.Request != nil && evt.Request.EnvelopeID != "" {
+			log := b.envelopeLog(evt, "", "")
+			log.Debug().Msg("ignoring envelope")
+			b.ack(log, evt.Request, nil)
+		}
+	}
+}
+
+// serve runs a handler, acks with its answer and starts its after-work. A
+// handler that panics is acked with fallback and logged.
+func (b *Bot) serve(log zerolog.Logger, req *socketmode.Request, fallback handlers.Response, handler func() handlers.Response) {
+	resp := func() (r handlers.Response) {
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error().Interface("panic", p).Msg("handler panicked")
+				r = fallback
+			}
+		}()
+		return handler()
+	}()
+	b.ack(log, req, resp.Ack)
+	if resp.After == nil {
+		return
+	}
+	b.after.Go(func() {
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error().Interface("panic", p).Msg("handler's after-work panicked")
+			}
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), afterTimeout)
+		defer cancel()
+		resp.After(ctx, log)
+	})
+}
+
+// ack acknowledges req with payload (none when nil). It never blocks for
+// longer than Slack would wait.
+func (b *Bot) ack(log zerolog.Logger, req *socketmode.Request, payload any) {
+	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+	defer cancel()
+	if err := b.sm.AckCtx(ctx, req.EnvelopeID, payload); err != nil {
+		log.Error().Err(err).Msg("ack failed")
+		if payload != nil {
+			// Too large or unencodable: an empty ack at least stops Slack's error.
+			_ = b.sm.AckCtx(ctx, req.EnvelopeID, nil)
+		}
+		return
+	}
+	log.Debug().Msg("acked")
+}
+
+// badMessage acks a frame slack-go could not decode, from its raw
+// envelope_id, and tells the user through the payload's response_url when
+// it has one. slack-go neither acks nor reports such a frame otherwise.
+func (b *Bot) badMessage(ctx context.Context, evt socketmode.Event) {
+	bad, ok := evt.Data.(*socketmode.ErrorBadMessage)
+	if !ok {
+		return
+	}
+	var frame struct {
+		EnvelopeID string          `json:"envelope_id"`
+		Type       string          `json:"type"`
+		Payload    json.RawMessage `json:"payload"`
+	}
+	_ = json.Unmarshal(bad.Message, &frame)
+	var payload struct {
+		ResponseURL string `json:"response_url"`
+	}
+	_ = json.Unmarshal(frame.Payload, &payload)
+
+	log := b.log.With().Str("envelope_id", frame.EnvelopeID).Str("type", frame.Type).Logger()
+	log.Warn().Err(bad.Cause).Int("bytes", len(bad.Message)).Msg("Slack sent a frame that could not be decoded")
+	if frame.EnvelopeID == "" {
+		return
+	}
+	b.ack(log, &socketmode.Request{EnvelopeID: frame.EnvelopeID}, nil)
+	if payload.ResponseURL == "" {
+		return
+	}
+	b.after.Go(func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterTimeout)
+		defer cancel()
+		err := slack.PostWebhookCustomHTTPContext(ctx, payload.ResponseURL, b.http, &slack.WebhookMessage{
+			ResponseType: slack.ResponseTypeEphemeral,
+			Text:         ":warning: linkedin-bot could not read this request, so nothing was sent. Please try again.",
+		})
+		if err != nil {
+			log.Error().Err(err).Msg("telling the user about an undecodable request failed")
+		}
+	})
+}
+
+func (b *Bot) envelopeLog(evt socketmode.Event, user, channel string) zerolog.Logger {
+	c := b.log.With().Str("type", string(evt.Type))
+	if evt.Request != nil {
+		c = c.Str("envelope_id", evt.Request.EnvelopeID)
+	}
+	if user != "" {
+		c = c.Str("user", user)
+	}
+	if channel != "" {
+		c = c.Str("channel", channel)
+	}
+	return c.Logger()
+}

@@ -1,0 +1,172 @@
+package bot
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"linkedin-bot/linkup"
+)
+
+// Config is the bot's whole configuration, read once at start.
+type Config struct {
+	SlackAppToken string // xapp-…, opens Socket Mode connections
+	SlackBotToken string // xoxb-…, calls the Web API
+	SlackAPIURL   string // Web API root, always with a trailing slash
+
+	LinkupAPIKey     string
+	LinkupLoginToken string
+	LinkupBaseURL    string
+	LinkupCountry    string
+	LinkupTimeout    time.Duration
+
+	NotifyChannel   string // optional channel ID for the team notification
+	MaxMessageLen   int
+	SendConcurrency int
+	ShutdownTimeout time.Duration
+
+	LogLevel  string
+	LogFormat string // json or console
+}
+
+// ConfigError names the setting that is missing or malformed.
+type ConfigError struct {
+	Var    string
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return e.Var + ": " + e.Reason }
+
+var channelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
+
+// LoadConfig reads the configuration through getenv and checks it. The
+// first bad setting is a *ConfigError naming it.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		SlackAppToken:    r.token("SLACK_APP_TOKEN", "xapp-"),
+		SlackBotToken:    r.token("SLACK_BOT_TOKEN", "xoxb-"),
+		SlackAPIURL:      r.url("SLACK_API_URL", "https://slack.com/api/"),
+		LinkupAPIKey:     r.required("LINKUP_API_KEY"),
+		LinkupLoginToken: r.required("LINKUP_LOGIN_TOKEN"),
+		LinkupBaseURL:    r.url("LINKUP_BASE_URL", linkup.DefaultBaseURL),
+		LinkupCountry:    r.country("LINKUP_COUNTRY", "FR"),
+		LinkupTimeout:    r.duration("LINKUP_TIMEOUT", 60*time.Second),
+		NotifyChannel:    r.channel("NOTIFY_CHANNEL"),
+		MaxMessageLen:    r.positive("MAX_MESSAGE_LENGTH", 8000),
+		SendConcurrency:  r.positive("SEND_CONCURRENCY", 4),
+		ShutdownTimeout:  r.duration("SHUTDOWN_TIMEOUT", 30*time.Second),
+		LogLevel:         r.oneOf("LOG_LEVEL", "info", "trace", "debug", "info", "warn", "error"),
+		LogFormat:        r.oneOf("LOG_FORMAT", "json", "json", "console"),
+	}
+	if r.err != nil {
+		return Config{}, r.err
+	}
+	if !strings.HasSuffix(c.SlackAPIURL, "/") {
+		c.SlackAPIURL += "/" // slack-go joins method names straight onto it
+	}
+	return c, nil
+}
+
+// reader reads settings and keeps the first error.
+type reader struct {
+	getenv func(string) string
+	err    error
+}
+
+func (r *reader) get(name string) string { return strings.TrimSpace(r.getenv(name)) }
+
+func (r *reader) fail(name, format string, args ...any) {
+	if r.err == nil {
+		r.err = &ConfigError{Var: name, Reason: fmt.Sprintf(format, args...)}
+	}
+}
+
+func (r *reader) required(name string) string {
+	v := r.get(name)
+	if v == "" {
+		r.fail(name, "is required (see .env.example)")
+	}
+	return v
+}
+
+func (r *reader) token(name, prefix string) string {
+	v := r.required(name)
+	if v != "" && (!strings.HasPrefix(v, prefix) || len(v) == len(prefix)) {
+		r.fail(name, "must be a token starting with %q", prefix)
+	}
+	return v
+}
+
+func (r *reader) url(name, def string) string {
+	v := r.get(name)
+	if v == "" {
+		return def
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		r.fail(name, "must be an http(s) URL")
+	}
+	return v
+}
+
+func (r *reader) country(name, def string) string {
+	v := r.get(name)
+	if v == "" {
+		return def
+	}
+	c, err := linkup.Country(v)
+	if err != nil {
+		r.fail(name, "%v", err)
+	}
+	return c
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.get(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, "must be a positive duration such as 30s or 2m")
+	}
+	return d
+}
+
+func (r *reader) positive(name string, def int) int {
+	v := r.get(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		r.fail(name, "must be a positive whole number")
+	}
+	return n
+}
+
+func (r *reader) channel(name string) string {
+	v := r.get(name)
+	if v != "" && !channelID.MatchString(v) {
+		r.fail(name, "must be a channel ID such as C0123456789 (in Slack: channel details, bottom of the About tab)")
+	}
+	return v
+}
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(r.get(name))
+	if v == "" {
+		return def
+	}
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.fail(name, "must be one of %s", strings.Join(allowed, ", "))
+	return def
+}

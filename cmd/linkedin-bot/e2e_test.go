@@ -1,0 +1,468 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"linkedin-bot/internal/fakelinkup"
+	"linkedin-bot/internal/fakeslack"
+)
+
+func TestSlashCommandSendsAndAnswersInThread(t *testing.T) {
+	e := startBot(t, nil)
+
+	_, ack := e.command("<https://linkedin.com/in/jane-doe/?trk=x|linkedin.com/in/jane-doe> Hi Jane, great to meet you! Q&amp;A tomorrow?")
+	assert.Empty(t, ack.Payload, "a valid command is acked with no payload")
+
+	notice := e.finished(1)
+	reqs := e.linkup.Requests()
+	require.Len(t, reqs, 1, "exactly one Linkup request")
+	assert.Equal(t, apiKey, reqs[0].APIKey)
+	assert.Equal(t, fakelinkup.Body{
+		LinkedInURL: "https://www.linkedin.com/in/jane-doe",
+		MessageText: "Hi Jane, great to meet you! Q&A tomorrow?",
+		Country:     "FR",
+		LoginToken:  loginToken,
+	}, reqs[0].Body)
+
+	root, replies := e.thread(salesChannel)
+	assert.Contains(t, root.Text, "<@"+alice+">")
+	assert.Contains(t, root.Text, "<https://www.linkedin.com/in/jane-doe|jane-doe>")
+	assert.Contains(t, root.Text, "> Hi Jane, great to meet you! Q&amp;A tomorrow?")
+	require.Len(t, replies, 1, "one outcome reply in the thread")
+	assert.Contains(t, replies[0].Text, "Sent on LinkedIn")
+	assert.Contains(t, replies[0].Text, "1 credit spent")
+
+	updates := e.slack.Calls("chat.update")
+	require.Len(t, updates, 1, "the root message is updated once")
+	assert.Equal(t, root.TS, updates[0].Params["ts"])
+	assert.Contains(t, updates[0].Params["text"], ":white_check_mark: Sent (1 credit)")
+
+	assert.Contains(t, notice.Text, "<@"+alice+"> → <https://www.linkedin.com/in/jane-doe|jane-doe>: sent, 1 credit")
+	assert.Contains(t, notice.Text, "https://fake.slack.com/archives/"+salesChannel+"/p"+strings.ReplaceAll(root.TS, ".", ""))
+	assert.Empty(t, e.slack.Hooks(), "nothing goes to response_url when the channel works")
+}
+
+func TestLinkupErrorsReachTheThread(t *testing.T) {
+	cases := []struct {
+		name   string
+		answer fakelinkup.Answer
+		want   []string
+		notice string
+	}{
+		{"200 with status error and data", reply(200, `{"status":"error","data":"Invalid parameter"}`),
+			[]string{":x: Not sent.", "Invalid parameter", "not connected to this person"}, "not sent"},
+		{"200 with status error and message", reply(200, `{"status":"error","message":"Invalid profile URL format"}`),
+			[]string{"Linkup refused the message: Invalid profile URL format."}, "not sent"},
+		{"400", reply(400, `{"status":"error","message":"Error while sending message"}`),
+			[]string{"Linkup refused the message: Error while sending message."}, "not sent"},
+		{"401", reply(401, `{"message":"Invalid API key"}`),
+			[]string{"did not accept the bot's credentials (Invalid API key)", "LINKUP_LOGIN_TOKEN"}, "not sent"},
+		{"403", reply(403, `{"status":"error","message":"LinkedIn token expired"}`),
+			[]string{"LinkedIn token expired", "renew LINKUP_LOGIN_TOKEN"}, "not sent"},
+		{"404", reply(404, `{"status":"error","message":"Profile not found"}`),
+			[]string{"Linkup refused the message: Profile not found."}, "not sent"},
+		{"429", func(w http.ResponseWriter, _ *http.Request, _ fakelinkup.Request) {
+			w.Header().Set("Retry-After", "42")
+			fakelinkup.Reply(w, 429, `{"message":"LinkedIn Rate limit exceeded"}`)
+		}, []string{"LinkedIn Rate limit exceeded", "try again in 42s"}, "not sent"},
+		{"500", reply(500, `{"message":"Internal error"}`),
+			[]string{"failed (HTTP 500: Internal error)", "check the conversation on LinkedIn"}, "not sent"},
+		{"mention in Linkup's text is made inert", reply(400, `{"message":"<!channel> bad"}`),
+			[]string{"&lt;!channel&gt; bad"}, "not sent"},
+		{"hang past the timeout", func(_ http.ResponseWriter, r *http.Request, _ fakelinkup.Request) { <-r.Context().Done() },
+			[]string{":warning:", "may or may not have been sent"}, "outcome unknown"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := startBot(t, map[string]string{"LINKUP_TIMEOUT": "300ms"})
+			e.linkup.SetAnswer(tc.answer)
+			e.command("https://www.linkedin.com/in/jane-doe Hello")
+			notice := e.finished(1)
+			assert.Equal(t, 1, e.linkup.Count(), "exactly one Linkup request, never retried")
+			_, replies := e.thread(salesChannel)
+			require.Len(t, replies, 1)
+			for _, w := range tc.want {
+				assert.Contains(t, replies[0].Text, w)
+			}
+			assert.NotContains(t, replies[0].Text, "<!channel>")
+			assert.Contains(t, notice.Text, ": "+tc.notice)
+		})
+	}
+}
+
+func reply(code int, body string) fakelinkup.Answer {
+	return func(w http.ResponseWriter, _ *http.Request, _ fakelinkup.Request) { fakelinkup.Reply(w, code, body) }
+}
+
+func TestResponseURLFallbackWhereTheBotCannotPost(t *testing.T) {
+	for _, slackErr := range []string{"not_in_channel", "channel_not_found"} {
+		t.Run(slackErr, func(t *testing.T) {
+			e := startBot(t, nil)
+			e.slack.FailPosts(salesChannel, slackErr)
+			e.command("https://www.linkedin.com/in/jane-doe Hello from a private channel")
+			notice := e.finished(1)
+			assert.Equal(t, 1, e.linkup.Count())
+			hooks := e.slack.Hooks()
+			require.Len(t, hooks, 2, "root and outcome go to the response_url")
+			assert.Equal(t, "ephemeral", hooks[0].Body["response_type"])
+			assert.Contains(t, hooks[0].Body["text"], "is sending a LinkedIn message to")
+			assert.Contains(t, hooks[1].Body["text"], "Sent on LinkedIn")
+			assert.Contains(t, notice.Text, "sent, 1 credit")
+			assert.NotContains(t, notice.Text, "thread", "no thread link for a private answer")
+		})
+	}
+}
+
+func TestCommandInputIsCheckedBeforeAnySend(t *testing.T) {
+	e := startBot(t, map[string]string{"MAX_MESSAGE_LENGTH": "20"})
+	cases := []struct {
+		text string
+		want string
+	}{
+		{"help", "Usage: `/linkedin-send <linkedin profile url> <message>`"},
+		{"HELP", "1 Linkup credit"},
+		{"hello there", "A LinkedIn profile URL is expected, like https://www.linkedin.com/in/jane-doe"},
+		{"https://www.linkedin.com/company/acme Hi", "company and school pages cannot receive messages"},
+		{"https://www.linkedin.com/sales/lead/ACwAA,NAME Hi", "Sales Navigator"},
+		{"https://example.com/in/jane Hi", "not a linkedin.com address"},
+		{"https://www.linkedin.com/in/ Hi", "profile name after /in/ is missing"},
+		{"https://www.linkedin.com/in/jane-doe this message is far too long", "the most is 20"},
+		{"https://www.linkedin.com/in/jane-doe bad \x00 byte", "control characters"},
+	}
+	for _, tc := range cases {
+		_, ack := e.command(tc.text)
+		text := ackText(t, ack)
+		assert.Contains(t, text, tc.want, "command %q", tc.text)
+		var p map[string]any
+		require.NoError(t, json.Unmarshal(ack.Payload, &p))
+		assert.Equal(t, "ephemeral", p["response_type"], "command %q", tc.text)
+	}
+	time.Sleep(100 * time.Millisecond)
+	assert.Zero(t, e.linkup.Count(), "bad input never reaches Linkup")
+	assert.Empty(t, e.slack.Posts(), "bad input posts nothing in the channel")
+}
+
+func TestRawFrameVerbatim(t *testing.T) {
+	e := startBot(t, nil)
+	raw, err := os.ReadFile(filepath.Join("testdata", "frames", "a3-slash-command-real-issue1267.raw.json"))
+	require.NoError(t, err)
+	ack := e.send("276bcbd8-cdba-48f6-95f6-6680f75728b4", raw)
+	assert.Contains(t, ackText(t, ack), "A LinkedIn profile URL is expected", `"reader" is not a profile`)
+	assert.Zero(t, e.linkup.Count())
+}
+
+// openedView returns the nth views.open call's trigger and view.
+func openedView(t *testing.T, e *env, n int) (string, map[string]any) {
+	t.Helper()
+	e.waitUntil("views.open", func() bool { return len(e.slack.Calls("views.open")) >= n })
+	var req struct {
+		TriggerID string         `json:"trigger_id"`
+		View      map[string]any `json:"view"`
+	}
+	require.NoError(t, json.Unmarshal(e.slack.Calls("views.open")[n-1].JSON, &req))
+	return req.TriggerID, req.View
+}
+
+func blockIDs(view map[string]any) []string {
+	var ids []string
+	for _, b := range view["blocks"].([]any) {
+		ids = append(ids, b.(map[string]any)["block_id"].(string))
+	}
+	return ids
+}
+
+func TestCommandWithoutMessageOpensModal(t *testing.T) {
+	e := startBot(t, map[string]string{"LINKUP_COUNTRY": "de"})
+
+	_, ack := e.command("")
+	assert.Empty(t, ack.Payload)
+	trigger, view := openedView(t, e, 1)
+	assert.Contains(t, trigger, "trigger-")
+	assert.Equal(t, "linkedin_send_modal", view["callback_id"])
+	assert.Equal(t, []string{"recipient", "message", "country", "media_link"}, blockIDs(view))
+	assert.JSONEq(t, `{"c":"`+salesChannel+`","r":"`+e.slack.ResponseURL("cmd-1")+`"}`, view["private_metadata"].(string))
+	country := view["blocks"].([]any)[2].(map[string]any)["element"].(map[string]any)
+	assert.Equal(t, "DE", country["initial_option"].(map[string]any)["value"], "the configured country is preselected")
+	assert.Len(t, country["options"], 11)
+
+	e.command("linkedin.com/in/jane-doe")
+	_, view = openedView(t, e, 2)
+	recipient := view["blocks"].([]any)[0].(map[string]any)["element"].(map[string]any)
+	assert.Equal(t, "https://www.linkedin.com/in/jane-doe", recipient["initial_value"], "a lone URL is prefilled")
+	assert.Zero(t, e.linkup.Count())
+}
+
+func TestExpiredTriggerIsReported(t *testing.T) {
+	e := startBot(t, nil)
+	id, f := e.frame("a1-slash-command-docs.json", func(p map[string]any) {
+		p["text"] = ""
+		p["trigger_id"] = "expired-1"
+		p["response_url"] = e.slack.ResponseURL("expired")
+	})
+	e.send(id, f)
+	e.waitUntil("a response_url post", func() bool { return len(e.slack.Hooks()) == 1 })
+	assert.Contains(t, e.slack.Hooks()[0].Body["text"], "took too long to open the form")
+}
+
+// submission builds a view_submission frame from the docs' one, with the given values.
+func (e *env) submission(viewID, metadata string, values map[string]string) (string, []byte) {
+	return e.frame("d1-view-submission-docs.json", func(p map[string]any) {
+		view := p["view"].(map[string]any)
+		view["id"] = viewID
+		view["callback_id"] = "linkedin_send_modal"
+		view["private_metadata"] = metadata
+		state := map[string]any{}
+		for block, v := range values {
+			if block == "country" {
+				state[block] = map[string]any{block: map[string]any{"type": "static_select", "selected_option": map[string]any{"value": v}}}
+				continue
+			}
+			state[block] = map[string]any{block: map[string]any{"type": "plain_text_input", "value": v}}
+		}
+		view["state"] = map[string]any{"values": state}
+		p["user"] = map[string]any{"id": alice, "username": "alice"}
+	})
+}
+
+func TestModalSubmission(t *testing.T) {
+	t.Run("invalid fields come back inline and nothing is sent", func(t *testing.T) {
+		e := startBot(t, nil)
+		id, f := e.submission("V1", `{"c":"`+salesChannel+`"}`, map[string]string{
+			"recipient": "https://www.linkedin.com/school/mit", "message": "  ", "country": "XX", "media_link": "ftp://x/y.exe",
+		})
+		ack := e.send(id, f)
+		var p struct {
+			Action string            `json:"response_action"`
+			Errors map[string]string `json:"errors"`
+		}
+		require.NoError(t, json.Unmarshal(ack.Payload, &p))
+		assert.Equal(t, "errors", p.Action)
+		assert.Contains(t, p.Errors["recipient"], "company and school pages")
+		assert.Contains(t, p.Errors["message"], "Write the message")
+		assert.Contains(t, p.Errors["country"], "Choose one of US, UK, FR")
+		assert.Contains(t, p.Errors["media_link"], "not a web address")
+		time.Sleep(100 * time.Millisecond)
+		assert.Zero(t, e.linkup.Count())
+	})
+
+	t.Run("a valid submission closes the modal and sends with media", func(t *testing.T) {
+		e := startBot(t, nil)
+		id, f := e.submission("V2", `{"c":"`+salesChannel+`","r":"`+e.slack.ResponseURL("m")+`"}`, map[string]string{
+			"recipient": "https://fr.linkedin.com/in/jean-dupont#top", "message": "Bonjour Jean\nÀ bientôt", "country": "UK", "media_link": "https://example.com/deck.PDF",
+		})
+		ack := e.send(id, f)
+		assert.Empty(t, ack.Payload, "an empty ack closes the modal")
+		notice := e.finished(1)
+		reqs := e.linkup.Requests()
+		require.Len(t, reqs, 1)
+		assert.Equal(t, fakelinkup.Body{
+			LinkedInURL: "https://www.linkedin.com/in/jean-dupont", MessageText: "Bonjour Jean\nÀ bientôt",
+			Country: "UK", MediaLink: "https://example.com/deck.PDF", LoginToken: loginToken,
+		}, reqs[0].Body)
+		root, replies := e.thread(salesChannel)
+		assert.Contains(t, root.Text, "with an attachment")
+		require.Len(t, replies, 1)
+		assert.Contains(t, replies[0].Text, "2 credits spent")
+		assert.Contains(t, notice.Text, "sent, 2 credits")
+	})
+}
+
+func TestGlobalShortcutAnswersInDM(t *testing.T) {
+	e := startBot(t, nil)
+	id, f := e.frame("c2-global-shortcut-docs.json", func(p map[string]any) {
+		p["callback_id"] = "linkedin_send"
+		p["user"] = map[string]any{"id": alice, "username": "alice"}
+	})
+	assert.Empty(t, e.send(id, f).Payload)
+	trigger, view := openedView(t, e, 1)
+	assert.Equal(t, "944799105734.773906753841.38b5894552bdd4a780554ee59d1f3638", trigger)
+	assert.Equal(t, "{}", view["private_metadata"])
+
+	id, f = e.submission("V3", view["private_metadata"].(string), map[string]string{
+		"recipient": "https://www.linkedin.com/in/jane-doe", "message": "Hi from a shortcut",
+	})
+	e.send(id, f)
+	e.finished(1)
+	assert.Equal(t, 1, e.linkup.Count())
+	dm := "D" + alice[1:]
+	root, replies := e.thread(dm)
+	assert.Contains(t, root.Text, "Hi from a shortcut")
+	require.Len(t, replies, 1)
+	assert.Contains(t, replies[0].Text, "Sent on LinkedIn")
+}
+
+func TestOtherEnvelopesAreAckedAndIgnored(t *testing.T) {
+	e := startBot(t, nil)
+	for _, name := range []string{"events-api-app-mention-slack-go-test.json", "e1-block-actions-docs-message.json", "e2-block-actions-docs-home.json", "c1-global-shortcut-real-python-sdk.raw.json", "d2-view-submission-bolt-python.json"} {
+		id, f := e.frame(name, nil)
+		e.send(id, f)
+	}
+	time.Sleep(100 * time.Millisecond)
+	assert.Zero(t, e.linkup.Count())
+	assert.Empty(t, e.slack.Calls("views.open"))
+	assert.Empty(t, e.slack.Posts())
+}
+
+func TestMalformedFramesAreAckedAndTheUserTold(t *testing.T) {
+	e := startBot(t, nil)
+	hook := e.slack.ResponseURL("bad")
+	bad := `{"envelope_id":"bad-1","type":"slash_commands","accepts_response_payload":true,"payload":{"text":42,"command":"/linkedin-send","response_url":"` + hook + `"}}`
+	e.send("bad-1", []byte(bad))
+	e.waitUntil("the user is told", func() bool { return len(e.slack.Hooks()) == 1 })
+	assert.Contains(t, e.slack.Hooks()[0].Body["text"], "could not read this request")
+
+	e.send("bad-2", []byte(`{"envelope_id":"bad-2","type":"some_future_type","payload":{}}`))
+	e.send("bad-3", []byte(`{"envelope_id":"bad-3","type":"interactive","payload":"not an object"}`))
+	// Garbage that is not JSON at all is skipped without killing the connection.
+	require.NoError(t, e.slack.SendFrame([]byte(`{{{ not json`)))
+	_, ack := e.command("help")
+	assert.Contains(t, ackText(t, ack), "Usage")
+	assert.Zero(t, e.linkup.Count())
+	assert.Equal(t, 1, e.slack.Opens(), "still on the first connection")
+}
+
+func TestReconnects(t *testing.T) {
+	t.Run("after a disconnect frame", func(t *testing.T) {
+		e := startBot(t, nil)
+		require.NoError(t, e.slack.Disconnect("refresh_requested"))
+		e.waitUntil("a second connection", func() bool { return e.slack.Opens() == 2 })
+		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		defer cancel()
+		_, err := e.slack.WaitConnected(ctx)
+		require.NoError(t, err)
+		e.command("https://www.linkedin.com/in/jane-doe After the refresh")
+		e.finished(1)
+		assert.Equal(t, 1, e.linkup.Count())
+	})
+	t.Run("after a dropped socket", func(t *testing.T) {
+		e := startBot(t, nil)
+		e.slack.DropConnection()
+		e.waitUntil("a second connection", func() bool { return e.slack.Opens() == 2 })
+		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		defer cancel()
+		_, err := e.slack.WaitConnected(ctx)
+		require.NoError(t, err)
+		e.command("https://www.linkedin.com/in/jane-doe After the drop")
+		e.finished(1)
+		assert.Equal(t, 1, e.linkup.Count())
+	})
+}
+
+func TestShutdown(t *testing.T) {
+	t.Run("a send in flight finishes and is answered", func(t *testing.T) {
+		e := startBot(t, nil)
+		release := make(chan struct{})
+		e.linkup.SetAnswer(func(w http.ResponseWriter, r *http.Request, req fakelinkup.Request) {
+			<-release
+			fakelinkup.Success(w, r, req)
+		})
+		e.command("https://www.linkedin.com/in/jane-doe In flight")
+		<-e.linkup.Arrived()
+
+		stopped := make(chan error, 1)
+		go func() { stopped <- e.stop() }()
+		time.Sleep(200 * time.Millisecond)
+		select {
+		case <-stopped:
+			t.Fatal("run returned while a send was in flight")
+		default:
+		}
+		close(release)
+		require.NoError(t, <-stopped)
+		_, replies := e.thread(salesChannel)
+		require.Len(t, replies, 1)
+		assert.Contains(t, replies[0].Text, "Sent on LinkedIn")
+		assert.Len(t, e.postsIn(notifyChannel), 1)
+		assert.Equal(t, 1, e.linkup.Count())
+	})
+
+	t.Run("past the shutdown timeout the requester is told the outcome is unknown", func(t *testing.T) {
+		e := startBot(t, map[string]string{"SHUTDOWN_TIMEOUT": "300ms"})
+		e.linkup.SetAnswer(func(_ http.ResponseWriter, r *http.Request, _ fakelinkup.Request) { <-r.Context().Done() })
+		e.command("https://www.linkedin.com/in/jane-doe Stuck")
+		<-e.linkup.Arrived()
+		require.NoError(t, e.stop())
+		_, replies := e.thread(salesChannel)
+		require.Len(t, replies, 1)
+		assert.Contains(t, replies[0].Text, "may or may not have been sent")
+		assert.Equal(t, 1, e.linkup.Count())
+	})
+}
+
+func TestConfigurationErrorsNameTheVariable(t *testing.T) {
+	base := map[string]string{
+		"SLACK_APP_TOKEN": appToken, "SLACK_BOT_TOKEN": botToken,
+		"LINKUP_API_KEY": apiKey, "LINKUP_LOGIN_TOKEN": loginToken,
+	}
+	cases := []struct{ key, value, want string }{
+		{"SLACK_APP_TOKEN", "", "SLACK_APP_TOKEN: is required"},
+		{"SLACK_BOT_TOKEN", "xoxp-user", `SLACK_BOT_TOKEN: must be a token starting with "xoxb-"`},
+		{"SLACK_APP_TOKEN", "xapp-", `SLACK_APP_TOKEN: must be a token starting with "xapp-"`},
+		{"LINKUP_API_KEY", "", "LINKUP_API_KEY: is required"},
+		{"LINKUP_LOGIN_TOKEN", " ", "LINKUP_LOGIN_TOKEN: is required"},
+		{"LINKUP_COUNTRY", "XX", "LINKUP_COUNTRY: unknown country"},
+		{"LINKUP_TIMEOUT", "soon", "LINKUP_TIMEOUT: must be a positive duration"},
+		{"SLACK_API_URL", "slack.com", "SLACK_API_URL: must be an http(s) URL"},
+		{"NOTIFY_CHANNEL", "#sales", "NOTIFY_CHANNEL: must be a channel ID"},
+		{"SEND_CONCURRENCY", "0", "SEND_CONCURRENCY: must be a positive whole number"},
+		{"LOG_FORMAT", "xml", "LOG_FORMAT: must be one of json, console"},
+	}
+	for _, tc := range cases {
+		vars := map[string]string{}
+		for k, v := range base {
+			vars[k] = v
+		}
+		vars[tc.key] = tc.value
+		err := run(context.Background(), []string{"linkedin-bot"}, func(k string) string { return vars[k] }, &strings.Builder{}, &strings.Builder{})
+		require.Error(t, err, tc.key)
+		assert.Contains(t, err.Error(), tc.want)
+		assert.NotContains(t, err.Error(), "secret")
+	}
+}
+
+func TestDoctor(t *testing.T) {
+	sl := fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken})
+	defer sl.Close()
+	lk := fakelinkup.New()
+	defer lk.Close()
+	vars := map[string]string{
+		"SLACK_APP_TOKEN": appToken, "SLACK_BOT_TOKEN": botToken, "SLACK_API_URL": sl.APIURL(),
+		"LINKUP_API_KEY": apiKey, "LINKUP_LOGIN_TOKEN": loginToken, "LINKUP_BASE_URL": lk.URL(),
+	}
+	var out strings.Builder
+	require.NoError(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return vars[k] }, &out, &strings.Builder{}))
+	assert.Contains(t, out.String(), `PASS Slack bot token (auth.test): workspace "Fake Team", bot user @linkedin-bot`)
+	assert.Contains(t, out.String(), "PASS Slack Socket Mode connection: connected and received hello")
+	assert.Contains(t, out.String(), "PASS Linkup reachable")
+	assert.Zero(t, lk.Count(), "the doctor sends nothing")
+
+	vars["SLACK_APP_TOKEN"] = "xapp-wrong"
+	out.Reset()
+	err := run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return vars[k] }, &out, &strings.Builder{})
+	require.Error(t, err)
+	assert.Contains(t, out.String(), "FAIL Slack Socket Mode connection: apps.connections.open: invalid_auth")
+	assert.Contains(t, out.String(), "fix: check SLACK_APP_TOKEN")
+}
+
+func TestInvalidAppTokenStopsTheBot(t *testing.T) {
+	sl := fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken})
+	defer sl.Close()
+	vars := map[string]string{
+		"SLACK_APP_TOKEN": "xapp-revoked", "SLACK_BOT_TOKEN": botToken, "SLACK_API_URL": sl.APIURL(),
+		"LINKUP_API_KEY": apiKey, "LINKUP_LOGIN_TOKEN": loginToken,
+	}
+	var logs lockedBuffer
+	err := run(context.Background(), []string{"linkedin-bot"}, func(k string) string { return vars[k] }, &strings.Builder{}, &logs)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "invalid_auth")
+}

@@ -1,0 +1,481 @@
+// Package fakeslack is a Slack for tests and load tools, on 127.0.0.1: it
+// serves apps.connections.open, a Socket Mode WebSocket (hello, envelopes,
+// PINGs, acks, disconnect), the Web API methods linkedin-bot calls, and
+// response_url endpoints. It records everything it is sent.
+package fakeslack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Server is a fake Slack. Create it with New and stop it with Close.
+type Server struct {
+	srv      *httptest.Server
+	appToken string
+	botToken string
+	ping     time.Duration
+
+	mu         sync.Mutex
+	conn       *socket // the live Socket Mode connection, nil between connections
+	connected  chan struct{}
+	opens      int
+	acks       map[string]*Ack
+	ackWaiters map[string]chan struct{}
+	calls      []Call
+	hooks      []Hook
+	posts      []Post
+	tsSeq      int
+	viewSeq    int
+	failures   map[string]string // channel → Slack error for chat.postMessage
+}
+
+// Options configure a Server.
+type Options struct {
+	// AppToken and BotToken are the tokens the fake accepts.
+	AppToken, BotToken string
+	// PingInterval is how often the fake PINGs the client; 1 s when zero.
+	PingInterval time.Duration
+}
+
+// Call is one Web API call, its parameters flattened.
+type Call struct {
+	Method string
+	Params map[string]string
+	// JSON is the body of a JSON call (views.*), nil for form calls.
+	JSON json.RawMessage
+}
+
+// Hook is one post to a response_url.
+type Hook struct {
+	Path string
+	Body map[string]any
+}
+
+// Post is one chat.postMessage that Slack accepted.
+type Post struct {
+	Channel  string
+	TS       string
+	ThreadTS string
+	Text     string
+}
+
+// Ack is an acknowledgement the client sent for an envelope.
+type Ack struct {
+	EnvelopeID string
+	Payload    json.RawMessage
+	At         time.Time
+}
+
+// New starts a fake Slack on 127.0.0.1.
+func New(opts Options) *Server {
+	s := &Server{
+		appToken:   opts.AppToken,
+		botToken:   opts.BotToken,
+		ping:       opts.PingInterval,
+		connected:  make(chan struct{}),
+		acks:       map[string]*Ack{},
+		ackWaiters: map[string]chan struct{}{},
+		failures:   map[string]string{},
+	}
+	if s.ping <= 0 {
+		s.ping = time.Second
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/", s.serveAPI)
+	mux.HandleFunc("/link/", s.serveSocket)
+	mux.HandleFunc("/response/", s.serveHook)
+	s.srv = httptest.NewServer(mux)
+	return s
+}
+
+// Close drops the socket and stops the server.
+func (s *Server) Close() {
+	s.mu.Lock()
+	c := s.conn
+	s.mu.Unlock()
+	if c != nil {
+		c.close()
+	}
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// APIURL is the Web API root, with the trailing slash slack-go needs.
+func (s *Server) APIURL() string { return s.srv.URL + "/api/" }
+
+// ResponseURL returns a response_url on the fake named name.
+func (s *Server) ResponseURL(name string) string { return s.srv.URL + "/response/" + name }
+
+// FailPosts makes chat.postMessage to channel answer slackErr (e.g. "not_in_channel").
+func (s *Server) FailPosts(channel, slackErr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures[channel] = slackErr
+}
+
+// WaitConnected waits until a client holds a Socket Mode connection; it
+// returns how many times apps.connections.open was called.
+func (s *Server) WaitConnected(ctx context.Context) (int, error) {
+	for {
+		s.mu.Lock()
+		c, ch, n := s.conn, s.connected, s.opens
+		s.mu.Unlock()
+		if c != nil {
+			return n, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return n, fmt.Errorf("waiting for a Socket Mode connection: %w", ctx.Err())
+		}
+	}
+}
+
+// Opens is how many times apps.connections.open succeeded.
+func (s *Server) Opens() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opens
+}
+
+// SendFrame writes one text frame to the live connection.
+func (s *Server) SendFrame(frame []byte) error {
+	s.mu.Lock()
+	c := s.conn
+	s.mu.Unlock()
+	if c == nil {
+		return errors.New("fakeslack: no Socket Mode connection")
+	}
+	return c.write(frame)
+}
+
+// SendEnvelope wraps payload in an envelope of type typ and sends it.
+func (s *Server) SendEnvelope(envelopeID, typ string, payload any) error {
+	frame, err := json.Marshal(map[string]any{
+		"envelope_id":              envelopeID,
+		"type":                     typ,
+		"payload":                  payload,
+		"accepts_response_payload": typ != "events_api",
+	})
+	if err != nil {
+		return err
+	}
+	return s.SendFrame(frame)
+}
+
+// Disconnect sends a disconnect frame with reason, as Slack does before it
+// recycles a connection, then closes the socket.
+func (s *Server) Disconnect(reason string) error {
+	s.mu.Lock()
+	c := s.conn
+	s.mu.Unlock()
+	if c == nil {
+		return errors.New("fakeslack: no Socket Mode connection")
+	}
+	frame := fmt.Sprintf(`{"type":"disconnect","reason":%q,"debug_info":{"host":"fake"}}`, reason)
+	if err := c.write([]byte(frame)); err != nil {
+		return err
+	}
+	time.Sleep(50 * time.Millisecond) // let the client read it before the close
+	c.close()
+	return nil
+}
+
+// DropConnection closes the socket without a word, as a network failure would.
+func (s *Server) DropConnection() {
+	s.mu.Lock()
+	c := s.conn
+	s.mu.Unlock()
+	if c != nil {
+		c.close()
+	}
+}
+
+// WaitAck waits for the client's ack of envelopeID.
+func (s *Server) WaitAck(ctx context.Context, envelopeID string) (Ack, error) {
+	s.mu.Lock()
+	if a, ok := s.acks[envelopeID]; ok {
+		s.mu.Unlock()
+		return *a, nil
+	}
+	ch, ok := s.ackWaiters[envelopeID]
+	if !ok {
+		ch = make(chan struct{})
+		s.ackWaiters[envelopeID] = ch
+	}
+	s.mu.Unlock()
+	select {
+	case <-ch:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return *s.acks[envelopeID], nil
+	case <-ctx.Done():
+		return Ack{}, fmt.Errorf("waiting for the ack of %s: %w", envelopeID, ctx.Err())
+	}
+}
+
+// AckCount is how many acks arrived for envelopeID (0 or 1: repeats are counted in Acks).
+func (s *Server) Acks() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.acks)
+}
+
+// Calls returns the Web API calls to method so far ("" for all).
+func (s *Server) Calls(method string) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Call
+	for _, c := range s.calls {
+		if method == "" || c.Method == method {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Posts returns the accepted chat.postMessage calls so far.
+func (s *Server) Posts() []Post {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Post(nil), s.posts...)
+}
+
+// Hooks returns the posts to response_urls so far.
+func (s *Server) Hooks() []Hook {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Hook(nil), s.hooks...)
+}
+
+// WaitFor polls cond until it holds or ctx ends.
+func WaitFor(ctx context.Context, what string, cond func() bool) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for !cond() {
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
+		}
+	}
+	return nil
+}
+
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	method := strings.TrimPrefix(r.URL.Path, "/api/")
+	call := Call{Method: method, Params: map[string]string{}}
+	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		body, _ := io.ReadAll(r.Body)
+		call.JSON = body
+	} else {
+		_ = r.ParseForm()
+		for k, v := range r.Form {
+			call.Params[k] = v[0]
+		}
+		if t := r.Form.Get("token"); t != "" {
+			token = t
+		}
+	}
+
+	s.mu.Lock()
+	s.calls = append(s.calls, call)
+	s.mu.Unlock()
+
+	want := s.botToken
+	if method == "apps.connections.open" {
+		want = s.appToken
+	}
+	if token != want {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
+		return
+	}
+
+	switch method {
+	case "apps.connections.open":
+		s.mu.Lock()
+		s.opens++
+		n := s.opens
+		s.mu.Unlock()
+		writeJSON(w, map[string]any{"ok": true, "url": fmt.Sprintf("ws://%s/link/?ticket=%d", r.Host, n)})
+	case "auth.test":
+		writeJSON(w, map[string]any{"ok": true, "url": "https://fake.slack.com/", "team": "Fake Team", "user": "linkedin-bot", "team_id": "T0FAKE", "user_id": "U0BOT", "bot_id": "B0BOT"})
+	case "chat.postMessage":
+		s.postMessage(w, call.Params)
+	case "chat.update":
+		writeJSON(w, map[string]any{"ok": true, "channel": call.Params["channel"], "ts": call.Params["ts"], "text": call.Params["text"]})
+	case "chat.getPermalink":
+		ch, ts := call.Params["channel"], call.Params["message_ts"]
+		if ch == "" {
+			ch, ts = r.URL.Query().Get("channel"), r.URL.Query().Get("message_ts")
+		}
+		writeJSON(w, map[string]any{"ok": true, "channel": ch, "permalink": "https://fake.slack.com/archives/" + ch + "/p" + strings.ReplaceAll(ts, ".", "")})
+	case "views.open", "views.update":
+		var req struct {
+			TriggerID string `json:"trigger_id"`
+		}
+		_ = json.Unmarshal(call.JSON, &req)
+		if method == "views.open" && strings.HasPrefix(req.TriggerID, "expired") {
+			writeJSON(w, map[string]any{"ok": false, "error": "expired_trigger_id"})
+			return
+		}
+		s.mu.Lock()
+		s.viewSeq++
+		id := fmt.Sprintf("V%08d", s.viewSeq)
+		s.mu.Unlock()
+		writeJSON(w, map[string]any{"ok": true, "view": map[string]any{"id": id}})
+	default:
+		writeJSON(w, map[string]any{"ok": false, "error": "unknown_method"})
+	}
+}
+
+func (s *Server) postMessage(w http.ResponseWriter, p map[string]string) {
+	ch := p["channel"]
+	s.mu.Lock()
+	if e, ok := s.failures[ch]; ok {
+		s.mu.Unlock()
+		writeJSON(w, map[string]any{"ok": false, "error": e})
+		return
+	}
+	if strings.HasPrefix(ch, "U") || strings.HasPrefix(ch, "W") {
+		ch = "D" + ch[1:] // a DM with that user
+	}
+	s.tsSeq++
+	ts := fmt.Sprintf("1700000000.%06d", s.tsSeq)
+	s.posts = append(s.posts, Post{Channel: ch, TS: ts, ThreadTS: p["thread_ts"], Text: p["text"]})
+	s.mu.Unlock()
+	writeJSON(w, map[string]any{"ok": true, "channel": ch, "ts": ts, "message": map[string]any{"text": p["text"], "ts": ts}})
+}
+
+func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
+	var body map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		http.Error(w, "invalid_payload", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.hooks = append(s.hooks, Hook{Path: strings.TrimPrefix(r.URL.Path, "/response/"), Body: body})
+	s.mu.Unlock()
+	_, _ = io.WriteString(w, "ok")
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// socket is one Socket Mode connection.
+type socket struct {
+	ws      *websocket.Conn
+	writeMu sync.Mutex
+	done    chan struct{}
+	once    sync.Once
+}
+
+func (c *socket) write(frame []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	return c.ws.WriteMessage(websocket.TextMessage, frame)
+}
+
+func (c *socket) close() {
+	c.once.Do(func() {
+		close(c.done)
+		_ = c.ws.Close()
+	})
+}
+
+var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+
+func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
+	ws, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	c := &socket{ws: ws, done: make(chan struct{})}
+	if err := c.write([]byte(`{"type":"hello","num_connections":1,"debug_info":{"host":"fakeslack","build_number":1,"approximate_connection_time":18060},"connection_info":{"app_id":"A0FAKE"}}`)); err != nil {
+		c.close()
+		return
+	}
+
+	s.mu.Lock()
+	if old := s.conn; old != nil {
+		go old.close()
+	}
+	s.conn = c
+	close(s.connected)
+	s.connected = make(chan struct{})
+	s.mu.Unlock()
+
+	go s.pinger(c)
+	s.readAcks(c)
+
+	s.mu.Lock()
+	if s.conn == c {
+		s.conn = nil
+	}
+	s.mu.Unlock()
+	c.close()
+}
+
+func (s *Server) pinger(c *socket) {
+	t := time.NewTicker(s.ping)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, []byte("ping"), time.Now().Add(time.Second)); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (s *Server) readAcks(c *socket) {
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		var a struct {
+			EnvelopeID string          `json:"envelope_id"`
+			Payload    json.RawMessage `json:"payload"`
+		}
+		if json.Unmarshal(data, &a) != nil || a.EnvelopeID == "" {
+			continue
+		}
+		s.mu.Lock()
+		if _, dup := s.acks[a.EnvelopeID]; !dup {
+			s.acks[a.EnvelopeID] = &Ack{EnvelopeID: a.EnvelopeID, Payload: a.Payload, At: time.Now()}
+			if ch, ok := s.ackWaiters[a.EnvelopeID]; ok {
+				close(ch)
+				delete(s.ackWaiters, a.EnvelopeID)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// ParseForm is a helper for tests that need a call's parameters as url.Values.
+func (c Call) Values() url.Values {
+	v := url.Values{}
+	for k, x := range c.Params {
+		v.Set(k, x)
+	}
+	return v
+}

@@ -1,0 +1,378 @@
+// Package linkup is a client of the Linkup API's v1 send-message endpoint,
+// the part of Linkup that linkedin-bot uses. It knows nothing of Slack.
+//
+// Linkup has no idempotency key and bills failed calls, so every error this
+// package returns says whether the message may have gone out: see Error.
+package linkup
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultBaseURL is Linkup's production API.
+const DefaultBaseURL = "https://api.linkupapi.com"
+
+// sendPath is the v1 send-message endpoint, below the base URL.
+const sendPath = "/v1/messages/send-message"
+
+// maxAnswerBytes bounds how much of an answer is read; Linkup's are a few hundred bytes.
+const maxAnswerBytes = 1 << 20
+
+// Credits Linkup charges for one message.
+const (
+	CreditsText  = 1
+	CreditsMedia = 2
+)
+
+// Message is one LinkedIn direct message to send.
+type Message struct {
+	// ProfileURL is the recipient, as ProfileURL returns it.
+	ProfileURL string
+	// Text is the message body; required.
+	Text string
+	// Country is the proxy country; empty lets Linkup choose (FR).
+	Country string
+	// MediaLink is an optional public URL of a .png, .jpg, .mp4 or .pdf file.
+	MediaLink string
+}
+
+// Credits is what Linkup charges for m when it is processed.
+func (m Message) Credits() int {
+	if m.MediaLink != "" {
+		return CreditsMedia
+	}
+	return CreditsText
+}
+
+// Result is Linkup's answer to a message it sent.
+type Result struct {
+	// Message is Linkup's own words, e.g. "Message sent successfully".
+	Message string
+	// ConversationID, EntityURN and DeliveredAt are set when Linkup returns them
+	// (newer API versions); they are zero otherwise.
+	ConversationID string
+	EntityURN      string
+	DeliveredAt    time.Time
+	// Credits is what the send cost.
+	Credits int
+}
+
+// Client sends messages through Linkup. It is safe for concurrent use.
+type Client struct {
+	baseURL    string
+	apiKey     string
+	loginToken string
+	httpClient *http.Client
+	timeout    time.Duration
+}
+
+// Config holds what a Client needs.
+type Config struct {
+	// BaseURL is Linkup's API root, without the /v1 path; DefaultBaseURL when empty.
+	BaseURL string
+	// APIKey goes in the x-api-key header.
+	APIKey string
+	// LoginToken is the LinkedIn session of the sending account.
+	LoginToken string
+	// Timeout bounds one call, answer included; 60 s when zero.
+	Timeout time.Duration
+	// HTTPClient is the transport; http.DefaultClient's shape when nil.
+	HTTPClient *http.Client
+}
+
+// New returns a Client for cfg.
+func New(cfg Config) *Client {
+	c := &Client{
+		baseURL:    strings.TrimRight(cfg.BaseURL, "/"),
+		apiKey:     cfg.APIKey,
+		loginToken: cfg.LoginToken,
+		httpClient: cfg.HTTPClient,
+		timeout:    cfg.Timeout,
+	}
+	if c.baseURL == "" {
+		c.baseURL = DefaultBaseURL
+	}
+	if c.httpClient == nil {
+		c.httpClient = &http.Client{}
+	}
+	if c.timeout <= 0 {
+		c.timeout = 60 * time.Second
+	}
+	return c
+}
+
+// sendBody is the JSON body of a send-message call.
+type sendBody struct {
+	LinkedInURL string `json:"linkedin_url"`
+	MessageText string `json:"message_text"`
+	Country     string `json:"country,omitempty"`
+	MediaLink   string `json:"media_link,omitempty"`
+	LoginToken  string `json:"login_token"`
+}
+
+// answer is the body of every v1 answer, success or error. Data is an object
+// on success in newer versions and a string on some errors.
+type answer struct {
+	Status  string          `json:"status"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// SendMessage sends m and returns Linkup's answer.
+//
+// On error the result is a *Error (use errors.As). Its Kind tells whether the
+// message may have been sent: only KindUnknown leaves that open, and a caller
+// must not resend such a message by itself. KindUnreachable means the request
+// never left this process and is safe to retry.
+func (c *Client) SendMessage(ctx context.Context, m Message) (Result, error) {
+	body, err := json.Marshal(sendBody{
+		LinkedInURL: m.ProfileURL,
+		MessageText: m.Text,
+		Country:     m.Country,
+		MediaLink:   m.MediaLink,
+		LoginToken:  c.loginToken,
+	})
+	if err != nil {
+		return Result{}, &Error{Kind: KindInvalid, Message: "the message could not be encoded", Err: err}
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+
+	// wrote turns true once the whole request is on the wire: from then on
+	// Linkup may act on it, whatever happens to the answer.
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, c.baseURL+sendPath, bytes.NewReader(body))
+	if err != nil {
+		return Result{}, &Error{Kind: KindUnreachable, Message: "the Linkup URL is not valid", Err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("x-api-key", c.apiKey)
+
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		if !wrote.Load() {
+			return Result{}, &Error{Kind: KindUnreachable, Message: "Linkup could not be reached", Err: err}
+		}
+		return Result{}, &Error{Kind: KindUnknown, Message: "no answer from Linkup", Err: err}
+	}
+	defer resp.Body.Close()
+
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	if err != nil {
+		return Result{}, &Error{Kind: KindUnknown, Status: resp.StatusCode, Message: "Linkup's answer was cut off", Err: err}
+	}
+	return decodeAnswer(resp, raw, m.Credits())
+}
+
+// decodeAnswer turns an HTTP answer into a Result or a *Error. The JSON status
+// field decides success; the HTTP code only classifies errors.
+func decodeAnswer(resp *http.Response, raw []byte, credits int) (Result, error) {
+	var a answer
+	jsonErr := json.Unmarshal(raw, &a)
+	text := a.text()
+	code := resp.StatusCode
+
+	if code >= 200 && code < 300 {
+		switch {
+		case jsonErr != nil:
+			return Result{}, &Error{Kind: KindUnknown, Status: code, Message: "Linkup's answer could not be read", Err: jsonErr}
+		case strings.EqualFold(a.Status, "success"):
+			return a.result(credits), nil
+		case strings.EqualFold(a.Status, "error"):
+			return Result{}, &Error{Kind: kindOfErrorText(text), Status: code, Message: text}
+		default:
+			return Result{}, &Error{Kind: KindUnknown, Status: code, Message: fmt.Sprintf("Linkup answered an unexpected status %q", a.Status)}
+		}
+	}
+
+	if text == "" {
+		text = http.StatusText(code)
+	}
+	e := &Error{Status: code, Message: text}
+	switch {
+	case code == http.StatusTooManyRequests:
+		e.Kind = KindRateLimited
+		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		e.Kind = KindAuth
+	case code >= 500:
+		e.Kind = KindFailure
+	default:
+		e.Kind = KindInvalid
+	}
+	return Result{}, e
+}
+
+// text is Linkup's explanation, which it puts in message or, as a string, in data.
+func (a answer) text() string {
+	msg := strings.TrimSpace(a.Message)
+	var data string
+	if len(a.Data) > 0 && a.Data[0] == '"' {
+		_ = json.Unmarshal(a.Data, &data)
+		data = strings.TrimSpace(data)
+	}
+	switch {
+	case msg == "":
+		return data
+	case data == "" || data == msg:
+		return msg
+	default:
+		return msg + ": " + data
+	}
+}
+
+func (a answer) result(credits int) Result {
+	r := Result{Message: a.Message, Credits: credits}
+	var d struct {
+		EntityURN      string          `json:"entityUrn"`
+		ConversationID json.RawMessage `json:"conversation_id"`
+		DeliveredAt    int64           `json:"deliveredAt"`
+	}
+	if len(a.Data) > 0 && a.Data[0] == '{' && json.Unmarshal(a.Data, &d) == nil {
+		r.EntityURN = d.EntityURN
+		r.ConversationID = strings.Trim(string(d.ConversationID), `"`)
+		if d.DeliveredAt > 0 {
+			r.DeliveredAt = time.UnixMilli(d.DeliveredAt).UTC()
+		}
+	}
+	return r
+}
+
+// kindOfErrorText classifies a 200 + status:error answer by its words, since
+// v1 sends expired sessions that way too.
+func kindOfErrorText(text string) Kind {
+	t := strings.ToLower(text)
+	switch {
+	case strings.Contains(t, "rate limit"):
+		return KindRateLimited
+	case strings.Contains(t, "token expired"), strings.Contains(t, "session expired"),
+		strings.Contains(t, "invalid api key"), strings.Contains(t, "unauthorized"):
+		return KindAuth
+	default:
+		return KindInvalid
+	}
+}
+
+// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date;
+// zero when absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		return max(0, time.Duration(secs)*time.Second)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now).Round(time.Second))
+	}
+	return 0
+}
+
+// Kind sorts Linkup errors by what the caller can do about them.
+type Kind int
+
+const (
+	// KindInvalid: Linkup refused the request (bad URL, not connected to the
+	// recipient, profile not found, bad media). Not sent; retrying as is fails again.
+	KindInvalid Kind = iota + 1
+	// KindAuth: the API key or the LinkedIn login token is bad or expired, or
+	// the account has no credits. Not sent; an operator must act.
+	KindAuth
+	// KindRateLimited: Linkup or LinkedIn asked to slow down. Not sent; safe
+	// to retry after Error.RetryAfter.
+	KindRateLimited
+	// KindFailure: Linkup or LinkedIn failed (5xx). Most likely not sent, but
+	// not certain: check LinkedIn before sending again.
+	KindFailure
+	// KindUnknown: the request reached Linkup but no usable answer came back
+	// (timeout, connection lost, unreadable answer). It may have been sent.
+	KindUnknown
+	// KindUnreachable: the request never left this process (connection
+	// refused, DNS failure, timeout before sending). Not sent; safe to retry.
+	KindUnreachable
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindInvalid:
+		return "invalid"
+	case KindAuth:
+		return "auth"
+	case KindRateLimited:
+		return "rate_limited"
+	case KindFailure:
+		return "failure"
+	case KindUnknown:
+		return "unknown"
+	case KindUnreachable:
+		return "unreachable"
+	default:
+		return fmt.Sprintf("kind(%d)", int(k))
+	}
+}
+
+// Error is every error SendMessage returns. Message is safe to show to a
+// user: it holds Linkup's words or ours, never a key or token.
+type Error struct {
+	Kind Kind
+	// Status is the HTTP status code, 0 when no answer came.
+	Status int
+	// Message is Linkup's explanation, or ours when Linkup gave none.
+	Message string
+	// RetryAfter is set on KindRateLimited when Linkup said how long to wait.
+	RetryAfter time.Duration
+	// Err is the underlying transport or decoding error, if any.
+	Err error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("linkup: ")
+	b.WriteString(e.Kind.String())
+	if e.Status != 0 {
+		fmt.Fprintf(&b, " (HTTP %d)", e.Status)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// MayHaveSent reports whether the message may have gone out despite the error.
+func (e *Error) MayHaveSent() bool { return e.Kind == KindUnknown }
+
+// AsError returns err as a *Error, or one of KindUnknown wrapping it.
+func AsError(err error) *Error {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e
+	}
+	return &Error{Kind: KindUnknown, Message: "unexpected error", Err: err}
+}
