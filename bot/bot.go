@@ -75,7 +75,9 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeInvalidAuth:
 		b.log.Error().Msg("Slack refused the app token")
 	case socketmode.EventTypeIncomingError:
-		b.log.Warn().Interface("error", evt.Data).Msg("unreadable frame from Slack")
+		if e, ok := evt.Data.(*slack.IncomingEventError); ok {
+			b.log.Warn().Err(e.ErrorObj).Msg("unreadable frame from Slack")
+		}
 	case socketmode.EventTypeErrorWriteFailed:
 		if e, ok := evt.Data.(*socketmode.ErrorWriteFailed); ok {
 			b.log.Error().Err(e.Cause).Str("envelope_id", e.Response.EnvelopeID).Msg("writing an ack failed")

@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -47,8 +48,8 @@ func (h *Handlers) modal(p prefill, meta modalMeta) slack.ModalViewRequest {
 
 	msg := slack.NewPlainTextInputBlockElement(plain("Hi Jane, great to meet you!"), BlockMessage)
 	msg.Multiline = true
-	msg.InitialValue = p.Message
 	msg.MaxLength = min(h.cfg.MaxMessageLen, modalInputMax)
+	msg.InitialValue = truncate(p.Message, msg.MaxLength) // Slack refuses a longer initial value
 
 	var options []*slack.OptionBlockObject
 	var initial *slack.OptionBlockObject
@@ -122,6 +123,14 @@ func (h *Handlers) submission(view slack.View) (linkup.Message, modalMeta, map[s
 		}
 	}
 	return m, meta, errs
+}
+
+// truncate cuts s to at most n characters.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
 }
 
 func plain(s string) *slack.TextBlockObject {

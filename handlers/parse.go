@@ -68,11 +68,11 @@ func ParseProfile(s string) (string, error) {
 	}
 	u, err := linkup.ProfileURL(unescape(s))
 	if err != nil {
-		var pe *linkup.ProfileError
-		if errors.As(err, &pe) {
-			return "", problemf("A LinkedIn profile URL is expected, like %s (%s).", linkup.ExampleProfileURL, pe.Reason)
+		reason := err.Error()
+		if pe, ok := errors.AsType[*linkup.ProfileError](err); ok {
+			reason = pe.Reason
 		}
-		return "", err
+		return "", problemf("A LinkedIn profile URL is expected, like %s (%s).", linkup.ExampleProfileURL, reason)
 	}
 	return u, nil
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // DefaultBaseURL is Linkup's production API.
@@ -223,8 +224,20 @@ func decodeAnswer(resp *http.Response, raw []byte, credits int) (Result, error) 
 	return Result{}, e
 }
 
-// text is Linkup's explanation, which it puts in message or, as a string, in data.
+// maxTextRunes bounds Linkup's explanation as passed on to users.
+const maxTextRunes = 300
+
+// text is Linkup's explanation, which it puts in message or, as a string, in
+// data, cut to maxTextRunes.
 func (a answer) text() string {
+	t := a.fullText()
+	if utf8.RuneCountInString(t) > maxTextRunes {
+		t = string([]rune(t)[:maxTextRunes]) + "…"
+	}
+	return t
+}
+
+func (a answer) fullText() string {
 	msg := strings.TrimSpace(a.Message)
 	var data string
 	if len(a.Data) > 0 && a.Data[0] == '"' {

@@ -466,3 +466,18 @@ func TestInvalidAppTokenStopsTheBot(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "invalid_auth")
 }
+
+func TestMessageShortcutOpensPrefilledModal(t *testing.T) {
+	e := startBot(t, map[string]string{"MAX_MESSAGE_LENGTH": "40"})
+	id, f := e.frame("b1-message-action-docs.json", func(p map[string]any) {
+		p["callback_id"] = "linkedin_send_message"
+		p["response_url"] = e.slack.ResponseURL("shortcut")
+		p["message"].(map[string]any)["text"] = "Tom &amp; Jerry: " + strings.Repeat("x", 100)
+	})
+	assert.Empty(t, e.send(id, f).Payload)
+	_, view := openedView(t, e, 1)
+	msg := view["blocks"].([]any)[1].(map[string]any)["element"].(map[string]any)
+	assert.Equal(t, "Tom & Jerry: "+strings.Repeat("x", 27), msg["initial_value"], "unescaped and cut to the limit")
+	assert.EqualValues(t, 40, msg["max_length"])
+	assert.JSONEq(t, `{"c":"D0LFFBKLZ","r":"`+e.slack.ResponseURL("shortcut")+`"}`, view["private_metadata"].(string))
+}
