@@ -92,7 +92,7 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 			return
 		}
 		fallback := handlers.Response{Ack: map[string]any{"response_type": "ephemeral", "text": ":warning: Something went wrong reading this command; nothing was sent. Please try again."}}
-		b.serve(log, evt.Request, fallback, func() handlers.Response { return b.h.Command(cmd, evt.Request.EnvelopeID) })
+		b.serve(log, evt.Request, fallback, func() handlers.Response { return b.h.Command(ctx, cmd, evt.Request.EnvelopeID) })
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		log := b.envelopeLog(evt, cb.User.ID, cb.Channel.ID).With().Str("interaction", string(cb.Type)).Str("callback_id", cb.CallbackID+cb.View.CallbackID).Logger()
@@ -100,7 +100,7 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 			b.ack(log, evt.Request, nil)
 			return
 		}
-		b.serve(log, evt.Request, handlers.Response{}, func() handlers.Response { return b.h.Interaction(cb) })
+		b.serve(log, evt.Request, handlers.Response{}, func() handlers.Response { return b.h.Interaction(ctx, cb) })
 	default:
 		// events_api and anything newer: ack so Slack does not redeliver, then ignore.
 		if evt.Request != nil && evt.Request.EnvelopeID != "" {
@@ -124,6 +124,9 @@ func (b *Bot) serve(log zerolog.Logger, req *socketmode.Request, fallback handle
 		return handler()
 	}()
 	b.ack(log, req, resp.Ack)
+	if resp.Refused {
+		log.Warn().Msg("refused: user not on the allow-list")
+	}
 	if resp.After == nil {
 		return
 	}

@@ -28,6 +28,10 @@ type Config struct {
 	SendConcurrency int
 	ShutdownTimeout time.Duration
 
+	DataDir        string          // where the send log lives
+	AllowedUsers   map[string]bool // Slack user IDs who may send; empty allows everyone
+	DailySendLimit int             // sends per LinkedIn account per UTC day; 0 means no cap
+
 	LogLevel  string
 	LogFormat string // json or console
 }
@@ -40,7 +44,18 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string { return e.Var + ": " + e.Reason }
 
-var channelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
+var (
+	channelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
+	userID    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+)
+
+// DataDir is where the send log lives: DATA_DIR, or ./data.
+func DataDir(getenv func(string) string) string {
+	if d := strings.TrimSpace(getenv("DATA_DIR")); d != "" {
+		return d
+	}
+	return "data"
+}
 
 // LoadConfig reads the configuration through getenv and checks it. The
 // first bad setting is a *ConfigError naming it.
@@ -59,6 +74,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MaxMessageLen:    r.positive("MAX_MESSAGE_LENGTH", 8000),
 		SendConcurrency:  r.positive("SEND_CONCURRENCY", 4),
 		ShutdownTimeout:  r.duration("SHUTDOWN_TIMEOUT", 30*time.Second),
+		DataDir:          DataDir(getenv),
+		AllowedUsers:     r.users("ALLOWED_USERS"),
+		DailySendLimit:   r.whole("DAILY_SEND_LIMIT", 100),
 		LogLevel:         r.oneOf("LOG_LEVEL", "info", "trace", "debug", "info", "warn", "error"),
 		LogFormat:        r.oneOf("LOG_FORMAT", "json", "json", "console"),
 	}
@@ -147,6 +165,33 @@ func (r *reader) positive(name string, def int) int {
 		r.fail(name, "must be a positive whole number")
 	}
 	return n
+}
+
+func (r *reader) whole(name string, def int) int {
+	v := r.get(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		r.fail(name, "must be a whole number (0 for none)")
+	}
+	return n
+}
+
+func (r *reader) users(name string) map[string]bool {
+	users := map[string]bool{}
+	for _, u := range strings.Split(r.get(name), ",") {
+		u = strings.TrimSpace(u)
+		if u == "" {
+			continue
+		}
+		if !userID.MatchString(u) {
+			r.fail(name, "%q is not a Slack user ID such as U0123456789 (in Slack: profile, ⋮, Copy member ID)", u)
+		}
+		users[u] = true
+	}
+	return users
 }
 
 func (r *reader) channel(name string) string {

@@ -9,13 +9,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
 	"linkedin-bot/linkup"
 	"linkedin-bot/send"
+	"linkedin-bot/store"
 )
 
 // Slack is the part of the Web API the handlers call; *slack.Client is the production one.
@@ -24,9 +27,10 @@ type Slack interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 }
 
-// Sender takes accepted requests; *send.Pipeline is the production one.
+// Sender records requests and retries; *send.Pipeline is the production one.
 type Sender interface {
-	Submit(req send.Request) error
+	Submit(ctx context.Context, req send.Request) (store.Send, error)
+	Retry(ctx context.Context, id int64, userID string) (store.Send, error)
 }
 
 // Config is what the handlers need to know of the configuration.
@@ -35,6 +39,8 @@ type Config struct {
 	MaxMessageLen int
 	// Country is the default proxy country.
 	Country string
+	// AllowedUsers are the Slack user IDs who may send; empty allows everyone.
+	AllowedUsers map[string]bool
 }
 
 // Handlers answers Slack requests.
@@ -57,10 +63,18 @@ type Response struct {
 	Ack any
 	// After, when set, runs once the ack is sent, off the Socket Mode reader.
 	After func(ctx context.Context, log zerolog.Logger)
+	// Refused is set when the user was refused (not on the allow-list), for the log.
+	Refused bool
 }
 
-// Command handles /linkedin-send.
-func (h *Handlers) Command(cmd slack.SlashCommand, envelopeID string) Response {
+// Command handles /linkedin-send. The envelope ID is the request's
+// idempotency key: an envelope delivered again sends nothing.
+func (h *Handlers) Command(ctx context.Context, cmd slack.SlashCommand, envelopeID string) Response {
+	if !h.allowed(cmd.UserID) {
+		r := ephemeral(notAllowed(cmd.UserID))
+		r.Refused = true
+		return r
+	}
 	c, err := ParseCommand(cmd.Text, h.cfg.MaxMessageLen)
 	switch {
 	case err != nil:
@@ -71,21 +85,25 @@ func (h *Handlers) Command(cmd slack.SlashCommand, envelopeID string) Response {
 		meta := modalMeta{Channel: cmd.ChannelID, ResponseURL: cmd.ResponseURL}
 		return h.openModal(cmd.TriggerID, prefill{Recipient: c.Profile}, meta, cmd.ResponseURL, cmd.UserID)
 	}
-	err = h.sender.Submit(send.Request{
-		ID:          envelopeID,
+	_, err = h.sender.Submit(ctx, send.Request{
+		IdemKey:     store.IdemKey("envelope", envelopeID),
 		UserID:      cmd.UserID,
 		ChannelID:   cmd.ChannelID,
 		ResponseURL: cmd.ResponseURL,
 		Message:     linkup.Message{ProfileURL: c.Profile, Text: c.Text, Country: h.cfg.Country},
 	})
-	if err != nil {
-		return ephemeral(":warning: " + refusal(err))
+	if text, refused := refusal(err); refused {
+		return ephemeral(":warning: " + text)
 	}
 	return Response{}
 }
 
-// Interaction handles shortcuts and modal submissions. Anything else is acked and ignored.
-func (h *Handlers) Interaction(cb slack.InteractionCallback) Response {
+// Interaction handles shortcuts, modal submissions and Retry buttons.
+// Anything else is acked and ignored.
+func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback) Response {
+	if !h.allowed(cb.User.ID) {
+		return h.refuseInteraction(cb)
+	}
 	switch {
 	case cb.Type == slack.InteractionTypeShortcut && cb.CallbackID == GlobalShortcutID:
 		return h.openModal(cb.TriggerID, prefill{}, modalMeta{}, "", cb.User.ID)
@@ -93,7 +111,9 @@ func (h *Handlers) Interaction(cb slack.InteractionCallback) Response {
 		meta := modalMeta{Channel: cb.Channel.ID, ResponseURL: cb.ResponseURL}
 		return h.openModal(cb.TriggerID, prefill{Message: unescape(cb.Message.Text)}, meta, cb.ResponseURL, cb.User.ID)
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ModalCallbackID:
-		return h.submit(cb)
+		return h.submit(ctx, cb)
+	case cb.Type == slack.InteractionTypeBlockActions && len(cb.ActionCallback.BlockActions) > 0 && cb.ActionCallback.BlockActions[0].ActionID == send.RetryActionID:
+		return h.retry(ctx, cb)
 	default:
 		return Response{}
 	}
@@ -111,7 +131,9 @@ func (h *Handlers) openModal(triggerID string, p prefill, meta modalMeta, respon
 	}}
 }
 
-func (h *Handlers) submit(cb slack.InteractionCallback) Response {
+// submit handles the modal's submission; the view ID is the idempotency
+// key, so a modal submitted twice sends once.
+func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Response {
 	m, meta, errs := h.submission(cb.View)
 	if len(errs) > 0 {
 		return Response{Ack: slack.NewErrorsViewSubmissionResponse(errs)}
@@ -120,17 +142,61 @@ func (h *Handlers) submit(cb slack.InteractionCallback) Response {
 	if channel == "" {
 		channel = cb.User.ID // a global shortcut: answer in a DM
 	}
-	err := h.sender.Submit(send.Request{
-		ID:          cb.View.ID,
+	_, err := h.sender.Submit(ctx, send.Request{
+		IdemKey:     store.IdemKey("view", cb.View.ID),
 		UserID:      cb.User.ID,
 		ChannelID:   channel,
 		ResponseURL: meta.ResponseURL,
 		Message:     m,
 	})
-	if err != nil {
-		return Response{Ack: slack.NewErrorsViewSubmissionResponse(map[string]string{BlockMessage: refusal(err)})}
+	if text, refused := refusal(err); refused {
+		return Response{Ack: slack.NewErrorsViewSubmissionResponse(map[string]string{BlockMessage: text})}
 	}
 	return Response{}
+}
+
+// retry handles a Retry button. Its send ID keys the retry: two clicks, one retry.
+func (h *Handlers) retry(ctx context.Context, cb slack.InteractionCallback) Response {
+	id, err := strconv.ParseInt(cb.ActionCallback.BlockActions[0].Value, 10, 64)
+	if err != nil {
+		return h.tellLater(cb.ResponseURL, cb.User.ID, ":warning: This Retry button is broken; nothing was sent.")
+	}
+	_, err = h.sender.Retry(ctx, id, cb.User.ID)
+	switch {
+	case errors.Is(err, send.ErrNotRetryable):
+		return h.tellLater(cb.ResponseURL, cb.User.ID, ":information_source: That message was already sent or is still being sent; nothing more was sent.")
+	case errors.Is(err, store.ErrNotFound):
+		return h.tellLater(cb.ResponseURL, cb.User.ID, ":warning: The bot has no record of that message; nothing was sent.")
+	}
+	if text, refused := refusal(err); refused {
+		return h.tellLater(cb.ResponseURL, cb.User.ID, ":warning: "+text)
+	}
+	return Response{}
+}
+
+// tellLater acks at once and tells the user text after the ack.
+func (h *Handlers) tellLater(responseURL, userID, text string) Response {
+	return Response{After: func(ctx context.Context, log zerolog.Logger) {
+		h.reply(ctx, log, responseURL, userID, text)
+	}}
+}
+
+func (h *Handlers) allowed(userID string) bool {
+	return len(h.cfg.AllowedUsers) == 0 || h.cfg.AllowedUsers[userID]
+}
+
+func notAllowed(userID string) string {
+	return fmt.Sprintf(":no_entry: You are not allowed to send LinkedIn messages with this bot. Ask its admin to add your Slack user ID (%s) to ALLOWED_USERS.", userID)
+}
+
+// refuseInteraction answers a user outside the allow-list privately.
+func (h *Handlers) refuseInteraction(cb slack.InteractionCallback) Response {
+	if cb.Type == slack.InteractionTypeViewSubmission {
+		return Response{Ack: slack.NewErrorsViewSubmissionResponse(map[string]string{BlockMessage: notAllowed(cb.User.ID)}), Refused: true}
+	}
+	r := h.tellLater(cb.ResponseURL, cb.User.ID, notAllowed(cb.User.ID))
+	r.Refused = true
+	return r
 }
 
 // reply tells a user something outside a send: through responseURL when
@@ -157,15 +223,20 @@ func modalFailure(err error) string {
 	return ":warning: The form could not be opened. Please try again; if it keeps failing, tell the bot's admin."
 }
 
-// refusal is the user's sentence for a request the pipeline did not take.
-func refusal(err error) string {
+// refusal is the user's sentence for a request the pipeline did not take;
+// refused is false when it was taken, or was a duplicate, which is answered quietly.
+func refusal(err error) (text string, refused bool) {
+	var ce *store.CapError
 	switch {
-	case errors.Is(err, send.ErrBusy):
-		return "Too many messages are waiting to be sent. Nothing was sent; please try again in a minute."
+	case err == nil, errors.Is(err, send.ErrDuplicate):
+		return "", false
+	case errors.As(err, &ce):
+		return fmt.Sprintf("The LinkedIn account's daily limit of %d messages is reached, so nothing was sent. It resets at %s UTC (in %s).",
+			ce.Limit, ce.ResetAt.UTC().Format("15:04"), time.Until(ce.ResetAt).Round(time.Minute)), true
 	case errors.Is(err, send.ErrClosed):
-		return "The bot is restarting. Nothing was sent; please try again in a minute."
+		return "The bot is restarting, so nothing was sent. Please try again in a minute.", true
 	default:
-		return "The message could not be queued. Nothing was sent; please try again."
+		return "The request could not be recorded, so nothing was sent. Please try again; if it keeps failing, tell the bot's admin.", true
 	}
 }
 

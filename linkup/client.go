@@ -8,6 +8,8 @@ package linkup
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -111,6 +113,13 @@ func New(cfg Config) *Client {
 		c.timeout = 60 * time.Second
 	}
 	return c
+}
+
+// Account names the LinkedIn account the client sends from, without
+// revealing its login token: a short fingerprint of it.
+func (c *Client) Account() string {
+	sum := sha256.Sum256([]byte(c.loginToken))
+	return "li-" + hex.EncodeToString(sum[:6])
 }
 
 // sendBody is the JSON body of a send-message call.

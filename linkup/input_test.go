@@ -80,3 +80,25 @@ func TestCountry(t *testing.T) {
 	_, err = Country("GB")
 	assert.ErrorContains(t, err, "US, UK, FR, DE, NL, IT, IL, CA, BR, ES, IN")
 }
+
+func FuzzProfileURL(f *testing.F) {
+	for _, s := range []string{"https://www.linkedin.com/in/jane-doe", "linkedin.com/in/é", "https://fr.linkedin.com/in/a?b#c", "https://www.linkedin.com/in/%zz", "http://m.linkedin.com/in/x/", "https://linkedin.com/company/x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := ProfileURL(in)
+		if err != nil {
+			if _, ok := err.(*ProfileError); !ok {
+				t.Fatalf("ProfileURL(%q): error of type %T", in, err)
+			}
+			return
+		}
+		if !strings.HasPrefix(got, "https://www.linkedin.com/in/") || strings.ContainsAny(got, " \t\r\n\x00?#") {
+			t.Fatalf("ProfileURL(%q) = %q", in, got)
+		}
+		again, err := ProfileURL(got)
+		if err != nil || again != got {
+			t.Fatalf("ProfileURL(%q) = %q is not a fixed point: %q, %v", in, got, again, err)
+		}
+	})
+}

@@ -1,16 +1,23 @@
-// Package send is how a LinkedIn message goes out: the queue of accepted
-// requests, the workers that send them through Linkup, and the delivery of
-// each outcome to Slack (the request's thread, or its response_url, and the
-// team notification channel).
+// Package send is how a LinkedIn message goes out: requests are written to
+// the send log (package store) before anything else, workers claim them
+// from it and call Linkup, and each outcome is delivered to Slack (the
+// request's thread or response_url, and the team notification channel).
 //
-// A request handed to Submit is always answered: sent, refused with a
-// reason, or "outcome unknown". It is sent through Linkup at most once.
+// The rules it keeps:
+//   - One send per logical request: a repeated idempotency key sends nothing.
+//   - At most once to Linkup: only a failure known to have happened before
+//     Linkup processed the request (connection refused, 429) is retried by
+//     the bot; a timeout, a lost connection or a 5xx is never resent.
+//   - Every accepted request ends sent, failed with a reason, or unknown,
+//     and its requester is told, across crashes and restarts.
 package send
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -18,6 +25,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"linkedin-bot/linkup"
+	"linkedin-bot/store"
 )
 
 // Linkup sends one message; *linkup.Client is the production one.
@@ -33,126 +41,206 @@ type Slack interface {
 	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
 }
 
-// Request is one accepted request to send a LinkedIn message.
+// Request is one request to send a LinkedIn message, as the Slack surface
+// hands it over.
 type Request struct {
-	// ID names the request in logs and Slack (the envelope or view ID).
-	ID string
+	// IdemKey names the logical request (see store.IdemKey); a second
+	// request with the same key is a duplicate and sends nothing.
+	IdemKey string
 	// UserID is the Slack user who asked.
 	UserID string
 	// ChannelID is where the request's messages go: the origin channel, or
 	// the user's ID for a DM from the bot.
 	ChannelID string
+	// ThreadTS, when set, puts the request's messages in that thread.
+	ThreadTS string
 	// ResponseURL, when set, is used where the bot cannot post in ChannelID.
 	ResponseURL string
 	// Message is what goes to Linkup, already validated.
 	Message linkup.Message
 }
 
-// ErrClosed is returned by Submit once Close has been called.
-var ErrClosed = errors.New("the bot is shutting down")
-
-// ErrBusy is returned by Submit when the queue is full.
-var ErrBusy = errors.New("too many messages are waiting to be sent")
+// Errors of Submit and Retry. A *store.CapError says the daily cap is reached.
+var (
+	// ErrClosed: the pipeline is shutting down; nothing was recorded.
+	ErrClosed = errors.New("the bot is shutting down")
+	// ErrDuplicate: the request was already accepted; nothing new was recorded.
+	ErrDuplicate = store.ErrDuplicate
+	// ErrNotRetryable: only failed and unknown sends can be retried.
+	ErrNotRetryable = errors.New("only a failed or unknown send can be retried")
+)
 
 // Config tunes a Pipeline.
 type Config struct {
 	// Workers is how many sends run at once; 4 when zero.
 	Workers int
-	// QueueSize bounds the requests waiting for a worker; 1024 when zero.
-	QueueSize int
+	// Account names the LinkedIn account sends go from, for the daily cap.
+	Account string
+	// DailyLimit caps the sends per account per UTC day; 0 means no cap.
+	DailyLimit int
 	// NotifyChannel, when set, gets one line per finished send.
 	NotifyChannel string
-	// SlackTimeout bounds each Slack post; 10 s when zero.
+	// MaxAttempts bounds the Linkup calls of one send that fail before
+	// reaching Linkup (connection refused, 429); 4 when zero.
+	MaxAttempts int
+	// RetryBase is the first wait after a connection refused, doubled at
+	// each attempt; 1 s when zero. A 429's Retry-After wins over it.
+	RetryBase time.Duration
+	// SlackTimeout bounds one delivery to Slack, its retries after 429 or
+	// 5xx included; 60 s when zero.
 	SlackTimeout time.Duration
-	// HTTPClient posts to response_url; a plain client when nil.
+	// HTTPClient posts to response_urls; a plain client when nil.
 	HTTPClient *http.Client
 }
 
-// Pipeline queues requests and sends them on a bounded pool of workers.
+// maxRetryAfter is the longest Retry-After the bot waits on its own; a
+// longer one fails the send with the reason.
+const maxRetryAfter = 10 * time.Minute
+
+// Pipeline runs sends from the log on a bounded pool of workers.
 type Pipeline struct {
 	cfg    Config
+	store  *store.Store
 	linkup Linkup
 	slack  Slack
 	log    zerolog.Logger
 
-	mu     sync.Mutex // guards closed and sends on queue
-	closed bool
-	queue  chan Request
+	wake chan struct{} // a token: there may be work
+	stop chan struct{} // closed by Close: claim nothing more
+	once sync.Once
 
-	// work is the context of every send; it is cancelled only when a
-	// shutdown runs out of time.
+	// work is the context of Linkup calls; it ends only when a shutdown
+	// runs out of time.
 	work       context.Context
 	cancelWork context.CancelFunc
 	workers    sync.WaitGroup
 }
 
-// New returns a Pipeline; Start runs its workers.
-func New(cfg Config, lk Linkup, sl Slack, log zerolog.Logger) *Pipeline {
+// New returns a Pipeline over the log st; Start runs it.
+func New(cfg Config, st *store.Store, lk Linkup, sl Slack, log zerolog.Logger) *Pipeline {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}
-	if cfg.QueueSize <= 0 {
-		cfg.QueueSize = 1024
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 4
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = time.Second
 	}
 	if cfg.SlackTimeout <= 0 {
-		cfg.SlackTimeout = 10 * time.Second
+		cfg.SlackTimeout = 60 * time.Second
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: cfg.SlackTimeout}
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	work, cancel := context.WithCancel(context.Background())
 	return &Pipeline{
 		cfg:        cfg,
+		store:      st,
 		linkup:     lk,
 		slack:      sl,
 		log:        log,
-		queue:      make(chan Request, cfg.QueueSize),
+		wake:       make(chan struct{}, 1),
+		stop:       make(chan struct{}),
 		work:       work,
 		cancelWork: cancel,
 	}
 }
 
-// Start runs the workers. They stop when Close has drained the queue.
-func (p *Pipeline) Start() {
-	for range p.cfg.Workers {
+// crashReason is told to the requester of a send a crash left in flight.
+const crashReason = "The bot stopped while this message was being sent, so its outcome could not be confirmed. " +
+	"Check the conversation on LinkedIn before sending it again."
+
+// Start recovers from the previous run and starts the workers: sends left
+// "sending" by a crash become "unknown" (never resent), outcomes not yet
+// delivered are delivered, and queued sends are sent.
+func (p *Pipeline) Start(ctx context.Context) error {
+	recovered, err := p.store.Recover(ctx, crashReason)
+	if err != nil {
+		return err
+	}
+	for _, sd := range recovered {
+		p.log.Warn().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("send interrupted by a crash: outcome unknown, not resent")
+	}
+	owed, err := p.store.Undelivered(ctx)
+	if err != nil {
+		return err
+	}
+	if len(owed) > 0 {
 		p.workers.Go(func() {
-			for req := range p.queue {
-				p.process(req)
+			for _, sd := range owed {
+				p.deliver(sd, p.sendLog(sd))
 			}
 		})
 	}
+	for range p.cfg.Workers {
+		p.workers.Go(p.runWorker)
+	}
+	p.poke()
+	return nil
 }
 
-// Submit queues req without blocking. It fails with ErrClosed after Close
-// and with ErrBusy when the queue is full; the request is then not taken and
-// the caller must tell the user.
-func (p *Pipeline) Submit(req Request) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return ErrClosed
+// Submit records req as queued and wakes a worker. It returns the recorded
+// send, or ErrDuplicate (with the existing send), a *store.CapError, or
+// ErrClosed; in each of those cases nothing new will be sent.
+func (p *Pipeline) Submit(ctx context.Context, req Request) (store.Send, error) {
+	return p.accept(ctx, store.Send{
+		IdemKey:     req.IdemKey,
+		Requester:   req.UserID,
+		Channel:     req.ChannelID,
+		ThreadTS:    req.ThreadTS,
+		ResponseURL: req.ResponseURL,
+		Recipient:   req.Message.ProfileURL,
+		Message:     req.Message.Text,
+		Country:     req.Message.Country,
+		MediaLink:   req.Message.MediaLink,
+	})
+}
+
+// Retry records a new attempt at the failed or unknown send id, asked by
+// userID, in the same thread. Only one retry per send is taken: a second
+// is ErrDuplicate.
+func (p *Pipeline) Retry(ctx context.Context, id int64, userID string) (store.Send, error) {
+	orig, err := p.store.Get(ctx, id)
+	if err != nil {
+		return store.Send{}, err
 	}
+	if orig.State != store.Failed && orig.State != store.Unknown {
+		return orig, ErrNotRetryable
+	}
+	sd := orig
+	sd.IdemKey = store.IdemKey("retry", strconv.FormatInt(orig.ID, 10))
+	sd.RetryOf = orig.ID
+	sd.Requester = userID
+	sd.ThreadTS = anchor(orig)
+	return p.accept(ctx, sd)
+}
+
+func (p *Pipeline) accept(ctx context.Context, sd store.Send) (store.Send, error) {
 	select {
-	case p.queue <- req:
-		return nil
+	case <-p.stop:
+		return store.Send{}, ErrClosed
 	default:
-		return ErrBusy
 	}
+	sd.Account = p.cfg.Account
+	out, err := p.store.Accept(ctx, sd, p.cfg.DailyLimit)
+	switch {
+	case err == nil:
+		p.poke()
+	case errors.Is(err, ErrDuplicate):
+		p.log.Info().Str("idem_key", sd.IdemKey).Int64("send_id", out.ID).Msg("duplicate request ignored")
+	}
+	return out, err
 }
 
-// Close stops taking requests and waits for the queued and running ones to
-// finish and post their outcome. When ctx ends first, sends still waiting
-// are answered "not sent" and sends waiting on Linkup are cut off and
-// answered "outcome unknown"; Close then waits for those answers, each
-// bounded by the Slack timeout. It returns ctx's error in that case.
+// Close stops claiming sends and waits for the running ones to finish and
+// deliver their outcome; queued sends stay queued for the next start. When
+// ctx ends first, Linkup calls still running are cut off (their sends end
+// unknown, or stay queued when the request had not left) and Close waits a
+// last SlackTimeout for their outcomes to be delivered. It returns ctx's
+// error in that case.
 func (p *Pipeline) Close(ctx context.Context) error {
-	p.mu.Lock()
-	if !p.closed {
-		p.closed = true
-		close(p.queue)
-	}
-	p.mu.Unlock()
-
+	p.once.Do(func() { close(p.stop) })
 	done := make(chan struct{})
 	go func() {
 		p.workers.Wait()
@@ -163,8 +251,163 @@ func (p *Pipeline) Close(ctx context.Context) error {
 		p.cancelWork()
 		return nil
 	case <-ctx.Done():
-		p.cancelWork()
-		<-done
-		return ctx.Err()
 	}
+	p.cancelWork()
+	select {
+	case <-done:
+	case <-time.After(p.cfg.SlackTimeout):
+		p.log.Error().Msg("outcome deliveries still running at exit; they are delivered at the next start")
+	}
+	return ctx.Err()
+}
+
+// poke wakes one idle worker.
+func (p *Pipeline) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Pipeline) stopping() bool {
+	select {
+	case <-p.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// runWorker claims and runs due sends until Close.
+func (p *Pipeline) runWorker() {
+	for !p.stopping() {
+		sd, ok, err := p.store.ClaimNext(p.work)
+		if err != nil {
+			p.log.Error().Err(err).Msg("claiming a send failed")
+			p.idle(time.Now().Add(time.Second))
+			continue
+		}
+		if !ok {
+			due, queued, err := p.store.NextDue(p.work)
+			if err != nil || !queued {
+				due = time.Time{}
+			}
+			p.idle(due)
+			continue
+		}
+		p.poke() // there may be more: let another worker look
+		p.process(sd)
+	}
+}
+
+// idle waits for a poke, for due (when set), or for Close.
+func (p *Pipeline) idle(due time.Time) {
+	var timer <-chan time.Time
+	if !due.IsZero() {
+		t := time.NewTimer(max(time.Until(due), time.Millisecond))
+		defer t.Stop()
+		timer = t.C
+	}
+	select {
+	case <-p.wake:
+	case <-timer:
+	case <-p.stop:
+	}
+}
+
+func (p *Pipeline) sendLog(sd store.Send) zerolog.Logger {
+	return p.log.With().Int64("send_id", sd.ID).Str("user", sd.Requester).Str("channel", sd.Channel).Logger()
+}
+
+// process runs one claimed send: announce, call Linkup once, then record
+// and deliver the outcome, or put the send back in the queue when the call
+// certainly did not reach Linkup.
+func (p *Pipeline) process(sd store.Send) {
+	log := p.sendLog(sd).With().Int("attempt", sd.Attempts).Logger()
+	if !sd.Announced {
+		sd = p.announce(sd, log)
+	}
+
+	res, err := p.linkup.SendMessage(p.work, linkup.Message{ProfileURL: sd.Recipient, Text: sd.Message, Country: sd.Country, MediaLink: sd.MediaLink})
+	if err != nil {
+		le := linkup.AsError(err)
+		log.Warn().Err(err).Str("kind", le.Kind.String()).Msg("linkup send failed")
+		if wait, ok := p.retryable(le, sd.Attempts); ok {
+			if err := p.store.Requeue(context.WithoutCancel(p.work), sd.ID, time.Now().Add(wait), le.Status, le.Message); err != nil {
+				log.Error().Err(err).Msg("requeueing failed")
+			}
+			log.Info().Dur("wait", wait).Msg("not sent; queued again")
+			return
+		}
+	}
+
+	out := outcomeOf(res, err)
+	if err == nil {
+		log.Info().Int("credits", out.Credits).Msg("linkup send succeeded")
+	}
+	ctx := context.WithoutCancel(p.work)
+	if err := p.store.Finish(ctx, sd.ID, out); err != nil {
+		log.Error().Err(err).Msg("recording the outcome failed")
+	}
+	sd.State, sd.Reason, sd.Credits = out.State, out.Reason, out.Credits
+	p.deliver(sd, log)
+}
+
+// retryable says whether a failed call may be made again, and after how
+// long: only when it certainly did not reach Linkup, within MaxAttempts,
+// and not while shutting down (the send then stays queued for the next start).
+func (p *Pipeline) retryable(le *linkup.Error, attempts int) (time.Duration, bool) {
+	if p.work.Err() != nil && le.Kind == linkup.KindUnreachable {
+		return 0, true
+	}
+	if attempts >= p.cfg.MaxAttempts || p.stopping() {
+		return 0, false
+	}
+	switch le.Kind {
+	case linkup.KindRateLimited:
+		if le.RetryAfter > maxRetryAfter {
+			return 0, false
+		}
+		if le.RetryAfter > 0 {
+			return le.RetryAfter, true
+		}
+		return p.cfg.RetryBase << (attempts - 1), true
+	case linkup.KindUnreachable:
+		return p.cfg.RetryBase << (attempts - 1), true
+	default:
+		return 0, false
+	}
+}
+
+// outcomeOf turns Linkup's answer into what the log keeps and the user reads.
+func outcomeOf(res linkup.Result, err error) store.Outcome {
+	if err == nil {
+		return store.Outcome{State: store.Sent, Credits: res.Credits, LinkupStatus: http.StatusOK, LinkupAnswer: res.Message}
+	}
+	le := linkup.AsError(err)
+	o := store.Outcome{State: store.Failed, LinkupStatus: le.Status, LinkupAnswer: le.Message}
+	msg := mrkdwnEscape(le.Message)
+	switch le.Kind {
+	case linkup.KindInvalid:
+		o.Reason = fmt.Sprintf("Linkup refused the message: %s.", msg)
+		if containsFold(le.Message, "invalid parameter") {
+			o.Reason += " This usually means the sending account is not connected to this person on LinkedIn."
+		}
+	case linkup.KindAuth:
+		o.Reason = fmt.Sprintf("Linkup did not accept the bot's credentials (%s). The LinkedIn session may have expired or the Linkup account may be out of credits: an admin must renew LINKUP_LOGIN_TOKEN or check the Linkup account. Nothing was sent.", msg)
+	case linkup.KindRateLimited:
+		wait := "a few minutes"
+		if le.RetryAfter > 0 {
+			wait = le.RetryAfter.String()
+		}
+		o.Reason = fmt.Sprintf("Linkup or LinkedIn is limiting the rate of messages (%s). Nothing was sent; try again in %s.", msg, wait)
+	case linkup.KindFailure:
+		o.Reason = fmt.Sprintf("Linkup or LinkedIn failed (HTTP %d: %s). It was most likely not sent, but check the conversation on LinkedIn before sending again.", le.Status, msg)
+	case linkup.KindUnreachable:
+		o.Reason = "Linkup could not be reached, so nothing was sent. Try again in a moment."
+	default:
+		o.State = store.Unknown
+		o.Reason = fmt.Sprintf("Linkup gave no confirmation (%s). The message may or may not have been sent: check the conversation on LinkedIn before sending it again.", msg)
+	}
+	return o
 }

@@ -3,169 +3,152 @@ package send
 import (
 	"context"
 	"errors"
-	"fmt"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
-	"linkedin-bot/linkup"
+	"linkedin-bot/store"
 )
 
-// State is where a send ended.
-type State string
-
-const (
-	StateSent    State = "sent"
-	StateFailed  State = "failed"
-	StateUnknown State = "unknown"
-)
-
-// Outcome is how one request ended, in words for its author.
-type Outcome struct {
-	State State
-	// Credits is what Linkup charged for a sent message.
-	Credits int
-	// Reason explains a failed or unknown send to the user.
-	Reason string
+// anchor is the thread a send's replies go in: the thread it was asked in,
+// else its own root message; empty when it has neither.
+func anchor(sd store.Send) string {
+	if sd.ThreadTS != "" {
+		return sd.ThreadTS
+	}
+	return sd.RootTS
 }
 
-// thread is where a request's messages go: a root message in a channel, or,
-// where the bot cannot post there, the request's response_url.
-type thread struct {
-	channel     string // the channel the root was posted in, as Slack returned it
-	ts          string // the root message; empty when none could be posted
-	responseURL string
-}
+// announce tells the channel a send is starting: a root message, or for a
+// retry a note in the original thread, or where the bot cannot post, the
+// response_url. It records where the root is.
+func (p *Pipeline) announce(sd store.Send, log zerolog.Logger) store.Send {
+	ctx, cancel := p.slackCtx()
+	defer cancel()
 
-// process runs one request to its end: announce, send, answer, notify.
-func (p *Pipeline) process(req Request) {
-	log := p.log.With().Str("send_id", req.ID).Str("user", req.UserID).Str("channel", req.ChannelID).Logger()
-
-	th := p.announce(req, log)
-
-	var out Outcome
-	if p.work.Err() != nil {
-		out = Outcome{State: StateFailed, Reason: "The bot was shutting down before it could send this, so nothing was sent. Please send it again."}
-		log.Warn().Msg("send dropped at shutdown before reaching Linkup")
-	} else {
-		res, err := p.linkup.SendMessage(p.work, req.Message)
-		out = outcomeOf(res, err)
-		ev := log.Info()
+	if sd.RetryOf != 0 && anchor(sd) != "" {
+		err := p.slackCall(ctx, log, func(ctx context.Context) error {
+			_, _, err := p.slack.PostMessageContext(ctx, sd.RootChannel, slack.MsgOptionText(retryText(sd), false), slack.MsgOptionTS(anchor(sd)), slack.MsgOptionDisableLinkUnfurl())
+			return err
+		})
 		if err != nil {
-			ev = log.Warn().Err(err)
+			log.Warn().Err(err).Msg("posting the retry note failed")
 		}
-		ev.Str("state", string(out.State)).Int("credits", out.Credits).Msg("linkup send finished")
+	} else {
+		opts := []slack.MsgOption{slack.MsgOptionText(rootText(sd), false), slack.MsgOptionDisableLinkUnfurl()}
+		if sd.ThreadTS != "" {
+			opts = append(opts, slack.MsgOptionTS(sd.ThreadTS))
+		}
+		var ch, ts string
+		err := p.slackCall(ctx, log, func(ctx context.Context) (err error) {
+			ch, ts, err = p.slack.PostMessageContext(ctx, sd.Channel, opts...)
+			return err
+		})
+		switch {
+		case err == nil:
+			sd.RootChannel, sd.RootTS = ch, ts
+		case cannotPost(err) && sd.ResponseURL != "":
+			log.Info().Err(err).Msg("cannot post in the channel; answering through response_url")
+			if err := p.webhook(ctx, sd.ResponseURL, rootText(sd)); err != nil {
+				log.Error().Err(err).Msg("posting to response_url failed")
+			}
+		default:
+			log.Error().Err(err).Msg("posting the root message failed")
+		}
 	}
-
-	p.answer(req, th, out, log)
-	p.notify(req, th, out, log)
+	if err := p.store.SetAnnounced(ctx, sd.ID, sd.RootChannel, sd.RootTS); err != nil {
+		log.Error().Err(err).Msg("recording the root message failed")
+	}
+	sd.Announced = true
+	return sd
 }
 
-// outcomeOf turns Linkup's answer into words for the user.
-func outcomeOf(res linkup.Result, err error) Outcome {
-	if err == nil {
-		return Outcome{State: StateSent, Credits: res.Credits}
-	}
-	if errors.Is(err, context.Canceled) {
-		// Cancelled by a shutdown that ran out of time.
-		if le := linkup.AsError(err); le.Kind == linkup.KindUnreachable {
-			return Outcome{State: StateFailed, Reason: "The bot was shutting down before it could send this, so nothing was sent. Please send it again."}
-		}
-	}
-	le := linkup.AsError(err)
-	msg := mrkdwnEscape(le.Message)
-	switch le.Kind {
-	case linkup.KindInvalid:
-		r := fmt.Sprintf("Linkup refused the message: %s.", msg)
-		if containsFold(le.Message, "invalid parameter") {
-			r += " This usually means the sending account is not connected to this person on LinkedIn."
-		}
-		return Outcome{State: StateFailed, Reason: r}
-	case linkup.KindAuth:
-		return Outcome{State: StateFailed, Reason: fmt.Sprintf("Linkup did not accept the bot's credentials (%s). The LinkedIn session may have expired or the Linkup account may be out of credits: an admin must renew LINKUP_LOGIN_TOKEN or check the Linkup account. Nothing was sent.", msg)}
-	case linkup.KindRateLimited:
-		wait := "a minute"
-		if le.RetryAfter > 0 {
-			wait = le.RetryAfter.String()
-		}
-		return Outcome{State: StateFailed, Reason: fmt.Sprintf("Linkup or LinkedIn is limiting the rate of messages (%s). Nothing was sent; try again in %s.", msg, wait)}
-	case linkup.KindFailure:
-		return Outcome{State: StateFailed, Reason: fmt.Sprintf("Linkup or LinkedIn failed (HTTP %d: %s). It was most likely not sent, but check the conversation on LinkedIn before sending again.", le.Status, msg)}
-	case linkup.KindUnreachable:
-		return Outcome{State: StateFailed, Reason: "Linkup could not be reached, so nothing was sent. Try again in a moment."}
-	default:
-		return Outcome{State: StateUnknown, Reason: fmt.Sprintf("Linkup gave no confirmation (%s). The message may or may not have been sent: check the conversation on LinkedIn before sending it again.", msg)}
-	}
-}
-
-// announce posts the root message, falling back to the response_url where
-// the bot cannot post in the channel.
-func (p *Pipeline) announce(req Request, log zerolog.Logger) thread {
-	th := thread{responseURL: req.ResponseURL}
-	text := rootText(req, nil)
+// deliver sends the outcome messages of a finished send that have not gone
+// out yet, and records each one: a restart delivers what is left, and
+// nothing twice.
+func (p *Pipeline) deliver(sd store.Send, log zerolog.Logger) {
 	ctx, cancel := p.slackCtx()
 	defer cancel()
-	ch, ts, err := p.slack.PostMessageContext(ctx, req.ChannelID, slack.MsgOptionText(text, false), slack.MsgOptionDisableLinkUnfurl())
-	if err == nil {
-		th.channel, th.ts = ch, ts
-		return th
-	}
-	log.Warn().Err(err).Msg("posting the root message failed")
-	if cannotPost(err) && req.ResponseURL != "" {
-		if err := p.webhook(ctx, req.ResponseURL, text); err != nil {
-			log.Error().Err(err).Msg("posting to response_url failed")
+	mark := func(d store.Delivery) {
+		if err := p.store.MarkDelivered(ctx, sd.ID, d); err != nil {
+			log.Error().Err(err).Str("delivery", string(d)).Msg("recording a delivery failed")
 		}
 	}
-	return th
-}
 
-// answer tells the requester the outcome: in the thread (and on the root
-// message), or through the response_url.
-func (p *Pipeline) answer(req Request, th thread, out Outcome, log zerolog.Logger) {
-	ctx, cancel := p.slackCtx()
-	defer cancel()
-	text := outcomeText(out)
-	if th.ts != "" {
-		if _, _, err := p.slack.PostMessageContext(ctx, th.channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(th.ts), slack.MsgOptionDisableLinkUnfurl()); err != nil {
-			log.Error().Err(err).Msg("posting the outcome in the thread failed")
+	if !sd.OutcomePosted {
+		if err := p.postOutcome(ctx, sd, log); err != nil {
+			log.Error().Err(err).Str("state", string(sd.State)).Msg("the outcome could not be delivered to the requester; retried at the next start")
+		} else {
+			mark(store.OutcomePosted)
 		}
-		if _, _, _, err := p.slack.UpdateMessageContext(ctx, th.channel, th.ts, slack.MsgOptionText(rootText(req, &out), false), slack.MsgOptionDisableLinkUnfurl()); err != nil {
+	}
+	if !sd.RootUpdated {
+		if err := p.updateRoot(ctx, sd, log); err != nil {
 			log.Warn().Err(err).Msg("updating the root message failed")
+		} else {
+			mark(store.RootUpdated)
 		}
-		return
 	}
-	if th.responseURL != "" {
-		if err := p.webhook(ctx, th.responseURL, rootText(req, &out)+"\n"+text); err != nil {
-			log.Error().Err(err).Msg("posting the outcome to response_url failed")
+	if !sd.Notified {
+		if err := p.notify(ctx, sd, log); err != nil {
+			log.Error().Err(err).Msg("posting the team notification failed")
+		} else {
+			mark(store.Notified)
 		}
-		return
 	}
-	// Neither the channel nor a response_url: try the channel once more,
-	// unthreaded, then give up loudly.
-	if _, _, err := p.slack.PostMessageContext(ctx, req.ChannelID, slack.MsgOptionText(rootText(req, &out)+"\n"+text, false), slack.MsgOptionDisableLinkUnfurl()); err != nil {
-		log.Error().Err(err).Str("state", string(out.State)).Msg("the outcome could not be delivered to the requester")
+}
+
+// postOutcome tells the requester how the send ended: in its thread, else
+// through the response_url, else in the channel.
+func (p *Pipeline) postOutcome(ctx context.Context, sd store.Send, log zerolog.Logger) error {
+	text := outcomeText(sd)
+	blocks := outcomeBlocks(sd)
+	if a := anchor(sd); a != "" && sd.RootChannel != "" {
+		return p.slackCall(ctx, log, func(ctx context.Context) error {
+			_, _, err := p.slack.PostMessageContext(ctx, sd.RootChannel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionTS(a), slack.MsgOptionDisableLinkUnfurl())
+			return err
+		})
 	}
+	if sd.ResponseURL != "" {
+		full := rootText(sd) + "\n" + text
+		return p.webhook(ctx, sd.ResponseURL, full, append([]slack.Block{section(rootText(sd))}, blocks...)...)
+	}
+	return p.slackCall(ctx, log, func(ctx context.Context) error {
+		_, _, err := p.slack.PostMessageContext(ctx, sd.Channel, slack.MsgOptionText(rootText(sd)+"\n"+text, false), slack.MsgOptionBlocks(append([]slack.Block{section(rootText(sd))}, blocks...)...), slack.MsgOptionDisableLinkUnfurl())
+		return err
+	})
+}
+
+// updateRoot shows the outcome on the root message, when there is one.
+func (p *Pipeline) updateRoot(ctx context.Context, sd store.Send, log zerolog.Logger) error {
+	if sd.RootTS == "" {
+		return nil
+	}
+	return p.slackCall(ctx, log, func(ctx context.Context) error {
+		_, _, _, err := p.slack.UpdateMessageContext(ctx, sd.RootChannel, sd.RootTS, slack.MsgOptionText(rootText(sd), false), slack.MsgOptionDisableLinkUnfurl())
+		return err
+	})
 }
 
 // notify posts one line to the team notification channel, when set.
-func (p *Pipeline) notify(req Request, th thread, out Outcome, log zerolog.Logger) {
+func (p *Pipeline) notify(ctx context.Context, sd store.Send, log zerolog.Logger) error {
 	if p.cfg.NotifyChannel == "" {
-		return
+		return nil
 	}
-	ctx, cancel := p.slackCtx()
-	defer cancel()
 	link := ""
-	if th.ts != "" {
-		l, err := p.slack.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: th.channel, Ts: th.ts})
+	if sd.RootTS != "" {
+		l, err := p.slack.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: sd.RootChannel, Ts: sd.RootTS})
 		if err != nil {
 			log.Warn().Err(err).Msg("getting the thread's permalink failed")
 		} else {
 			link = l
 		}
 	}
-	if _, _, err := p.slack.PostMessageContext(ctx, p.cfg.NotifyChannel, slack.MsgOptionText(notifyText(req, out, link), false), slack.MsgOptionDisableLinkUnfurl()); err != nil {
-		log.Error().Err(err).Msg("posting the team notification failed")
-	}
+	return p.slackCall(ctx, log, func(ctx context.Context) error {
+		_, _, err := p.slack.PostMessageContext(ctx, p.cfg.NotifyChannel, slack.MsgOptionText(notifyText(sd, link), false), slack.MsgOptionDisableLinkUnfurl())
+		return err
+	})
 }
 
 // slackCtx bounds one round of Slack posts. It does not end with the work
@@ -174,11 +157,49 @@ func (p *Pipeline) slackCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(p.work), p.cfg.SlackTimeout)
 }
 
-func (p *Pipeline) webhook(ctx context.Context, url, text string) error {
-	return slack.PostWebhookCustomHTTPContext(ctx, url, p.cfg.HTTPClient, &slack.WebhookMessage{
-		Text:         text,
-		ResponseType: slack.ResponseTypeEphemeral,
-	})
+// slackAttempts bounds the tries of one Slack call.
+const slackAttempts = 4
+
+// slackCall runs f, and again after a Slack 429 (honouring Retry-After) or
+// 5xx, which Slack answers before doing anything: a retry cannot post twice.
+func (p *Pipeline) slackCall(ctx context.Context, log zerolog.Logger, f func(context.Context) error) error {
+	for attempt := 1; ; attempt++ {
+		err := f(ctx)
+		if err == nil {
+			return nil
+		}
+		var wait time.Duration
+		var rl *slack.RateLimitedError
+		var sc slack.StatusCodeError
+		switch {
+		case errors.As(err, &rl):
+			wait = max(rl.RetryAfter, 100*time.Millisecond)
+		case errors.As(err, &sc) && sc.Code >= 500:
+			wait = time.Duration(attempt) * 500 * time.Millisecond
+		default:
+			return err
+		}
+		if attempt >= slackAttempts {
+			return err
+		}
+		log.Warn().Err(err).Dur("wait", wait).Msg("Slack asked to retry")
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+	}
+}
+
+// webhook posts an ephemeral message to a response_url.
+func (p *Pipeline) webhook(ctx context.Context, url, text string, blocks ...slack.Block) error {
+	msg := &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: text}
+	if len(blocks) > 0 {
+		msg.Blocks = &slack.Blocks{BlockSet: blocks}
+	}
+	return slack.PostWebhookCustomHTTPContext(ctx, url, p.cfg.HTTPClient, msg)
 }
 
 // cannotPost reports whether Slack refused a post because the bot may not

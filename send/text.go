@@ -2,9 +2,17 @@ package send
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"linkedin-bot/store"
 )
+
+// RetryActionID is the action_id of the Retry button; its value is the send ID.
+const RetryActionID = "retry_send"
 
 // previewRunes and previewLines bound the quote of a message in Slack.
 const (
@@ -12,66 +20,93 @@ const (
 	previewLines = 4
 )
 
-// rootText is the root message of a request: who sends to whom, a preview,
-// and the state (sending when out is nil).
-func rootText(req Request, out *Outcome) string {
+// rootText is the message announcing a send: who sends to whom, a preview,
+// and its state.
+func rootText(sd store.Send) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "<@%s> %s a LinkedIn message to %s", req.UserID, verb(out), profileLink(req.Message.ProfileURL))
-	if req.Message.MediaLink != "" {
+	verb := "is sending"
+	if sd.State == store.Sent {
+		verb = "sent"
+	}
+	fmt.Fprintf(&b, "<@%s> %s a LinkedIn message to %s", sd.Requester, verb, profileLink(sd.Recipient))
+	if sd.MediaLink != "" || sd.MediaName != "" {
 		b.WriteString(" with an attachment")
 	}
 	b.WriteString("\n")
-	b.WriteString(quote(preview(req.Message.Text)))
+	b.WriteString(quote(preview(sd.Message)))
 	b.WriteString("\n")
-	b.WriteString(status(out))
+	b.WriteString(status(sd))
 	return b.String()
 }
 
-func verb(out *Outcome) string {
-	if out != nil && out.State == StateSent {
-		return "sent"
-	}
-	return "is sending"
-}
-
-func status(out *Outcome) string {
-	if out == nil {
+func status(sd store.Send) string {
+	switch sd.State {
+	case store.Sent:
+		return fmt.Sprintf(":white_check_mark: Sent (%s)", credits(sd.Credits))
+	case store.Unknown:
+		return ":warning: Outcome unknown: see the thread"
+	case store.Failed:
+		return ":x: Not sent: see the thread"
+	default:
 		return ":hourglass_flowing_sand: Sending…"
 	}
-	switch out.State {
-	case StateSent:
-		return fmt.Sprintf(":white_check_mark: Sent (%s)", credits(out.Credits))
-	case StateUnknown:
-		return ":warning: Outcome unknown: see the thread"
-	default:
-		return ":x: Not sent: see the thread"
-	}
+}
+
+// retryText is the thread note that a retry has started.
+func retryText(sd store.Send) string {
+	return fmt.Sprintf(":repeat: <@%s> is sending this message again.", sd.Requester)
 }
 
 // outcomeText is the reply that tells the requester how the send ended.
-func outcomeText(out Outcome) string {
-	switch out.State {
-	case StateSent:
-		return fmt.Sprintf(":white_check_mark: Sent on LinkedIn. %s spent.", capitalize(credits(out.Credits)))
-	case StateUnknown:
-		return ":warning: " + out.Reason
+func outcomeText(sd store.Send) string {
+	switch sd.State {
+	case store.Sent:
+		return fmt.Sprintf(":white_check_mark: Sent on LinkedIn. %s spent.", capitalize(credits(sd.Credits)))
+	case store.Unknown:
+		return ":warning: " + sd.Reason
 	default:
-		return ":x: Not sent. " + out.Reason
+		return ":x: Not sent. " + sd.Reason
 	}
 }
 
+// outcomeBlocks is outcomeText with, for failed and unknown sends, a Retry
+// button; retrying an unknown send asks for confirmation first.
+func outcomeBlocks(sd store.Send) []slack.Block {
+	blocks := []slack.Block{section(outcomeText(sd))}
+	if sd.State != store.Failed && sd.State != store.Unknown {
+		return blocks
+	}
+	btn := slack.NewButtonBlockElement(RetryActionID, strconv.FormatInt(sd.ID, 10), slack.NewTextBlockObject(slack.PlainTextType, "Retry", false, false))
+	if sd.State == store.Unknown {
+		btn.Confirm = slack.NewConfirmationBlockObject(
+			slack.NewTextBlockObject(slack.PlainTextType, "Send it again?", false, false),
+			slack.NewTextBlockObject(slack.MarkdownType, "This message *may already have been delivered*. Check the conversation on LinkedIn first: a LinkedIn message cannot be unsent.", false, false),
+			slack.NewTextBlockObject(slack.PlainTextType, "Send again", false, false),
+			slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false),
+		)
+	}
+	return append(blocks, slack.NewActionBlock("retry", btn))
+}
+
+func section(text string) slack.Block {
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil)
+}
+
 // notifyText is the team channel's line for one finished send.
-func notifyText(req Request, out Outcome, link string) string {
+func notifyText(sd store.Send, link string) string {
 	var state string
-	switch out.State {
-	case StateSent:
-		state = fmt.Sprintf("sent, %s", credits(out.Credits))
-	case StateUnknown:
+	switch sd.State {
+	case store.Sent:
+		state = "sent, " + credits(sd.Credits)
+	case store.Unknown:
 		state = "outcome unknown"
 	default:
 		state = "not sent"
 	}
-	line := fmt.Sprintf("<@%s> → %s: %s", req.UserID, profileLink(req.Message.ProfileURL), state)
+	line := fmt.Sprintf("<@%s> → %s: %s", sd.Requester, profileLink(sd.Recipient), state)
+	if sd.RetryOf != 0 {
+		line += " (retry)"
+	}
 	if link != "" {
 		line += fmt.Sprintf(" · <%s|thread>", link)
 	}

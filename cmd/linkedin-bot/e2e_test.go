@@ -71,10 +71,10 @@ func TestLinkupErrorsReachTheThread(t *testing.T) {
 			[]string{"LinkedIn token expired", "renew LINKUP_LOGIN_TOKEN"}, "not sent"},
 		{"404", reply(404, `{"status":"error","message":"Profile not found"}`),
 			[]string{"Linkup refused the message: Profile not found."}, "not sent"},
-		{"429", func(w http.ResponseWriter, _ *http.Request, _ fakelinkup.Request) {
-			w.Header().Set("Retry-After", "42")
+		{"429 with a Retry-After too long to wait", func(w http.ResponseWriter, _ *http.Request, _ fakelinkup.Request) {
+			w.Header().Set("Retry-After", "3600")
 			fakelinkup.Reply(w, 429, `{"message":"LinkedIn Rate limit exceeded"}`)
-		}, []string{"LinkedIn Rate limit exceeded", "try again in 42s"}, "not sent"},
+		}, []string{"LinkedIn Rate limit exceeded", "try again in 1h0m0s"}, "not sent"},
 		{"500", reply(500, `{"message":"Internal error"}`),
 			[]string{"failed (HTTP 500: Internal error)", "check the conversation on LinkedIn"}, "not sent"},
 		{"mention in Linkup's text is made inert", reply(400, `{"message":"<!channel> bad"}`),
@@ -402,7 +402,7 @@ func TestShutdown(t *testing.T) {
 func TestConfigurationErrorsNameTheVariable(t *testing.T) {
 	base := map[string]string{
 		"SLACK_APP_TOKEN": appToken, "SLACK_BOT_TOKEN": botToken,
-		"LINKUP_API_KEY": apiKey, "LINKUP_LOGIN_TOKEN": loginToken,
+		"LINKUP_API_KEY": apiKey, "LINKUP_LOGIN_TOKEN": loginToken, "DATA_DIR": t.TempDir(),
 	}
 	cases := []struct{ key, value, want string }{
 		{"SLACK_APP_TOKEN", "", "SLACK_APP_TOKEN: is required"},
@@ -416,6 +416,8 @@ func TestConfigurationErrorsNameTheVariable(t *testing.T) {
 		{"NOTIFY_CHANNEL", "#sales", "NOTIFY_CHANNEL: must be a channel ID"},
 		{"SEND_CONCURRENCY", "0", "SEND_CONCURRENCY: must be a positive whole number"},
 		{"LOG_FORMAT", "xml", "LOG_FORMAT: must be one of json, console"},
+		{"ALLOWED_USERS", "U0ALICE01,alice", `ALLOWED_USERS: "alice" is not a Slack user ID`},
+		{"DAILY_SEND_LIMIT", "-1", "DAILY_SEND_LIMIT: must be a whole number"},
 	}
 	for _, tc := range cases {
 		vars := map[string]string{}
@@ -438,6 +440,7 @@ func TestDoctor(t *testing.T) {
 	vars := map[string]string{
 		"SLACK_APP_TOKEN": appToken, "SLACK_BOT_TOKEN": botToken, "SLACK_API_URL": sl.APIURL(),
 		"LINKUP_API_KEY": apiKey, "LINKUP_LOGIN_TOKEN": loginToken, "LINKUP_BASE_URL": lk.URL(),
+		"DATA_DIR": t.TempDir(),
 	}
 	var out strings.Builder
 	require.NoError(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return vars[k] }, &out, &strings.Builder{}))
@@ -459,7 +462,7 @@ func TestInvalidAppTokenStopsTheBot(t *testing.T) {
 	defer sl.Close()
 	vars := map[string]string{
 		"SLACK_APP_TOKEN": "xapp-revoked", "SLACK_BOT_TOKEN": botToken, "SLACK_API_URL": sl.APIURL(),
-		"LINKUP_API_KEY": apiKey, "LINKUP_LOGIN_TOKEN": loginToken,
+		"LINKUP_API_KEY": apiKey, "LINKUP_LOGIN_TOKEN": loginToken, "DATA_DIR": t.TempDir(),
 	}
 	var logs lockedBuffer
 	err := run(context.Background(), []string{"linkedin-bot"}, func(k string) string { return vars[k] }, &strings.Builder{}, &logs)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,15 +52,18 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// env is one bot, run by run() as in production, against a fake Slack and a fake Linkup.
+// env is one bot, run by run() as in production, against a fake Slack and a
+// fake Linkup; it can be stopped and started again on the same send log.
 type env struct {
-	t      *testing.T
-	slack  *fakeslack.Server
-	linkup *fakelinkup.Server
-	logs   *lockedBuffer
-	cancel context.CancelFunc
-	done   chan error
-	seq    atomic.Int64
+	t       *testing.T
+	slack   *fakeslack.Server
+	linkup  *fakelinkup.Server
+	logs    *lockedBuffer
+	vars    map[string]string
+	cancel  context.CancelFunc
+	done    chan error
+	running bool
+	seq     atomic.Int64
 }
 
 // startBot runs the bot with the test configuration, overridden by extra,
@@ -71,9 +75,8 @@ func startBot(t *testing.T, extra map[string]string) *env {
 		slack:  fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: 200 * time.Millisecond}),
 		linkup: fakelinkup.New(),
 		logs:   &lockedBuffer{},
-		done:   make(chan error, 1),
 	}
-	vars := map[string]string{
+	e.vars = map[string]string{
 		"SLACK_APP_TOKEN":    appToken,
 		"SLACK_BOT_TOKEN":    botToken,
 		"SLACK_API_URL":      e.slack.APIURL(),
@@ -84,17 +87,15 @@ func startBot(t *testing.T, extra map[string]string) *env {
 		"NOTIFY_CHANNEL":     notifyChannel,
 		"SHUTDOWN_TIMEOUT":   "5s",
 		"LOG_LEVEL":          "debug",
+		"DATA_DIR":           t.TempDir(),
 	}
 	for k, v := range extra {
-		vars[k] = v
+		e.vars[k] = v
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	e.cancel = cancel
-	go func() {
-		e.done <- run(ctx, []string{"linkedin-bot"}, func(k string) string { return vars[k] }, &bytes.Buffer{}, e.logs)
-	}()
 	t.Cleanup(func() {
-		e.stop()
+		if e.running {
+			_ = e.stop()
+		}
 		e.assertNoSecrets()
 		e.slack.Close()
 		e.linkup.Close()
@@ -102,22 +103,35 @@ func startBot(t *testing.T, extra map[string]string) *env {
 			t.Logf("bot logs:\n%s", e.logs.String())
 		}
 	})
-	wctx, cancelWait := context.WithTimeout(context.Background(), waitFor)
-	defer cancelWait()
-	if _, err := e.slack.WaitConnected(wctx); err != nil {
-		t.Fatal(err)
-	}
+	e.start()
 	return e
 }
 
-// stop cancels the bot's context (SIGTERM) and waits for run to return.
+// start runs the bot and waits for a new Socket Mode connection.
+func (e *env) start() {
+	e.t.Helper()
+	opens := e.slack.Opens()
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel, e.done, e.running = cancel, make(chan error, 1), true
+	vars := maps.Clone(e.vars)
+	go func() {
+		e.done <- run(ctx, []string{"linkedin-bot"}, func(k string) string { return vars[k] }, &bytes.Buffer{}, e.logs)
+	}()
+	e.waitUntil("a new Socket Mode connection", func() bool { return e.slack.Opens() > opens })
+	wctx, cancelWait := context.WithTimeout(context.Background(), waitFor)
+	defer cancelWait()
+	if _, err := e.slack.WaitConnected(wctx); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// stop cancels the bot's context, as SIGTERM does, and waits for run to return.
 func (e *env) stop() error {
+	e.t.Helper()
 	e.cancel()
+	e.running = false
 	select {
-	case err, ok := <-e.done:
-		if ok {
-			close(e.done)
-		}
+	case err := <-e.done:
 		return err
 	case <-time.After(waitFor):
 		e.t.Fatal("run did not return after cancel")

@@ -1,8 +1,9 @@
 // Command linkedin-bot is a Slack app in Socket Mode that sends LinkedIn
 // direct messages through the Linkup API.
 //
-//	linkedin-bot          run the bot (reads .env, then the environment)
-//	linkedin-bot doctor   check the configuration, Slack and Linkup, and exit
+//	linkedin-bot           run the bot (reads .env, then the environment)
+//	linkedin-bot doctor    check the configuration, Slack and Linkup, and exit
+//	linkedin-bot history   print the send log
 package main
 
 import (
@@ -25,6 +26,7 @@ import (
 	"linkedin-bot/handlers"
 	"linkedin-bot/linkup"
 	"linkedin-bot/send"
+	"linkedin-bot/store"
 )
 
 func main() {
@@ -36,10 +38,11 @@ func main() {
 	}
 }
 
-const usage = `usage: linkedin-bot [doctor]
+const usage = `usage: linkedin-bot [doctor | history [flags]]
 
   (no command)  run the bot until SIGINT or SIGTERM
   doctor        check the configuration, the Slack tokens and Linkup, then exit
+  history       print the send log and the credits used (history -h for flags)
 
 Settings come from the environment and from .env in the working folder
 (the environment wins); .env.example documents each one.
@@ -53,7 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd = args[1]
 	}
 	switch cmd {
-	case "", "doctor":
+	case "", "doctor", "history":
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -65,6 +68,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	getenv, err := withDotEnv(getenv, ".env")
 	if err != nil {
 		return err
+	}
+	if cmd == "history" {
+		return history(ctx, args[2:], bot.DataDir(getenv), stdout, stderr)
 	}
 	cfg, err := bot.LoadConfig(getenv)
 	if err != nil {
@@ -90,28 +96,50 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // serve runs the bot until ctx ends, then drains the sends in flight.
 func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *http.Client, log zerolog.Logger) error {
+	st, err := store.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("send log in %s: %w", cfg.DataDir, err)
+	}
+	defer st.Close()
+
 	lk := linkup.New(linkup.Config{
 		BaseURL:    cfg.LinkupBaseURL,
 		APIKey:     cfg.LinkupAPIKey,
 		LoginToken: cfg.LinkupLoginToken,
 		Timeout:    cfg.LinkupTimeout,
 	})
-	pipe := send.New(send.Config{Workers: cfg.SendConcurrency, NotifyChannel: cfg.NotifyChannel, HTTPClient: httpClient}, lk, api, log)
-	pipe.Start()
-	h := handlers.New(handlers.Config{MaxMessageLen: cfg.MaxMessageLen, Country: cfg.LinkupCountry}, api, pipe, httpClient)
+	pipe := send.New(send.Config{
+		Workers:       cfg.SendConcurrency,
+		Account:       lk.Account(),
+		DailyLimit:    cfg.DailySendLimit,
+		NotifyChannel: cfg.NotifyChannel,
+		HTTPClient:    httpClient,
+	}, st, lk, api, log)
+	h := handlers.New(handlers.Config{
+		MaxMessageLen: cfg.MaxMessageLen,
+		Country:       cfg.LinkupCountry,
+		AllowedUsers:  cfg.AllowedUsers,
+	}, api, pipe, httpClient)
 	b := bot.New(socketmode.New(api), h, httpClient, log)
 
+	if len(cfg.AllowedUsers) == 0 {
+		log.Warn().Msg("ALLOWED_USERS is empty: everyone in the workspace may send LinkedIn messages")
+	}
 	if cfg.NotifyChannel == "" {
 		log.Info().Msg("NOTIFY_CHANNEL is not set: no team notifications")
 	}
-	log.Info().Str("country", cfg.LinkupCountry).Int("workers", cfg.SendConcurrency).Msg("linkedin-bot starting")
+	if err := pipe.Start(ctx); err != nil {
+		return fmt.Errorf("starting the send pipeline: %w", err)
+	}
+	log.Info().Str("country", cfg.LinkupCountry).Int("workers", cfg.SendConcurrency).Int("daily_limit", cfg.DailySendLimit).
+		Str("data_dir", cfg.DataDir).Msg("linkedin-bot starting")
 	runErr := b.Run(ctx)
 
-	log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("stopped taking requests; finishing sends in flight")
+	log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("stopped taking requests; finishing sends in flight, leaving queued ones for the next start")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := pipe.Close(sctx); err != nil {
-		log.Warn().Err(err).Msg("shutdown timeout: unfinished sends were cut off and their requesters told")
+		log.Warn().Err(err).Msg("shutdown timeout: sends still waiting on Linkup were cut off and are reported as unknown")
 	}
 	log.Info().Msg("linkedin-bot stopped")
 	return runErr

@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +38,7 @@ type Server struct {
 	tsSeq      int
 	viewSeq    int
 	failures   map[string]string // channel → Slack error for chat.postMessage
+	limited    map[string]int    // method → how many more calls answer 429
 }
 
 // Options configure a Server.
@@ -69,6 +69,7 @@ type Post struct {
 	TS       string
 	ThreadTS string
 	Text     string
+	Blocks   string // the blocks JSON, empty when none
 }
 
 // Ack is an acknowledgement the client sent for an envelope.
@@ -88,6 +89,7 @@ func New(opts Options) *Server {
 		acks:       map[string]*Ack{},
 		ackWaiters: map[string]chan struct{}{},
 		failures:   map[string]string{},
+		limited:    map[string]int{},
 	}
 	if s.ping <= 0 {
 		s.ping = time.Second
@@ -123,6 +125,13 @@ func (s *Server) FailPosts(channel, slackErr string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failures[channel] = slackErr
+}
+
+// RateLimit makes the next n calls to method answer HTTP 429 with Retry-After: 1.
+func (s *Server) RateLimit(method string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limited[method] = n
 }
 
 // WaitConnected waits until a client holds a Socket Mode connection; it
@@ -226,7 +235,7 @@ func (s *Server) WaitAck(ctx context.Context, envelopeID string) (Ack, error) {
 	}
 }
 
-// AckCount is how many acks arrived for envelopeID (0 or 1: repeats are counted in Acks).
+// Acks is how many envelopes were acked (each counted once).
 func (s *Server) Acks() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -293,7 +302,16 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.calls = append(s.calls, call)
+	limited := s.limited[method] > 0
+	if limited {
+		s.limited[method]--
+	}
 	s.mu.Unlock()
+	if limited {
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+		return
+	}
 
 	want := s.botToken
 	if method == "apps.connections.open" {
@@ -355,7 +373,7 @@ func (s *Server) postMessage(w http.ResponseWriter, p map[string]string) {
 	}
 	s.tsSeq++
 	ts := fmt.Sprintf("1700000000.%06d", s.tsSeq)
-	s.posts = append(s.posts, Post{Channel: ch, TS: ts, ThreadTS: p["thread_ts"], Text: p["text"]})
+	s.posts = append(s.posts, Post{Channel: ch, TS: ts, ThreadTS: p["thread_ts"], Text: p["text"], Blocks: p["blocks"]})
 	s.mu.Unlock()
 	writeJSON(w, map[string]any{"ok": true, "channel": ch, "ts": ts, "message": map[string]any{"text": p["text"], "ts": ts}})
 }
@@ -469,13 +487,4 @@ func (s *Server) readAcks(c *socket) {
 		}
 		s.mu.Unlock()
 	}
-}
-
-// ParseForm is a helper for tests that need a call's parameters as url.Values.
-func (c Call) Values() url.Values {
-	v := url.Values{}
-	for k, x := range c.Params {
-		v.Set(k, x)
-	}
-	return v
 }

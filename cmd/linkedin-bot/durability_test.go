@@ -1,0 +1,379 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"linkedin-bot/internal/fakelinkup"
+	"linkedin-bot/internal/fakeslack"
+)
+
+// TestMain lets the test binary stand in for the linkedin-bot binary, so
+// crash tests can SIGKILL a real process: with LINKEDIN_BOT_CHILD=1 it runs main.
+func TestMain(m *testing.M) {
+	if os.Getenv("LINKEDIN_BOT_CHILD") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// settle gives a wrongly duplicated send the time to show up before counting.
+func settle() { time.Sleep(300 * time.Millisecond) }
+
+func TestEnvelopeDeliveredTwiceSendsOnce(t *testing.T) {
+	e := startBot(t, nil)
+	id, f := e.frame("a1-slash-command-docs.json", func(p map[string]any) {
+		p["text"] = "https://www.linkedin.com/in/jane-doe Only once"
+		p["channel_id"] = salesChannel
+		p["user_id"] = alice
+	})
+	e.send(id, f)
+	e.finished(1)
+	// The same envelope again, as after a reconnect that lost the ack.
+	require.NoError(t, e.slack.SendFrame(f))
+	settle()
+	assert.Equal(t, 1, e.linkup.Count())
+	assert.Len(t, e.postsIn(notifyChannel), 1)
+	assert.Contains(t, e.logs.String(), "duplicate request ignored")
+}
+
+func TestModalSubmittedTwiceSendsOnce(t *testing.T) {
+	e := startBot(t, nil)
+	values := map[string]string{"recipient": "https://www.linkedin.com/in/jane-doe", "message": "Once"}
+	id1, f1 := e.submission("VTWICE", `{"c":"`+salesChannel+`"}`, values)
+	id2, f2 := e.submission("VTWICE", `{"c":"`+salesChannel+`"}`, values)
+	assert.Empty(t, e.send(id1, f1).Payload)
+	assert.Empty(t, e.send(id2, f2).Payload, "the repeat is acked quietly and closes the modal")
+	e.finished(1)
+	settle()
+	assert.Equal(t, 1, e.linkup.Count())
+}
+
+// retryValue returns the send ID behind the Retry button of a post.
+func retryValue(t *testing.T, p fakeslack.Post) string {
+	t.Helper()
+	var blocks []struct {
+		Elements []struct {
+			ActionID string         `json:"action_id"`
+			Value    string         `json:"value"`
+			Confirm  map[string]any `json:"confirm"`
+		} `json:"elements"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(p.Blocks), &blocks), p.Blocks)
+	for _, b := range blocks {
+		for _, el := range b.Elements {
+			if el.ActionID == "retry_send" {
+				return el.Value
+			}
+		}
+	}
+	t.Fatalf("no Retry button in %s", p.Blocks)
+	return ""
+}
+
+func (e *env) clickRetry(value, user string) fakeslack.Ack {
+	id, f := e.frame("e1-block-actions-docs-message.json", func(p map[string]any) {
+		p["user"] = map[string]any{"id": user, "username": "someone"}
+		p["response_url"] = e.slack.ResponseURL("retry")
+		p["actions"] = []any{map[string]any{"action_id": "retry_send", "block_id": "retry", "value": value, "type": "button", "action_ts": "1"}}
+	})
+	return e.send(id, f)
+}
+
+func TestRetryButtonClickedTwiceRetriesOnce(t *testing.T) {
+	e := startBot(t, nil)
+	var calls atomic.Int32
+	e.linkup.SetAnswer(func(w http.ResponseWriter, r *http.Request, req fakelinkup.Request) {
+		if calls.Add(1) == 1 {
+			fakelinkup.Reply(w, 500, `{"message":"LinkedIn failure"}`)
+			return
+		}
+		fakelinkup.Success(w, r, req)
+	})
+	e.command("https://www.linkedin.com/in/jane-doe Try me")
+	assert.Contains(t, e.finished(1).Text, "not sent")
+	require.Equal(t, 1, e.linkup.Count(), "a 500 is never retried by the bot")
+	root, replies := e.thread(salesChannel)
+	require.Len(t, replies, 1)
+	value := retryValue(t, replies[0])
+
+	e.clickRetry(value, "U0BOB0001")
+	e.clickRetry(value, "U0BOB0001")
+	assert.Contains(t, e.finished(2).Text, "sent, 1 credit (retry)")
+	settle()
+	assert.Equal(t, 2, e.linkup.Count(), "the original call and one retry")
+	assert.Len(t, e.postsIn(notifyChannel), 2)
+
+	_, replies = e.thread(salesChannel)
+	require.Len(t, replies, 3, "failure, retry note, success")
+	assert.Contains(t, replies[1].Text, "<@U0BOB0001> is sending this message again")
+	assert.Contains(t, replies[2].Text, "Sent on LinkedIn")
+	updates := e.slack.Calls("chat.update")
+	assert.Equal(t, root.TS, updates[len(updates)-1].Params["ts"])
+	assert.Contains(t, updates[len(updates)-1].Params["text"], "Sent (1 credit)", "the root shows the latest attempt")
+
+	// A sent message cannot be retried.
+	e.clickRetry("2", alice)
+	e.waitUntil("the refusal", func() bool { return len(e.slack.Hooks()) == 1 })
+	assert.Contains(t, e.slack.Hooks()[0].Body["text"], "already sent")
+	assert.Equal(t, 2, e.linkup.Count())
+}
+
+func TestUnknownOutcomeAsksBeforeRetry(t *testing.T) {
+	e := startBot(t, map[string]string{"LINKUP_TIMEOUT": "200ms"})
+	e.linkup.SetAnswer(func(_ http.ResponseWriter, r *http.Request, _ fakelinkup.Request) { <-r.Context().Done() })
+	e.command("https://www.linkedin.com/in/jane-doe Lost")
+	assert.Contains(t, e.finished(1).Text, "outcome unknown")
+	_, replies := e.thread(salesChannel)
+	require.Len(t, replies, 1)
+	assert.Contains(t, replies[0].Blocks, `"confirm"`)
+	assert.Contains(t, replies[0].Blocks, "may already have been delivered")
+	settle()
+	assert.Equal(t, 1, e.linkup.Count(), "a timeout is never resent by the bot")
+}
+
+func TestLinkup429ThenSuccess(t *testing.T) {
+	t.Parallel()
+	e := startBot(t, nil)
+	var calls atomic.Int32
+	e.linkup.SetAnswer(func(w http.ResponseWriter, r *http.Request, req fakelinkup.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			fakelinkup.Reply(w, 429, `{"message":"API Rate limit exceeded"}`)
+			return
+		}
+		fakelinkup.Success(w, r, req)
+	})
+	start := time.Now()
+	e.command("https://www.linkedin.com/in/jane-doe Patience")
+	assert.Contains(t, e.finished(1).Text, "sent, 1 credit")
+	assert.GreaterOrEqual(t, time.Since(start), time.Second, "Retry-After is honoured")
+	settle()
+	assert.Equal(t, 2, e.linkup.Count())
+	_, replies := e.thread(salesChannel)
+	require.Len(t, replies, 1, "one outcome, no noise about the 429")
+}
+
+func TestLinkupRefusedConnectionIsRetried(t *testing.T) {
+	t.Parallel()
+	e := startBot(t, map[string]string{"LINKUP_BASE_URL": "http://127.0.0.1:1"})
+	e.command("https://www.linkedin.com/in/jane-doe Nobody home")
+	notice := e.finished(1)
+	assert.Contains(t, notice.Text, "not sent")
+	_, replies := e.thread(salesChannel)
+	require.Len(t, replies, 1)
+	assert.Contains(t, replies[0].Text, "Linkup could not be reached, so nothing was sent")
+	assert.Contains(t, e.logs.String(), `"attempt":4`, "tried MaxAttempts times")
+}
+
+func TestSlack429OnOutcomePostIsRetriedOnce(t *testing.T) {
+	t.Parallel()
+	e := startBot(t, nil)
+	e.command("https://www.linkedin.com/in/jane-doe Busy Slack")
+	e.waitUntil("the root message", func() bool { return len(e.postsIn(salesChannel)) == 1 })
+	e.slack.RateLimit("chat.postMessage", 2)
+	e.finished(1)
+	settle()
+	_, replies := e.thread(salesChannel)
+	assert.Len(t, replies, 1, "the outcome is posted exactly once")
+	assert.Len(t, e.postsIn(notifyChannel), 1)
+	assert.Equal(t, 1, e.linkup.Count())
+}
+
+func TestAllowList(t *testing.T) {
+	e := startBot(t, map[string]string{"ALLOWED_USERS": "U0BOB0001, W0CAROL01"})
+	_, ack := e.command("https://www.linkedin.com/in/jane-doe Hi")
+	assert.Contains(t, ackText(t, ack), "not allowed to send LinkedIn messages")
+	assert.Contains(t, ackText(t, ack), alice)
+
+	id, f := e.submission("VNOPE", `{"c":"`+salesChannel+`"}`, map[string]string{"recipient": "https://www.linkedin.com/in/jane-doe", "message": "x"})
+	assert.Contains(t, string(e.send(id, f).Payload), "not allowed")
+
+	id, f = e.frame("c2-global-shortcut-docs.json", func(p map[string]any) {
+		p["callback_id"] = "linkedin_send"
+		p["user"] = map[string]any{"id": alice}
+	})
+	e.send(id, f)
+	e.waitUntil("a private refusal in a DM", func() bool { return len(e.postsIn("D"+alice[1:])) == 1 })
+	assert.Contains(t, e.postsIn("D" + alice[1:])[0].Text, "not allowed")
+	assert.Empty(t, e.slack.Calls("views.open"))
+	settle()
+	assert.Zero(t, e.linkup.Count())
+	assert.Equal(t, 3, strings.Count(e.logs.String(), "refused: user not on the allow-list"))
+}
+
+func TestDailyCap(t *testing.T) {
+	e := startBot(t, map[string]string{"DAILY_SEND_LIMIT": "2"})
+	for i := range 2 {
+		_, ack := e.command(fmt.Sprintf("https://www.linkedin.com/in/jane-doe Message %d", i))
+		assert.Empty(t, ack.Payload)
+	}
+	_, ack := e.command("https://www.linkedin.com/in/jane-doe One too many")
+	text := ackText(t, ack)
+	assert.Contains(t, text, "daily limit of 2 messages is reached")
+	assert.Contains(t, text, "resets at 00:00 UTC")
+	e.finished(2)
+	settle()
+	assert.Equal(t, 2, e.linkup.Count())
+}
+
+func TestSIGTERMLeavesQueuedSendsForTheNextStart(t *testing.T) {
+	e := startBot(t, map[string]string{"SEND_CONCURRENCY": "1"})
+	release := make(chan struct{})
+	e.linkup.SetAnswer(func(w http.ResponseWriter, r *http.Request, req fakelinkup.Request) {
+		<-release
+		fakelinkup.Success(w, r, req)
+	})
+	for i := range 3 {
+		e.command(fmt.Sprintf("https://www.linkedin.com/in/jane-doe Queued %d", i))
+	}
+	<-e.linkup.Arrived()
+	stopped := make(chan error, 1)
+	go func() { stopped <- e.stop() }()
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	require.NoError(t, <-stopped)
+	assert.Equal(t, 1, e.linkup.Count(), "the send in flight finished; the queued ones waited")
+	assert.Len(t, e.postsIn(notifyChannel), 1)
+
+	e.start()
+	e.finished(3)
+	settle()
+	assert.Equal(t, 3, e.linkup.Count(), "each queued send went out once after the restart")
+	texts := map[string]int{}
+	for _, r := range e.linkup.Requests() {
+		texts[r.Body.MessageText]++
+	}
+	assert.Equal(t, map[string]int{"Queued 0": 1, "Queued 1": 1, "Queued 2": 1}, texts)
+}
+
+func TestSIGKILLWhileLinkupHoldsTheRequest(t *testing.T) {
+	sl := fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: 200 * time.Millisecond})
+	defer sl.Close()
+	lk := fakelinkup.New()
+	defer lk.Close()
+	lk.SetAnswer(func(_ http.ResponseWriter, r *http.Request, _ fakelinkup.Request) { <-r.Context().Done() })
+	dataDir := t.TempDir()
+	var logs bytes.Buffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("child logs:\n%s", logs.String())
+		}
+	})
+
+	child := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), "LINKEDIN_BOT_CHILD=1",
+			"SLACK_APP_TOKEN="+appToken, "SLACK_BOT_TOKEN="+botToken, "SLACK_API_URL="+sl.APIURL(),
+			"LINKUP_API_KEY="+apiKey, "LINKUP_LOGIN_TOKEN="+loginToken, "LINKUP_BASE_URL="+lk.URL(),
+			"NOTIFY_CHANNEL="+notifyChannel, "DATA_DIR="+dataDir, "LOG_LEVEL=debug")
+		cmd.Stderr = &logs
+		require.NoError(t, cmd.Start())
+		return cmd
+	}
+	waitConnected := func(opens int) {
+		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		defer cancel()
+		require.NoError(t, fakeslack.WaitFor(ctx, "the child's connection", func() bool { return sl.Opens() >= opens }))
+		_, err := sl.WaitConnected(ctx)
+		require.NoError(t, err)
+	}
+
+	first := child()
+	waitConnected(1)
+	e := &env{t: t, slack: sl}
+	id, f := e.frame("a1-slash-command-docs.json", func(p map[string]any) {
+		p["text"] = "https://www.linkedin.com/in/jane-doe Killed mid-send"
+		p["channel_id"] = salesChannel
+		p["user_id"] = alice
+	})
+	e.send(id, f)
+	select {
+	case <-lk.Arrived():
+	case <-time.After(waitFor):
+		t.Fatal("the request never reached Linkup")
+	}
+	require.NoError(t, first.Process.Kill())
+	_ = first.Wait()
+	require.Equal(t, 1, lk.Count())
+
+	second := child()
+	waitConnected(2)
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	require.NoError(t, fakeslack.WaitFor(ctx, "the notification", func() bool {
+		for _, p := range sl.Posts() {
+			if p.Channel == notifyChannel {
+				return true
+			}
+		}
+		return false
+	}))
+	var root, reply fakeslack.Post
+	for _, p := range sl.Posts() {
+		switch {
+		case p.Channel == salesChannel && p.ThreadTS == "":
+			root = p
+		case p.Channel == salesChannel:
+			reply = p
+		}
+	}
+	assert.Equal(t, root.TS, reply.ThreadTS, "the requester is told in the original thread")
+	assert.Contains(t, reply.Text, "outcome could not be confirmed")
+	assert.Contains(t, reply.Text, "Check the conversation on LinkedIn")
+
+	require.NoError(t, second.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, second.Wait(), "SIGTERM exits 0")
+	assert.Equal(t, 1, lk.Count(), "the interrupted send was never resent")
+	for _, s := range []string{appToken, botToken, apiKey, loginToken} {
+		assert.NotContains(t, logs.String(), s)
+	}
+	assert.Contains(t, logs.String(), "send interrupted by a crash")
+}
+
+func TestHistory(t *testing.T) {
+	e := startBot(t, nil)
+	e.linkup.SetAnswer(reply(400, `{"message":"Profile not found"}`))
+	e.command("https://www.linkedin.com/in/nobody First")
+	e.finished(1)
+	e.linkup.SetAnswer(fakelinkup.Success)
+	e.command("https://www.linkedin.com/in/jane-doe Second")
+	e.finished(2)
+	require.NoError(t, e.stop())
+
+	hist := func(args ...string) string {
+		var out strings.Builder
+		require.NoError(t, run(context.Background(), append([]string{"linkedin-bot", "history"}, args...), func(k string) string { return e.vars[k] }, &out, &strings.Builder{}))
+		return out.String()
+	}
+	table := hist()
+	assert.Contains(t, table, "ID  CREATED (UTC)")
+	assert.Contains(t, table, "failed")
+	assert.Contains(t, table, "https://www.linkedin.com/in/jane-doe")
+	assert.Contains(t, table, "2 sends. Credits per day: "+time.Now().UTC().Format("2006-01-02")+" 1. Credits per user: "+alice+" 1.")
+
+	var entries []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(hist("--json", "--state", "sent", "--user", alice, "--since", "1h")), &entries))
+	require.Len(t, entries, 1)
+	assert.Equal(t, "Second", entries[0]["message"])
+	assert.Equal(t, "sent", entries[0]["state"])
+	assert.EqualValues(t, 1, entries[0]["credits"])
+	assert.NotContains(t, hist("--json"), "response_url")
+
+	err := run(context.Background(), []string{"linkedin-bot", "history", "--state", "lost"}, func(k string) string { return e.vars[k] }, &strings.Builder{}, &strings.Builder{})
+	assert.ErrorContains(t, err, `unknown state "lost"`)
+}

@@ -1,0 +1,114 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"linkedin-bot/linkup"
+	"linkedin-bot/send"
+	"linkedin-bot/store"
+)
+
+// sender is a Sender made of function fields.
+type sender struct {
+	submit func(ctx context.Context, req send.Request) (store.Send, error)
+	retry  func(ctx context.Context, id int64, userID string) (store.Send, error)
+}
+
+func (s sender) Submit(ctx context.Context, req send.Request) (store.Send, error) {
+	return s.submit(ctx, req)
+}
+
+func (s sender) Retry(ctx context.Context, id int64, userID string) (store.Send, error) {
+	return s.retry(ctx, id, userID)
+}
+
+// checkingSender fails the test when a request that reaches it is malformed.
+func checkingSender(t *testing.T, maxLen int) sender {
+	return sender{
+		submit: func(_ context.Context, req send.Request) (store.Send, error) {
+			m := req.Message
+			if again, err := linkup.ProfileURL(m.ProfileURL); err != nil || again != m.ProfileURL {
+				t.Fatalf("a bad recipient reached the pipeline: %q", m.ProfileURL)
+			}
+			if m.Text == "" || !utf8.ValidString(m.Text) || utf8.RuneCountInString(m.Text) > maxLen || strings.ContainsRune(m.Text, 0) {
+				t.Fatalf("a bad message reached the pipeline: %q", m.Text)
+			}
+			if _, err := linkup.Country(m.Country); err != nil {
+				t.Fatalf("a bad country reached the pipeline: %q", m.Country)
+			}
+			if req.IdemKey == "" || req.UserID == "" && req.ChannelID == "" {
+				t.Fatalf("a request without key or destination: %+v", req)
+			}
+			return store.Send{ID: 1}, nil
+		},
+		retry: func(context.Context, int64, string) (store.Send, error) { return store.Send{}, nil },
+	}
+}
+
+// ackSize fails the test when an ack payload could not be sent.
+func ackSize(t *testing.T, r Response) {
+	if r.Ack == nil {
+		return
+	}
+	b, err := json.Marshal(r.Ack)
+	if err != nil || len(b) >= 20*1024 {
+		t.Fatalf("unsendable ack: %d bytes, %v", len(b), err)
+	}
+}
+
+func seedPayloads(f *testing.F) {
+	frames, _ := filepath.Glob(filepath.Join("..", "cmd", "linkedin-bot", "testdata", "frames", "*.json"))
+	for _, name := range frames {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var frame struct {
+			Payload json.RawMessage `json:"payload"`
+		}
+		if json.Unmarshal(raw, &frame) == nil {
+			f.Add([]byte(frame.Payload))
+		}
+	}
+}
+
+func newTestHandlers(t *testing.T, maxLen int) *Handlers {
+	return New(Config{MaxMessageLen: maxLen, Country: "FR"}, nil, checkingSender(t, maxLen), http.DefaultClient)
+}
+
+// FuzzInteraction routes arbitrary interaction payloads, decoded as
+// slack-go decodes them, through the handlers: nothing panics, every ack
+// can be sent, and nothing malformed reaches the pipeline.
+func FuzzInteraction(f *testing.F) {
+	seedPayloads(f)
+	f.Add([]byte(`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V1","callback_id":"linkedin_send_modal","private_metadata":"{\"c\":\"C1\"}","state":{"values":{"recipient":{"recipient":{"type":"plain_text_input","value":"linkedin.com/in/jane"}},"message":{"message":{"type":"plain_text_input","value":"hi"}}}}}}`))
+	f.Add([]byte(`{"type":"block_actions","user":{"id":"U1"},"actions":[{"action_id":"retry_send","value":"12"}]}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		var cb slack.InteractionCallback
+		if json.Unmarshal(payload, &cb) != nil {
+			return // slack-go reports it as a bad message; the bot acks it by hand
+		}
+		ackSize(t, newTestHandlers(t, 500).Interaction(context.Background(), cb))
+	})
+}
+
+// FuzzCommand does the same for slash commands.
+func FuzzCommand(f *testing.F) {
+	seedPayloads(f)
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		var cmd slack.SlashCommand
+		if json.Unmarshal(payload, &cmd) != nil {
+			return
+		}
+		ackSize(t, newTestHandlers(t, 500).Command(context.Background(), cmd, "E1"))
+	})
+}

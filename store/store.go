@@ -1,0 +1,450 @@
+// Package store is linkedin-bot's durable send log, in an embedded SQLite
+// database (modernc.org/sqlite: pure Go, no cgo). Every accepted request is
+// written before anything else happens to it, and every state change is
+// committed (synchronous=FULL) before the step it announces: a send is
+// "sending" on disk before Linkup is called, so a crash can never make the
+// bot send it again.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+)
+
+// FileName is the database's name inside the data folder.
+const FileName = "linkedin-bot.db"
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// State is where a send is in its life: queued → sending → sent | failed | unknown.
+type State string
+
+const (
+	Queued  State = "queued"
+	Sending State = "sending"
+	Sent    State = "sent"
+	Failed  State = "failed"
+	Unknown State = "unknown"
+)
+
+// Final reports whether s is an end state.
+func (s State) Final() bool { return s == Sent || s == Failed || s == Unknown }
+
+// Send is one row of the log.
+type Send struct {
+	ID      int64
+	IdemKey string // one per logical request; a second Accept with it is a duplicate
+	RetryOf int64  // the send this one retries, 0 if none
+	Account string // the LinkedIn account it goes from (a fingerprint, not the token)
+
+	Requester   string // Slack user ID
+	Channel     string // where to answer: a channel, or a user ID for a DM
+	ResponseURL string // fallback where the bot cannot post in Channel
+	ThreadTS    string // when set, the root message goes in this thread
+
+	Recipient string
+	Message   string
+	Country   string
+	MediaLink string
+	MediaName string // description of an attached file; never its content
+	MediaType string
+	MediaSize int64
+
+	State        State
+	Attempts     int
+	NotBefore    time.Time // a queued send waits until then (a retry after 429)
+	LinkupStatus int       // HTTP status of Linkup's last answer
+	LinkupAnswer string    // Linkup's last words
+	Reason       string    // for the requester, on failed and unknown
+	Credits      int       // what Linkup charged
+
+	RootChannel   string // the message announcing the send, once posted
+	RootTS        string
+	Announced     bool // the announcement went out (root, thread note or response_url)
+	OutcomePosted bool
+	RootUpdated   bool
+	Notified      bool
+
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	FinishedAt time.Time
+}
+
+// ErrDuplicate is returned by Accept when a send with the same idempotency
+// key exists; the existing send comes with it.
+var ErrDuplicate = errors.New("store: a send with this idempotency key exists")
+
+// ErrNotFound is returned for an unknown send ID.
+var ErrNotFound = errors.New("store: no such send")
+
+// CapError is returned by Accept when the account reached its daily cap.
+type CapError struct {
+	Limit   int
+	ResetAt time.Time
+}
+
+func (e *CapError) Error() string {
+	return fmt.Sprintf("store: daily cap of %d sends reached until %s", e.Limit, e.ResetAt.Format(time.RFC3339))
+}
+
+// Store is the send log. It is safe for concurrent use.
+type Store struct {
+	db  *sql.DB
+	now func() time.Time
+}
+
+// Open opens (creating it if needed) the log in dir, which is created with
+// mode 0700, and brings its schema up to date.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the data folder: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	_ = f.Close()
+
+	dsn := "file:" + path + "?_txlock=immediate" +
+		"&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	// One connection: writes are serialised here rather than retried on SQLITE_BUSY.
+	db.SetMaxOpenConns(1)
+	s := &Store{db: db, now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// migrate applies the embedded migrations the database has not seen, each
+// in its own transaction; PRAGMA user_version counts the applied ones.
+func (s *Store) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	return s.migrateTo(ctx, names)
+}
+
+func (s *Store) migrateTo(ctx context.Context, names []string) error {
+	var version int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("reading the schema version: %w", err)
+	}
+	if version > len(names) {
+		return fmt.Errorf("the database has schema version %d, newer than this build knows (%d): run a newer linkedin-bot", version, len(names))
+	}
+	for i := version; i < len(names); i++ {
+		body, err := migrations.ReadFile(names[i])
+		if err != nil {
+			return err
+		}
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("applying migration %s: %w", names[i], err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// dayStart is the start of t's day in UTC, when daily caps reset.
+func dayStart(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// Accept writes sd as queued and returns it with its ID. A send with the
+// same IdemKey is ErrDuplicate (the existing send is returned). With
+// dailyLimit > 0, an account that already has that many sends today (UTC)
+// that reached or may reach LinkedIn gets a *CapError.
+func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, error) {
+	now := s.now()
+	var out Send
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		existing, err := scanOne(tx.QueryRowContext(ctx, selectSend+" WHERE idem_key = ?", sd.IdemKey))
+		if err == nil {
+			out = existing
+			return ErrDuplicate
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if dailyLimit > 0 {
+			var n int
+			err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sends WHERE account = ? AND created_at >= ? AND state != 'failed'`,
+				sd.Account, dayStart(now).UnixMilli()).Scan(&n)
+			if err != nil {
+				return err
+			}
+			if n >= dailyLimit {
+				return &CapError{Limit: dailyLimit, ResetAt: dayStart(now).Add(24 * time.Hour)}
+			}
+		}
+		sd.State, sd.CreatedAt, sd.UpdatedAt = Queued, now, now
+		res, err := tx.ExecContext(ctx, `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
+			recipient, message, country, media_link, media_name, media_type, media_size, state, root_channel, root_ts, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sd.IdemKey, nullID(sd.RetryOf), sd.Account, sd.Requester, sd.Channel, sd.ResponseURL, sd.ThreadTS,
+			sd.Recipient, sd.Message, sd.Country, sd.MediaLink, sd.MediaName, sd.MediaType, sd.MediaSize, sd.State,
+			sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli())
+		if err != nil {
+			return err
+		}
+		sd.ID, err = res.LastInsertId()
+		out = sd
+		return err
+	})
+	if err != nil && !errors.Is(err, ErrDuplicate) {
+		var ce *CapError
+		if !errors.As(err, &ce) {
+			err = fmt.Errorf("accepting a send: %w", err)
+		}
+	}
+	return out, err
+}
+
+// ClaimNext marks the oldest queued send that is due as sending (one more
+// attempt) and returns it; ok is false when none is due.
+func (s *Store) ClaimNext(ctx context.Context) (sd Send, ok bool, err error) {
+	now := s.now().UnixMilli()
+	row := s.db.QueryRowContext(ctx, `UPDATE sends SET state = 'sending', attempts = attempts + 1, updated_at = ?
+		WHERE id = (SELECT id FROM sends WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1)
+		RETURNING `+columns, now, now)
+	sd, err = scanOne(row)
+	if errors.Is(err, ErrNotFound) {
+		return Send{}, false, nil
+	}
+	if err != nil {
+		return Send{}, false, fmt.Errorf("claiming a send: %w", err)
+	}
+	return sd, true, nil
+}
+
+// NextDue is when the earliest queued send becomes due; ok is false when
+// nothing is queued.
+func (s *Store) NextDue(ctx context.Context) (t time.Time, ok bool, err error) {
+	var ms sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT min(not_before) FROM sends WHERE state = 'queued'`).Scan(&ms); err != nil {
+		return time.Time{}, false, fmt.Errorf("reading the queue: %w", err)
+	}
+	if !ms.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMilli(ms.Int64), true, nil
+}
+
+// Requeue puts a sending send back in the queue until notBefore: only for a
+// failure known to have happened before Linkup processed the request.
+func (s *Store) Requeue(ctx context.Context, id int64, notBefore time.Time, status int, answer string) error {
+	return s.exec(ctx, "requeueing a send", `UPDATE sends SET state = 'queued', not_before = ?, linkup_status = ?, linkup_answer = ?, updated_at = ?
+		WHERE id = ? AND state = 'sending'`, notBefore.UnixMilli(), status, answer, s.now().UnixMilli(), id)
+}
+
+// Outcome is how a send ended.
+type Outcome struct {
+	State        State
+	LinkupStatus int
+	LinkupAnswer string
+	Reason       string
+	Credits      int
+}
+
+// Finish records a sending send's end.
+func (s *Store) Finish(ctx context.Context, id int64, o Outcome) error {
+	if !o.State.Final() {
+		return fmt.Errorf("finishing send %d: %q is not an end state", id, o.State)
+	}
+	now := s.now().UnixMilli()
+	return s.exec(ctx, "finishing a send", `UPDATE sends SET state = ?, linkup_status = ?, linkup_answer = ?, reason = ?, credits = ?, finished_at = ?, updated_at = ?
+		WHERE id = ? AND state IN ('queued', 'sending')`, o.State, o.LinkupStatus, o.LinkupAnswer, o.Reason, o.Credits, now, now, id)
+}
+
+// SetAnnounced records that the send was announced, in the root message at
+// channel/ts when there is one.
+func (s *Store) SetAnnounced(ctx context.Context, id int64, channel, ts string) error {
+	return s.exec(ctx, "recording the root message", `UPDATE sends SET announced = 1, root_channel = ?, root_ts = ?, updated_at = ? WHERE id = ?`,
+		channel, ts, s.now().UnixMilli(), id)
+}
+
+// Delivery is one of the messages that tell a send's outcome.
+type Delivery string
+
+const (
+	OutcomePosted Delivery = "outcome_posted"
+	RootUpdated   Delivery = "root_updated"
+	Notified      Delivery = "notified"
+)
+
+// MarkDelivered records that d went out for send id.
+func (s *Store) MarkDelivered(ctx context.Context, id int64, d Delivery) error {
+	switch d {
+	case OutcomePosted, RootUpdated, Notified:
+	default:
+		return fmt.Errorf("unknown delivery %q", d)
+	}
+	return s.exec(ctx, "recording a delivery", `UPDATE sends SET `+string(d)+` = 1, updated_at = ? WHERE id = ?`, s.now().UnixMilli(), id)
+}
+
+// Recover is run once at start: sends left sending by a crash become
+// unknown with reason, since Linkup may have sent them. It returns them.
+func (s *Store) Recover(ctx context.Context, reason string) ([]Send, error) {
+	now := s.now().UnixMilli()
+	rows, err := s.db.QueryContext(ctx, `UPDATE sends SET state = 'unknown', reason = ?, finished_at = ?, updated_at = ?
+		WHERE state = 'sending' RETURNING `+columns, reason, now, now)
+	if err != nil {
+		return nil, fmt.Errorf("recovering sends: %w", err)
+	}
+	return scanAll(rows)
+}
+
+// Undelivered returns the finished sends whose outcome messages did not
+// all go out, oldest first.
+func (s *Store) Undelivered(ctx context.Context) ([]Send, error) {
+	rows, err := s.db.QueryContext(ctx, selectSend+` WHERE state IN ('sent', 'failed', 'unknown') AND (outcome_posted = 0 OR root_updated = 0 OR notified = 0) ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("listing undelivered sends: %w", err)
+	}
+	return scanAll(rows)
+}
+
+// Get returns send id.
+func (s *Store) Get(ctx context.Context, id int64) (Send, error) {
+	return scanOne(s.db.QueryRowContext(ctx, selectSend+" WHERE id = ?", id))
+}
+
+// Filter selects sends for List; zero fields select everything.
+type Filter struct {
+	Since time.Time
+	User  string
+	State State
+}
+
+// List returns the sends that match f, oldest first.
+func (s *Store) List(ctx context.Context, f Filter) ([]Send, error) {
+	q := selectSend + " WHERE created_at >= ?"
+	args := []any{f.Since.UnixMilli()}
+	if f.User != "" {
+		q += " AND requester = ?"
+		args = append(args, f.User)
+	}
+	if f.State != "" {
+		q += " AND state = ?"
+		args = append(args, f.State)
+	}
+	rows, err := s.db.QueryContext(ctx, q+" ORDER BY id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing sends: %w", err)
+	}
+	return scanAll(rows)
+}
+
+func (s *Store) exec(ctx context.Context, doing, q string, args ...any) error {
+	if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	return nil
+}
+
+const columns = `id, idem_key, coalesce(retry_of, 0), account, requester, channel, response_url, thread_ts,
+	recipient, message, country, media_link, media_name, media_type, media_size,
+	state, attempts, not_before, linkup_status, linkup_answer, reason, credits,
+	root_channel, root_ts, announced, outcome_posted, root_updated, notified,
+	created_at, updated_at, coalesce(finished_at, 0)`
+
+const selectSend = "SELECT " + columns + " FROM sends"
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scan(r scanner) (Send, error) {
+	var sd Send
+	var notBefore, created, updated, finished int64
+	err := r.Scan(&sd.ID, &sd.IdemKey, &sd.RetryOf, &sd.Account, &sd.Requester, &sd.Channel, &sd.ResponseURL, &sd.ThreadTS,
+		&sd.Recipient, &sd.Message, &sd.Country, &sd.MediaLink, &sd.MediaName, &sd.MediaType, &sd.MediaSize,
+		&sd.State, &sd.Attempts, &notBefore, &sd.LinkupStatus, &sd.LinkupAnswer, &sd.Reason, &sd.Credits,
+		&sd.RootChannel, &sd.RootTS, &sd.Announced, &sd.OutcomePosted, &sd.RootUpdated, &sd.Notified,
+		&created, &updated, &finished)
+	if err != nil {
+		return Send{}, err
+	}
+	sd.NotBefore = msTime(notBefore)
+	sd.CreatedAt, sd.UpdatedAt, sd.FinishedAt = msTime(created), msTime(updated), msTime(finished)
+	return sd, nil
+}
+
+func scanOne(row *sql.Row) (Send, error) {
+	sd, err := scan(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Send{}, ErrNotFound
+	}
+	return sd, err
+}
+
+func scanAll(rows *sql.Rows) ([]Send, error) {
+	defer rows.Close()
+	var out []Send
+	for rows.Next() {
+		sd, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sd)
+	}
+	return out, rows.Err()
+}
+
+func msTime(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// IdemKey builds an idempotency key from its kind and the Slack ID it comes from.
+func IdemKey(kind, id string) string { return kind + ":" + strings.TrimSpace(id) }
