@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -47,12 +48,43 @@ type Message struct {
 	// Country is the proxy country; empty lets Linkup choose (FR).
 	Country string
 	// MediaLink is an optional public URL of a .png, .jpg, .mp4 or .pdf file.
+	// It wins over Media, as it does at Linkup: Media is then not read.
 	MediaLink string
+	// Media is an optional file sent as media_file, streamed from its Body.
+	Media *Media
+}
+
+// Media is a file to attach, read once as the request is written: the
+// whole file is never held in memory.
+type Media struct {
+	// MIME is one of MediaTypes.
+	MIME string
+	// Size is the exact length of Body; a Body that ends sooner or later
+	// aborts the request.
+	Size int64
+	// Body is the content. The caller closes it, if it needs closing.
+	Body io.Reader
+}
+
+// MediaTypes are the MIME types Linkup attaches, by file extension.
+var MediaTypes = map[string]string{
+	"png":  "image/png",
+	"jpg":  "image/jpeg",
+	"jpeg": "image/jpeg",
+	"mp4":  "video/mp4",
+	"pdf":  "application/pdf",
+}
+
+func (m Message) media() *Media {
+	if m.MediaLink != "" {
+		return nil
+	}
+	return m.Media
 }
 
 // Credits is what Linkup charges for m when it is processed.
 func (m Message) Credits() int {
-	if m.MediaLink != "" {
+	if m.MediaLink != "" || m.Media != nil {
 		return CreditsMedia
 	}
 	return CreditsText
@@ -146,15 +178,9 @@ type answer struct {
 // must not resend such a message by itself. KindUnreachable means the request
 // never left this process and is safe to retry.
 func (c *Client) SendMessage(ctx context.Context, m Message) (Result, error) {
-	body, err := json.Marshal(sendBody{
-		LinkedInURL: m.ProfileURL,
-		MessageText: m.Text,
-		Country:     m.Country,
-		MediaLink:   m.MediaLink,
-		LoginToken:  c.loginToken,
-	})
+	body, length, err := c.encode(m)
 	if err != nil {
-		return Result{}, &Error{Kind: KindInvalid, Message: "the message could not be encoded", Err: err}
+		return Result{}, err
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -170,16 +196,20 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (Result, error) {
 			}
 		},
 	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, c.baseURL+sendPath, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, c.baseURL+sendPath, body)
 	if err != nil {
 		return Result{}, &Error{Kind: KindUnreachable, Message: "the Linkup URL is not valid", Err: err}
 	}
+	req.ContentLength = length
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("x-api-key", c.apiKey)
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
+		if mr, ok := body.(*mediaBody); ok && mr.err != nil {
+			return Result{}, &Error{Kind: KindMedia, Message: "the attachment could not be read", Err: mr.err}
+		}
 		if !wrote.Load() {
 			return Result{}, &Error{Kind: KindUnreachable, Message: "Linkup could not be reached", Err: err}
 		}
@@ -192,6 +222,114 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (Result, error) {
 		return Result{}, &Error{Kind: KindUnknown, Status: resp.StatusCode, Message: "Linkup's answer was cut off", Err: err}
 	}
 	return decodeAnswer(resp, raw, m.Credits())
+}
+
+// encode returns the request body and its exact length. Without media it is
+// one JSON document in memory; with media, the JSON fields are encoded with
+// encoding/json and the file is streamed into media_file as a base64 data URL.
+func (c *Client) encode(m Message) (io.Reader, int64, error) {
+	fields, err := json.Marshal(sendBody{
+		LinkedInURL: m.ProfileURL,
+		MessageText: m.Text,
+		Country:     m.Country,
+		MediaLink:   m.MediaLink,
+		LoginToken:  c.loginToken,
+	})
+	if err != nil {
+		return nil, 0, &Error{Kind: KindInvalid, Message: "the message could not be encoded", Err: err}
+	}
+	media := m.media()
+	if media == nil {
+		return bytes.NewReader(fields), int64(len(fields)), nil
+	}
+	if !knownMIME(media.MIME) || media.Size <= 0 || media.Body == nil {
+		return nil, 0, &Error{Kind: KindMedia, Message: fmt.Sprintf("the attachment (%q, %d bytes) cannot be sent", media.MIME, media.Size)}
+	}
+	head := append(fields[:len(fields)-1:len(fields)-1], `,"media_file":"data:`+media.MIME+`;base64,`...)
+	body := &mediaBody{head: head, src: media.Body, left: media.Size, tail: []byte(`"}`)}
+	return body, int64(len(head)) + int64(base64.StdEncoding.EncodedLen(int(media.Size))) + int64(len(body.tail)), nil
+}
+
+func knownMIME(mime string) bool {
+	for _, t := range MediaTypes {
+		if mime == t {
+			return true
+		}
+	}
+	return false
+}
+
+// mediaChunk is how much of the file is encoded at a time (a multiple of 3,
+// so that only the last chunk is padded).
+const mediaChunk = 3 * 4096
+
+// mediaBody is a request body that streams head, then src as base64, then
+// tail. It holds one chunk of the file at a time. It fails, and remembers
+// why in err, when src fails or is not exactly left bytes long.
+type mediaBody struct {
+	head, tail []byte
+	src        io.Reader
+	left       int64 // bytes of src still expected
+	in         [mediaChunk]byte
+	out        [mediaChunk / 3 * 4]byte
+	pending    []byte // encoded bytes not yet returned
+	srcDone    bool
+	err        error
+}
+
+func (b *mediaBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if len(b.head) > 0 {
+		n := copy(p, b.head)
+		b.head = b.head[n:]
+		return n, nil
+	}
+	if len(b.pending) == 0 && !b.srcDone {
+		if err := b.fill(); err != nil {
+			b.err = err
+			return 0, err
+		}
+	}
+	if len(b.pending) > 0 {
+		n := copy(p, b.pending)
+		b.pending = b.pending[n:]
+		return n, nil
+	}
+	if len(b.tail) > 0 {
+		n := copy(p, b.tail)
+		b.tail = b.tail[n:]
+		return n, nil
+	}
+	return 0, io.EOF
+}
+
+// fill reads and encodes the next chunk of src.
+func (b *mediaBody) fill() error {
+	want := int64(len(b.in))
+	if b.left < want {
+		want = b.left
+	}
+	n, err := io.ReadFull(b.src, b.in[:want])
+	b.left -= int64(n)
+	switch {
+	case err == io.ErrUnexpectedEOF || err == io.EOF && want > 0:
+		return fmt.Errorf("the attachment ended %d bytes short", b.left)
+	case err != nil:
+		return fmt.Errorf("reading the attachment: %w", err)
+	}
+	if b.left == 0 {
+		// The declared size is read: the source must end here.
+		var one [1]byte
+		if m, _ := b.src.Read(one[:]); m > 0 {
+			return errors.New("the attachment is longer than its declared size")
+		}
+		b.srcDone = true
+	}
+	base64.StdEncoding.Encode(b.out[:], b.in[:n])
+	b.pending = b.out[:base64.StdEncoding.EncodedLen(n)]
+	return nil
 }
 
 // decodeAnswer turns an HTTP answer into a Result or a *Error. The JSON status
@@ -333,6 +471,9 @@ const (
 	// KindUnreachable: the request never left this process (connection
 	// refused, DNS failure, timeout before sending). Not sent; safe to retry.
 	KindUnreachable
+	// KindMedia: the attachment could not be read or is not one Linkup
+	// takes; the request was aborted before it was complete. Not sent.
+	KindMedia
 )
 
 func (k Kind) String() string {
@@ -349,6 +490,8 @@ func (k Kind) String() string {
 		return "unknown"
 	case KindUnreachable:
 		return "unreachable"
+	case KindMedia:
+		return "media"
 	default:
 		return fmt.Sprintf("kind(%d)", int(k))
 	}
