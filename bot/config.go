@@ -25,6 +25,7 @@ type Config struct {
 
 	NotifyChannel   string // optional channel ID for the team notification
 	MaxMessageLen   int
+	MaxMediaBytes   int64 // largest attachment accepted
 	SendConcurrency int
 	ShutdownTimeout time.Duration
 
@@ -72,6 +73,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		LinkupTimeout:    r.duration("LINKUP_TIMEOUT", 60*time.Second),
 		NotifyChannel:    r.channel("NOTIFY_CHANNEL"),
 		MaxMessageLen:    r.positive("MAX_MESSAGE_LENGTH", 8000),
+		MaxMediaBytes:    int64(r.positive("MAX_MEDIA_BYTES", 20<<20)),
 		SendConcurrency:  r.positive("SEND_CONCURRENCY", 4),
 		ShutdownTimeout:  r.duration("SHUTDOWN_TIMEOUT", 30*time.Second),
 		DataDir:          DataDir(getenv),

@@ -24,7 +24,10 @@ import (
 // Slack is the part of the Web API the handlers call; *slack.Client is the production one.
 type Slack interface {
 	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
+	UpdateViewContext(ctx context.Context, view slack.ModalViewRequest, externalID, hash, viewID string) (*slack.ViewResponse, error)
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+	GetUserInfoContext(ctx context.Context, user string, options ...slack.GetUserInfoOption) (*slack.User, error)
+	GetFileInfoContext(ctx context.Context, fileID string, count, page int) (*slack.File, []slack.Comment, *slack.Paging, error)
 }
 
 // Sender records requests and retries; *send.Pipeline is the production one.
@@ -41,6 +44,8 @@ type Config struct {
 	Country string
 	// AllowedUsers are the Slack user IDs who may send; empty allows everyone.
 	AllowedUsers map[string]bool
+	// MaxMediaBytes is the largest attachment accepted.
+	MaxMediaBytes int64
 }
 
 // Handlers answers Slack requests.
@@ -83,7 +88,7 @@ func (h *Handlers) Command(ctx context.Context, cmd slack.SlashCommand, envelope
 		return ephemeral(usage(cmd.Command))
 	case c.Text == "":
 		meta := modalMeta{Channel: cmd.ChannelID, ResponseURL: cmd.ResponseURL}
-		return h.openModal(cmd.TriggerID, prefill{Recipient: c.Profile}, meta, cmd.ResponseURL, cmd.UserID)
+		return h.openModal(cmd.TriggerID, prefill{Recipient: c.Profile, Upload: true}, meta, cmd.ResponseURL, cmd.UserID)
 	}
 	_, err = h.sender.Submit(ctx, send.Request{
 		IdemKey:     store.IdemKey("envelope", envelopeID),
@@ -106,10 +111,9 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 	}
 	switch {
 	case cb.Type == slack.InteractionTypeShortcut && cb.CallbackID == GlobalShortcutID:
-		return h.openModal(cb.TriggerID, prefill{}, modalMeta{}, "", cb.User.ID)
+		return h.openModal(cb.TriggerID, prefill{Upload: true}, modalMeta{}, "", cb.User.ID)
 	case cb.Type == slack.InteractionTypeMessageAction && cb.CallbackID == MessageShortcutID:
-		meta := modalMeta{Channel: cb.Channel.ID, ResponseURL: cb.ResponseURL}
-		return h.openModal(cb.TriggerID, prefill{Message: unescape(cb.Message.Text)}, meta, cb.ResponseURL, cb.User.ID)
+		return h.messageShortcut(cb)
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ModalCallbackID:
 		return h.submit(ctx, cb)
 	case cb.Type == slack.InteractionTypeBlockActions && len(cb.ActionCallback.BlockActions) > 0 && cb.ActionCallback.BlockActions[0].ActionID == send.RetryActionID:
@@ -134,7 +138,7 @@ func (h *Handlers) openModal(triggerID string, p prefill, meta modalMeta, respon
 // submit handles the modal's submission; the view ID is the idempotency
 // key, so a modal submitted twice sends once.
 func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Response {
-	m, meta, errs := h.submission(cb.View)
+	m, file, meta, errs := h.submission(cb.View)
 	if len(errs) > 0 {
 		return Response{Ack: slack.NewErrorsViewSubmissionResponse(errs)}
 	}
@@ -146,13 +150,95 @@ func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Res
 		IdemKey:     store.IdemKey("view", cb.View.ID),
 		UserID:      cb.User.ID,
 		ChannelID:   channel,
+		ThreadTS:    meta.ThreadTS,
 		ResponseURL: meta.ResponseURL,
 		Message:     m,
+		File:        file,
 	})
 	if text, refused := refusal(err); refused {
 		return Response{Ack: slack.NewErrorsViewSubmissionResponse(map[string]string{BlockMessage: text})}
 	}
 	return Response{}
+}
+
+// messageShortcut opens the modal for a Slack message at once, with its
+// text made plain and its files on offer, then fills in what needs API
+// calls (people's names, Slack Connect files) with views.update.
+func (h *Handlers) messageShortcut(cb slack.InteractionCallback) Response {
+	msg := cb.Message
+	thread := msg.ThreadTimestamp
+	if thread == "" {
+		thread = msg.Timestamp
+	}
+	if thread == "" {
+		thread = cb.MessageTs
+	}
+	var files []send.File
+	var skipped []string
+	var pending []slack.File
+	for _, f := range msg.Files {
+		if f.FileAccess == "check_file_info" || (f.URLPrivateDownload == "" && f.URLPrivate == "") {
+			pending = append(pending, f)
+			continue
+		}
+		if sf, reason := h.attachable(f); reason != "" {
+			skipped = append(skipped, reason)
+		} else {
+			files = append(files, sf)
+		}
+	}
+	meta := modalMeta{Channel: cb.Channel.ID, ResponseURL: cb.ResponseURL, ThreadTS: thread, Files: files}
+	view := h.modal(prefill{Message: Plain(msg.Text, nil), Files: files, Skipped: skipped}, meta)
+	users := mentionedUsers(msg.Text)
+
+	return Response{After: func(ctx context.Context, log zerolog.Logger) {
+		opened, err := h.slack.OpenViewContext(ctx, cb.TriggerID, view)
+		if err != nil {
+			log.Error().Err(err).Msg("opening the modal failed")
+			h.reply(ctx, log, cb.ResponseURL, cb.User.ID, modalFailure(err))
+			return
+		}
+		if len(users) == 0 && len(pending) == 0 {
+			return
+		}
+		names := map[string]string{}
+		for _, id := range users {
+			u, err := h.slack.GetUserInfoContext(ctx, id)
+			if err != nil {
+				log.Warn().Err(err).Str("mentioned", id).Msg("users.info failed; the mention stays as an ID")
+				continue
+			}
+			names[id] = displayName(u)
+		}
+		for _, stub := range pending {
+			f, _, _, err := h.slack.GetFileInfoContext(ctx, stub.ID, 0, 0)
+			if err != nil {
+				log.Warn().Err(err).Str("file", stub.ID).Msg("files.info failed")
+				skipped = append(skipped, stub.ID+": Slack would not share it with the bot")
+				continue
+			}
+			if sf, reason := h.attachable(*f); reason != "" {
+				skipped = append(skipped, reason)
+			} else {
+				files = append(files, sf)
+			}
+		}
+		meta.Files = files
+		full := h.modal(prefill{Message: Plain(msg.Text, func(id string) string { return names[id] }), Files: files, Skipped: skipped}, meta)
+		if _, err := h.slack.UpdateViewContext(ctx, full, "", opened.Hash, opened.ID); err != nil {
+			// hash_conflict: the user already edited the form; their text stays.
+			log.Warn().Err(err).Msg("filling in the modal failed")
+		}
+	}}
+}
+
+func displayName(u *slack.User) string {
+	for _, n := range []string{u.Profile.DisplayName, u.Profile.RealName, u.RealName, u.Name} {
+		if n != "" {
+			return n
+		}
+	}
+	return "@" + u.ID
 }
 
 // retry handles a Retry button. Its send ID keys the retry: two clicks, one retry.

@@ -48,6 +48,9 @@ func checkingSender(t *testing.T, maxLen int) sender {
 			if req.IdemKey == "" || req.UserID == "" && req.ChannelID == "" {
 				t.Fatalf("a request without key or destination: %+v", req)
 			}
+			if f := req.File; f != nil && (f.Size <= 0 || f.Size > 20<<20 || !strings.HasPrefix(f.MIME, "image/") && f.MIME != "video/mp4" && f.MIME != "application/pdf") {
+				t.Fatalf("a bad file reached the pipeline: %+v", f)
+			}
 			return store.Send{ID: 1}, nil
 		},
 		retry: func(context.Context, int64, string) (store.Send, error) { return store.Send{}, nil },
@@ -82,7 +85,7 @@ func seedPayloads(f *testing.F) {
 }
 
 func newTestHandlers(t *testing.T, maxLen int) *Handlers {
-	return New(Config{MaxMessageLen: maxLen, Country: "FR"}, nil, checkingSender(t, maxLen), http.DefaultClient)
+	return New(Config{MaxMessageLen: maxLen, Country: "FR", MaxMediaBytes: 20 << 20}, nil, checkingSender(t, maxLen), http.DefaultClient)
 }
 
 // FuzzInteraction routes arbitrary interaction payloads, decoded as

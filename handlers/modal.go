@@ -2,12 +2,14 @@ package handlers
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
 	"linkedin-bot/linkup"
+	"linkedin-bot/send"
 )
 
 // Callback and block IDs of the Slack surface. The block IDs double as
@@ -17,31 +19,58 @@ const (
 	GlobalShortcutID  = "linkedin_send"
 	MessageShortcutID = "linkedin_send_message"
 
-	BlockRecipient = "recipient"
-	BlockMessage   = "message"
-	BlockCountry   = "country"
-	BlockMediaLink = "media_link"
+	BlockRecipient  = "recipient"
+	BlockMessage    = "message"
+	BlockAttachment = "attachment"
+	BlockUpload     = "upload"
+	BlockCountry    = "country"
+	BlockMediaLink  = "media_link"
 )
+
+// noAttachment is the attachment option that sends the text alone.
+const noAttachment = "none"
 
 // modalInputMax is Slack's cap on a plain_text_input's max_length.
 const modalInputMax = 3000
+
+// metadataMax is Slack's cap on private_metadata.
+const metadataMax = 3000
 
 // prefill is what the modal opens with.
 type prefill struct {
 	Recipient string
 	Message   string
+	// Files are the message's files LinkedIn takes, offered in the attachment select.
+	Files []send.File
+	// Skipped says, one line per file, why a message's file cannot be sent.
+	Skipped []string
+	// Upload offers a file input (the slash command and global shortcut modals).
+	Upload bool
 }
 
-// modalMeta travels in the modal's private_metadata: where the outcome goes.
+// modalMeta travels in the modal's private_metadata: where the outcome goes
+// and the files on offer.
 type modalMeta struct {
 	// Channel is the origin channel; empty for a global shortcut (a DM then).
 	Channel string `json:"c,omitempty"`
-	// ResponseURL is the slash command's, for channels the bot cannot post in.
+	// ResponseURL is the slash command's or shortcut's, for channels the bot cannot post in.
 	ResponseURL string `json:"r,omitempty"`
+	// ThreadTS is the thread of the message a shortcut was used on.
+	ThreadTS string `json:"t,omitempty"`
+	// Files are the attachments on offer.
+	Files []send.File `json:"f,omitempty"`
 }
 
 func (h *Handlers) modal(p prefill, meta modalMeta) slack.ModalViewRequest {
-	md, _ := json.Marshal(meta) // two strings: cannot fail
+	// Keep the metadata within Slack's limit: drop offered files from the end.
+	md, _ := json.Marshal(meta)
+	for len(md) > metadataMax && len(meta.Files) > 0 {
+		dropped := meta.Files[len(meta.Files)-1]
+		meta.Files = meta.Files[:len(meta.Files)-1]
+		p.Files = p.Files[:len(meta.Files)]
+		p.Skipped = append(p.Skipped, fmt.Sprintf("%s: too many files on one message", dropped.Name))
+		md, _ = json.Marshal(meta)
+	}
 
 	recipient := slack.NewPlainTextInputBlockElement(plain("https://www.linkedin.com/in/…"), BlockRecipient)
 	recipient.InitialValue = p.Recipient
@@ -50,6 +79,32 @@ func (h *Handlers) modal(p prefill, meta modalMeta) slack.ModalViewRequest {
 	msg.Multiline = true
 	msg.MaxLength = min(h.cfg.MaxMessageLen, modalInputMax)
 	msg.InitialValue = truncate(p.Message, msg.MaxLength) // Slack refuses a longer initial value
+
+	blocks := []slack.Block{
+		slack.NewInputBlock(BlockRecipient, plain("Recipient's LinkedIn profile"), nil, recipient),
+		slack.NewInputBlock(BlockMessage, plain("Message"), nil, msg),
+	}
+
+	if len(p.Files) > 0 {
+		none := slack.NewOptionBlockObject(noAttachment, plain("No attachment: send the text alone"), nil)
+		options := []*slack.OptionBlockObject{}
+		for _, f := range p.Files {
+			options = append(options, slack.NewOptionBlockObject(f.ID, plain(truncate(fmt.Sprintf("%s (%s)", f.Name, humanSize(f.Size)), 75)), nil))
+		}
+		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Attachment"), BlockAttachment, append(options, none)...)
+		sel.InitialOption = options[0]
+		blocks = append(blocks, slack.NewInputBlock(BlockAttachment, plain("Attachment"), plain("Sent as a LinkedIn attachment (2 credits instead of 1)."), sel))
+	}
+	if len(p.Skipped) > 0 {
+		blocks = append(blocks, slack.NewContextBlock("skipped", slack.NewTextBlockObject(slack.MarkdownType,
+			truncate(":paperclip: Cannot be attached: "+mrkdwnEscape(strings.Join(p.Skipped, "; "))+". LinkedIn takes PNG, JPG, MP4 and PDF files up to "+humanSize(h.cfg.MaxMediaBytes)+".", 3000), false, false)))
+	}
+	if p.Upload {
+		up := slack.NewFileInputBlockElement(BlockUpload).WithFileTypes("png", "jpg", "jpeg", "mp4", "pdf").WithMaxFiles(1)
+		upBlock := slack.NewInputBlock(BlockUpload, plain("Attachment"), plain("Optional: a PNG, JPG, MP4 or PDF file up to "+humanSize(h.cfg.MaxMediaBytes)+" (2 credits instead of 1)."), up)
+		upBlock.Optional = true
+		blocks = append(blocks, upBlock)
+	}
 
 	var options []*slack.OptionBlockObject
 	var initial *slack.OptionBlockObject
@@ -62,12 +117,16 @@ func (h *Handlers) modal(p prefill, meta modalMeta) slack.ModalViewRequest {
 	}
 	country := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Country"), BlockCountry, options...)
 	country.InitialOption = initial
+	blocks = append(blocks, slack.NewInputBlock(BlockCountry, plain("Proxy country"), plain("The country the LinkedIn session was opened from."), country))
 
+	mediaHint := "Optional: a public link to a .png, .jpg, .mp4 or .pdf file (2 credits instead of 1)."
+	if len(p.Files) > 0 || p.Upload {
+		mediaHint += " A link wins over the attached file, as at Linkup."
+	}
 	media := slack.NewPlainTextInputBlockElement(plain("https://example.com/brochure.pdf"), BlockMediaLink)
-	mediaBlock := slack.NewInputBlock(BlockMediaLink, plain("Attachment link"), plain("Optional: a public link to a .png, .jpg, .mp4 or .pdf file (2 credits instead of 1)."), media)
+	mediaBlock := slack.NewInputBlock(BlockMediaLink, plain("Attachment link"), plain(mediaHint), media)
 	mediaBlock.Optional = true
-
-	countryBlock := slack.NewInputBlock(BlockCountry, plain("Proxy country"), plain("The country the LinkedIn session was opened from."), country)
+	blocks = append(blocks, mediaBlock)
 
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
@@ -76,27 +135,22 @@ func (h *Handlers) modal(p prefill, meta modalMeta) slack.ModalViewRequest {
 		Submit:          plain("Send"),
 		Close:           plain("Cancel"),
 		PrivateMetadata: string(md),
-		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			slack.NewInputBlock(BlockRecipient, plain("Recipient's LinkedIn profile"), nil, recipient),
-			slack.NewInputBlock(BlockMessage, plain("Message"), nil, msg),
-			countryBlock,
-			mediaBlock,
-		}},
+		Blocks:          slack.Blocks{BlockSet: blocks},
 	}
 }
 
-// submission reads a submitted modal. It returns the message to send and
-// where to answer, or inline errors keyed by block_id.
-func (h *Handlers) submission(view slack.View) (linkup.Message, modalMeta, map[string]string) {
+// submission reads a submitted modal. It returns the message to send, the
+// file to attach, where to answer, or inline errors keyed by block_id.
+func (h *Handlers) submission(view slack.View) (linkup.Message, *send.File, modalMeta, map[string]string) {
 	var meta modalMeta
 	_ = json.Unmarshal([]byte(view.PrivateMetadata), &meta) // a bad one answers as a DM
 
 	errs := map[string]string{}
+	action := func(block string) slack.BlockAction {
+		return view.State.Values[block][block]
+	}
 	value := func(block string) string {
-		a, ok := view.State.Values[block][block]
-		if !ok {
-			return ""
-		}
+		a := action(block)
 		if a.SelectedOption.Value != "" {
 			return a.SelectedOption.Value
 		}
@@ -121,8 +175,83 @@ func (h *Handlers) submission(view slack.View) (linkup.Message, modalMeta, map[s
 		if m.MediaLink, err = linkup.MediaLink(l); err != nil {
 			errs[BlockMediaLink] = "This link cannot be attached: " + err.Error() + "."
 		}
+		return m, nil, meta, errs // the link wins over any file
 	}
-	return m, meta, errs
+
+	var file *send.File
+	if up := action(BlockUpload).Files; len(up) > 0 {
+		f, reason := h.attachable(up[0])
+		switch {
+		case reason != "":
+			errs[BlockUpload] = "This file cannot be attached: " + reason + "."
+		case f.URL == "":
+			errs[BlockUpload] = "Slack did not share this file with the bot; please upload it again."
+		default:
+			file = &f
+		}
+	} else if id := value(BlockAttachment); id != "" && id != noAttachment {
+		for i := range meta.Files {
+			if meta.Files[i].ID == id {
+				file = &meta.Files[i]
+			}
+		}
+		if file == nil {
+			errs[BlockAttachment] = "This file is no longer on offer; choose again."
+		}
+	}
+	return m, file, meta, errs
+}
+
+// attachable checks a Slack file against what Linkup takes. It returns the
+// file as the pipeline needs it, or why it cannot be sent.
+func (h *Handlers) attachable(f slack.File) (send.File, string) {
+	mime := linkup.MediaTypes[strings.ToLower(f.Filetype)]
+	if mime == "" {
+		for _, t := range linkup.MediaTypes {
+			if strings.EqualFold(f.Mimetype, t) {
+				mime = t
+			}
+		}
+	}
+	name := f.Name
+	if name == "" {
+		name = f.Title
+	}
+	if name == "" {
+		name = f.ID
+	}
+	switch {
+	case mime == "":
+		kind := f.PrettyType
+		if kind == "" {
+			kind = f.Filetype
+		}
+		if kind == "" {
+			kind = "this type"
+		}
+		return send.File{}, fmt.Sprintf("%s: %s files cannot be sent (PNG, JPG, MP4 and PDF can)", name, kind)
+	case int64(f.Size) > h.cfg.MaxMediaBytes:
+		return send.File{}, fmt.Sprintf("%s: it is %s, over the %s limit", name, humanSize(int64(f.Size)), humanSize(h.cfg.MaxMediaBytes))
+	case f.Size <= 0:
+		return send.File{}, fmt.Sprintf("%s: it is empty", name)
+	}
+	url := f.URLPrivateDownload
+	if url == "" {
+		url = f.URLPrivate
+	}
+	return send.File{ID: f.ID, Name: name, MIME: mime, Size: int64(f.Size), URL: url}, ""
+}
+
+// humanSize writes a byte count for people.
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<20)), ".0") + " MiB"
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KiB", n>>10)
+	default:
+		return fmt.Sprintf("%d bytes", n)
+	}
 }
 
 // truncate cuts s to at most n characters.
@@ -135,4 +264,9 @@ func truncate(s string, n int) string {
 
 func plain(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}
+
+// mrkdwnEscape makes text inert in Slack markup.
+func mrkdwnEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -41,6 +42,11 @@ type Slack interface {
 	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
 }
 
+// Files opens Slack files for download; *SlackFiles is the production one.
+type Files interface {
+	Open(ctx context.Context, url string) (io.ReadCloser, error)
+}
+
 // Request is one request to send a LinkedIn message, as the Slack surface
 // hands it over.
 type Request struct {
@@ -56,8 +62,10 @@ type Request struct {
 	ThreadTS string
 	// ResponseURL, when set, is used where the bot cannot post in ChannelID.
 	ResponseURL string
-	// Message is what goes to Linkup, already validated.
+	// Message is what goes to Linkup, already validated; its Media is unused.
 	Message linkup.Message
+	// File, when set, is attached (unless Message.MediaLink is set, which wins).
+	File *File
 }
 
 // Errors of Submit and Retry. A *store.CapError says the daily cap is reached.
@@ -91,6 +99,8 @@ type Config struct {
 	SlackTimeout time.Duration
 	// HTTPClient posts to response_urls; a plain client when nil.
 	HTTPClient *http.Client
+	// Files downloads attached Slack files; required for requests with a File.
+	Files Files
 }
 
 // maxRetryAfter is the longest Retry-After the bot waits on its own; a
@@ -184,7 +194,7 @@ func (p *Pipeline) Start(ctx context.Context) error {
 // send, or ErrDuplicate (with the existing send), a *store.CapError, or
 // ErrClosed; in each of those cases nothing new will be sent.
 func (p *Pipeline) Submit(ctx context.Context, req Request) (store.Send, error) {
-	return p.accept(ctx, store.Send{
+	sd := store.Send{
 		IdemKey:     req.IdemKey,
 		Requester:   req.UserID,
 		Channel:     req.ChannelID,
@@ -194,7 +204,11 @@ func (p *Pipeline) Submit(ctx context.Context, req Request) (store.Send, error) 
 		Message:     req.Message.Text,
 		Country:     req.Message.Country,
 		MediaLink:   req.Message.MediaLink,
-	})
+	}
+	if f := req.File; f != nil {
+		sd.MediaFileID, sd.MediaName, sd.MediaType, sd.MediaSize, sd.MediaURL = f.ID, f.Name, f.MIME, f.Size, f.URL
+	}
+	return p.accept(ctx, sd)
 }
 
 // Retry records a new attempt at the failed or unknown send id, asked by
@@ -328,7 +342,7 @@ func (p *Pipeline) process(sd store.Send) {
 		sd = p.announce(sd, log)
 	}
 
-	res, err := p.linkup.SendMessage(p.work, linkup.Message{ProfileURL: sd.Recipient, Text: sd.Message, Country: sd.Country, MediaLink: sd.MediaLink})
+	res, err := p.sendOnce(sd, log)
 	if err != nil {
 		le := linkup.AsError(err)
 		log.Warn().Err(err).Str("kind", le.Kind.String()).Msg("linkup send failed")
@@ -351,6 +365,30 @@ func (p *Pipeline) process(sd store.Send) {
 	}
 	sd.State, sd.Reason, sd.Credits = out.State, out.Reason, out.Credits
 	p.deliver(sd, log)
+}
+
+// sendOnce makes the Linkup call, streaming the attached Slack file, if
+// any, from its download. A file that cannot be had fails the send with
+// KindMedia before Linkup is called.
+func (p *Pipeline) sendOnce(sd store.Send, log zerolog.Logger) (linkup.Result, error) {
+	m := linkup.Message{ProfileURL: sd.Recipient, Text: sd.Message, Country: sd.Country, MediaLink: sd.MediaLink}
+	if sd.MediaLink == "" && sd.MediaURL != "" {
+		if p.cfg.Files == nil {
+			return linkup.Result{}, &linkup.Error{Kind: linkup.KindMedia, Message: "the bot cannot download Slack files"}
+		}
+		body, err := p.cfg.Files.Open(p.work, sd.MediaURL)
+		if err != nil {
+			return linkup.Result{}, &linkup.Error{Kind: linkup.KindMedia, Message: err.Error(), Err: err}
+		}
+		defer body.Close()
+		r, err := confirmType(body, sd.MediaType)
+		if err != nil {
+			return linkup.Result{}, &linkup.Error{Kind: linkup.KindMedia, Message: err.Error(), Err: err}
+		}
+		log.Debug().Str("file", sd.MediaFileID).Int64("bytes", sd.MediaSize).Msg("streaming the attachment")
+		m.Media = &linkup.Media{MIME: sd.MediaType, Size: sd.MediaSize, Body: r}
+	}
+	return p.linkup.SendMessage(p.work, m)
 }
 
 // retryable says whether a failed call may be made again, and after how
@@ -405,9 +443,24 @@ func outcomeOf(res linkup.Result, err error) store.Outcome {
 		o.Reason = fmt.Sprintf("Linkup or LinkedIn failed (HTTP %d: %s). It was most likely not sent, but check the conversation on LinkedIn before sending again.", le.Status, msg)
 	case linkup.KindUnreachable:
 		o.Reason = "Linkup could not be reached, so nothing was sent. Try again in a moment."
+	case linkup.KindMedia:
+		o.Reason = fmt.Sprintf("The attachment could not be sent: %s. Nothing was sent.", mrkdwnEscape(linkupCause(le)))
 	default:
 		o.State = store.Unknown
 		o.Reason = fmt.Sprintf("Linkup gave no confirmation (%s). The message may or may not have been sent: check the conversation on LinkedIn before sending it again.", msg)
 	}
 	return o
+}
+
+// linkupCause is the most telling words of a media error: the file error's
+// reason when there is one.
+func linkupCause(le *linkup.Error) string {
+	var fe *FileError
+	if errors.As(le, &fe) {
+		return fe.Reason
+	}
+	if le.Err != nil {
+		return le.Message + " (" + le.Err.Error() + ")"
+	}
+	return le.Message
 }

@@ -54,13 +54,15 @@ type Send struct {
 	ResponseURL string // fallback where the bot cannot post in Channel
 	ThreadTS    string // when set, the root message goes in this thread
 
-	Recipient string
-	Message   string
-	Country   string
-	MediaLink string
-	MediaName string // description of an attached file; never its content
-	MediaType string
-	MediaSize int64
+	Recipient   string
+	Message     string
+	Country     string
+	MediaLink   string
+	MediaName   string // description of an attached file; never its content
+	MediaType   string // its MIME type
+	MediaSize   int64
+	MediaFileID string // the Slack file, downloaded from MediaURL when the send runs
+	MediaURL    string
 
 	State        State
 	Attempts     int
@@ -222,10 +224,10 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 		}
 		sd.State, sd.CreatedAt, sd.UpdatedAt = Queued, now, now
 		res, err := tx.ExecContext(ctx, `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
-			recipient, message, country, media_link, media_name, media_type, media_size, state, root_channel, root_ts, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sd.IdemKey, nullID(sd.RetryOf), sd.Account, sd.Requester, sd.Channel, sd.ResponseURL, sd.ThreadTS,
-			sd.Recipient, sd.Message, sd.Country, sd.MediaLink, sd.MediaName, sd.MediaType, sd.MediaSize, sd.State,
+			sd.Recipient, sd.Message, sd.Country, sd.MediaLink, sd.MediaName, sd.MediaType, sd.MediaSize, sd.MediaFileID, sd.MediaURL, sd.State,
 			sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli())
 		if err != nil {
 			return err
@@ -386,7 +388,7 @@ func (s *Store) exec(ctx context.Context, doing, q string, args ...any) error {
 }
 
 const columns = `id, idem_key, coalesce(retry_of, 0), account, requester, channel, response_url, thread_ts,
-	recipient, message, country, media_link, media_name, media_type, media_size,
+	recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url,
 	state, attempts, not_before, linkup_status, linkup_answer, reason, credits,
 	root_channel, root_ts, announced, outcome_posted, root_updated, notified,
 	created_at, updated_at, coalesce(finished_at, 0)`
@@ -399,7 +401,7 @@ func scan(r scanner) (Send, error) {
 	var sd Send
 	var notBefore, created, updated, finished int64
 	err := r.Scan(&sd.ID, &sd.IdemKey, &sd.RetryOf, &sd.Account, &sd.Requester, &sd.Channel, &sd.ResponseURL, &sd.ThreadTS,
-		&sd.Recipient, &sd.Message, &sd.Country, &sd.MediaLink, &sd.MediaName, &sd.MediaType, &sd.MediaSize,
+		&sd.Recipient, &sd.Message, &sd.Country, &sd.MediaLink, &sd.MediaName, &sd.MediaType, &sd.MediaSize, &sd.MediaFileID, &sd.MediaURL,
 		&sd.State, &sd.Attempts, &notBefore, &sd.LinkupStatus, &sd.LinkupAnswer, &sd.Reason, &sd.Credits,
 		&sd.RootChannel, &sd.RootTS, &sd.Announced, &sd.OutcomePosted, &sd.RootUpdated, &sd.Notified,
 		&created, &updated, &finished)

@@ -41,13 +41,13 @@ func TestMigrations(t *testing.T) {
 		s, _ := open(t)
 		var v int
 		require.NoError(t, s.db.QueryRow("PRAGMA user_version").Scan(&v))
-		assert.Equal(t, 2, v)
+		assert.Equal(t, 3, v)
 		var mode string
 		require.NoError(t, s.db.QueryRow("PRAGMA journal_mode").Scan(&mode))
 		assert.Equal(t, "wal", mode)
 	})
 
-	t.Run("from the previous schema, keeping its rows", func(t *testing.T) {
+	t.Run("from the first schema, keeping its rows", func(t *testing.T) {
 		dir := t.TempDir()
 		s, err := Open(context.Background(), dir)
 		require.NoError(t, err)
@@ -69,6 +69,29 @@ func TestMigrations(t *testing.T) {
 		assert.Equal(t, "env:old", all[0].IdemKey)
 		assert.Equal(t, Sent, all[0].State)
 		assert.False(t, all[0].Notified, "new columns get their defaults")
+		assert.Empty(t, all[0].MediaURL)
+	})
+
+	t.Run("from the previous schema", func(t *testing.T) {
+		dir := t.TempDir()
+		s, err := Open(context.Background(), dir)
+		require.NoError(t, err)
+		_, err = s.db.Exec("DROP TABLE sends; PRAGMA user_version = 0")
+		require.NoError(t, err)
+		require.NoError(t, s.migrateTo(context.Background(), []string{"migrations/001_sends.sql", "migrations/002_slack_delivery.sql"}))
+		_, err = s.db.Exec(`INSERT INTO sends (idem_key, account, requester, channel, recipient, message, country, state, root_ts, created_at, updated_at)
+			VALUES ('view:V1', 'acct', 'U1', 'C1', 'https://www.linkedin.com/in/old', 'old', 'FR', 'queued', '1.2', 1, 1)`)
+		require.NoError(t, err)
+		require.NoError(t, s.Close())
+
+		s, err = Open(context.Background(), dir)
+		require.NoError(t, err)
+		defer s.Close()
+		sd, ok, err := s.ClaimNext(context.Background())
+		require.NoError(t, err)
+		require.True(t, ok, "a send queued before the upgrade is still sent")
+		assert.Equal(t, "1.2", sd.RootTS)
+		assert.Empty(t, sd.MediaFileID)
 	})
 
 	t.Run("a newer schema is refused", func(t *testing.T) {

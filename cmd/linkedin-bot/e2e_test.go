@@ -173,6 +173,16 @@ func openedView(t *testing.T, e *env, n int) (string, map[string]any) {
 	return req.TriggerID, req.View
 }
 
+// element returns the element of the input block blockID.
+func element(view map[string]any, blockID string) map[string]any {
+	for _, b := range view["blocks"].([]any) {
+		if b := b.(map[string]any); b["block_id"] == blockID {
+			return b["element"].(map[string]any)
+		}
+	}
+	return nil
+}
+
 func blockIDs(view map[string]any) []string {
 	var ids []string
 	for _, b := range view["blocks"].([]any) {
@@ -189,15 +199,18 @@ func TestCommandWithoutMessageOpensModal(t *testing.T) {
 	trigger, view := openedView(t, e, 1)
 	assert.Contains(t, trigger, "trigger-")
 	assert.Equal(t, "linkedin_send_modal", view["callback_id"])
-	assert.Equal(t, []string{"recipient", "message", "country", "media_link"}, blockIDs(view))
+	assert.Equal(t, []string{"recipient", "message", "upload", "country", "media_link"}, blockIDs(view))
+	upload := element(view, "upload")
+	assert.Equal(t, "file_input", upload["type"])
+	assert.Equal(t, []any{"png", "jpg", "jpeg", "mp4", "pdf"}, upload["filetypes"])
 	assert.JSONEq(t, `{"c":"`+salesChannel+`","r":"`+e.slack.ResponseURL("cmd-1")+`"}`, view["private_metadata"].(string))
-	country := view["blocks"].([]any)[2].(map[string]any)["element"].(map[string]any)
+	country := element(view, "country")
 	assert.Equal(t, "DE", country["initial_option"].(map[string]any)["value"], "the configured country is preselected")
 	assert.Len(t, country["options"], 11)
 
 	e.command("linkedin.com/in/jane-doe")
 	_, view = openedView(t, e, 2)
-	recipient := view["blocks"].([]any)[0].(map[string]any)["element"].(map[string]any)
+	recipient := element(view, "recipient")
 	assert.Equal(t, "https://www.linkedin.com/in/jane-doe", recipient["initial_value"], "a lone URL is prefilled")
 	assert.Zero(t, e.linkup.Count())
 }
@@ -479,8 +492,8 @@ func TestMessageShortcutOpensPrefilledModal(t *testing.T) {
 	})
 	assert.Empty(t, e.send(id, f).Payload)
 	_, view := openedView(t, e, 1)
-	msg := view["blocks"].([]any)[1].(map[string]any)["element"].(map[string]any)
+	msg := element(view, "message")
 	assert.Equal(t, "Tom & Jerry: "+strings.Repeat("x", 27), msg["initial_value"], "unescaped and cut to the limit")
 	assert.EqualValues(t, 40, msg["max_length"])
-	assert.JSONEq(t, `{"c":"D0LFFBKLZ","r":"`+e.slack.ResponseURL("shortcut")+`"}`, view["private_metadata"].(string))
+	assert.JSONEq(t, `{"c":"D0LFFBKLZ","r":"`+e.slack.ResponseURL("shortcut")+`","t":"1516229207.000133"}`, view["private_metadata"].(string))
 }

@@ -114,11 +114,14 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		DailyLimit:    cfg.DailySendLimit,
 		NotifyChannel: cfg.NotifyChannel,
 		HTTPClient:    httpClient,
+		// No overall timeout: a download streams into the Linkup call, which LINKUP_TIMEOUT bounds.
+		Files: send.NewSlackFiles(cfg.SlackBotToken, cfg.SlackAPIURL, &http.Client{}),
 	}, st, lk, api, log)
 	h := handlers.New(handlers.Config{
 		MaxMessageLen: cfg.MaxMessageLen,
 		Country:       cfg.LinkupCountry,
 		AllowedUsers:  cfg.AllowedUsers,
+		MaxMediaBytes: cfg.MaxMediaBytes,
 	}, api, pipe, httpClient)
 	b := bot.New(socketmode.New(api), h, httpClient, log)
 

@@ -52,6 +52,7 @@ type Server struct {
 	mu       sync.Mutex
 	answer   Answer
 	requests []Request
+	aborted  int
 	arrived  chan struct{}
 }
 
@@ -94,15 +95,27 @@ func (s *Server) Count() int {
 	return len(s.requests)
 }
 
+// Aborted is how many requests broke off before their body was complete;
+// they are not in Requests or Count.
+func (s *Server) Aborted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.aborted
+}
+
 // Arrived receives once per request, as it arrives (before it is answered).
 func (s *Server) Arrived() <-chan struct{} { return s.arrived }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	raw, err := io.ReadAll(r.Body)
-	req := Request{APIKey: r.Header.Get("x-api-key"), Raw: raw}
-	if err == nil {
-		err = json.Unmarshal(raw, &req.Body)
+	if err != nil {
+		s.mu.Lock()
+		s.aborted++
+		s.mu.Unlock()
+		return
 	}
+	req := Request{APIKey: r.Header.Get("x-api-key"), Raw: raw}
+	err = json.Unmarshal(raw, &req.Body)
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
 	answer := s.answer

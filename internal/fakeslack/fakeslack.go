@@ -39,6 +39,31 @@ type Server struct {
 	viewSeq    int
 	failures   map[string]string // channel → Slack error for chat.postMessage
 	limited    map[string]int    // method → how many more calls answer 429
+	files      map[string]File
+	users      map[string]string // user ID → display name
+	downloads  []Download
+}
+
+// File is a file the fake serves, for files.info and downloads.
+type File struct {
+	// Object is the file object files.info returns; url_private_download is
+	// set to the fake's own download URL.
+	Object map[string]any
+	// Size and Open give the content, read afresh for each download.
+	Size int64
+	Open func() io.Reader
+	// HTML serves Slack's sign-in page instead, as for a bot without access.
+	HTML bool
+	// BreakAfter, when positive, cuts the connection after that many bytes.
+	BreakAfter int64
+	// RedirectTo, when set, answers the download with a redirect there.
+	RedirectTo string
+}
+
+// Download is one request for a file's content.
+type Download struct {
+	FileID        string
+	Authorization string
 }
 
 // Options configure a Server.
@@ -90,6 +115,8 @@ func New(opts Options) *Server {
 		ackWaiters: map[string]chan struct{}{},
 		failures:   map[string]string{},
 		limited:    map[string]int{},
+		files:      map[string]File{},
+		users:      map[string]string{},
 	}
 	if s.ping <= 0 {
 		s.ping = time.Second
@@ -98,6 +125,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("/api/", s.serveAPI)
 	mux.HandleFunc("/link/", s.serveSocket)
 	mux.HandleFunc("/response/", s.serveHook)
+	mux.HandleFunc("/files-pri/", s.serveFile)
 	s.srv = httptest.NewServer(mux)
 	return s
 }
@@ -125,6 +153,71 @@ func (s *Server) FailPosts(channel, slackErr string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failures[channel] = slackErr
+}
+
+// AddFile registers a file under id and returns its download URL.
+func (s *Server) AddFile(id string, f File) string {
+	u := s.srv.URL + "/files-pri/T0FAKE-" + id + "/download/" + fmt.Sprint(f.Object["name"])
+	if f.Object == nil {
+		f.Object = map[string]any{}
+	}
+	f.Object["id"] = id
+	f.Object["url_private_download"] = u
+	f.Object["url_private"] = u
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[id] = f
+	return u
+}
+
+// AddUser registers a user for users.info.
+func (s *Server) AddUser(id, displayName string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[id] = displayName
+}
+
+// Downloads returns the file downloads so far.
+func (s *Server) Downloads() []Download {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Download(nil), s.downloads...)
+}
+
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(r.URL.Path, "/files-pri/T0FAKE-")
+	id, _, _ := strings.Cut(rest, "/")
+	s.mu.Lock()
+	f, ok := s.files[id]
+	s.downloads = append(s.downloads, Download{FileID: id, Authorization: r.Header.Get("Authorization")})
+	s.mu.Unlock()
+	signIn := func() {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to your workspace</body></html>")
+	}
+	switch {
+	case !ok:
+		http.NotFound(w, r)
+	case r.Header.Get("Authorization") != "Bearer "+s.botToken, f.HTML:
+		signIn()
+	case f.RedirectTo != "":
+		http.Redirect(w, r, f.RedirectTo, http.StatusFound)
+	default:
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Length", fmt.Sprint(f.Size))
+		body := f.Open()
+		if f.BreakAfter > 0 {
+			_, _ = io.CopyN(w, body, f.BreakAfter)
+			if fl, ok := w.(http.Flusher); ok {
+				fl.Flush()
+			}
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				_ = conn.Close()
+			}
+			return
+		}
+		_, _ = io.Copy(w, body)
+	}
 }
 
 // RateLimit makes the next n calls to method answer HTTP 429 with Retry-After: 1.
@@ -341,6 +434,24 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			ch, ts = r.URL.Query().Get("channel"), r.URL.Query().Get("message_ts")
 		}
 		writeJSON(w, map[string]any{"ok": true, "channel": ch, "permalink": "https://fake.slack.com/archives/" + ch + "/p" + strings.ReplaceAll(ts, ".", "")})
+	case "files.info":
+		s.mu.Lock()
+		f, ok := s.files[call.Params["file"]]
+		s.mu.Unlock()
+		if !ok {
+			writeJSON(w, map[string]any{"ok": false, "error": "file_not_found"})
+			return
+		}
+		writeJSON(w, map[string]any{"ok": true, "file": f.Object})
+	case "users.info":
+		s.mu.Lock()
+		name, ok := s.users[call.Params["user"]]
+		s.mu.Unlock()
+		if !ok {
+			writeJSON(w, map[string]any{"ok": false, "error": "user_not_found"})
+			return
+		}
+		writeJSON(w, map[string]any{"ok": true, "user": map[string]any{"id": call.Params["user"], "name": strings.ToLower(name), "profile": map[string]any{"display_name": name, "real_name": name}}})
 	case "views.open", "views.update":
 		var req struct {
 			TriggerID string `json:"trigger_id"`
@@ -354,7 +465,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.viewSeq++
 		id := fmt.Sprintf("V%08d", s.viewSeq)
 		s.mu.Unlock()
-		writeJSON(w, map[string]any{"ok": true, "view": map[string]any{"id": id}})
+		writeJSON(w, map[string]any{"ok": true, "view": map[string]any{"id": id, "hash": "hash-" + id}})
 	default:
 		writeJSON(w, map[string]any{"ok": false, "error": "unknown_method"})
 	}
