@@ -33,8 +33,9 @@ type Config struct {
 	AllowedUsers   map[string]bool // Slack user IDs who may send; empty allows everyone
 	DailySendLimit int             // sends per LinkedIn account per UTC day; 0 means no cap
 
-	LogLevel  string
-	LogFormat string // json or console
+	LogLevel   string
+	LogFormat  string // json or console
+	CPUProfile string // when set, a pprof CPU profile is written there until exit
 }
 
 // ConfigError names the setting that is missing or malformed.
@@ -81,6 +82,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DailySendLimit:   r.whole("DAILY_SEND_LIMIT", 100),
 		LogLevel:         r.oneOf("LOG_LEVEL", "info", "trace", "debug", "info", "warn", "error"),
 		LogFormat:        r.oneOf("LOG_FORMAT", "json", "json", "console"),
+		CPUProfile:       r.get("CPU_PROFILE"),
 	}
 	if r.err != nil {
 		return Config{}, r.err

@@ -119,6 +119,9 @@ type Pipeline struct {
 	stop chan struct{} // closed by Close: claim nothing more
 	once sync.Once
 
+	mu           sync.Mutex
+	workspaceURL string // "https://team.slack.com/", learnt from the first permalink
+
 	// work is the context of Linkup calls; it ends only when a shutdown
 	// runs out of time.
 	work       context.Context

@@ -3,6 +3,7 @@ package send
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -70,12 +71,15 @@ func (p *Pipeline) announce(sd store.Send, log zerolog.Logger) store.Send {
 func (p *Pipeline) deliver(sd store.Send, log zerolog.Logger) {
 	ctx, cancel := p.slackCtx()
 	defer cancel()
-	mark := func(d store.Delivery) {
-		if err := p.store.MarkDelivered(ctx, sd.ID, d); err != nil {
-			log.Error().Err(err).Str("delivery", string(d)).Msg("recording a delivery failed")
+	mark := func(ds ...store.Delivery) {
+		if err := p.store.MarkDelivered(ctx, sd.ID, ds...); err != nil {
+			log.Error().Err(err).Msg("recording a delivery failed")
 		}
 	}
 
+	// The requester's answer is recorded on its own: it is the one that must
+	// never be posted twice. The root update is idempotent, so it is
+	// recorded with the notification.
 	if !sd.OutcomePosted {
 		if err := p.postOutcome(ctx, sd, log); err != nil {
 			log.Error().Err(err).Str("state", string(sd.State)).Msg("the outcome could not be delivered to the requester; retried at the next start")
@@ -83,20 +87,22 @@ func (p *Pipeline) deliver(sd store.Send, log zerolog.Logger) {
 			mark(store.OutcomePosted)
 		}
 	}
+	var done []store.Delivery
 	if !sd.RootUpdated {
 		if err := p.updateRoot(ctx, sd, log); err != nil {
 			log.Warn().Err(err).Msg("updating the root message failed")
 		} else {
-			mark(store.RootUpdated)
+			done = append(done, store.RootUpdated)
 		}
 	}
 	if !sd.Notified {
 		if err := p.notify(ctx, sd, log); err != nil {
 			log.Error().Err(err).Msg("posting the team notification failed")
 		} else {
-			mark(store.Notified)
+			done = append(done, store.Notified)
 		}
 	}
+	mark(done...)
 }
 
 // postOutcome tells the requester how the send ended: in its thread, else
@@ -138,17 +144,38 @@ func (p *Pipeline) notify(ctx context.Context, sd store.Send, log zerolog.Logger
 	}
 	link := ""
 	if sd.RootTS != "" {
-		l, err := p.slack.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: sd.RootChannel, Ts: sd.RootTS})
+		l, err := p.permalink(ctx, sd.RootChannel, sd.RootTS)
 		if err != nil {
 			log.Warn().Err(err).Msg("getting the thread's permalink failed")
-		} else {
-			link = l
 		}
+		link = l
 	}
 	return p.slackCall(ctx, log, func(ctx context.Context) error {
 		_, _, err := p.slack.PostMessageContext(ctx, p.cfg.NotifyChannel, slack.MsgOptionText(notifyText(sd, link), false), slack.MsgOptionDisableLinkUnfurl())
 		return err
 	})
+}
+
+// permalink links to a message. Slack's permalinks are the workspace's
+// address, /archives/<channel>/p<ts without its dot>: the first one comes
+// from chat.getPermalink, and its workspace address serves for the others.
+func (p *Pipeline) permalink(ctx context.Context, channel, ts string) (string, error) {
+	p.mu.Lock()
+	base := p.workspaceURL
+	p.mu.Unlock()
+	if base != "" {
+		return base + "archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", ""), nil
+	}
+	link, err := p.slack.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts})
+	if err != nil {
+		return "", err
+	}
+	if i := strings.Index(link, "/archives/"); i > 0 {
+		p.mu.Lock()
+		p.workspaceURL = link[:i+1]
+		p.mu.Unlock()
+	}
+	return link, nil
 }
 
 // slackCtx bounds one round of Slack posts. It does not end with the work

@@ -1,9 +1,16 @@
 // Package store is linkedin-bot's durable send log, in an embedded SQLite
-// database (modernc.org/sqlite: pure Go, no cgo). Every accepted request is
-// written before anything else happens to it, and every state change is
-// committed (synchronous=FULL) before the step it announces: a send is
-// "sending" on disk before Linkup is called, so a crash can never make the
-// bot send it again.
+// database (modernc.org/sqlite: pure Go, no cgo), in WAL mode. Every
+// accepted request is written before anything else happens to it, and
+// every state change is committed before the step it announces.
+//
+// Durability: commits survive a crash of the process at once
+// (synchronous=NORMAL). Claiming a send (queued → sending, just before
+// Linkup is called) is also synced to the disk, with everything committed
+// before it, so that not even a power loss can make the bot send a message
+// twice. The sync is an fsync of the write-ahead log after the commit, out
+// of SQLite's write lock, so that it never holds up the acks' inserts.
+// Other commits reach the disk with the next claim or checkpoint: a power
+// loss (not a process crash) can lose the last of them.
 package store
 
 import (
@@ -17,6 +24,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -103,8 +111,15 @@ func (e *CapError) Error() string {
 
 // Store is the send log. It is safe for concurrent use.
 type Store struct {
-	db  *sql.DB
-	now func() time.Time
+	db   *sql.DB
+	path string
+	now  func() time.Time
+
+	walMu sync.Mutex
+	wal   *os.File // the write-ahead log, opened for fsync once it exists
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // prepared once: parsing SQL is most of a small query's cost
 }
 
 // Open opens (creating it if needed) the log in dir, which is created with
@@ -120,24 +135,50 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	}
 	_ = f.Close()
 
-	dsn := "file:" + path + "?_txlock=immediate" +
-		"&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate"+
+		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)")
 	if err != nil {
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
-	// One connection: writes are serialised here rather than retried on SQLITE_BUSY.
+	// One connection: statements queue in database/sql rather than meet
+	// SQLITE_BUSY and SQLite's sleeping retries.
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db, now: time.Now}
+	s := &Store{db: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
-		_ = db.Close()
+		_ = s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.walMu.Lock()
+	defer s.walMu.Unlock()
+	var err error
+	if s.wal != nil {
+		err = s.wal.Close()
+	}
+	return errors.Join(s.db.Close(), err)
+}
+
+// syncWAL makes every commit so far durable: it fsyncs the write-ahead
+// log, where WAL mode appends commits (frames already moved into the
+// database file by a checkpoint were synced by it).
+func (s *Store) syncWAL() error {
+	s.walMu.Lock()
+	if s.wal == nil {
+		f, err := os.OpenFile(s.path+"-wal", os.O_RDWR, 0)
+		if err != nil {
+			s.walMu.Unlock()
+			return fmt.Errorf("opening the write-ahead log: %w", err)
+		}
+		s.wal = f
+	}
+	wal := s.wal
+	s.walMu.Unlock()
+	return wal.Sync()
+}
 
 // migrate applies the embedded migrations the database has not seen, each
 // in its own transaction; PRAGMA user_version counts the applied ones.
@@ -177,6 +218,32 @@ func (s *Store) migrateTo(ctx context.Context, names []string) error {
 	return nil
 }
 
+// prepared returns q prepared, preparing it the first time. It must not be
+// called inside a transaction: preparing would wait for the transaction's
+// connection, the only one.
+func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[q] = st
+	return st, nil
+}
+
+// queryRow runs q, prepared.
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := s.prepared(ctx, q)
+	if err != nil {
+		return s.db.QueryRowContext(ctx, q, args...) // its Scan reports the error
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
 func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -201,9 +268,18 @@ func dayStart(t time.Time) time.Time {
 // that reached or may reach LinkedIn gets a *CapError.
 func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, error) {
 	now := s.now()
+	// Prepared before the transaction, which holds the only connection.
+	var stmts [3]*sql.Stmt
+	for i, q := range []string{qByIdemKey, qCountToday, qInsert} {
+		st, err := s.prepared(ctx, q)
+		if err != nil {
+			return Send{}, fmt.Errorf("accepting a send: %w", err)
+		}
+		stmts[i] = st
+	}
 	var out Send
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		existing, err := scanOne(tx.QueryRowContext(ctx, selectSend+" WHERE idem_key = ?", sd.IdemKey))
+		existing, err := scanOne(tx.StmtContext(ctx, stmts[0]).QueryRowContext(ctx, sd.IdemKey))
 		if err == nil {
 			out = existing
 			return ErrDuplicate
@@ -213,9 +289,7 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 		}
 		if dailyLimit > 0 {
 			var n int
-			err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sends WHERE account = ? AND created_at >= ? AND state != 'failed'`,
-				sd.Account, dayStart(now).UnixMilli()).Scan(&n)
-			if err != nil {
+			if err := tx.StmtContext(ctx, stmts[1]).QueryRowContext(ctx, sd.Account, dayStart(now).UnixMilli()).Scan(&n); err != nil {
 				return err
 			}
 			if n >= dailyLimit {
@@ -223,16 +297,10 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 			}
 		}
 		sd.State, sd.CreatedAt, sd.UpdatedAt = Queued, now, now
-		res, err := tx.ExecContext(ctx, `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
-			recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		err = tx.StmtContext(ctx, stmts[2]).QueryRowContext(ctx,
 			sd.IdemKey, nullID(sd.RetryOf), sd.Account, sd.Requester, sd.Channel, sd.ResponseURL, sd.ThreadTS,
 			sd.Recipient, sd.Message, sd.Country, sd.MediaLink, sd.MediaName, sd.MediaType, sd.MediaSize, sd.MediaFileID, sd.MediaURL, sd.State,
-			sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli())
-		if err != nil {
-			return err
-		}
-		sd.ID, err = res.LastInsertId()
+			sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli()).Scan(&sd.ID)
 		out = sd
 		return err
 	})
@@ -245,11 +313,20 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 	return out, err
 }
 
+const (
+	qByIdemKey  = selectSend + " WHERE idem_key = ?"
+	qCountToday = `SELECT count(*) FROM sends WHERE account = ? AND created_at >= ? AND state != 'failed'`
+	qInsert     = `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
+		recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+)
+
 // ClaimNext marks the oldest queued send that is due as sending (one more
-// attempt) and returns it; ok is false when none is due.
+// attempt) and returns it; ok is false when none is due. The claim is on
+// disk when it returns.
 func (s *Store) ClaimNext(ctx context.Context) (sd Send, ok bool, err error) {
 	now := s.now().UnixMilli()
-	row := s.db.QueryRowContext(ctx, `UPDATE sends SET state = 'sending', attempts = attempts + 1, updated_at = ?
+	row := s.queryRow(ctx, `UPDATE sends SET state = 'sending', attempts = attempts + 1, updated_at = ?
 		WHERE id = (SELECT id FROM sends WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1)
 		RETURNING `+columns, now, now)
 	sd, err = scanOne(row)
@@ -259,6 +336,11 @@ func (s *Store) ClaimNext(ctx context.Context) (sd Send, ok bool, err error) {
 	if err != nil {
 		return Send{}, false, fmt.Errorf("claiming a send: %w", err)
 	}
+	if err := s.syncWAL(); err != nil {
+		// Not durable: give the send back rather than call Linkup on it.
+		_ = s.exec(ctx, "releasing a claim", `UPDATE sends SET state = 'queued', attempts = attempts - 1 WHERE id = ?`, sd.ID)
+		return Send{}, false, fmt.Errorf("syncing a claim to disk: %w", err)
+	}
 	return sd, true, nil
 }
 
@@ -266,7 +348,7 @@ func (s *Store) ClaimNext(ctx context.Context) (sd Send, ok bool, err error) {
 // nothing is queued.
 func (s *Store) NextDue(ctx context.Context) (t time.Time, ok bool, err error) {
 	var ms sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT min(not_before) FROM sends WHERE state = 'queued'`).Scan(&ms); err != nil {
+	if err := s.queryRow(ctx, `SELECT min(not_before) FROM sends WHERE state = 'queued'`).Scan(&ms); err != nil {
 		return time.Time{}, false, fmt.Errorf("reading the queue: %w", err)
 	}
 	if !ms.Valid {
@@ -317,14 +399,21 @@ const (
 	Notified      Delivery = "notified"
 )
 
-// MarkDelivered records that d went out for send id.
-func (s *Store) MarkDelivered(ctx context.Context, id int64, d Delivery) error {
-	switch d {
-	case OutcomePosted, RootUpdated, Notified:
-	default:
-		return fmt.Errorf("unknown delivery %q", d)
+// MarkDelivered records, in one write, that ds went out for send id.
+func (s *Store) MarkDelivered(ctx context.Context, id int64, ds ...Delivery) error {
+	if len(ds) == 0 {
+		return nil
 	}
-	return s.exec(ctx, "recording a delivery", `UPDATE sends SET `+string(d)+` = 1, updated_at = ? WHERE id = ?`, s.now().UnixMilli(), id)
+	set := make([]string, len(ds))
+	for i, d := range ds {
+		switch d {
+		case OutcomePosted, RootUpdated, Notified:
+			set[i] = string(d) + " = 1"
+		default:
+			return fmt.Errorf("unknown delivery %q", d)
+		}
+	}
+	return s.exec(ctx, "recording a delivery", `UPDATE sends SET `+strings.Join(set, ", ")+`, updated_at = ? WHERE id = ?`, s.now().UnixMilli(), id)
 }
 
 // Recover is run once at start: sends left sending by a crash become
@@ -351,7 +440,7 @@ func (s *Store) Undelivered(ctx context.Context) ([]Send, error) {
 
 // Get returns send id.
 func (s *Store) Get(ctx context.Context, id int64) (Send, error) {
-	return scanOne(s.db.QueryRowContext(ctx, selectSend+" WHERE id = ?", id))
+	return scanOne(s.queryRow(ctx, selectSend+" WHERE id = ?", id))
 }
 
 // Filter selects sends for List; zero fields select everything.
@@ -381,7 +470,11 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Send, error) {
 }
 
 func (s *Store) exec(ctx context.Context, doing, q string, args ...any) error {
-	if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+	st, err := s.prepared(ctx, q)
+	if err == nil {
+		_, err = st.ExecContext(ctx, args...)
+	}
+	if err != nil {
 		return fmt.Errorf("%s: %w", doing, err)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -77,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("configuration: %w", err)
 	}
 
-	httpClient := &http.Client{Timeout: 30 * time.Second}
+	httpClient := newHTTPClient(30 * time.Second)
 	api := slack.New(cfg.SlackBotToken,
 		slack.OptionAPIURL(cfg.SlackAPIURL),
 		slack.OptionAppLevelToken(cfg.SlackAppToken),
@@ -90,6 +91,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log, err := newLogger(cfg, stderr)
 	if err != nil {
 		return err
+	}
+	if cfg.CPUProfile != "" {
+		stop, err := startCPUProfile(cfg.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	return serve(ctx, cfg, api, httpClient, log)
 }
@@ -107,6 +115,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		APIKey:     cfg.LinkupAPIKey,
 		LoginToken: cfg.LinkupLoginToken,
 		Timeout:    cfg.LinkupTimeout,
+		HTTPClient: newHTTPClient(0),
 	})
 	pipe := send.New(send.Config{
 		Workers:       cfg.SendConcurrency,
@@ -115,7 +124,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		NotifyChannel: cfg.NotifyChannel,
 		HTTPClient:    httpClient,
 		// No overall timeout: a download streams into the Linkup call, which LINKUP_TIMEOUT bounds.
-		Files: send.NewSlackFiles(cfg.SlackBotToken, cfg.SlackAPIURL, &http.Client{}),
+		Files: send.NewSlackFiles(cfg.SlackBotToken, cfg.SlackAPIURL, newHTTPClient(0)),
 	}, st, lk, api, log)
 	h := handlers.New(handlers.Config{
 		MaxMessageLen: cfg.MaxMessageLen,
@@ -146,6 +155,32 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	}
 	log.Info().Msg("linkedin-bot stopped")
 	return runErr
+}
+
+// startCPUProfile writes a pprof CPU profile to path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("CPU_PROFILE: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("CPU_PROFILE: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
+}
+
+// newHTTPClient returns a client that keeps enough idle connections per host
+// for the send workers (Go's default keeps 2), so that a busy bot reuses
+// connections to Slack and Linkup instead of opening new ones. A zero timeout
+// leaves each call to its context.
+func newHTTPClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	return &http.Client{Transport: t, Timeout: timeout}
 }
 
 // withDotEnv returns a getenv that falls back to the file's values for

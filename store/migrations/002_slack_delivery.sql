@@ -8,5 +8,3 @@ ALTER TABLE sends ADD COLUMN announced      INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sends ADD COLUMN outcome_posted INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sends ADD COLUMN root_updated   INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sends ADD COLUMN notified       INTEGER NOT NULL DEFAULT 0;
-
-CREATE INDEX sends_undelivered ON sends (state, outcome_posted, notified);

@@ -1,0 +1,509 @@
+// Command loadtest measures linkedin-bot as it runs in production: it starts
+// the real bot binary as a child process against the in-repo fake Slack
+// (Socket Mode over a real WebSocket on 127.0.0.1) and a fake Linkup, then
+//
+//   - sends single slash commands at idle and a burst of N commands at a
+//     given rate, and reports ack latency (frame written → ack read)
+//     p50/p99/max, the time until every send reached Linkup, the bot's CPU
+//     time per send (everything included: log writes, thread reply, root
+//     update, notification) and its idle and peak RSS; or
+//   - with -media, forwards one file of that size through the message
+//     shortcut's streaming path and reports the bot's peak RSS over idle.
+//
+// It fails (exit 1) when a message reaches Linkup twice or never.
+//
+//	go run ./cmd/loadtest                      # 1,000 commands at ~1,000/s
+//	go run ./cmd/loadtest -n 20 -rate 200      # what CI runs
+//	go run ./cmd/loadtest -media 50            # a 50 MiB attachment
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"linkedin-bot/internal/fakeslack"
+)
+
+const (
+	appToken   = "xapp-1-loadtest"
+	botToken   = "xoxb-loadtest"
+	notify     = "C0NOTIFY1"
+	channel    = "C0LOAD001"
+	settleIdle = 2 * time.Second
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	n          int
+	rate       int
+	idle       int
+	mediaMiB   int
+	bot        string
+	timeout    time.Duration
+	cpuProfile string
+}
+
+func run(args []string, out io.Writer) error {
+	var o options
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.IntVar(&o.n, "n", 1000, "slash commands in the burst")
+	fs.IntVar(&o.rate, "rate", 1000, "commands per second in the burst")
+	fs.IntVar(&o.idle, "idle", 20, "single commands sent one at a time at idle, for the idle ack latency")
+	fs.IntVar(&o.mediaMiB, "media", 0, "instead of the burst, forward one attachment of this many MiB")
+	fs.StringVar(&o.bot, "bot", "", "linkedin-bot binary to run (built from ./cmd/linkedin-bot when empty)")
+	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "give up after this long")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "have the bot write a CPU profile to this file (go tool pprof it)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.cpuProfile != "" {
+		abs, err := filepath.Abs(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		o.cpuProfile = abs
+	}
+
+	tmp, err := os.MkdirTemp("", "loadtest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if o.bot == "" {
+		o.bot = filepath.Join(tmp, "linkedin-bot")
+		build := exec.Command("go", "build", "-o", o.bot, "./cmd/linkedin-bot")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("building the bot (run from the repository root, or pass -bot): %w", err)
+		}
+	}
+
+	sl := fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: 5 * time.Second})
+	defer sl.Close()
+	lk := newLinkup()
+	defer lk.srv.Close()
+
+	env := []string{
+		"SLACK_APP_TOKEN=" + appToken, "SLACK_BOT_TOKEN=" + botToken, "SLACK_API_URL=" + sl.APIURL(),
+		"LINKUP_API_KEY=loadtest", "LINKUP_LOGIN_TOKEN=loadtest", "LINKUP_BASE_URL=" + lk.srv.URL,
+		"NOTIFY_CHANNEL=" + notify, "DATA_DIR=" + filepath.Join(tmp, "data"), "LOG_LEVEL=info",
+		"DAILY_SEND_LIMIT=0", "MAX_MEDIA_BYTES=" + fmt.Sprint((o.mediaMiB+1)<<20), "LINKUP_TIMEOUT=5m",
+		"PATH=" + os.Getenv("PATH"), "CPU_PROFILE=" + o.cpuProfile,
+	}
+	bot := exec.Command(o.bot)
+	bot.Env = env
+	bot.Dir = tmp
+	bot.Stdout, bot.Stderr = io.Discard, io.Discard
+	if err := bot.Start(); err != nil {
+		return fmt.Errorf("starting the bot: %w", err)
+	}
+	defer func() {
+		_ = bot.Process.Signal(syscall.SIGTERM)
+		_ = bot.Wait()
+	}()
+	pid := bot.Process.Pid
+
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	if _, err := sl.WaitConnected(ctx); err != nil {
+		return err
+	}
+	time.Sleep(settleIdle)
+	idle, err := readProc(pid)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintf(out, "machine: %s; bot pid %d; idle RSS %.1f MiB\n", machine(), pid, mib(idle.rss))
+	if o.mediaMiB > 0 {
+		return media(ctx, out, o, sl, lk, pid, idle)
+	}
+	return burst(ctx, out, o, sl, lk, pid, idle)
+}
+
+// burst measures idle acks, then a burst of n commands.
+func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, lk *linkup, pid int, idle proc) error {
+	// Idle: one command at a time, each fully done before the next.
+	var idleLat []time.Duration
+	for i := range o.idle {
+		lat, err := command(ctx, sl, fmt.Sprintf("idle-%d", i))
+		if err != nil {
+			return err
+		}
+		idleLat = append(idleLat, lat)
+		if err := waitFor(ctx, func() bool { return lk.count() == i+1 && notified(sl) == i+1 }); err != nil {
+			return fmt.Errorf("idle send %d: %w", i, err)
+		}
+	}
+	before, err := readProc(pid)
+	if err != nil {
+		return err
+	}
+
+	// The burst: frames written at the given rate, acks read as they come.
+	type sent struct {
+		id string
+		at time.Time
+	}
+	frames := make([]sent, o.n)
+	interval := time.Second / time.Duration(o.rate)
+	start := time.Now()
+	for i := range o.n {
+		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d)
+		}
+		id := fmt.Sprintf("burst-%d", i)
+		frames[i] = sent{id: id, at: time.Now()}
+		if err := sl.SendFrame(frame(id)); err != nil {
+			return err
+		}
+	}
+	written := time.Since(start)
+	var lat []time.Duration
+	for _, f := range frames {
+		a, err := sl.WaitAck(ctx, f.id)
+		if err != nil {
+			return err
+		}
+		lat = append(lat, a.At.Sub(f.at))
+	}
+	total := o.idle + o.n
+	if err := waitFor(ctx, func() bool { return lk.count() >= total }); err != nil {
+		return fmt.Errorf("only %d of %d sends reached Linkup: %w", lk.count(), total, err)
+	}
+	allLinkup := time.Since(start)
+	if err := waitFor(ctx, func() bool { return notified(sl) >= total }); err != nil {
+		return fmt.Errorf("only %d of %d notifications: %w", notified(sl), total, err)
+	}
+	allDone := time.Since(start)
+	after, err := readProc(pid)
+	if err != nil {
+		return err
+	}
+	time.Sleep(500 * time.Millisecond) // a duplicate would show up now
+	if err := lk.exactlyOnce(total); err != nil {
+		return err
+	}
+
+	p := percentiles(lat)
+	fmt.Fprintf(out, "idle ack latency (%d commands): p50 %s, max %s\n", o.idle, round(percentiles(idleLat).p50), round(percentiles(idleLat).max))
+	fmt.Fprintf(out, "burst: %d commands written in %s (%.0f/s)\n", o.n, round(written), float64(o.n)/written.Seconds())
+	fmt.Fprintf(out, "burst ack latency: p50 %s, p99 %s, max %s\n", round(p.p50), round(p.p99), round(p.max))
+	fmt.Fprintf(out, "all sends reached Linkup after %s; all answered and notified after %s\n", round(allLinkup), round(allDone))
+	fmt.Fprintf(out, "delivered exactly once: %d of %d\n", total, total)
+	fmt.Fprintf(out, "bot CPU per send: %s (user+system over the burst)\n", round((after.cpu-before.cpu)/time.Duration(o.n)))
+	fmt.Fprintf(out, "RSS: idle %.1f MiB, peak %.1f MiB\n", mib(idle.rss), mib(after.hwm))
+	return nil
+}
+
+// media forwards one generated file of o.mediaMiB MiB through the message
+// shortcut's modal and checks Linkup got it whole.
+func media(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, lk *linkup, pid int, idle proc) error {
+	size := int64(o.mediaMiB) << 20
+	seed := uint64(time.Now().UnixNano())
+	url := sl.AddFile("FMEDIA", fakeslack.File{
+		Object: map[string]any{"name": "big.pdf"},
+		Size:   size,
+		Open:   func() io.Reader { return io.LimitReader(pdfReader(seed), size) },
+	})
+	want := sha256.New()
+	if _, err := io.Copy(want, io.LimitReader(pdfReader(seed), size)); err != nil {
+		return err
+	}
+	meta, _ := json.Marshal(map[string]any{"c": channel, "f": []map[string]any{{"ID": "FMEDIA", "Name": "big.pdf", "MIME": "application/pdf", "Size": size, "URL": url}}})
+	submission, _ := json.Marshal(map[string]any{
+		"envelope_id": "media-1", "type": "interactive", "accepts_response_payload": true,
+		"payload": map[string]any{
+			"type": "view_submission", "user": map[string]any{"id": "U0LOAD001"},
+			"view": map[string]any{"id": "VMEDIA", "callback_id": "linkedin_send_modal", "private_metadata": string(meta),
+				"state": map[string]any{"values": map[string]any{
+					"recipient":  map[string]any{"recipient": map[string]any{"type": "plain_text_input", "value": "https://www.linkedin.com/in/jane-doe"}},
+					"message":    map[string]any{"message": map[string]any{"type": "plain_text_input", "value": "media"}},
+					"attachment": map[string]any{"attachment": map[string]any{"type": "static_select", "selected_option": map[string]any{"value": "FMEDIA"}}},
+				}}},
+		},
+	})
+	start := time.Now()
+	if err := sl.SendFrame(submission); err != nil {
+		return err
+	}
+	if err := waitFor(ctx, func() bool { return notified(sl) == 1 }); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	after, err := readProc(pid)
+	if err != nil {
+		return err
+	}
+	got := lk.mediaSums()
+	if len(got) != 1 || got[0] != fmt.Sprintf("%x", want.Sum(nil)) {
+		return fmt.Errorf("linkup did not get the file intact: %v", got)
+	}
+	fmt.Fprintf(out, "forwarded %d MiB intact in %s (%.0f MiB/s)\n", o.mediaMiB, round(elapsed), float64(o.mediaMiB)/elapsed.Seconds())
+	fmt.Fprintf(out, "RSS: idle %.1f MiB, peak %.1f MiB, peak over idle %.1f MiB\n", mib(idle.rss), mib(after.hwm), mib(after.hwm-idle.rss))
+	return nil
+}
+
+// command sends one slash command and returns its ack latency.
+func command(ctx context.Context, sl *fakeslack.Server, id string) (time.Duration, error) {
+	at := time.Now()
+	if err := sl.SendFrame(frame(id)); err != nil {
+		return 0, err
+	}
+	a, err := sl.WaitAck(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return a.At.Sub(at), nil
+}
+
+// frame is a slash command envelope whose message text is its envelope ID.
+func frame(id string) []byte {
+	return fmt.Appendf(nil, `{"envelope_id":%q,"type":"slash_commands","accepts_response_payload":true,"payload":{"token":"x","team_id":"T0FAKE","team_domain":"load","channel_id":%q,"channel_name":"load","user_id":"U0LOAD001","user_name":"load","command":"/linkedin-send","text":"https://www.linkedin.com/in/jane-doe %s","api_app_id":"A0FAKE","is_enterprise_install":"false","response_url":"http://127.0.0.1:1/none","trigger_id":"1.2.3"}}`, id, channel, id)
+}
+
+func notified(sl *fakeslack.Server) int {
+	n := 0
+	for _, p := range sl.Posts() {
+		if p.Channel == notify {
+			n++
+		}
+	}
+	return n
+}
+
+func waitFor(ctx context.Context, cond func() bool) error {
+	return fakeslack.WaitFor(ctx, "the bot", cond)
+}
+
+// linkup is a fake Linkup that keeps only what the load test checks: how
+// often each message arrived, and a hash of each attachment, decoded as it
+// streams in.
+type linkup struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	seen map[string]int
+	sums []string
+	n    int
+}
+
+func newLinkup() *linkup {
+	l := &linkup{seen: map[string]int{}}
+	l.srv = httptest.NewServer(http.HandlerFunc(l.serve))
+	return l
+}
+
+func (l *linkup) serve(w http.ResponseWriter, r *http.Request) {
+	text, sum, err := decode(r.Body)
+	if err != nil {
+		http.Error(w, `{"status":"error","message":"bad body"}`, http.StatusBadRequest)
+		return
+	}
+	l.mu.Lock()
+	l.seen[text]++
+	l.n++
+	if sum != "" {
+		l.sums = append(l.sums, sum)
+	}
+	l.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, `{"status":"success","message":"Message sent successfully"}`)
+}
+
+// decode reads a send-message body: its JSON fields come first and are
+// decoded whole; media_file, last, is decoded and hashed as it streams in.
+func decode(body io.Reader) (text, sum string, err error) {
+	const marker = `"media_file":"`
+	raw, err := io.ReadAll(io.LimitReader(body, 1<<16))
+	if err != nil {
+		return "", "", err
+	}
+	var fields struct {
+		Text string `json:"message_text"`
+	}
+	i := strings.Index(string(raw), marker)
+	if i < 0 {
+		err := json.Unmarshal(raw, &fields)
+		return fields.Text, "", err
+	}
+	if err := json.Unmarshal(append(raw[:i:i], `"x":0}`...), &fields); err != nil {
+		return "", "", err
+	}
+	rest := io.MultiReader(strings.NewReader(string(raw[i+len(marker):])), body)
+	prefix := make([]byte, len("data:application/pdf;base64,"))
+	if _, err := io.ReadFull(rest, prefix); err != nil {
+		return "", "", err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, base64.NewDecoder(base64.StdEncoding, &untilQuote{r: rest})); err != nil {
+		return "", "", err
+	}
+	return fields.Text, fmt.Sprintf("%x", h.Sum(nil)), nil
+}
+
+// untilQuote reads up to the closing quote of a JSON string.
+type untilQuote struct {
+	r    io.Reader
+	done bool
+}
+
+func (u *untilQuote) Read(p []byte) (int, error) {
+	if u.done {
+		return 0, io.EOF
+	}
+	n, err := u.r.Read(p)
+	if i := slices.Index(p[:n], '"'); i >= 0 {
+		u.done = true
+		return i, nil
+	}
+	return n, err
+}
+
+func (l *linkup) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n
+}
+
+func (l *linkup) mediaSums() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.sums...)
+}
+
+// exactlyOnce checks that each of total messages arrived once.
+func (l *linkup) exactlyOnce(total int) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var dup []string
+	for text, n := range l.seen {
+		if n > 1 {
+			dup = append(dup, fmt.Sprintf("%s ×%d", text, n))
+		}
+	}
+	if len(dup) > 0 {
+		return fmt.Errorf("DUPLICATES reached Linkup: %s", strings.Join(dup, ", "))
+	}
+	if len(l.seen) != total {
+		return fmt.Errorf("LOSS: %d distinct messages reached Linkup, %d were sent", len(l.seen), total)
+	}
+	return nil
+}
+
+// pdfReader is an endless PDF-looking stream from seed, never held in memory.
+func pdfReader(seed uint64) io.Reader {
+	return io.MultiReader(strings.NewReader("%PDF-1.7\n"), &randReader{r: rand.New(rand.NewPCG(seed, seed))})
+}
+
+type randReader struct{ r *rand.Rand }
+
+func (r *randReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r.r.Uint32())
+	}
+	return len(p), nil
+}
+
+// proc is what /proc tells of the bot.
+type proc struct {
+	rss, hwm int64 // bytes
+	cpu      time.Duration
+}
+
+func readProc(pid int) (proc, error) {
+	var p proc
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return p, fmt.Errorf("reading the bot's memory (Linux /proc is needed): %w", err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		var kb int64
+		if _, err := fmt.Sscanf(line, "VmRSS: %d kB", &kb); err == nil {
+			p.rss = kb << 10
+		}
+		if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &kb); err == nil {
+			p.hwm = kb << 10
+		}
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return p, err
+	}
+	// Fields after the command name, which is in parentheses: utime is the 14th field, stime the 15th.
+	rest := string(stat[strings.LastIndexByte(string(stat), ')')+2:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return p, errors.New("unexpected /proc stat format")
+	}
+	var ut, st int64
+	fmt.Sscan(f[11], &ut)
+	fmt.Sscan(f[12], &st)
+	p.cpu = time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+	return p, nil
+}
+
+type pct struct{ p50, p99, max time.Duration }
+
+func percentiles(d []time.Duration) pct {
+	if len(d) == 0 {
+		return pct{}
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	at := func(q float64) time.Duration { return s[min(len(s)-1, int(q*float64(len(s))))] }
+	return pct{p50: at(0.50), p99: at(0.99), max: s[len(s)-1]}
+}
+
+func round(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Second:
+		return d.Round(time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	default:
+		return d.Round(time.Microsecond)
+	}
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+func machine() string {
+	cpu := "?"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "model name") {
+				cpu = strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
+				break
+			}
+		}
+	}
+	n := 0
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		n = strings.Count(string(b), "processor\t:")
+	}
+	return fmt.Sprintf("%d × %s", n, cpu)
+}
