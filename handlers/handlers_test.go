@@ -115,3 +115,22 @@ func FuzzCommand(f *testing.F) {
 		ackSize(t, newTestHandlers(t, 500).Command(context.Background(), cmd, "E1"))
 	})
 }
+
+// BenchmarkRouteCommand is the ack path of a slash command: the envelope's
+// payload decoded as slack-go does, then routed, parsed and submitted.
+func BenchmarkRouteCommand(b *testing.B) {
+	payload := []byte(`{"token":"x","team_id":"T1","channel_id":"C1","user_id":"U1","command":"/linkedin-send","text":"https://www.linkedin.com/in/jane-doe Hi Jane, great to meet you!","response_url":"https://hooks.slack.com/commands/1/2/3","trigger_id":"1.2.3"}`)
+	h := New(Config{MaxMessageLen: 8000, Country: "FR"}, nil, sender{
+		submit: func(context.Context, send.Request) (store.Send, error) { return store.Send{ID: 1}, nil },
+	}, http.DefaultClient)
+	b.ReportAllocs()
+	for b.Loop() {
+		var cmd slack.SlashCommand
+		if err := json.Unmarshal(payload, &cmd); err != nil {
+			b.Fatal(err)
+		}
+		if r := h.Command(context.Background(), cmd, "E1"); r.Ack != nil {
+			b.Fatal(r.Ack)
+		}
+	}
+}

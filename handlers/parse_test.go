@@ -80,3 +80,13 @@ func FuzzParseCommand(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParseCommand(b *testing.B) {
+	text := "<https://www.linkedin.com/in/jane-doe|linkedin.com/in/jane-doe> Hi Jane, great to meet you at the conference &amp; thanks for the chat!"
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseCommand(text, 8000); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -190,3 +190,14 @@ func TestLongErrorTextIsCut(t *testing.T) {
 	require.ErrorAs(t, err, &le)
 	assert.Equal(t, strings.Repeat("x", maxTextRunes)+"…", le.Message)
 }
+
+func BenchmarkEncodeText(b *testing.B) {
+	c := New(Config{APIKey: "k", LoginToken: "AQEDAR-login-token"})
+	m := Message{ProfileURL: "https://www.linkedin.com/in/jane-doe", Text: strings.Repeat("Hi Jane, great to meet you! ", 10), Country: "FR"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := c.encode(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -289,7 +289,7 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 		}
 		if dailyLimit > 0 {
 			var n int
-			if err := tx.StmtContext(ctx, stmts[1]).QueryRowContext(ctx, sd.Account, dayStart(now).UnixMilli()).Scan(&n); err != nil {
+			if err := tx.StmtContext(ctx, stmts[1]).QueryRowContext(ctx, sd.Account, dayStart(now).UnixMilli(), dailyLimit).Scan(&n); err != nil {
 				return err
 			}
 			if n >= dailyLimit {
@@ -315,7 +315,8 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 
 const (
 	qByIdemKey  = selectSend + " WHERE idem_key = ?"
-	qCountToday = `SELECT count(*) FROM sends WHERE account = ? AND created_at >= ? AND state != 'failed'`
+	// Counting stops at the cap: the cost is bounded by it, not by the day's sends.
+	qCountToday = `SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND created_at >= ? AND state != 'failed' LIMIT ?)`
 	qInsert     = `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
 		recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`

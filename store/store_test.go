@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -250,4 +251,74 @@ func TestListFilters(t *testing.T) {
 	assert.Len(t, byUser, 1)
 	sending, _ := s.List(ctx, Filter{State: Sending})
 	assert.Empty(t, sending)
+}
+
+// BenchmarkSendLife is the send log's writes for one text send: accept,
+// claim (synced to disk), announce, finish, and the delivery records.
+func BenchmarkSendLife(b *testing.B) {
+	s, err := Open(context.Background(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		sd, err := s.Accept(ctx, sample(IdemKey("env", strconv.Itoa(i))), 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, ok, err := s.ClaimNext(ctx); err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+		_ = s.SetAnnounced(ctx, sd.ID, "C1", "1.2")
+		_ = s.Finish(ctx, sd.ID, Outcome{State: Sent, Credits: 1})
+		_ = s.MarkDelivered(ctx, sd.ID, OutcomePosted)
+		if err := s.MarkDelivered(ctx, sd.ID, RootUpdated, Notified); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAccept is the ack path's write: one insert, checked against a cap of 100 a day.
+func BenchmarkAccept(b *testing.B) {
+	benchmarkAccept(b, false)
+}
+
+// BenchmarkAcceptAtCap is the same once the account has reached its cap,
+// after thousands of sends that day: counting stops at the cap.
+func BenchmarkAcceptAtCap(b *testing.B) {
+	benchmarkAccept(b, true)
+}
+
+func benchmarkAccept(b *testing.B, atCap bool) {
+	s, err := Open(context.Background(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if atCap {
+		for i := range 5000 {
+			if _, err := s.Accept(ctx, sample(IdemKey("seed", strconv.Itoa(i))), 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		sd := sample(IdemKey("env", strconv.Itoa(i)))
+		if !atCap {
+			sd.Account = strconv.Itoa(i) // never at the cap
+		}
+		_, err := s.Accept(ctx, sd, 100)
+		var ce *CapError
+		if errors.As(err, &ce) != atCap || (err != nil && !atCap) {
+			b.Fatal(err)
+		}
+	}
 }

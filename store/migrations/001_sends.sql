@@ -27,4 +27,5 @@ CREATE TABLE sends (
 );
 
 CREATE INDEX sends_queue ON sends (state, not_before, id);
-CREATE INDEX sends_account_day ON sends (account, created_at);
+-- Covers the daily cap's count without reading the rows.
+CREATE INDEX sends_account_day ON sends (account, created_at, state);
