@@ -268,59 +268,42 @@ func dayStart(t time.Time) time.Time {
 // that reached or may reach LinkedIn gets a *CapError.
 func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, error) {
 	now := s.now()
-	// Prepared before the transaction, which holds the only connection.
-	var stmts [3]*sql.Stmt
-	for i, q := range []string{qByIdemKey, qCountToday, qInsert} {
-		st, err := s.prepared(ctx, q)
-		if err != nil {
-			return Send{}, fmt.Errorf("accepting a send: %w", err)
-		}
-		stmts[i] = st
+	sd.State, sd.CreatedAt, sd.UpdatedAt = Queued, now, now
+	// One statement, so one implicit transaction: the cap's count and the
+	// insert cannot be split by another Accept.
+	err := s.queryRow(ctx, qAccept,
+		sd.IdemKey, nullID(sd.RetryOf), sd.Account, sd.Requester, sd.Channel, sd.ResponseURL, sd.ThreadTS,
+		sd.Recipient, sd.Message, sd.Country, sd.MediaLink, sd.MediaName, sd.MediaType, sd.MediaSize, sd.MediaFileID, sd.MediaURL, sd.State,
+		sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli(),
+		dailyLimit, sd.Account, dayStart(now).UnixMilli(), dailyLimit, dailyLimit).Scan(&sd.ID)
+	if err == nil {
+		return sd, nil
 	}
-	var out Send
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		existing, err := scanOne(tx.StmtContext(ctx, stmts[0]).QueryRowContext(ctx, sd.IdemKey))
-		if err == nil {
-			out = existing
-			return ErrDuplicate
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		if dailyLimit > 0 {
-			var n int
-			if err := tx.StmtContext(ctx, stmts[1]).QueryRowContext(ctx, sd.Account, dayStart(now).UnixMilli(), dailyLimit).Scan(&n); err != nil {
-				return err
-			}
-			if n >= dailyLimit {
-				return &CapError{Limit: dailyLimit, ResetAt: dayStart(now).Add(24 * time.Hour)}
-			}
-		}
-		sd.State, sd.CreatedAt, sd.UpdatedAt = Queued, now, now
-		err = tx.StmtContext(ctx, stmts[2]).QueryRowContext(ctx,
-			sd.IdemKey, nullID(sd.RetryOf), sd.Account, sd.Requester, sd.Channel, sd.ResponseURL, sd.ThreadTS,
-			sd.Recipient, sd.Message, sd.Country, sd.MediaLink, sd.MediaName, sd.MediaType, sd.MediaSize, sd.MediaFileID, sd.MediaURL, sd.State,
-			sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli()).Scan(&sd.ID)
-		out = sd
-		return err
-	})
-	if err != nil && !errors.Is(err, ErrDuplicate) {
-		var ce *CapError
-		if !errors.As(err, &ce) {
-			err = fmt.Errorf("accepting a send: %w", err)
-		}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return Send{}, fmt.Errorf("accepting a send: %w", err)
 	}
-	return out, err
+	// Nothing inserted: the key exists, or the cap is reached.
+	existing, err := scanOne(s.queryRow(ctx, selectSend+" WHERE idem_key = ?", sd.IdemKey))
+	switch {
+	case err == nil:
+		return existing, ErrDuplicate
+	case errors.Is(err, ErrNotFound):
+		return Send{}, &CapError{Limit: dailyLimit, ResetAt: dayStart(now).Add(24 * time.Hour)}
+	default:
+		return Send{}, fmt.Errorf("accepting a send: %w", err)
+	}
 }
 
-const (
-	qByIdemKey  = selectSend + " WHERE idem_key = ?"
-	// Counting stops at the cap: the cost is bounded by it, not by the day's sends.
-	qCountToday = `SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND created_at >= ? AND state != 'failed' LIMIT ?)`
-	qInsert     = `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
-		recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
-)
+// qAccept inserts a send unless its idempotency key exists or, with a cap
+// (the 22nd parameter, when > 0), its account already has that many sends
+// today that reached or may reach LinkedIn. Counting stops at the cap, so
+// its cost is bounded by the cap, not by the day's sends.
+const qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
+	recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at)
+	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+	WHERE ? <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND created_at >= ? AND state != 'failed' LIMIT ?)) < ?
+	ON CONFLICT (idem_key) DO NOTHING
+	RETURNING id`
 
 // ClaimNext marks the oldest queued send that is due as sending (one more
 // attempt) and returns it; ok is false when none is due. The claim is on
