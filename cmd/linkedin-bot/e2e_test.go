@@ -497,3 +497,16 @@ func TestMessageShortcutOpensPrefilledModal(t *testing.T) {
 	assert.EqualValues(t, 40, msg["max_length"])
 	assert.JSONEq(t, `{"c":"D0LFFBKLZ","r":"`+e.slack.ResponseURL("shortcut")+`","t":"1516229207.000133"}`, view["private_metadata"].(string))
 }
+
+func TestRefusedBotTokenStopsTheBot(t *testing.T) {
+	sl := fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken})
+	defer sl.Close()
+	vars := map[string]string{
+		"SLACK_APP_TOKEN": appToken, "SLACK_BOT_TOKEN": "xoxb-revoked", "SLACK_API_URL": sl.APIURL(),
+		"LINKUP_API_KEY": apiKey, "LINKUP_LOGIN_TOKEN": loginToken, "DATA_DIR": t.TempDir(),
+	}
+	err := run(context.Background(), []string{"linkedin-bot"}, func(k string) string { return vars[k] }, &strings.Builder{}, &lockedBuffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "SLACK_BOT_TOKEN: Slack refused it (invalid_auth)")
+	assert.Zero(t, sl.Opens(), "no Socket Mode connection, so no request is taken")
+}

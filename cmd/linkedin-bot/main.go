@@ -104,6 +104,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // serve runs the bot until ctx ends, then drains the sends in flight.
 func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *http.Client, log zerolog.Logger) error {
+	// A bot that cannot post could send LinkedIn messages and tell no one:
+	// a bot token Slack refuses stops it here. Other failures (Slack
+	// unreachable) are left to the Socket Mode client's reconnects.
+	if auth, err := api.AuthTestContext(ctx); err != nil {
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) {
+			return fmt.Errorf("configuration: SLACK_BOT_TOKEN: Slack refused it (%s)", se.Err)
+		}
+		log.Warn().Err(err).Msg("auth.test failed; starting anyway")
+	} else {
+		log.Info().Str("team", auth.Team).Str("bot_user", auth.User).Msg("bot token accepted")
+	}
+
 	st, err := store.Open(ctx, cfg.DataDir)
 	if err != nil {
 		return fmt.Errorf("send log in %s: %w", cfg.DataDir, err)
