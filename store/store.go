@@ -164,20 +164,28 @@ func (s *Store) Close() error {
 
 // syncWAL makes every commit so far durable: it fsyncs the write-ahead
 // log, where WAL mode appends commits (frames already moved into the
-// database file by a checkpoint were synced by it).
+// database file by a checkpoint were synced by it). The log is reopened
+// when SQLite has replaced it (a new file after its connection was reset).
 func (s *Store) syncWAL() error {
 	s.walMu.Lock()
+	defer s.walMu.Unlock()
+	path := s.path + "-wal"
+	if s.wal != nil {
+		cur, err1 := os.Stat(path)
+		open, err2 := s.wal.Stat()
+		if err1 != nil || err2 != nil || !os.SameFile(cur, open) {
+			_ = s.wal.Close()
+			s.wal = nil
+		}
+	}
 	if s.wal == nil {
-		f, err := os.OpenFile(s.path+"-wal", os.O_RDWR, 0)
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
 		if err != nil {
-			s.walMu.Unlock()
 			return fmt.Errorf("opening the write-ahead log: %w", err)
 		}
 		s.wal = f
 	}
-	wal := s.wal
-	s.walMu.Unlock()
-	return wal.Sync()
+	return s.wal.Sync()
 }
 
 // migrate applies the embedded migrations the database has not seen, each

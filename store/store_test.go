@@ -322,3 +322,30 @@ func benchmarkAccept(b *testing.B, atCap bool) {
 		}
 	}
 }
+
+func TestClaimIsSyncedEvenAfterTheLogIsReplaced(t *testing.T) {
+	s, dir := open(t)
+	ctx := context.Background()
+	_, _ = s.Accept(ctx, sample("env:a"), 0)
+	_, ok, err := s.ClaimNext(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	first := s.wal
+
+	// SQLite deletes the log when its last connection closes; a new connection makes a new one.
+	require.NoError(t, s.db.Close())
+	require.NoFileExists(t, filepath.Join(dir, FileName+"-wal"))
+	s2, err := Open(ctx, dir)
+	require.NoError(t, err)
+	s2.wal = first // as if the old descriptor had been kept
+	t.Cleanup(func() { _ = s2.Close() })
+	_, _ = s2.Accept(ctx, sample("env:b"), 0)
+	_, ok, err = s2.ClaimNext(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	cur, err := os.Stat(filepath.Join(dir, FileName+"-wal"))
+	require.NoError(t, err)
+	synced, err := s2.wal.Stat()
+	require.NoError(t, err)
+	assert.True(t, os.SameFile(cur, synced), "the current log is the one synced")
+}
