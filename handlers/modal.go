@@ -97,7 +97,7 @@ func (h *Handlers) modal(p prefill, meta modalMeta) slack.ModalViewRequest {
 	}
 	if len(p.Skipped) > 0 {
 		blocks = append(blocks, slack.NewContextBlock("skipped", slack.NewTextBlockObject(slack.MarkdownType,
-			truncate(":paperclip: Cannot be attached: "+mrkdwnEscape(strings.Join(p.Skipped, "; "))+". LinkedIn takes PNG, JPG, MP4 and PDF files up to "+humanSize(h.cfg.MaxMediaBytes)+".", 3000), false, false)))
+			truncate(":paperclip: Cannot be attached: "+send.MrkdwnEscape(strings.Join(p.Skipped, "; "))+". LinkedIn takes PNG, JPG, MP4 and PDF files up to "+humanSize(h.cfg.MaxMediaBytes)+".", 3000), false, false)))
 	}
 	if p.Upload {
 		up := slack.NewFileInputBlockElement(BlockUpload).WithFileTypes("png", "jpg", "jpeg", "mp4", "pdf").WithMaxFiles(1)
@@ -264,9 +264,4 @@ func truncate(s string, n int) string {
 
 func plain(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
-}
-
-// mrkdwnEscape makes text inert in Slack markup.
-func mrkdwnEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }

@@ -427,7 +427,7 @@ func outcomeOf(res linkup.Result, err error) store.Outcome {
 	}
 	le := linkup.AsError(err)
 	o := store.Outcome{State: store.Failed, LinkupStatus: le.Status, LinkupAnswer: le.Message}
-	msg := mrkdwnEscape(le.Message)
+	msg := MrkdwnEscape(le.Message)
 	switch le.Kind {
 	case linkup.KindInvalid:
 		o.Reason = fmt.Sprintf("Linkup refused the message: %s.", msg)
@@ -447,7 +447,7 @@ func outcomeOf(res linkup.Result, err error) store.Outcome {
 	case linkup.KindUnreachable:
 		o.Reason = "Linkup could not be reached, so nothing was sent. Try again in a moment."
 	case linkup.KindMedia:
-		o.Reason = fmt.Sprintf("The attachment could not be sent: %s. Nothing was sent.", mrkdwnEscape(linkupCause(le)))
+		o.Reason = fmt.Sprintf("The attachment could not be sent: %s. Nothing was sent.", MrkdwnEscape(linkupCause(le)))
 	default:
 		o.State = store.Unknown
 		o.Reason = fmt.Sprintf("Linkup gave no confirmation (%s). The message may or may not have been sent: check the conversation on LinkedIn before sending it again.", msg)

@@ -130,7 +130,7 @@ func capitalize(s string) string {
 // profileLink shows a normalised profile URL as a link labelled with its slug.
 func profileLink(u string) string {
 	slug := u[strings.LastIndexByte(u, '/')+1:]
-	return fmt.Sprintf("<%s|%s>", u, mrkdwnEscape(slug))
+	return fmt.Sprintf("<%s|%s>", u, MrkdwnEscape(slug))
 }
 
 // preview cuts text to a few lines and characters.
@@ -153,16 +153,16 @@ func preview(text string) string {
 
 // quote escapes text and sets it as a Slack block quote.
 func quote(text string) string {
-	lines := strings.Split(mrkdwnEscape(text), "\n")
+	lines := strings.Split(MrkdwnEscape(text), "\n")
 	for i, l := range lines {
 		lines[i] = "> " + l
 	}
 	return strings.Join(lines, "\n")
 }
 
-// mrkdwnEscape makes user or Linkup text inert in Slack: no mention, link
-// or broadcast can come through it.
-func mrkdwnEscape(s string) string {
+// MrkdwnEscape makes user or Linkup text inert in Slack markup: no
+// mention, link or broadcast can come through it.
+func MrkdwnEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 

@@ -232,16 +232,17 @@ func TestBadDownloadsAreReportedAndNothingIsSent(t *testing.T) {
 	defer evil.Close()
 
 	cases := []struct {
-		name  string
-		tweak func(*fakeslack.File)
-		want  string
+		name    string
+		tweak   func(*fakeslack.File)
+		want    string
+		aborted int // requests Linkup saw break off
 	}{
-		{"HTML sign-in page", func(f *fakeslack.File) { f.HTML = true }, "sign-in page instead of the file: the bot needs the files:read scope"},
-		{"breaks halfway", func(f *fakeslack.File) { f.BreakAfter = 150_000 }, "The attachment could not be sent"},
-		{"redirect to another host", func(f *fakeslack.File) { f.RedirectTo = evil.URL + "/steal" }, "redirected the download elsewhere"},
+		{"HTML sign-in page", func(f *fakeslack.File) { f.HTML = true }, "sign-in page instead of the file: the bot needs the files:read scope", 0},
+		{"breaks halfway", func(f *fakeslack.File) { f.BreakAfter = 150_000 }, "The attachment could not be sent", 1},
+		{"redirect to another host", func(f *fakeslack.File) { f.RedirectTo = evil.URL + "/steal" }, "redirected the download elsewhere", 0},
 		{"content is not the declared type", func(f *fakeslack.File) {
 			f.Open = func() io.Reader { return strings.NewReader(strings.Repeat("MZ not a pdf", 25000)) }
-		}, "its content is not what Slack says it is (application/pdf)"},
+		}, "its content is not what Slack says it is (application/pdf)", 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -252,6 +253,7 @@ func TestBadDownloadsAreReportedAndNothingIsSent(t *testing.T) {
 			assert.Contains(t, e.finished(1).Text, "not sent")
 			settle()
 			assert.Zero(t, e.linkup.Count(), "no complete request reached Linkup")
+			assert.Equal(t, tc.aborted, e.linkup.Aborted(), "a download that breaks aborts the request already under way")
 			var reply fakeslack.Post
 			for _, p := range e.postsIn(salesChannel) {
 				if strings.Contains(p.Text, "Not sent") {

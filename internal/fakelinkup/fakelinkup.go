@@ -15,8 +15,6 @@ import (
 type Request struct {
 	APIKey string
 	Body   Body
-	// Raw is the body as sent.
-	Raw []byte
 }
 
 // Body is the JSON body of a send-message call.
@@ -114,7 +112,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		return
 	}
-	req := Request{APIKey: r.Header.Get("x-api-key"), Raw: raw}
+	req := Request{APIKey: r.Header.Get("x-api-key")}
 	err = json.Unmarshal(raw, &req.Body)
 	s.mu.Lock()
 	s.requests = append(s.requests, req)

@@ -328,13 +328,6 @@ func (s *Server) WaitAck(ctx context.Context, envelopeID string) (Ack, error) {
 	}
 }
 
-// Acks is how many envelopes were acked (each counted once).
-func (s *Server) Acks() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.acks)
-}
-
 // Calls returns the Web API calls to method so far ("" for all).
 func (s *Server) Calls(method string) []Call {
 	s.mu.Lock()
