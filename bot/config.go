@@ -27,6 +27,7 @@ type Config struct {
 	MaxMessageLen   int
 	MaxMediaBytes   int64 // largest attachment accepted
 	SendConcurrency int
+	LinkupPerMinute int // Linkup calls per minute; 0 means no cap
 	ShutdownTimeout time.Duration
 
 	DataDir        string          // where the send log lives
@@ -76,6 +77,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MaxMessageLen:    r.positive("MAX_MESSAGE_LENGTH", 8000),
 		MaxMediaBytes:    int64(r.positive("MAX_MEDIA_BYTES", 20<<20)),
 		SendConcurrency:  r.positive("SEND_CONCURRENCY", 4),
+		LinkupPerMinute:  r.whole("LINKUP_RATE_PER_MINUTE", 300),
 		ShutdownTimeout:  r.duration("SHUTDOWN_TIMEOUT", 30*time.Second),
 		DataDir:          DataDir(getenv),
 		AllowedUsers:     r.users("ALLOWED_USERS"),

@@ -24,6 +24,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
+	"golang.org/x/time/rate"
 
 	"linkedin-bot/linkup"
 	"linkedin-bot/store"
@@ -101,6 +102,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Files downloads attached Slack files; required for requests with a File.
 	Files Files
+	// PerMinute caps the Linkup calls per minute (Linkup allows 300 per API
+	// key); 0 means no cap. Sends wait in the queue for their turn.
+	PerMinute int
 }
 
 // maxRetryAfter is the longest Retry-After the bot waits on its own; a
@@ -115,9 +119,10 @@ type Pipeline struct {
 	slack  Slack
 	log    zerolog.Logger
 
-	wake chan struct{} // a token: there may be work
-	stop chan struct{} // closed by Close: claim nothing more
-	once sync.Once
+	wake  chan struct{} // a token: there may be work
+	stop  chan struct{} // closed by Close: claim nothing more
+	once  sync.Once
+	limit *rate.Limiter // Linkup calls; nil when uncapped
 
 	mu           sync.Mutex
 	workspaceURL string // "https://team.slack.com/", learnt from the first permalink
@@ -147,7 +152,14 @@ func New(cfg Config, st *store.Store, lk Linkup, sl Slack, log zerolog.Logger) *
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	work, cancel := context.WithCancel(context.Background())
+	var limit *rate.Limiter
+	if cfg.PerMinute > 0 {
+		// A burst of a tenth of the minute's allowance, so that a quiet bot
+		// answers a few requests at once without overrunning Linkup.
+		limit = rate.NewLimiter(rate.Limit(float64(cfg.PerMinute)/60), max(1, cfg.PerMinute/10))
+	}
 	return &Pipeline{
+		limit:      limit,
 		cfg:        cfg,
 		store:      st,
 		linkup:     lk,
@@ -295,10 +307,20 @@ func (p *Pipeline) stopping() bool {
 	}
 }
 
-// runWorker claims and runs due sends until Close.
+// runWorker claims and runs due sends until Close. It takes its turn at the
+// Linkup rate limit before it claims, so that a send never waits, claimed,
+// for a call it may not make yet; a turn that finds nothing to claim is
+// given back.
 func (p *Pipeline) runWorker() {
 	for !p.stopping() {
+		turn, ok := p.turn()
+		if !ok {
+			return
+		}
 		sd, ok, err := p.store.ClaimNext(p.work)
+		if (err != nil || !ok) && turn != nil {
+			turn.Cancel()
+		}
 		if err != nil {
 			p.log.Error().Err(err).Msg("claiming a send failed")
 			p.idle(time.Now().Add(time.Second))
@@ -314,6 +336,25 @@ func (p *Pipeline) runWorker() {
 		}
 		p.poke() // there may be more: let another worker look
 		p.process(sd)
+	}
+}
+
+// turn waits until the rate limit allows one more Linkup call and returns
+// the reservation; ok is false when Close came first. Without a limit it
+// returns at once, with no reservation.
+func (p *Pipeline) turn() (r *rate.Reservation, ok bool) {
+	if p.limit == nil {
+		return nil, true
+	}
+	r = p.limit.Reserve()
+	t := time.NewTimer(r.Delay())
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return r, true
+	case <-p.stop:
+		r.Cancel()
+		return nil, false
 	}
 }
 

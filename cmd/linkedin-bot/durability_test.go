@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -376,4 +377,26 @@ func TestHistory(t *testing.T) {
 
 	err := run(context.Background(), []string{"linkedin-bot", "history", "--state", "lost"}, func(k string) string { return e.vars[k] }, &strings.Builder{}, &strings.Builder{})
 	assert.ErrorContains(t, err, `unknown state "lost"`)
+}
+
+func TestLinkupRateLimitSpacesCalls(t *testing.T) {
+	t.Parallel()
+	// 60 a minute: a burst of 6, then one a second.
+	e := startBot(t, map[string]string{"LINKUP_RATE_PER_MINUTE": "60"})
+	var times []time.Time
+	var mu sync.Mutex
+	e.linkup.SetAnswer(func(w http.ResponseWriter, r *http.Request, req fakelinkup.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+		fakelinkup.Success(w, r, req)
+	})
+	for i := range 8 {
+		e.command(fmt.Sprintf("https://www.linkedin.com/in/jane-doe Limited %d", i))
+	}
+	e.finished(8)
+	assert.Equal(t, 8, e.linkup.Count())
+	mu.Lock()
+	defer mu.Unlock()
+	assert.GreaterOrEqual(t, times[7].Sub(times[0]), 1500*time.Millisecond, "the 7th and 8th calls waited for their turn")
 }

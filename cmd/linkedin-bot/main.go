@@ -134,6 +134,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		Workers:       cfg.SendConcurrency,
 		Account:       lk.Account(),
 		DailyLimit:    cfg.DailySendLimit,
+		PerMinute:     cfg.LinkupPerMinute,
 		NotifyChannel: cfg.NotifyChannel,
 		HTTPClient:    httpClient,
 		// No overall timeout: a download streams into the Linkup call, which LINKUP_TIMEOUT bounds.

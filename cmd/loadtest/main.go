@@ -111,7 +111,7 @@ func run(args []string, out io.Writer) error {
 		"SLACK_APP_TOKEN=" + appToken, "SLACK_BOT_TOKEN=" + botToken, "SLACK_API_URL=" + sl.APIURL(),
 		"LINKUP_API_KEY=loadtest", "LINKUP_LOGIN_TOKEN=loadtest", "LINKUP_BASE_URL=" + lk.srv.URL,
 		"NOTIFY_CHANNEL=" + notify, "DATA_DIR=" + filepath.Join(tmp, "data"), "LOG_LEVEL=info",
-		"DAILY_SEND_LIMIT=0", "MAX_MEDIA_BYTES=" + fmt.Sprint((o.mediaMiB+1)<<20), "LINKUP_TIMEOUT=5m",
+		"DAILY_SEND_LIMIT=0", "LINKUP_RATE_PER_MINUTE=0", "MAX_MEDIA_BYTES=" + fmt.Sprint((o.mediaMiB+1)<<20), "LINKUP_TIMEOUT=5m",
 		"PATH=" + os.Getenv("PATH"), "CPU_PROFILE=" + o.cpuProfile,
 	}
 	bot := exec.Command(o.bot)
