@@ -349,3 +349,15 @@ func TestClaimIsSyncedEvenAfterTheLogIsReplaced(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, os.SameFile(cur, synced), "the current log is the one synced")
 }
+
+func TestLockIsExclusive(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := Lock(dir)
+	require.NoError(t, err)
+	_, err = Lock(dir)
+	assert.ErrorIs(t, err, ErrLocked)
+	unlock()
+	unlock, err = Lock(dir)
+	require.NoError(t, err, "free again once released")
+	unlock()
+}

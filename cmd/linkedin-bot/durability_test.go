@@ -400,3 +400,11 @@ func TestLinkupRateLimitSpacesCalls(t *testing.T) {
 	defer mu.Unlock()
 	assert.GreaterOrEqual(t, times[7].Sub(times[0]), 1500*time.Millisecond, "the 7th and 8th calls waited for their turn")
 }
+
+func TestASecondBotOnTheSameLogIsRefused(t *testing.T) {
+	e := startBot(t, nil)
+	err := run(context.Background(), []string{"linkedin-bot"}, func(k string) string { return e.vars[k] }, &strings.Builder{}, &lockedBuffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "another linkedin-bot is running with this data folder")
+	assert.Equal(t, 1, e.slack.Opens(), "the second bot never connected")
+}

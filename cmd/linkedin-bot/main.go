@@ -117,6 +117,11 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		log.Info().Str("team", auth.Team).Str("bot_user", auth.User).Msg("bot token accepted")
 	}
 
+	unlock, err := store.Lock(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("DATA_DIR %s: %w", cfg.DataDir, err)
+	}
+	defer unlock()
 	st, err := store.Open(ctx, cfg.DataDir)
 	if err != nil {
 		return fmt.Errorf("send log in %s: %w", cfg.DataDir, err)
