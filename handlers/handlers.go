@@ -128,11 +128,19 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 func (h *Handlers) openModal(triggerID string, p prefill, meta modalMeta, responseURL, userID string) Response {
 	view := h.modal(p, meta)
 	return Response{After: func(ctx context.Context, log zerolog.Logger) {
-		if _, err := h.slack.OpenViewContext(ctx, triggerID, view); err != nil {
-			log.Error().Err(err).Msg("opening the modal failed")
-			h.reply(ctx, log, responseURL, userID, modalFailure(err))
-		}
+		h.openView(ctx, log, triggerID, view, responseURL, userID)
 	}}
+}
+
+// openView opens view; where Slack refuses, it tells the user and returns nil.
+func (h *Handlers) openView(ctx context.Context, log zerolog.Logger, triggerID string, view slack.ModalViewRequest, responseURL, userID string) *slack.ViewResponse {
+	opened, err := h.slack.OpenViewContext(ctx, triggerID, view)
+	if err != nil {
+		log.Error().Err(err).Msg("opening the modal failed")
+		h.reply(ctx, log, responseURL, userID, modalFailure(err))
+		return nil
+	}
+	return opened
 }
 
 // submit handles the modal's submission; the view ID is the idempotency
@@ -192,13 +200,8 @@ func (h *Handlers) messageShortcut(cb slack.InteractionCallback) Response {
 	users := mentionedUsers(msg.Text)
 
 	return Response{After: func(ctx context.Context, log zerolog.Logger) {
-		opened, err := h.slack.OpenViewContext(ctx, cb.TriggerID, view)
-		if err != nil {
-			log.Error().Err(err).Msg("opening the modal failed")
-			h.reply(ctx, log, cb.ResponseURL, cb.User.ID, modalFailure(err))
-			return
-		}
-		if len(users) == 0 && len(pending) == 0 {
+		opened := h.openView(ctx, log, cb.TriggerID, view, cb.ResponseURL, cb.User.ID)
+		if opened == nil || len(users) == 0 && len(pending) == 0 {
 			return
 		}
 		names := map[string]string{}

@@ -116,12 +116,14 @@ func (p *Pipeline) postOutcome(ctx context.Context, sd store.Send, log zerolog.L
 			return err
 		})
 	}
+	// No thread: one message that says both what was sent and how it ended.
+	full := rootText(sd) + "\n" + text
+	fullBlocks := append([]slack.Block{section(rootText(sd))}, blocks...)
 	if sd.ResponseURL != "" {
-		full := rootText(sd) + "\n" + text
-		return p.webhook(ctx, sd.ResponseURL, full, append([]slack.Block{section(rootText(sd))}, blocks...)...)
+		return p.webhook(ctx, sd.ResponseURL, full, fullBlocks...)
 	}
 	return p.slackCall(ctx, log, func(ctx context.Context) error {
-		_, _, err := p.slack.PostMessageContext(ctx, sd.Channel, slack.MsgOptionText(rootText(sd)+"\n"+text, false), slack.MsgOptionBlocks(append([]slack.Block{section(rootText(sd))}, blocks...)...), slack.MsgOptionDisableLinkUnfurl())
+		_, _, err := p.slack.PostMessageContext(ctx, sd.Channel, slack.MsgOptionText(full, false), slack.MsgOptionBlocks(fullBlocks...), slack.MsgOptionDisableLinkUnfurl())
 		return err
 	})
 }

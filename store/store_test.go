@@ -49,21 +49,9 @@ func TestMigrations(t *testing.T) {
 	})
 
 	t.Run("from the first schema, keeping its rows", func(t *testing.T) {
-		dir := t.TempDir()
-		s, err := Open(context.Background(), dir)
-		require.NoError(t, err)
-		// Rebuild the database at schema 1 with a row in it.
-		_, err = s.db.Exec("DROP TABLE sends; PRAGMA user_version = 0")
-		require.NoError(t, err)
-		require.NoError(t, s.migrateTo(context.Background(), []string{"migrations/001_sends.sql"}))
-		_, err = s.db.Exec(`INSERT INTO sends (idem_key, account, requester, channel, recipient, message, country, state, created_at, updated_at)
+		s := upgradedFrom(t, []string{"migrations/001_sends.sql"},
+			`INSERT INTO sends (idem_key, account, requester, channel, recipient, message, country, state, created_at, updated_at)
 			VALUES ('env:old', 'acct', 'U1', 'C1', 'https://www.linkedin.com/in/old', 'old', 'FR', 'sent', 1, 1)`)
-		require.NoError(t, err)
-		require.NoError(t, s.Close())
-
-		s, err = Open(context.Background(), dir)
-		require.NoError(t, err)
-		defer s.Close()
 		all, err := s.List(context.Background(), Filter{})
 		require.NoError(t, err)
 		require.Len(t, all, 1)
@@ -74,20 +62,9 @@ func TestMigrations(t *testing.T) {
 	})
 
 	t.Run("from the previous schema", func(t *testing.T) {
-		dir := t.TempDir()
-		s, err := Open(context.Background(), dir)
-		require.NoError(t, err)
-		_, err = s.db.Exec("DROP TABLE sends; PRAGMA user_version = 0")
-		require.NoError(t, err)
-		require.NoError(t, s.migrateTo(context.Background(), []string{"migrations/001_sends.sql", "migrations/002_slack_delivery.sql"}))
-		_, err = s.db.Exec(`INSERT INTO sends (idem_key, account, requester, channel, recipient, message, country, state, root_ts, created_at, updated_at)
+		s := upgradedFrom(t, []string{"migrations/001_sends.sql", "migrations/002_slack_delivery.sql"},
+			`INSERT INTO sends (idem_key, account, requester, channel, recipient, message, country, state, root_ts, created_at, updated_at)
 			VALUES ('view:V1', 'acct', 'U1', 'C1', 'https://www.linkedin.com/in/old', 'old', 'FR', 'queued', '1.2', 1, 1)`)
-		require.NoError(t, err)
-		require.NoError(t, s.Close())
-
-		s, err = Open(context.Background(), dir)
-		require.NoError(t, err)
-		defer s.Close()
 		sd, ok, err := s.ClaimNext(context.Background())
 		require.NoError(t, err)
 		require.True(t, ok, "a send queued before the upgrade is still sent")
@@ -105,6 +82,26 @@ func TestMigrations(t *testing.T) {
 		_, err = Open(context.Background(), dir)
 		assert.ErrorContains(t, err, "newer than this build knows")
 	})
+}
+
+// upgradedFrom builds a database at the schema of the given migrations,
+// runs insert in it, and returns it opened again, which upgrades it.
+func upgradedFrom(t *testing.T, migrations []string, insert string) *Store {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := Open(context.Background(), dir)
+	require.NoError(t, err)
+	_, err = s.db.Exec("DROP TABLE sends; PRAGMA user_version = 0")
+	require.NoError(t, err)
+	require.NoError(t, s.migrateTo(context.Background(), migrations))
+	_, err = s.db.Exec(insert)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	s, err = Open(context.Background(), dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
 func TestAcceptIsIdempotent(t *testing.T) {
