@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"linkedin-bot/handlers"
+	"linkedin-bot/send"
 )
 
 // ackTimeout bounds queueing one ack; Slack gives up after 3 s anyway.
@@ -189,7 +190,7 @@ func (b *Bot) badMessage(ctx context.Context, evt socketmode.Event) {
 	b.after.Go(func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterTimeout)
 		defer cancel()
-		err := slack.PostWebhookCustomHTTPContext(ctx, payload.ResponseURL, b.http, &slack.WebhookMessage{
+		err := send.PostWebhook(ctx, b.http, payload.ResponseURL, &slack.WebhookMessage{
 			ResponseType: slack.ResponseTypeEphemeral,
 			Text:         ":warning: linkedin-bot could not read this request, so nothing was sent. Please try again.",
 		})

@@ -17,11 +17,12 @@ type Config struct {
 	SlackBotToken string // xoxb-…, calls the Web API
 	SlackAPIURL   string // Web API root, always with a trailing slash
 
-	LinkupAPIKey     string
-	LinkupLoginToken string
-	LinkupBaseURL    string
-	LinkupCountry    string
-	LinkupTimeout    time.Duration
+	LinkupAPIKey      string
+	LinkupLoginToken  string
+	LinkupAccountName string // stable name of the sending account, for the daily cap and the log
+	LinkupBaseURL     string
+	LinkupCountry     string
+	LinkupTimeout     time.Duration
 
 	NotifyChannel   string // optional channel ID for the team notification
 	MaxMessageLen   int
@@ -65,26 +66,27 @@ func DataDir(getenv func(string) string) string {
 func LoadConfig(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
-		SlackAppToken:    r.token("SLACK_APP_TOKEN", "xapp-"),
-		SlackBotToken:    r.token("SLACK_BOT_TOKEN", "xoxb-"),
-		SlackAPIURL:      r.url("SLACK_API_URL", "https://slack.com/api/"),
-		LinkupAPIKey:     r.required("LINKUP_API_KEY"),
-		LinkupLoginToken: r.required("LINKUP_LOGIN_TOKEN"),
-		LinkupBaseURL:    r.url("LINKUP_BASE_URL", linkup.DefaultBaseURL),
-		LinkupCountry:    r.country("LINKUP_COUNTRY", "FR"),
-		LinkupTimeout:    r.duration("LINKUP_TIMEOUT", 60*time.Second),
-		NotifyChannel:    r.channel("NOTIFY_CHANNEL"),
-		MaxMessageLen:    r.positive("MAX_MESSAGE_LENGTH", 8000),
-		MaxMediaBytes:    int64(r.positive("MAX_MEDIA_BYTES", 20<<20)),
-		SendConcurrency:  r.positive("SEND_CONCURRENCY", 4),
-		LinkupPerMinute:  r.whole("LINKUP_RATE_PER_MINUTE", 300),
-		ShutdownTimeout:  r.duration("SHUTDOWN_TIMEOUT", 30*time.Second),
-		DataDir:          DataDir(getenv),
-		AllowedUsers:     r.users("ALLOWED_USERS"),
-		DailySendLimit:   r.whole("DAILY_SEND_LIMIT", 100),
-		LogLevel:         r.oneOf("LOG_LEVEL", "info", "trace", "debug", "info", "warn", "error"),
-		LogFormat:        r.oneOf("LOG_FORMAT", "json", "json", "console"),
-		CPUProfile:       r.get("CPU_PROFILE"),
+		SlackAppToken:     r.token("SLACK_APP_TOKEN", "xapp-"),
+		SlackBotToken:     r.token("SLACK_BOT_TOKEN", "xoxb-"),
+		SlackAPIURL:       r.url("SLACK_API_URL", "https://slack.com/api/"),
+		LinkupAPIKey:      r.required("LINKUP_API_KEY"),
+		LinkupLoginToken:  r.required("LINKUP_LOGIN_TOKEN"),
+		LinkupAccountName: r.name("LINKUP_ACCOUNT_NAME", "default"),
+		LinkupBaseURL:     r.url("LINKUP_BASE_URL", linkup.DefaultBaseURL),
+		LinkupCountry:     r.country("LINKUP_COUNTRY", "FR"),
+		LinkupTimeout:     r.duration("LINKUP_TIMEOUT", 60*time.Second),
+		NotifyChannel:     r.channel("NOTIFY_CHANNEL"),
+		MaxMessageLen:     r.positive("MAX_MESSAGE_LENGTH", 8000),
+		MaxMediaBytes:     int64(r.positive("MAX_MEDIA_BYTES", 20<<20)),
+		SendConcurrency:   r.positive("SEND_CONCURRENCY", 4),
+		LinkupPerMinute:   r.whole("LINKUP_RATE_PER_MINUTE", 300),
+		ShutdownTimeout:   r.duration("SHUTDOWN_TIMEOUT", 30*time.Second),
+		DataDir:           DataDir(getenv),
+		AllowedUsers:      r.users("ALLOWED_USERS"),
+		DailySendLimit:    r.whole("DAILY_SEND_LIMIT", 100),
+		LogLevel:          r.oneOf("LOG_LEVEL", "info", "trace", "debug", "info", "warn", "error"),
+		LogFormat:         r.oneOf("LOG_FORMAT", "json", "json", "console"),
+		CPUProfile:        r.get("CPU_PROFILE"),
 	}
 	if r.err != nil {
 		return Config{}, r.err
@@ -204,6 +206,19 @@ func (r *reader) channel(name string) string {
 	v := r.get(name)
 	if v != "" && !channelID.MatchString(v) {
 		r.fail(name, "must be a channel ID such as C0123456789 (in Slack: channel details, bottom of the About tab)")
+	}
+	return v
+}
+
+var accountName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+
+func (r *reader) name(name, def string) string {
+	v := r.get(name)
+	if v == "" {
+		return def
+	}
+	if !accountName.MatchString(v) {
+		r.fail(name, "must be a short name (letters, digits, '.', '_', '@' or '-', at most 64)")
 	}
 	return v
 }

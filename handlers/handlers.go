@@ -33,7 +33,7 @@ type Slack interface {
 // Sender records requests and retries; *send.Pipeline is the production one.
 type Sender interface {
 	Submit(ctx context.Context, req send.Request) (store.Send, error)
-	Retry(ctx context.Context, id int64, userID string) (store.Send, error)
+	Retry(ctx context.Context, id int64, userID, responseURL string) (store.Send, error)
 }
 
 // Config is what the handlers need to know of the configuration.
@@ -250,7 +250,7 @@ func (h *Handlers) retry(ctx context.Context, cb slack.InteractionCallback) Resp
 	if err != nil {
 		return h.tellLater(cb.ResponseURL, cb.User.ID, ":warning: This Retry button is broken; nothing was sent.")
 	}
-	_, err = h.sender.Retry(ctx, id, cb.User.ID)
+	_, err = h.sender.Retry(ctx, id, cb.User.ID, cb.ResponseURL)
 	switch {
 	case errors.Is(err, send.ErrNotRetryable):
 		return h.tellLater(cb.ResponseURL, cb.User.ID, ":information_source: That message was already sent or is still being sent; nothing more was sent.")
@@ -294,7 +294,7 @@ func (h *Handlers) reply(ctx context.Context, log zerolog.Logger, responseURL, u
 	var err error
 	switch {
 	case responseURL != "":
-		err = slack.PostWebhookCustomHTTPContext(ctx, responseURL, h.http, &slack.WebhookMessage{Text: text, ResponseType: slack.ResponseTypeEphemeral})
+		err = send.PostWebhook(ctx, h.http, responseURL, &slack.WebhookMessage{Text: text, ResponseType: slack.ResponseTypeEphemeral})
 	case userID != "":
 		_, _, err = h.slack.PostMessageContext(ctx, userID, slack.MsgOptionText(text, false))
 	default:
@@ -324,6 +324,8 @@ func refusal(err error) (text string, refused bool) {
 			ce.Limit, ce.ResetAt.UTC().Format("15:04"), time.Until(ce.ResetAt).Round(time.Minute)), true
 	case errors.Is(err, send.ErrClosed):
 		return "The bot is restarting, so nothing was sent. Please try again in a minute.", true
+	case errors.Is(err, send.ErrNotRecorded):
+		return "The bot's send log did not answer in time, so this request was not recorded and nothing was sent. Please try again in a moment; if it keeps failing, tell the bot's admin.", true
 	default:
 		return "The request could not be recorded, so nothing was sent. Please try again; if it keeps failing, tell the bot's admin.", true
 	}

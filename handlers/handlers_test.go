@@ -27,7 +27,7 @@ func (s sender) Submit(ctx context.Context, req send.Request) (store.Send, error
 	return s.submit(ctx, req)
 }
 
-func (s sender) Retry(ctx context.Context, id int64, userID string) (store.Send, error) {
+func (s sender) Retry(ctx context.Context, id int64, userID, responseURL string) (store.Send, error) {
 	return s.retry(ctx, id, userID)
 }
 

@@ -8,9 +8,7 @@ package linkup
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -138,20 +136,19 @@ func New(cfg Config) *Client {
 	if c.baseURL == "" {
 		c.baseURL = DefaultBaseURL
 	}
-	if c.httpClient == nil {
-		c.httpClient = &http.Client{}
+	hc := http.Client{}
+	if cfg.HTTPClient != nil {
+		hc = *cfg.HTTPClient
 	}
+	// A redirect is not followed: following one re-sends the body (307,
+	// 308) or drops it (the others), and either way the answer would not
+	// be Linkup's to this request. It is reported as unknown.
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.httpClient = &hc
 	if c.timeout <= 0 {
 		c.timeout = 60 * time.Second
 	}
 	return c
-}
-
-// Account names the LinkedIn account the client sends from, without
-// revealing its login token: a short fingerprint of it.
-func (c *Client) Account() string {
-	sum := sha256.Sum256([]byte(c.loginToken))
-	return "li-" + hex.EncodeToString(sum[:6])
 }
 
 // sendBody is the JSON body of a send-message call.
@@ -171,12 +168,13 @@ type answer struct {
 	Data    json.RawMessage `json:"data"`
 }
 
-// SendMessage sends m and returns Linkup's answer.
+// SendMessage sends m and returns Linkup's answer. It makes exactly one
+// request: neither it nor net/http below it ever sends the body twice.
 //
 // On error the result is a *Error (use errors.As). Its Kind tells whether the
 // message may have been sent: only KindUnknown leaves that open, and a caller
-// must not resend such a message by itself. KindUnreachable means the request
-// never left this process and is safe to retry.
+// must not resend such a message by itself. Error.SafeToResend says when a
+// resend cannot make a second message.
 func (c *Client) SendMessage(ctx context.Context, m Message) (Result, error) {
 	body, length, err := c.encode(m)
 	if err != nil {
@@ -201,6 +199,11 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (Result, error) {
 		return Result{}, &Error{Kind: KindUnreachable, Message: "the Linkup URL is not valid", Err: err}
 	}
 	req.ContentLength = length
+	// No GetBody: without it net/http can never send this POST again by
+	// itself (HTTP/2 replays a request whose stream the server reset, and
+	// HTTP/1 one whose reused connection broke, when it can rewind the
+	// body). The only resends are the pipeline's, by its own rules.
+	req.GetBody = nil
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("x-api-key", c.apiKey)
@@ -208,6 +211,10 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (Result, error) {
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
 		if mr, ok := body.(*mediaBody); ok && mr.err != nil {
+			if mr.started {
+				// Part of the request went out: what Linkup made of it is not known.
+				return Result{}, &Error{Kind: KindUnknown, Message: "the attachment broke off after part of the request had gone to Linkup", Err: mr.err}
+			}
 			return Result{}, &Error{Kind: KindMedia, Message: "the attachment could not be read", Err: mr.err}
 		}
 		if !wrote.Load() {
@@ -274,6 +281,7 @@ type mediaBody struct {
 	out        [mediaChunk / 3 * 4]byte
 	pending    []byte // encoded bytes not yet returned
 	srcDone    bool
+	started    bool // bytes were handed to the transport
 	err        error
 }
 
@@ -281,9 +289,18 @@ func (b *mediaBody) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
+	if !b.started && len(b.pending) == 0 && !b.srcDone {
+		// The file's first chunk is read before any byte goes out, so that
+		// a file that cannot be read at all aborts a request Linkup never saw.
+		if err := b.fill(); err != nil {
+			b.err = err
+			return 0, err
+		}
+	}
 	if len(b.head) > 0 {
 		n := copy(p, b.head)
 		b.head = b.head[n:]
+		b.started = b.started || n > 0
 		return n, nil
 	}
 	if len(b.pending) == 0 && !b.srcDone {
@@ -333,7 +350,10 @@ func (b *mediaBody) fill() error {
 }
 
 // decodeAnswer turns an HTTP answer into a Result or a *Error. The JSON status
-// field decides success; the HTTP code only classifies errors.
+// field decides success; the HTTP code only classifies errors. Only an answer
+// that proves Linkup refused the request (a 4xx, or a 2xx with status
+// "error") is a refusal; every other answer it cannot read as a success is
+// KindUnknown.
 func decodeAnswer(resp *http.Response, raw []byte, credits int) (Result, error) {
 	var a answer
 	jsonErr := json.Unmarshal(raw, &a)
@@ -363,10 +383,14 @@ func decodeAnswer(resp *http.Response, raw []byte, credits int) (Result, error) 
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		e.Kind = KindAuth
-	case code >= 500:
-		e.Kind = KindFailure
-	default:
+	case code >= 400 && code < 500:
 		e.Kind = KindInvalid
+	default:
+		// A 5xx (a gateway's 502, 503 or 504 included), a redirect or
+		// anything stranger says nothing of whether Linkup processed the
+		// request.
+		e.Kind = KindUnknown
+		e.Message = fmt.Sprintf("Linkup answered HTTP %d (%s)", code, text)
 	}
 	return Result{}, e
 }
@@ -419,7 +443,9 @@ func (a answer) result(credits int) Result {
 }
 
 // kindOfErrorText classifies a 200 + status:error answer by its words, since
-// v1 sends expired sessions that way too.
+// v1 sends expired sessions that way too. A rate-limit text is
+// KindRateLimited, to tell the user why, but not SafeToResend: only a real
+// 429 is known to have been turned away before processing.
 func kindOfErrorText(text string) Kind {
 	t := strings.ToLower(text)
 	switch {
@@ -459,14 +485,12 @@ const (
 	// KindAuth: the API key or the LinkedIn login token is bad or expired, or
 	// the account has no credits. Not sent; an operator must act.
 	KindAuth
-	// KindRateLimited: Linkup or LinkedIn asked to slow down. Not sent; safe
-	// to retry after Error.RetryAfter.
+	// KindRateLimited: Linkup or LinkedIn asked to slow down. Not sent; an
+	// HTTP 429 is safe to resend after Error.RetryAfter (see SafeToResend).
 	KindRateLimited
-	// KindFailure: Linkup or LinkedIn failed (5xx). Most likely not sent, but
-	// not certain: check LinkedIn before sending again.
-	KindFailure
-	// KindUnknown: the request reached Linkup but no usable answer came back
-	// (timeout, connection lost, unreadable answer). It may have been sent.
+	// KindUnknown: the request may have reached Linkup but no answer proves
+	// what became of it (timeout, connection lost or reset, a 5xx or another
+	// answer that is neither a success nor a refusal). It may have been sent.
 	KindUnknown
 	// KindUnreachable: the request never left this process (connection
 	// refused, DNS failure, timeout before sending). Not sent; safe to retry.
@@ -484,8 +508,6 @@ func (k Kind) String() string {
 		return "auth"
 	case KindRateLimited:
 		return "rate_limited"
-	case KindFailure:
-		return "failure"
 	case KindUnknown:
 		return "unknown"
 	case KindUnreachable:
@@ -533,6 +555,13 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // MayHaveSent reports whether the message may have gone out despite the error.
 func (e *Error) MayHaveSent() bool { return e.Kind == KindUnknown }
+
+// SafeToResend reports whether sending the same message again cannot make a
+// second LinkedIn message: the request never left this process, or Linkup
+// turned it away with an HTTP 429 before processing it.
+func (e *Error) SafeToResend() bool {
+	return e.Kind == KindUnreachable || e.Kind == KindRateLimited && e.Status == http.StatusTooManyRequests
+}
 
 // AsError returns err as a *Error, or one of KindUnknown wrapping it.
 func AsError(err error) *Error {

@@ -94,8 +94,12 @@ func TestSendMessageAnswers(t *testing.T) {
 		{name: "404", code: 404, body: `{"status":"error","data":"Profile not found"}`, kind: KindInvalid, message: "Profile not found"},
 		{name: "429 seconds", code: 429, header: map[string]string{"Retry-After": "42"}, body: `{"message":"LinkedIn Rate limit exceeded"}`, kind: KindRateLimited, message: "LinkedIn Rate limit exceeded", retryAfter: 42 * time.Second},
 		{name: "429 without Retry-After", code: 429, body: ``, kind: KindRateLimited, message: "Too Many Requests"},
-		{name: "500", code: 500, body: `{"message":"Internal error"}`, kind: KindFailure, message: "Internal error"},
-		{name: "502 HTML", code: 502, body: `<html>bad gateway</html>`, kind: KindFailure, message: "Bad Gateway"},
+		{name: "500", code: 500, body: `{"message":"Internal error"}`, kind: KindUnknown, message: "Linkup answered HTTP 500 (Internal error)"},
+		{name: "502 HTML", code: 502, body: `<html>bad gateway</html>`, kind: KindUnknown, message: "Linkup answered HTTP 502 (Bad Gateway)"},
+		{name: "503", code: 503, body: ``, kind: KindUnknown, message: "Linkup answered HTTP 503 (Service Unavailable)"},
+		{name: "504 from a gateway", code: 504, body: `<html><body><h1>504 Gateway Time-out</h1></body></html>`, kind: KindUnknown, message: "Linkup answered HTTP 504 (Gateway Timeout)"},
+		{name: "307 redirect is not followed", code: 307, header: map[string]string{"Location": "/elsewhere"}, body: ``, kind: KindUnknown, message: "Linkup answered HTTP 307 (Temporary Redirect)"},
+		{name: "302 redirect is not followed", code: 302, header: map[string]string{"Location": "/elsewhere"}, body: ``, kind: KindUnknown, message: "Linkup answered HTTP 302 (Found)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,6 +125,7 @@ func TestSendMessageAnswers(t *testing.T) {
 			}
 			assert.Equal(t, tc.retryAfter, le.RetryAfter)
 			assert.Equal(t, tc.kind == KindUnknown, le.MayHaveSent())
+			assert.Equal(t, tc.code == 429, le.SafeToResend(), "only a real 429 (or no connection) may be resent")
 			assert.NotContains(t, le.Error(), "key-1")
 			assert.NotContains(t, le.Error(), "login-1")
 		})

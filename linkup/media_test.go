@@ -91,22 +91,30 @@ func (b *brokenReader) Read(p []byte) (int, error) {
 }
 
 func TestBrokenMediaAbortsTheRequest(t *testing.T) {
-	cases := map[string]*Media{
-		"breaks halfway": {MIME: "video/mp4", Size: 100000, Body: &brokenReader{data: make([]byte, 50000), err: errors.New("connection reset")}},
-		"ends short":     {MIME: "video/mp4", Size: 100000, Body: bytes.NewReader(make([]byte, 99999))},
-		"runs long":      {MIME: "video/mp4", Size: 100000, Body: bytes.NewReader(make([]byte, 100001))},
-		"unknown type":   {MIME: "application/zip", Size: 3, Body: strings.NewReader("abc")},
+	cases := []struct {
+		name  string
+		media *Media
+		kind  Kind
+	}{
+		// Part of the request went out: what Linkup made of it is not known.
+		{"breaks halfway", &Media{MIME: "video/mp4", Size: 100000, Body: &brokenReader{data: make([]byte, 50000), err: errors.New("connection reset")}}, KindUnknown},
+		{"ends short", &Media{MIME: "video/mp4", Size: 100000, Body: bytes.NewReader(make([]byte, 99999))}, KindUnknown},
+		{"runs long", &Media{MIME: "video/mp4", Size: 100000, Body: bytes.NewReader(make([]byte, 100001))}, KindUnknown},
+		// Nothing went out.
+		{"fails at its first byte", &Media{MIME: "video/mp4", Size: 100000, Body: &brokenReader{err: errors.New("connection reset")}}, KindMedia},
+		{"unknown type", &Media{MIME: "application/zip", Size: 3, Body: strings.NewReader("abc")}, KindMedia},
 	}
-	for name, media := range cases {
-		t.Run(name, func(t *testing.T) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
 			s, last, _ := mediaServer(t)
 			m := jane
-			m.Media = media
+			m.Media = tc.media
 			_, err := client(s.URL).SendMessage(context.Background(), m)
 			var le *Error
 			require.ErrorAs(t, err, &le)
-			assert.Equal(t, KindMedia, le.Kind, le.Error())
-			assert.False(t, le.MayHaveSent())
+			assert.Equal(t, tc.kind, le.Kind, le.Error())
+			assert.Equal(t, tc.kind == KindUnknown, le.MayHaveSent())
+			assert.False(t, le.SafeToResend())
 			assert.Nil(t, last.Load(), "Linkup never got a complete request")
 		})
 	}

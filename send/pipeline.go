@@ -6,10 +6,13 @@
 // The rules it keeps:
 //   - One send per logical request: a repeated idempotency key sends nothing.
 //   - At most once to Linkup: only a failure known to have happened before
-//     Linkup processed the request (connection refused, 429) is retried by
-//     the bot; a timeout, a lost connection or a 5xx is never resent.
+//     Linkup processed the request (connection refused, a real HTTP 429) is
+//     retried by the bot; a timeout, a lost connection or a 5xx is unknown,
+//     never resent.
 //   - Every accepted request ends sent, failed with a reason, or unknown,
 //     and its requester is told, across crashes and restarts.
+//   - Slack is told only what the log holds, and each post's try is recorded
+//     before it is made: a crash can repeat a post at most once, never lose it.
 package send
 
 import (
@@ -41,6 +44,8 @@ type Slack interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
 	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
+	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
+	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
 }
 
 // Files opens Slack files for download; *SlackFiles is the production one.
@@ -77,13 +82,21 @@ var (
 	ErrDuplicate = store.ErrDuplicate
 	// ErrNotRetryable: only failed and unknown sends can be retried.
 	ErrNotRetryable = errors.New("only a failed or unknown send can be retried")
+	// ErrNotRecorded: the log did not record the request within
+	// AcceptBudget; it will not be sent.
+	ErrNotRecorded = errors.New("the request could not be recorded in time")
 )
+
+// AcceptBudget is the longest a request waits to be recorded, so that it is
+// acked well within Slack's 3 s.
+const AcceptBudget = 2 * time.Second
 
 // Config tunes a Pipeline.
 type Config struct {
 	// Workers is how many sends run at once; 4 when zero.
 	Workers int
-	// Account names the LinkedIn account sends go from, for the daily cap.
+	// Account is the stable name of the LinkedIn account sends go from
+	// (never its token), for the daily cap; "default" when empty.
 	Account string
 	// DailyLimit caps the sends per account per UTC day; 0 means no cap.
 	DailyLimit int
@@ -102,6 +115,12 @@ type Config struct {
 	HTTPClient *http.Client
 	// Files downloads attached Slack files; required for requests with a File.
 	Files Files
+	// DownloadTimeout bounds a download of an attached file, from its
+	// request to its last byte; 65 s when zero.
+	DownloadTimeout time.Duration
+	// RedeliverEvery is how often outcome posts that could not be made are
+	// tried again; 1 min when zero.
+	RedeliverEvery time.Duration
 	// PerMinute caps the Linkup calls per minute (Linkup allows 300 per API
 	// key); 0 means no cap. Sends wait in the queue for their turn.
 	PerMinute int
@@ -125,7 +144,10 @@ type Pipeline struct {
 	limit *rate.Limiter // Linkup calls; nil when uncapped
 
 	mu           sync.Mutex
-	workspaceURL string // "https://team.slack.com/", learnt from the first permalink
+	workspaceURL string         // "https://team.slack.com/", learnt from the first permalink
+	delivering   map[int64]bool // sends whose outcome posts are being made
+	abandoned    map[string]bool
+	now          func() time.Time
 
 	// work is the context of Linkup calls; it ends only when a shutdown
 	// runs out of time.
@@ -148,6 +170,15 @@ func New(cfg Config, st *store.Store, lk Linkup, sl Slack, log zerolog.Logger) *
 	if cfg.SlackTimeout <= 0 {
 		cfg.SlackTimeout = 60 * time.Second
 	}
+	if cfg.Account == "" {
+		cfg.Account = "default"
+	}
+	if cfg.DownloadTimeout <= 0 {
+		cfg.DownloadTimeout = 65 * time.Second
+	}
+	if cfg.RedeliverEvery <= 0 {
+		cfg.RedeliverEvery = time.Minute
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -166,6 +197,9 @@ func New(cfg Config, st *store.Store, lk Linkup, sl Slack, log zerolog.Logger) *
 		slack:      sl,
 		log:        log,
 		wake:       make(chan struct{}, 1),
+		delivering: map[int64]bool{},
+		abandoned:  map[string]bool{},
+		now:        time.Now,
 		stop:       make(chan struct{}),
 		work:       work,
 		cancelWork: cancel,
@@ -176,33 +210,69 @@ func New(cfg Config, st *store.Store, lk Linkup, sl Slack, log zerolog.Logger) *
 const crashReason = "The bot stopped while this message was being sent, so its outcome could not be confirmed. " +
 	"Check the conversation on LinkedIn before sending it again."
 
-// Start recovers from the previous run and starts the workers: sends left
-// "sending" by a crash become "unknown" (never resent), outcomes not yet
-// delivered are delivered, and queued sends are sent.
+// Start recovers from the previous run and starts the workers: sends a
+// crash left claimed go back in the queue if Linkup was not called yet, and
+// become "unknown" (never resent) if it was; outcomes not yet delivered are
+// delivered, then tried again every RedeliverEvery; queued sends are sent.
 func (p *Pipeline) Start(ctx context.Context) error {
-	recovered, err := p.store.Recover(ctx, crashReason)
+	requeued, unknown, err := p.store.Recover(ctx, crashReason)
 	if err != nil {
 		return err
 	}
-	for _, sd := range recovered {
-		p.log.Warn().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("send interrupted by a crash: outcome unknown, not resent")
+	for _, sd := range requeued {
+		p.log.Info().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("send interrupted by a crash before Linkup was called: queued again")
 	}
-	owed, err := p.store.Undelivered(ctx)
-	if err != nil {
-		return err
+	for _, sd := range unknown {
+		p.log.Warn().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("send interrupted by a crash after Linkup was called: outcome unknown, not resent")
 	}
-	if len(owed) > 0 {
-		p.workers.Go(func() {
-			for _, sd := range owed {
-				p.deliver(sd, p.sendLog(sd))
-			}
-		})
-	}
+	p.workers.Go(p.redeliver)
 	for range p.cfg.Workers {
 		p.workers.Go(p.runWorker)
 	}
 	p.poke()
 	return nil
+}
+
+// redeliver makes the outcome posts that are owed, at once and then every
+// RedeliverEvery, until Close.
+func (p *Pipeline) redeliver() {
+	t := time.NewTicker(p.cfg.RedeliverEvery)
+	defer t.Stop()
+	for {
+		owed, err := p.store.Undelivered(context.WithoutCancel(p.work))
+		if err != nil {
+			p.log.Error().Err(err).Msg("listing undelivered outcomes failed")
+		}
+		for _, sd := range owed {
+			if p.stopping() {
+				return
+			}
+			p.deliver(sd, p.sendLog(sd))
+		}
+		select {
+		case <-t.C:
+		case <-p.stop:
+			return
+		}
+	}
+}
+
+// startDelivery claims the delivery of send id for this goroutine; false
+// when another one is making it.
+func (p *Pipeline) startDelivery(id int64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.delivering[id] {
+		return false
+	}
+	p.delivering[id] = true
+	return true
+}
+
+func (p *Pipeline) endDelivery(id int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.delivering, id)
 }
 
 // Submit records req as queued and wakes a worker. It returns the recorded
@@ -227,9 +297,10 @@ func (p *Pipeline) Submit(ctx context.Context, req Request) (store.Send, error) 
 }
 
 // Retry records a new attempt at the failed or unknown send id, asked by
-// userID, in the same thread. Only one retry per send is taken: a second
-// is ErrDuplicate.
-func (p *Pipeline) Retry(ctx context.Context, id int64, userID string) (store.Send, error) {
+// userID, in the same thread. responseURL is the click's own (the original
+// request's has expired by now, or soon will). Only one retry per send is
+// taken: a second is ErrDuplicate.
+func (p *Pipeline) Retry(ctx context.Context, id int64, userID, responseURL string) (store.Send, error) {
 	orig, err := p.store.Get(ctx, id)
 	if err != nil {
 		return store.Send{}, err
@@ -241,10 +312,14 @@ func (p *Pipeline) Retry(ctx context.Context, id int64, userID string) (store.Se
 	sd.IdemKey = store.IdemKey("retry", strconv.FormatInt(orig.ID, 10))
 	sd.RetryOf = orig.ID
 	sd.Requester = userID
+	sd.ResponseURL = responseURL
 	sd.ThreadTS = anchor(orig)
 	return p.accept(ctx, sd)
 }
 
+// accept records sd within AcceptBudget. When the log does not answer in
+// time, the request is abandoned: ErrNotRecorded, and if the write lands
+// later after all, the send is failed before it can be sent.
 func (p *Pipeline) accept(ctx context.Context, sd store.Send) (store.Send, error) {
 	select {
 	case <-p.stop:
@@ -252,14 +327,70 @@ func (p *Pipeline) accept(ctx context.Context, sd store.Send) (store.Send, error
 	default:
 	}
 	sd.Account = p.cfg.Account
-	out, err := p.store.Accept(ctx, sd, p.cfg.DailyLimit)
+	actx, cancel := context.WithTimeout(ctx, AcceptBudget)
+	defer cancel()
+	out, err := p.store.Accept(actx, sd, p.cfg.DailyLimit)
+	var ce *store.CapError
 	switch {
 	case err == nil:
 		p.poke()
 	case errors.Is(err, ErrDuplicate):
 		p.log.Info().Str("idem_key", sd.IdemKey).Int64("send_id", out.ID).Msg("duplicate request ignored")
+	case errors.As(err, &ce):
+	default:
+		p.log.Error().Err(err).Str("idem_key", sd.IdemKey).Msg("the request could not be recorded in time; it will not be sent")
+		p.abandon(sd.IdemKey)
+		return store.Send{}, fmt.Errorf("%w: %w", ErrNotRecorded, err)
 	}
 	return out, err
+}
+
+// abandonReason is kept in the log for a request recorded too late.
+const abandonReason = "The request took too long to record, so the bot answered that nothing was sent, and did not send it."
+
+// abandon makes sure a request whose Accept failed is never sent: workers
+// skip its key, and it is failed in the log once the log answers.
+func (p *Pipeline) abandon(key string) {
+	p.mu.Lock()
+	p.abandoned[key] = true
+	p.mu.Unlock()
+	p.workers.Go(func() {
+		p.persist(p.log, "abandoning a request recorded too late", func(ctx context.Context) error {
+			_, err := p.store.Abandon(ctx, key, abandonReason)
+			return err
+		})
+	})
+}
+
+func (p *Pipeline) isAbandoned(key string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.abandoned[key]
+}
+
+// persist runs the store write f until it succeeds, backing off from
+// 250 ms to 30 s; once Close was called it gives up after three more
+// tries. It reports whether f succeeded.
+func (p *Pipeline) persist(log zerolog.Logger, doing string, f func(context.Context) error) bool {
+	wait := 250 * time.Millisecond
+	for try := 1; ; try++ {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(p.work), 10*time.Second)
+		err := f(ctx)
+		cancel()
+		if err == nil {
+			if try > 1 {
+				log.Info().Int("tries", try).Msg(doing + ": done")
+			}
+			return true
+		}
+		log.Error().Err(err).Int("try", try).Dur("wait", wait).Msg(doing + " failed; trying again")
+		if p.stopping() && try >= 3 {
+			log.Error().Msg(doing + ": giving up at shutdown")
+			return false
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 30*time.Second)
+	}
 }
 
 // Close stops claiming sends and waits for the running ones to finish and
@@ -377,13 +508,38 @@ func (p *Pipeline) sendLog(sd store.Send) zerolog.Logger {
 	return p.log.With().Int64("send_id", sd.ID).Str("user", sd.Requester).Str("channel", sd.Channel).Logger()
 }
 
-// process runs one claimed send: announce, call Linkup once, then record
-// and deliver the outcome, or put the send back in the queue when the call
-// certainly did not reach Linkup.
+// process runs one claimed send: announce, record the call (durably, with
+// the daily cap checked), call Linkup once, then record and deliver the
+// outcome, or put the send back in the queue when the call certainly did
+// not reach Linkup.
 func (p *Pipeline) process(sd store.Send) {
 	log := p.sendLog(sd).With().Int("attempt", sd.Attempts).Logger()
+	if p.isAbandoned(sd.IdemKey) {
+		log.Warn().Msg("not sending a request recorded too late")
+		p.persist(log, "abandoning a request recorded too late", func(ctx context.Context) error {
+			if err := p.store.Finish(ctx, sd.ID, store.Outcome{State: store.Failed, Reason: abandonReason}); err != nil {
+				return err
+			}
+			return p.store.MarkDelivered(ctx, sd.ID, store.Announced, store.OutcomePosted, store.RootUpdated, store.Notified)
+		})
+		return
+	}
 	if !sd.Announced {
 		sd = p.announce(sd, log)
+	}
+
+	ctx := context.WithoutCancel(p.work)
+	if _, err := p.store.MarkCalled(ctx, sd.ID, sd.Account, p.cfg.DailyLimit); err != nil {
+		var ce *store.CapError
+		if errors.As(err, &ce) {
+			log.Warn().Int("daily_limit", ce.Limit).Msg("daily cap reached when the send came up; not sent")
+			p.finish(sd, capOutcome(ce), log)
+			return
+		}
+		log.Error().Err(err).Msg("the call could not be recorded, so Linkup was not called; the send goes back in the queue")
+		p.persist(log, "releasing a claim", func(ctx context.Context) error { return p.store.Release(ctx, sd.ID) })
+		p.idle(p.now().Add(time.Second))
+		return
 	}
 
 	res, err := p.sendOnce(sd, log)
@@ -391,24 +547,68 @@ func (p *Pipeline) process(sd store.Send) {
 		le := linkup.AsError(err)
 		log.Warn().Err(err).Str("kind", le.Kind.String()).Msg("linkup send failed")
 		if wait, ok := p.retryable(le, sd.Attempts); ok {
-			if err := p.store.Requeue(context.WithoutCancel(p.work), sd.ID, time.Now().Add(wait), le.Status, le.Message); err != nil {
-				log.Error().Err(err).Msg("requeueing failed")
+			if p.persist(log, "requeueing a send", func(ctx context.Context) error {
+				return p.store.Requeue(ctx, sd.ID, p.now().Add(wait), le.Status, le.Message)
+			}) {
+				log.Info().Dur("wait", wait).Msg("not sent; queued again")
 			}
-			log.Info().Dur("wait", wait).Msg("not sent; queued again")
 			return
 		}
 	}
-
 	out := outcomeOf(res, err)
 	if err == nil {
 		log.Info().Int("credits", out.Credits).Msg("linkup send succeeded")
 	}
-	ctx := context.WithoutCancel(p.work)
-	if err := p.store.Finish(ctx, sd.ID, out); err != nil {
-		log.Error().Err(err).Msg("recording the outcome failed")
+	p.finish(sd, out, log)
+}
+
+// finish records a send's outcome, then delivers it: Slack is told only
+// what the log holds. When the log cannot record it, the thread is told so
+// (once) and the write is tried again until it lands.
+func (p *Pipeline) finish(sd store.Send, out store.Outcome, log zerolog.Logger) {
+	told := false
+	ok := p.persist(log, "recording the outcome", func(ctx context.Context) error {
+		err := p.store.Finish(ctx, sd.ID, out)
+		if err != nil && !told {
+			told = true
+			p.tellUnrecorded(sd, log)
+		}
+		return err
+	})
+	if !ok {
+		log.Error().Str("state", string(out.State)).Msg("the outcome was never recorded; the next start reports the send as unknown")
+		return
 	}
-	sd.State, sd.Reason, sd.Credits = out.State, out.Reason, out.Credits
+	sd.State, sd.Reason, sd.Credits, sd.FinishedAt = out.State, out.Reason, out.Credits, p.now()
 	p.deliver(sd, log)
+}
+
+// unrecordedText is told in the thread when the log cannot record an outcome.
+const unrecordedText = ":warning: Linkup has answered, but the bot could not record its answer in its send log " +
+	"(the disk may be full or the database locked). Do not send this message again: the bot keeps trying, and posts the outcome here once it is recorded."
+
+// tellUnrecorded tells the requester that an outcome is not recorded yet.
+// The log cannot record this post's try, so it is made once, here.
+func (p *Pipeline) tellUnrecorded(sd store.Send, log zerolog.Logger) {
+	ctx, cancel := p.slackCtx()
+	defer cancel()
+	t := target{channel: sd.Requester}
+	if a := anchor(sd); a != "" && sd.RootChannel != "" {
+		t = target{channel: sd.RootChannel, thread: a}
+	}
+	opts := []slack.MsgOption{slack.MsgOptionText(unrecordedText, false)}
+	if t.thread != "" {
+		opts = append(opts, slack.MsgOptionTS(t.thread))
+	}
+	if _, _, err := p.slack.PostMessageContext(ctx, t.channel, opts...); err != nil {
+		log.Error().Err(err).Msg("telling the requester that the outcome is not recorded failed")
+	}
+}
+
+// capOutcome is a send refused at the daily cap when it came up.
+func capOutcome(ce *store.CapError) store.Outcome {
+	return store.Outcome{State: store.Failed, Reason: fmt.Sprintf("The LinkedIn account's daily limit of %d messages was reached by the time this message came up, so it was not sent. The limit resets at %s UTC.",
+		ce.Limit, ce.ResetAt.UTC().Format("15:04"))}
 }
 
 // sendOnce makes the Linkup call, streaming the attached Slack file, if
@@ -420,7 +620,11 @@ func (p *Pipeline) sendOnce(sd store.Send, log zerolog.Logger) (linkup.Result, e
 		if p.cfg.Files == nil {
 			return linkup.Result{}, &linkup.Error{Kind: linkup.KindMedia, Message: "the bot cannot download Slack files"}
 		}
-		body, err := p.cfg.Files.Open(p.work, sd.MediaURL)
+		// The download streams into the Linkup call: bound it, so that a
+		// stalled one never holds this worker.
+		dctx, cancel := context.WithTimeout(p.work, p.cfg.DownloadTimeout)
+		defer cancel()
+		body, err := p.cfg.Files.Open(dctx, sd.MediaURL)
 		if err != nil {
 			return linkup.Result{}, &linkup.Error{Kind: linkup.KindMedia, Message: err.Error(), Err: err}
 		}
@@ -436,29 +640,23 @@ func (p *Pipeline) sendOnce(sd store.Send, log zerolog.Logger) (linkup.Result, e
 }
 
 // retryable says whether a failed call may be made again, and after how
-// long: only when it certainly did not reach Linkup, within MaxAttempts,
-// and not while shutting down (the send then stays queued for the next start).
+// long: only when it certainly did not reach Linkup (le.SafeToResend),
+// within MaxAttempts, and not while shutting down (the send then stays
+// queued for the next start).
 func (p *Pipeline) retryable(le *linkup.Error, attempts int) (time.Duration, bool) {
+	if !le.SafeToResend() {
+		return 0, false
+	}
 	if p.work.Err() != nil && le.Kind == linkup.KindUnreachable {
 		return 0, true
 	}
-	if attempts >= p.cfg.MaxAttempts || p.stopping() {
+	if attempts >= p.cfg.MaxAttempts || p.stopping() || le.RetryAfter > maxRetryAfter {
 		return 0, false
 	}
-	switch le.Kind {
-	case linkup.KindRateLimited:
-		if le.RetryAfter > maxRetryAfter {
-			return 0, false
-		}
-		if le.RetryAfter > 0 {
-			return le.RetryAfter, true
-		}
-		return p.cfg.RetryBase << (attempts - 1), true
-	case linkup.KindUnreachable:
-		return p.cfg.RetryBase << (attempts - 1), true
-	default:
-		return 0, false
+	if le.RetryAfter > 0 {
+		return le.RetryAfter, true
 	}
+	return p.cfg.RetryBase << (attempts - 1), true
 }
 
 // outcomeOf turns Linkup's answer into what the log keeps and the user reads.
@@ -482,9 +680,8 @@ func outcomeOf(res linkup.Result, err error) store.Outcome {
 		if le.RetryAfter > 0 {
 			wait = le.RetryAfter.String()
 		}
+		// A 429 within MaxAttempts was retried; this one was not.
 		o.Reason = fmt.Sprintf("Linkup or LinkedIn is limiting the rate of messages (%s). Nothing was sent; try again in %s.", msg, wait)
-	case linkup.KindFailure:
-		o.Reason = fmt.Sprintf("Linkup or LinkedIn failed (HTTP %d: %s). It was most likely not sent, but check the conversation on LinkedIn before sending again.", le.Status, msg)
 	case linkup.KindUnreachable:
 		o.Reason = "Linkup could not be reached, so nothing was sent. Try again in a moment."
 	case linkup.KindMedia:

@@ -3,6 +3,10 @@ package send
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +25,36 @@ func anchor(sd store.Send) string {
 	return sd.RootTS
 }
 
+// responseURLLife is how long Slack takes posts on a response_url (30
+// minutes), less a margin.
+const responseURLLife = 29 * time.Minute
+
+// maxTries bounds the tries of one post that may each have reached Slack
+// without the bot being able to check: no post appears more than twice.
+const maxTries = 2
+
+// postEvent is the metadata event type of the bot's posts: with the send's
+// ID and the post's kind, it lets the bot find a post it may have made
+// before a crash or an ambiguous Slack error.
+const postEvent = "linkedin_bot_post"
+
+// target is one place a post can go: a conversation (and thread), or a
+// response_url when hook is set.
+type target struct {
+	channel, thread string
+	hook            string
+}
+
+func (t target) String() string {
+	if t.hook != "" {
+		return "response_url " + redactURL(t.hook)
+	}
+	if t.thread != "" {
+		return "thread " + t.channel + "/" + t.thread
+	}
+	return "channel " + t.channel
+}
+
 // announce tells the channel a send is starting: a root message, or for a
 // retry a note in the original thread, or where the bot cannot post, the
 // response_url. It records where the root is.
@@ -28,105 +62,281 @@ func (p *Pipeline) announce(sd store.Send, log zerolog.Logger) store.Send {
 	ctx, cancel := p.slackCtx()
 	defer cancel()
 
-	if sd.RetryOf != 0 && anchor(sd) != "" {
-		err := p.slackCall(ctx, log, func(ctx context.Context) error {
-			_, _, err := p.slack.PostMessageContext(ctx, sd.RootChannel, slack.MsgOptionText(retryText(sd), false), slack.MsgOptionTS(anchor(sd)), slack.MsgOptionDisableLinkUnfurl())
-			return err
-		})
-		if err != nil {
-			log.Warn().Err(err).Msg("posting the retry note failed")
-		}
+	var targets []target
+	text := rootText(sd)
+	if sd.RetryOf != 0 && anchor(sd) != "" && sd.RootChannel != "" {
+		text = retryText(sd)
+		targets = append(targets, target{channel: sd.RootChannel, thread: anchor(sd)})
 	} else {
-		opts := []slack.MsgOption{slack.MsgOptionText(rootText(sd), false), slack.MsgOptionDisableLinkUnfurl()}
-		if sd.ThreadTS != "" {
-			opts = append(opts, slack.MsgOptionTS(sd.ThreadTS))
-		}
-		var ch, ts string
-		err := p.slackCall(ctx, log, func(ctx context.Context) (err error) {
-			ch, ts, err = p.slack.PostMessageContext(ctx, sd.Channel, opts...)
-			return err
-		})
-		switch {
-		case err == nil:
-			sd.RootChannel, sd.RootTS = ch, ts
-		case cannotPost(err) && sd.ResponseURL != "":
-			log.Info().Err(err).Msg("cannot post in the channel; answering through response_url")
-			if err := p.webhook(ctx, sd.ResponseURL, rootText(sd)); err != nil {
-				log.Error().Err(err).Msg("posting to response_url failed")
-			}
-		default:
-			log.Error().Err(err).Msg("posting the root message failed")
-		}
+		targets = append(targets, target{channel: sd.Channel, thread: sd.ThreadTS})
 	}
-	if err := p.store.SetAnnounced(ctx, sd.ID, sd.RootChannel, sd.RootTS); err != nil {
-		log.Error().Err(err).Msg("recording the root message failed")
+	if p.hookFresh(sd) {
+		targets = append(targets, target{hook: sd.ResponseURL})
 	}
-	sd.Announced = true
+	ch, ts, err := p.postOnce(ctx, log, &sd, store.Announced, targets, text, nil)
+	if err != nil {
+		log.Error().Err(err).Msg("announcing the send failed; it goes ahead")
+		return sd
+	}
+	if sd.RetryOf == 0 && ch != "" && ts != "" {
+		sd.RootChannel, sd.RootTS = ch, ts
+	}
 	return sd
 }
 
 // deliver sends the outcome messages of a finished send that have not gone
-// out yet, and records each one: a restart delivers what is left, and
-// nothing twice.
+// out yet, and records each one. A post's try is recorded before it is
+// made, and a post whose earlier try may have reached Slack is looked for
+// before it is made again: a crash can repeat a post at most once, and
+// never loses one. A send already being delivered is left to that delivery.
 func (p *Pipeline) deliver(sd store.Send, log zerolog.Logger) {
+	if !p.startDelivery(sd.ID) {
+		return
+	}
+	defer p.endDelivery(sd.ID)
 	ctx, cancel := p.slackCtx()
 	defer cancel()
-	mark := func(ds ...store.Delivery) {
-		if err := p.store.MarkDelivered(ctx, sd.ID, ds...); err != nil {
-			log.Error().Err(err).Msg("recording a delivery failed")
-		}
-	}
 
-	// The requester's answer is recorded on its own: it is the one that must
-	// never be posted twice. The root update is idempotent, so it is
-	// recorded with the notification.
 	if !sd.OutcomePosted {
-		if err := p.postOutcome(ctx, sd, log); err != nil {
-			log.Error().Err(err).Str("state", string(sd.State)).Msg("the outcome could not be delivered to the requester; retried at the next start")
-		} else {
-			mark(store.OutcomePosted)
+		if _, _, err := p.postOnce(ctx, log, &sd, store.OutcomePosted, p.outcomeTargets(sd), outcomeText(sd), outcomeBlocks(sd)); err != nil {
+			log.Error().Err(err).Str("state", string(sd.State)).Msg("the outcome could not be delivered to the requester; it is tried again later")
 		}
 	}
-	var done []store.Delivery
 	if !sd.RootUpdated {
+		// An edit says the same thing however often it is made: no tries.
 		if err := p.updateRoot(ctx, sd, log); err != nil {
-			log.Warn().Err(err).Msg("updating the root message failed")
-		} else {
-			done = append(done, store.RootUpdated)
+			log.Warn().Err(err).Msg("updating the root message failed; it is tried again later")
+		} else if err := p.store.MarkDelivered(ctx, sd.ID, store.RootUpdated); err != nil {
+			log.Error().Err(err).Msg("recording the root update failed")
 		}
 	}
 	if !sd.Notified {
-		if err := p.notify(ctx, sd, log); err != nil {
-			log.Error().Err(err).Msg("posting the team notification failed")
-		} else {
-			done = append(done, store.Notified)
+		if p.cfg.NotifyChannel == "" {
+			if err := p.store.MarkDelivered(ctx, sd.ID, store.Notified); err != nil {
+				log.Error().Err(err).Msg("recording a delivery failed")
+			}
+			return
+		}
+		link := ""
+		if sd.RootTS != "" {
+			l, err := p.permalink(ctx, sd.RootChannel, sd.RootTS)
+			if err != nil {
+				log.Warn().Err(err).Msg("getting the thread's permalink failed")
+			}
+			link = l
+		}
+		if _, _, err := p.postOnce(ctx, log, &sd, store.Notified, []target{{channel: p.cfg.NotifyChannel}}, notifyText(sd, link), nil); err != nil {
+			log.Error().Err(err).Msg("posting the team notification failed; it is tried again later")
 		}
 	}
-	mark(done...)
 }
 
-// postOutcome tells the requester how the send ended: in its thread, else
-// through the response_url, else in the channel.
-func (p *Pipeline) postOutcome(ctx context.Context, sd store.Send, log zerolog.Logger) error {
-	text := outcomeText(sd)
-	blocks := outcomeBlocks(sd)
+// outcomeTargets are the places the requester's answer can go, best first:
+// the send's thread; else the response_url while Slack still takes it
+// (a Retry's is the click's own); else the channel; else a DM from the bot.
+func (p *Pipeline) outcomeTargets(sd store.Send) []target {
+	var ts []target
 	if a := anchor(sd); a != "" && sd.RootChannel != "" {
-		return p.slackCall(ctx, log, func(ctx context.Context) error {
-			_, _, err := p.slack.PostMessageContext(ctx, sd.RootChannel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionTS(a), slack.MsgOptionDisableLinkUnfurl())
-			return err
-		})
+		ts = append(ts, target{channel: sd.RootChannel, thread: a})
 	}
-	// No thread: one message that says both what was sent and how it ended.
-	full := rootText(sd) + "\n" + text
-	fullBlocks := append([]slack.Block{section(rootText(sd))}, blocks...)
-	if sd.ResponseURL != "" {
-		return p.webhook(ctx, sd.ResponseURL, full, fullBlocks...)
+	if p.hookFresh(sd) {
+		ts = append(ts, target{hook: sd.ResponseURL})
 	}
-	return p.slackCall(ctx, log, func(ctx context.Context) error {
-		_, _, err := p.slack.PostMessageContext(ctx, sd.Channel, slack.MsgOptionText(full, false), slack.MsgOptionBlocks(fullBlocks...), slack.MsgOptionDisableLinkUnfurl())
-		return err
-	})
+	if len(ts) == 0 {
+		ts = append(ts, target{channel: sd.Channel})
+	}
+	if sd.Requester != "" && sd.Requester != sd.Channel {
+		ts = append(ts, target{channel: sd.Requester})
+	}
+	return ts
 }
+
+// hookFresh reports whether sd's response_url may still be posted to.
+func (p *Pipeline) hookFresh(sd store.Send) bool {
+	return sd.ResponseURL != "" && p.now().Sub(sd.CreatedAt) < responseURLLife
+}
+
+// errGaveUp: a post may already be in Slack, and cannot be checked.
+var errGaveUp = errors.New("the post may already be in Slack and cannot be checked there, so it is not made again")
+
+// postOnce makes post d of send sd at the first of targets that takes it,
+// and records it as done (SetAnnounced for the root). Before each target's
+// try it records the try; when a try may already have posted (an earlier
+// run, or an ambiguous answer from Slack), it looks for the post in Slack
+// first. Where it cannot look, it posts again only while fewer than
+// maxTries were made. It returns where the post went.
+func (p *Pipeline) postOnce(ctx context.Context, log zerolog.Logger, sd *store.Send, d store.Delivery, targets []target, text string, blocks []slack.Block) (channel, ts string, err error) {
+	log = log.With().Str("post", string(d)).Logger()
+	if n := sd.Tries(d); n > 0 {
+		unsure := false
+		for _, t := range targets {
+			ch, ts, found, err := p.findPost(ctx, *sd, d, t)
+			if found {
+				log.Info().Stringer("target", t).Msg("an earlier try had posted; not posting again")
+				return ch, ts, p.markPosted(ctx, sd, d, ch, ts)
+			}
+			if err != nil {
+				unsure = true
+				log.Warn().Err(err).Stringer("target", t).Msg("could not look for an earlier try's post")
+			}
+		}
+		if unsure && n >= maxTries {
+			log.Error().Int("tries", n).Msg("the post may already be in Slack; not making it again")
+			if err := p.store.MarkDelivered(ctx, sd.ID, d); err != nil {
+				log.Error().Err(err).Msg("recording a delivery failed")
+			}
+			return "", "", errGaveUp
+		}
+	}
+	var errs []error
+	for _, t := range targets {
+		if err := p.store.Intend(ctx, sd.ID, d); err != nil {
+			// No record, no post: a crash could then repeat it unseen.
+			return "", "", fmt.Errorf("recording the post's try: %w", err)
+		}
+		switch d {
+		case store.Announced:
+			sd.RootTries++
+		case store.OutcomePosted:
+			sd.OutcomeTries++
+		case store.Notified:
+			sd.NotifyTries++
+		}
+		ch, ts, err := p.postTo(ctx, log, *sd, d, t, text, blocks)
+		if err == nil {
+			return ch, ts, p.markPosted(ctx, sd, d, ch, ts)
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", t, err))
+		if !refused(err) {
+			// It may have gone out: a later delivery looks before posting.
+			return "", "", errors.Join(errs...)
+		}
+		log.Info().Err(err).Stringer("target", t).Msg("Slack refused the post there; trying the next place")
+	}
+	return "", "", errors.Join(errs...)
+}
+
+func (p *Pipeline) markPosted(ctx context.Context, sd *store.Send, d store.Delivery, ch, ts string) error {
+	var err error
+	if d == store.Announced {
+		if sd.RetryOf == 0 {
+			sd.RootChannel, sd.RootTS = ch, ts
+		}
+		err = p.store.SetAnnounced(ctx, sd.ID, sd.RootChannel, sd.RootTS)
+		sd.Announced = true
+	} else {
+		err = p.store.MarkDelivered(ctx, sd.ID, d)
+	}
+	if err != nil {
+		// The post is made; the next delivery finds it in Slack.
+		p.log.Error().Err(err).Int64("send_id", sd.ID).Str("post", string(d)).Msg("recording a post failed")
+	}
+	return nil
+}
+
+// postTo makes one post at t. It tries again after a Slack 429 (Slack did
+// nothing) and, after a 5xx or a lost answer, only once it has looked and
+// not found the post.
+func (p *Pipeline) postTo(ctx context.Context, log zerolog.Logger, sd store.Send, d store.Delivery, t target, text string, blocks []slack.Block) (channel, ts string, err error) {
+	if t.hook != "" {
+		return "", "", p.webhook(ctx, t.hook, text, blocks...)
+	}
+	opts := []slack.MsgOption{
+		slack.MsgOptionText(text, false),
+		slack.MsgOptionDisableLinkUnfurl(),
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: postEvent, EventPayload: map[string]any{"send_id": strconv.FormatInt(sd.ID, 10), "post": string(d)}}),
+	}
+	if len(blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	if t.thread != "" {
+		opts = append(opts, slack.MsgOptionTS(t.thread))
+	}
+	for attempt := 1; ; attempt++ {
+		channel, ts, err = p.slack.PostMessageContext(ctx, t.channel, opts...)
+		if err == nil {
+			return channel, ts, nil
+		}
+		var wait time.Duration
+		var rl *slack.RateLimitedError
+		switch {
+		case errors.As(err, &rl):
+			wait = max(rl.RetryAfter, 100*time.Millisecond)
+		case refused(err):
+			return "", "", err
+		default:
+			// A 5xx or no answer: Slack may have posted it.
+			ch, ts, found, ferr := p.findPost(ctx, sd, d, t)
+			if found {
+				return ch, ts, nil
+			}
+			if ferr != nil {
+				return "", "", fmt.Errorf("%w (and the post could not be looked for: %v)", err, ferr)
+			}
+			wait = time.Duration(attempt) * 500 * time.Millisecond
+		}
+		if attempt >= slackAttempts {
+			return "", "", err
+		}
+		log.Warn().Err(err).Dur("wait", wait).Msg("Slack asked to retry")
+		if !sleep(ctx, wait) {
+			return "", "", err
+		}
+	}
+}
+
+// findPost looks for post d of sd at t in Slack, among the messages since
+// a minute before the send could have made it.
+func (p *Pipeline) findPost(ctx context.Context, sd store.Send, d store.Delivery, t target) (channel, ts string, found bool, err error) {
+	if t.hook != "" {
+		return "", "", false, errors.New("a response_url post cannot be read back")
+	}
+	if strings.HasPrefix(t.channel, "U") || strings.HasPrefix(t.channel, "W") {
+		return "", "", false, errors.New("a DM named by its user cannot be read back")
+	}
+	since := sd.CreatedAt
+	if d != store.Announced && !sd.FinishedAt.IsZero() {
+		since = sd.FinishedAt
+	}
+	oldest := fmt.Sprintf("%d.000000", since.Add(-time.Minute).Unix())
+	id := strconv.FormatInt(sd.ID, 10)
+	cursor := ""
+	for range findPages {
+		var msgs []slack.Message
+		var more bool
+		if t.thread != "" {
+			msgs, more, cursor, err = p.slack.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+				ChannelID: t.channel, Timestamp: t.thread, Oldest: oldest, Cursor: cursor, Limit: 200, Inclusive: true, IncludeAllMetadata: true})
+		} else {
+			var h *slack.GetConversationHistoryResponse
+			h, err = p.slack.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+				ChannelID: t.channel, Oldest: oldest, Cursor: cursor, Limit: 200, Inclusive: true, IncludeAllMetadata: true})
+			if h != nil {
+				msgs, more, cursor = h.Messages, h.HasMore, h.ResponseMetaData.NextCursor
+			}
+		}
+		if err != nil {
+			return "", "", false, fmt.Errorf("reading %s back: %w", t, err)
+		}
+		for _, m := range msgs {
+			md := m.Metadata
+			if md.EventType == postEvent && fmt.Sprint(md.EventPayload["send_id"]) == id && fmt.Sprint(md.EventPayload["post"]) == string(d) {
+				ch := m.Channel
+				if ch == "" {
+					ch = t.channel
+				}
+				return ch, m.Timestamp, true, nil
+			}
+		}
+		if !more || cursor == "" {
+			return "", "", false, nil
+		}
+	}
+	return "", "", false, fmt.Errorf("reading %s back: more than %d pages since the post", t, findPages)
+}
+
+// findPages bounds the pages of history read to find one post.
+const findPages = 5
 
 // updateRoot shows the outcome on the root message, when there is one.
 func (p *Pipeline) updateRoot(ctx context.Context, sd store.Send, log zerolog.Logger) error {
@@ -135,25 +345,6 @@ func (p *Pipeline) updateRoot(ctx context.Context, sd store.Send, log zerolog.Lo
 	}
 	return p.slackCall(ctx, log, func(ctx context.Context) error {
 		_, _, _, err := p.slack.UpdateMessageContext(ctx, sd.RootChannel, sd.RootTS, slack.MsgOptionText(rootText(sd), false), slack.MsgOptionDisableLinkUnfurl())
-		return err
-	})
-}
-
-// notify posts one line to the team notification channel, when set.
-func (p *Pipeline) notify(ctx context.Context, sd store.Send, log zerolog.Logger) error {
-	if p.cfg.NotifyChannel == "" {
-		return nil
-	}
-	link := ""
-	if sd.RootTS != "" {
-		l, err := p.permalink(ctx, sd.RootChannel, sd.RootTS)
-		if err != nil {
-			log.Warn().Err(err).Msg("getting the thread's permalink failed")
-		}
-		link = l
-	}
-	return p.slackCall(ctx, log, func(ctx context.Context) error {
-		_, _, err := p.slack.PostMessageContext(ctx, p.cfg.NotifyChannel, slack.MsgOptionText(notifyText(sd, link), false), slack.MsgOptionDisableLinkUnfurl())
 		return err
 	})
 }
@@ -189,8 +380,8 @@ func (p *Pipeline) slackCtx() (context.Context, context.CancelFunc) {
 // slackAttempts bounds the tries of one Slack call.
 const slackAttempts = 4
 
-// slackCall runs f, and again after a Slack 429 (honouring Retry-After) or
-// 5xx, which Slack answers before doing anything: a retry cannot post twice.
+// slackCall runs an idempotent Slack call f (an edit, a read), and again
+// after a Slack 429 (honouring Retry-After) or 5xx.
 func (p *Pipeline) slackCall(ctx context.Context, log zerolog.Logger, f func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		err := f(ctx)
@@ -212,13 +403,21 @@ func (p *Pipeline) slackCall(ctx context.Context, log zerolog.Logger, f func(con
 			return err
 		}
 		log.Warn().Err(err).Dur("wait", wait).Msg("Slack asked to retry")
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			return err
 		}
+	}
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -228,18 +427,43 @@ func (p *Pipeline) webhook(ctx context.Context, url, text string, blocks ...slac
 	if len(blocks) > 0 {
 		msg.Blocks = &slack.Blocks{BlockSet: blocks}
 	}
-	return slack.PostWebhookCustomHTTPContext(ctx, url, p.cfg.HTTPClient, msg)
+	return PostWebhook(ctx, p.cfg.HTTPClient, url, msg)
 }
 
-// cannotPost reports whether Slack refused a post because the bot may not
-// write in that conversation, as opposed to a passing failure.
-func cannotPost(err error) bool {
+// PostWebhook posts msg to a response_url. A response_url lets its holder
+// post as the app, so its errors name the URL's host only, never the URL.
+func PostWebhook(ctx context.Context, client *http.Client, responseURL string, msg *slack.WebhookMessage) error {
+	err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, client, msg)
+	if err == nil {
+		return nil
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: redactURL(responseURL), Err: ue.Err}
+	}
+	return err
+}
+
+// redactURL is a URL's scheme and host, for logs.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(an unreadable URL)"
+	}
+	return u.Scheme + "://" + u.Host + "/…"
+}
+
+// refused reports whether Slack certainly did not make a post: it refused
+// it (the bot may not write there, the response_url expired) rather than
+// failing in a way that leaves it open.
+func refused(err error) bool {
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) {
-		switch se.Err {
-		case "not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cannot_dm_bot", "messages_tab_disabled":
-			return true
-		}
+		return true // Slack answered ok=false: nothing was posted
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		return sc.Code >= 400 && sc.Code < 500 && sc.Code != http.StatusTooManyRequests
 	}
 	return false
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // File is a Slack file to attach to a send.
@@ -28,30 +29,38 @@ type FileError struct{ Reason string }
 func (e *FileError) Error() string { return e.Reason }
 
 // SlackFiles downloads Slack files with the bot token. The token goes only
-// to Slack: https *.slack.com hosts and the configured API host, and never
-// across a redirect to another host.
+// to Slack: over https to slack.com and its subdomains, and to the
+// configured API URL's host with that URL's scheme; never across a
+// redirect to another host or to another scheme.
 type SlackFiles struct {
-	token   string
-	apiHost string
-	client  *http.Client
+	token     string
+	apiScheme string
+	apiHost   string
+	stall     time.Duration
+	client    *http.Client
 }
 
 // NewSlackFiles returns a downloader using token; apiURL is SLACK_API_URL,
-// whose host is trusted with the token too (a test's fake Slack).
-func NewSlackFiles(token, apiURL string, client *http.Client) *SlackFiles {
+// whose host is trusted with the token too, with its scheme (a test's fake
+// Slack on http://127.0.0.1). A download whose headers or next bytes take
+// longer than stall is cut off (it ends with an error); 15 s when zero.
+func NewSlackFiles(token, apiURL string, client *http.Client, stall time.Duration) *SlackFiles {
 	u, _ := url.Parse(apiURL)
+	if stall <= 0 {
+		stall = 15 * time.Second
+	}
 	c := *client
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if req.URL.Host != via[0].URL.Host || len(via) > 5 {
+		if req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme || len(via) > 5 {
 			return &FileError{Reason: "Slack redirected the download elsewhere, so the bot did not follow it"}
 		}
 		return nil
 	}
-	return &SlackFiles{token: token, apiHost: u.Host, client: &c}
+	return &SlackFiles{token: token, apiScheme: u.Scheme, apiHost: u.Host, stall: stall, client: &c}
 }
 
 func (f *SlackFiles) trusted(u *url.URL) bool {
-	if u.Host == f.apiHost {
+	if u.Host == f.apiHost && u.Scheme == f.apiScheme {
 		return true
 	}
 	h := strings.ToLower(u.Hostname())
@@ -59,34 +68,80 @@ func (f *SlackFiles) trusted(u *url.URL) bool {
 }
 
 // Open starts downloading the file at rawURL. The caller closes the body.
-// Errors are *FileError.
+// Errors are *FileError. The download is cut off when its headers, or
+// its next bytes, take longer than the stall limit, and when ctx ends.
 func (f *SlackFiles) Open(ctx context.Context, rawURL string) (io.ReadCloser, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || !f.trusted(u) {
 		return nil, &FileError{Reason: "the file's address is not on Slack"}
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
+		cancel(nil)
 		return nil, &FileError{Reason: "the file's address is not valid"}
 	}
 	req.Header.Set("Authorization", "Bearer "+f.token)
+	stalled := time.AfterFunc(f.stall, func() { cancel(errStalled) })
 	resp, err := f.client.Do(req)
 	if err != nil {
+		cancel(nil)
 		var fe *FileError
-		if errors.As(err, &fe) {
+		switch {
+		case errors.As(err, &fe):
 			return nil, fe
+		case errors.Is(context.Cause(ctx), errStalled):
+			return nil, &FileError{Reason: fmt.Sprintf("Slack did not start sending the file within %s", f.stall)}
+		case ctx.Err() != nil:
+			return nil, &FileError{Reason: "the download took too long"}
 		}
 		return nil, &FileError{Reason: "Slack could not be reached to download it"}
 	}
 	if resp.StatusCode != http.StatusOK {
+		cancel(nil)
 		resp.Body.Close()
 		return nil, &FileError{Reason: fmt.Sprintf("Slack answered HTTP %d to the download", resp.StatusCode)}
 	}
 	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "text/html" {
+		cancel(nil)
 		resp.Body.Close()
 		return nil, errSignIn
 	}
-	return resp.Body, nil
+	stalled.Reset(f.stall)
+	return &download{body: resp.Body, ctx: ctx, cancel: cancel, stalled: stalled, stall: f.stall}, nil
+}
+
+var errStalled = errors.New("the download stalled")
+
+// download is a file's body that is cut off when no byte comes for stall.
+type download struct {
+	body    io.ReadCloser
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	stalled *time.Timer
+	stall   time.Duration
+}
+
+func (d *download) Read(p []byte) (int, error) {
+	n, err := d.body.Read(p)
+	if n > 0 {
+		d.stalled.Reset(d.stall)
+	}
+	if err != nil && err != io.EOF {
+		switch {
+		case errors.Is(context.Cause(d.ctx), errStalled):
+			err = &FileError{Reason: fmt.Sprintf("the download from Slack stalled (no data for %s)", d.stall)}
+		case d.ctx.Err() != nil:
+			err = &FileError{Reason: "the download from Slack took too long"}
+		}
+	}
+	return n, err
+}
+
+func (d *download) Close() error {
+	d.stalled.Stop()
+	d.cancel(nil)
+	return d.body.Close()
 }
 
 var errSignIn = &FileError{Reason: "Slack answered a sign-in page instead of the file: the bot needs the files:read scope and access to the file's channel"}

@@ -4,9 +4,9 @@
 // every state change is committed before the step it announces.
 //
 // Durability: commits survive a crash of the process at once
-// (synchronous=NORMAL). Claiming a send (queued → sending, just before
-// Linkup is called) is also synced to the disk, with everything committed
-// before it, so that not even a power loss can make the bot send a message
+// (synchronous=NORMAL). Marking a send called (just before Linkup is
+// called) is also synced to the disk, with everything committed before
+// it, so that not even a power loss can make the bot send a message
 // twice. The sync is an fsync of the write-ahead log after the commit, out
 // of SQLite's write lock, so that it never holds up the acks' inserts.
 // Other commits reach the disk with the next claim or checkpoint: a power
@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,10 +34,17 @@ import (
 // FileName is the database's name inside the data folder.
 const FileName = "linkedin-bot.db"
 
+// BusyTimeout is how long a write waits for another process's write lock
+// before it fails. SQLite's wait cannot be cut short by a context, so it is
+// kept under the 2 s a request may wait to be recorded before its ack.
+const BusyTimeout = time.Second
+
 //go:embed migrations/*.sql
 var migrations embed.FS
 
 // State is where a send is in its life: queued → sending → sent | failed | unknown.
+// A sending send is claimed by a worker; its CalledAt tells whether Linkup
+// was called yet.
 type State string
 
 const (
@@ -86,10 +94,45 @@ type Send struct {
 	OutcomePosted bool
 	RootUpdated   bool
 	Notified      bool
+	// Tries of each post, each recorded before the post was made (see Intend).
+	RootTries, OutcomeTries, NotifyTries int
 
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	FinishedAt time.Time
+	// CalledAt is when Linkup was called for the send's last attempt; zero
+	// while it was not (queued, or claimed and not called yet).
+	CalledAt time.Time
+}
+
+// Tries is how many tries of post d were recorded.
+func (sd Send) Tries(d Delivery) int {
+	switch d {
+	case Announced:
+		return sd.RootTries
+	case OutcomePosted:
+		return sd.OutcomeTries
+	case Notified:
+		return sd.NotifyTries
+	default:
+		return 0
+	}
+}
+
+// Done reports whether post d is recorded as made.
+func (sd Send) Done(d Delivery) bool {
+	switch d {
+	case Announced:
+		return sd.Announced
+	case OutcomePosted:
+		return sd.OutcomePosted
+	case RootUpdated:
+		return sd.RootUpdated
+	case Notified:
+		return sd.Notified
+	default:
+		return false
+	}
 }
 
 // ErrDuplicate is returned by Accept when a send with the same idempotency
@@ -99,7 +142,7 @@ var ErrDuplicate = errors.New("store: a send with this idempotency key exists")
 // ErrNotFound is returned for an unknown send ID.
 var ErrNotFound = errors.New("store: no such send")
 
-// CapError is returned by Accept when the account reached its daily cap.
+// CapError is returned by Accept and MarkCalled when the account reached its daily cap.
 type CapError struct {
 	Limit   int
 	ResetAt time.Time
@@ -136,7 +179,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	_ = f.Close()
 
 	db, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate"+
-		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)")
+		"&_pragma=busy_timeout("+strconv.Itoa(int(BusyTimeout/time.Millisecond))+")&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)")
 	if err != nil {
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
@@ -272,8 +315,9 @@ func dayStart(t time.Time) time.Time {
 
 // Accept writes sd as queued and returns it with its ID. A send with the
 // same IdemKey is ErrDuplicate (the existing send is returned). With
-// dailyLimit > 0, an account that already has that many sends today (UTC)
-// that reached or may reach LinkedIn gets a *CapError.
+// dailyLimit > 0, an account whose sends called today (UTC) that may have
+// reached LinkedIn, and sends waiting to be called, already number
+// dailyLimit gets a *CapError: MarkCalled would refuse this one.
 func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, error) {
 	now := s.now()
 	sd.State, sd.CreatedAt, sd.UpdatedAt = Queued, now, now
@@ -304,21 +348,31 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 
 // qAccept inserts a send unless its idempotency key exists or, with a cap
 // (the 22nd parameter, when > 0), its account already has that many sends
-// today that reached or may reach LinkedIn. Counting stops at the cap, so
-// its cost is bounded by the cap, not by the day's sends.
+// called today that may have reached LinkedIn or waiting to be called.
+// Counting stops at the cap, so its cost is bounded by the cap, not by the
+// day's sends.
 const qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
 	recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at)
 	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-	WHERE ? <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND created_at >= ? AND state != 'failed' LIMIT ?)) < ?
+	WHERE ? <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND state IN ('queued', 'sending', 'sent', 'unknown')
+		AND (called_at = 0 OR called_at >= ?) LIMIT ?)) < ?
 	ON CONFLICT (idem_key) DO NOTHING
 	RETURNING id`
 
+// qMarkCalled marks a claimed send called, unless its account already has
+// dailyLimit sends called today that may have reached LinkedIn.
+const qMarkCalled = `UPDATE sends SET called_at = ?, updated_at = ?
+	WHERE id = ? AND state = 'sending' AND called_at = 0
+	AND (? <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND state IN ('sending', 'sent', 'unknown')
+		AND called_at >= ? LIMIT ?)) < ?)
+	RETURNING id`
+
 // ClaimNext marks the oldest queued send that is due as sending (one more
-// attempt) and returns it; ok is false when none is due. The claim is on
-// disk when it returns.
+// attempt, Linkup not called yet) and returns it; ok is false when none is
+// due. A crash before MarkCalled puts it back in the queue.
 func (s *Store) ClaimNext(ctx context.Context) (sd Send, ok bool, err error) {
 	now := s.now().UnixMilli()
-	row := s.queryRow(ctx, `UPDATE sends SET state = 'sending', attempts = attempts + 1, updated_at = ?
+	row := s.queryRow(ctx, `UPDATE sends SET state = 'sending', called_at = 0, attempts = attempts + 1, updated_at = ?
 		WHERE id = (SELECT id FROM sends WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1)
 		RETURNING `+columns, now, now)
 	sd, err = scanOne(row)
@@ -328,12 +382,57 @@ func (s *Store) ClaimNext(ctx context.Context) (sd Send, ok bool, err error) {
 	if err != nil {
 		return Send{}, false, fmt.Errorf("claiming a send: %w", err)
 	}
-	if err := s.syncWAL(); err != nil {
-		// Not durable: give the send back rather than call Linkup on it.
-		_ = s.exec(ctx, "releasing a claim", `UPDATE sends SET state = 'queued', attempts = attempts - 1 WHERE id = ?`, sd.ID)
-		return Send{}, false, fmt.Errorf("syncing a claim to disk: %w", err)
-	}
 	return sd, true, nil
+}
+
+// MarkCalled records that Linkup is about to be called for the claimed
+// send id, and makes it durable (fsync) before it returns: from then on a
+// crash makes the send unknown, never resent. With dailyLimit > 0 it
+// counts the account's sends called today (UTC) that may have reached
+// LinkedIn, and returns a *CapError, marking nothing, at the cap.
+func (s *Store) MarkCalled(ctx context.Context, id int64, account string, dailyLimit int) (time.Time, error) {
+	now := s.now()
+	var got int64
+	err := s.queryRow(ctx, qMarkCalled, now.UnixMilli(), now.UnixMilli(), id,
+		dailyLimit, account, dayStart(now).UnixMilli(), dailyLimit, dailyLimit).Scan(&got)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		sd, gerr := s.Get(ctx, id)
+		if gerr == nil && sd.State == Sending && sd.CalledAt.IsZero() {
+			return time.Time{}, &CapError{Limit: dailyLimit, ResetAt: dayStart(now).Add(24 * time.Hour)}
+		}
+		return time.Time{}, fmt.Errorf("marking send %d called: it is not a claimed send", id)
+	case err != nil:
+		return time.Time{}, fmt.Errorf("marking send %d called: %w", id, err)
+	}
+	if err := s.syncWAL(); err != nil {
+		// Not durable: take the mark back rather than call Linkup on it.
+		_ = s.exec(ctx, "unmarking a call", `UPDATE sends SET called_at = 0 WHERE id = ?`, id)
+		return time.Time{}, fmt.Errorf("syncing the call mark to disk: %w", err)
+	}
+	return now.UTC(), nil
+}
+
+// Release puts a claimed send that was not called back in the queue.
+func (s *Store) Release(ctx context.Context, id int64) error {
+	return s.exec(ctx, "releasing a claim", `UPDATE sends SET state = 'queued', attempts = attempts - 1, updated_at = ?
+		WHERE id = ? AND state = 'sending' AND called_at = 0`, s.now().UnixMilli(), id)
+}
+
+// Abandon gives up a request whose Accept failed or came too late: if it
+// was recorded after all and is still queued, it becomes failed with
+// reason, and its Slack posts are marked done (its requester was already
+// told that nothing was sent). It reports whether it abandoned a send.
+func (s *Store) Abandon(ctx context.Context, idemKey, reason string) (bool, error) {
+	now := s.now().UnixMilli()
+	res, err := s.db.ExecContext(ctx, `UPDATE sends SET state = 'failed', reason = ?, finished_at = ?, updated_at = ?,
+		announced = 1, outcome_posted = 1, root_updated = 1, notified = 1
+		WHERE idem_key = ? AND state = 'queued'`, reason, now, now, idemKey)
+	if err != nil {
+		return false, fmt.Errorf("abandoning a request: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // NextDue is when the earliest queued send becomes due; ok is false when
@@ -352,7 +451,7 @@ func (s *Store) NextDue(ctx context.Context) (t time.Time, ok bool, err error) {
 // Requeue puts a sending send back in the queue until notBefore: only for a
 // failure known to have happened before Linkup processed the request.
 func (s *Store) Requeue(ctx context.Context, id int64, notBefore time.Time, status int, answer string) error {
-	return s.exec(ctx, "requeueing a send", `UPDATE sends SET state = 'queued', not_before = ?, linkup_status = ?, linkup_answer = ?, updated_at = ?
+	return s.exec(ctx, "requeueing a send", `UPDATE sends SET state = 'queued', called_at = 0, not_before = ?, linkup_status = ?, linkup_answer = ?, updated_at = ?
 		WHERE id = ? AND state = 'sending'`, notBefore.UnixMilli(), status, answer, s.now().UnixMilli(), id)
 }
 
@@ -365,7 +464,8 @@ type Outcome struct {
 	Credits      int
 }
 
-// Finish records a sending send's end.
+// Finish records a sending send's end. A send that was claimed but not
+// called (CalledAt zero) may only end failed.
 func (s *Store) Finish(ctx context.Context, id int64, o Outcome) error {
 	if !o.State.Final() {
 		return fmt.Errorf("finishing send %d: %q is not an end state", id, o.State)
@@ -382,14 +482,24 @@ func (s *Store) SetAnnounced(ctx context.Context, id int64, channel, ts string) 
 		channel, ts, s.now().UnixMilli(), id)
 }
 
-// Delivery is one of the messages that tell a send's outcome.
+// Delivery is one of the Slack messages that tell a send's story.
 type Delivery string
 
 const (
+	Announced     Delivery = "announced" // the root message, or a retry's note in its thread
 	OutcomePosted Delivery = "outcome_posted"
 	RootUpdated   Delivery = "root_updated"
 	Notified      Delivery = "notified"
 )
+
+// Intend records one more try of post d for send id, before it is made.
+func (s *Store) Intend(ctx context.Context, id int64, d Delivery) error {
+	col := map[Delivery]string{Announced: "root_tries", OutcomePosted: "outcome_tries", Notified: "notify_tries"}[d]
+	if col == "" {
+		return fmt.Errorf("post %q has no tries", d)
+	}
+	return s.exec(ctx, "recording a post's try", `UPDATE sends SET `+col+` = `+col+` + 1, updated_at = ? WHERE id = ?`, s.now().UnixMilli(), id)
+}
 
 // MarkDelivered records, in one write, that ds went out for send id.
 func (s *Store) MarkDelivered(ctx context.Context, id int64, ds ...Delivery) error {
@@ -399,7 +509,7 @@ func (s *Store) MarkDelivered(ctx context.Context, id int64, ds ...Delivery) err
 	set := make([]string, len(ds))
 	for i, d := range ds {
 		switch d {
-		case OutcomePosted, RootUpdated, Notified:
+		case Announced, OutcomePosted, RootUpdated, Notified:
 			set[i] = string(d) + " = 1"
 		default:
 			return fmt.Errorf("unknown delivery %q", d)
@@ -408,20 +518,33 @@ func (s *Store) MarkDelivered(ctx context.Context, id int64, ds ...Delivery) err
 	return s.exec(ctx, "recording a delivery", `UPDATE sends SET `+strings.Join(set, ", ")+`, updated_at = ? WHERE id = ?`, s.now().UnixMilli(), id)
 }
 
-// Recover is run once at start: sends left sending by a crash become
-// unknown with reason, since Linkup may have sent them. It returns them.
-func (s *Store) Recover(ctx context.Context, reason string) ([]Send, error) {
+// Recover is run once at start, on sends a crash left sending: those whose
+// Linkup call had not started go back in the queue (requeued), and those
+// whose call had become unknown with reason, since Linkup may have sent
+// them (unknown).
+func (s *Store) Recover(ctx context.Context, reason string) (requeued, unknown []Send, err error) {
 	now := s.now().UnixMilli()
-	rows, err := s.db.QueryContext(ctx, `UPDATE sends SET state = 'unknown', reason = ?, finished_at = ?, updated_at = ?
+	rows, err := s.db.QueryContext(ctx, `UPDATE sends SET state = 'queued', attempts = attempts - 1, updated_at = ?
+		WHERE state = 'sending' AND called_at = 0 RETURNING `+columns, now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("recovering sends: %w", err)
+	}
+	if requeued, err = scanAll(rows); err != nil {
+		return nil, nil, fmt.Errorf("recovering sends: %w", err)
+	}
+	rows, err = s.db.QueryContext(ctx, `UPDATE sends SET state = 'unknown', reason = ?, finished_at = ?, updated_at = ?
 		WHERE state = 'sending' RETURNING `+columns, reason, now, now)
 	if err != nil {
-		return nil, fmt.Errorf("recovering sends: %w", err)
+		return nil, nil, fmt.Errorf("recovering sends: %w", err)
 	}
-	return scanAll(rows)
+	if unknown, err = scanAll(rows); err != nil {
+		return nil, nil, fmt.Errorf("recovering sends: %w", err)
+	}
+	return requeued, unknown, nil
 }
 
 // Undelivered returns the finished sends whose outcome messages did not
-// all go out, oldest first.
+// all go out, oldest first. A send abandoned by Abandon is not among them.
 func (s *Store) Undelivered(ctx context.Context) ([]Send, error) {
 	rows, err := s.db.QueryContext(ctx, selectSend+` WHERE state IN ('sent', 'failed', 'unknown') AND (outcome_posted = 0 OR root_updated = 0 OR notified = 0) ORDER BY id`)
 	if err != nil {
@@ -476,7 +599,8 @@ const columns = `id, idem_key, coalesce(retry_of, 0), account, requester, channe
 	recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url,
 	state, attempts, not_before, linkup_status, linkup_answer, reason, credits,
 	root_channel, root_ts, announced, outcome_posted, root_updated, notified,
-	created_at, updated_at, coalesce(finished_at, 0)`
+	root_tries, outcome_tries, notify_tries,
+	created_at, updated_at, coalesce(finished_at, 0), called_at`
 
 const selectSend = "SELECT " + columns + " FROM sends"
 
@@ -484,17 +608,18 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scan(r scanner) (Send, error) {
 	var sd Send
-	var notBefore, created, updated, finished int64
+	var notBefore, created, updated, finished, called int64
 	err := r.Scan(&sd.ID, &sd.IdemKey, &sd.RetryOf, &sd.Account, &sd.Requester, &sd.Channel, &sd.ResponseURL, &sd.ThreadTS,
 		&sd.Recipient, &sd.Message, &sd.Country, &sd.MediaLink, &sd.MediaName, &sd.MediaType, &sd.MediaSize, &sd.MediaFileID, &sd.MediaURL,
 		&sd.State, &sd.Attempts, &notBefore, &sd.LinkupStatus, &sd.LinkupAnswer, &sd.Reason, &sd.Credits,
 		&sd.RootChannel, &sd.RootTS, &sd.Announced, &sd.OutcomePosted, &sd.RootUpdated, &sd.Notified,
-		&created, &updated, &finished)
+		&sd.RootTries, &sd.OutcomeTries, &sd.NotifyTries,
+		&created, &updated, &finished, &called)
 	if err != nil {
 		return Send{}, err
 	}
 	sd.NotBefore = msTime(notBefore)
-	sd.CreatedAt, sd.UpdatedAt, sd.FinishedAt = msTime(created), msTime(updated), msTime(finished)
+	sd.CreatedAt, sd.UpdatedAt, sd.FinishedAt, sd.CalledAt = msTime(created), msTime(updated), msTime(finished), msTime(called)
 	return sd, nil
 }
 

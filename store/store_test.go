@@ -42,7 +42,7 @@ func TestMigrations(t *testing.T) {
 		s, _ := open(t)
 		var v int
 		require.NoError(t, s.db.QueryRow("PRAGMA user_version").Scan(&v))
-		assert.Equal(t, 3, v)
+		assert.Equal(t, 4, v)
 		var mode string
 		require.NoError(t, s.db.QueryRow("PRAGMA journal_mode").Scan(&mode))
 		assert.Equal(t, "wal", mode)
@@ -70,6 +70,23 @@ func TestMigrations(t *testing.T) {
 		require.True(t, ok, "a send queued before the upgrade is still sent")
 		assert.Equal(t, "1.2", sd.RootTS)
 		assert.Empty(t, sd.MediaFileID)
+	})
+
+	t.Run("from schema 3: the account gets its stable name and sends keep counting", func(t *testing.T) {
+		now := time.Now().UnixMilli()
+		s := upgradedFrom(t, []string{"migrations/001_sends.sql", "migrations/002_slack_delivery.sql", "migrations/003_media_file.sql"},
+			`INSERT INTO sends (idem_key, account, requester, channel, recipient, message, country, state, created_at, updated_at)
+			VALUES ('env:sent', 'li-0123456789ab', 'U1', 'C1', 'https://www.linkedin.com/in/old', 'old', 'FR', 'sent', `+strconv.FormatInt(now, 10)+`, 1)`)
+		all, err := s.List(context.Background(), Filter{})
+		require.NoError(t, err)
+		require.Len(t, all, 1)
+		assert.Equal(t, "default", all[0].Account)
+		assert.Equal(t, now, all[0].CalledAt.UnixMilli(), "a send that went out counts from when it was asked")
+		d := sample("env:new")
+		d.Account = "default"
+		_, err = s.Accept(context.Background(), d, 1)
+		var ce *CapError
+		assert.ErrorAs(t, err, &ce, "today's send before the upgrade still counts")
 	})
 
 	t.Run("a newer schema is refused", func(t *testing.T) {
@@ -144,7 +161,7 @@ func TestDailyCap(t *testing.T) {
 	}
 	_, err := s.Accept(ctx, sample("env:c"), 2)
 	var ce *CapError
-	require.ErrorAs(t, err, &ce)
+	require.ErrorAs(t, err, &ce, "two sends waiting to be called reach the cap")
 	assert.Equal(t, time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC), ce.ResetAt)
 
 	other := sample("env:other-account")
@@ -152,18 +169,124 @@ func TestDailyCap(t *testing.T) {
 	_, err = s.Accept(ctx, other, 2)
 	assert.NoError(t, err, "the cap is per account")
 
-	// A failed send does not count.
+	// A failed send (Linkup refused it) does not count.
 	sd, ok, err := s.ClaimNext(ctx)
 	require.NoError(t, err)
 	require.True(t, ok)
+	_, err = s.MarkCalled(ctx, sd.ID, "acct", 2)
+	require.NoError(t, err)
 	require.NoError(t, s.Finish(ctx, sd.ID, Outcome{State: Failed, Reason: "no"}))
 	_, err = s.Accept(ctx, sample("env:d"), 2)
 	assert.NoError(t, err)
+}
 
-	// The next day starts afresh.
-	s.now = func() time.Time { return day.Add(2 * time.Hour) }
+func TestDailyCapCountsByTheTimeOfTheCall(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	day := time.Date(2026, 11, 27, 23, 59, 0, 0, time.UTC)
+	s.now = func() time.Time { return day }
+
+	// Two sends asked for before midnight; the first is called then, and
+	// ends unknown: it may have reached LinkedIn and counts.
+	a, err := s.Accept(ctx, sample("env:a"), 2)
+	require.NoError(t, err)
+	b, err := s.Accept(ctx, sample("env:b"), 2)
+	require.NoError(t, err)
+	claimed, _, _ := s.ClaimNext(ctx)
+	require.Equal(t, a.ID, claimed.ID)
+	at, err := s.MarkCalled(ctx, a.ID, "acct", 2)
+	require.NoError(t, err)
+	assert.Equal(t, day, at)
+	require.NoError(t, s.Finish(ctx, a.ID, Outcome{State: Unknown, Reason: "?"}))
+
+	// b is called after midnight: it counts for the new day.
+	s.now = func() time.Time { return day.Add(2 * time.Minute) }
+	claimed, _, _ = s.ClaimNext(ctx)
+	require.Equal(t, b.ID, claimed.ID)
+	_, err = s.MarkCalled(ctx, b.ID, "acct", 2)
+	require.NoError(t, err)
+	require.NoError(t, s.Finish(ctx, b.ID, Outcome{State: Sent, Credits: 1}))
+
+	// One more today is taken and called; the next is refused when called,
+	// though it was accepted (it was asked before the others finished).
+	c, err := s.Accept(ctx, sample("env:c"), 2)
+	require.NoError(t, err)
+	d := sample("env:d")
+	dd, err := s.Accept(ctx, d, 0) // no cap asked at accept: the call still obeys it
+	require.NoError(t, err)
+	for _, id := range []int64{c.ID, dd.ID} {
+		got, ok, err := s.ClaimNext(ctx)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, id, got.ID)
+	}
+	_, err = s.MarkCalled(ctx, c.ID, "acct", 2)
+	require.NoError(t, err)
+	_, err = s.MarkCalled(ctx, dd.ID, "acct", 2)
+	var ce *CapError
+	require.ErrorAs(t, err, &ce, "the cap is counted when Linkup would be called")
+	got, _ := s.Get(ctx, dd.ID)
+	assert.True(t, got.CalledAt.IsZero(), "a refused call is not marked")
+
+	// Another account name is another count; the same name keeps it, whatever its token.
 	_, err = s.Accept(ctx, sample("env:e"), 2)
-	assert.NoError(t, err)
+	require.ErrorAs(t, err, &ce)
+}
+
+func TestRecoverTellsClaimedFromCalled(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	a, _ := s.Accept(ctx, sample("env:a"), 0)
+	b, _ := s.Accept(ctx, sample("env:b"), 0)
+	_, _, _ = s.ClaimNext(ctx)
+	_, _, _ = s.ClaimNext(ctx)
+	_, err := s.MarkCalled(ctx, b.ID, "acct", 0)
+	require.NoError(t, err)
+
+	requeued, unknown, err := s.Recover(ctx, "could not be confirmed")
+	require.NoError(t, err)
+	require.Len(t, requeued, 1)
+	assert.Equal(t, a.ID, requeued[0].ID, "claimed, Linkup not called: back in the queue")
+	assert.Equal(t, Queued, requeued[0].State)
+	assert.Equal(t, 0, requeued[0].Attempts)
+	require.Len(t, unknown, 1)
+	assert.Equal(t, b.ID, unknown[0].ID, "Linkup called: unknown")
+	assert.Equal(t, Unknown, unknown[0].State)
+}
+
+func TestIntendCountsTries(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	a, _ := s.Accept(ctx, sample("env:a"), 0)
+	require.NoError(t, s.Intend(ctx, a.ID, Announced))
+	require.NoError(t, s.Intend(ctx, a.ID, OutcomePosted))
+	require.NoError(t, s.Intend(ctx, a.ID, OutcomePosted))
+	assert.Error(t, s.Intend(ctx, a.ID, RootUpdated), "an edit needs no tries")
+	got, _ := s.Get(ctx, a.ID)
+	assert.Equal(t, 1, got.Tries(Announced))
+	assert.Equal(t, 2, got.Tries(OutcomePosted))
+	assert.Equal(t, 0, got.Tries(Notified))
+	require.NoError(t, s.MarkDelivered(ctx, a.ID, Announced))
+	got, _ = s.Get(ctx, a.ID)
+	assert.True(t, got.Done(Announced))
+}
+
+func TestAbandon(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	a, _ := s.Accept(ctx, sample("env:late"), 0)
+	ok, err := s.Abandon(ctx, "env:late", "recorded too late")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	got, _ := s.Get(ctx, a.ID)
+	assert.Equal(t, Failed, got.State)
+	_, claimed, _ := s.ClaimNext(ctx)
+	assert.False(t, claimed)
+	pending, _ := s.Undelivered(ctx)
+	assert.Empty(t, pending, "its requester was already told")
+	ok, err = s.Abandon(ctx, "env:never", "x")
+	require.NoError(t, err)
+	assert.False(t, ok)
 }
 
 func TestQueueLifecycle(t *testing.T) {
@@ -203,8 +326,10 @@ func TestQueueLifecycle(t *testing.T) {
 	require.NoError(t, s.Finish(ctx, a.ID, Outcome{State: Sent, LinkupStatus: 200, LinkupAnswer: "Message sent successfully", Credits: 1}))
 	assert.Error(t, s.Finish(ctx, a.ID, Outcome{State: Queued}), "queued is not an end state")
 
-	// b is left sending by a crash.
-	un, err := s.Recover(ctx, "could not be confirmed")
+	// b is left sending by a crash, after its call.
+	_, err = s.MarkCalled(ctx, b.ID, "acct", 0)
+	require.NoError(t, err)
+	_, un, err := s.Recover(ctx, "could not be confirmed")
 	require.NoError(t, err)
 	require.Len(t, un, 1)
 	assert.Equal(t, b.ID, un[0].ID)
@@ -270,6 +395,9 @@ func BenchmarkSendLife(b *testing.B) {
 		if _, ok, err := s.ClaimNext(ctx); err != nil || !ok {
 			b.Fatal(ok, err)
 		}
+		if _, err := s.MarkCalled(ctx, sd.ID, sd.Account, 100); err != nil {
+			b.Fatal(err)
+		}
 		_ = s.SetAnnounced(ctx, sd.ID, "C1", "1.2")
 		_ = s.Finish(ctx, sd.ID, Outcome{State: Sent, Credits: 1})
 		_ = s.MarkDelivered(ctx, sd.ID, OutcomePosted)
@@ -323,10 +451,12 @@ func benchmarkAccept(b *testing.B, atCap bool) {
 func TestClaimIsSyncedEvenAfterTheLogIsReplaced(t *testing.T) {
 	s, dir := open(t)
 	ctx := context.Background()
-	_, _ = s.Accept(ctx, sample("env:a"), 0)
+	a, _ := s.Accept(ctx, sample("env:a"), 0)
 	_, ok, err := s.ClaimNext(ctx)
 	require.NoError(t, err)
 	require.True(t, ok)
+	_, err = s.MarkCalled(ctx, a.ID, "acct", 0)
+	require.NoError(t, err)
 	first := s.wal
 
 	// SQLite deletes the log when its last connection closes; a new connection makes a new one.
@@ -336,10 +466,12 @@ func TestClaimIsSyncedEvenAfterTheLogIsReplaced(t *testing.T) {
 	require.NoError(t, err)
 	s2.wal = first // as if the old descriptor had been kept
 	t.Cleanup(func() { _ = s2.Close() })
-	_, _ = s2.Accept(ctx, sample("env:b"), 0)
+	b, _ := s2.Accept(ctx, sample("env:b"), 0)
 	_, ok, err = s2.ClaimNext(ctx)
 	require.NoError(t, err)
 	require.True(t, ok)
+	_, err = s2.MarkCalled(ctx, b.ID, "acct", 0)
+	require.NoError(t, err)
 	cur, err := os.Stat(filepath.Join(dir, FileName+"-wal"))
 	require.NoError(t, err)
 	synced, err := s2.wal.Stat()

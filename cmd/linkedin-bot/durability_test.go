@@ -100,14 +100,14 @@ func TestRetryButtonClickedTwiceRetriesOnce(t *testing.T) {
 	var calls atomic.Int32
 	e.linkup.SetAnswer(func(w http.ResponseWriter, r *http.Request, req fakelinkup.Request) {
 		if calls.Add(1) == 1 {
-			fakelinkup.Reply(w, 500, `{"message":"LinkedIn failure"}`)
+			fakelinkup.Reply(w, 400, `{"status":"error","message":"Error while sending message"}`)
 			return
 		}
 		fakelinkup.Success(w, r, req)
 	})
 	e.command("https://www.linkedin.com/in/jane-doe Try me")
 	assert.Contains(t, e.finished(1).Text, "not sent")
-	require.Equal(t, 1, e.linkup.Count(), "a 500 is never retried by the bot")
+	require.Equal(t, 1, e.linkup.Count(), "a refusal is never retried by the bot")
 	root, replies := e.thread(salesChannel)
 	require.Len(t, replies, 1)
 	value := retryValue(t, replies[0])
@@ -184,9 +184,15 @@ func TestLinkupRefusedConnectionIsRetried(t *testing.T) {
 func TestSlack429OnOutcomePostIsRetriedOnce(t *testing.T) {
 	t.Parallel()
 	e := startBot(t, nil)
+	release := make(chan struct{})
+	e.linkup.SetAnswer(func(w http.ResponseWriter, r *http.Request, req fakelinkup.Request) {
+		<-release
+		fakelinkup.Success(w, r, req)
+	})
 	e.command("https://www.linkedin.com/in/jane-doe Busy Slack")
 	e.waitUntil("the root message", func() bool { return len(e.postsIn(salesChannel)) == 1 })
 	e.slack.RateLimit("chat.postMessage", 2)
+	close(release)
 	e.finished(1)
 	settle()
 	_, replies := e.thread(salesChannel)

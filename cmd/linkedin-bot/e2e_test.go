@@ -75,8 +75,16 @@ func TestLinkupErrorsReachTheThread(t *testing.T) {
 			w.Header().Set("Retry-After", "3600")
 			fakelinkup.Reply(w, 429, `{"message":"LinkedIn Rate limit exceeded"}`)
 		}, []string{"LinkedIn Rate limit exceeded", "try again in 1h0m0s"}, "not sent"},
+		{"200 with status error that mentions a rate limit is not resent", reply(200, `{"status":"error","message":"API Rate limit exceeded"}`),
+			[]string{"limiting the rate of messages (API Rate limit exceeded)", "Nothing was sent"}, "not sent"},
 		{"500", reply(500, `{"message":"Internal error"}`),
-			[]string{"failed (HTTP 500: Internal error)", "check the conversation on LinkedIn"}, "not sent"},
+			[]string{":warning:", "Linkup answered HTTP 500 (Internal error)", "may or may not have been sent"}, "outcome unknown"},
+		{"502 from a gateway", reply(502, `<html>Bad Gateway</html>`),
+			[]string{"Linkup answered HTTP 502 (Bad Gateway)", "may or may not have been sent"}, "outcome unknown"},
+		{"503", reply(503, ``),
+			[]string{"Linkup answered HTTP 503 (Service Unavailable)", "may or may not have been sent"}, "outcome unknown"},
+		{"504 from a gateway", reply(504, `<html><body><h1>504 Gateway Time-out</h1></body></html>`),
+			[]string{"Linkup answered HTTP 504 (Gateway Timeout)", "may or may not have been sent"}, "outcome unknown"},
 		{"mention in Linkup's text is made inert", reply(400, `{"message":"<!channel> bad"}`),
 			[]string{"&lt;!channel&gt; bad"}, "not sent"},
 		{"hang past the timeout", func(_ http.ResponseWriter, r *http.Request, _ fakelinkup.Request) { <-r.Context().Done() },
@@ -96,6 +104,9 @@ func TestLinkupErrorsReachTheThread(t *testing.T) {
 			}
 			assert.NotContains(t, replies[0].Text, "<!channel>")
 			assert.Contains(t, notice.Text, ": "+tc.notice)
+			if tc.notice == "outcome unknown" {
+				assert.Contains(t, replies[0].Blocks, "may already have been delivered", "Retry asks for confirmation")
+			}
 		})
 	}
 }

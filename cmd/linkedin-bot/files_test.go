@@ -235,33 +235,49 @@ func TestBadDownloadsAreReportedAndNothingIsSent(t *testing.T) {
 		name    string
 		tweak   func(*fakeslack.File)
 		want    string
-		aborted int // requests Linkup saw break off
+		aborted int  // requests Linkup saw break off
+		unknown bool // part of the request had gone to Linkup
 	}{
-		{"HTML sign-in page", func(f *fakeslack.File) { f.HTML = true }, "sign-in page instead of the file: the bot needs the files:read scope", 0},
-		{"breaks halfway", func(f *fakeslack.File) { f.BreakAfter = 150_000 }, "The attachment could not be sent", 1},
-		{"redirect to another host", func(f *fakeslack.File) { f.RedirectTo = evil.URL + "/steal" }, "redirected the download elsewhere", 0},
+		{"HTML sign-in page", func(f *fakeslack.File) { f.HTML = true }, "sign-in page instead of the file: the bot needs the files:read scope", 0, false},
+		{"breaks halfway", func(f *fakeslack.File) { f.BreakAfter = 150_000 }, "the attachment broke off after part of the request had gone to Linkup", 1, true},
+		{"redirect to another host", func(f *fakeslack.File) { f.RedirectTo = evil.URL + "/steal" }, "redirected the download elsewhere", 0, false},
+		{"redirect from https to http on the same host", func(f *fakeslack.File) { f.RedirectTo = "http://127.0.0.1:1/steal" }, "redirected the download elsewhere", 0, false},
 		{"content is not the declared type", func(f *fakeslack.File) {
 			f.Open = func() io.Reader { return strings.NewReader(strings.Repeat("MZ not a pdf", 25000)) }
-		}, "its content is not what Slack says it is (application/pdf)", 0},
+		}, "its content is not what Slack says it is (application/pdf)", 0, false},
+		{"stalls before its headers", func(f *fakeslack.File) { f.StallAt = new(int64) }, "Slack did not start sending the file within 1s", 0, false},
+		{"stalls in the middle", func(f *fakeslack.File) { n := int64(150_000); f.StallAt = &n }, "the attachment broke off after part of the request had gone to Linkup", 1, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := startBot(t, nil)
+			// One worker and a short LINKUP_TIMEOUT (the stall limit follows
+			// it): a stalled download must not hold the only worker.
+			e := startBot(t, map[string]string{"SEND_CONCURRENCY": "1", "LINKUP_TIMEOUT": "1s"})
 			obj, _ := e.addFile("F1", "deck.pdf", "pdf", "application/pdf", 300_000, tc.tweak)
 			view := e.shortcut("deck", []map[string]any{obj})
 			e.submitView(view, map[string]any{"recipient": "https://www.linkedin.com/in/jane-doe", "message": "deck", "attachment": selected("F1")})
-			assert.Contains(t, e.finished(1).Text, "not sent")
+			e.command("https://www.linkedin.com/in/jane-doe After the file")
+			notice, marker := "not sent", ":x: Not sent"
+			if tc.unknown {
+				notice, marker = "outcome unknown", ":warning:"
+			}
+			assert.Contains(t, e.finished(1).Text, notice)
+			assert.Contains(t, e.finished(2).Text, "sent, 1 credit", "the next send was not held up")
 			settle()
-			assert.Zero(t, e.linkup.Count(), "no complete request reached Linkup")
+			require.Equal(t, 1, e.linkup.Count(), "no complete request with the file reached Linkup; the text send did")
+			assert.Equal(t, "After the file", e.linkup.Requests()[0].Body.MessageText)
 			assert.Equal(t, tc.aborted, e.linkup.Aborted(), "a download that breaks aborts the request already under way")
 			var reply fakeslack.Post
 			for _, p := range e.postsIn(salesChannel) {
-				if strings.Contains(p.Text, "Not sent") {
+				if strings.HasPrefix(p.Text, marker) {
 					reply = p
 				}
 			}
 			assert.Contains(t, reply.Text, tc.want)
 			assert.Contains(t, reply.Blocks, "retry_send", "a Retry button is offered")
+			if tc.unknown {
+				assert.Contains(t, reply.Blocks, "may already have been delivered", "retrying asks first")
+			}
 		})
 	}
 	assert.Zero(t, evilHits.Load(), "the bot token never left Slack's hosts")

@@ -158,6 +158,12 @@ func (e *env) assertNoSecrets() {
 		seen.Write(b)
 	}
 	all := seen.String()
+	logs := e.logs.String()
+	for _, u := range e.slack.IssuedResponseURLs() {
+		if strings.Contains(logs, u) || strings.Contains(logs, u[strings.Index(u, "/response/"):]) {
+			e.t.Errorf("a response_url (%q) appears in the logs", u)
+		}
+	}
 	for _, s := range []string{appToken, botToken, apiKey, loginToken} {
 		if strings.Contains(all, s) {
 			e.t.Errorf("a secret (%q) appears in logs or Slack output", s)

@@ -135,15 +135,18 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		Timeout:    cfg.LinkupTimeout,
 		HTTPClient: newHTTPClient(0),
 	})
+	// A download streams into the Linkup call: it stops when its headers or
+	// its next bytes are late, and it never outlasts the call by more than 5 s.
+	stall := min(cfg.LinkupTimeout, 15*time.Second)
 	pipe := send.New(send.Config{
-		Workers:       cfg.SendConcurrency,
-		Account:       lk.Account(),
-		DailyLimit:    cfg.DailySendLimit,
-		PerMinute:     cfg.LinkupPerMinute,
-		NotifyChannel: cfg.NotifyChannel,
-		HTTPClient:    httpClient,
-		// No overall timeout: a download streams into the Linkup call, which LINKUP_TIMEOUT bounds.
-		Files: send.NewSlackFiles(cfg.SlackBotToken, cfg.SlackAPIURL, newHTTPClient(0)),
+		Workers:         cfg.SendConcurrency,
+		Account:         cfg.LinkupAccountName,
+		DailyLimit:      cfg.DailySendLimit,
+		PerMinute:       cfg.LinkupPerMinute,
+		NotifyChannel:   cfg.NotifyChannel,
+		HTTPClient:      httpClient,
+		Files:           send.NewSlackFiles(cfg.SlackBotToken, cfg.SlackAPIURL, newHTTPClient(0), stall),
+		DownloadTimeout: cfg.LinkupTimeout + 5*time.Second,
 	}, st, lk, api, log)
 	h := handlers.New(handlers.Config{
 		MaxMessageLen: cfg.MaxMessageLen,
@@ -194,12 +197,27 @@ func startCPUProfile(path string) (stop func(), err error) {
 
 // newHTTPClient returns a client that keeps enough idle connections per host
 // for the send workers (Go's default keeps 2), so that a busy bot reuses
-// connections to Slack and Linkup instead of opening new ones. A zero timeout
-// leaves each call to its context.
+// connections to Slack and Linkup instead of opening new ones, and that
+// never sends a POST twice by itself. A zero timeout leaves each call to
+// its context.
 func newHTTPClient(timeout time.Duration) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 32
-	return &http.Client{Transport: t, Timeout: timeout}
+	return &http.Client{Transport: noReplay{t}, Timeout: timeout}
+}
+
+// noReplay keeps net/http from replaying a POST whose body it could rewind
+// (it does after an HTTP/2 stream reset or a broken reused connection):
+// a Slack post or a Linkup call sent twice is a message shown twice.
+type noReplay struct{ next http.RoundTripper }
+
+func (t noReplay) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost && r.GetBody != nil {
+		r2 := *r
+		r2.GetBody = nil
+		r = &r2
+	}
+	return t.next.RoundTrip(r)
 }
 
 // withDotEnv returns a getenv that falls back to the file's values for

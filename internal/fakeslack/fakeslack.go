@@ -42,6 +42,10 @@ type Server struct {
 	files      map[string]File
 	users      map[string]string // user ID → display name
 	downloads  []Download
+	lostAnswer map[string]int  // method → how many more calls are made but answered 500
+	expired    map[string]bool // response_url names that Slack no longer takes
+	issued     []string        // response_urls handed out
+	postDelay  time.Duration
 }
 
 // File is a file the fake serves, for files.info and downloads.
@@ -58,6 +62,9 @@ type File struct {
 	BreakAfter int64
 	// RedirectTo, when set, answers the download with a redirect there.
 	RedirectTo string
+	// StallAt, when set, stops sending once that many bytes went out (0:
+	// before the headers) and holds the connection until the client leaves.
+	StallAt *int64
 }
 
 // Download is one request for a file's content.
@@ -95,6 +102,7 @@ type Post struct {
 	ThreadTS string
 	Text     string
 	Blocks   string // the blocks JSON, empty when none
+	Metadata string // the metadata JSON, empty when none
 }
 
 // Ack is an acknowledgement the client sent for an envelope.
@@ -117,6 +125,8 @@ func New(opts Options) *Server {
 		limited:    map[string]int{},
 		files:      map[string]File{},
 		users:      map[string]string{},
+		lostAnswer: map[string]int{},
+		expired:    map[string]bool{},
 	}
 	if s.ping <= 0 {
 		s.ping = time.Second
@@ -145,8 +155,46 @@ func (s *Server) Close() {
 // APIURL is the Web API root, with the trailing slash slack-go needs.
 func (s *Server) APIURL() string { return s.srv.URL + "/api/" }
 
-// ResponseURL returns a response_url on the fake named name.
-func (s *Server) ResponseURL(name string) string { return s.srv.URL + "/response/" + name }
+// ResponseURL returns a response_url on the fake named name, with a path
+// as secret as Slack's; IssuedResponseURLs lists them.
+func (s *Server) ResponseURL(name string) string {
+	u := s.srv.URL + "/response/" + name + "/T0FAKE/B0FAKE/secret" + name
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.issued = append(s.issued, u)
+	return u
+}
+
+// IssuedResponseURLs returns every response_url ResponseURL handed out.
+func (s *Server) IssuedResponseURLs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.issued...)
+}
+
+// ExpireResponseURL makes Slack refuse posts to the response_urls named
+// name, as it does 30 minutes after it issued them (HTTP 404).
+func (s *Server) ExpireResponseURL(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expired[name] = true
+}
+
+// LoseAnswers makes the next n calls to method take effect but answer HTTP
+// 500, as when Slack fails after accepting a post.
+func (s *Server) LoseAnswers(method string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lostAnswer[method] = n
+}
+
+// DelayPosts makes each chat.postMessage take d after it is recorded,
+// before its answer: a crash then can land between a post and its answer.
+func (s *Server) DelayPosts(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.postDelay = d
+}
 
 // FailPosts makes chat.postMessage to channel answer slackErr (e.g. "not_in_channel").
 func (s *Server) FailPosts(channel, slackErr string) {
@@ -202,6 +250,16 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 		signIn()
 	case f.RedirectTo != "":
 		http.Redirect(w, r, f.RedirectTo, http.StatusFound)
+	case f.StallAt != nil:
+		if *f.StallAt > 0 {
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Header().Set("Content-Length", fmt.Sprint(f.Size))
+			_, _ = io.CopyN(w, f.Open(), *f.StallAt)
+			if fl, ok := w.(http.Flusher); ok {
+				fl.Flush()
+			}
+		}
+		<-r.Context().Done()
 	default:
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Length", fmt.Sprint(f.Size))
@@ -419,6 +477,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"ok": true, "url": "https://fake.slack.com/", "team": "Fake Team", "user": "linkedin-bot", "team_id": "T0FAKE", "user_id": "U0BOT", "bot_id": "B0BOT"})
 	case "chat.postMessage":
 		s.postMessage(w, call.Params)
+	case "conversations.history", "conversations.replies":
+		s.history(w, method, call.Params)
 	case "chat.update":
 		writeJSON(w, map[string]any{"ok": true, "channel": call.Params["channel"], "ts": call.Params["ts"], "text": call.Params["text"]})
 	case "chat.getPermalink":
@@ -476,20 +536,84 @@ func (s *Server) postMessage(w http.ResponseWriter, p map[string]string) {
 		ch = "D" + ch[1:] // a DM with that user
 	}
 	s.tsSeq++
-	ts := fmt.Sprintf("1700000000.%06d", s.tsSeq)
-	s.posts = append(s.posts, Post{Channel: ch, TS: ts, ThreadTS: p["thread_ts"], Text: p["text"], Blocks: p["blocks"]})
+	// Timestamps follow the clock, as Slack's do, so that "oldest" works.
+	ts := fmt.Sprintf("%d.%06d", time.Now().Unix(), s.tsSeq%1000000)
+	s.posts = append(s.posts, Post{Channel: ch, TS: ts, ThreadTS: p["thread_ts"], Text: p["text"], Blocks: p["blocks"], Metadata: p["metadata"]})
+	lost := s.lostAnswer["chat.postMessage"] > 0
+	if lost {
+		s.lostAnswer["chat.postMessage"]--
+	}
+	delay := s.postDelay
 	s.mu.Unlock()
+	if delay > 0 {
+		time.Sleep(delay)
+	}
+	if lost {
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
 	writeJSON(w, map[string]any{"ok": true, "channel": ch, "ts": ts, "message": map[string]any{"text": p["text"], "ts": ts}})
 }
 
+// history serves conversations.history (top-level messages) and
+// conversations.replies (a thread, its parent first), newest first for
+// history as Slack does, with metadata when include_all_metadata is set.
+func (s *Server) history(w http.ResponseWriter, method string, p map[string]string) {
+	ch := p["channel"]
+	if !strings.HasPrefix(ch, "C") && !strings.HasPrefix(ch, "G") && !strings.HasPrefix(ch, "D") {
+		writeJSON(w, map[string]any{"ok": false, "error": "channel_not_found"})
+		return
+	}
+	var oldest float64
+	_, _ = fmt.Sscan(p["oldest"], &oldest)
+	s.mu.Lock()
+	var msgs []map[string]any
+	for _, post := range s.posts {
+		var ts float64
+		_, _ = fmt.Sscan(post.TS, &ts)
+		if post.Channel != ch || ts < oldest {
+			continue
+		}
+		if method == "conversations.history" && post.ThreadTS != "" {
+			continue
+		}
+		if method == "conversations.replies" && post.TS != p["ts"] && post.ThreadTS != p["ts"] {
+			continue
+		}
+		m := map[string]any{"type": "message", "ts": post.TS, "text": post.Text, "bot_id": "B0BOT"}
+		if post.ThreadTS != "" {
+			m["thread_ts"] = post.ThreadTS
+		}
+		if post.Metadata != "" && p["include_all_metadata"] == "1" {
+			m["metadata"] = json.RawMessage(post.Metadata)
+		}
+		msgs = append(msgs, m)
+	}
+	s.mu.Unlock()
+	if method == "conversations.history" {
+		for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
+			msgs[i], msgs[j] = msgs[j], msgs[i]
+		}
+	}
+	writeJSON(w, map[string]any{"ok": true, "messages": msgs, "has_more": false})
+}
+
 func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
+	name, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/response/"), "/")
+	s.mu.Lock()
+	expired := s.expired[name]
+	s.mu.Unlock()
+	if expired {
+		http.Error(w, "expired_url", http.StatusNotFound)
+		return
+	}
 	var body map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		http.Error(w, "invalid_payload", http.StatusBadRequest)
 		return
 	}
 	s.mu.Lock()
-	s.hooks = append(s.hooks, Hook{Path: strings.TrimPrefix(r.URL.Path, "/response/"), Body: body})
+	s.hooks = append(s.hooks, Hook{Path: name, Body: body})
 	s.mu.Unlock()
 	_, _ = io.WriteString(w, "ok")
 }
