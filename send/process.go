@@ -96,6 +96,10 @@ func (p *Pipeline) deliver(sd store.Send, log zerolog.Logger) {
 	defer p.endDelivery(sd.ID)
 	ctx, cancel := p.slackCtx()
 	defer cancel()
+	// Another delivery may have finished since sd was read: start from the log.
+	if fresh, err := p.store.Get(ctx, sd.ID); err == nil {
+		sd = fresh
+	}
 
 	if !sd.OutcomePosted {
 		if _, _, err := p.postOnce(ctx, log, &sd, store.OutcomePosted, p.outcomeTargets(sd), outcomeText(sd), outcomeBlocks(sd)); err != nil {

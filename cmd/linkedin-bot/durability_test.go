@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -269,87 +266,30 @@ func TestSIGTERMLeavesQueuedSendsForTheNextStart(t *testing.T) {
 }
 
 func TestSIGKILLWhileLinkupHoldsTheRequest(t *testing.T) {
-	sl := fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: 200 * time.Millisecond})
-	defer sl.Close()
-	lk := fakelinkup.New()
-	defer lk.Close()
-	lk.SetAnswer(func(_ http.ResponseWriter, r *http.Request, _ fakelinkup.Request) { <-r.Context().Done() })
-	dataDir := t.TempDir()
-	var logs bytes.Buffer
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("child logs:\n%s", logs.String())
-		}
-	})
+	c := newChildren(t, nil)
+	c.linkup.SetAnswer(func(_ http.ResponseWriter, r *http.Request, _ fakelinkup.Request) { <-r.Context().Done() })
 
-	child := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), "LINKEDIN_BOT_CHILD=1",
-			"SLACK_APP_TOKEN="+appToken, "SLACK_BOT_TOKEN="+botToken, "SLACK_API_URL="+sl.APIURL(),
-			"LINKUP_API_KEY="+apiKey, "LINKUP_LOGIN_TOKEN="+loginToken, "LINKUP_BASE_URL="+lk.URL(),
-			"NOTIFY_CHANNEL="+notifyChannel, "DATA_DIR="+dataDir, "LOG_LEVEL=debug")
-		cmd.Stderr = &logs
-		require.NoError(t, cmd.Start())
-		return cmd
-	}
-	waitConnected := func(opens int) {
-		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-		defer cancel()
-		require.NoError(t, fakeslack.WaitFor(ctx, "the child's connection", func() bool { return sl.Opens() >= opens }))
-		_, err := sl.WaitConnected(ctx)
-		require.NoError(t, err)
-	}
-
-	first := child()
-	waitConnected(1)
-	e := &env{t: t, slack: sl}
-	id, f := e.frame("a1-slash-command-docs.json", func(p map[string]any) {
-		p["text"] = "https://www.linkedin.com/in/jane-doe Killed mid-send"
-		p["channel_id"] = salesChannel
-		p["user_id"] = alice
-	})
-	e.send(id, f)
+	first := c.start()
+	c.command("https://www.linkedin.com/in/jane-doe Killed mid-send")
 	select {
-	case <-lk.Arrived():
+	case <-c.linkup.Arrived():
 	case <-time.After(waitFor):
 		t.Fatal("the request never reached Linkup")
 	}
-	require.NoError(t, first.Process.Kill())
-	_ = first.Wait()
-	require.Equal(t, 1, lk.Count())
+	c.kill(first)
+	require.Equal(t, 1, c.linkup.Count())
 
-	second := child()
-	waitConnected(2)
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	require.NoError(t, fakeslack.WaitFor(ctx, "the notification", func() bool {
-		for _, p := range sl.Posts() {
-			if p.Channel == notifyChannel {
-				return true
-			}
-		}
-		return false
-	}))
-	var root, reply fakeslack.Post
-	for _, p := range sl.Posts() {
-		switch {
-		case p.Channel == salesChannel && p.ThreadTS == "":
-			root = p
-		case p.Channel == salesChannel:
-			reply = p
-		}
-	}
-	assert.Equal(t, root.TS, reply.ThreadTS, "the requester is told in the original thread")
-	assert.Contains(t, reply.Text, "outcome could not be confirmed")
-	assert.Contains(t, reply.Text, "Check the conversation on LinkedIn")
+	second := c.start()
+	c.waitUntil("the notification", func() bool { return len(c.postsIn(notifyChannel)) == 1 })
+	root, replies := c.thread(salesChannel)
+	require.Len(t, replies, 1)
+	assert.Equal(t, root.TS, replies[0].ThreadTS, "the requester is told in the original thread")
+	assert.Contains(t, replies[0].Text, "outcome could not be confirmed")
+	assert.Contains(t, replies[0].Text, "Check the conversation on LinkedIn")
 
-	require.NoError(t, second.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, second.Wait(), "SIGTERM exits 0")
-	assert.Equal(t, 1, lk.Count(), "the interrupted send was never resent")
-	for _, s := range []string{appToken, botToken, apiKey, loginToken} {
-		assert.NotContains(t, logs.String(), s)
-	}
-	assert.Contains(t, logs.String(), "send interrupted by a crash")
+	c.term(second)
+	assert.Equal(t, 1, c.linkup.Count(), "the interrupted send was never resent")
+	assert.Contains(t, c.logs.String(), "send interrupted by a crash after Linkup was called")
 }
 
 func TestHistory(t *testing.T) {
