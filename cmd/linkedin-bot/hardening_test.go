@@ -27,7 +27,7 @@ import (
 // second process would, and returns its release.
 func (e *env) lockLog() (release func()) {
 	e.t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.vars["DATA_DIR"], store.FileName))
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.vars["DATA_DIR"], store.FileName)+"?_pragma=busy_timeout(5000)")
 	require.NoError(e.t, err)
 	conn, err := db.Conn(context.Background())
 	require.NoError(e.t, err)
