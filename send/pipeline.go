@@ -388,7 +388,11 @@ func (p *Pipeline) persist(log zerolog.Logger, doing string, f func(context.Cont
 			log.Error().Msg(doing + ": giving up at shutdown")
 			return false
 		}
-		time.Sleep(wait)
+		// At Close, the last tries come at once rather than hold up the shutdown.
+		select {
+		case <-time.After(wait):
+		case <-p.stop:
+		}
 		wait = min(2*wait, 30*time.Second)
 	}
 }

@@ -198,14 +198,6 @@ func (p *Pipeline) postOnce(ctx context.Context, log zerolog.Logger, sd *store.S
 			// No record, no post: a crash could then repeat it unseen.
 			return "", "", fmt.Errorf("recording the post's try: %w", err)
 		}
-		switch d {
-		case store.Announced:
-			sd.RootTries++
-		case store.OutcomePosted:
-			sd.OutcomeTries++
-		case store.Notified:
-			sd.NotifyTries++
-		}
 		ch, ts, err := p.postTo(ctx, log, *sd, d, t, text, blocks)
 		if err == nil {
 			return ch, ts, p.markPosted(ctx, sd, d, ch, ts)

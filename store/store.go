@@ -119,22 +119,6 @@ func (sd Send) Tries(d Delivery) int {
 	}
 }
 
-// Done reports whether post d is recorded as made.
-func (sd Send) Done(d Delivery) bool {
-	switch d {
-	case Announced:
-		return sd.Announced
-	case OutcomePosted:
-		return sd.OutcomePosted
-	case RootUpdated:
-		return sd.RootUpdated
-	case Notified:
-		return sd.Notified
-	default:
-		return false
-	}
-}
-
 // ErrDuplicate is returned by Accept when a send with the same idempotency
 // key exists; the existing send comes with it.
 var ErrDuplicate = errors.New("store: a send with this idempotency key exists")

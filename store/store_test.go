@@ -268,7 +268,7 @@ func TestIntendCountsTries(t *testing.T) {
 	assert.Equal(t, 0, got.Tries(Notified))
 	require.NoError(t, s.MarkDelivered(ctx, a.ID, Announced))
 	got, _ = s.Get(ctx, a.ID)
-	assert.True(t, got.Done(Announced))
+	assert.True(t, got.Announced)
 }
 
 func TestAbandon(t *testing.T) {
