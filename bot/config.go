@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"linkedin-bot/conversation"
 	"linkedin-bot/linkup"
 )
 
@@ -34,6 +35,14 @@ type Config struct {
 	DataDir        string          // where the send log lives
 	AllowedUsers   map[string]bool // Slack user IDs who may send; empty allows everyone
 	DailySendLimit int             // sends per LinkedIn account per UTC day; 0 means no cap
+
+	// The reply bridge (package conversation).
+	InboxChannel      string        // new inbound conversations get a root there; empty: none
+	ReadCreditsPerDay int           // credits spent reading per UTC day; 0 turns reading off
+	ReplyPollInterval time.Duration // fastest inbox poll
+	ReplyPollMax      time.Duration // slowest, reached while nothing happens
+	ReplyWatchDays    int           // a conversation is watched this long after its last activity
+	UnknownCheckAfter time.Duration // first check of an unknown send
 
 	LogLevel   string
 	LogFormat  string // json or console
@@ -84,9 +93,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DataDir:           DataDir(getenv),
 		AllowedUsers:      r.users("ALLOWED_USERS"),
 		DailySendLimit:    r.whole("DAILY_SEND_LIMIT", 100),
+		InboxChannel:      r.channel("INBOX_CHANNEL"),
+		ReadCreditsPerDay: r.whole("READ_CREDITS_PER_DAY", 200),
+		ReplyPollInterval: r.duration("REPLY_POLL_INTERVAL", 5*time.Minute),
+		ReplyPollMax:      r.duration("REPLY_POLL_MAX", 30*time.Minute),
+		ReplyWatchDays:    r.positive("REPLY_WATCH_DAYS", 30),
+		UnknownCheckAfter: r.duration("UNKNOWN_CHECK_AFTER", 2*time.Minute),
 		LogLevel:          r.oneOf("LOG_LEVEL", "info", "trace", "debug", "info", "warn", "error"),
 		LogFormat:         r.oneOf("LOG_FORMAT", "json", "json", "console"),
 		CPUProfile:        r.get("CPU_PROFILE"),
+	}
+	if c.ReplyPollInterval > 0 && c.ReplyPollInterval < time.Second {
+		r.fail("REPLY_POLL_INTERVAL", "must be at least 1s (each poll costs a credit)")
+	}
+	if c.ReplyPollMax < c.ReplyPollInterval {
+		r.fail("REPLY_POLL_MAX", "must be at least REPLY_POLL_INTERVAL (%s)", c.ReplyPollInterval)
 	}
 	if r.err != nil {
 		return Config{}, r.err
@@ -235,4 +256,19 @@ func (r *reader) oneOf(name, def string, allowed ...string) string {
 	}
 	r.fail(name, "must be one of %s", strings.Join(allowed, ", "))
 	return def
+}
+
+// BridgeConfig is the reply bridge's part of c (its Pacer and Settled are
+// the caller's to set).
+func BridgeConfig(c Config) conversation.Config {
+	return conversation.Config{
+		Country:       c.LinkupCountry,
+		InboxChannel:  c.InboxChannel,
+		NotifyChannel: c.NotifyChannel,
+		CreditsPerDay: c.ReadCreditsPerDay,
+		PollInterval:  c.ReplyPollInterval,
+		PollMax:       c.ReplyPollMax,
+		WatchFor:      time.Duration(c.ReplyWatchDays) * 24 * time.Hour,
+		CheckAfter:    c.UnknownCheckAfter,
+	}
 }

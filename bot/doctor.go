@@ -52,6 +52,7 @@ func Doctor(ctx context.Context, cfg Config, api *slack.Client, httpClient *http
 		fmt.Fprintf(out, "PASS %s: %s\n", c.name, detail)
 	}
 	fmt.Fprintln(out, "note: the Linkup API key and LinkedIn login token are only checked by a real send, which costs credits")
+	fmt.Fprintln(out, "info reply bridge: "+BridgeConfig(cfg).Summary())
 	if failed > 0 {
 		return fmt.Errorf("%d of %d checks failed", failed, len(checks)+1)
 	}

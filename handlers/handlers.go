@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
+	"linkedin-bot/conversation"
 	"linkedin-bot/linkup"
 	"linkedin-bot/send"
 	"linkedin-bot/store"
@@ -36,6 +37,13 @@ type Sender interface {
 	Retry(ctx context.Context, id int64, userID, responseURL string) (store.Send, error)
 }
 
+// Conversations finds mirrored LinkedIn conversations; *conversation.Bridge
+// is the production one.
+type Conversations interface {
+	Lookup(ctx context.Context, id int64) (store.Conversation, error)
+	ByThread(ctx context.Context, channel, threadTS string) (store.Conversation, error)
+}
+
 // Config is what the handlers need to know of the configuration.
 type Config struct {
 	// MaxMessageLen is the longest message accepted, in characters.
@@ -53,13 +61,14 @@ type Handlers struct {
 	cfg    Config
 	slack  Slack
 	sender Sender
+	convs  Conversations
 	http   *http.Client
 }
 
-// New returns Handlers that open modals through sl and hand sends to sender.
-// httpClient posts to response_urls.
-func New(cfg Config, sl Slack, sender Sender, httpClient *http.Client) *Handlers {
-	return &Handlers{cfg: cfg, slack: sl, sender: sender, http: httpClient}
+// New returns Handlers that open modals through sl, hand sends to sender
+// and find mirrored conversations in convs. httpClient posts to response_urls.
+func New(cfg Config, sl Slack, sender Sender, convs Conversations, httpClient *http.Client) *Handlers {
+	return &Handlers{cfg: cfg, slack: sl, sender: sender, convs: convs, http: httpClient}
 }
 
 // Response is a handler's answer to one envelope.
@@ -113,11 +122,13 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 	case cb.Type == slack.InteractionTypeShortcut && cb.CallbackID == GlobalShortcutID:
 		return h.openModal(cb.TriggerID, prefill{Upload: true}, modalMeta{}, "", cb.User.ID)
 	case cb.Type == slack.InteractionTypeMessageAction && cb.CallbackID == MessageShortcutID:
-		return h.messageShortcut(cb)
+		return h.messageShortcut(ctx, cb)
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ModalCallbackID:
 		return h.submit(ctx, cb)
 	case cb.Type == slack.InteractionTypeBlockActions && len(cb.ActionCallback.BlockActions) > 0 && cb.ActionCallback.BlockActions[0].ActionID == send.RetryActionID:
 		return h.retry(ctx, cb)
+	case cb.Type == slack.InteractionTypeBlockActions && len(cb.ActionCallback.BlockActions) > 0 && cb.ActionCallback.BlockActions[0].ActionID == conversation.ReplyActionID:
+		return h.replyButton(ctx, cb)
 	default:
 		return Response{}
 	}
@@ -172,7 +183,7 @@ func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Res
 // messageShortcut opens the modal for a Slack message at once, with its
 // text made plain and its files on offer, then fills in what needs API
 // calls (people's names, Slack Connect files) with views.update.
-func (h *Handlers) messageShortcut(cb slack.InteractionCallback) Response {
+func (h *Handlers) messageShortcut(ctx context.Context, cb slack.InteractionCallback) Response {
 	msg := cb.Message
 	thread := msg.ThreadTimestamp
 	if thread == "" {
@@ -196,7 +207,11 @@ func (h *Handlers) messageShortcut(cb slack.InteractionCallback) Response {
 		}
 	}
 	meta := modalMeta{Channel: cb.Channel.ID, ResponseURL: cb.ResponseURL, ThreadTS: thread, Files: files}
-	view := h.modal(prefill{Message: Plain(msg.Text, nil), Files: files, Skipped: skipped}, meta)
+	recipient := ""
+	if c, err := h.convs.ByThread(ctx, cb.Channel.ID, thread); err == nil {
+		recipient = c.ProfileURL // a message in a mirrored thread: answer that conversation
+	}
+	view := h.modal(prefill{Recipient: recipient, Message: Plain(msg.Text, nil), Files: files, Skipped: skipped}, meta)
 	users := mentionedUsers(msg.Text)
 
 	return Response{After: func(ctx context.Context, log zerolog.Logger) {
@@ -227,7 +242,7 @@ func (h *Handlers) messageShortcut(cb slack.InteractionCallback) Response {
 			}
 		}
 		meta.Files = files
-		full := h.modal(prefill{Message: Plain(msg.Text, func(id string) string { return names[id] }), Files: files, Skipped: skipped}, meta)
+		full := h.modal(prefill{Recipient: recipient, Message: Plain(msg.Text, func(id string) string { return names[id] }), Files: files, Skipped: skipped}, meta)
 		if _, err := h.slack.UpdateViewContext(ctx, full, "", opened.Hash, opened.ID); err != nil {
 			// hash_conflict: the user already edited the form; their text stays.
 			log.Warn().Err(err).Msg("filling in the modal failed")
@@ -261,6 +276,21 @@ func (h *Handlers) retry(ctx context.Context, cb slack.InteractionCallback) Resp
 		return h.tellLater(cb.ResponseURL, cb.User.ID, ":warning: "+text)
 	}
 	return Response{}
+}
+
+// replyButton opens the reply modal for a mirrored conversation: its
+// recipient fixed, its outcome in the conversation's thread.
+func (h *Handlers) replyButton(ctx context.Context, cb slack.InteractionCallback) Response {
+	id, err := strconv.ParseInt(cb.ActionCallback.BlockActions[0].Value, 10, 64)
+	if err != nil {
+		return h.tellLater(cb.ResponseURL, cb.User.ID, ":warning: This Reply button is broken; nothing was sent.")
+	}
+	c, err := h.convs.Lookup(ctx, id)
+	if err != nil {
+		return h.tellLater(cb.ResponseURL, cb.User.ID, ":warning: The bot has no record of this conversation; nothing was sent. Use /linkedin-send instead.")
+	}
+	meta := modalMeta{Channel: c.Channel, ThreadTS: c.ThreadTS, ResponseURL: cb.ResponseURL, Recipient: c.ProfileURL, Name: c.Participant}
+	return h.openModal(cb.TriggerID, prefill{Upload: true}, meta, cb.ResponseURL, cb.User.ID)
 }
 
 // tellLater acks at once and tells the user text after the ack.

@@ -85,7 +85,18 @@ func seedPayloads(f *testing.F) {
 }
 
 func newTestHandlers(t *testing.T, maxLen int) *Handlers {
-	return New(Config{MaxMessageLen: maxLen, Country: "FR", MaxMediaBytes: 20 << 20}, nil, checkingSender(t, maxLen), http.DefaultClient)
+	return New(Config{MaxMessageLen: maxLen, Country: "FR", MaxMediaBytes: 20 << 20}, nil, checkingSender(t, maxLen), noConversations{}, http.DefaultClient)
+}
+
+// noConversations knows no mirrored conversation.
+type noConversations struct{}
+
+func (noConversations) Lookup(context.Context, int64) (store.Conversation, error) {
+	return store.Conversation{}, store.ErrNotFound
+}
+
+func (noConversations) ByThread(context.Context, string, string) (store.Conversation, error) {
+	return store.Conversation{}, store.ErrNotFound
 }
 
 // FuzzInteraction routes arbitrary interaction payloads, decoded as
@@ -95,6 +106,8 @@ func FuzzInteraction(f *testing.F) {
 	seedPayloads(f)
 	f.Add([]byte(`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V1","callback_id":"linkedin_send_modal","private_metadata":"{\"c\":\"C1\"}","state":{"values":{"recipient":{"recipient":{"type":"plain_text_input","value":"linkedin.com/in/jane"}},"message":{"message":{"type":"plain_text_input","value":"hi"}}}}}}`))
 	f.Add([]byte(`{"type":"block_actions","user":{"id":"U1"},"actions":[{"action_id":"retry_send","value":"12"}]}`))
+	f.Add([]byte(`{"type":"block_actions","user":{"id":"U1"},"actions":[{"action_id":"reply_linkedin","value":"x"}]}`))
+	f.Add([]byte(`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V2","callback_id":"linkedin_send_modal","private_metadata":"{\"c\":\"C1\",\"t\":\"1.2\",\"p\":\"https://www.linkedin.com/in/jane\"}","state":{"values":{"message":{"message":{"type":"plain_text_input","value":"hi"}}}}}}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		var cb slack.InteractionCallback
 		if json.Unmarshal(payload, &cb) != nil {
@@ -122,7 +135,7 @@ func BenchmarkRouteCommand(b *testing.B) {
 	payload := []byte(`{"token":"x","team_id":"T1","channel_id":"C1","user_id":"U1","command":"/linkedin-send","text":"https://www.linkedin.com/in/jane-doe Hi Jane, great to meet you!","response_url":"https://hooks.slack.com/commands/1/2/3","trigger_id":"1.2.3"}`)
 	h := New(Config{MaxMessageLen: 8000, Country: "FR"}, nil, sender{
 		submit: func(context.Context, send.Request) (store.Send, error) { return store.Send{ID: 1}, nil },
-	}, http.DefaultClient)
+	}, noConversations{}, http.DefaultClient)
 	b.ReportAllocs()
 	for b.Loop() {
 		var cmd slack.SlashCommand

@@ -59,6 +59,10 @@ type modalMeta struct {
 	ThreadTS string `json:"t,omitempty"`
 	// Files are the attachments on offer.
 	Files []send.File `json:"f,omitempty"`
+	// Recipient, when set, is fixed (a reply to a mirrored conversation):
+	// the modal shows it, with Name, instead of asking for it.
+	Recipient string `json:"p,omitempty"`
+	Name      string `json:"n,omitempty"`
 }
 
 func (h *Handlers) modal(p prefill, meta modalMeta) slack.ModalViewRequest {
@@ -84,6 +88,16 @@ func (h *Handlers) modal(p prefill, meta modalMeta) slack.ModalViewRequest {
 		slack.NewInputBlock(BlockRecipient, plain("Recipient's LinkedIn profile"), nil, recipient),
 		slack.NewInputBlock(BlockMessage, plain("Message"), nil, msg),
 	}
+	title := "Send on LinkedIn"
+	if meta.Recipient != "" {
+		title = "Reply on LinkedIn"
+		to := "To " + send.MrkdwnEscape(orDefault(meta.Name, "this conversation"))
+		if !strings.ContainsAny(meta.Recipient, "<>|") {
+			to += " (<" + meta.Recipient + "|profile>)"
+		}
+		blocks[0] = slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(to+". The outcome is posted in the conversation's thread.", 3000), false, false), nil, nil)
+		blocks[0].(*slack.SectionBlock).BlockID = BlockRecipient
+	}
 
 	if len(p.Files) > 0 {
 		none := slack.NewOptionBlockObject(noAttachment, plain("No attachment: send the text alone"), nil)
@@ -106,6 +120,10 @@ func (h *Handlers) modal(p prefill, meta modalMeta) slack.ModalViewRequest {
 		blocks = append(blocks, upBlock)
 	}
 
+	if meta.Recipient != "" {
+		// A reply: the recipient, the message and a file; the rest is the bot's default.
+		return h.view(title, md, blocks)
+	}
 	var options []*slack.OptionBlockObject
 	var initial *slack.OptionBlockObject
 	for _, c := range linkup.Countries {
@@ -128,15 +146,26 @@ func (h *Handlers) modal(p prefill, meta modalMeta) slack.ModalViewRequest {
 	mediaBlock.Optional = true
 	blocks = append(blocks, mediaBlock)
 
+	return h.view(title, md, blocks)
+}
+
+func (h *Handlers) view(title string, md []byte, blocks []slack.Block) slack.ModalViewRequest {
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      ModalCallbackID,
-		Title:           plain("Send on LinkedIn"),
+		Title:           plain(title),
 		Submit:          plain("Send"),
 		Close:           plain("Cancel"),
 		PrivateMetadata: string(md),
 		Blocks:          slack.Blocks{BlockSet: blocks},
 	}
+}
+
+func orDefault(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
 }
 
 // submission reads a submitted modal. It returns the message to send, the
@@ -159,8 +188,17 @@ func (h *Handlers) submission(view slack.View) (linkup.Message, *send.File, moda
 
 	var m linkup.Message
 	var err error
-	if m.ProfileURL, err = ParseProfile(value(BlockRecipient)); err != nil {
-		errs[BlockRecipient] = err.Error()
+	recipient := value(BlockRecipient)
+	if meta.Recipient != "" {
+		recipient = meta.Recipient // a reply: fixed, whatever the state says
+	}
+	if m.ProfileURL, err = ParseProfile(recipient); err != nil {
+		if meta.Recipient != "" {
+			// The recipient is shown, not an input: the error goes on the message.
+			errs[BlockMessage] = "This conversation's recipient cannot be messaged: " + err.Error()
+		} else {
+			errs[BlockRecipient] = err.Error()
+		}
 	}
 	if m.Text, err = ParseMessage(value(BlockMessage), h.cfg.MaxMessageLen); err != nil {
 		errs[BlockMessage] = err.Error()

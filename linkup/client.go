@@ -1,5 +1,6 @@
-// Package linkup is a client of the Linkup API's v1 send-message endpoint,
-// the part of Linkup that linkedin-bot uses. It knows nothing of Slack.
+// Package linkup is a client of the Linkup API's v1 messaging endpoints, the
+// part of Linkup that linkedin-bot uses: send-message, and the inbox and
+// conversation reads (read.go). It knows nothing of Slack.
 //
 // Linkup has no idempotency key and bills failed calls, so every error this
 // package returns says whether the message may have gone out: see Error.
@@ -92,8 +93,9 @@ func (m Message) Credits() int {
 type Result struct {
 	// Message is Linkup's own words, e.g. "Message sent successfully".
 	Message string
-	// ConversationID, EntityURN and DeliveredAt are set when Linkup returns them
-	// (newer API versions); they are zero otherwise.
+	// ConversationID (in its short form, see ShortConversationID),
+	// EntityURN and DeliveredAt are set when Linkup returns them (newer API
+	// versions); they are zero otherwise.
 	ConversationID string
 	EntityURN      string
 	DeliveredAt    time.Time
@@ -228,7 +230,11 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (Result, error) {
 	if err != nil {
 		return Result{}, &Error{Kind: KindUnknown, Status: resp.StatusCode, Message: "Linkup's answer was cut off", Err: err}
 	}
-	return decodeAnswer(resp, raw, m.Credits())
+	a, err := decodeAnswer(resp, raw)
+	if err != nil {
+		return Result{}, err
+	}
+	return a.result(m.Credits()), nil
 }
 
 // encode returns the request body and its exact length. Without media it is
@@ -349,12 +355,12 @@ func (b *mediaBody) fill() error {
 	return nil
 }
 
-// decodeAnswer turns an HTTP answer into a Result or a *Error. The JSON status
+// decodeAnswer reads an HTTP answer: a success, or a *Error. The JSON status
 // field decides success; the HTTP code only classifies errors. Only an answer
 // that proves Linkup refused the request (a 4xx, or a 2xx with status
 // "error") is a refusal; every other answer it cannot read as a success is
 // KindUnknown.
-func decodeAnswer(resp *http.Response, raw []byte, credits int) (Result, error) {
+func decodeAnswer(resp *http.Response, raw []byte) (answer, error) {
 	var a answer
 	jsonErr := json.Unmarshal(raw, &a)
 	text := a.text()
@@ -363,13 +369,13 @@ func decodeAnswer(resp *http.Response, raw []byte, credits int) (Result, error) 
 	if code >= 200 && code < 300 {
 		switch {
 		case jsonErr != nil:
-			return Result{}, &Error{Kind: KindUnknown, Status: code, Message: "Linkup's answer could not be read", Err: jsonErr}
+			return answer{}, &Error{Kind: KindUnknown, Status: code, Message: "Linkup's answer could not be read", Err: jsonErr}
 		case strings.EqualFold(a.Status, "success"):
-			return a.result(credits), nil
+			return a, nil
 		case strings.EqualFold(a.Status, "error"):
-			return Result{}, &Error{Kind: kindOfErrorText(text), Status: code, Message: text}
+			return answer{}, &Error{Kind: kindOfErrorText(text), Status: code, Message: text}
 		default:
-			return Result{}, &Error{Kind: KindUnknown, Status: code, Message: fmt.Sprintf("Linkup answered an unexpected status %q", a.Status)}
+			return answer{}, &Error{Kind: KindUnknown, Status: code, Message: fmt.Sprintf("Linkup answered an unexpected status %q", a.Status)}
 		}
 	}
 
@@ -392,7 +398,7 @@ func decodeAnswer(resp *http.Response, raw []byte, credits int) (Result, error) 
 		e.Kind = KindUnknown
 		e.Message = fmt.Sprintf("Linkup answered HTTP %d (%s)", code, text)
 	}
-	return Result{}, e
+	return answer{}, e
 }
 
 // maxTextRunes bounds Linkup's explanation as passed on to users.
@@ -428,16 +434,14 @@ func (a answer) fullText() string {
 func (a answer) result(credits int) Result {
 	r := Result{Message: a.Message, Credits: credits}
 	var d struct {
-		EntityURN      string          `json:"entityUrn"`
-		ConversationID json.RawMessage `json:"conversation_id"`
-		DeliveredAt    int64           `json:"deliveredAt"`
+		EntityURN      flexString `json:"entityUrn"`
+		ConversationID flexString `json:"conversation_id"`
+		DeliveredAt    flexTime   `json:"deliveredAt"`
 	}
 	if len(a.Data) > 0 && a.Data[0] == '{' && json.Unmarshal(a.Data, &d) == nil {
-		r.EntityURN = d.EntityURN
-		r.ConversationID = strings.Trim(string(d.ConversationID), `"`)
-		if d.DeliveredAt > 0 {
-			r.DeliveredAt = time.UnixMilli(d.DeliveredAt).UTC()
-		}
+		r.EntityURN = string(d.EntityURN)
+		r.ConversationID = ShortConversationID(string(d.ConversationID))
+		r.DeliveredAt = d.DeliveredAt.Time
 	}
 	return r
 }

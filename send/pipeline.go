@@ -121,9 +121,10 @@ type Config struct {
 	// RedeliverEvery is how often outcome posts that could not be made are
 	// tried again; 1 min when zero.
 	RedeliverEvery time.Duration
-	// PerMinute caps the Linkup calls per minute (Linkup allows 300 per API
-	// key); 0 means no cap. Sends wait in the queue for their turn.
-	PerMinute int
+	// Pacer paces the Linkup calls (Linkup allows 300 per minute per API
+	// key, reads included); nil means no cap. Sends wait in the queue for
+	// their turn.
+	Pacer *linkup.Pacer
 }
 
 // maxRetryAfter is the longest Retry-After the bot waits on its own; a
@@ -138,10 +139,9 @@ type Pipeline struct {
 	slack  Slack
 	log    zerolog.Logger
 
-	wake  chan struct{} // a token: there may be work
-	stop  chan struct{} // closed by Close: claim nothing more
-	once  sync.Once
-	limit *rate.Limiter // Linkup calls; nil when uncapped
+	wake chan struct{} // a token: there may be work
+	stop chan struct{} // closed by Close: claim nothing more
+	once sync.Once
 
 	mu           sync.Mutex
 	workspaceURL string         // "https://team.slack.com/", learnt from the first permalink
@@ -183,14 +183,7 @@ func New(cfg Config, st *store.Store, lk Linkup, sl Slack, log zerolog.Logger) *
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	work, cancel := context.WithCancel(context.Background())
-	var limit *rate.Limiter
-	if cfg.PerMinute > 0 {
-		// A burst of a tenth of the minute's allowance, so that a quiet bot
-		// answers a few requests at once without overrunning Linkup.
-		limit = rate.NewLimiter(rate.Limit(float64(cfg.PerMinute)/60), max(1, cfg.PerMinute/10))
-	}
 	return &Pipeline{
-		limit:      limit,
 		cfg:        cfg,
 		store:      st,
 		linkup:     lk,
@@ -255,6 +248,22 @@ func (p *Pipeline) redeliver() {
 			return
 		}
 	}
+}
+
+// Redeliver makes send id's owed posts now, in the background: a check of
+// the conversation settled it and its verdict is owed.
+func (p *Pipeline) Redeliver(id int64) {
+	if p.stopping() {
+		return // the next start delivers it
+	}
+	p.workers.Go(func() {
+		sd, err := p.store.Get(context.WithoutCancel(p.work), id)
+		if err != nil {
+			p.log.Error().Err(err).Int64("send_id", id).Msg("reading a settled send failed; it is delivered later")
+			return
+		}
+		p.deliver(sd, p.sendLog(sd))
+	})
 }
 
 // startDelivery claims the delivery of send id for this goroutine; false
@@ -478,10 +487,10 @@ func (p *Pipeline) runWorker() {
 // the reservation; ok is false when Close came first. Without a limit it
 // returns at once, with no reservation.
 func (p *Pipeline) turn() (r *rate.Reservation, ok bool) {
-	if p.limit == nil {
+	r = p.cfg.Pacer.Reserve()
+	if r == nil {
 		return nil, true
 	}
-	r = p.limit.Reserve()
 	t := time.NewTimer(r.Delay())
 	defer t.Stop()
 	select {
@@ -666,7 +675,8 @@ func (p *Pipeline) retryable(le *linkup.Error, attempts int) (time.Duration, boo
 // outcomeOf turns Linkup's answer into what the log keeps and the user reads.
 func outcomeOf(res linkup.Result, err error) store.Outcome {
 	if err == nil {
-		return store.Outcome{State: store.Sent, Credits: res.Credits, LinkupStatus: http.StatusOK, LinkupAnswer: res.Message}
+		return store.Outcome{State: store.Sent, Credits: res.Credits, LinkupStatus: http.StatusOK, LinkupAnswer: res.Message,
+			ConversationID: res.ConversationID, EntityURN: res.EntityURN}
 	}
 	le := linkup.AsError(err)
 	o := store.Outcome{State: store.Failed, LinkupStatus: le.Status, LinkupAnswer: le.Message}

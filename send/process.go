@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
+	"linkedin-bot/slackpost"
 	"linkedin-bot/store"
 )
 
@@ -106,9 +107,14 @@ func (p *Pipeline) deliver(sd store.Send, log zerolog.Logger) {
 			log.Error().Err(err).Str("state", string(sd.State)).Msg("the outcome could not be delivered to the requester; it is tried again later")
 		}
 	}
+	if sd.Verdict != "" && !sd.VerdictPosted {
+		if _, _, err := p.postOnce(ctx, log, &sd, store.VerdictPosted, p.outcomeTargets(sd), verdictText(sd), outcomeBlocks(sd)); err != nil {
+			log.Error().Err(err).Str("verdict", sd.Verdict).Msg("the verdict could not be delivered to the requester; it is tried again later")
+		}
+	}
 	if !sd.RootUpdated {
 		// An edit says the same thing however often it is made: no tries.
-		if err := p.updateRoot(ctx, sd, log); err != nil {
+		if err := p.edit(ctx, sd, log); err != nil {
 			log.Warn().Err(err).Msg("updating the root message failed; it is tried again later")
 		} else if err := p.store.MarkDelivered(ctx, sd.ID, store.RootUpdated); err != nil {
 			log.Error().Err(err).Msg("recording the root update failed")
@@ -221,7 +227,7 @@ func (p *Pipeline) markPosted(ctx context.Context, sd *store.Send, d store.Deliv
 		err = p.store.SetAnnounced(ctx, sd.ID, sd.RootChannel, sd.RootTS)
 		sd.Announced = true
 	} else {
-		err = p.store.MarkDelivered(ctx, sd.ID, d)
+		err = p.store.RecordPost(ctx, sd.ID, d, ch, ts)
 	}
 	if err != nil {
 		// The post is made; the next delivery finds it in Slack.
@@ -287,62 +293,48 @@ func (p *Pipeline) findPost(ctx context.Context, sd store.Send, d store.Delivery
 	if t.hook != "" {
 		return "", "", false, errors.New("a response_url post cannot be read back")
 	}
-	if strings.HasPrefix(t.channel, "U") || strings.HasPrefix(t.channel, "W") {
-		return "", "", false, errors.New("a DM named by its user cannot be read back")
-	}
 	since := sd.CreatedAt
 	if d != store.Announced && !sd.FinishedAt.IsZero() {
 		since = sd.FinishedAt
 	}
-	oldest := fmt.Sprintf("%d.000000", since.Add(-time.Minute).Unix())
 	id := strconv.FormatInt(sd.ID, 10)
-	cursor := ""
-	for range findPages {
-		var msgs []slack.Message
-		var more bool
-		if t.thread != "" {
-			msgs, more, cursor, err = p.slack.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
-				ChannelID: t.channel, Timestamp: t.thread, Oldest: oldest, Cursor: cursor, Limit: 200, Inclusive: true, IncludeAllMetadata: true})
-		} else {
-			var h *slack.GetConversationHistoryResponse
-			h, err = p.slack.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-				ChannelID: t.channel, Oldest: oldest, Cursor: cursor, Limit: 200, Inclusive: true, IncludeAllMetadata: true})
-			if h != nil {
-				msgs, more, cursor = h.Messages, h.HasMore, h.ResponseMetaData.NextCursor
-			}
-		}
-		if err != nil {
-			return "", "", false, fmt.Errorf("reading %s back: %w", t, err)
-		}
-		for _, m := range msgs {
-			md := m.Metadata
-			if md.EventType == postEvent && fmt.Sprint(md.EventPayload["send_id"]) == id && fmt.Sprint(md.EventPayload["post"]) == string(d) {
-				ch := m.Channel
-				if ch == "" {
-					ch = t.channel
-				}
-				return ch, m.Timestamp, true, nil
-			}
-		}
-		if !more || cursor == "" {
-			return "", "", false, nil
-		}
-	}
-	return "", "", false, fmt.Errorf("reading %s back: more than %d pages since the post", t, findPages)
+	return slackpost.Find(ctx, p.slack, t.channel, t.thread, since.Add(-time.Minute), func(md slack.SlackMetadata) bool {
+		return md.EventType == postEvent && slackpost.Field(md, "send_id") == id && slackpost.Field(md, "post") == string(d)
+	})
 }
 
-// findPages bounds the pages of history read to find one post.
-const findPages = 5
-
-// updateRoot shows the outcome on the root message, when there is one.
-func (p *Pipeline) updateRoot(ctx context.Context, sd store.Send, log zerolog.Logger) error {
-	if sd.RootTS == "" {
+// edit shows the outcome on the root message, when there is one. After a
+// verdict it also takes the Retry button off the outcome reply (the
+// verdict's post carries the one that still applies) and brings the team
+// notification up to date.
+func (p *Pipeline) edit(ctx context.Context, sd store.Send, log zerolog.Logger) error {
+	update := func(channel, ts, text string, blocks ...slack.Block) error {
+		if channel == "" || ts == "" {
+			return nil
+		}
+		opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionDisableLinkUnfurl()}
+		if len(blocks) > 0 {
+			opts = append(opts, slack.MsgOptionBlocks(blocks...))
+		}
+		return p.slackCall(ctx, log, func(ctx context.Context) error {
+			_, _, _, err := p.slack.UpdateMessageContext(ctx, channel, ts, opts...)
+			return err
+		})
+	}
+	if err := update(sd.RootChannel, sd.RootTS, rootText(sd)); err != nil {
+		return err
+	}
+	if sd.Verdict == "" {
 		return nil
 	}
-	return p.slackCall(ctx, log, func(ctx context.Context) error {
-		_, _, _, err := p.slack.UpdateMessageContext(ctx, sd.RootChannel, sd.RootTS, slack.MsgOptionText(rootText(sd), false), slack.MsgOptionDisableLinkUnfurl())
+	if err := update(sd.OutcomeChannel, sd.OutcomeTS, supersededText(), section(supersededText())); err != nil {
 		return err
-	})
+	}
+	link := ""
+	if sd.RootTS != "" {
+		link, _ = p.permalink(ctx, sd.RootChannel, sd.RootTS)
+	}
+	return update(sd.NotifyChannel, sd.NotifyTS, notifyText(sd, link))
 }
 
 // permalink links to a message. Slack's permalinks are the workspace's

@@ -8,6 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"linkedin-bot/slackpost"
 	"linkedin-bot/store"
 )
 
@@ -40,6 +41,12 @@ func rootText(sd store.Send) string {
 }
 
 func status(sd store.Send) string {
+	switch {
+	case sd.Verdict == store.VerdictConfirmed:
+		return fmt.Sprintf(":white_check_mark: Sent, confirmed on LinkedIn (%s)", credits(sd.Credits))
+	case sd.Verdict == store.VerdictNotDelivered:
+		return ":x: Not delivered (checked on LinkedIn): see the thread"
+	}
 	switch sd.State {
 	case store.Sent:
 		return fmt.Sprintf(":white_check_mark: Sent (%s)", credits(sd.Credits))
@@ -67,6 +74,21 @@ func outcomeText(sd store.Send) string {
 	default:
 		return ":x: Not sent. " + sd.Reason
 	}
+}
+
+// verdictText tells the thread what reading the conversation found about
+// an unknown send.
+func verdictText(sd store.Send) string {
+	if sd.Verdict == store.VerdictConfirmed {
+		return fmt.Sprintf(":white_check_mark: Sent (confirmed on LinkedIn): the message is in the conversation. %s spent.", capitalize(credits(sd.Credits)))
+	}
+	return ":x: Not delivered (checked on LinkedIn): " + sd.Reason
+}
+
+// supersededText replaces an unknown outcome's reply once a verdict is in:
+// its Retry button, which asked "may already have been delivered?", goes.
+func supersededText() string {
+	return ":warning: Linkup gave no confirmation at first; the bot then checked the conversation on LinkedIn (see below)."
 }
 
 // outcomeBlocks is outcomeText with, for failed and unknown sends, a Retry
@@ -102,6 +124,12 @@ func notifyText(sd store.Send, link string) string {
 		state = "outcome unknown"
 	default:
 		state = "not sent"
+	}
+	switch sd.Verdict {
+	case store.VerdictConfirmed:
+		state = "sent (confirmed on LinkedIn), " + credits(sd.Credits)
+	case store.VerdictNotDelivered:
+		state = "not delivered (checked on LinkedIn)"
 	}
 	line := fmt.Sprintf("<@%s> → %s: %s", sd.Requester, profileLink(sd.Recipient), state)
 	if sd.RetryOf != 0 {
@@ -160,11 +188,8 @@ func quote(text string) string {
 	return strings.Join(lines, "\n")
 }
 
-// MrkdwnEscape makes user or Linkup text inert in Slack markup: no
-// mention, link or broadcast can come through it.
-func MrkdwnEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+// MrkdwnEscape makes user or Linkup text inert in Slack markup.
+var MrkdwnEscape = slackpost.Escape
 
 func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))

@@ -96,6 +96,22 @@ type Send struct {
 	Notified      bool
 	// Tries of each post, each recorded before the post was made (see Intend).
 	RootTries, OutcomeTries, NotifyTries int
+	// Where the outcome and the notification were posted, to edit them.
+	OutcomeChannel, OutcomeTS string
+	NotifyChannel, NotifyTS   string
+
+	// ConversationID (short form) and EntityURN are the LinkedIn
+	// conversation and message, when Linkup gave them.
+	ConversationID string
+	EntityURN      string
+	// Checks counts the reads of the conversation made to settle an unknown
+	// send; Verdict is what they found (VerdictConfirmed, VerdictNotDelivered).
+	Checks        int
+	Verdict       string
+	VerdictPosted bool
+	VerdictTries  int
+	// Bridged is set once the reply bridge watches the send's conversation.
+	Bridged bool
 
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
@@ -114,6 +130,8 @@ func (sd Send) Tries(d Delivery) int {
 		return sd.OutcomeTries
 	case Notified:
 		return sd.NotifyTries
+	case VerdictPosted:
+		return sd.VerdictTries
 	default:
 		return 0
 	}
@@ -446,6 +464,9 @@ type Outcome struct {
 	LinkupAnswer string
 	Reason       string
 	Credits      int
+	// ConversationID and EntityURN are where the message went, when known.
+	ConversationID string
+	EntityURN      string
 }
 
 // Finish records a sending send's end. A send that was claimed but not
@@ -455,8 +476,9 @@ func (s *Store) Finish(ctx context.Context, id int64, o Outcome) error {
 		return fmt.Errorf("finishing send %d: %q is not an end state", id, o.State)
 	}
 	now := s.now().UnixMilli()
-	return s.exec(ctx, "finishing a send", `UPDATE sends SET state = ?, linkup_status = ?, linkup_answer = ?, reason = ?, credits = ?, finished_at = ?, updated_at = ?
-		WHERE id = ? AND state IN ('queued', 'sending')`, o.State, o.LinkupStatus, o.LinkupAnswer, o.Reason, o.Credits, now, now, id)
+	return s.exec(ctx, "finishing a send", `UPDATE sends SET state = ?, linkup_status = ?, linkup_answer = ?, reason = ?, credits = ?,
+		conversation_id = ?, entity_urn = ?, finished_at = ?, updated_at = ?
+		WHERE id = ? AND state IN ('queued', 'sending')`, o.State, o.LinkupStatus, o.LinkupAnswer, o.Reason, o.Credits, o.ConversationID, o.EntityURN, now, now, id)
 }
 
 // SetAnnounced records that the send was announced, in the root message at
@@ -472,13 +494,14 @@ type Delivery string
 const (
 	Announced     Delivery = "announced" // the root message, or a retry's note in its thread
 	OutcomePosted Delivery = "outcome_posted"
-	RootUpdated   Delivery = "root_updated"
+	RootUpdated   Delivery = "root_updated" // every edit: the root, and after a verdict the outcome and notification
 	Notified      Delivery = "notified"
+	VerdictPosted Delivery = "verdict_posted" // the verdict of the reads that settled an unknown send
 )
 
 // Intend records one more try of post d for send id, before it is made.
 func (s *Store) Intend(ctx context.Context, id int64, d Delivery) error {
-	col := map[Delivery]string{Announced: "root_tries", OutcomePosted: "outcome_tries", Notified: "notify_tries"}[d]
+	col := map[Delivery]string{Announced: "root_tries", OutcomePosted: "outcome_tries", Notified: "notify_tries", VerdictPosted: "verdict_tries"}[d]
 	if col == "" {
 		return fmt.Errorf("post %q has no tries", d)
 	}
@@ -493,13 +516,33 @@ func (s *Store) MarkDelivered(ctx context.Context, id int64, ds ...Delivery) err
 	set := make([]string, len(ds))
 	for i, d := range ds {
 		switch d {
-		case Announced, OutcomePosted, RootUpdated, Notified:
+		case Announced, OutcomePosted, RootUpdated, Notified, VerdictPosted:
 			set[i] = string(d) + " = 1"
 		default:
 			return fmt.Errorf("unknown delivery %q", d)
 		}
 	}
 	return s.exec(ctx, "recording a delivery", `UPDATE sends SET `+strings.Join(set, ", ")+`, updated_at = ? WHERE id = ?`, s.now().UnixMilli(), id)
+}
+
+// RecordPost records that post d of send id went out at channel/ts, so
+// that it can be edited later. The root is recorded by SetAnnounced.
+func (s *Store) RecordPost(ctx context.Context, id int64, d Delivery, channel, ts string) error {
+	where := ""
+	switch d {
+	case OutcomePosted:
+		where = ", outcome_channel = ?, outcome_ts = ?"
+	case Notified:
+		where = ", notify_channel = ?, notify_ts = ?"
+	case VerdictPosted:
+	default:
+		return fmt.Errorf("post %q is not recorded by RecordPost", d)
+	}
+	args := []any{s.now().UnixMilli()}
+	if where != "" {
+		args = append(args, channel, ts)
+	}
+	return s.exec(ctx, "recording a post", `UPDATE sends SET `+string(d)+` = 1, updated_at = ?`+where+` WHERE id = ?`, append(args, id)...)
 }
 
 // Recover is run once at start, on sends a crash left sending: those whose
@@ -530,7 +573,8 @@ func (s *Store) Recover(ctx context.Context, reason string) (requeued, unknown [
 // Undelivered returns the finished sends whose outcome messages did not
 // all go out, oldest first. A send abandoned by Abandon is not among them.
 func (s *Store) Undelivered(ctx context.Context) ([]Send, error) {
-	rows, err := s.db.QueryContext(ctx, selectSend+` WHERE state IN ('sent', 'failed', 'unknown') AND (outcome_posted = 0 OR root_updated = 0 OR notified = 0) ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, selectSend+` WHERE state IN ('sent', 'failed', 'unknown')
+		AND (outcome_posted = 0 OR root_updated = 0 OR notified = 0 OR verdict != '' AND verdict_posted = 0) ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("listing undelivered sends: %w", err)
 	}
@@ -584,6 +628,8 @@ const columns = `id, idem_key, coalesce(retry_of, 0), account, requester, channe
 	state, attempts, not_before, linkup_status, linkup_answer, reason, credits,
 	root_channel, root_ts, announced, outcome_posted, root_updated, notified,
 	root_tries, outcome_tries, notify_tries,
+	outcome_channel, outcome_ts, notify_channel, notify_ts,
+	conversation_id, entity_urn, checks, verdict, verdict_posted, verdict_tries, bridged,
 	created_at, updated_at, coalesce(finished_at, 0), called_at`
 
 const selectSend = "SELECT " + columns + " FROM sends"
@@ -598,6 +644,8 @@ func scan(r scanner) (Send, error) {
 		&sd.State, &sd.Attempts, &notBefore, &sd.LinkupStatus, &sd.LinkupAnswer, &sd.Reason, &sd.Credits,
 		&sd.RootChannel, &sd.RootTS, &sd.Announced, &sd.OutcomePosted, &sd.RootUpdated, &sd.Notified,
 		&sd.RootTries, &sd.OutcomeTries, &sd.NotifyTries,
+		&sd.OutcomeChannel, &sd.OutcomeTS, &sd.NotifyChannel, &sd.NotifyTS,
+		&sd.ConversationID, &sd.EntityURN, &sd.Checks, &sd.Verdict, &sd.VerdictPosted, &sd.VerdictTries, &sd.Bridged,
 		&created, &updated, &finished, &called)
 	if err != nil {
 		return Send{}, err

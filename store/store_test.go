@@ -42,7 +42,7 @@ func TestMigrations(t *testing.T) {
 		s, _ := open(t)
 		var v int
 		require.NoError(t, s.db.QueryRow("PRAGMA user_version").Scan(&v))
-		assert.Equal(t, 4, v)
+		assert.Equal(t, 5, v)
 		var mode string
 		require.NoError(t, s.db.QueryRow("PRAGMA journal_mode").Scan(&mode))
 		assert.Equal(t, "wal", mode)
@@ -108,7 +108,23 @@ func upgradedFrom(t *testing.T, migrations []string, insert string) *Store {
 	dir := t.TempDir()
 	s, err := Open(context.Background(), dir)
 	require.NoError(t, err)
-	_, err = s.db.Exec("DROP TABLE sends; PRAGMA user_version = 0")
+	// Back to an empty database: every table dropped, children first.
+	_, err = s.db.Exec("PRAGMA foreign_keys = OFF")
+	require.NoError(t, err)
+	rows, err := s.db.Query("SELECT name FROM sqlite_master WHERE type = 'table'")
+	require.NoError(t, err)
+	var tables []string
+	for rows.Next() {
+		var name string
+		require.NoError(t, rows.Scan(&name))
+		tables = append(tables, name)
+	}
+	require.NoError(t, rows.Close())
+	for _, name := range tables {
+		_, err = s.db.Exec("DROP TABLE " + name)
+		require.NoError(t, err)
+	}
+	_, err = s.db.Exec("PRAGMA user_version = 0")
 	require.NoError(t, err)
 	require.NoError(t, s.migrateTo(context.Background(), migrations))
 	_, err = s.db.Exec(insert)

@@ -70,10 +70,16 @@ type env struct {
 // and waits for its Socket Mode connection.
 func startBot(t *testing.T, extra map[string]string) *env {
 	t.Helper()
+	return startBotWith(t, fakelinkup.New(), extra)
+}
+
+// startBotWith is startBot with a fake Linkup the test prepared.
+func startBotWith(t *testing.T, lk *fakelinkup.Server, extra map[string]string) *env {
+	t.Helper()
 	e := &env{
 		t:      t,
 		slack:  fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: 200 * time.Millisecond}),
-		linkup: fakelinkup.New(),
+		linkup: lk,
 		logs:   &lockedBuffer{},
 	}
 	e.vars = map[string]string{

@@ -48,6 +48,11 @@ func history(ctx context.Context, args []string, dataDir string, stdout, stderr 
 		return printJSON(stdout, sends)
 	}
 	printTable(stdout, sends)
+	reads, err := st.ReadCredits(ctx, f.Since)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Read credits per day (replies and checks of unknown sends): %s.\n", totals(reads))
 	return nil
 }
 
@@ -113,7 +118,7 @@ func printTable(w io.Writer, sends []store.Send) {
 		perUser[s.Requester] += s.Credits
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "\n%d sends. Credits per day: %s. Credits per user: %s.\n", len(sends), totals(perDay), totals(perUser))
+	fmt.Fprintf(w, "\n%d sends. Send credits per day: %s. Send credits per user: %s.\n", len(sends), totals(perDay), totals(perUser))
 }
 
 func totals(m map[string]int) string {

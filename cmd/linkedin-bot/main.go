@@ -24,6 +24,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"linkedin-bot/bot"
+	"linkedin-bot/conversation"
 	"linkedin-bot/handlers"
 	"linkedin-bot/linkup"
 	"linkedin-bot/send"
@@ -138,22 +139,26 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	// A download streams into the Linkup call: it stops when its headers or
 	// its next bytes are late, and it never outlasts the call by more than 5 s.
 	stall := min(cfg.LinkupTimeout, 15*time.Second)
+	pacer := linkup.NewPacer(cfg.LinkupPerMinute) // one allowance for sends and reads
 	pipe := send.New(send.Config{
 		Workers:         cfg.SendConcurrency,
 		Account:         cfg.LinkupAccountName,
 		DailyLimit:      cfg.DailySendLimit,
-		PerMinute:       cfg.LinkupPerMinute,
+		Pacer:           pacer,
 		NotifyChannel:   cfg.NotifyChannel,
 		HTTPClient:      httpClient,
 		Files:           send.NewSlackFiles(cfg.SlackBotToken, cfg.SlackAPIURL, newHTTPClient(0), stall),
 		DownloadTimeout: cfg.LinkupTimeout + 5*time.Second,
 	}, st, lk, api, log)
+	bcfg := bot.BridgeConfig(cfg)
+	bcfg.Pacer, bcfg.Settled = pacer, pipe.Redeliver
+	bridge := conversation.New(bcfg, st, lk, api, log)
 	h := handlers.New(handlers.Config{
 		MaxMessageLen: cfg.MaxMessageLen,
 		Country:       cfg.LinkupCountry,
 		AllowedUsers:  cfg.AllowedUsers,
 		MaxMediaBytes: cfg.MaxMediaBytes,
-	}, api, pipe, httpClient)
+	}, api, pipe, bridge, httpClient)
 	b := bot.New(socketmode.New(api), h, httpClient, log)
 
 	if len(cfg.AllowedUsers) == 0 {
@@ -162,12 +167,20 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	if cfg.NotifyChannel == "" {
 		log.Info().Msg("NOTIFY_CHANNEL is not set: no team notifications")
 	}
+	if cfg.ReplyPollInterval < time.Minute && cfg.ReadCreditsPerDay > 0 {
+		log.Warn().Dur("interval", cfg.ReplyPollInterval).Msg("REPLY_POLL_INTERVAL is under 1m: each poll costs at least 1 read credit")
+	}
 	if err := pipe.Start(ctx); err != nil {
 		return fmt.Errorf("starting the send pipeline: %w", err)
 	}
+	if err := bridge.Start(ctx); err != nil {
+		return fmt.Errorf("starting the reply bridge: %w", err)
+	}
 	log.Info().Str("country", cfg.LinkupCountry).Int("workers", cfg.SendConcurrency).Int("daily_limit", cfg.DailySendLimit).
 		Str("data_dir", cfg.DataDir).Msg("linkedin-bot starting")
+	log.Info().Msg("reply bridge: " + bcfg.Summary())
 	runErr := b.Run(ctx)
+	bridge.Close()
 
 	log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("stopped taking requests; finishing sends in flight, leaving queued ones for the next start")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)

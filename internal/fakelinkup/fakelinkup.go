@@ -1,6 +1,8 @@
 // Package fakelinkup is a Linkup API for tests and load tools, on
 // 127.0.0.1. It records every send-message request and answers with a
-// function the test sets.
+// function the test sets; by default a send is delivered into a scripted
+// LinkedIn conversation that the inbox and conversation endpoints read
+// back (conversations.go), and that a test can change ("Jane replies now").
 package fakelinkup
 
 import (
@@ -52,13 +54,18 @@ type Server struct {
 	requests []Request
 	aborted  int
 	arrived  chan struct{}
+	linkedIn
 }
 
-// New starts a fake Linkup that answers Success until SetAnswer.
+// New starts a fake Linkup that answers Deliver until SetAnswer.
 func New() *Server {
-	s := &Server{answer: Success, arrived: make(chan struct{}, 1<<16)}
+	s := &Server{arrived: make(chan struct{}, 1<<16)}
+	s.linkedIn = newLinkedIn()
+	s.answer = s.Deliver
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/messages/send-message", s.serve)
+	mux.HandleFunc("POST /v1/messages/inbox", s.serveInbox)
+	mux.HandleFunc("POST /v1/messages/conversation", s.serveConversation)
 	s.srv = httptest.NewServer(mux)
 	return s
 }

@@ -1,0 +1,303 @@
+// Package conversation is the reply bridge: it reads the LinkedIn
+// conversations the team's sends started (and, with an inbox channel, new
+// ones) back into Slack threads, and settles sends whose outcome is
+// unknown by looking for their message in the conversation.
+//
+// What it promises:
+//   - Every message of a watched conversation after its start (the send,
+//     or the bot's first start for the inbox) reaches its thread once, in
+//     order: each is recorded before it is posted and marked after, and a
+//     post whose try may have landed is looked for before it is made again.
+//   - Credits are spent only where something changed: one inbox page per
+//     poll (1 credit per 10 conversations), then only the conversations
+//     whose last message changed. Polls slow down, doubling, while nothing
+//     happens. READ_CREDITS_PER_DAY caps the day's reading.
+//   - Reading never sends anything.
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+
+	"linkedin-bot/linkup"
+	"linkedin-bot/slackpost"
+	"linkedin-bot/store"
+)
+
+// Linkup reads conversations; *linkup.Client is the production one.
+type Linkup interface {
+	Inbox(ctx context.Context, q linkup.InboxQuery) (linkup.InboxPage, error)
+	Conversation(ctx context.Context, q linkup.ConversationQuery) (linkup.ConversationPage, error)
+}
+
+// Slack is the part of the Web API the bridge posts with; *slack.Client is
+// the production one.
+type Slack interface {
+	slackpost.Reader
+	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
+}
+
+// Config tunes a Bridge.
+type Config struct {
+	// Country is the proxy country of the reads (the login token's).
+	Country string
+	// InboxChannel, when set, gets a root message for each new conversation
+	// that did not start from Slack.
+	InboxChannel string
+	// NotifyChannel, when set, gets one line per new reply.
+	NotifyChannel string
+	// CreditsPerDay caps the credits spent reading per UTC day; 0 turns all
+	// reading off.
+	CreditsPerDay int
+	// PollInterval is the fastest pace of inbox polls; PollMax the slowest,
+	// reached by doubling while polls find nothing new.
+	PollInterval, PollMax time.Duration
+	// WatchFor is how long a conversation is watched after its last activity.
+	WatchFor time.Duration
+	// CheckAfter is when an unknown send is first checked, after it became
+	// unknown; it is checked again at 3 and 10 times that.
+	CheckAfter time.Duration
+	// Pacer shares Linkup's rate with the sends, which come first.
+	Pacer *linkup.Pacer
+	// Settled is told the ID of each send a check settled, so that its
+	// verdict is posted at once; optional.
+	Settled func(id int64)
+	// Tick is how often local work runs (new sends to watch, checks due,
+	// posts owed); min(PollInterval/4, 5s) when zero.
+	Tick time.Duration
+}
+
+// Summary is the bridge's settings in one line, for the start-up log and doctor.
+func (c Config) Summary() string {
+	if c.CreditsPerDay == 0 {
+		return "off (READ_CREDITS_PER_DAY=0): no replies are mirrored and unknown sends are not checked"
+	}
+	inbox := "not mirrored (INBOX_CHANNEL empty)"
+	if c.InboxChannel != "" {
+		inbox = "new ones to " + c.InboxChannel
+	}
+	return fmt.Sprintf("polls every %s, slowing to %s when quiet; watches a conversation %s after its last activity; at most %d read credits a day; checks unknown sends after %s, %s and %s; inbound conversations %s",
+		c.PollInterval, c.PollMax, days(c.WatchFor), c.CreditsPerDay, c.CheckAfter, 3*c.CheckAfter, 10*c.CheckAfter, inbox)
+}
+
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
+// checkTimes are when an unknown send is read, in CheckAfter units.
+var checkTimes = []time.Duration{1, 3, 10}
+
+// Bridge mirrors LinkedIn conversations into Slack threads.
+type Bridge struct {
+	cfg    Config
+	store  *store.Store
+	linkup Linkup
+	slack  Slack
+	log    zerolog.Logger
+	now    func() time.Time
+
+	stop chan struct{}
+	once sync.Once
+	done sync.WaitGroup
+
+	// Owned by the loop.
+	pace      time.Duration // the wait after the last poll
+	nextPoll  time.Time
+	nextOwed  time.Time // when owed posts are tried again
+	watermark time.Time // the inbox's: nothing older is mirrored
+
+	mu           sync.Mutex
+	workspaceURL string
+}
+
+// New returns a Bridge; Start runs it.
+func New(cfg Config, st *store.Store, lk Linkup, sl Slack, log zerolog.Logger) *Bridge {
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 5 * time.Minute
+	}
+	if cfg.PollMax < cfg.PollInterval {
+		cfg.PollMax = cfg.PollInterval
+	}
+	if cfg.WatchFor <= 0 {
+		cfg.WatchFor = 30 * 24 * time.Hour
+	}
+	if cfg.CheckAfter <= 0 {
+		cfg.CheckAfter = 2 * time.Minute
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = min(cfg.PollInterval/4, 5*time.Second)
+	}
+	return &Bridge{cfg: cfg, store: st, linkup: lk, slack: sl, log: log.With().Str("part", "bridge").Logger(), now: time.Now,
+		stop: make(chan struct{}), pace: cfg.PollInterval}
+}
+
+// watermarkKey is where the inbox watermark is kept.
+const watermarkKey = "inbox_watermark"
+
+// Start records the inbox watermark at the first start (nothing older is
+// ever mirrored: no backfill) and starts the loop. With reading off it
+// does nothing.
+func (b *Bridge) Start(ctx context.Context) error {
+	if b.cfg.CreditsPerDay == 0 {
+		return nil
+	}
+	v, ok, err := b.store.BridgeValue(ctx, watermarkKey)
+	if err != nil {
+		return err
+	}
+	b.watermark = linkup.ParseTime(v)
+	if !ok || b.watermark.IsZero() {
+		b.watermark = b.now().UTC()
+		if err := b.store.SetBridgeValue(ctx, watermarkKey, b.watermark.Format(time.RFC3339Nano)); err != nil {
+			return err
+		}
+	}
+	b.nextPoll = b.now() // the first poll at once: catch up on what came while the bot was down
+	b.done.Go(b.loop)
+	return nil
+}
+
+// Close stops the loop and waits for it; a read or post in flight finishes first.
+func (b *Bridge) Close() {
+	b.once.Do(func() { close(b.stop) })
+	b.done.Wait()
+}
+
+func (b *Bridge) stopping() bool {
+	select {
+	case <-b.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (b *Bridge) loop() {
+	t := time.NewTicker(b.cfg.Tick)
+	defer t.Stop()
+	for {
+		b.cycle()
+		select {
+		case <-t.C:
+		case <-b.stop:
+			return
+		}
+	}
+}
+
+// cycle runs the local work, the checks due and, when due, a poll.
+func (b *Bridge) cycle() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-b.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	now := b.now()
+	if !now.Before(b.nextOwed) {
+		b.nextOwed = now.Add(time.Minute)
+		b.deliverOwed(ctx)
+	}
+	if b.adopt(ctx) > 0 {
+		// A new send: its reply may come soon.
+		b.pace = b.cfg.PollInterval
+		b.nextPoll = minTime(b.nextPoll, now.Add(b.cfg.PollInterval))
+	}
+	b.runChecks(ctx)
+	if now.Before(b.nextPoll) || b.stopping() {
+		return
+	}
+	news, err := b.poll(ctx)
+	switch {
+	case err != nil && errors.Is(err, errCapped):
+		b.pace = b.cfg.PollInterval // the cap lifts at midnight UTC; spend checks it
+	case news > 0:
+		b.pace = b.cfg.PollInterval
+	default:
+		b.pace = min(2*b.pace, b.cfg.PollMax)
+	}
+	if err != nil && !errors.Is(err, errCapped) && !errors.Is(err, context.Canceled) {
+		b.log.Warn().Err(err).Dur("next_in", b.pace).Msg("polling LinkedIn failed")
+	}
+	b.nextPoll = b.now().Add(b.pace)
+	b.log.Debug().Int("new", news).Dur("next_in", b.pace).Msg("polled LinkedIn")
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// adopt watches the conversations of sends that went out since the last
+// cycle, and returns how many it took.
+func (b *Bridge) adopt(ctx context.Context) int {
+	sends, err := b.store.Unbridged(ctx)
+	if err != nil {
+		b.log.Error().Err(err).Msg("listing sent messages failed")
+		return 0
+	}
+	taken := 0
+	horizon := b.now().Add(-b.cfg.WatchFor)
+	for _, sd := range sends {
+		log := b.log.With().Int64("send_id", sd.ID).Logger()
+		at := sd.CalledAt
+		if at.IsZero() {
+			at = sd.CreatedAt
+		}
+		if at.After(horizon) && sd.RootChannel != "" {
+			c := store.Conversation{
+				ConversationID: sd.ConversationID,
+				ProfileURL:     sd.Recipient,
+				Requester:      sd.Requester,
+				Channel:        sd.RootChannel,
+				ThreadTS:       anchor(sd),
+				Since:          at,
+				LastActivity:   at,
+			}
+			if _, err := b.store.Watch(ctx, c); err != nil {
+				log.Error().Err(err).Msg("watching the send's conversation failed")
+				continue
+			}
+			taken++
+			log.Debug().Str("conversation", sd.ConversationID).Msg("watching the send's conversation")
+		}
+		if err := b.store.MarkBridged(ctx, sd.ID); err != nil {
+			log.Error().Err(err).Msg("recording a watched send failed")
+		}
+	}
+	return taken
+}
+
+// anchor is the thread a send's story is in.
+func anchor(sd store.Send) string {
+	if sd.ThreadTS != "" {
+		return sd.ThreadTS
+	}
+	return sd.RootTS
+}
+
+// Lookup returns mirrored conversation id, for the Reply button.
+func (b *Bridge) Lookup(ctx context.Context, id int64) (store.Conversation, error) {
+	return b.store.GetConversation(ctx, id)
+}
+
+// ByThread returns the conversation mirrored in a Slack thread (or the
+// recipient of the send announced there); store.ErrNotFound when none.
+func (b *Bridge) ByThread(ctx context.Context, channel, threadTS string) (store.Conversation, error) {
+	return b.store.ConversationByThread(ctx, channel, threadTS)
+}

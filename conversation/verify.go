@@ -1,0 +1,113 @@
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"linkedin-bot/linkup"
+	"linkedin-bot/store"
+)
+
+// notDeliveredReason is kept on a send the checks found no trace of.
+const notDeliveredReason = "the bot read the conversation %d times, up to %s after Linkup was called, and the message is not in it. " +
+	"Nothing reached LinkedIn, so Retry sends it once."
+
+// runChecks reads the conversation of each unknown send whose check is due.
+func (b *Bridge) runChecks(ctx context.Context) {
+	sends, err := b.store.ToCheck(ctx, len(checkTimes))
+	if err != nil {
+		b.log.Error().Err(err).Msg("listing unknown sends failed")
+		return
+	}
+	for _, sd := range sends {
+		if b.stopping() {
+			return
+		}
+		from := sd.FinishedAt
+		if from.IsZero() {
+			from = sd.UpdatedAt
+		}
+		if b.now().Before(from.Add(checkTimes[sd.Checks] * b.cfg.CheckAfter)) {
+			continue
+		}
+		if err := b.check(ctx, sd); errors.Is(err, errCapped) || ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// check reads the conversation of unknown send sd once, and settles it
+// when the message is there, or when the last check finds it is not.
+func (b *Bridge) check(ctx context.Context, sd store.Send) error {
+	log := b.log.With().Int64("send_id", sd.ID).Int("check", sd.Checks+1).Logger()
+	called := sd.CalledAt
+	if called.IsZero() {
+		called = sd.CreatedAt
+	}
+	c := store.Conversation{ProfileURL: sd.Recipient}
+	if got, err := b.store.Watched(ctx, time.Time{}); err == nil {
+		for _, w := range got {
+			if w.ProfileURL == sd.Recipient && w.ConversationID != "" {
+				c = w
+				break
+			}
+		}
+	}
+	// The send's own message is looked for whether or not it was mirrored
+	// already: read from a minute before the call (clocks differ).
+	c.ID = 0
+	msgs, _, convID, err := b.fetch(ctx, c, called.Add(-time.Minute))
+	if errors.Is(err, errCapped) || ctx.Err() != nil {
+		return err
+	}
+	last := sd.Checks+1 >= len(checkTimes)
+	if rerr := b.store.RecordCheck(ctx, sd.ID); rerr != nil {
+		log.Error().Err(rerr).Msg("recording a check failed")
+		return rerr
+	}
+	if err != nil {
+		log.Warn().Err(err).Bool("last", last).Msg("reading the conversation to settle an unknown send failed")
+		return nil
+	}
+	for _, m := range msgs {
+		if !sameText(m.Text, sd.Message) || c.Participant != "" && strings.EqualFold(m.Sender, c.Participant) {
+			continue
+		}
+		credits := linkup.CreditsText
+		if sd.MediaLink != "" || sd.MediaName != "" {
+			credits = linkup.CreditsMedia
+		}
+		ok, err := b.store.Settle(ctx, sd.ID, store.VerdictConfirmed, store.Outcome{State: store.Sent, Credits: credits, ConversationID: convID, EntityURN: m.EntityURN})
+		if err != nil {
+			return err
+		}
+		if ok {
+			log.Info().Msg("unknown send confirmed: its message is in the LinkedIn conversation")
+			b.settled(sd.ID)
+		}
+		return nil
+	}
+	if !last {
+		log.Info().Msg("unknown send: its message is not in the conversation yet; looking again later")
+		return nil
+	}
+	reason := fmt.Sprintf(notDeliveredReason, len(checkTimes), checkTimes[len(checkTimes)-1]*b.cfg.CheckAfter)
+	ok, err := b.store.Settle(ctx, sd.ID, store.VerdictNotDelivered, store.Outcome{State: store.Failed, Reason: reason, ConversationID: convID})
+	if err != nil {
+		return err
+	}
+	if ok {
+		log.Info().Msg("unknown send not delivered: its message is not in the LinkedIn conversation")
+		b.settled(sd.ID)
+	}
+	return nil
+}
+
+func (b *Bridge) settled(id int64) {
+	if b.cfg.Settled != nil {
+		b.cfg.Settled(id)
+	}
+}

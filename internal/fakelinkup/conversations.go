@@ -1,0 +1,353 @@
+package fakelinkup
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The scripted LinkedIn behind the fake: the account's conversations, each
+// with its participant and messages. Answers follow the shapes in
+// ../shared/linkup-conversations.md (docs, Pipedream, n8n and a Rust
+// client): newest first, times in epoch milliseconds or as strings,
+// conversation IDs as URNs or in their short form.
+
+// Msg is one LinkedIn message.
+type Msg struct {
+	URN    string // entity_urn; one is made up when empty, unless NoURN
+	NoURN  bool   // leave entity_urn out of answers
+	Text   string
+	Sender string
+	Type   string // message_type; "TEXT" when empty
+	At     time.Time
+}
+
+// Person is a conversation's other side.
+type Person struct {
+	Name       string
+	ProfileURL string
+}
+
+// Shapes picks the variants of Linkup's answers the fake gives.
+type Shapes struct {
+	// TimeAsString gives times as RFC 3339 strings, not epoch milliseconds.
+	TimeAsString bool
+	// URNIDs gives conversation IDs as full URNs, not their short form.
+	URNIDs bool
+	// NoData answers sends without data (older Linkup versions).
+	NoData bool
+}
+
+// ReadCall is one inbox or conversation request.
+type ReadCall struct {
+	Path string
+	Body map[string]any
+}
+
+type conversation struct {
+	id       string
+	with     Person
+	messages []Msg // oldest first
+}
+
+type linkedIn struct {
+	account  string
+	convs    map[string]*conversation
+	seq      int
+	shapes   Shapes
+	reads    []ReadCall
+	readHook map[string]Answer
+}
+
+func newLinkedIn() linkedIn {
+	return linkedIn{account: "Sales Team", convs: map[string]*conversation{}, readHook: map[string]Answer{}}
+}
+
+// SetShapes picks the answer variants.
+func (s *Server) SetShapes(sh Shapes) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shapes = sh
+}
+
+// SetReadAnswer makes path ("/v1/messages/inbox" or
+// "/v1/messages/conversation") answer with a, once for each call, until
+// it is set to nil. The call is still counted in Reads.
+func (s *Server) SetReadAnswer(path string, a Answer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a == nil {
+		delete(s.readHook, path)
+	} else {
+		s.readHook[path] = a
+	}
+}
+
+// AddConversation starts a conversation with who, without messages; it
+// returns its short ID.
+func (s *Server) AddConversation(who Person) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conv(who).id
+}
+
+// Write adds a message to the conversation with profileURL (started if
+// needed), as written at m.At (now when zero); an empty URN gets one.
+func (s *Server) Write(profileURL string, m Msg) Msg {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.conv(Person{ProfileURL: profileURL})
+	return s.add(c, m)
+}
+
+// Reply adds a message from the conversation's participant, now.
+func (s *Server) Reply(profileURL, text string) Msg {
+	s.mu.Lock()
+	c := s.conv(Person{ProfileURL: profileURL})
+	name := c.with.Name
+	s.mu.Unlock()
+	return s.Write(profileURL, Msg{Text: text, Sender: name})
+}
+
+// Account is the sending account's name as LinkedIn shows it.
+func (s *Server) Account() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.account
+}
+
+// Messages returns the conversation with profileURL, oldest first.
+func (s *Server) Messages(profileURL string) []Msg {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.convs {
+		if c.with.ProfileURL == profileURL {
+			return append([]Msg(nil), c.messages...)
+		}
+	}
+	return nil
+}
+
+// Reads returns the read calls to path so far ("" for all).
+func (s *Server) Reads(path string) []ReadCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []ReadCall
+	for _, r := range s.reads {
+		if path == "" || r.Path == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Deliver is the default answer: the message goes into its conversation,
+// from the account, and Linkup's success answer names both.
+func (s *Server) Deliver(w http.ResponseWriter, r *http.Request, req Request) {
+	m, id := s.Record(req)
+	s.mu.Lock()
+	sh := s.shapes
+	s.mu.Unlock()
+	if sh.NoData {
+		Reply(w, http.StatusOK, `{"status":"success","message":"Message sent successfully"}`)
+		return
+	}
+	convID := id
+	if sh.URNIDs {
+		convID = urn(id)
+	}
+	data, _ := json.Marshal(map[string]any{"entityUrn": m.URN, "conversation_id": convID, "deliveredAt": m.At.UnixMilli()})
+	Reply(w, http.StatusOK, `{"status":"success","message":"Message sent successfully","data":`+string(data)+`}`)
+}
+
+// Record puts req's message in its conversation, as LinkedIn would once
+// Linkup processed it, and returns it with the conversation's ID.
+func (s *Server) Record(req Request) (Msg, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.conv(Person{ProfileURL: req.Body.LinkedInURL})
+	return s.add(c, Msg{Text: req.Body.MessageText, Sender: s.account}), c.id
+}
+
+// conv finds or starts the conversation with who. Caller holds s.mu.
+func (s *Server) conv(who Person) *conversation {
+	for _, c := range s.convs {
+		if c.with.ProfileURL == who.ProfileURL {
+			if who.Name != "" {
+				c.with.Name = who.Name
+			}
+			return c
+		}
+	}
+	if who.Name == "" {
+		who.Name = nameOf(who.ProfileURL)
+	}
+	s.seq++
+	c := &conversation{id: fmt.Sprintf("2-fake%04d", s.seq), with: who}
+	s.convs[c.id] = c
+	return c
+}
+
+// add appends m to c. Caller holds s.mu.
+func (s *Server) add(c *conversation, m Msg) Msg {
+	s.seq++
+	if m.At.IsZero() {
+		m.At = time.Now()
+	}
+	if m.URN == "" && !m.NoURN {
+		m.URN = fmt.Sprintf("urn:li:msg_message:(urn:li:fsd_profile:ACoAAFAKE,%s-%d)", c.id, s.seq)
+	}
+	c.messages = append(c.messages, m)
+	return m
+}
+
+// nameOf makes "Jane Doe" of …/in/jane-doe.
+func nameOf(profileURL string) string {
+	slug := profileURL[strings.LastIndexByte(profileURL, '/')+1:]
+	parts := strings.FieldsFunc(slug, func(r rune) bool { return r == '-' || r == '_' })
+	for i, p := range parts {
+		parts[i] = strings.ToUpper(p[:1]) + p[1:]
+	}
+	return strings.Join(parts, " ")
+}
+
+func urn(id string) string {
+	return "urn:li:msg_conversation:(urn:li:fsd_profile:ACoAAFAKE," + id + ")"
+}
+
+// readRequest records a read and decodes its body; it returns false when
+// a hook answered it.
+func (s *Server) readRequest(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
+	raw, _ := io.ReadAll(r.Body)
+	var body map[string]any
+	_ = json.Unmarshal(raw, &body)
+	s.mu.Lock()
+	s.reads = append(s.reads, ReadCall{Path: r.URL.Path, Body: body})
+	hook := s.readHook[r.URL.Path]
+	s.mu.Unlock()
+	if hook != nil {
+		hook(w, r, Request{APIKey: r.Header.Get("x-api-key")})
+		return nil, false
+	}
+	return body, true
+}
+
+func number(v any, def int) int {
+	switch n := v.(type) {
+	case float64:
+		return int(n)
+	case string:
+		if i, err := strconv.Atoi(n); err == nil {
+			return i
+		}
+	}
+	return def
+}
+
+func (s *Server) timeValue(t time.Time) any {
+	if s.shapes.TimeAsString {
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return t.UnixMilli()
+}
+
+func (s *Server) serveInbox(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readRequest(w, r)
+	if !ok {
+		return
+	}
+	count := number(body["total_results"], 10)
+	offset := number(body["next_cursor"], 0)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var convs []*conversation
+	for _, c := range s.convs {
+		if len(c.messages) > 0 {
+			convs = append(convs, c)
+		}
+	}
+	sort.Slice(convs, func(i, j int) bool {
+		return convs[i].messages[len(convs[i].messages)-1].At.After(convs[j].messages[len(convs[j].messages)-1].At)
+	})
+	list := []map[string]any{}
+	for i := offset; i < len(convs) && i < offset+count; i++ {
+		c := convs[i]
+		last := c.messages[len(c.messages)-1]
+		id := c.id
+		if s.shapes.URNIDs {
+			id = urn(id)
+		}
+		list = append(list, map[string]any{
+			"conversation_id": id,
+			"participant":     map[string]any{"name": c.with.Name, "headline": "Buyer at Example", "profile_url": c.with.ProfileURL, "profile_picture": "https://media.licdn.com/x.jpg"},
+			"last_message":    map[string]any{"text": last.Text, "time": s.timeValue(last.At), "sender": map[string]any{"name": last.Sender, "profile_url": ""}},
+			"unread":          last.Sender != s.account,
+			"type":            "normal",
+		})
+	}
+	data := map[string]any{"conversations": list, "total_results": len(list)}
+	if offset+count < len(convs) {
+		data["next_cursor"] = strconv.Itoa(offset + count)
+	}
+	writeData(w, data)
+}
+
+func (s *Server) serveConversation(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readRequest(w, r)
+	if !ok {
+		return
+	}
+	count := number(body["total_results"], 10)
+	offset := number(body["cursor"], 0)
+	id, _ := body["conversation_id"].(string)
+	profile, _ := body["linkedin_url"].(string)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var c *conversation
+	for _, cv := range s.convs {
+		if id != "" && (cv.id == id || urn(cv.id) == id) || id == "" && profile != "" && cv.with.ProfileURL == profile {
+			c = cv
+		}
+	}
+	if c == nil {
+		Reply(w, http.StatusOK, `{"status":"error","message":"Conversation not found"}`)
+		return
+	}
+	msgs := []map[string]any{}
+	n := len(c.messages)
+	for i := n - 1 - offset; i >= 0 && i > n-1-offset-count; i-- {
+		m := c.messages[i]
+		first, last, _ := strings.Cut(m.Sender, " ")
+		typ := m.Type
+		if typ == "" {
+			typ = "TEXT"
+		}
+		e := map[string]any{"text": m.Text, "timestamp": s.timeValue(m.At), "sender": m.Sender,
+			"sender_info": map[string]any{"first_name": first, "last_name": last}, "message_type": typ}
+		if m.URN != "" {
+			e["entity_urn"] = m.URN
+		}
+		msgs = append(msgs, e)
+	}
+	cid := c.id
+	if s.shapes.URNIDs {
+		cid = urn(cid)
+	}
+	more := offset+count < n
+	data := map[string]any{"conversation_id": cid, "profile_url": c.with.ProfileURL, "total_results": len(msgs),
+		"total_other_member_message_count": 0, "unread_count": 0, "messages": msgs, "has_next_page": more}
+	if more {
+		data["next_cursor"] = strconv.Itoa(offset + count)
+	}
+	writeData(w, data)
+}
+
+func writeData(w http.ResponseWriter, data any) {
+	raw, _ := json.Marshal(map[string]any{"status": "success", "data": data})
+	Reply(w, http.StatusOK, string(raw))
+}

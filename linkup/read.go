@@ -1,0 +1,336 @@
+package linkup
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The read endpoints. Both are POSTs that change nothing at Linkup or on
+// LinkedIn, and both are billed: 1 credit per 10 conversations or messages
+// listed, rounded up.
+const (
+	inboxPath        = "/v1/messages/inbox"
+	conversationPath = "/v1/messages/conversation"
+)
+
+// MaxPage is the largest page the bot asks for: one client saw larger
+// inbox pages come back empty.
+const MaxPage = 25
+
+// maxReadBytes bounds a read's answer (a page of messages).
+const maxReadBytes = 4 << 20
+
+// InboxQuery asks for one page of the account's conversations.
+type InboxQuery struct {
+	Country string
+	// Count is the page size, at most MaxPage; 10 when zero.
+	Count int
+	// Cursor is the previous page's NextCursor; empty for the first page.
+	Cursor string
+}
+
+// InboxPage is one page of conversations, newest activity first.
+type InboxPage struct {
+	Conversations []InboxEntry
+	NextCursor    string
+	// Skipped counts entries that could not be read (and were left out).
+	Skipped int
+	// Credits is what the page cost.
+	Credits int
+}
+
+// InboxEntry is one conversation as the inbox lists it.
+type InboxEntry struct {
+	// ConversationID is in its short form (see ShortConversationID).
+	ConversationID string
+	Participant    Person
+	// Last is the conversation's newest message; its At is zero when the
+	// time could not be read.
+	Last   ChatMessage
+	Unread bool
+}
+
+// Person is the other side of a conversation.
+type Person struct {
+	Name string
+	// ProfileURL may be the /in/ACoAA… form rather than the public slug.
+	ProfileURL string
+}
+
+// ConversationQuery asks for one page of a conversation's messages, by
+// ConversationID or, when it is not known, by ProfileURL.
+type ConversationQuery struct {
+	ConversationID string
+	ProfileURL     string
+	Country        string
+	// Count is the page size, at most MaxPage; 10 when zero.
+	Count int
+	// Cursor is the previous page's NextCursor; empty for the newest messages.
+	Cursor string
+}
+
+// ConversationPage is one page of a conversation, newest message first.
+type ConversationPage struct {
+	// ConversationID is in its short form; empty when Linkup gave none.
+	ConversationID string
+	ProfileURL     string
+	Messages       []ChatMessage
+	// NextCursor, when set, reads older messages.
+	NextCursor string
+	Skipped    int
+	Credits    int
+}
+
+// ChatMessage is one message of a conversation as Linkup reports it.
+type ChatMessage struct {
+	// EntityURN identifies the message; empty when Linkup gave none.
+	EntityURN string
+	Text      string
+	// Sender is the writer's name, as LinkedIn shows it.
+	Sender string
+	// Type is "TEXT", "SYSTEM" or another kind; empty when not given.
+	Type string
+	// At is zero when the time could not be read.
+	At time.Time
+}
+
+// ShortConversationID returns a conversation ID's short form (the "2-…"
+// part): send-message has returned both the full URN
+// (urn:li:msg_conversation:(urn:li:fsd_profile:…,2-…)) and the short form.
+func ShortConversationID(id string) string {
+	id = strings.TrimSpace(id)
+	if !strings.HasPrefix(id, "urn:") {
+		return id
+	}
+	id = strings.TrimRight(id, ")")
+	if i := strings.LastIndexAny(id, ",:("); i >= 0 {
+		return id[i+1:]
+	}
+	return id
+}
+
+// Inbox lists one page of the account's conversations. Errors are *Error;
+// a read changes nothing, so any of them may be tried again later.
+func (c *Client) Inbox(ctx context.Context, q InboxQuery) (InboxPage, error) {
+	body := map[string]any{"login_token": c.loginToken, "country": q.Country, "total_results": pageSize(q.Count)}
+	if q.Cursor != "" {
+		body["next_cursor"] = q.Cursor
+	}
+	var d struct {
+		Conversations []json.RawMessage `json:"conversations"`
+		NextCursor    flexString        `json:"next_cursor"`
+	}
+	if err := c.read(ctx, inboxPath, body, &d); err != nil {
+		return InboxPage{}, err
+	}
+	page := InboxPage{NextCursor: string(d.NextCursor), Credits: readCredits(len(d.Conversations))}
+	for _, raw := range d.Conversations {
+		var e struct {
+			ID          flexString `json:"conversation_id"`
+			Participant struct {
+				Name       flexString `json:"name"`
+				ProfileURL flexString `json:"profile_url"`
+			} `json:"participant"`
+			Last struct {
+				Text   flexString `json:"text"`
+				Time   flexTime   `json:"time"`
+				Sender struct {
+					Name flexString `json:"name"`
+				} `json:"sender"`
+			} `json:"last_message"`
+			Unread flexBool `json:"unread"`
+		}
+		if json.Unmarshal(raw, &e) != nil || e.ID == "" {
+			page.Skipped++
+			continue
+		}
+		page.Conversations = append(page.Conversations, InboxEntry{
+			ConversationID: ShortConversationID(string(e.ID)),
+			Participant:    Person{Name: strings.TrimSpace(string(e.Participant.Name)), ProfileURL: strings.TrimSpace(string(e.Participant.ProfileURL))},
+			Last:           ChatMessage{Text: string(e.Last.Text), Sender: strings.TrimSpace(string(e.Last.Sender.Name)), At: e.Last.Time.Time},
+			Unread:         bool(e.Unread),
+		})
+	}
+	return page, nil
+}
+
+// Conversation reads one page of a conversation, newest message first.
+// Errors are *Error; a read changes nothing.
+func (c *Client) Conversation(ctx context.Context, q ConversationQuery) (ConversationPage, error) {
+	body := map[string]any{"login_token": c.loginToken, "country": q.Country, "total_results": pageSize(q.Count)}
+	if q.ConversationID != "" {
+		body["conversation_id"] = q.ConversationID
+	} else {
+		body["linkedin_url"] = q.ProfileURL
+	}
+	if q.Cursor != "" {
+		body["cursor"] = q.Cursor
+	}
+	var d struct {
+		ID         flexString        `json:"conversation_id"`
+		ProfileURL flexString        `json:"profile_url"`
+		Messages   []json.RawMessage `json:"messages"`
+		NextCursor flexString        `json:"next_cursor"`
+		HasNext    *flexBool         `json:"has_next_page"`
+	}
+	if err := c.read(ctx, conversationPath, body, &d); err != nil {
+		return ConversationPage{}, err
+	}
+	page := ConversationPage{ConversationID: ShortConversationID(string(d.ID)), ProfileURL: string(d.ProfileURL), Credits: readCredits(len(d.Messages))}
+	if d.HasNext == nil || bool(*d.HasNext) {
+		page.NextCursor = string(d.NextCursor)
+	}
+	for _, raw := range d.Messages {
+		var m struct {
+			Text       flexString `json:"text"`
+			Timestamp  flexTime   `json:"timestamp"`
+			Time       flexTime   `json:"time"`
+			Sender     flexString `json:"sender"`
+			SenderInfo struct {
+				First flexString `json:"first_name"`
+				Last  flexString `json:"last_name"`
+			} `json:"sender_info"`
+			Type      flexString `json:"message_type"`
+			EntityURN flexString `json:"entity_urn"`
+		}
+		if json.Unmarshal(raw, &m) != nil {
+			page.Skipped++
+			continue
+		}
+		at := m.Timestamp.Time
+		if at.IsZero() {
+			at = m.Time.Time
+		}
+		sender := strings.TrimSpace(string(m.Sender))
+		if sender == "" {
+			sender = strings.TrimSpace(string(m.SenderInfo.First) + " " + string(m.SenderInfo.Last))
+		}
+		page.Messages = append(page.Messages, ChatMessage{EntityURN: string(m.EntityURN), Text: string(m.Text), Sender: sender, Type: strings.ToUpper(string(m.Type)), At: at})
+	}
+	return page, nil
+}
+
+// ReadCost is the most one read of a page of n costs.
+func ReadCost(n int) int { return readCredits(pageSize(n)) }
+
+func pageSize(n int) int {
+	if n <= 0 {
+		return 10
+	}
+	return min(n, MaxPage)
+}
+
+// readCredits is Linkup's price of a page of n items: 1 per 10, rounded
+// up; an empty page is counted as 1, since Linkup bills the call.
+func readCredits(n int) int { return max(1, (n+9)/10) }
+
+// read makes one read call and decodes its data into out. Missing or null
+// data leaves out empty: a conversation with nothing in it.
+func (c *Client) read(ctx context.Context, path string, body map[string]any, out any) error {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return &Error{Kind: KindInvalid, Message: "the request could not be encoded", Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+path, bytes.NewReader(raw))
+	if err != nil {
+		return &Error{Kind: KindUnreachable, Message: "the Linkup URL is not valid", Err: err}
+	}
+	req.GetBody = nil
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("x-api-key", c.apiKey)
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		return &Error{Kind: KindUnreachable, Message: "Linkup could not be reached", Err: err}
+	}
+	defer resp.Body.Close()
+	ans, err := io.ReadAll(io.LimitReader(resp.Body, maxReadBytes))
+	if err != nil {
+		return &Error{Kind: KindUnknown, Status: resp.StatusCode, Message: "Linkup's answer was cut off", Err: err}
+	}
+	a, err := decodeAnswer(resp, ans)
+	if err != nil {
+		return err
+	}
+	if len(a.Data) == 0 || a.Data[0] != '{' {
+		return nil // no data (or a bare message): nothing listed
+	}
+	if err := json.Unmarshal(a.Data, out); err != nil {
+		return &Error{Kind: KindUnknown, Status: resp.StatusCode, Message: "Linkup's answer could not be read", Err: err}
+	}
+	return nil
+}
+
+// flexString takes a JSON string, number or boolean as text; null and
+// anything else is empty.
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*f = flexString(s)
+		return nil
+	}
+	t := strings.TrimSpace(string(b))
+	if t != "" && (t[0] == '-' || t[0] >= '0' && t[0] <= '9' || t == "true" || t == "false") {
+		*f = flexString(t)
+	}
+	return nil
+}
+
+// flexBool takes true/false, "true"/"false", or 1/0.
+type flexBool bool
+
+func (f *flexBool) UnmarshalJSON(b []byte) error {
+	var s flexString
+	_ = s.UnmarshalJSON(b)
+	v, _ := strconv.ParseBool(strings.ToLower(string(s)))
+	*f = flexBool(v)
+	return nil
+}
+
+// flexTime takes a time as epoch milliseconds or seconds (a number or a
+// string of digits) or as an RFC 3339 (or close) string. One it cannot
+// read is zero, never an error.
+type flexTime struct{ time.Time }
+
+// timeLayouts are the string forms tried, after RFC 3339.
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05", time.RFC1123Z, time.RFC1123}
+
+func (f *flexTime) UnmarshalJSON(b []byte) error {
+	var s flexString
+	_ = s.UnmarshalJSON(b)
+	f.Time = ParseTime(string(s))
+	return nil
+}
+
+// ParseTime reads a Linkup time (see flexTime); zero when unreadable.
+func ParseTime(v string) time.Time {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}
+	}
+	if n, err := strconv.ParseFloat(v, 64); err == nil {
+		if n <= 0 {
+			return time.Time{}
+		}
+		if n < 1e11 { // seconds: 1e11 s is the year 5138, 1e11 ms is 1973
+			return time.UnixMilli(int64(n * 1000)).UTC()
+		}
+		return time.UnixMilli(int64(n)).UTC()
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, v); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
