@@ -26,4 +26,44 @@ func TestLoadConfigDefaults(t *testing.T) {
 	assert.Equal(t, "info", c.LogLevel)
 	assert.Equal(t, "json", c.LogFormat)
 	assert.Empty(t, c.NotifyChannel)
+	assert.Equal(t, 200, c.ReadCreditsPerDay)
+	assert.Equal(t, 5*time.Minute, c.ReplyPollInterval)
+	assert.Equal(t, 30*time.Minute, c.ReplyPollMax)
+	assert.Equal(t, 30, c.ReplyWatchDays)
+	assert.Equal(t, 2*time.Minute, c.UnknownCheckAfter)
+	assert.Empty(t, c.InboxChannel)
+}
+
+func TestLoadConfigBridgeSettings(t *testing.T) {
+	base := map[string]string{
+		"SLACK_APP_TOKEN": "xapp-1", "SLACK_BOT_TOKEN": "xoxb-1",
+		"LINKUP_API_KEY": "k", "LINKUP_LOGIN_TOKEN": "l",
+	}
+	cases := []struct {
+		set     map[string]string
+		wantErr string
+	}{
+		{map[string]string{"REPLY_POLL_INTERVAL": "500ms"}, "REPLY_POLL_INTERVAL: must be at least 1s"},
+		{map[string]string{"REPLY_POLL_INTERVAL": "10m", "REPLY_POLL_MAX": "5m"}, "REPLY_POLL_MAX: must be at least REPLY_POLL_INTERVAL (10m0s)"},
+		{map[string]string{"READ_CREDITS_PER_DAY": "-1"}, "READ_CREDITS_PER_DAY: must be a whole number"},
+		{map[string]string{"REPLY_WATCH_DAYS": "0"}, "REPLY_WATCH_DAYS: must be a positive whole number"},
+		{map[string]string{"INBOX_CHANNEL": "#inbox"}, "INBOX_CHANNEL: must be a channel ID"},
+		{map[string]string{"UNKNOWN_CHECK_AFTER": "soon"}, "UNKNOWN_CHECK_AFTER: must be a positive duration"},
+		{map[string]string{"REPLY_POLL_INTERVAL": "1s", "REPLY_POLL_MAX": "1s", "READ_CREDITS_PER_DAY": "0", "INBOX_CHANNEL": "C0INBOX01"}, ""},
+	}
+	for _, tc := range cases {
+		env := map[string]string{}
+		for k, v := range base {
+			env[k] = v
+		}
+		for k, v := range tc.set {
+			env[k] = v
+		}
+		_, err := LoadConfig(func(k string) string { return env[k] })
+		if tc.wantErr == "" {
+			assert.NoError(t, err, "%v", tc.set)
+			continue
+		}
+		assert.ErrorContains(t, err, tc.wantErr, "%v", tc.set)
+	}
 }

@@ -269,13 +269,15 @@ func (b *Bridge) adopt(ctx context.Context) int {
 				Since:          at,
 				LastActivity:   at,
 			}
-			if _, err := b.store.Watch(ctx, c); err != nil {
+			if _, err := b.store.WatchSend(ctx, sd.ID, c); err != nil {
 				log.Error().Err(err).Msg("watching the send's conversation failed")
 				continue
 			}
 			taken++
 			log.Debug().Str("conversation", sd.ConversationID).Msg("watching the send's conversation")
+			continue
 		}
+		// Too old to watch, or announced nowhere: nothing to mirror.
 		if err := b.store.MarkBridged(ctx, sd.ID); err != nil {
 			log.Error().Err(err).Msg("recording a watched send failed")
 		}

@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -42,6 +43,7 @@ func (b *Bridge) deliverOwed(ctx context.Context) {
 		return
 	}
 	convs := map[int64]*store.Conversation{}
+	blocked := map[int64]bool{}
 	for _, m := range owed {
 		if b.stopping() {
 			return
@@ -56,20 +58,27 @@ func (b *Bridge) deliverOwed(ctx context.Context) {
 			c = &got
 			convs[m.Conversation] = c
 		}
-		b.deliverMessage(ctx, b.logFor(*c), c, m)
+		if blocked[m.Conversation] {
+			continue // an earlier message of it is still owed: keep the order
+		}
+		if !b.deliverMessage(ctx, b.logFor(*c), c, m) {
+			blocked[m.Conversation] = true
+		}
 	}
 }
 
 // deliverMessage posts m in its conversation's thread (posting the inbox
-// root first when needed), then its notification line.
-func (b *Bridge) deliverMessage(ctx context.Context, log zerolog.Logger, c *store.Conversation, m store.ConvMessage) {
+// root first when needed), then its notification line. It reports whether
+// m is in the thread: the next message of the conversation must wait
+// until it is.
+func (b *Bridge) deliverMessage(ctx context.Context, log zerolog.Logger, c *store.Conversation, m store.ConvMessage) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
 	defer cancel()
 	log = log.With().Str("message", m.Key).Logger()
 	if c.ThreadTS == "" {
 		if err := b.postRoot(ctx, log, c); err != nil {
 			log.Error().Err(err).Msg("posting the conversation's root in the inbox channel failed; it is tried again later")
-			return
+			return false
 		}
 	}
 	if !m.Posted {
@@ -86,7 +95,7 @@ func (b *Bridge) deliverMessage(ctx context.Context, log zerolog.Logger, c *stor
 			log.Error().Err(err).Msg("posting a LinkedIn message in its thread failed; it is tried again later")
 		}
 		if !done {
-			return
+			return false
 		}
 		if err := b.store.MarkMessage(ctx, c.ID, m.Key, false); err != nil {
 			log.Error().Err(err).Msg("recording a posted message failed")
@@ -99,13 +108,13 @@ func (b *Bridge) deliverMessage(ctx context.Context, log zerolog.Logger, c *stor
 		}
 	}
 	if m.Notified {
-		return
+		return true
 	}
 	if b.cfg.NotifyChannel == "" {
 		if err := b.store.MarkMessage(ctx, c.ID, m.Key, true); err != nil {
 			log.Error().Err(err).Msg("recording a notification failed")
 		}
-		return
+		return true
 	}
 	link, err := b.permalink(ctx, c.Channel, c.ThreadTS)
 	if err != nil {
@@ -122,6 +131,7 @@ func (b *Bridge) deliverMessage(ctx context.Context, log zerolog.Logger, c *stor
 			log.Error().Err(err).Msg("recording a notification failed")
 		}
 	}
+	return true
 }
 
 // postRoot posts an inbox conversation's root message and records it.
@@ -163,11 +173,7 @@ func (b *Bridge) postRoot(ctx context.Context, log zerolog.Logger, c *store.Conv
 func (b *Bridge) postOnce(ctx context.Context, log zerolog.Logger, channel, thread string, sentAt time.Time, kind string, conv int64, key string, tries int,
 	text string, blocks []slack.Block, intend func() error) (done bool, err error) {
 	if tries > 0 {
-		since := sentAt
-		if since.IsZero() || since.After(b.now()) {
-			since = b.now().Add(-24 * time.Hour)
-		}
-		_, found, ferr := b.find(ctx, channel, thread, since, kind, conv, key)
+		_, found, ferr := b.find(ctx, channel, thread, since(sentAt, b.now()), kind, conv, key)
 		if found != "" {
 			log.Info().Str("post", kind).Msg("an earlier try had posted; not posting again")
 			return true, nil
@@ -187,10 +193,30 @@ func (b *Bridge) postOnce(ctx context.Context, log zerolog.Logger, channel, thre
 	if thread != "" {
 		opts = append(opts, slack.MsgOptionTS(thread))
 	}
-	if _, _, err := b.slack.PostMessageContext(ctx, channel, opts...); err != nil {
-		return false, err // the next try looks for it first, in case it was posted
+	_, _, err = b.slack.PostMessageContext(ctx, channel, opts...)
+	if err == nil {
+		return true, nil
 	}
-	return true, nil
+	var se slack.SlackErrorResponse
+	if !errors.As(err, &se) {
+		// No answer, or a 5xx: Slack may have posted it. Look at once.
+		if _, found, ferr := b.find(ctx, channel, thread, since(sentAt, b.now()), kind, conv, key); found != "" {
+			return true, nil
+		} else if ferr != nil {
+			err = fmt.Errorf("%w (and the post could not be looked for: %v)", err, ferr)
+		}
+	}
+	return false, err // a later try looks for it first
+}
+
+// since is where to start looking for the post of a message sent at:
+// it was posted after the message was written (a day back when its time
+// is unknown).
+func since(at, now time.Time) time.Time {
+	if at.IsZero() || at.After(now) {
+		return now.Add(-24 * time.Hour)
+	}
+	return at
 }
 
 func metadata(kind string, conv int64, key string) slack.SlackMetadata {

@@ -19,8 +19,9 @@ import (
 
 // Page sizes and bounds of one poll. Each page of 10 costs 1 credit.
 const (
-	inboxPage     = 10
-	maxInboxPages = 5  // 50 conversations changed since the last poll
+	inboxFirst    = 10 // the common case: a few conversations changed
+	inboxPage     = linkup.MaxPage
+	maxInboxPages = 9  // 210 conversations changed since the last poll
 	messagePage   = 10 // the newest messages: what changed since the last read
 	maxMsgPages   = 3
 )
@@ -102,11 +103,19 @@ func (b *Bridge) poll(ctx context.Context) (int, error) {
 	}
 	newest := seenUpTo
 	cursor := ""
-	for page := 0; page < maxInboxPages; page++ {
-		if err := b.spend(ctx, linkup.ReadCost(inboxPage)); err != nil {
+	for page := 0; ; page++ {
+		if page == maxInboxPages {
+			b.log.Warn().Int("conversations", inboxFirst+(maxInboxPages-1)*inboxPage).Msg("more conversations changed since the last poll than one poll reads; the older ones are read when they change again")
+			break
+		}
+		size := inboxFirst
+		if page > 0 {
+			size = inboxPage
+		}
+		if err := b.spend(ctx, linkup.ReadCost(size)); err != nil {
 			return news, err
 		}
-		p, err := b.linkup.Inbox(ctx, linkup.InboxQuery{Country: b.cfg.Country, Count: inboxPage, Cursor: cursor})
+		p, err := b.linkup.Inbox(ctx, linkup.InboxQuery{Country: b.cfg.Country, Count: size, Cursor: cursor})
 		if err != nil {
 			return news, fmt.Errorf("reading the inbox: %w", err)
 		}
@@ -219,10 +228,14 @@ func (b *Bridge) read(ctx context.Context, c *store.Conversation, sig string) (i
 	}
 	news := 0
 	for _, m := range added {
-		if m.Kind != store.MsgOwn {
+		if m.Kind != store.MsgOwn && m.Kind != store.MsgEmpty {
 			news++
 		}
-		b.deliverMessage(ctx, log, c, m)
+		if !b.deliverMessage(ctx, log, c, m) {
+			// Owed, with the ones after it: the next round posts them in order.
+			b.nextOwed = b.now()
+			break
+		}
 	}
 	return news, nil
 }

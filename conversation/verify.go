@@ -94,7 +94,7 @@ func (b *Bridge) check(ctx context.Context, sd store.Send) error {
 		log.Info().Msg("unknown send: its message is not in the conversation yet; looking again later")
 		return nil
 	}
-	reason := fmt.Sprintf(notDeliveredReason, len(checkTimes), checkTimes[len(checkTimes)-1]*b.cfg.CheckAfter)
+	reason := fmt.Sprintf(notDeliveredReason, len(checkTimes), readable(checkTimes[len(checkTimes)-1]*b.cfg.CheckAfter))
 	ok, err := b.store.Settle(ctx, sd.ID, store.VerdictNotDelivered, store.Outcome{State: store.Failed, Reason: reason, ConversationID: convID})
 	if err != nil {
 		return err
@@ -104,6 +104,27 @@ func (b *Bridge) check(ctx context.Context, sd store.Send) error {
 		b.settled(sd.ID)
 	}
 	return nil
+}
+
+// readable writes a duration for people: "20 minutes", "2 hours", "90 seconds".
+func readable(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return plural(int(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return plural(int(d/time.Minute), "minute")
+	case d >= time.Second:
+		return plural(int(d.Round(time.Second)/time.Second), "second")
+	default:
+		return d.String()
+	}
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 func (b *Bridge) settled(id int64) {

@@ -103,12 +103,12 @@ func (p *Pipeline) deliver(sd store.Send, log zerolog.Logger) {
 	}
 
 	if !sd.OutcomePosted {
-		if _, _, err := p.postOnce(ctx, log, &sd, store.OutcomePosted, p.outcomeTargets(sd), outcomeText(sd), outcomeBlocks(sd)); err != nil {
+		if _, _, err := p.postOnce(ctx, log, &sd, store.OutcomePosted, p.outcomeTargets(sd), outcomeText(sd), outcomeBlocks(sd, outcomeText(sd))); err != nil {
 			log.Error().Err(err).Str("state", string(sd.State)).Msg("the outcome could not be delivered to the requester; it is tried again later")
 		}
 	}
 	if sd.Verdict != "" && !sd.VerdictPosted {
-		if _, _, err := p.postOnce(ctx, log, &sd, store.VerdictPosted, p.outcomeTargets(sd), verdictText(sd), outcomeBlocks(sd)); err != nil {
+		if _, _, err := p.postOnce(ctx, log, &sd, store.VerdictPosted, p.outcomeTargets(sd), verdictText(sd), outcomeBlocks(sd, verdictText(sd))); err != nil {
 			log.Error().Err(err).Str("verdict", sd.Verdict).Msg("the verdict could not be delivered to the requester; it is tried again later")
 		}
 	}

@@ -91,10 +91,11 @@ func supersededText() string {
 	return ":warning: Linkup gave no confirmation at first; the bot then checked the conversation on LinkedIn (see below)."
 }
 
-// outcomeBlocks is outcomeText with, for failed and unknown sends, a Retry
-// button; retrying an unknown send asks for confirmation first.
-func outcomeBlocks(sd store.Send) []slack.Block {
-	blocks := []slack.Block{section(outcomeText(sd))}
+// outcomeBlocks is text (the outcome's or the verdict's) with, for failed
+// and unknown sends, a Retry button; retrying an unknown send asks for
+// confirmation first.
+func outcomeBlocks(sd store.Send, text string) []slack.Block {
+	blocks := []slack.Block{section(text)}
 	if sd.State != store.Failed && sd.State != store.Unknown {
 		return blocks
 	}

@@ -26,15 +26,15 @@ func TestRootText(t *testing.T) {
 }
 
 func TestOutcomeBlocksOfferRetryOnlyWhenItMakesSense(t *testing.T) {
-	assert.Len(t, outcomeBlocks(store.Send{ID: 7, State: store.Sent, Credits: 1}), 1)
-	failed := outcomeBlocks(store.Send{ID: 7, State: store.Failed, Reason: "no"})
+	assert.Len(t, outcomeBlocks(store.Send{ID: 7, State: store.Sent, Credits: 1}, "x"), 1)
+	failed := outcomeBlocks(store.Send{ID: 7, State: store.Failed, Reason: "no"}, "x")
 	if assert.Len(t, failed, 2) {
 		btn := failed[1].(*slack.ActionBlock).Elements.ElementSet[0].(*slack.ButtonBlockElement)
 		assert.Equal(t, RetryActionID, btn.ActionID)
 		assert.Equal(t, "7", btn.Value)
 		assert.Nil(t, btn.Confirm)
 	}
-	unknown := outcomeBlocks(store.Send{ID: 8, State: store.Unknown, Reason: "?"})
+	unknown := outcomeBlocks(store.Send{ID: 8, State: store.Unknown, Reason: "?"}, "x")
 	btn := unknown[1].(*slack.ActionBlock).Elements.ElementSet[0].(*slack.ButtonBlockElement)
 	assert.NotNil(t, btn.Confirm, "retrying an unknown send asks first")
 }

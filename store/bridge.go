@@ -91,8 +91,23 @@ func (s *Store) conversations(ctx context.Context, where string, args ...any) ([
 // the earlier of the two Since, and the later LastActivity. It returns
 // the conversation as stored.
 func (s *Store) Watch(ctx context.Context, c Conversation) (Conversation, error) {
+	return s.watch(ctx, c, 0)
+}
+
+// WatchSend is Watch for the conversation of sent send id, and records
+// that the bridge took the send, in the same write.
+func (s *Store) WatchSend(ctx context.Context, id int64, c Conversation) (Conversation, error) {
+	return s.watch(ctx, c, id)
+}
+
+func (s *Store) watch(ctx context.Context, c Conversation, sendID int64) (Conversation, error) {
 	var out Conversation
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if sendID != 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE sends SET bridged = 1 WHERE id = ?`, sendID); err != nil {
+				return err
+			}
+		}
 		var old Conversation
 		var err error
 		if c.ConversationID != "" {
@@ -274,7 +289,7 @@ func (s *Store) MarkMessage(ctx context.Context, conv int64, key string, notify 
 // to be made, oldest first in each conversation.
 func (s *Store) OwedMessages(ctx context.Context) ([]ConvMessage, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT conversation, key, sent_at, kind, sender, body, posted, tries, notified, notify_tries
-		FROM conversation_messages WHERE posted = 0 OR notified = 0 ORDER BY conversation, sent_at, rowid`)
+		FROM conversation_messages WHERE posted = 0 OR notified = 0 ORDER BY conversation, rowid`)
 	if err != nil {
 		return nil, fmt.Errorf("listing messages to post: %w", err)
 	}

@@ -279,6 +279,7 @@ func TestUnknownSendIsConfirmedByReading(t *testing.T) {
 	e.waitUntil("the verdict", func() bool { return len(e.inThread(root.TS, "confirmed on LinkedIn")) == 1 })
 	verdict := e.inThread(root.TS, "confirmed on LinkedIn")[0]
 	assert.Contains(t, verdict.Text, ":white_check_mark: Sent (confirmed on LinkedIn)")
+	assert.Contains(t, verdict.Blocks, "Sent (confirmed on LinkedIn)", "what Slack shows says so too")
 	assert.NotContains(t, verdict.Blocks, "retry_send")
 	e.waitUntil("the edits", func() bool { return len(e.updatesOf(notice.TS)) == 1 })
 
@@ -311,6 +312,7 @@ func TestUnknownSendIsVerifiedAsNotDelivered(t *testing.T) {
 	root, _ := e.thread(salesChannel)
 	e.waitUntil("the verdict", func() bool { return len(e.inThread(root.TS, "Not delivered (checked on LinkedIn)")) == 1 })
 	verdict := e.inThread(root.TS, "Not delivered (checked on LinkedIn)")[0]
+	assert.Contains(t, verdict.Blocks, "Not delivered (checked on LinkedIn): the bot read the conversation 3 times, up to 3 seconds after Linkup was called, and the message is not in it.")
 	value, confirm := buttonValue(t, verdict, "retry_send")
 	assert.Nil(t, confirm, "Retry no longer asks whether it may have been delivered")
 	assert.Len(t, e.linkup.Reads(convPath), 3, "read at 1, 3 and 10 times UNKNOWN_CHECK_AFTER")
@@ -389,4 +391,92 @@ func TestNewInboundConversationReachesTheInboxChannel(t *testing.T) {
 		assert.NotContains(t, p.Text, "old hello")
 	}
 	assert.Zero(t, lk.Count(), "reading never sends")
+}
+
+func TestMirroredMessagesSurviveSlackFailuresAndRestarts(t *testing.T) {
+	e := startBot(t, bridgeVars(map[string]string{"REPLY_POLL_MAX": "1s"}))
+	e.command(jane + " Hi Jane")
+	e.finished(1)
+	root, _ := e.thread(salesChannel)
+	e.waitUntil("the conversation read after the send", func() bool { return len(e.linkup.Reads(convPath)) == 1 })
+
+	// Slack posts the reply but its answer is lost: the bot finds it, and does not post it again.
+	e.slack.LoseAnswers("chat.postMessage", 1)
+	e.linkup.Reply(jane, "First")
+	e.waitUntil("the first reply and its notification", func() bool { return len(e.postsIn(notifyChannel)) == 2 })
+	assert.Len(t, e.inThread(root.TS, "> First"), 1)
+
+	// Slack refuses the thread: the next replies wait, in order, across a restart.
+	e.slack.FailPosts(salesChannel, "fatal_error")
+	e.linkup.Reply(jane, "Second")
+	e.linkup.Reply(jane, "Third")
+	e.waitUntil("the refused post", func() bool {
+		return strings.Contains(e.logs.String(), "posting a LinkedIn message in its thread failed")
+	})
+	e.waitPolls(2)
+	require.NoError(t, e.stop())
+	e.slack.FailPosts(salesChannel, "")
+	e.start()
+	e.waitUntil("the owed replies", func() bool { return len(e.inThread(root.TS, "replied on LinkedIn")) == 3 })
+	e.waitPolls(2)
+	replies := e.inThread(root.TS, "replied on LinkedIn")
+	require.Len(t, replies, 3, "each reply exactly once")
+	for i, want := range []string{"> First", "> Second", "> Third"} {
+		assert.Contains(t, replies[i].Text, want, "in order")
+	}
+	assert.Len(t, e.postsIn(notifyChannel), 4, "one send, three replies")
+}
+
+func TestUnreadableAnswersAreLoggedAndDoNotStopTheOthers(t *testing.T) {
+	bob := "https://www.linkedin.com/in/bob-ray"
+	e := startBot(t, bridgeVars(map[string]string{"REPLY_POLL_MAX": "1s"}))
+	e.command(jane + " Hi Jane")
+	e.finished(1)
+	e.command(bob + " Hi Bob")
+	e.finished(2)
+	e.waitUntil("both conversations read", func() bool { return len(e.linkup.Reads(convPath)) >= 2 })
+	janeID := e.linkup.ConversationID(jane)
+	janeReads := func() int {
+		n := 0
+		for _, r := range e.linkup.Reads(convPath) {
+			if r.Body["conversation_id"] == janeID {
+				n++
+			}
+		}
+		return n
+	}
+	garbage := func(w http.ResponseWriter, body map[string]any) bool {
+		if body["conversation_id"] != janeID {
+			return false
+		}
+		fakelinkup.Reply(w, http.StatusOK, `{"status":"success","data":{"messages":{"oops":true}}}`)
+		return true
+	}
+	e.linkup.SetReadAnswer(convPath, garbage)
+	before := janeReads()
+	polls := len(e.linkup.Reads(inboxPath))
+	e.linkup.Reply(jane, "Jane here")
+	e.linkup.Reply(bob, "Bob here")
+	e.waitUntil("Bob's reply", func() bool { return len(e.postsIn(salesChannel)) > 0 && len(e.inThreadAny("Bob here")) == 1 })
+	e.waitPolls(3)
+	assert.Empty(t, e.inThreadAny("Jane here"))
+	assert.Contains(t, e.logs.String(), "reading a LinkedIn conversation failed")
+	assert.LessOrEqual(t, janeReads()-before, len(e.linkup.Reads(inboxPath))-polls, "at most one read of it per poll: no retry storm")
+
+	e.linkup.SetReadAnswer(convPath, nil)
+	e.waitUntil("Jane's reply", func() bool { return len(e.inThreadAny("Jane here")) == 1 })
+	e.waitPolls(2)
+	assert.Len(t, e.inThreadAny("Jane here"), 1)
+	assert.Len(t, e.inThreadAny("Bob here"), 1)
+}
+
+// inThreadAny returns the thread replies, in any thread, whose text contains sub.
+func (e *env) inThreadAny(sub string) []fakeslack.Post {
+	var out []fakeslack.Post
+	for _, p := range e.slack.Posts() {
+		if p.ThreadTS != "" && strings.Contains(p.Text, sub) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

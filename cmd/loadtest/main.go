@@ -8,13 +8,17 @@
 //     time per send (everything included: log writes, thread reply, root
 //     update, notification) and its idle and peak RSS; or
 //   - with -media, forwards one file of that size through the message
-//     shortcut's streaming path and reports the bot's peak RSS over idle.
+//     shortcut's streaming path and reports the bot's peak RSS over idle; or
+//   - with -bridge, watches that many conversations on a sped-up clock and
+//     reports the read credits per day and the delay from a LinkedIn reply
+//     to its Slack post (bridge.go).
 //
 // It fails (exit 1) when a message reaches Linkup twice or never.
 //
 //	go run ./cmd/loadtest                      # 1,000 commands at ~1,000/s
 //	go run ./cmd/loadtest -n 20 -rate 200      # what CI runs
 //	go run ./cmd/loadtest -media 50            # a 50 MiB attachment
+//	go run ./cmd/loadtest -bridge 100          # the reply bridge: read credits per day, reply delay
 package main
 
 import (
@@ -64,6 +68,10 @@ type options struct {
 	bot        string
 	timeout    time.Duration
 	cpuProfile string
+	watched    int
+	hours      int
+	replies    int
+	scale      int
 }
 
 func run(args []string, out io.Writer) error {
@@ -76,6 +84,10 @@ func run(args []string, out io.Writer) error {
 	fs.StringVar(&o.bot, "bot", "", "linkedin-bot binary to run (built from ./cmd/linkedin-bot when empty)")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "give up after this long")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "have the bot write a CPU profile to this file (go tool pprof it)")
+	fs.IntVar(&o.watched, "bridge", 0, "instead of the burst, measure the reply bridge with this many watched conversations")
+	fs.IntVar(&o.hours, "hours", 6, "with -bridge: simulated hours to run")
+	fs.IntVar(&o.replies, "replies", 1, "with -bridge: replies per conversation per simulated day")
+	fs.IntVar(&o.scale, "scale", 300, "with -bridge: how many times faster the clock runs (5m polls become 5m/scale)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -102,36 +114,22 @@ func run(args []string, out io.Writer) error {
 		}
 	}
 
+	if o.watched > 0 {
+		return bridgeRun(out, o, tmp)
+	}
 	sl := fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: 5 * time.Second})
 	defer sl.Close()
 	lk := newLinkup()
 	defer lk.srv.Close()
 
-	env := []string{
-		"SLACK_APP_TOKEN=" + appToken, "SLACK_BOT_TOKEN=" + botToken, "SLACK_API_URL=" + sl.APIURL(),
-		"LINKUP_API_KEY=loadtest", "LINKUP_LOGIN_TOKEN=loadtest", "LINKUP_BASE_URL=" + lk.srv.URL,
-		"NOTIFY_CHANNEL=" + notify, "DATA_DIR=" + filepath.Join(tmp, "data"), "LOG_LEVEL=info",
-		"DAILY_SEND_LIMIT=0", "LINKUP_RATE_PER_MINUTE=0", "MAX_MEDIA_BYTES=" + fmt.Sprint((o.mediaMiB+1)<<20), "LINKUP_TIMEOUT=5m",
-		"PATH=" + os.Getenv("PATH"), "CPU_PROFILE=" + o.cpuProfile,
-	}
-	bot := exec.Command(o.bot)
-	bot.Env = env
-	bot.Dir = tmp
-	bot.Stdout, bot.Stderr = io.Discard, io.Discard
-	if err := bot.Start(); err != nil {
-		return fmt.Errorf("starting the bot: %w", err)
-	}
-	defer func() {
-		_ = bot.Process.Signal(syscall.SIGTERM)
-		_ = bot.Wait()
-	}()
-	pid := bot.Process.Pid
-
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	if _, err := sl.WaitConnected(ctx); err != nil {
+	pid, stop, err := startBot(ctx, o.bot, tmp, sl, lk.srv.URL, "LOG_LEVEL=info",
+		"MAX_MEDIA_BYTES="+fmt.Sprint((o.mediaMiB+1)<<20), "LINKUP_TIMEOUT=5m", "CPU_PROFILE="+o.cpuProfile)
+	if err != nil {
 		return err
 	}
+	defer stop()
 	time.Sleep(settleIdle)
 	idle, err := readProc(pid)
 	if err != nil {
@@ -143,6 +141,33 @@ func run(args []string, out io.Writer) error {
 		return media(ctx, out, o, sl, lk, pid, idle)
 	}
 	return burst(ctx, out, o, sl, lk, pid, idle)
+}
+
+// startBot runs the bot binary in tmp against the fake Slack sl and the
+// Linkup at linkupURL, with sends uncapped and extra settings, and waits
+// for its Socket Mode connection. stop sends it SIGTERM and waits.
+func startBot(ctx context.Context, binary, tmp string, sl *fakeslack.Server, linkupURL string, extra ...string) (pid int, stop func(), err error) {
+	bot := exec.Command(binary)
+	bot.Env = append([]string{
+		"SLACK_APP_TOKEN=" + appToken, "SLACK_BOT_TOKEN=" + botToken, "SLACK_API_URL=" + sl.APIURL(),
+		"LINKUP_API_KEY=loadtest", "LINKUP_LOGIN_TOKEN=loadtest", "LINKUP_BASE_URL=" + linkupURL,
+		"NOTIFY_CHANNEL=" + notify, "DATA_DIR=" + filepath.Join(tmp, "data"),
+		"DAILY_SEND_LIMIT=0", "LINKUP_RATE_PER_MINUTE=0", "PATH=" + os.Getenv("PATH"),
+	}, extra...)
+	bot.Dir = tmp
+	bot.Stdout, bot.Stderr = io.Discard, io.Discard
+	if err := bot.Start(); err != nil {
+		return 0, nil, fmt.Errorf("starting the bot: %w", err)
+	}
+	stop = func() {
+		_ = bot.Process.Signal(syscall.SIGTERM)
+		_ = bot.Wait()
+	}
+	if _, err := sl.WaitConnected(ctx); err != nil {
+		stop()
+		return 0, nil, err
+	}
+	return bot.Process.Pid, stop, nil
 }
 
 // burst measures idle acks, then a burst of n commands.

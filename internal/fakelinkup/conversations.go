@@ -61,11 +61,15 @@ type linkedIn struct {
 	seq      int
 	shapes   Shapes
 	reads    []ReadCall
-	readHook map[string]Answer
+	readHook map[string]ReadAnswer
 }
 
+// ReadAnswer may answer a read call itself, given its JSON body; it
+// reports whether it did.
+type ReadAnswer func(w http.ResponseWriter, body map[string]any) bool
+
 func newLinkedIn() linkedIn {
-	return linkedIn{account: "Sales Team", convs: map[string]*conversation{}, readHook: map[string]Answer{}}
+	return linkedIn{account: "Sales Team", convs: map[string]*conversation{}, readHook: map[string]ReadAnswer{}}
 }
 
 // SetShapes picks the answer variants.
@@ -75,10 +79,10 @@ func (s *Server) SetShapes(sh Shapes) {
 	s.shapes = sh
 }
 
-// SetReadAnswer makes path ("/v1/messages/inbox" or
-// "/v1/messages/conversation") answer with a, once for each call, until
-// it is set to nil. The call is still counted in Reads.
-func (s *Server) SetReadAnswer(path string, a Answer) {
+// SetReadAnswer lets a answer the calls to path ("/v1/messages/inbox" or
+// "/v1/messages/conversation") it chooses to, until it is set to nil.
+// Every call is still counted in Reads.
+func (s *Server) SetReadAnswer(path string, a ReadAnswer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if a == nil {
@@ -131,6 +135,18 @@ func (s *Server) Messages(profileURL string) []Msg {
 		}
 	}
 	return nil
+}
+
+// ConversationID is the short ID of the conversation with profileURL; empty when none.
+func (s *Server) ConversationID(profileURL string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.convs {
+		if c.with.ProfileURL == profileURL {
+			return c.id
+		}
+	}
+	return ""
 }
 
 // Reads returns the read calls to path so far ("" for all).
@@ -230,8 +246,7 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request) (map[string
 	s.reads = append(s.reads, ReadCall{Path: r.URL.Path, Body: body})
 	hook := s.readHook[r.URL.Path]
 	s.mu.Unlock()
-	if hook != nil {
-		hook(w, r, Request{APIKey: r.Header.Get("x-api-key")})
+	if hook != nil && hook(w, body) {
 		return nil, false
 	}
 	return body, true

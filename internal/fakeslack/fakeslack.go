@@ -103,6 +103,7 @@ type Post struct {
 	Text     string
 	Blocks   string // the blocks JSON, empty when none
 	Metadata string // the metadata JSON, empty when none
+	At       time.Time
 }
 
 // Ack is an acknowledgement the client sent for an envelope.
@@ -196,10 +197,15 @@ func (s *Server) DelayPosts(d time.Duration) {
 	s.postDelay = d
 }
 
-// FailPosts makes chat.postMessage to channel answer slackErr (e.g. "not_in_channel").
+// FailPosts makes chat.postMessage to channel answer slackErr (e.g.
+// "not_in_channel"); an empty slackErr lets posts through again.
 func (s *Server) FailPosts(channel, slackErr string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if slackErr == "" {
+		delete(s.failures, channel)
+		return
+	}
 	s.failures[channel] = slackErr
 }
 
@@ -538,7 +544,7 @@ func (s *Server) postMessage(w http.ResponseWriter, p map[string]string) {
 	s.tsSeq++
 	// Timestamps follow the clock, as Slack's do, so that "oldest" works.
 	ts := fmt.Sprintf("%d.%06d", time.Now().Unix(), s.tsSeq%1000000)
-	s.posts = append(s.posts, Post{Channel: ch, TS: ts, ThreadTS: p["thread_ts"], Text: p["text"], Blocks: p["blocks"], Metadata: p["metadata"]})
+	s.posts = append(s.posts, Post{Channel: ch, TS: ts, ThreadTS: p["thread_ts"], Text: p["text"], Blocks: p["blocks"], Metadata: p["metadata"], At: time.Now()})
 	lost := s.lostAnswer["chat.postMessage"] > 0
 	if lost {
 		s.lostAnswer["chat.postMessage"]--
