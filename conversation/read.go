@@ -191,8 +191,8 @@ func signature(m linkup.ChatMessage) string {
 func (b *Bridge) read(ctx context.Context, c *store.Conversation, sig string) (int, error) {
 	log := b.log.With().Int64("conversation", c.ID).Logger()
 	msgs, newest, convID, err := b.fetch(ctx, *c, c.Since)
-	if c.ConversationID == "" {
-		c.LookedUp = true
+	if c.ConversationID == "" && err == nil {
+		c.LookedUp = true // read by its URL: found, or not there; not again
 	}
 	if err != nil {
 		if errors.Is(err, errCapped) || ctx.Err() != nil {

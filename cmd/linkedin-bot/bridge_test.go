@@ -73,6 +73,7 @@ func buttonValue(t *testing.T, p fakeslack.Post, actionID string) (string, map[s
 }
 
 func TestReplyAppearsOnceInTheThread(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		shapes fakelinkup.Shapes
@@ -83,6 +84,7 @@ func TestReplyAppearsOnceInTheThread(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			e := startBot(t, bridgeVars(map[string]string{"REPLY_POLL_MAX": "1s"}))
 			e.linkup.SetShapes(tc.shapes)
 			e.command(jane + " Hi Jane, great to meet you!")
@@ -155,6 +157,7 @@ func (e *env) clickReply(value string) {
 }
 
 func TestReplyButtonSendsOnceIntoTheThread(t *testing.T) {
+	t.Parallel()
 	e := startBot(t, bridgeVars(nil))
 	e.command(jane + " Hi Jane")
 	e.finished(1)
@@ -208,6 +211,7 @@ func TestReplyButtonSendsOnceIntoTheThread(t *testing.T) {
 }
 
 func TestHostileReplyIsEscaped(t *testing.T) {
+	t.Parallel()
 	e := startBot(t, bridgeVars(nil))
 	e.linkup.AddConversation(fakelinkup.Person{Name: "<!here> Jane", ProfileURL: jane})
 	e.command(jane + " Hi Jane")
@@ -228,6 +232,7 @@ func TestHostileReplyIsEscaped(t *testing.T) {
 }
 
 func TestLongReplyIsCutWithANote(t *testing.T) {
+	t.Parallel()
 	e := startBot(t, bridgeVars(nil))
 	e.command(jane + " Hi Jane")
 	e.finished(1)
@@ -268,6 +273,7 @@ func (e *env) updatesOf(ts string) []fakeslack.Call {
 }
 
 func TestUnknownSendIsConfirmedByReading(t *testing.T) {
+	t.Parallel()
 	e := startBot(t, bridgeVars(map[string]string{"LINKUP_TIMEOUT": "300ms"}))
 	e.linkup.SetAnswer(holdThenFail(e.linkup, true))
 	e.command(jane + " Hi Jane")
@@ -303,6 +309,7 @@ func TestUnknownSendIsConfirmedByReading(t *testing.T) {
 }
 
 func TestUnknownSendIsVerifiedAsNotDelivered(t *testing.T) {
+	t.Parallel()
 	e := startBot(t, bridgeVars(map[string]string{"LINKUP_TIMEOUT": "300ms"}))
 	// The same words went to Jane an hour ago: that is not this send.
 	e.linkup.Write(jane, fakelinkup.Msg{Text: "Hi Jane", Sender: e.linkup.Account(), At: time.Now().Add(-time.Hour)})
@@ -325,6 +332,7 @@ func TestUnknownSendIsVerifiedAsNotDelivered(t *testing.T) {
 }
 
 func TestReadCreditCapStopsReading(t *testing.T) {
+	t.Parallel()
 	e := startBot(t, bridgeVars(map[string]string{"READ_CREDITS_PER_DAY": "3", "INBOX_CHANNEL": inboxChannel, "REPLY_POLL_MAX": "1s"}))
 	e.waitUntil("the pause notice", func() bool { return len(e.postsIn(notifyChannel)) == 1 })
 	assert.Contains(t, e.postsIn(notifyChannel)[0].Text, "LinkedIn reading is paused for today: the bot reached READ_CREDITS_PER_DAY (3 credits)")
@@ -338,6 +346,7 @@ func TestReadCreditCapStopsReading(t *testing.T) {
 }
 
 func TestNothingIsReadWhenNothingIsWatched(t *testing.T) {
+	t.Parallel()
 	t.Run("no send and no inbox channel", func(t *testing.T) {
 		e := startBot(t, bridgeVars(nil))
 		time.Sleep(1500 * time.Millisecond)
@@ -355,6 +364,7 @@ func TestNothingIsReadWhenNothingIsWatched(t *testing.T) {
 }
 
 func TestNewInboundConversationReachesTheInboxChannel(t *testing.T) {
+	t.Parallel()
 	bob, carol := "https://www.linkedin.com/in/bob-ray", "https://www.linkedin.com/in/ACoAACarol123"
 	lk := fakelinkup.New()
 	lk.AddConversation(fakelinkup.Person{Name: "Bob Ray", ProfileURL: bob})
@@ -394,6 +404,7 @@ func TestNewInboundConversationReachesTheInboxChannel(t *testing.T) {
 }
 
 func TestMirroredMessagesSurviveSlackFailuresAndRestarts(t *testing.T) {
+	t.Parallel()
 	e := startBot(t, bridgeVars(map[string]string{"REPLY_POLL_MAX": "1s"}))
 	e.command(jane + " Hi Jane")
 	e.finished(1)
@@ -428,6 +439,7 @@ func TestMirroredMessagesSurviveSlackFailuresAndRestarts(t *testing.T) {
 }
 
 func TestUnreadableAnswersAreLoggedAndDoNotStopTheOthers(t *testing.T) {
+	t.Parallel()
 	bob := "https://www.linkedin.com/in/bob-ray"
 	e := startBot(t, bridgeVars(map[string]string{"REPLY_POLL_MAX": "1s"}))
 	e.command(jane + " Hi Jane")
