@@ -6,7 +6,9 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -77,6 +79,13 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 		b.log.Error().Msg("Slack refused the app token")
 	case socketmode.EventTypeIncomingError:
 		if e, ok := evt.Data.(*slack.IncomingEventError); ok {
+			if errors.Is(e.ErrorObj, net.ErrClosed) {
+				// The socket closed under the reader: Slack asked for a new
+				// connection (a disconnect frame: warning, refresh_requested),
+				// or the network dropped it. The client reconnects.
+				b.log.Info().Msg("the Slack connection closed; reconnecting")
+				return
+			}
 			b.log.Warn().Err(e.ErrorObj).Msg("unreadable frame from Slack")
 		}
 	case socketmode.EventTypeErrorWriteFailed:
@@ -87,21 +96,18 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 		b.badMessage(ctx, evt)
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
-		log := b.envelopeLog(evt, cmd.UserID, cmd.ChannelID)
 		if !ok {
-			b.ack(log, evt.Request, nil)
+			b.ack(b.envelopeLog(evt, "", ""), evt.Request, nil)
 			return
 		}
-		fallback := handlers.Response{Ack: map[string]any{"response_type": "ephemeral", "text": ":warning: Something went wrong reading this command; nothing was sent. Please try again."}}
-		b.serve(log, evt.Request, fallback, func() handlers.Response { return b.h.Command(ctx, cmd, evt.Request.EnvelopeID) })
+		b.command(ctx, evt, cmd)
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
-		log := b.envelopeLog(evt, cb.User.ID, cb.Channel.ID).With().Str("interaction", string(cb.Type)).Str("callback_id", cb.CallbackID+cb.View.CallbackID).Logger()
 		if !ok {
-			b.ack(log, evt.Request, nil)
+			b.ack(b.envelopeLog(evt, "", ""), evt.Request, nil)
 			return
 		}
-		b.serve(log, evt.Request, handlers.Response{}, func() handlers.Response { return b.h.Interaction(ctx, cb) })
+		b.interaction(ctx, evt, cb)
 	default:
 		// events_api and anything newer: ack so Slack does not redeliver, then ignore.
 		if evt.Request != nil && evt.Request.EnvelopeID != "" {
@@ -110,6 +116,19 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 			b.ack(log, evt.Request, nil)
 		}
 	}
+}
+
+// commandFallback acks a command whose handler failed.
+var commandFallback = handlers.Response{Ack: map[string]any{"response_type": "ephemeral", "text": ":warning: Something went wrong reading this command; nothing was sent. Please try again."}}
+
+func (b *Bot) command(ctx context.Context, evt socketmode.Event, cmd slack.SlashCommand) {
+	log := b.envelopeLog(evt, cmd.UserID, cmd.ChannelID)
+	b.serve(log, evt.Request, commandFallback, func() handlers.Response { return b.h.Command(ctx, cmd, evt.Request.EnvelopeID) })
+}
+
+func (b *Bot) interaction(ctx context.Context, evt socketmode.Event, cb slack.InteractionCallback) {
+	log := b.envelopeLog(evt, cb.User.ID, cb.Channel.ID).With().Str("interaction", string(cb.Type)).Str("callback_id", cb.CallbackID+cb.View.CallbackID).Logger()
+	b.serve(log, evt.Request, handlers.Response{}, func() handlers.Response { return b.h.Interaction(ctx, cb, evt.Request.Payload) })
 }
 
 // serve runs a handler, acks with its answer and starts its after-work. A
@@ -179,6 +198,9 @@ func (b *Bot) badMessage(ctx context.Context, evt socketmode.Event) {
 	_ = json.Unmarshal(frame.Payload, &payload)
 
 	log := b.log.With().Str("envelope_id", frame.EnvelopeID).Str("type", frame.Type).Logger()
+	if frame.EnvelopeID != "" && b.lenient(ctx, log, frame.EnvelopeID, frame.Type, frame.Payload) {
+		return
+	}
 	log.Warn().Err(bad.Cause).Int("bytes", len(bad.Message)).Msg("Slack sent a frame that could not be decoded")
 	if frame.EnvelopeID == "" {
 		return
@@ -198,6 +220,33 @@ func (b *Bot) badMessage(ctx context.Context, evt socketmode.Event) {
 			log.Error().Err(err).Msg("telling the user about an undecodable request failed")
 		}
 	})
+}
+
+// lenient decodes a command or interaction slack-go refused, leaving out
+// the odd fields, and serves it; it reports whether it could.
+func (b *Bot) lenient(ctx context.Context, log zerolog.Logger, envelopeID, typ string, payload json.RawMessage) bool {
+	evt := socketmode.Event{Request: &socketmode.Request{EnvelopeID: envelopeID, Type: typ, Payload: payload}}
+	switch typ {
+	case socketmode.RequestTypeSlashCommands:
+		cmd, dropped, err := handlers.DecodeCommand(payload)
+		if err != nil {
+			return false
+		}
+		log.Info().Strs("dropped", dropped).Msg("a command slack-go could not decode was read without its odd fields")
+		evt.Type = socketmode.EventTypeSlashCommand
+		b.command(ctx, evt, cmd)
+	case socketmode.RequestTypeInteractive:
+		cb, dropped, err := handlers.DecodeInteraction(payload)
+		if err != nil {
+			return false
+		}
+		log.Info().Strs("dropped", dropped).Msg("an interaction slack-go could not decode was read without its odd fields")
+		evt.Type = socketmode.EventTypeInteractive
+		b.interaction(ctx, evt, cb)
+	default:
+		return false
+	}
+	return true
 }
 
 func (b *Bot) envelopeLog(evt socketmode.Event, user, channel string) zerolog.Logger {

@@ -6,6 +6,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,7 +29,10 @@ type Slack interface {
 	UpdateViewContext(ctx context.Context, view slack.ModalViewRequest, externalID, hash, viewID string) (*slack.ViewResponse, error)
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	GetUserInfoContext(ctx context.Context, user string, options ...slack.GetUserInfoOption) (*slack.User, error)
-	GetFileInfoContext(ctx context.Context, fileID string, count, page int) (*slack.File, []slack.Comment, *slack.Paging, error)
+	GetConversationInfoContext(ctx context.Context, input *slack.GetConversationInfoInput) (*slack.Channel, error)
+	// FileInfo is files.info's answer as Slack sent it (slack-go refuses
+	// some real file objects); see send.SlackFiles.Info.
+	FileInfo(ctx context.Context, fileID string) ([]byte, error)
 }
 
 // Sender records requests and retries; *send.Pipeline is the production one.
@@ -112,9 +116,11 @@ func (h *Handlers) Command(ctx context.Context, cmd slack.SlashCommand, envelope
 	return Response{}
 }
 
-// Interaction handles shortcuts, modal submissions and Retry buttons.
-// Anything else is acked and ignored.
-func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback) Response {
+// Interaction handles shortcuts, modal submissions and Retry buttons;
+// raw is the payload as Slack sent it, read for what slack-go does not
+// keep (a message's rich text and attachments). Anything else is acked
+// and ignored.
+func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback, raw json.RawMessage) Response {
 	if !h.allowed(cb.User.ID) {
 		return h.refuseInteraction(cb)
 	}
@@ -122,7 +128,7 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 	case cb.Type == slack.InteractionTypeShortcut && cb.CallbackID == GlobalShortcutID:
 		return h.openModal(cb.TriggerID, prefill{Upload: true}, modalMeta{}, "", cb.User.ID)
 	case cb.Type == slack.InteractionTypeMessageAction && cb.CallbackID == MessageShortcutID:
-		return h.messageShortcut(ctx, cb)
+		return h.messageShortcut(ctx, cb, raw)
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ModalCallbackID:
 		return h.submit(ctx, cb)
 	case cb.Type == slack.InteractionTypeBlockActions && len(cb.ActionCallback.BlockActions) > 0 && cb.ActionCallback.BlockActions[0].ActionID == send.RetryActionID:
@@ -183,7 +189,7 @@ func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Res
 // messageShortcut opens the modal for a Slack message at once, with its
 // text made plain and its files on offer, then fills in what needs API
 // calls (people's names, Slack Connect files) with views.update.
-func (h *Handlers) messageShortcut(ctx context.Context, cb slack.InteractionCallback) Response {
+func (h *Handlers) messageShortcut(ctx context.Context, cb slack.InteractionCallback, raw json.RawMessage) Response {
 	msg := cb.Message
 	thread := msg.ThreadTimestamp
 	if thread == "" {
@@ -195,7 +201,10 @@ func (h *Handlers) messageShortcut(ctx context.Context, cb slack.InteractionCall
 	var files []send.File
 	var skipped []string
 	var pending []slack.File
-	for _, f := range msg.Files {
+	for _, f := range append(msg.Files, messageFiles(raw)...) {
+		if f.ID == "" {
+			continue
+		}
 		if f.FileAccess == "check_file_info" || (f.URLPrivateDownload == "" && f.URLPrivate == "") {
 			pending = append(pending, f)
 			continue
@@ -211,43 +220,80 @@ func (h *Handlers) messageShortcut(ctx context.Context, cb slack.InteractionCall
 	if c, err := h.convs.ByThread(ctx, cb.Channel.ID, thread); err == nil {
 		recipient = c.ProfileURL // a message in a mirrored thread: answer that conversation
 	}
-	view := h.modal(prefill{Recipient: recipient, Message: Plain(msg.Text, nil), Files: files, Skipped: skipped}, meta)
-	users := mentionedUsers(msg.Text)
+	content := messageContent(raw, msg.Text)
+	text := func(name func(string) string) string { return tidy(Emojize(Plain(content, name))) }
+	view := h.modal(prefill{Recipient: recipient, Message: text(nil), Files: files, Skipped: skipped}, meta)
+	users, channels := mentionedIDs(content)
 
 	return Response{After: func(ctx context.Context, log zerolog.Logger) {
 		opened := h.openView(ctx, log, cb.TriggerID, view, cb.ResponseURL, cb.User.ID)
-		if opened == nil || len(users) == 0 && len(pending) == 0 {
+		if opened == nil || len(users) == 0 && len(channels) == 0 && len(pending) == 0 {
 			return
 		}
 		names := map[string]string{}
 		for _, id := range users {
 			u, err := h.slack.GetUserInfoContext(ctx, id)
 			if err != nil {
-				log.Warn().Err(err).Str("mentioned", id).Msg("users.info failed; the mention stays as an ID")
+				log.Warn().Err(err).Str("mentioned", id).Msg("users.info failed; the mention reads \"a colleague\"")
 				continue
 			}
 			names[id] = displayName(u)
 		}
-		for _, stub := range pending {
-			f, _, _, err := h.slack.GetFileInfoContext(ctx, stub.ID, 0, 0)
-			if err != nil {
-				log.Warn().Err(err).Str("file", stub.ID).Msg("files.info failed")
-				skipped = append(skipped, stub.ID+": Slack would not share it with the bot")
+		for _, id := range channels {
+			c, err := h.slack.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: id})
+			if err != nil || c == nil || c.Name == "" {
+				log.Warn().Err(err).Str("channel", id).Msg("conversations.info failed; the channel reads \"#channel\"")
 				continue
 			}
-			if sf, reason := h.attachable(*f); reason != "" {
+			names[id] = c.Name
+		}
+		for _, stub := range pending {
+			f, err := h.fileInfo(ctx, stub.ID)
+			if err != nil {
+				log.Warn().Err(err).Str("file", stub.ID).Msg("files.info failed")
+				skipped = append(skipped, fileLabel(stub)+": Slack would not share it with the bot")
+				continue
+			}
+			if sf, reason := h.attachable(f); reason != "" {
 				skipped = append(skipped, reason)
 			} else {
 				files = append(files, sf)
 			}
 		}
 		meta.Files = files
-		full := h.modal(prefill{Recipient: recipient, Message: Plain(msg.Text, func(id string) string { return names[id] }), Files: files, Skipped: skipped}, meta)
+		full := h.modal(prefill{Recipient: recipient, Message: text(func(id string) string { return names[id] }), Files: files, Skipped: skipped}, meta)
 		if _, err := h.slack.UpdateViewContext(ctx, full, "", opened.Hash, opened.ID); err != nil {
 			// hash_conflict: the user already edited the form; their text stays.
 			log.Warn().Err(err).Msg("filling in the modal failed")
 		}
 	}}
+}
+
+// fileInfo reads a file's object from files.info, leniently: one odd
+// field (channels sent as {}) must not lose the file.
+func (h *Handlers) fileInfo(ctx context.Context, id string) (slack.File, error) {
+	raw, err := h.slack.FileInfo(ctx, id)
+	if err != nil {
+		return slack.File{}, err
+	}
+	var answer struct {
+		OK    bool            `json:"ok"`
+		Error string          `json:"error"`
+		File  json.RawMessage `json:"file"`
+	}
+	if _, err := Decode(raw, &answer); err != nil {
+		return slack.File{}, fmt.Errorf("files.info: %w", err)
+	}
+	if !answer.OK {
+		return slack.File{}, fmt.Errorf("files.info: %s", answer.Error)
+	}
+	var f slack.File
+	dropped, err := Decode(answer.File, &f)
+	if err != nil {
+		return slack.File{}, fmt.Errorf("files.info: %w", err)
+	}
+	_ = dropped
+	return f, nil
 }
 
 func displayName(u *slack.User) string {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
 	"linkedin-bot/linkup"
@@ -110,11 +111,76 @@ func FuzzInteraction(f *testing.F) {
 	f.Add([]byte(`{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V2","callback_id":"linkedin_send_modal","private_metadata":"{\"c\":\"C1\",\"t\":\"1.2\",\"p\":\"https://www.linkedin.com/in/jane\"}","state":{"values":{"message":{"message":{"type":"plain_text_input","value":"hi"}}}}}}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		var cb slack.InteractionCallback
-		if json.Unmarshal(payload, &cb) != nil {
-			return // slack-go reports it as a bad message; the bot acks it by hand
+		if _, err := Decode(payload, &cb); err != nil {
+			return // not JSON: the bot acks it by hand
 		}
-		ackSize(t, newTestHandlers(t, 500).Interaction(context.Background(), cb))
+		r := newTestHandlers(t, 500).Interaction(context.Background(), cb, payload)
+		ackSize(t, r)
+		if r.After != nil {
+			r.After(context.Background(), zerolog.Nop())
+		}
 	})
+}
+
+// FuzzMessageShortcut runs the message shortcut on messages of random
+// shape: any JSON in text, blocks, attachments and files. Nothing panics,
+// the modal opens, and the prefill fits the form.
+func FuzzMessageShortcut(f *testing.F) {
+	f.Add(`"hi <@U1> :wave:"`, `[{"type":"rich_text","elements":[{"type":"rich_text_list","style":"bullet","elements":[{"type":"rich_text_section","elements":[{"type":"emoji","name":"wave","skin_tone":3}]}]}]}]`, `[{"pretext":"p","fields":[{"title":"t","value":"v"}],"files":[{"id":"F1","filetype":"pdf","size":3}]}]`, `[{"id":"F2","channels":{},"size":"big"}]`)
+	f.Add(`null`, `{"type":"section"}`, `"x"`, `[null,1,"a"]`)
+	f.Add(`7`, `[{"type":"section","text":{"type":"mrkdwn","text":"*b* _i_ ~s~ `+"`c`"+`"},"fields":[{"text":5}]},{"type":"context","elements":[{"type":"image"},{"type":"mrkdwn","text":"ctx"}]}]`, `[]`, `{}`)
+	f.Fuzz(func(t *testing.T, text, blocks, attachments, files string) {
+		payload := `{"type":"message_action","callback_id":"linkedin_send_message","trigger_id":"t","user":{"id":"U1"},"channel":{"id":"C1"},` +
+			`"message":{"ts":"1.2","text":` + text + `,"blocks":` + blocks + `,"attachments":` + attachments + `,"files":` + files + `}}`
+		var cb slack.InteractionCallback
+		if _, err := Decode([]byte(payload), &cb); err != nil {
+			return
+		}
+		sl := &recordingSlack{}
+		h := New(Config{MaxMessageLen: 8000, Country: "FR", MaxMediaBytes: 20 << 20}, sl, checkingSender(t, 8000), noConversations{}, http.DefaultClient)
+		r := h.Interaction(context.Background(), cb, json.RawMessage(payload))
+		ackSize(t, r)
+		if r.After == nil {
+			t.Fatal("the message shortcut opens the modal after the ack")
+		}
+		r.After(context.Background(), zerolog.Nop())
+		if sl.opened == 0 {
+			t.Fatal("no modal was opened")
+		}
+	})
+}
+
+// recordingSlack accepts every call and counts the modals opened.
+type recordingSlack struct{ opened int }
+
+func (s *recordingSlack) OpenViewContext(_ context.Context, _ string, v slack.ModalViewRequest) (*slack.ViewResponse, error) {
+	s.opened++
+	if _, err := json.Marshal(v); err != nil {
+		return nil, err
+	}
+	return &slack.ViewResponse{View: slack.View{ID: "V1", Hash: "h"}}, nil
+}
+
+func (s *recordingSlack) UpdateViewContext(context.Context, slack.ModalViewRequest, string, string, string) (*slack.ViewResponse, error) {
+	return &slack.ViewResponse{}, nil
+}
+
+func (s *recordingSlack) PostMessageContext(context.Context, string, ...slack.MsgOption) (string, string, error) {
+	return "C1", "1.1", nil
+}
+
+func (s *recordingSlack) GetUserInfoContext(_ context.Context, user string, _ ...slack.GetUserInfoOption) (*slack.User, error) {
+	return &slack.User{ID: user, Name: "someone"}, nil
+}
+
+func (s *recordingSlack) GetConversationInfoContext(_ context.Context, in *slack.GetConversationInfoInput) (*slack.Channel, error) {
+	ch := &slack.Channel{}
+	ch.ID, ch.Name = in.ChannelID, "general"
+	return ch, nil
+}
+
+func (s *recordingSlack) FileInfo(context.Context, string) ([]byte, error) {
+	return []byte(`{"ok":true,"file":{"id":"F9","name":"x.pdf","filetype":"pdf","mimetype":"application/pdf","size":10,"channels":{},"url_private_download":"https://files.slack.com/x"}}`), nil
 }
 
 // FuzzCommand does the same for slash commands.

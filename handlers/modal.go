@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"fmt"
+	"path"
 	"strings"
 	"unicode/utf8"
 
@@ -87,6 +88,9 @@ func (h *Handlers) modal(p prefill, meta modalMeta) slack.ModalViewRequest {
 	blocks := []slack.Block{
 		slack.NewInputBlock(BlockRecipient, plain("Recipient's LinkedIn profile"), nil, recipient),
 		slack.NewInputBlock(BlockMessage, plain("Message"), nil, msg),
+	}
+	if n := utf8.RuneCountInString(p.Message); n > msg.MaxLength {
+		blocks = append(blocks, slack.NewContextBlock("cut", slack.NewTextBlockObject(slack.MarkdownType, cutNotice(n, msg.MaxLength, h.cfg.MaxMessageLen), false, false)))
 	}
 	title := "Send on LinkedIn"
 	if meta.Recipient != "" {
@@ -175,6 +179,12 @@ func (h *Handlers) submission(view slack.View) (linkup.Message, *send.File, moda
 	_ = json.Unmarshal([]byte(view.PrivateMetadata), &meta) // a bad one answers as a DM
 
 	errs := map[string]string{}
+	if view.State == nil || len(view.State.Values) == 0 {
+		// Slack sent no state (seen on real payloads): nothing to read, and
+		// an empty ack would close the form with nothing said.
+		errs[BlockMessage] = "Slack did not pass on what was typed in this form, so nothing was sent. Please type the message again and press Send."
+		return linkup.Message{}, nil, meta, errs
+	}
 	action := func(block string) slack.BlockAction {
 		return view.State.Values[block][block]
 	}
@@ -251,23 +261,10 @@ func (h *Handlers) attachable(f slack.File) (send.File, string) {
 			}
 		}
 	}
-	name := f.Name
-	if name == "" {
-		name = f.Title
-	}
-	if name == "" {
-		name = f.ID
-	}
+	name := fileLabel(f)
 	switch {
 	case mime == "":
-		kind := f.PrettyType
-		if kind == "" {
-			kind = f.Filetype
-		}
-		if kind == "" {
-			kind = "this type"
-		}
-		return send.File{}, fmt.Sprintf("%s: %s files cannot be sent (PNG, JPG, MP4 and PDF can)", name, kind)
+		return send.File{}, fmt.Sprintf("%s: %s cannot be sent (PNG, JPG, MP4 and PDF can)", name, fileKind(f))
 	case int64(f.Size) > h.cfg.MaxMediaBytes:
 		return send.File{}, fmt.Sprintf("%s: it is %s, over the %s limit", name, humanSize(int64(f.Size)), humanSize(h.cfg.MaxMediaBytes))
 	case f.Size <= 0:
@@ -278,6 +275,50 @@ func (h *Handlers) attachable(f slack.File) (send.File, string) {
 		url = f.URLPrivate
 	}
 	return send.File{ID: f.ID, Name: name, MIME: mime, Size: int64(f.Size), URL: url}, ""
+}
+
+// cutNotice tells that a prefill was cut to the form's limit, and how to
+// send the whole text.
+func cutNotice(n, kept, maxLen int) string {
+	text := fmt.Sprintf(":scissors: The message is %s characters; this form holds %s, so the last %s were cut.", thousands(n), thousands(kept), thousands(n-kept))
+	if n <= maxLen {
+		return text + fmt.Sprintf(" To send all of it, use `/linkedin-send <profile URL> <message>` (up to %s characters).", thousands(maxLen))
+	}
+	return text + fmt.Sprintf(" A LinkedIn message from this bot holds at most %s characters (MAX_MESSAGE_LENGTH): shorten it, or send it in parts.", thousands(maxLen))
+}
+
+// thousands writes n with a comma every three digits.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// fileLabel names a file for people: its name, its title, or its ID.
+func fileLabel(f slack.File) string {
+	for _, n := range []string{f.Name, f.Title, f.ID} {
+		if n != "" {
+			return n
+		}
+	}
+	return "a file"
+}
+
+// fileKind says what type a file is, from its own extension or MIME type
+// (not Slack's pretty_type, which is in the workspace's language).
+func fileKind(f slack.File) string {
+	if ext := strings.TrimPrefix(path.Ext(f.Name), "."); ext != "" && len(ext) <= 8 {
+		return "." + strings.ToLower(ext) + " files"
+	}
+	if f.Filetype != "" && len(f.Filetype) <= 16 {
+		return strings.ToLower(f.Filetype) + " files"
+	}
+	if f.Mimetype != "" {
+		return f.Mimetype + " files"
+	}
+	return "files of this type"
 }
 
 // humanSize writes a byte count for people.

@@ -7,19 +7,21 @@ import (
 // Plain turns Slack message markup into the plain text a LinkedIn message
 // can carry:
 //
-//	<@U123>             the person's display name, from name (or @U123 when unknown)
+//	<@U123>             the person's display name, from name (else "a colleague")
 //	<@U123|jane>        jane
 //	<#C123|general>     #general
+//	<#C123>             #general, its name from name (else "#channel")
 //	<!here>, <!channel> @here, @channel
-//	<!subteam^S1|@devs> @devs
+//	<!subteam^S1|@devs> @devs (without a label: its name from name, else "@team")
 //	<!date^…|fallback>  fallback
 //	<https://x|label>   label (https://x)
 //	<https://x>         https://x
 //	<mailto:a@b|a@b>    a@b
 //	&amp; &lt; &gt;     & < >
 //
-// name may be nil. A '<' without its '>' is kept as it is.
-func Plain(text string, name func(userID string) string) string {
+// name looks a user, channel or user group up by its ID; it may be nil. A
+// '<' without its '>' is kept as it is.
+func Plain(text string, name func(id string) string) string {
 	var b strings.Builder
 	b.Grow(len(text))
 	for {
@@ -39,6 +41,14 @@ func Plain(text string, name func(userID string) string) string {
 	}
 }
 
+// lookup asks name for id's name; empty when there is none.
+func lookup(name func(string) string, id string) string {
+	if name == nil || id == "" {
+		return ""
+	}
+	return name(id)
+}
+
 // plainToken renders the inside of one <…> token.
 func plainToken(tok string, name func(string) string) string {
 	target, label, hasLabel := strings.Cut(tok, "|")
@@ -48,25 +58,33 @@ func plainToken(tok string, name func(string) string) string {
 		if hasLabel && label != "" {
 			return label
 		}
-		id := target[1:]
-		if name != nil {
-			if n := name(id); n != "" {
-				return n
-			}
+		if n := lookup(name, target[1:]); n != "" {
+			return n
 		}
-		return "@" + id
+		return "a colleague"
 	case strings.HasPrefix(target, "#"):
 		if hasLabel && label != "" {
-			return "#" + label
+			return "#" + strings.TrimPrefix(label, "#")
+		}
+		if n := lookup(name, target[1:]); n != "" {
+			return "#" + n
 		}
 		return "#channel"
 	case strings.HasPrefix(target, "!"):
 		if hasLabel && label != "" {
 			return label
 		}
-		switch cmd, _, _ := strings.Cut(target[1:], "^"); cmd {
+		cmd, arg, _ := strings.Cut(target[1:], "^")
+		switch cmd {
 		case "here", "channel", "everyone":
 			return "@" + cmd
+		case "subteam":
+			if n := lookup(name, arg); n != "" {
+				return "@" + strings.TrimPrefix(n, "@")
+			}
+			return "@team"
+		case "date":
+			return "" // a date always carries its fallback as label
 		default:
 			return ""
 		}
@@ -82,23 +100,29 @@ func plainToken(tok string, name func(string) string) string {
 	}
 }
 
-// mentionedUsers lists the user IDs of <@U…> tokens that carry no label.
-func mentionedUsers(text string) []string {
-	var ids []string
+// mentionedIDs lists the IDs of the users and channels of <@U…> and <#C…>
+// tokens that carry no label: the names to look up.
+func mentionedIDs(text string) (users, channels []string) {
 	seen := map[string]bool{}
 	for {
-		i := strings.Index(text, "<@")
-		if i < 0 {
-			return ids
+		i := strings.IndexByte(text, '<')
+		if i < 0 || i+2 >= len(text) {
+			return users, channels
 		}
-		text = text[i+2:]
+		text = text[i+1:]
+		kind := text[0]
 		end := strings.IndexAny(text, "|>")
 		if end < 0 {
-			return ids
+			return users, channels
 		}
-		if text[end] == '>' && end > 0 && !seen[text[:end]] {
-			seen[text[:end]] = true
-			ids = append(ids, text[:end])
+		id := text[1:end]
+		if text[end] == '>' && id != "" && !seen[id] && (kind == '@' || kind == '#') {
+			seen[id] = true
+			if kind == '@' {
+				users = append(users, id)
+			} else {
+				channels = append(channels, id)
+			}
 		}
 		text = text[end:]
 	}

@@ -10,15 +10,18 @@ import (
 
 func TestPlain(t *testing.T) {
 	names := func(id string) string {
-		return map[string]string{"U0D15K92L": "Dr. Maomao", "U01JKSB8T7Y": "linkedin-bot"}[id]
+		return map[string]string{"U0D15K92L": "Dr. Maomao", "U01JKSB8T7Y": "linkedin-bot", "C0GENERAL1": "general", "S0SALES01": "sales-team"}[id]
 	}
 	cases := []struct{ in, want string }{
 		{"World's smallest big cat! <https://youtube.com/watch?v=W86cTIoMv2U>", "World's smallest big cat! https://youtube.com/watch?v=W86cTIoMv2U"},
 		{"<@U01JKSB8T7Y> test", "linkedin-bot test"},
-		{"cc <@U0D15K92L> and <@U999>", "cc Dr. Maomao and @U999"},
+		{"cc <@U0D15K92L> and <@U999>", "cc Dr. Maomao and a colleague"},
 		{"ping <@U123|jane.doe>", "ping jane.doe"},
 		{"see <#C123ABC456|general> now", "see #general now"},
 		{"see <#C123ABC456>", "see #channel"},
+		{"see <#C0GENERAL1>", "see #general"},
+		{"<!subteam^S0SALES01> and <!subteam^S0UNKNOWN>", "@sales-team and @team"},
+		{"<!subteam^S012|sales-team>", "sales-team"},
 		{"<!here> <!channel> <!everyone> hello", "@here @channel @everyone hello"},
 		{"<!subteam^S012|@sales-team> please", "@sales-team please"},
 		{"due <!date^1392734382^{date_short}|Feb 18, 2014>", "due Feb 18, 2014"},
@@ -35,12 +38,16 @@ func TestPlain(t *testing.T) {
 	for _, tc := range cases {
 		assert.Equal(t, tc.want, Plain(tc.in, names), tc.in)
 	}
-	assert.Equal(t, "@U0D15K92L", Plain("<@U0D15K92L>", nil))
+	assert.Equal(t, "a colleague", Plain("<@U0D15K92L>", nil))
 }
 
-func TestMentionedUsers(t *testing.T) {
-	assert.Equal(t, []string{"U1", "U3"}, mentionedUsers("<@U1> <@U2|two> <@U1> <@U3> <@"))
-	assert.Empty(t, mentionedUsers("no mentions <#C1>"))
+func TestMentionedIDs(t *testing.T) {
+	users, channels := mentionedIDs("<@U1> <@U2|two> <@U1> <@U3> <#C1> <#C2|two> <!here> <@")
+	assert.Equal(t, []string{"U1", "U3"}, users)
+	assert.Equal(t, []string{"C1"}, channels)
+	users, channels = mentionedIDs("no mentions")
+	assert.Empty(t, users)
+	assert.Empty(t, channels)
 }
 
 func FuzzPlain(f *testing.F) {
@@ -55,9 +62,10 @@ func FuzzPlain(f *testing.F) {
 		if !strings.ContainsAny(in, "<&") && out != in {
 			t.Fatalf("Plain(%q) changed text with no markup: %q", in, out)
 		}
-		for _, id := range mentionedUsers(in) {
+		users, channels := mentionedIDs(in)
+		for _, id := range append(users, channels...) {
 			if id == "" {
-				t.Fatalf("empty user ID from %q", in)
+				t.Fatalf("empty ID from %q", in)
 			}
 		}
 	})

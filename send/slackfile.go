@@ -34,6 +34,7 @@ func (e *FileError) Error() string { return e.Reason }
 // redirect to another host or to another scheme.
 type SlackFiles struct {
 	token     string
+	apiURL    string
 	apiScheme string
 	apiHost   string
 	stall     time.Duration
@@ -56,7 +57,33 @@ func NewSlackFiles(token, apiURL string, client *http.Client, stall time.Duratio
 		}
 		return nil
 	}
-	return &SlackFiles{token: token, apiScheme: u.Scheme, apiHost: u.Host, stall: stall, client: &c}
+	return &SlackFiles{token: token, apiURL: apiURL, apiScheme: u.Scheme, apiHost: u.Host, stall: stall, client: &c}
+}
+
+// maxInfoBytes bounds a files.info answer.
+const maxInfoBytes = 1 << 20
+
+// Info calls files.info for file id and returns Slack's answer as it is,
+// for the caller to decode leniently: slack-go refuses file objects whose
+// "channels", "groups" or "ims" are objects, as Slack sometimes sends them.
+func (f *SlackFiles) Info(ctx context.Context, id string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.stall)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.apiURL+"files.info", strings.NewReader(url.Values{"file": {id}}.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("files.info: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("files.info: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("files.info: Slack answered HTTP %d", resp.StatusCode)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxInfoBytes))
 }
 
 func (f *SlackFiles) trusted(u *url.URL) bool {

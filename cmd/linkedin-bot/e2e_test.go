@@ -356,18 +356,22 @@ func TestMalformedFramesAreAckedAndTheUserTold(t *testing.T) {
 }
 
 func TestReconnects(t *testing.T) {
-	t.Run("after a disconnect frame", func(t *testing.T) {
-		e := startBot(t, nil)
-		require.NoError(t, e.slack.Disconnect("refresh_requested"))
-		e.waitUntil("a second connection", func() bool { return e.slack.Opens() == 2 })
-		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-		defer cancel()
-		_, err := e.slack.WaitConnected(ctx)
-		require.NoError(t, err)
-		e.command("https://www.linkedin.com/in/jane-doe After the refresh")
-		e.finished(1)
-		assert.Equal(t, 1, e.linkup.Count())
-	})
+	for _, reason := range []string{"refresh_requested", "warning"} {
+		t.Run("after a disconnect frame: "+reason, func(t *testing.T) {
+			e := startBot(t, nil)
+			require.NoError(t, e.slack.Disconnect(reason))
+			e.waitUntil("a second connection", func() bool { return e.slack.Opens() == 2 })
+			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+			defer cancel()
+			_, err := e.slack.WaitConnected(ctx)
+			require.NoError(t, err)
+			e.command("https://www.linkedin.com/in/jane-doe After the refresh")
+			e.finished(1)
+			assert.Equal(t, 1, e.linkup.Count())
+			assert.NotContains(t, e.logs.String(), "unreadable frame", "a closed socket is not a bad frame")
+			assert.NotContains(t, e.logs.String(), "use of closed network connection")
+		})
+	}
 	t.Run("after a dropped socket", func(t *testing.T) {
 		e := startBot(t, nil)
 		e.slack.DropConnection()

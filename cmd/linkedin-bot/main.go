@@ -139,6 +139,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	// A download streams into the Linkup call: it stops when its headers or
 	// its next bytes are late, and it never outlasts the call by more than 5 s.
 	stall := min(cfg.LinkupTimeout, 15*time.Second)
+	files := send.NewSlackFiles(cfg.SlackBotToken, cfg.SlackAPIURL, newHTTPClient(0), stall)
 	pacer := linkup.NewPacer(cfg.LinkupPerMinute) // one allowance for sends and reads
 	pipe := send.New(send.Config{
 		Workers:         cfg.SendConcurrency,
@@ -147,7 +148,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		Pacer:           pacer,
 		NotifyChannel:   cfg.NotifyChannel,
 		HTTPClient:      httpClient,
-		Files:           send.NewSlackFiles(cfg.SlackBotToken, cfg.SlackAPIURL, newHTTPClient(0), stall),
+		Files:           files,
 		DownloadTimeout: cfg.LinkupTimeout + 5*time.Second,
 	}, st, lk, api, log)
 	bcfg := bot.BridgeConfig(cfg)
@@ -158,7 +159,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		Country:       cfg.LinkupCountry,
 		AllowedUsers:  cfg.AllowedUsers,
 		MaxMediaBytes: cfg.MaxMediaBytes,
-	}, api, pipe, bridge, httpClient)
+	}, slackAPI{api, files}, pipe, bridge, httpClient)
 	b := bot.New(socketmode.New(api), h, httpClient, log)
 
 	if len(cfg.AllowedUsers) == 0 {
@@ -190,6 +191,17 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	}
 	log.Info().Msg("linkedin-bot stopped")
 	return runErr
+}
+
+// slackAPI is the Web API the handlers call: slack-go's client, with
+// files.info answered raw, for lenient decoding.
+type slackAPI struct {
+	*slack.Client
+	files *send.SlackFiles
+}
+
+func (s slackAPI) FileInfo(ctx context.Context, id string) ([]byte, error) {
+	return s.files.Info(ctx, id)
 }
 
 // startCPUProfile writes a pprof CPU profile to path until stop is called.

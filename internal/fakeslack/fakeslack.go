@@ -41,6 +41,7 @@ type Server struct {
 	limited    map[string]int    // method → how many more calls answer 429
 	files      map[string]File
 	users      map[string]string // user ID → display name
+	channels   map[string]string // channel ID → name, for conversations.info
 	downloads  []Download
 	lostAnswer map[string]int  // method → how many more calls are made but answered 500
 	expired    map[string]bool // response_url names that Slack no longer takes
@@ -126,6 +127,7 @@ func New(opts Options) *Server {
 		limited:    map[string]int{},
 		files:      map[string]File{},
 		users:      map[string]string{},
+		channels:   map[string]string{},
 		lostAnswer: map[string]int{},
 		expired:    map[string]bool{},
 	}
@@ -229,6 +231,13 @@ func (s *Server) AddUser(id, displayName string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.users[id] = displayName
+}
+
+// AddChannel registers a channel's name for conversations.info.
+func (s *Server) AddChannel(id, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels[id] = name
 }
 
 // Downloads returns the file downloads so far.
@@ -502,6 +511,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, map[string]any{"ok": true, "file": f.Object})
+	case "conversations.info":
+		s.mu.Lock()
+		name, ok := s.channels[call.Params["channel"]]
+		s.mu.Unlock()
+		if !ok {
+			writeJSON(w, map[string]any{"ok": false, "error": "channel_not_found"})
+			return
+		}
+		writeJSON(w, map[string]any{"ok": true, "channel": map[string]any{"id": call.Params["channel"], "name": name, "is_channel": true}})
 	case "users.info":
 		s.mu.Lock()
 		name, ok := s.users[call.Params["user"]]

@@ -1,0 +1,148 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+)
+
+// maxDrops bounds the odd fields one payload may lose.
+const maxDrops = 32
+
+// Decode decodes a Slack payload into v as slack-go would, but leniently:
+// a field whose JSON type slack-go does not expect (a file's "channels"
+// sent as {} instead of [], a number as a string) is dropped, wherever it
+// is, and the rest is decoded. dropped names the fields left out, for the
+// log. The error is returned only for a payload that is not JSON at all,
+// or that keeps failing.
+func Decode(raw []byte, v any) (dropped []string, err error) {
+	err = json.Unmarshal(raw, v)
+	if err == nil {
+		return nil, nil
+	}
+	var tree any
+	if json.Unmarshal(raw, &tree) != nil {
+		return nil, fmt.Errorf("the payload is not JSON: %w", err)
+	}
+	for range maxDrops {
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) || te.Field == "" {
+			return dropped, err
+		}
+		if !drop(tree, strings.Split(te.Field, ".")) {
+			return dropped, err
+		}
+		dropped = append(dropped, jsonPath(te.Field))
+		fixed, merr := json.Marshal(tree)
+		if merr != nil {
+			return dropped, merr
+		}
+		reset(v)
+		if err = json.Unmarshal(fixed, v); err == nil {
+			return dropped, nil
+		}
+	}
+	return dropped, err
+}
+
+// DecodeCommand decodes a slash command leniently (see Decode), unless a
+// field the command means something by is the odd one: a command read
+// without its text would do something else than was asked.
+func DecodeCommand(raw []byte) (slack.SlashCommand, []string, error) {
+	var cmd slack.SlashCommand
+	dropped, err := Decode(raw, &cmd)
+	if err == nil {
+		err = essential(dropped, "text", "command", "user_id", "channel_id")
+	}
+	return cmd, dropped, err
+}
+
+// DecodeInteraction decodes an interaction payload leniently (see Decode),
+// unless its type, user or callback is the odd field.
+func DecodeInteraction(raw []byte) (slack.InteractionCallback, []string, error) {
+	var cb slack.InteractionCallback
+	dropped, err := Decode(raw, &cb)
+	if err == nil {
+		err = essential(dropped, "type", "user", "callback_id", "actions", "view.id", "view.callback_id")
+	}
+	return cb, dropped, err
+}
+
+// essential reports an error when one of the dropped fields is one of
+// fields (as a top-level path, or under them).
+func essential(dropped []string, fields ...string) error {
+	for _, d := range dropped {
+		d = jsonPath(d)
+		for _, f := range fields {
+			if d == f || strings.HasPrefix(d, f+".") {
+				return fmt.Errorf("the payload's %s could not be read", f)
+			}
+		}
+	}
+	return nil
+}
+
+// jsonPath is a decode error's field path without the Go names in it
+// (types and embedded structs: "SlashCommandCopy.text", "alias.message.Msg.files"):
+// Slack's keys are lower case.
+func jsonPath(field string) string {
+	var keep []string
+	for _, seg := range strings.Split(field, ".") {
+		if seg == "" || seg == "alias" || seg[0] >= 'A' && seg[0] <= 'Z' {
+			continue
+		}
+		keep = append(keep, seg)
+	}
+	return strings.Join(keep, ".")
+}
+
+// reset zeroes what v points to, for a fresh decode.
+func reset(v any) {
+	switch p := v.(type) {
+	case *slack.InteractionCallback:
+		*p = slack.InteractionCallback{}
+	case *slack.SlashCommand:
+		*p = slack.SlashCommand{}
+	case *slack.File:
+		*p = slack.File{}
+	case *map[string]any:
+		*p = nil
+	}
+}
+
+// drop removes the field at path from the decoded JSON tree, in every
+// element of the arrays along the way; it reports whether it removed one.
+func drop(node any, path []string) bool {
+	switch n := node.(type) {
+	case []any:
+		found := false
+		for _, el := range n {
+			found = drop(el, path) || found
+		}
+		return found
+	case map[string]any:
+		key := path[0]
+		// encoding/json names a field by its JSON key; match it case-insensitively, as it does.
+		for k, child := range n {
+			if !strings.EqualFold(k, key) {
+				continue
+			}
+			if len(path) == 1 {
+				delete(n, k)
+				return true
+			}
+			if drop(child, path[1:]) {
+				return true
+			}
+		}
+		// The path also names embedded Go structs ("message.Msg.files"),
+		// which have no key of their own: skip such a name.
+		if len(path) > 1 {
+			return drop(n, path[1:])
+		}
+	}
+	return false
+}
