@@ -122,3 +122,53 @@ func TestTidy(t *testing.T) {
 	assert.Equal(t, "a b\n    • nested\n\nc", tidy("  a   b  \n    • nested\n\n\n\nc\n"))
 	assert.False(t, strings.Contains(tidy("x  y"), "  "))
 }
+
+func TestFilesOfAttachmentsAreOffered(t *testing.T) {
+	// A forwarded message: its file sits in attachments[].files, with the
+	// object-shaped channels of Slack's file object example.
+	raw := json.RawMessage(`{"type":"message_action","message":{"type":"message","text":"","attachments":[{"is_share":true,"text":"see the deck","files":[{"id":"F1","name":"deck.pdf","filetype":"pdf","mimetype":"application/pdf","size":1200,"channels":{},"url_private_download":"https://files.slack.com/files-pri/T1-F1/download/deck.pdf"}]},{"files":"odd"}]}}`)
+	files := messageFiles(raw)
+	require.Len(t, files, 1)
+	assert.Equal(t, "F1", files[0].ID)
+	assert.Equal(t, "deck.pdf", files[0].Name)
+	assert.Equal(t, "see the deck", tidy(Plain(messageContent(raw, ""), nil)))
+}
+
+func TestDecodeDropsOnlyTheOddValue(t *testing.T) {
+	var v struct {
+		Items []struct {
+			Files []string `json:"files"`
+			N     int      `json:"n"`
+		} `json:"items"`
+	}
+	dropped, err := Decode([]byte(`{"items":[{"files":["a"],"n":1},{"files":{},"n":"2"},{"files":["c"],"n":3.5}]}`), &v)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"items.files", "items.n", "items.n"}, dropped)
+	require.Len(t, v.Items, 3)
+	assert.Equal(t, []string{"a"}, v.Items[0].Files, "the good values stay")
+	assert.Nil(t, v.Items[1].Files)
+	assert.Equal(t, []string{"c"}, v.Items[2].Files)
+	assert.Equal(t, 1, v.Items[0].N)
+
+	_, err = Decode([]byte(`{not json`), &v)
+	assert.Error(t, err)
+	_, _, err = DecodeCommand([]byte(`{"command":"/linkedin-send","text":42}`))
+	assert.ErrorContains(t, err, "text could not be read", "a command without its text would do something else")
+	cmd, dropped, err := DecodeCommand([]byte(`{"command":"/linkedin-send","text":"hi","api_app_id":{"x":1}}`))
+	require.NoError(t, err)
+	assert.Equal(t, "hi", cmd.Text)
+	assert.Equal(t, []string{"api_app_id"}, dropped)
+}
+
+// TestReadmeExample keeps the README's before/after example true.
+func TestReadmeExample(t *testing.T) {
+	in := "<!here> *Agenda* for <#C0SALES01> with <@U0JANE001> :wave::skin-tone-3:\n• _Pricing_ — see <https://acme.io/deck|the deck>"
+	raw := json.RawMessage(`{"message":{"text":` + strconvQuote(in) + `}}`)
+	name := func(id string) string { return map[string]string{"C0SALES01": "sales", "U0JANE001": "Jane Doe"}[id] }
+	assert.Equal(t, "@here Agenda for #sales with Jane Doe 👋🏼\n• Pricing — see the deck (https://acme.io/deck)", tidy(Emojize(Plain(messageContent(raw, ""), name))))
+}
+
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

@@ -32,7 +32,8 @@ func Decode(raw []byte, v any) (dropped []string, err error) {
 		if !errors.As(err, &te) || te.Field == "" {
 			return dropped, err
 		}
-		if !drop(tree, strings.Split(te.Field, ".")) {
+		kind, _, _ := strings.Cut(te.Value, " ") // "number 1.5" is a number
+		if !drop(tree, strings.Split(te.Field, "."), kind) {
 			return dropped, err
 		}
 		dropped = append(dropped, jsonPath(te.Field))
@@ -113,36 +114,59 @@ func reset(v any) {
 	}
 }
 
-// drop removes the field at path from the decoded JSON tree, in every
-// element of the arrays along the way; it reports whether it removed one.
-func drop(node any, path []string) bool {
+// drop removes the field at path from the decoded JSON tree, wherever it
+// holds a value of the JSON kind the decoder refused ("object", "string",
+// "number", …), in every element of the arrays along the way; it reports
+// whether it removed one.
+func drop(node any, path []string, kind string) bool {
 	switch n := node.(type) {
 	case []any:
 		found := false
 		for _, el := range n {
-			found = drop(el, path) || found
+			found = drop(el, path, kind) || found
 		}
 		return found
 	case map[string]any:
 		key := path[0]
+		found := false
 		// encoding/json names a field by its JSON key; match it case-insensitively, as it does.
 		for k, child := range n {
 			if !strings.EqualFold(k, key) {
 				continue
 			}
 			if len(path) == 1 {
-				delete(n, k)
-				return true
+				if kindOf(child) == kind || kind == "" {
+					delete(n, k)
+					found = true
+				}
+				continue
 			}
-			if drop(child, path[1:]) {
-				return true
-			}
+			found = drop(child, path[1:], kind) || found
 		}
 		// The path also names embedded Go structs ("message.Msg.files"),
 		// which have no key of their own: skip such a name.
-		if len(path) > 1 {
-			return drop(n, path[1:])
+		if !found && len(path) > 1 {
+			return drop(n, path[1:], kind)
 		}
+		return found
 	}
 	return false
+}
+
+// kindOf names a decoded JSON value's kind as encoding/json's errors do.
+func kindOf(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case bool:
+		return "bool"
+	case float64:
+		return "number"
+	default:
+		return "null"
+	}
 }
