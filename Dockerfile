@@ -13,5 +13,14 @@ COPY --from=build /out/linkedin-bot /linkedin-bot
 COPY --from=build --chown=nonroot:nonroot --chmod=0700 /out/data /data
 ENV DATA_DIR=/data
 VOLUME ["/data"]
+# The working folder is the volume too: a relative DATA_DIR (./data, as in
+# .env.example) still lands on the volume, never in the container's layer,
+# where a recreated container would lose the send log.
+WORKDIR /data
+# distroless's nonroot is uid 65532: a volume it cannot write is reported
+# with that uid.
 USER nonroot:nonroot
+# docker stop waits 10 s by default: run with --stop-timeout longer than
+# SHUTDOWN_TIMEOUT (30 s) so that sends in flight can finish.
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["/linkedin-bot"]

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -34,6 +35,8 @@ type Bot struct {
 	http  *http.Client
 	log   zerolog.Logger
 	after sync.WaitGroup
+
+	stop context.CancelCauseFunc // ends Run with a refused app token
 }
 
 // New returns a Bot that reads sm's events and answers them with h.
@@ -47,6 +50,9 @@ func New(sm *socketmode.Client, h *handlers.Handlers, httpClient *http.Client, l
 // disconnect frames and dropped sockets. On return, no handler work is
 // left running; sends already handed to the pipeline are the caller's to drain.
 func (b *Bot) Run(ctx context.Context) error {
+	parent := ctx
+	ctx, b.stop = context.WithCancelCause(ctx)
+	defer b.stop(nil)
 	errc := make(chan error, 1)
 	go func() { errc <- b.sm.RunContext(ctx) }()
 	for {
@@ -55,12 +61,40 @@ func (b *Bot) Run(ctx context.Context) error {
 			b.handle(ctx, evt)
 		case err := <-errc:
 			b.after.Wait()
-			if ctx.Err() != nil {
+			if cause := context.Cause(ctx); ctx.Err() != nil && parent.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+				return cause
+			}
+			if parent.Err() != nil {
 				return nil
+			}
+			if refused(err) {
+				return appTokenRefused(err)
 			}
 			return fmt.Errorf("slack socket mode: %w", err)
 		}
 	}
+}
+
+// transient are Slack's answers to apps.connections.open worth retrying.
+var transient = map[string]bool{"ratelimited": true, "internal_error": true, "fatal_error": true, "service_unavailable": true, "request_timeout": true}
+
+// refused reports whether Slack answered apps.connections.open with a
+// refusal of the app token, which no retry will change.
+func refused(err error) bool {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return !transient[se.Err]
+	}
+	switch err.Error() {
+	case "invalid_auth", "account_inactive", "not_authed", "token_revoked", "not_allowed_token_type", "missing_scope":
+		return true
+	}
+	return false
+}
+
+// appTokenRefused says which setting Slack refused and how to fix it.
+func appTokenRefused(err error) error {
+	return fmt.Errorf("configuration: SLACK_APP_TOKEN: Slack refused it (%v): paste %s, and check that Socket Mode is enabled", err, tokenHelp["SLACK_APP_TOKEN"])
 }
 
 func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
@@ -72,11 +106,25 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeHello:
 		b.log.Debug().Msg("Slack said hello")
 	case socketmode.EventTypeConnectionError:
-		if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
-			b.log.Warn().Err(e.ErrorObj).Int("attempt", e.Attempt).Dur("backoff", e.Backoff).Msg("connecting to Slack failed; retrying")
+		e, ok := evt.Data.(*slack.ConnectionErrorEvent)
+		if !ok {
+			return
 		}
+		if refused(e.ErrorObj) {
+			// not_allowed_token_type, missing_scope…: slack-go would retry for ever.
+			b.log.Error().Err(e.ErrorObj).Msg("Slack refused SLACK_APP_TOKEN; stopping")
+			b.stop(appTokenRefused(e.ErrorObj))
+			return
+		}
+		var ue *url.Error
+		if errors.As(e.ErrorObj, &ue) {
+			b.log.Warn().Err(e.ErrorObj).Int("attempt", e.Attempt).Stringer("backoff", e.Backoff).
+				Msg("cannot reach Slack's API; retrying. Check the network, and SLACK_API_URL if it is set (leave it empty for Slack itself)")
+			return
+		}
+		b.log.Warn().Err(e.ErrorObj).Int("attempt", e.Attempt).Stringer("backoff", e.Backoff).Msg("connecting to Slack failed; retrying")
 	case socketmode.EventTypeInvalidAuth:
-		b.log.Error().Msg("Slack refused the app token")
+		b.log.Error().Msg("Slack answered HTTP 404 to apps.connections.open: SLACK_API_URL may be wrong (leave it empty for Slack itself), or SLACK_APP_TOKEN refused")
 	case socketmode.EventTypeIncomingError:
 		if e, ok := evt.Data.(*slack.IncomingEventError); ok {
 			if errors.Is(e.ErrorObj, net.ErrClosed) {

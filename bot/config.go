@@ -57,6 +57,21 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string { return e.Var + ": " + e.Reason }
 
+// ConfigErrors are all the problems of a configuration, reported together.
+type ConfigErrors []*ConfigError
+
+func (e ConfigErrors) Error() string {
+	if len(e) == 1 {
+		return e[0].Error()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d problems:", len(e))
+	for _, p := range e {
+		b.WriteString("\n  - " + p.Error())
+	}
+	return b.String()
+}
+
 var (
 	channelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
 	userID    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
@@ -70,8 +85,9 @@ func DataDir(getenv func(string) string) string {
 	return "data"
 }
 
-// LoadConfig reads the configuration through getenv and checks it. The
-// first bad setting is a *ConfigError naming it.
+// LoadConfig reads the configuration through getenv and checks every
+// setting; the problems, if any, come together as ConfigErrors, each
+// naming its variable. No problem quotes a value: values may be secrets.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
@@ -103,14 +119,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		LogFormat:         r.oneOf("LOG_FORMAT", "json", "json", "console"),
 		CPUProfile:        r.get("CPU_PROFILE"),
 	}
+	c.LinkupBaseURL = strings.TrimSuffix(strings.TrimRight(c.LinkupBaseURL, "/"), "/v1") // the client adds /v1/…
 	if c.ReplyPollInterval > 0 && c.ReplyPollInterval < time.Second {
 		r.fail("REPLY_POLL_INTERVAL", "must be at least 1s (each poll costs a credit)")
 	}
 	if c.ReplyPollMax < c.ReplyPollInterval {
 		r.fail("REPLY_POLL_MAX", "must be at least REPLY_POLL_INTERVAL (%s)", c.ReplyPollInterval)
 	}
-	if r.err != nil {
-		return Config{}, r.err
+	if len(r.errs) > 0 {
+		return Config{}, r.errs
 	}
 	if !strings.HasSuffix(c.SlackAPIURL, "/") {
 		c.SlackAPIURL += "/" // slack-go joins method names straight onto it
@@ -118,18 +135,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// reader reads settings and keeps the first error.
+// reader reads settings and keeps every problem.
 type reader struct {
 	getenv func(string) string
-	err    error
+	errs   ConfigErrors
 }
 
 func (r *reader) get(name string) string { return strings.TrimSpace(r.getenv(name)) }
 
 func (r *reader) fail(name, format string, args ...any) {
-	if r.err == nil {
-		r.err = &ConfigError{Var: name, Reason: fmt.Sprintf(format, args...)}
+	for _, e := range r.errs {
+		if e.Var == name {
+			return // one problem per setting
+		}
 	}
+	r.errs = append(r.errs, &ConfigError{Var: name, Reason: fmt.Sprintf(format, args...)})
 }
 
 func (r *reader) required(name string) string {
@@ -140,10 +160,21 @@ func (r *reader) required(name string) string {
 	return v
 }
 
+// tokenHelp says what each token is and where to find it.
+var tokenHelp = map[string]string{
+	"SLACK_APP_TOKEN": "the app-level token (xapp-…) from api.slack.com/apps → your app → Basic Information → App-Level Tokens (scope connections:write)",
+	"SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) from api.slack.com/apps → your app → OAuth & Permissions, after installing the app",
+}
+
 func (r *reader) token(name, prefix string) string {
-	v := r.required(name)
-	if v != "" && (!strings.HasPrefix(v, prefix) || len(v) == len(prefix)) {
-		r.fail(name, "must be a token starting with %q", prefix)
+	v := r.get(name)
+	switch {
+	case v == "":
+		r.fail(name, "is required: paste %s", tokenHelp[name])
+	case v == prefix:
+		r.fail(name, "is still the placeholder from .env.example: paste %s", tokenHelp[name])
+	case !strings.HasPrefix(v, prefix):
+		r.fail(name, "must start with %q: paste %s", prefix, tokenHelp[name])
 	}
 	return v
 }

@@ -67,3 +67,41 @@ func TestLoadConfigBridgeSettings(t *testing.T) {
 		assert.ErrorContains(t, err, tc.wantErr, "%v", tc.set)
 	}
 }
+
+func TestLoadConfigReportsEveryProblemAtOnce(t *testing.T) {
+	_, err := LoadConfig(func(string) string { return "" })
+	var errs ConfigErrors
+	require.ErrorAs(t, err, &errs)
+	var names []string
+	for _, e := range errs {
+		names = append(names, e.Var)
+	}
+	assert.Equal(t, []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "LINKUP_API_KEY", "LINKUP_LOGIN_TOKEN"}, names)
+	assert.Contains(t, err.Error(), "4 problems:")
+
+	// The placeholders of .env.example say what to paste and where.
+	env := map[string]string{"SLACK_APP_TOKEN": "xapp-", "SLACK_BOT_TOKEN": "xoxb-", "LINKUP_API_KEY": "k", "LINKUP_LOGIN_TOKEN": "l", "LOG_LEVEL": "loud", "DAILY_SEND_LIMIT": "many"}
+	_, err = LoadConfig(func(k string) string { return env[k] })
+	require.ErrorAs(t, err, &errs)
+	require.Len(t, errs, 4)
+	assert.Equal(t, `SLACK_APP_TOKEN: is still the placeholder from .env.example: paste the app-level token (xapp-…) from api.slack.com/apps → your app → Basic Information → App-Level Tokens (scope connections:write)`, errs[0].Error())
+	assert.Contains(t, errs[1].Error(), "SLACK_BOT_TOKEN: is still the placeholder from .env.example: paste the Bot User OAuth Token (xoxb-…)")
+	assert.Contains(t, err.Error(), "DAILY_SEND_LIMIT: must be a whole number")
+	assert.Contains(t, err.Error(), "LOG_LEVEL: must be one of")
+	assert.NotContains(t, err.Error(), "many", "no value is quoted")
+
+	env["SLACK_APP_TOKEN"], env["SLACK_BOT_TOKEN"] = "xoxb-pasted-in-the-wrong-place", "xoxb-1"
+	_, err = LoadConfig(func(k string) string { return env[k] })
+	assert.ErrorContains(t, err, `SLACK_APP_TOKEN: must start with "xapp-"`)
+	assert.NotContains(t, err.Error(), "pasted-in-the-wrong-place")
+}
+
+func TestLinkupBaseURLWithV1IsNormalised(t *testing.T) {
+	env := map[string]string{"SLACK_APP_TOKEN": "xapp-1", "SLACK_BOT_TOKEN": "xoxb-1", "LINKUP_API_KEY": "k", "LINKUP_LOGIN_TOKEN": "l"}
+	for _, in := range []string{"https://api.linkupapi.com/v1", "https://api.linkupapi.com/v1/", "https://api.linkupapi.com/"} {
+		env["LINKUP_BASE_URL"] = in
+		c, err := LoadConfig(func(k string) string { return env[k] })
+		require.NoError(t, err)
+		assert.Equal(t, "https://api.linkupapi.com", c.LinkupBaseURL, in)
+	}
+}

@@ -6,38 +6,103 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack"
+
+	"linkedin-bot/store"
 )
 
 // doctorTimeout bounds each of the doctor's checks.
 const doctorTimeout = 15 * time.Second
 
-// Doctor checks that the bot can run with cfg: the bot token (auth.test),
-// a Socket Mode connection opened once (with the app token) and Linkup's
-// reachability. It writes one line per check to out, with the fix for a
-// failure, and returns an error when any failed. It sends nothing.
+// Scopes are the bot scopes of slack-app-manifest.yaml, with what each one
+// is for: doctor lists the missing ones.
+var Scopes = []struct{ Name, For string }{
+	{"commands", "/linkedin-send and the shortcuts"},
+	{"chat:write", "every post: announcements, outcomes, notifications, mirrored replies"},
+	{"chat:write.public", "posting in public channels the bot was not invited to"},
+	{"files:read", "attaching a Slack file with the message shortcut or the form"},
+	{"users:read", "people's names in prefilled messages"},
+	{"channels:read", "channel names in prefilled messages"},
+	{"groups:read", "private channel names in prefilled messages"},
+	{"channels:history", "finding a post again after a crash in public channels (without it a post may appear twice)"},
+	{"groups:history", "the same in private channels"},
+	{"im:history", "the same in DMs"},
+}
+
+// check is one of the doctor's checks: run returns its detail, or an
+// error; fix says what to do about that error.
+type check struct {
+	name string
+	run  func(context.Context) (string, error)
+	fix  func(error) string
+}
+
+// Doctor checks that the bot can run with cfg: the bot token and its
+// scopes (auth.test), a Socket Mode connection opened once (with the app
+// token), Linkup (reachable, not refusing the key) and DATA_DIR (writable,
+// not in use by a running bot). It writes one line per check to out, with
+// the fix that fits each failure, and returns an error when any failed. It
+// sends nothing and spends no credit.
 func Doctor(ctx context.Context, cfg Config, api *slack.Client, httpClient *http.Client, out io.Writer) error {
-	fmt.Fprintln(out, "PASS configuration: every required setting is present and well-formed")
-	checks := []struct {
-		name, fix string
-		run       func(context.Context) (string, error)
-	}{
-		{"Slack bot token (auth.test)", "check SLACK_BOT_TOKEN (OAuth & Permissions, Bot User OAuth Token) and that the app is installed in the workspace",
-			func(ctx context.Context) (string, error) {
-				r, err := api.AuthTestContext(ctx)
-				if err != nil {
-					return "", err
-				}
-				return fmt.Sprintf("workspace %q, bot user @%s", r.Team, r.User), nil
-			}},
-		{"Slack Socket Mode connection", "check SLACK_APP_TOKEN (Basic Information, App-Level Tokens, scope connections:write) and that Socket Mode is enabled",
-			func(ctx context.Context) (string, error) { return openSocketOnce(ctx, api) }},
-		{"Linkup reachable", "check LINKUP_BASE_URL and this machine's outbound HTTPS access",
-			func(ctx context.Context) (string, error) { return reach(ctx, httpClient, cfg.LinkupBaseURL) }},
+	fmt.Fprintln(out, "PASS configuration: every setting is present and well-formed")
+	network := func(setting string) func(error) string {
+		return func(err error) string {
+			if isNetwork(err) {
+				return "this machine cannot reach it: check the network, DNS and proxy, and " + setting + " if it is set"
+			}
+			return ""
+		}
+	}
+	checks := []check{
+		{"Slack bot token (auth.test)", func(ctx context.Context) (string, error) {
+			r, err := api.AuthTestContext(ctx)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("workspace %q, bot user @%s", r.Team, r.User), nil
+		}, func(err error) string {
+			if f := network("SLACK_API_URL")(err); f != "" {
+				return f
+			}
+			return "paste " + tokenHelp["SLACK_BOT_TOKEN"] + " into SLACK_BOT_TOKEN, and check that the app is installed in the workspace"
+		}},
+		{"Slack bot token scopes", func(ctx context.Context) (string, error) { return scopes(ctx, httpClient, cfg) }, func(err error) string {
+			if f := network("SLACK_API_URL")(err); f != "" {
+				return f
+			}
+			return "add the missing scopes under OAuth & Permissions (or recreate the app from slack-app-manifest.yaml), then reinstall the app and paste the new SLACK_BOT_TOKEN"
+		}},
+		{"Slack Socket Mode connection", func(ctx context.Context) (string, error) { return openSocketOnce(ctx, api) }, func(err error) string {
+			if f := network("SLACK_API_URL")(err); f != "" {
+				return f
+			}
+			return "paste " + tokenHelp["SLACK_APP_TOKEN"] + " into SLACK_APP_TOKEN, and check that Socket Mode is enabled (Settings → Socket Mode)"
+		}},
+		{"Linkup", func(ctx context.Context) (string, error) { return linkupCheck(ctx, httpClient, cfg) }, func(err error) string {
+			if f := network("LINKUP_BASE_URL")(err); f != "" {
+				return f
+			}
+			var le *linkupError
+			if errors.As(err, &le) && le.auth {
+				return "check LINKUP_API_KEY in the Linkup dashboard (and that the account has credits)"
+			}
+			return "Linkup is failing: try again later, or ask Linkup's support"
+		}},
+		{"DATA_DIR " + cfg.DataDir, func(context.Context) (string, error) { return dataDirCheck(cfg.DataDir) }, func(err error) string {
+			if errors.Is(err, store.ErrLocked) {
+				return "a bot is running on this send log: stop it first, or point DATA_DIR elsewhere for a second bot"
+			}
+			return fmt.Sprintf("make the folder writable by this process (uid %d), or set DATA_DIR to one that is", os.Getuid())
+		}},
 	}
 	failed := 0
 	for _, c := range checks {
@@ -46,17 +111,125 @@ func Doctor(ctx context.Context, cfg Config, api *slack.Client, httpClient *http
 		cancel()
 		if err != nil {
 			failed++
-			fmt.Fprintf(out, "FAIL %s: %v\n     fix: %s\n", c.name, err, c.fix)
+			fmt.Fprintf(out, "FAIL %s: %v\n     fix: %s\n", c.name, err, c.fix(err))
 			continue
 		}
 		fmt.Fprintf(out, "PASS %s: %s\n", c.name, detail)
 	}
-	fmt.Fprintln(out, "note: the Linkup API key and LinkedIn login token are only checked by a real send, which costs credits")
+	fmt.Fprintln(out, "note: Linkup has no free call that checks LINKUP_API_KEY's credits or LINKUP_LOGIN_TOKEN: only a real send (1 credit) does")
 	fmt.Fprintln(out, "info reply bridge: "+BridgeConfig(cfg).Summary())
 	if failed > 0 {
 		return fmt.Errorf("%d of %d checks failed", failed, len(checks)+1)
 	}
 	return nil
+}
+
+// isNetwork reports whether err is a failure to reach a server at all.
+func isNetwork(err error) bool {
+	var ue *url.Error
+	var ne net.Error
+	var de *net.DNSError
+	var oe *net.OpError
+	return errors.As(err, &ue) || errors.As(err, &ne) || errors.As(err, &de) || errors.As(err, &oe)
+}
+
+// scopes compares the bot token's scopes, from auth.test's x-oauth-scopes
+// header (slack-go does not expose it), with the manifest's.
+func scopes(ctx context.Context, c *http.Client, cfg Config) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.SlackAPIURL+"auth.test", nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+cfg.SlackBotToken)
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		OK    bool   `json:"ok"`
+		Error string `json:"error"`
+	}
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body)
+	if !body.OK {
+		return "", fmt.Errorf("auth.test: %s", body.Error)
+	}
+	header := resp.Header.Get("X-OAuth-Scopes")
+	if header == "" {
+		return "Slack did not report the token's scopes; they were not checked", nil
+	}
+	granted := map[string]bool{}
+	for _, s := range strings.Split(header, ",") {
+		granted[strings.TrimSpace(s)] = true
+	}
+	var missing []string
+	for _, s := range Scopes {
+		if !granted[s.Name] {
+			missing = append(missing, s.Name+" ("+s.For+")")
+		}
+	}
+	if len(missing) > 0 {
+		return "", fmt.Errorf("missing %s", strings.Join(missing, "; "))
+	}
+	return fmt.Sprintf("all %d scopes of the manifest", len(Scopes)), nil
+}
+
+// linkupError is a Linkup answer that fails the check.
+type linkupError struct {
+	status int
+	auth   bool
+}
+
+func (e *linkupError) Error() string {
+	if e.auth {
+		return fmt.Sprintf("Linkup refused LINKUP_API_KEY (HTTP %d)", e.status)
+	}
+	return fmt.Sprintf("Linkup answered HTTP %d", e.status)
+}
+
+// linkupCheck calls Linkup without spending anything (a GET of the API's
+// root with the key): a 401 or 403 is the key refused, a 5xx Linkup down.
+func linkupCheck(ctx context.Context, c *http.Client, cfg Config) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.LinkupBaseURL+"/v1/", nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("x-api-key", cfg.LinkupAPIKey)
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	_ = resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return "", &linkupError{status: resp.StatusCode, auth: true}
+	case resp.StatusCode >= 500:
+		return "", &linkupError{status: resp.StatusCode}
+	}
+	return fmt.Sprintf("%s answered HTTP %d, without refusing the key", cfg.LinkupBaseURL, resp.StatusCode), nil
+}
+
+// dataDirCheck checks that the send log's folder can be written and is not
+// locked by a running bot.
+func dataDirCheck(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("cannot create it: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".doctor-*")
+	if err != nil {
+		return "", fmt.Errorf("cannot write in it: %w", err)
+	}
+	_ = f.Close()
+	_ = os.Remove(f.Name())
+	unlock, err := store.Lock(dir)
+	if err != nil {
+		return "", err
+	}
+	unlock()
+	if _, err := os.Stat(filepath.Join(dir, store.FileName)); err == nil {
+		return "writable, send log present, no bot running on it", nil
+	}
+	return "writable, no send log yet (the bot creates it)", nil
 }
 
 // openSocketOnce opens a Socket Mode connection, waits for Slack's hello and closes it.
@@ -87,18 +260,4 @@ func openSocketOnce(ctx context.Context, api *slack.Client) (string, error) {
 		return "", errors.New("the first frame was not hello")
 	}
 	return "connected and received hello", nil
-}
-
-// reach checks that an HTTP server answers at u; any status will do.
-func reach(ctx context.Context, c *http.Client, u string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return "", err
-	}
-	_ = resp.Body.Close()
-	return fmt.Sprintf("%s answered HTTP %d", u, resp.StatusCode), nil
 }

@@ -230,10 +230,10 @@ func (b *Bridge) cycle() {
 		b.pace = min(2*b.pace, b.cfg.PollMax)
 	}
 	if err != nil && !errors.Is(err, errCapped) && !errors.Is(err, context.Canceled) {
-		b.log.Warn().Err(err).Dur("next_in", b.pace).Msg("polling LinkedIn failed")
+		b.log.Warn().Err(err).Stringer("next_in", b.pace).Msg("polling LinkedIn failed")
 	}
 	b.nextPoll = b.now().Add(b.pace)
-	b.log.Debug().Int("new", news).Dur("next_in", b.pace).Msg("polled LinkedIn")
+	b.log.Debug().Int("new", news).Stringer("next_in", b.pace).Msg("polled LinkedIn")
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -392,7 +392,7 @@ func (p *Pipeline) persist(log zerolog.Logger, doing string, f func(context.Cont
 			}
 			return true
 		}
-		log.Error().Err(err).Int("try", try).Dur("wait", wait).Msg(doing + " failed; trying again")
+		log.Error().Err(err).Int("try", try).Stringer("wait", wait).Msg(doing + " failed; trying again")
 		if p.stopping() && try >= 3 {
 			log.Error().Msg(doing + ": giving up at shutdown")
 			return false
@@ -563,7 +563,7 @@ func (p *Pipeline) process(sd store.Send) {
 			if p.persist(log, "requeueing a send", func(ctx context.Context) error {
 				return p.store.Requeue(ctx, sd.ID, p.now().Add(wait), le.Status, le.Message)
 			}) {
-				log.Info().Dur("wait", wait).Msg("not sent; queued again")
+				log.Info().Stringer("wait", wait).Msg("not sent; queued again")
 			}
 			return
 		}

@@ -280,7 +280,7 @@ func (p *Pipeline) postTo(ctx context.Context, log zerolog.Logger, sd store.Send
 		if attempt >= slackAttempts {
 			return "", "", err
 		}
-		log.Warn().Err(err).Dur("wait", wait).Msg("Slack asked to retry")
+		log.Warn().Err(err).Stringer("wait", wait).Msg("Slack asked to retry")
 		if !sleep(ctx, wait) {
 			return "", "", err
 		}
@@ -390,7 +390,7 @@ func (p *Pipeline) slackCall(ctx context.Context, log zerolog.Logger, f func(con
 		if attempt >= slackAttempts {
 			return err
 		}
-		log.Warn().Err(err).Dur("wait", wait).Msg("Slack asked to retry")
+		log.Warn().Err(err).Stringer("wait", wait).Msg("Slack asked to retry")
 		if !sleep(ctx, wait) {
 			return err
 		}

@@ -196,6 +196,44 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	return s, nil
 }
 
+// ErrNoLog is returned by OpenReadOnly when dir holds no send log.
+var ErrNoLog = errors.New("no send log")
+
+// OpenReadOnly opens the log in dir for reading only: it creates nothing,
+// migrates nothing and writes nothing, so that a reader (history) never
+// makes a new empty log out of a misspelt DATA_DIR, and can read a log
+// it may not write.
+func OpenReadOnly(ctx context.Context, dir string) (*Store, error) {
+	path := filepath.Join(dir, FileName)
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w in %s (check DATA_DIR; the bot creates the log at its first start)", ErrNoLog, dir)
+		}
+		return nil, fmt.Errorf("opening the send log: %w", err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout("+strconv.Itoa(int(BusyTimeout/time.Millisecond))+")&_pragma=query_only(1)")
+	if err != nil {
+		return nil, fmt.Errorf("opening the send log: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	s := &Store{db: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}}
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	var version int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("reading the send log in %s: %w", dir, err)
+	}
+	switch {
+	case version > len(names):
+		_ = s.Close()
+		return nil, fmt.Errorf("the send log in %s has schema version %d, newer than this build knows (%d): run a newer linkedin-bot", dir, version, len(names))
+	case version < len(names):
+		_ = s.Close()
+		return nil, fmt.Errorf("the send log in %s has schema version %d, older than this build's %d: start the bot once to upgrade it", dir, version, len(names))
+	}
+	return s, nil
+}
+
 // Close closes the database.
 func (s *Store) Close() error {
 	s.walMu.Lock()

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	"linkedin-bot/internal/fakelinkup"
 	"linkedin-bot/internal/fakeslack"
+	"linkedin-bot/store"
 )
 
 func TestSlashCommandSendsAndAnswersInThread(t *testing.T) {
@@ -434,8 +437,8 @@ func TestConfigurationErrorsNameTheVariable(t *testing.T) {
 	}
 	cases := []struct{ key, value, want string }{
 		{"SLACK_APP_TOKEN", "", "SLACK_APP_TOKEN: is required"},
-		{"SLACK_BOT_TOKEN", "xoxp-user", `SLACK_BOT_TOKEN: must be a token starting with "xoxb-"`},
-		{"SLACK_APP_TOKEN", "xapp-", `SLACK_APP_TOKEN: must be a token starting with "xapp-"`},
+		{"SLACK_BOT_TOKEN", "xoxp-user", `SLACK_BOT_TOKEN: must start with "xoxb-": paste the Bot User OAuth Token`},
+		{"SLACK_APP_TOKEN", "xapp-", `SLACK_APP_TOKEN: is still the placeholder from .env.example: paste the app-level token`},
 		{"LINKUP_API_KEY", "", "LINKUP_API_KEY: is required"},
 		{"LINKUP_LOGIN_TOKEN", " ", "LINKUP_LOGIN_TOKEN: is required"},
 		{"LINKUP_COUNTRY", "XX", "LINKUP_COUNTRY: unknown country"},
@@ -474,17 +477,67 @@ func TestDoctor(t *testing.T) {
 	require.NoError(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return vars[k] }, &out, &strings.Builder{}))
 	assert.Contains(t, out.String(), `PASS Slack bot token (auth.test): workspace "Fake Team", bot user @linkedin-bot`)
 	assert.Contains(t, out.String(), "PASS Slack Socket Mode connection: connected and received hello")
-	assert.Contains(t, out.String(), "PASS Linkup reachable")
+	assert.Contains(t, out.String(), "PASS Linkup: "+lk.URL()+" answered HTTP 404, without refusing the key")
 	assert.Contains(t, out.String(), "info reply bridge: polls every 5m0s, slowing to 30m0s when quiet; watches a conversation 30 days after its last activity; at most 200 read credits a day")
 	assert.Zero(t, lk.Count(), "the doctor sends nothing")
 	assert.Empty(t, lk.Reads(""), "nor reads")
+
+	assert.Contains(t, out.String(), "PASS Slack bot token scopes: all 10 scopes of the manifest")
+	assert.Contains(t, out.String(), "PASS DATA_DIR "+vars["DATA_DIR"]+": writable, no send log yet")
 
 	vars["SLACK_APP_TOKEN"] = "xapp-wrong"
 	out.Reset()
 	err := run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return vars[k] }, &out, &strings.Builder{})
 	require.Error(t, err)
 	assert.Contains(t, out.String(), "FAIL Slack Socket Mode connection: apps.connections.open: invalid_auth")
-	assert.Contains(t, out.String(), "fix: check SLACK_APP_TOKEN")
+	assert.Contains(t, out.String(), "fix: paste the app-level token (xapp-…)")
+	vars["SLACK_APP_TOKEN"] = appToken
+
+	t.Run("missing scopes are listed with what they break", func(t *testing.T) {
+		sl.SetScopes("commands,chat:write,files:read")
+		defer sl.SetScopes(fakeslack.DefaultScopes)
+		var out strings.Builder
+		require.Error(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return vars[k] }, &out, &strings.Builder{}))
+		assert.Contains(t, out.String(), "FAIL Slack bot token scopes: missing chat:write.public (posting in public channels the bot was not invited to); users:read (people's names in prefilled messages)")
+		assert.Contains(t, out.String(), "im:history (the same in DMs)")
+		assert.Contains(t, out.String(), "fix: add the missing scopes under OAuth & Permissions")
+	})
+	t.Run("Linkup refusing the key, or failing", func(t *testing.T) {
+		for code, want := range map[int]string{401: "FAIL Linkup: Linkup refused LINKUP_API_KEY (HTTP 401)\n     fix: check LINKUP_API_KEY", 403: "Linkup refused LINKUP_API_KEY (HTTP 403)", 503: "FAIL Linkup: Linkup answered HTTP 503\n     fix: Linkup is failing"} {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(code) }))
+			v := maps.Clone(vars)
+			v["LINKUP_BASE_URL"] = srv.URL + "/v1" // the /v1 is normalised away
+			var out strings.Builder
+			require.Error(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return v[k] }, &out, &strings.Builder{}))
+			assert.Contains(t, out.String(), want)
+			srv.Close()
+		}
+	})
+	t.Run("an unreachable server is not a bad token", func(t *testing.T) {
+		v := maps.Clone(vars)
+		v["SLACK_API_URL"] = "http://127.0.0.1:1/api/"
+		var out strings.Builder
+		require.Error(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return v[k] }, &out, &strings.Builder{}))
+		assert.Contains(t, out.String(), "fix: this machine cannot reach it: check the network, DNS and proxy, and SLACK_API_URL if it is set")
+		assert.NotContains(t, out.String(), "paste the Bot User OAuth Token")
+	})
+	t.Run("a DATA_DIR a bot runs on", func(t *testing.T) {
+		unlock, err := store.Lock(vars["DATA_DIR"])
+		require.NoError(t, err)
+		defer unlock()
+		var out strings.Builder
+		require.Error(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return vars[k] }, &out, &strings.Builder{}))
+		assert.Contains(t, out.String(), "FAIL DATA_DIR "+vars["DATA_DIR"]+": another linkedin-bot is running with this data folder\n     fix: a bot is running on this send log")
+	})
+	t.Run("doctor --help contacts nobody", func(t *testing.T) {
+		calls := len(sl.Calls(""))
+		for _, arg := range []string{"-h", "--help"} {
+			var out strings.Builder
+			require.NoError(t, run(context.Background(), []string{"linkedin-bot", "doctor", arg}, func(string) string { return "" }, &out, &strings.Builder{}))
+			assert.Contains(t, out.String(), "usage: linkedin-bot doctor")
+		}
+		assert.Len(t, sl.Calls(""), calls)
+	})
 }
 
 func TestInvalidAppTokenStopsTheBot(t *testing.T) {
@@ -497,7 +550,24 @@ func TestInvalidAppTokenStopsTheBot(t *testing.T) {
 	var logs lockedBuffer
 	err := run(context.Background(), []string{"linkedin-bot"}, func(k string) string { return vars[k] }, &strings.Builder{}, &logs)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "invalid_auth")
+	assert.Contains(t, err.Error(), "SLACK_APP_TOKEN: Slack refused it (invalid_auth)")
+
+	// Refusals slack-go would retry for ever stop the bot too.
+	vars["SLACK_APP_TOKEN"] = appToken
+	for _, reason := range []string{"not_allowed_token_type", "missing_scope"} {
+		sl.RefuseAppToken(reason)
+		done := make(chan error, 1)
+		go func() {
+			done <- run(context.Background(), []string{"linkedin-bot"}, func(k string) string { return vars[k] }, &strings.Builder{}, &logs)
+		}()
+		select {
+		case err := <-done:
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "configuration: SLACK_APP_TOKEN: Slack refused it ("+reason+"): paste the app-level token")
+		case <-time.After(waitFor):
+			t.Fatalf("the bot kept retrying after %s", reason)
+		}
+	}
 }
 
 func TestMessageShortcutOpensPrefilledModal(t *testing.T) {

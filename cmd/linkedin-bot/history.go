@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,30 +17,76 @@ import (
 	"linkedin-bot/store"
 )
 
-// history prints the send log, filtered by flags, with credits per day and per user.
+// window is --since: a Go duration or a number of days ("7d"); 0 is all.
+type window struct{ d time.Duration }
+
+func (w *window) String() string { return w.d.String() }
+
+func (w *window) Set(v string) error {
+	v = strings.TrimSpace(v)
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		var n float64
+		n, err = strconv.ParseFloat(days, 64)
+		d = time.Duration(n * float64(24*time.Hour))
+	} else {
+		d, err = time.ParseDuration(v)
+	}
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as 24h, 90m or 7d", v)
+	}
+	if d < 0 {
+		return fmt.Errorf("%q is negative", v)
+	}
+	w.d = d
+	return nil
+}
+
+// states are the states --state takes.
+var states = []store.State{store.Queued, store.Sending, store.Sent, store.Failed, store.Unknown}
+
+// history prints the send log, filtered by flags, with credits per day and
+// per user. It only reads: the log is opened read-only, never created or
+// upgraded.
 func history(ctx context.Context, args []string, dataDir string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("history", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	since := fs.Duration("since", 24*time.Hour, "show sends created within this long (0 for all)")
+	since := window{24 * time.Hour}
+	fs.Var(&since, "since", "show sends created within this long: 24h, 90m, 7d (0 for all)")
 	user := fs.String("user", "", "only sends requested by this Slack user ID")
 	state := fs.String("state", "", "only sends in this state: queued, sending, sent, failed or unknown")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: linkedin-bot history [--since 24h|7d|0] [--user U…] [--state STATE] [--json]\n\nPrints the send log in DATA_DIR (read-only; it works while the bot runs).")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return nil
+		}
+		return fmt.Errorf("history: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("history: unexpected argument %q (flags: --since, --user, --state, --json)", fs.Arg(0))
 	}
 	f := store.Filter{User: *user, State: store.State(*state)}
-	switch f.State {
-	case "", store.Queued, store.Sending, store.Sent, store.Failed, store.Unknown:
-	default:
-		return fmt.Errorf("history: unknown state %q", *state)
+	if f.State != "" && !slices.Contains(states, f.State) {
+		names := make([]string, len(states))
+		for i, s := range states {
+			names[i] = string(s)
+		}
+		return fmt.Errorf("history: unknown state %q: use one of %s", *state, strings.Join(names, ", "))
 	}
-	if *since > 0 {
-		f.Since = time.Now().Add(-*since)
+	if since.d > 0 {
+		f.Since = time.Now().Add(-since.d)
 	}
 
-	st, err := store.Open(ctx, dataDir)
+	st, err := store.OpenReadOnly(ctx, dataDir)
 	if err != nil {
-		return fmt.Errorf("send log in %s: %w", dataDir, err)
+		return fmt.Errorf("history: %w", err)
 	}
 	defer st.Close()
 	sends, err := st.List(ctx, f)
@@ -47,6 +96,23 @@ func history(ctx context.Context, args []string, dataDir string, stdout, stderr 
 	if *asJSON {
 		return printJSON(stdout, sends)
 	}
+	if since.d > 0 {
+		fmt.Fprintf(stdout, "Sends since %s UTC (the last %s; --since 0 for all):\n\n", f.Since.UTC().Format("2006-01-02 15:04"), humanWindow(since.d))
+	} else {
+		fmt.Fprintln(stdout, "All sends:")
+		fmt.Fprintln(stdout)
+	}
+	if len(sends) == 0 && since.d > 0 {
+		all, err := st.List(ctx, store.Filter{User: f.User, State: f.State})
+		if err != nil {
+			return err
+		}
+		if len(all) > 0 {
+			fmt.Fprintf(stdout, "None in the last %s. The log holds %d older, the newest from %s UTC: use --since 30d, or --since 0 for all.\n",
+				humanWindow(since.d), len(all), all[len(all)-1].CreatedAt.UTC().Format("2006-01-02 15:04"))
+			return nil
+		}
+	}
 	printTable(stdout, sends)
 	reads, err := st.ReadCredits(ctx, f.Since)
 	if err != nil {
@@ -54,6 +120,14 @@ func history(ctx context.Context, args []string, dataDir string, stdout, stderr 
 	}
 	fmt.Fprintf(stdout, "Read credits per day (replies and checks of unknown sends): %s.\n", totals(reads))
 	return nil
+}
+
+// humanWindow writes a window for people: 24h, 7 days.
+func humanWindow(d time.Duration) string {
+	if d%(24*time.Hour) == 0 && d >= 48*time.Hour {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
 }
 
 // entry is one send as history --json prints it: everything but the

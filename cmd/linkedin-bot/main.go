@@ -7,14 +7,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -40,14 +47,25 @@ func main() {
 	}
 }
 
-const usage = `usage: linkedin-bot [doctor | history [flags]]
+const usage = `usage: linkedin-bot [doctor | history [flags] | version]
 
   (no command)  run the bot until SIGINT or SIGTERM
-  doctor        check the configuration, the Slack tokens and Linkup, then exit
+  doctor        check the configuration, the Slack tokens, Linkup and DATA_DIR, then exit
   history       print the send log and the credits used (history -h for flags)
+  version       print the version, commit and build date
 
-Settings come from the environment and from .env in the working folder
-(the environment wins); .env.example documents each one.
+Settings come from the environment and from .env in the working folder: a
+variable set and not empty in the environment wins; an empty one counts as
+unset. .env.example documents each one.
+`
+
+const doctorUsage = `usage: linkedin-bot doctor
+
+Checks, without sending anything: every setting, the Slack bot token and its
+scopes (auth.test), the app token (a Socket Mode connection opened once and
+closed), Linkup (reachable, and not refusing the API key), and that DATA_DIR
+is writable and not in use by a running bot. Exits 1 if a check fails, with
+the fix for each.
 `
 
 // run is the whole program; main only gives it the process's context, args,
@@ -58,7 +76,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd = args[1]
 	}
 	switch cmd {
-	case "", "doctor", "history":
+	case "", "history":
+	case "doctor":
+		if len(args) > 2 {
+			if args[2] == "-h" || args[2] == "--help" || args[2] == "help" {
+				fmt.Fprint(stdout, doctorUsage)
+				return nil
+			}
+			fmt.Fprint(stderr, doctorUsage)
+			return fmt.Errorf("doctor takes no arguments (got %q)", args[2])
+		}
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, versionLine())
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -66,8 +96,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
+	if cmd == "history" && wantsHelp(args[2:]) {
+		return history(ctx, args[2:], "", stdout, stderr)
+	}
 
-	getenv, err := withDotEnv(getenv, ".env")
+	getenv, source, err := withDotEnv(getenv, ".env")
 	if err != nil {
 		return err
 	}
@@ -76,7 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	cfg, err := bot.LoadConfig(getenv)
 	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
+		return fmt.Errorf("configuration (%s): %w", source, err)
 	}
 
 	httpClient := newHTTPClient(30 * time.Second)
@@ -86,6 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		slack.OptionHTTPClient(httpClient),
 	)
 	if cmd == "doctor" {
+		fmt.Fprintln(stdout, "info "+source)
 		return bot.Doctor(ctx, cfg, api, httpClient, stdout)
 	}
 
@@ -93,6 +127,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	log.Info().Str("version", versionLine()).Msg(source)
 	if cfg.CPUProfile != "" {
 		stop, err := startCPUProfile(cfg.CPUProfile)
 		if err != nil {
@@ -101,6 +136,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer stop()
 	}
 	return serve(ctx, cfg, api, httpClient, log)
+}
+
+// wantsHelp reports whether args ask for help.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			return true
+		}
+	}
+	return false
+}
+
+// versionLine is the build's version, commit and date, from the Go build
+// information (a module version with `go install …@v1.2.3`, the commit
+// and its date with a build from a git checkout).
+func versionLine() string {
+	version, commit, date, dirty := "(devel)", "unknown", "unknown", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.time":
+				date = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if dirty {
+		commit += " (with uncommitted changes)"
+	}
+	return fmt.Sprintf("linkedin-bot %s, commit %s of %s, %s", version, commit, date, runtime.Version())
 }
 
 // serve runs the bot until ctx ends, then drains the sends in flight.
@@ -120,12 +191,12 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 
 	unlock, err := store.Lock(cfg.DataDir)
 	if err != nil {
-		return fmt.Errorf("DATA_DIR %s: %w", cfg.DataDir, err)
+		return fmt.Errorf("DATA_DIR %s: %w%s", cfg.DataDir, err, permissionHint(err))
 	}
 	defer unlock()
 	st, err := store.Open(ctx, cfg.DataDir)
 	if err != nil {
-		return fmt.Errorf("send log in %s: %w", cfg.DataDir, err)
+		return fmt.Errorf("DATA_DIR %s: send log: %w%s", cfg.DataDir, err, permissionHint(err))
 	}
 	defer st.Close()
 
@@ -169,7 +240,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		log.Info().Msg("NOTIFY_CHANNEL is not set: no team notifications")
 	}
 	if cfg.ReplyPollInterval < time.Minute && cfg.ReadCreditsPerDay > 0 {
-		log.Warn().Dur("interval", cfg.ReplyPollInterval).Msg("REPLY_POLL_INTERVAL is under 1m: each poll costs at least 1 read credit")
+		log.Warn().Stringer("interval", cfg.ReplyPollInterval).Msg("REPLY_POLL_INTERVAL is under 1m: each poll costs at least 1 read credit")
 	}
 	if err := pipe.Start(ctx); err != nil {
 		return fmt.Errorf("starting the send pipeline: %w", err)
@@ -177,13 +248,13 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	if err := bridge.Start(ctx); err != nil {
 		return fmt.Errorf("starting the reply bridge: %w", err)
 	}
-	log.Info().Str("country", cfg.LinkupCountry).Int("workers", cfg.SendConcurrency).Int("daily_limit", cfg.DailySendLimit).
-		Str("data_dir", cfg.DataDir).Msg("linkedin-bot starting")
+	log.Info().Str("LINKUP_COUNTRY", cfg.LinkupCountry).Int("SEND_CONCURRENCY", cfg.SendConcurrency).Int("DAILY_SEND_LIMIT", cfg.DailySendLimit).
+		Str("DATA_DIR", cfg.DataDir).Msg("linkedin-bot starting")
 	log.Info().Msg("reply bridge: " + bcfg.Summary())
 	runErr := b.Run(ctx)
 	bridge.Close()
 
-	log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("stopped taking requests; finishing sends in flight, leaving queued ones for the next start")
+	log.Info().Stringer("timeout", cfg.ShutdownTimeout).Msg("stopped taking requests; finishing sends in flight, leaving queued ones for the next start")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := pipe.Close(sctx); err != nil {
@@ -202,6 +273,25 @@ type slackAPI struct {
 
 func (s slackAPI) FileInfo(ctx context.Context, id string) ([]byte, error) {
 	return s.files.Info(ctx, id)
+}
+
+// permissionHint names the user the bot runs as when the data folder
+// refused it, as in a container whose volume belongs to another uid.
+func permissionHint(err error) string {
+	if !errors.Is(err, fs.ErrPermission) {
+		return ""
+	}
+	return fmt.Sprintf(" (this process runs as uid %d, gid %d: give it the folder, e.g. chown -R %d:%d on the volume)", os.Getuid(), os.Getgid(), os.Getuid(), os.Getgid())
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // startCPUProfile writes a pprof CPU profile to path until stop is called.
@@ -246,21 +336,66 @@ func (t noReplay) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // withDotEnv returns a getenv that falls back to the file's values for
-// settings the environment leaves empty. A missing file is not an error.
-func withDotEnv(getenv func(string) string, path string) (func(string) string, error) {
-	file, err := godotenv.Read(path)
+// settings the environment leaves unset or empty (an empty variable counts
+// as unset), and says which file was read. A missing file is not an error.
+// A malformed line is reported by its number, never its text: it may hold
+// a secret. A UTF-8 byte-order mark (Windows Notepad's) is accepted.
+func withDotEnv(getenv func(string) string, path string) (func(string) string, string, error) {
+	abs, _ := filepath.Abs(path)
+	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return getenv, nil
+		return getenv, "no .env in " + filepath.Dir(abs) + ": settings come from the environment only", nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, "", fmt.Errorf("reading %s: %w", abs, err)
+	}
+	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
+	if err := checkDotEnv(raw); err != nil {
+		return nil, "", fmt.Errorf("reading %s: %w", abs, err)
+	}
+	file, err := godotenv.UnmarshalBytes(raw)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading %s: a value could not be read (check its quotes); no value is shown here, as it may be a secret", abs)
 	}
 	return func(k string) string {
 		if v := getenv(k); v != "" {
 			return v
 		}
 		return file[k]
-	}, nil
+	}, "settings from " + abs + " (the environment wins where it is set and not empty)", nil
+}
+
+var envLine = regexp.MustCompile(`^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*[=:]`)
+
+// checkDotEnv finds the first line that is not a NAME=value setting, a
+// comment or blank, or the inside of a quoted value.
+func checkDotEnv(raw []byte) error {
+	var quote byte
+	for i, line := range strings.Split(string(raw), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if quote != 0 {
+			if strings.ContainsRune(line, rune(quote)) {
+				quote = 0
+			}
+			continue
+		}
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		if !envLine.MatchString(line) {
+			return fmt.Errorf("line %d is not a NAME=value setting (its text is not shown: it may hold a secret)", i+1)
+		}
+		_, v, _ := strings.Cut(line, "=")
+		v = strings.TrimSpace(v)
+		if len(v) > 0 && (v[0] == '"' || v[0] == '\'') && strings.Count(v, string(v[0])) == 1 {
+			quote = v[0] // a quoted value over several lines
+		}
+	}
+	if quote != 0 {
+		return errors.New("a quoted value is never closed")
+	}
+	return nil
 }
 
 func newLogger(cfg bot.Config, w io.Writer) (zerolog.Logger, error) {
@@ -269,7 +404,8 @@ func newLogger(cfg bot.Config, w io.Writer) (zerolog.Logger, error) {
 		return zerolog.Logger{}, fmt.Errorf("configuration: LOG_LEVEL: %w", err)
 	}
 	if cfg.LogFormat == "console" {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+		// Colours only on a terminal: escape codes in a file or a log collector are noise.
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339, NoColor: !isTerminal(w)}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
 }

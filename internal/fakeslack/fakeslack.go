@@ -47,6 +47,8 @@ type Server struct {
 	expired    map[string]bool // response_url names that Slack no longer takes
 	issued     []string        // response_urls handed out
 	postDelay  time.Duration
+	appRefusal string // apps.connections.open's error, when set
+	scopes     string // auth.test's x-oauth-scopes header
 }
 
 // File is a file the fake serves, for files.info and downloads.
@@ -114,6 +116,9 @@ type Ack struct {
 	At         time.Time
 }
 
+// DefaultScopes are the bot scopes of the app's manifest, which auth.test reports.
+const DefaultScopes = "commands,chat:write,chat:write.public,files:read,users:read,channels:read,groups:read,channels:history,groups:history,im:history"
+
 // New starts a fake Slack on 127.0.0.1.
 func New(opts Options) *Server {
 	s := &Server{
@@ -130,6 +135,7 @@ func New(opts Options) *Server {
 		channels:   map[string]string{},
 		lostAnswer: map[string]int{},
 		expired:    map[string]bool{},
+		scopes:     DefaultScopes,
 	}
 	if s.ping <= 0 {
 		s.ping = time.Second
@@ -291,6 +297,21 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 		}
 		_, _ = io.Copy(w, body)
 	}
+}
+
+// RefuseAppToken makes apps.connections.open answer slackErr (e.g.
+// "not_allowed_token_type", "missing_scope") from now on.
+func (s *Server) RefuseAppToken(slackErr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.appRefusal = slackErr
+}
+
+// SetScopes sets the scopes auth.test reports in its x-oauth-scopes header.
+func (s *Server) SetScopes(scopes string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scopes = scopes
 }
 
 // RateLimit makes the next n calls to method answer HTTP 429 with Retry-After: 1.
@@ -484,11 +505,20 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	switch method {
 	case "apps.connections.open":
 		s.mu.Lock()
+		if refusal := s.appRefusal; refusal != "" {
+			s.mu.Unlock()
+			writeJSON(w, map[string]any{"ok": false, "error": refusal})
+			return
+		}
 		s.opens++
 		n := s.opens
 		s.mu.Unlock()
 		writeJSON(w, map[string]any{"ok": true, "url": fmt.Sprintf("ws://%s/link/?ticket=%d", r.Host, n)})
 	case "auth.test":
+		s.mu.Lock()
+		scopes := s.scopes
+		s.mu.Unlock()
+		w.Header().Set("X-OAuth-Scopes", scopes)
 		writeJSON(w, map[string]any{"ok": true, "url": "https://fake.slack.com/", "team": "Fake Team", "user": "linkedin-bot", "team_id": "T0FAKE", "user_id": "U0BOT", "bot_id": "B0BOT"})
 	case "chat.postMessage":
 		s.postMessage(w, call.Params)
