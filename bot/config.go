@@ -24,6 +24,7 @@ type Config struct {
 	LinkupBaseURL     string
 	LinkupCountry     string
 	LinkupTimeout     time.Duration
+	LinkupDryRun      bool // everything runs but the Linkup call
 
 	NotifyChannel   string // optional channel ID for the team notification
 	MaxMessageLen   int
@@ -100,6 +101,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		LinkupBaseURL:     r.url("LINKUP_BASE_URL", linkup.DefaultBaseURL),
 		LinkupCountry:     r.country("LINKUP_COUNTRY", "FR"),
 		LinkupTimeout:     r.duration("LINKUP_TIMEOUT", 60*time.Second),
+		LinkupDryRun:      r.boolean("LINKUP_DRY_RUN"),
 		NotifyChannel:     r.channel("NOTIFY_CHANNEL"),
 		MaxMessageLen:     r.positive("MAX_MESSAGE_LENGTH", 8000),
 		MaxMediaBytes:     int64(r.positive("MAX_MEDIA_BYTES", 20<<20)),
@@ -239,6 +241,17 @@ func (r *reader) whole(name string, def int) int {
 	return n
 }
 
+func (r *reader) boolean(name string) bool {
+	switch strings.ToLower(r.get(name)) {
+	case "", "false", "0", "no", "off":
+		return false
+	case "true", "1", "yes", "on":
+		return true
+	}
+	r.fail(name, "must be true or false")
+	return false
+}
+
 func (r *reader) users(name string) map[string]bool {
 	users := map[string]bool{}
 	for _, u := range strings.Split(r.get(name), ",") {
@@ -301,5 +314,6 @@ func BridgeConfig(c Config) conversation.Config {
 		PollMax:       c.ReplyPollMax,
 		WatchFor:      time.Duration(c.ReplyWatchDays) * 24 * time.Hour,
 		CheckAfter:    c.UnknownCheckAfter,
+		DryRun:        c.LinkupDryRun,
 	}
 }

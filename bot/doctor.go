@@ -118,6 +118,9 @@ func Doctor(ctx context.Context, cfg Config, api *slack.Client, httpClient *http
 	}
 	fmt.Fprintln(out, "note: Linkup has no free call that checks LINKUP_API_KEY's credits or LINKUP_LOGIN_TOKEN: only a real send (1 credit) does")
 	fmt.Fprintln(out, "info reply bridge: "+BridgeConfig(cfg).Summary())
+	if cfg.LinkupDryRun {
+		fmt.Fprintln(out, "info DRY RUN (LINKUP_DRY_RUN): the bot will run everything but the Linkup call; nothing is sent, nothing is spent")
+	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d checks failed", failed, len(checks)+1)
 	}

@@ -69,6 +69,8 @@ type Config struct {
 	// Settled is told the ID of each send a check settled, so that its
 	// verdict is posted at once; optional.
 	Settled func(id int64)
+	// DryRun turns reading off: a dry run calls Linkup for nothing.
+	DryRun bool
 	// Tick is how often local work runs (new sends to watch, checks due,
 	// posts owed); min(PollInterval/4, 5s) when zero.
 	Tick time.Duration
@@ -76,6 +78,9 @@ type Config struct {
 
 // Summary is the bridge's settings in one line, for the start-up log and doctor.
 func (c Config) Summary() string {
+	if c.DryRun {
+		return "off: dry run (LINKUP_DRY_RUN), nothing is read"
+	}
 	if c.CreditsPerDay == 0 {
 		return "off (READ_CREDITS_PER_DAY=0): no replies are mirrored and unknown sends are not checked"
 	}
@@ -148,7 +153,7 @@ const watermarkKey = "inbox_watermark"
 // ever mirrored: no backfill) and starts the loop. With reading off it
 // does nothing.
 func (b *Bridge) Start(ctx context.Context) error {
-	if b.cfg.CreditsPerDay == 0 {
+	if b.cfg.CreditsPerDay == 0 || b.cfg.DryRun {
 		return nil
 	}
 	v, ok, err := b.store.BridgeValue(ctx, watermarkKey)

@@ -121,6 +121,10 @@ type Config struct {
 	// RedeliverEvery is how often outcome posts that could not be made are
 	// tried again; 1 min when zero.
 	RedeliverEvery time.Duration
+	// DryRun marks every send as a dry run (LINKUP_DRY_RUN): the Linkup
+	// given to New must then be a linkup.DryRun. Dry runs count toward no
+	// daily cap.
+	DryRun bool
 	// Pacer paces the Linkup calls (Linkup allows 300 per minute per API
 	// key, reads included); nil means no cap. Sends wait in the queue for
 	// their turn.
@@ -336,9 +340,10 @@ func (p *Pipeline) accept(ctx context.Context, sd store.Send) (store.Send, error
 	default:
 	}
 	sd.Account = p.cfg.Account
+	sd.DryRun = p.cfg.DryRun
 	actx, cancel := context.WithTimeout(ctx, AcceptBudget)
 	defer cancel()
-	out, err := p.store.Accept(actx, sd, p.cfg.DailyLimit)
+	out, err := p.store.Accept(actx, sd, p.dailyLimit())
 	var ce *store.CapError
 	switch {
 	case err == nil:
@@ -352,6 +357,14 @@ func (p *Pipeline) accept(ctx context.Context, sd store.Send) (store.Send, error
 		return store.Send{}, fmt.Errorf("%w: %w", ErrNotRecorded, err)
 	}
 	return out, err
+}
+
+// dailyLimit is the cap sends are held to: none for dry runs.
+func (p *Pipeline) dailyLimit() int {
+	if p.cfg.DryRun {
+		return 0
+	}
+	return p.cfg.DailyLimit
 }
 
 // abandonReason is kept in the log for a request recorded too late.
@@ -542,7 +555,7 @@ func (p *Pipeline) process(sd store.Send) {
 	}
 
 	ctx := context.WithoutCancel(p.work)
-	if _, err := p.store.MarkCalled(ctx, sd.ID, sd.Account, p.cfg.DailyLimit); err != nil {
+	if _, err := p.store.MarkCalled(ctx, sd.ID, sd.Account, p.dailyLimit()); err != nil {
 		var ce *store.CapError
 		if errors.As(err, &ce) {
 			log.Warn().Int("daily_limit", ce.Limit).Msg("daily cap reached when the send came up; not sent")

@@ -26,7 +26,10 @@ const (
 func rootText(sd store.Send) string {
 	var b strings.Builder
 	verb := "is sending"
-	if sd.State == store.Sent {
+	switch {
+	case sd.DryRun:
+		verb = "is trying (dry run, nothing goes to LinkedIn)"
+	case sd.State == store.Sent:
 		verb = "sent"
 	}
 	fmt.Fprintf(&b, "<@%s> %s a LinkedIn message to %s", sd.Requester, verb, profileLink(sd.Recipient))
@@ -40,8 +43,13 @@ func rootText(sd store.Send) string {
 	return b.String()
 }
 
+// dryRunText is what every message of a dry run says.
+const dryRunText = ":test_tube: Dry run: not sent (0 credits)"
+
 func status(sd store.Send) string {
 	switch {
+	case sd.DryRun && sd.State == store.Sent:
+		return dryRunText
 	case sd.Verdict == store.VerdictConfirmed:
 		return fmt.Sprintf(":white_check_mark: Sent, confirmed on LinkedIn (%s)", credits(sd.Credits))
 	case sd.Verdict == store.VerdictNotDelivered:
@@ -68,6 +76,9 @@ func retryText(sd store.Send) string {
 func outcomeText(sd store.Send) string {
 	switch sd.State {
 	case store.Sent:
+		if sd.DryRun {
+			return dryRunText + ". Everything else ran: with LINKUP_DRY_RUN off, this message goes to Linkup."
+		}
 		return fmt.Sprintf(":white_check_mark: Sent on LinkedIn. %s spent.", capitalize(credits(sd.Credits)))
 	case store.Unknown:
 		return ":warning: " + sd.Reason
@@ -121,6 +132,9 @@ func notifyText(sd store.Send, link string) string {
 	switch sd.State {
 	case store.Sent:
 		state = "sent, " + credits(sd.Credits)
+		if sd.DryRun {
+			state = "dry run: not sent (0 credits)"
+		}
 	case store.Unknown:
 		state = "outcome unknown"
 	default:

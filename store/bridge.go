@@ -379,7 +379,7 @@ func (s *Store) SetBridgeValue(ctx context.Context, key, value string) error {
 
 // Unbridged returns sent sends the bridge has not taken yet, oldest first.
 func (s *Store) Unbridged(ctx context.Context) ([]Send, error) {
-	rows, err := s.db.QueryContext(ctx, selectSend+` WHERE state = 'sent' AND bridged = 0 ORDER BY id LIMIT 500`)
+	rows, err := s.db.QueryContext(ctx, selectSend+` WHERE state = 'sent' AND bridged = 0 AND dry_run = 0 ORDER BY id LIMIT 500`)
 	if err != nil {
 		return nil, fmt.Errorf("listing sends to watch: %w", err)
 	}

@@ -112,6 +112,8 @@ type Send struct {
 	VerdictTries  int
 	// Bridged is set once the reply bridge watches the send's conversation.
 	Bridged bool
+	// DryRun marks a send made with LINKUP_DRY_RUN: Linkup was not called.
+	DryRun bool
 
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
@@ -366,7 +368,7 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 	err := s.queryRow(ctx, qAccept,
 		sd.IdemKey, nullID(sd.RetryOf), sd.Account, sd.Requester, sd.Channel, sd.ResponseURL, sd.ThreadTS,
 		sd.Recipient, sd.Message, sd.Country, sd.MediaLink, sd.MediaName, sd.MediaType, sd.MediaSize, sd.MediaFileID, sd.MediaURL, sd.State,
-		sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli(),
+		sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli(), sd.DryRun,
 		dailyLimit, sd.Account, dayStart(now).UnixMilli(), dailyLimit, dailyLimit).Scan(&sd.ID)
 	if err == nil {
 		return sd, nil
@@ -392,10 +394,10 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 // Counting stops at the cap, so its cost is bounded by the cap, not by the
 // day's sends.
 const qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
-	recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at)
-	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+	recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at, dry_run)
+	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 	WHERE ? <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND state IN ('queued', 'sending', 'sent', 'unknown')
-		AND (called_at = 0 OR called_at >= ?) LIMIT ?)) < ?
+		AND (called_at = 0 OR called_at >= ?) AND dry_run = 0 LIMIT ?)) < ?
 	ON CONFLICT (idem_key) DO NOTHING
 	RETURNING id`
 
@@ -404,7 +406,7 @@ const qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, chan
 const qMarkCalled = `UPDATE sends SET called_at = ?, updated_at = ?
 	WHERE id = ? AND state = 'sending' AND called_at = 0
 	AND (? <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND state IN ('sending', 'sent', 'unknown')
-		AND called_at >= ? LIMIT ?)) < ?)
+		AND called_at >= ? AND dry_run = 0 LIMIT ?)) < ?)
 	RETURNING id`
 
 // ClaimNext marks the oldest queued send that is due as sending (one more
@@ -667,7 +669,7 @@ const columns = `id, idem_key, coalesce(retry_of, 0), account, requester, channe
 	root_channel, root_ts, announced, outcome_posted, root_updated, notified,
 	root_tries, outcome_tries, notify_tries,
 	outcome_channel, outcome_ts, notify_channel, notify_ts,
-	conversation_id, entity_urn, checks, verdict, verdict_posted, verdict_tries, bridged,
+	conversation_id, entity_urn, checks, verdict, verdict_posted, verdict_tries, bridged, dry_run,
 	created_at, updated_at, coalesce(finished_at, 0), called_at`
 
 const selectSend = "SELECT " + columns + " FROM sends"
@@ -683,7 +685,7 @@ func scan(r scanner) (Send, error) {
 		&sd.RootChannel, &sd.RootTS, &sd.Announced, &sd.OutcomePosted, &sd.RootUpdated, &sd.Notified,
 		&sd.RootTries, &sd.OutcomeTries, &sd.NotifyTries,
 		&sd.OutcomeChannel, &sd.OutcomeTS, &sd.NotifyChannel, &sd.NotifyTS,
-		&sd.ConversationID, &sd.EntityURN, &sd.Checks, &sd.Verdict, &sd.VerdictPosted, &sd.VerdictTries, &sd.Bridged,
+		&sd.ConversationID, &sd.EntityURN, &sd.Checks, &sd.Verdict, &sd.VerdictPosted, &sd.VerdictTries, &sd.Bridged, &sd.DryRun,
 		&created, &updated, &finished, &called)
 	if err != nil {
 		return Send{}, err

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -596,4 +597,39 @@ func TestRefusedBotTokenStopsTheBot(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "SLACK_BOT_TOKEN: Slack refused it (invalid_auth)")
 	assert.Zero(t, sl.Opens(), "no Socket Mode connection, so no request is taken")
+}
+
+func TestDryRunRunsEverythingButLinkup(t *testing.T) {
+	t.Parallel()
+	e := startBot(t, map[string]string{"LINKUP_DRY_RUN": "true", "DAILY_SEND_LIMIT": "1", "READ_CREDITS_PER_DAY": "200", "INBOX_CHANNEL": "C0INBOX01"})
+	assert.Contains(t, e.logs.String(), "DRY RUN (LINKUP_DRY_RUN)")
+	assert.Contains(t, e.logs.String(), "reply bridge: off: dry run (LINKUP_DRY_RUN), nothing is read")
+	for i := range 3 { // over the daily cap of 1: dry runs count toward none
+		_, ack := e.command("https://www.linkedin.com/in/jane-doe Trying the bot " + strconv.Itoa(i))
+		assert.Empty(t, ack.Payload)
+	}
+	notice := e.finished(3)
+	assert.Zero(t, e.linkup.Count(), "Linkup is never called")
+	assert.Empty(t, e.linkup.Reads(""), "nor read")
+	assert.Contains(t, notice.Text, "dry run: not sent (0 credits)")
+	root, replies := e.thread(salesChannel)
+	assert.Contains(t, root.Text, "is trying (dry run, nothing goes to LinkedIn)")
+	require.NotEmpty(t, replies)
+	assert.Contains(t, replies[0].Text, ":test_tube: Dry run: not sent (0 credits).")
+	updates := e.slack.Calls("chat.update")
+	require.NotEmpty(t, updates)
+	assert.Contains(t, updates[0].Params["text"], ":test_tube: Dry run: not sent (0 credits)")
+
+	require.NoError(t, e.stop())
+	out, err := hist(t, e.vars["DATA_DIR"])
+	require.NoError(t, err)
+	assert.Contains(t, out, "dry_run")
+	assert.Contains(t, out, "3 sends. Send credits per day: "+time.Now().UTC().Format(time.DateOnly)+" 0.")
+
+	// Back to real sends the same day: the dry runs did not use the cap.
+	e.vars["LINKUP_DRY_RUN"] = "false"
+	e.start()
+	e.command("https://www.linkedin.com/in/jane-doe For real")
+	e.finished(4)
+	assert.Equal(t, 1, e.linkup.Count())
 }

@@ -143,7 +143,7 @@ type entry struct {
 	Message   string      `json:"message"`
 	Country   string      `json:"country"`
 	Media     string      `json:"media,omitempty"`
-	State     store.State `json:"state"`
+	State     string      `json:"state"`
 	Attempts  int         `json:"attempts"`
 	Credits   int         `json:"credits"`
 	Linkup    string      `json:"linkup_answer,omitempty"`
@@ -155,7 +155,7 @@ func printJSON(w io.Writer, sends []store.Send) error {
 	out := make([]entry, 0, len(sends))
 	for _, s := range sends {
 		e := entry{ID: s.ID, RetryOf: s.RetryOf, CreatedAt: s.CreatedAt, User: s.Requester, Channel: s.Channel,
-			Recipient: s.Recipient, Message: s.Message, Country: s.Country, Media: media(s), State: s.State,
+			Recipient: s.Recipient, Message: s.Message, Country: s.Country, Media: media(s), State: stateOf(s),
 			Attempts: s.Attempts, Credits: s.Credits, Linkup: s.LinkupAnswer, Status: s.LinkupStatus, Reason: s.Reason}
 		if !s.FinishedAt.IsZero() {
 			e.Finished = &s.FinishedAt
@@ -187,12 +187,20 @@ func printTable(w io.Writer, sends []store.Send) {
 		if r := []rune(reason); len(r) > 60 {
 			reason = string(r[:60]) + "…"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", s.ID, s.CreatedAt.Format("2006-01-02 15:04:05"), s.Requester, s.State, s.Credits, s.Attempts, s.Recipient, reason)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", s.ID, s.CreatedAt.Format("2006-01-02 15:04:05"), s.Requester, stateOf(s), s.Credits, s.Attempts, s.Recipient, reason)
 		perDay[s.CreatedAt.Format("2006-01-02")] += s.Credits
 		perUser[s.Requester] += s.Credits
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "\n%d sends. Send credits per day: %s. Send credits per user: %s.\n", len(sends), totals(perDay), totals(perUser))
+}
+
+// stateOf is a send's state as history shows it: a dry run's is dry_run.
+func stateOf(s store.Send) string {
+	if s.DryRun && s.State == store.Sent {
+		return "dry_run"
+	}
+	return string(s.State)
 }
 
 func totals(m map[string]int) string {

@@ -207,6 +207,11 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		Timeout:    cfg.LinkupTimeout,
 		HTTPClient: newHTTPClient(0),
 	})
+	var sender send.Linkup = lk
+	if cfg.LinkupDryRun {
+		sender = linkup.DryRun{}
+		log.Warn().Msg("DRY RUN (LINKUP_DRY_RUN): everything runs against Slack except the Linkup call; nothing is sent, nothing is spent, every message says so")
+	}
 	// A download streams into the Linkup call: it stops when its headers or
 	// its next bytes are late, and it never outlasts the call by more than 5 s.
 	stall := min(cfg.LinkupTimeout, 15*time.Second)
@@ -221,7 +226,8 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		HTTPClient:      httpClient,
 		Files:           files,
 		DownloadTimeout: cfg.LinkupTimeout + 5*time.Second,
-	}, st, lk, api, log)
+		DryRun:          cfg.LinkupDryRun,
+	}, st, sender, api, log)
 	bcfg := bot.BridgeConfig(cfg)
 	bcfg.Pacer, bcfg.Settled = pacer, pipe.Redeliver
 	bridge := conversation.New(bcfg, st, lk, api, log)
