@@ -133,22 +133,22 @@ func humanWindow(d time.Duration) string {
 // entry is one send as history --json prints it: everything but the
 // response_url, which lets whoever holds it post in the channel.
 type entry struct {
-	ID        int64       `json:"id"`
-	RetryOf   int64       `json:"retry_of,omitempty"`
-	CreatedAt time.Time   `json:"created_at"`
-	Finished  *time.Time  `json:"finished_at,omitempty"`
-	User      string      `json:"user"`
-	Channel   string      `json:"channel"`
-	Recipient string      `json:"recipient"`
-	Message   string      `json:"message"`
-	Country   string      `json:"country"`
-	Media     string      `json:"media,omitempty"`
-	State     string      `json:"state"`
-	Attempts  int         `json:"attempts"`
-	Credits   int         `json:"credits"`
-	Linkup    string      `json:"linkup_answer,omitempty"`
-	Status    int         `json:"linkup_status,omitempty"`
-	Reason    string      `json:"reason,omitempty"`
+	ID        int64      `json:"id"`
+	RetryOf   int64      `json:"retry_of,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	Finished  *time.Time `json:"finished_at,omitempty"`
+	User      string     `json:"user"`
+	Channel   string     `json:"channel"`
+	Recipient string     `json:"recipient"`
+	Message   string     `json:"message"`
+	Country   string     `json:"country"`
+	Media     string     `json:"media,omitempty"`
+	State     string     `json:"state"`
+	Attempts  int        `json:"attempts"`
+	Credits   int        `json:"credits"`
+	Linkup    string     `json:"linkup_answer,omitempty"`
+	Status    int        `json:"linkup_status,omitempty"`
+	Reason    string     `json:"reason,omitempty"`
 }
 
 func printJSON(w io.Writer, sends []store.Send) error {
