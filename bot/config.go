@@ -95,8 +95,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SlackAppToken:     r.token("SLACK_APP_TOKEN", "xapp-"),
 		SlackBotToken:     r.token("SLACK_BOT_TOKEN", "xoxb-"),
 		SlackAPIURL:       r.url("SLACK_API_URL", "https://slack.com/api/"),
-		LinkupAPIKey:      r.required("LINKUP_API_KEY"),
-		LinkupLoginToken:  r.required("LINKUP_LOGIN_TOKEN"),
+		LinkupAPIKey:      r.required("LINKUP_API_KEY", "create a key in the Linkup dashboard (linkupapi.com) and paste it"),
+		LinkupLoginToken:  r.required("LINKUP_LOGIN_TOKEN", "log the sending LinkedIn account in once with Linkup's /v1/auth/login (README, Set up, step 2) and paste its login_token"),
 		LinkupAccountName: r.name("LINKUP_ACCOUNT_NAME", "default"),
 		LinkupBaseURL:     r.url("LINKUP_BASE_URL", linkup.DefaultBaseURL),
 		LinkupCountry:     r.country("LINKUP_COUNTRY", "FR"),
@@ -154,10 +154,10 @@ func (r *reader) fail(name, format string, args ...any) {
 	r.errs = append(r.errs, &ConfigError{Var: name, Reason: fmt.Sprintf(format, args...)})
 }
 
-func (r *reader) required(name string) string {
+func (r *reader) required(name, how string) string {
 	v := r.get(name)
 	if v == "" {
-		r.fail(name, "is required (see .env.example)")
+		r.fail(name, "is required: %s", how)
 	}
 	return v
 }

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -89,7 +90,19 @@ func (c Config) Summary() string {
 		inbox = "new ones to " + c.InboxChannel
 	}
 	return fmt.Sprintf("polls every %s, slowing to %s when quiet; watches a conversation %s after its last activity; at most %d read credits a day; checks unknown sends after %s, %s and %s; inbound conversations %s",
-		c.PollInterval, c.PollMax, days(c.WatchFor), c.CreditsPerDay, c.CheckAfter, 3*c.CheckAfter, 10*c.CheckAfter, inbox)
+		short(c.PollInterval), short(c.PollMax), days(c.WatchFor), c.CreditsPerDay, short(c.CheckAfter), short(3*c.CheckAfter), short(10*c.CheckAfter), inbox)
+}
+
+// short writes a duration without its zero units: 5m, 1h30m, 300ms.
+func short(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func days(d time.Duration) string {

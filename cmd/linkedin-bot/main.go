@@ -109,7 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	cfg, err := bot.LoadConfig(getenv)
 	if err != nil {
-		return fmt.Errorf("configuration (%s): %w", source, err)
+		return fmt.Errorf("configuration: %w\n(%s)", err, source)
 	}
 
 	httpClient := newHTTPClient(30 * time.Second)
@@ -168,8 +168,11 @@ func versionLine() string {
 			}
 		}
 	}
+	if commit == "unknown" {
+		return fmt.Sprintf("linkedin-bot %s, %s (commit and date not recorded: build with go build -buildvcs=true in a git checkout)", version, runtime.Version())
+	}
 	if dirty {
-		commit += " (with uncommitted changes)"
+		commit += " with uncommitted changes"
 	}
 	return fmt.Sprintf("linkedin-bot %s, commit %s of %s, %s", version, commit, date, runtime.Version())
 }

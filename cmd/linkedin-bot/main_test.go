@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"linkedin-bot/bot"
 )
 
 func TestDotEnvFillsWhatTheEnvironmentLeavesEmpty(t *testing.T) {
@@ -55,4 +59,19 @@ func TestMalformedDotEnvNamesTheLineNotTheSecret(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "debug", getenv("LOG_LEVEL"))
 	assert.Equal(t, "DE", getenv("LINKUP_COUNTRY"))
+}
+
+func TestConsoleLogsHaveColoursOnlyOnATerminal(t *testing.T) {
+	var buf bytes.Buffer
+	log, err := newLogger(bot.Config{LogFormat: "console", LogLevel: "info"}, &buf)
+	require.NoError(t, err)
+	log.Info().Stringer("timeout", 30*time.Second).Msg("hello")
+	assert.NotContains(t, buf.String(), "\x1b[", "no escape codes in a file or a pipe")
+	assert.Contains(t, buf.String(), "timeout=30s", "durations read as durations")
+
+	buf.Reset()
+	log, err = newLogger(bot.Config{LogFormat: "json", LogLevel: "info"}, &buf)
+	require.NoError(t, err)
+	log.Info().Stringer("timeout", 30*time.Second).Msg("hello")
+	assert.Contains(t, buf.String(), `"timeout":"30s"`)
 }
