@@ -29,6 +29,10 @@ const (
 // errCapped: the day's read credits are spent.
 var errCapped = errors.New("the day's read credits are spent")
 
+// errUnread: one conversation could not be read or recorded (logged where
+// it happened); the others go on, and it is read again at the next poll.
+var errUnread = errors.New("a conversation could not be read")
+
 // accountNameKey keeps the sending account's name, as LinkedIn shows it.
 const accountNameKey = "account_name"
 
@@ -102,6 +106,9 @@ func (b *Bridge) poll(ctx context.Context) (int, error) {
 		seenUpTo = b.watermark
 	}
 	newest := seenUpTo
+	// A conversation that could not be read keeps the inbox position below
+	// its last message, so that the next poll pages down to it again.
+	var unread time.Time
 	cursor := ""
 	for page := 0; ; page++ {
 		if page == maxInboxPages {
@@ -163,10 +170,19 @@ func (b *Bridge) poll(ctx context.Context) (int, error) {
 			if errors.Is(err, errCapped) || ctx.Err() != nil {
 				return news, err
 			}
+			if errors.Is(err, errUnread) && !e.Last.At.IsZero() && (unread.IsZero() || e.Last.At.Before(unread)) {
+				unread = e.Last.At
+			}
 		}
 		cursor = p.NextCursor
 		if older || cursor == "" {
 			break
+		}
+	}
+	if !unread.IsZero() && !unread.After(newest) {
+		newest = unread.Add(-time.Millisecond)
+		if newest.Before(seenUpTo) {
+			newest = seenUpTo
 		}
 	}
 	if newest.After(seenUpTo) {
@@ -198,11 +214,11 @@ func (b *Bridge) read(ctx context.Context, c *store.Conversation, sig string) (i
 		if errors.Is(err, errCapped) || ctx.Err() != nil {
 			return 0, err
 		}
-		log.Warn().Err(err).Msg("reading a LinkedIn conversation failed; it is read again when it changes")
+		log.Warn().Err(err).Msg("reading a LinkedIn conversation failed; it is read again at the next poll")
 		if uerr := b.store.UpdateConversation(ctx, *c); uerr != nil {
 			log.Error().Err(uerr).Msg("recording a conversation failed")
 		}
-		return 0, nil
+		return 0, errUnread
 	}
 	if c.ConversationID == "" && convID != "" {
 		c.ConversationID = convID
@@ -213,9 +229,9 @@ func (b *Bridge) read(ctx context.Context, c *store.Conversation, sig string) (i
 	if sig != "" {
 		c.LastSeen = sig
 	}
-	added, err := b.record(ctx, c, msgs)
-	if err != nil {
-		log.Error().Err(err).Msg("recording a conversation's messages failed; they are read again at the next poll")
+	added, rerr := b.record(ctx, c, msgs)
+	if rerr != nil {
+		log.Error().Err(rerr).Msg("recording a conversation's messages failed; they are read again at the next poll")
 		c.LastSeen = ""
 	}
 	for _, m := range msgs {
@@ -236,6 +252,9 @@ func (b *Bridge) read(ctx context.Context, c *store.Conversation, sig string) (i
 			b.nextOwed = b.now()
 			break
 		}
+	}
+	if rerr != nil {
+		return news, errUnread
 	}
 	return news, nil
 }
