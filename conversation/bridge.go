@@ -134,8 +134,7 @@ type Bridge struct {
 	nextOwed  time.Time // when owed posts are tried again
 	watermark time.Time // the inbox's: nothing older is mirrored
 
-	mu           sync.Mutex
-	workspaceURL string
+	links slackpost.Permalinks
 }
 
 // New returns a Bridge; Start runs it.

@@ -235,24 +235,9 @@ func (b *Bridge) find(ctx context.Context, channel, thread string, since time.Ti
 	return ch, ts, nil
 }
 
-// permalink links to a thread; the workspace's address is learnt once.
+// permalink links to a thread.
 func (b *Bridge) permalink(ctx context.Context, channel, ts string) (string, error) {
-	b.mu.Lock()
-	base := b.workspaceURL
-	b.mu.Unlock()
-	if base != "" {
-		return base + "archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", ""), nil
-	}
-	link, err := b.slack.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts})
-	if err != nil {
-		return "", err
-	}
-	if i := strings.Index(link, "/archives/"); i > 0 {
-		b.mu.Lock()
-		b.workspaceURL = link[:i+1]
-		b.mu.Unlock()
-	}
-	return link, nil
+	return b.links.Link(ctx, b.slack, channel, ts)
 }
 
 // messageText is a mirrored message: who wrote it, when, and its text,
@@ -273,7 +258,7 @@ func messageText(c store.Conversation, m store.ConvMessage, mention bool) string
 		head += " <@" + c.Requester + ">"
 	}
 	text, note := cut(m.Body)
-	return head + "\n" + quote(text) + note
+	return head + "\n" + slackpost.Quote(text) + note
 }
 
 // notifyText is the notification channel's line for a new reply.
@@ -315,15 +300,6 @@ func cut(text string) (kept, note string) {
 		return text, ""
 	}
 	return string([]rune(text)[:maxBodyRunes]) + "…", fmt.Sprintf("\n_(Cut: %d more characters. Read the whole message on LinkedIn.)_", n-maxBodyRunes)
-}
-
-// quote makes text inert and sets it as a block quote.
-func quote(text string) string {
-	lines := strings.Split(slackpost.Escape(text), "\n")
-	for i, l := range lines {
-		lines[i] = "> " + l
-	}
-	return strings.Join(lines, "\n")
 }
 
 func orDefault(s, def string) string {

@@ -196,19 +196,10 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (Result, error) {
 			}
 		},
 	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, c.baseURL+sendPath, body)
+	req, err := c.post(httptrace.WithClientTrace(ctx, trace), sendPath, body, length)
 	if err != nil {
-		return Result{}, &Error{Kind: KindUnreachable, Message: "the Linkup URL is not valid", Err: err}
+		return Result{}, err
 	}
-	req.ContentLength = length
-	// No GetBody: without it net/http can never send this POST again by
-	// itself (HTTP/2 replays a request whose stream the server reset, and
-	// HTTP/1 one whose reused connection broke, when it can rewind the
-	// body). The only resends are the pipeline's, by its own rules.
-	req.GetBody = nil
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("x-api-key", c.apiKey)
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
@@ -235,6 +226,24 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (Result, error) {
 		return Result{}, err
 	}
 	return a.result(m.Credits()), nil
+}
+
+// post builds a POST of body (length bytes) to path, with the key. It
+// has no GetBody: without it net/http can never send the request again by
+// itself (HTTP/2 replays a request whose stream the server reset, and
+// HTTP/1 one whose reused connection broke, when it can rewind the body).
+// The only resends are the caller's, by its own rules.
+func (c *Client) post(ctx context.Context, path string, body io.Reader, length int64) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+path, body)
+	if err != nil {
+		return nil, &Error{Kind: KindUnreachable, Message: "the Linkup URL is not valid", Err: err}
+	}
+	req.ContentLength = length
+	req.GetBody = nil
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("x-api-key", c.apiKey)
+	return req, nil
 }
 
 // encode returns the request body and its exact length. Without media it is

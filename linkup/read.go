@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -239,14 +238,10 @@ func (c *Client) read(ctx context.Context, path string, body map[string]any, out
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+path, bytes.NewReader(raw))
+	req, err := c.post(ctx, path, bytes.NewReader(raw), int64(len(raw)))
 	if err != nil {
-		return &Error{Kind: KindUnreachable, Message: "the Linkup URL is not valid", Err: err}
+		return err
 	}
-	req.GetBody = nil
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("x-api-key", c.apiKey)
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
 		return &Error{Kind: KindUnreachable, Message: "Linkup could not be reached", Err: err}

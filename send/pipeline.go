@@ -30,6 +30,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"linkedin-bot/linkup"
+	"linkedin-bot/slackpost"
 	"linkedin-bot/store"
 )
 
@@ -147,11 +148,12 @@ type Pipeline struct {
 	stop chan struct{} // closed by Close: claim nothing more
 	once sync.Once
 
-	mu           sync.Mutex
-	workspaceURL string         // "https://team.slack.com/", learnt from the first permalink
-	delivering   map[int64]bool // sends whose outcome posts are being made
-	abandoned    map[string]bool
-	now          func() time.Time
+	links slackpost.Permalinks
+
+	mu         sync.Mutex
+	delivering map[int64]bool // sends whose outcome posts are being made
+	abandoned  map[string]bool
+	now        func() time.Time
 
 	// work is the context of Linkup calls; it ends only when a shutdown
 	// runs out of time.

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -337,26 +336,9 @@ func (p *Pipeline) edit(ctx context.Context, sd store.Send, log zerolog.Logger) 
 	return update(sd.NotifyChannel, sd.NotifyTS, notifyText(sd, link))
 }
 
-// permalink links to a message. Slack's permalinks are the workspace's
-// address, /archives/<channel>/p<ts without its dot>: the first one comes
-// from chat.getPermalink, and its workspace address serves for the others.
+// permalink links to a message.
 func (p *Pipeline) permalink(ctx context.Context, channel, ts string) (string, error) {
-	p.mu.Lock()
-	base := p.workspaceURL
-	p.mu.Unlock()
-	if base != "" {
-		return base + "archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", ""), nil
-	}
-	link, err := p.slack.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts})
-	if err != nil {
-		return "", err
-	}
-	if i := strings.Index(link, "/archives/"); i > 0 {
-		p.mu.Lock()
-		p.workspaceURL = link[:i+1]
-		p.mu.Unlock()
-	}
-	return link, nil
+	return p.links.Link(ctx, p.slack, channel, ts)
 }
 
 // slackCtx bounds one round of Slack posts. It does not end with the work

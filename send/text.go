@@ -37,7 +37,7 @@ func rootText(sd store.Send) string {
 		b.WriteString(" with an attachment")
 	}
 	b.WriteString("\n")
-	b.WriteString(quote(preview(sd.Message)))
+	b.WriteString(slackpost.Quote(preview(sd.Message)))
 	b.WriteString("\n")
 	b.WriteString(status(sd))
 	return b.String()
@@ -192,15 +192,6 @@ func preview(text string) string {
 		s += "…"
 	}
 	return s
-}
-
-// quote escapes text and sets it as a Slack block quote.
-func quote(text string) string {
-	lines := strings.Split(MrkdwnEscape(text), "\n")
-	for i, l := range lines {
-		lines[i] = "> " + l
-	}
-	return strings.Join(lines, "\n")
 }
 
 // MrkdwnEscape makes user or Linkup text inert in Slack markup.

@@ -7,6 +7,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
 
+	"linkedin-bot/slackpost"
 	"linkedin-bot/store"
 )
 
@@ -15,7 +16,7 @@ func TestPreviewAndQuote(t *testing.T) {
 	assert.Equal(t, "1\n2\n3\n4…", preview("1\n2\n3\n4\n5"))
 	long := strings.Repeat("é", previewRunes+5)
 	assert.Equal(t, strings.Repeat("é", previewRunes)+"…", preview(long))
-	assert.Equal(t, "> a &lt;!channel&gt; &amp; &lt;@U1&gt;\n> b", quote("a <!channel> & <@U1>\nb"))
+	assert.Equal(t, "> a &lt;!channel&gt; &amp; &lt;@U1&gt;\n> b", slackpost.Quote("a <!channel> & <@U1>\nb"))
 }
 
 func TestRootText(t *testing.T) {

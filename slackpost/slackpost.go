@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -18,6 +19,15 @@ import (
 // mention, link or broadcast can come through it.
 func Escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// Quote makes text inert and sets it as a Slack block quote.
+func Quote(text string) string {
+	lines := strings.Split(Escape(text), "\n")
+	for i, l := range lines {
+		lines[i] = "> " + l
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Reader reads conversations back; *slack.Client is the production one.
@@ -87,4 +97,38 @@ func Field(md slack.SlackMetadata, key string) string {
 		return ""
 	}
 	return fmt.Sprint(v)
+}
+
+// Linker is the Web API call a permalink needs; *slack.Client is the production one.
+type Linker interface {
+	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
+}
+
+// Permalinks links to messages. Slack's permalinks are the workspace's
+// address, /archives/<channel>/p<ts without its dot>: the first one comes
+// from chat.getPermalink, and its workspace address serves for the
+// others. The zero value is ready; it is safe for concurrent use.
+type Permalinks struct {
+	mu   sync.Mutex
+	base string // "https://team.slack.com/", once learnt
+}
+
+// Link returns the permalink of message ts in channel.
+func (p *Permalinks) Link(ctx context.Context, api Linker, channel, ts string) (string, error) {
+	p.mu.Lock()
+	base := p.base
+	p.mu.Unlock()
+	if base != "" {
+		return base + "archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", ""), nil
+	}
+	link, err := api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts})
+	if err != nil {
+		return "", err
+	}
+	if i := strings.Index(link, "/archives/"); i > 0 {
+		p.mu.Lock()
+		p.base = link[:i+1]
+		p.mu.Unlock()
+	}
+	return link, nil
 }

@@ -196,17 +196,10 @@ func TestReplyButtonSendsOnceIntoTheThread(t *testing.T) {
 	assert.Len(t, e.inThread(root.TS, "replied on LinkedIn"), 1)
 
 	// The message shortcut inside the thread prefills the conversation's recipient.
-	id, f := e.frame("b2-message-action-with-files.json", func(p map[string]any) {
-		p["callback_id"] = "linkedin_send_message"
-		p["channel"] = map[string]any{"id": salesChannel, "name": "sales"}
-		p["user"] = map[string]any{"id": alice, "name": "alice"}
-		p["response_url"] = e.slack.ResponseURL("shortcut")
-		msg := p["message"].(map[string]any)
+	view = e.shortcutOn(func(msg map[string]any) {
 		msg["ts"], msg["thread_ts"] = "1700000000.000100", root.TS
 		delete(msg, "files")
 	})
-	e.send(id, f)
-	_, view = openedView(t, e, 2)
 	assert.Equal(t, jane, element(view, "recipient")["initial_value"])
 }
 

@@ -64,23 +64,8 @@ func TestModalSubmittedTwiceSendsOnce(t *testing.T) {
 // retryValue returns the send ID behind the Retry button of a post.
 func retryValue(t *testing.T, p fakeslack.Post) string {
 	t.Helper()
-	var blocks []struct {
-		Elements []struct {
-			ActionID string         `json:"action_id"`
-			Value    string         `json:"value"`
-			Confirm  map[string]any `json:"confirm"`
-		} `json:"elements"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(p.Blocks), &blocks), p.Blocks)
-	for _, b := range blocks {
-		for _, el := range b.Elements {
-			if el.ActionID == "retry_send" {
-				return el.Value
-			}
-		}
-	}
-	t.Fatalf("no Retry button in %s", p.Blocks)
-	return ""
+	v, _ := buttonValue(t, p, "retry_send")
+	return v
 }
 
 func (e *env) clickRetry(value, user string) fakeslack.Ack {

@@ -47,13 +47,7 @@ func (e *env) addFile(id, name, filetype, mimetype string, size int, tweak func(
 // returns the modal Slack was asked to open.
 func (e *env) shortcut(text string, files []map[string]any) map[string]any {
 	e.t.Helper()
-	opened := len(e.slack.Calls("views.open"))
-	id, f := e.frame("b2-message-action-with-files.json", func(p map[string]any) {
-		p["callback_id"] = "linkedin_send_message"
-		p["channel"] = map[string]any{"id": salesChannel, "name": "sales"}
-		p["user"] = map[string]any{"id": alice, "name": "alice"}
-		p["response_url"] = e.slack.ResponseURL("shortcut")
-		msg := p["message"].(map[string]any)
+	return e.shortcutOn(func(msg map[string]any) {
 		msg["text"] = text
 		if files == nil {
 			delete(msg, "files")
@@ -61,6 +55,21 @@ func (e *env) shortcut(text string, files []map[string]any) map[string]any {
 			msg["files"] = files
 		}
 		delete(msg, "blocks")
+	})
+}
+
+// shortcutOn runs alice's message shortcut, in the sales channel, on the
+// message of the files frame as edit changes it, and returns the modal
+// Slack was asked to open.
+func (e *env) shortcutOn(edit func(msg map[string]any)) map[string]any {
+	e.t.Helper()
+	opened := len(e.slack.Calls("views.open"))
+	id, f := e.frame("b2-message-action-with-files.json", func(p map[string]any) {
+		p["callback_id"] = "linkedin_send_message"
+		p["channel"] = map[string]any{"id": salesChannel, "name": "sales"}
+		p["user"] = map[string]any{"id": alice, "name": "alice"}
+		p["response_url"] = e.slack.ResponseURL("shortcut")
+		edit(p["message"].(map[string]any))
 	})
 	assert.Empty(e.t, e.send(id, f).Payload)
 	_, view := openedView(e.t, e, opened+1)
