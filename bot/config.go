@@ -19,7 +19,8 @@ type Config struct {
 	SlackAPIURL   string // Web API root, always with a trailing slash
 
 	LinkupAPIKey      string
-	LinkupLoginToken  string
+	LinkupLoginToken  string // the default account's session; optional with accounts
+	AccountsKey       string // ACCOUNTS_KEY: seals the accounts' login tokens
 	LinkupAccountName string // stable name of the sending account, for the daily cap and the log
 	LinkupBaseURL     string
 	LinkupCountry     string
@@ -96,7 +97,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SlackBotToken:     r.token("SLACK_BOT_TOKEN", "xoxb-"),
 		SlackAPIURL:       r.url("SLACK_API_URL", "https://slack.com/api/"),
 		LinkupAPIKey:      r.required("LINKUP_API_KEY", "create a key in the Linkup dashboard (linkupapi.com) and paste it"),
-		LinkupLoginToken:  r.required("LINKUP_LOGIN_TOKEN", "log the sending LinkedIn account in once with Linkup's /v1/auth/login (README, Set up, step 2) and paste its login_token"),
+		LinkupLoginToken:  r.get("LINKUP_LOGIN_TOKEN"),
+		AccountsKey:       r.get("ACCOUNTS_KEY"),
 		LinkupAccountName: r.name("LINKUP_ACCOUNT_NAME", "default"),
 		LinkupBaseURL:     r.url("LINKUP_BASE_URL", linkup.DefaultBaseURL),
 		LinkupCountry:     r.country("LINKUP_COUNTRY", "FR"),
@@ -315,5 +317,7 @@ func BridgeConfig(c Config) conversation.Config {
 		WatchFor:      time.Duration(c.ReplyWatchDays) * 24 * time.Hour,
 		CheckAfter:    c.UnknownCheckAfter,
 		DryRun:        c.LinkupDryRun,
+		Account:       c.LinkupAccountName,
+		NoDefault:     c.LinkupLoginToken == "",
 	}
 }

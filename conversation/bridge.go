@@ -72,6 +72,12 @@ type Config struct {
 	Settled func(id int64)
 	// DryRun turns reading off: a dry run calls Linkup for nothing.
 	DryRun bool
+	// Account is the default account's name: the bridge reads with its
+	// session (LINKUP_LOGIN_TOKEN), so it mirrors the sends made from it.
+	// Sends from the other accounts are not mirrored or checked yet.
+	Account string
+	// NoDefault: there is no default account, so nothing can be read.
+	NoDefault bool
 	// Tick is how often local work runs (new sends to watch, checks due,
 	// posts owed); min(PollInterval/4, 5s) when zero.
 	Tick time.Duration
@@ -81,6 +87,9 @@ type Config struct {
 func (c Config) Summary() string {
 	if c.DryRun {
 		return "off: dry run (LINKUP_DRY_RUN), nothing is read"
+	}
+	if c.NoDefault {
+		return "off: there is no default account (LINKUP_LOGIN_TOKEN) to read with"
 	}
 	if c.CreditsPerDay == 0 {
 		return "off (READ_CREDITS_PER_DAY=0): no replies are mirrored and unknown sends are not checked"
@@ -165,7 +174,7 @@ const watermarkKey = "inbox_watermark"
 // ever mirrored: no backfill) and starts the loop. With reading off it
 // does nothing.
 func (b *Bridge) Start(ctx context.Context) error {
-	if b.cfg.CreditsPerDay == 0 || b.cfg.DryRun {
+	if b.cfg.CreditsPerDay == 0 || b.cfg.DryRun || b.cfg.NoDefault {
 		return nil
 	}
 	v, ok, err := b.store.BridgeValue(ctx, watermarkKey)
@@ -276,7 +285,7 @@ func (b *Bridge) adopt(ctx context.Context) int {
 		if at.IsZero() {
 			at = sd.CreatedAt
 		}
-		if at.After(horizon) && sd.RootChannel != "" {
+		if at.After(horizon) && sd.RootChannel != "" && b.mine(sd) {
 			c := store.Conversation{
 				ConversationID: sd.ConversationID,
 				ProfileURL:     sd.Recipient,
@@ -300,6 +309,11 @@ func (b *Bridge) adopt(ctx context.Context) int {
 		}
 	}
 	return taken
+}
+
+// mine reports whether sd went from the account the bridge reads with.
+func (b *Bridge) mine(sd store.Send) bool {
+	return b.cfg.Account == "" || sd.Account == b.cfg.Account
 }
 
 // anchor is the thread a send's story is in.

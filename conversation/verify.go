@@ -26,6 +26,9 @@ func (b *Bridge) runChecks(ctx context.Context) {
 		if b.stopping() {
 			return
 		}
+		if !b.mine(sd) {
+			continue // another account's conversation: not readable with this session
+		}
 		from := sd.FinishedAt
 		if from.IsZero() {
 			from = sd.UpdatedAt

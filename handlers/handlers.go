@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
+	"linkedin-bot/account"
 	"linkedin-bot/conversation"
 	"linkedin-bot/linkup"
 	"linkedin-bot/send"
@@ -48,6 +50,12 @@ type Conversations interface {
 	ByThread(ctx context.Context, channel, threadTS string) (store.Conversation, error)
 }
 
+// Accounts says which LinkedIn accounts a user may send from, best first;
+// *account.Service is the production one.
+type Accounts interface {
+	Choices(ctx context.Context, user string) ([]account.Choice, error)
+}
+
 // Config is what the handlers need to know of the configuration.
 type Config struct {
 	// MaxMessageLen is the longest message accepted, in characters.
@@ -58,6 +66,9 @@ type Config struct {
 	AllowedUsers map[string]bool
 	// MaxMediaBytes is the largest attachment accepted.
 	MaxMediaBytes int64
+	// Accounts, when set, chooses the account each send goes from; without
+	// it every send goes from the default account.
+	Accounts Accounts
 }
 
 // Handlers answers Slack requests.
@@ -99,11 +110,17 @@ func (h *Handlers) Command(ctx context.Context, cmd slack.SlashCommand, envelope
 		return ephemeral(":warning: " + err.Error() + "\n" + usageLine(cmdName(cmd.Command)))
 	case c.Help:
 		return ephemeral(usage(cmd.Command))
-	case c.Text == "":
+	}
+	choices, why := h.accounts(ctx, cmd.UserID)
+	if why != "" {
+		return ephemeral(why)
+	}
+	if c.Text == "" {
 		meta := modalMeta{Channel: cmd.ChannelID, ResponseURL: cmd.ResponseURL}
-		return h.openModal(cmd.TriggerID, prefill{Recipient: c.Profile, Upload: true}, meta, cmd.ResponseURL, cmd.UserID)
+		return h.openModal(cmd.TriggerID, prefill{Recipient: c.Profile, Upload: true, Accounts: choices}, meta, cmd.ResponseURL, cmd.UserID)
 	}
 	_, err = h.sender.Submit(ctx, send.Request{
+		Account:     firstAccount(choices),
 		IdemKey:     store.IdemKey("envelope", envelopeID),
 		UserID:      cmd.UserID,
 		ChannelID:   cmd.ChannelID,
@@ -126,7 +143,11 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 	}
 	switch {
 	case cb.Type == slack.InteractionTypeShortcut && cb.CallbackID == GlobalShortcutID:
-		return h.openModal(cb.TriggerID, prefill{Upload: true}, modalMeta{}, "", cb.User.ID)
+		choices, why := h.accounts(ctx, cb.User.ID)
+		if why != "" {
+			return h.tellLater("", cb.User.ID, why)
+		}
+		return h.openModal(cb.TriggerID, prefill{Upload: true, Accounts: choices}, modalMeta{}, "", cb.User.ID)
 	case cb.Type == slack.InteractionTypeMessageAction && cb.CallbackID == MessageShortcutID:
 		return h.messageShortcut(ctx, cb, raw)
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ModalCallbackID:
@@ -138,6 +159,35 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 	default:
 		return Response{}
 	}
+}
+
+// accounts are the accounts userID may send from, best first; refusal,
+// when set, is why they cannot send at all.
+func (h *Handlers) accounts(ctx context.Context, userID string) (choices []account.Choice, refusal string) {
+	if h.cfg.Accounts == nil {
+		return nil, ""
+	}
+	choices, err := h.cfg.Accounts.Choices(ctx, userID)
+	switch {
+	case err != nil:
+		return nil, ":warning: The bot could not read its LinkedIn accounts, so nothing was sent. Please try again; if it keeps failing, tell the bot's admin."
+	case len(choices) == 0:
+		return nil, fmt.Sprintf(":no_entry: You have no LinkedIn account to send from, so nothing was sent. Ask the bot's admin to connect yours (`linkedin-bot accounts connect --name <name> --user %s`) or to give you a shared one (`linkedin-bot accounts assign --name <name> --user %s`).", userID, userID)
+	case choices[0].Expired:
+		// Never fall back to another account unasked: the message would go
+		// from a profile the person did not mean.
+		return nil, fmt.Sprintf(":warning: The LinkedIn session of your account *%s* expired, so nothing was sent, and Linkup was not called. Ask the bot's admin to connect it again (`linkedin-bot accounts connect --name %s`); it keeps its history and daily count.", send.MrkdwnEscape(choices[0].Name), send.MrkdwnEscape(choices[0].Name))
+	}
+	return choices, ""
+}
+
+// firstAccount is the account a send without a choice goes from: the
+// person's best (their own, else a shared one, else the default).
+func firstAccount(choices []account.Choice) string {
+	if len(choices) == 0 {
+		return ""
+	}
+	return choices[0].Name
 }
 
 // openModal opens the send modal after the ack. Where Slack refuses, the
@@ -164,6 +214,27 @@ func (h *Handlers) openView(ctx context.Context, log zerolog.Logger, triggerID s
 // key, so a modal submitted twice sends once.
 func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Response {
 	m, file, meta, errs := h.submission(cb.View)
+	acct := ""
+	if meta.Recipient == "" { // a reply goes from its thread's (default) account
+		choices, why := h.accounts(ctx, cb.User.ID)
+		if why != "" {
+			errs[BlockMessage] = why
+		}
+		acct = firstAccount(choices)
+		if want := cb.View.State; want != nil {
+			if sel := want.Values[BlockAccount][BlockAccount].SelectedOption.Value; sel != "" {
+				i := slices.IndexFunc(choices, func(c account.Choice) bool { return c.Name == sel })
+				switch {
+				case i < 0:
+					errs[BlockAccount] = "You may no longer send from this account; choose another."
+				case choices[i].Expired:
+					errs[BlockAccount] = "This account's LinkedIn session expired; choose another, or have it connected again."
+				default:
+					acct = sel
+				}
+			}
+		}
+	}
 	if len(errs) > 0 {
 		return Response{Ack: slack.NewErrorsViewSubmissionResponse(errs)}
 	}
@@ -179,6 +250,7 @@ func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Res
 		ResponseURL: meta.ResponseURL,
 		Message:     m,
 		File:        file,
+		Account:     acct,
 	})
 	if text, refused := refusal(err); refused {
 		return Response{Ack: slack.NewErrorsViewSubmissionResponse(map[string]string{BlockMessage: text})}
@@ -190,6 +262,10 @@ func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Res
 // text made plain and its files on offer, then fills in what needs API
 // calls (people's names, Slack Connect files) with views.update.
 func (h *Handlers) messageShortcut(ctx context.Context, cb slack.InteractionCallback, raw json.RawMessage) Response {
+	choices, why := h.accounts(ctx, cb.User.ID)
+	if why != "" {
+		return h.tellLater(cb.ResponseURL, cb.User.ID, why)
+	}
 	msg := cb.Message
 	thread := msg.ThreadTimestamp
 	if thread == "" {
@@ -222,7 +298,7 @@ func (h *Handlers) messageShortcut(ctx context.Context, cb slack.InteractionCall
 	}
 	content := messageContent(raw, msg.Text)
 	text := func(name func(string) string) string { return tidy(Emojize(Plain(content, name))) }
-	view := h.modal(prefill{Recipient: recipient, Message: text(nil), Files: files, Skipped: skipped}, meta)
+	view := h.modal(prefill{Recipient: recipient, Message: text(nil), Files: files, Skipped: skipped, Accounts: choices}, meta)
 	users, channels := mentionedIDs(content)
 
 	return Response{After: func(ctx context.Context, log zerolog.Logger) {
@@ -261,7 +337,7 @@ func (h *Handlers) messageShortcut(ctx context.Context, cb slack.InteractionCall
 			}
 		}
 		meta.Files = files
-		full := h.modal(prefill{Recipient: recipient, Message: text(func(id string) string { return names[id] }), Files: files, Skipped: skipped}, meta)
+		full := h.modal(prefill{Recipient: recipient, Message: text(func(id string) string { return names[id] }), Files: files, Skipped: skipped, Accounts: choices}, meta)
 		if _, err := h.slack.UpdateViewContext(ctx, full, "", opened.Hash, opened.ID); err != nil {
 			// hash_conflict: the user already edited the form; their text stays.
 			log.Warn().Err(err).Msg("filling in the modal failed")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"linkedin-bot/account"
 	"linkedin-bot/linkup"
 	"linkedin-bot/send"
 )
@@ -26,6 +27,7 @@ const (
 	BlockUpload     = "upload"
 	BlockCountry    = "country"
 	BlockMediaLink  = "media_link"
+	BlockAccount    = "account"
 )
 
 // noAttachment is the attachment option that sends the text alone.
@@ -47,6 +49,9 @@ type prefill struct {
 	Skipped []string
 	// Upload offers a file input (the slash command and global shortcut modals).
 	Upload bool
+	// Accounts the user may send from, best first: more than one adds a
+	// "Send as" select.
+	Accounts []account.Choice
 }
 
 // modalMeta travels in the modal's private_metadata: where the outcome goes
@@ -116,6 +121,24 @@ func (h *Handlers) modal(p prefill, meta modalMeta) slack.ModalViewRequest {
 	if len(p.Skipped) > 0 {
 		blocks = append(blocks, slack.NewContextBlock("skipped", slack.NewTextBlockObject(slack.MarkdownType,
 			truncate(":paperclip: Cannot be attached: "+send.MrkdwnEscape(strings.Join(p.Skipped, "; "))+". LinkedIn takes PNG, JPG, MP4 and PDF files up to "+humanSize(h.cfg.MaxMediaBytes)+".", 3000), false, false)))
+	}
+	if usable := usableAccounts(p.Accounts); len(usable) > 1 {
+		var options []*slack.OptionBlockObject
+		for _, c := range usable {
+			label := c.Name
+			switch c.Kind {
+			case "own":
+				label += " (yours)"
+			case "shared":
+				label += " (shared)"
+			case "default":
+				label += " (the team's default)"
+			}
+			options = append(options, slack.NewOptionBlockObject(c.Name, plain(truncate(label, 75)), nil))
+		}
+		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Account"), BlockAccount, options...)
+		sel.InitialOption = options[0]
+		blocks = append(blocks, slack.NewInputBlock(BlockAccount, plain("Send as"), plain("The LinkedIn account the message goes from."), sel))
 	}
 	if p.Upload {
 		up := slack.NewFileInputBlockElement(BlockUpload).WithFileTypes("png", "jpg", "jpeg", "mp4", "pdf").WithMaxFiles(1)
@@ -275,6 +298,17 @@ func (h *Handlers) attachable(f slack.File) (send.File, string) {
 		url = f.URLPrivate
 	}
 	return send.File{ID: f.ID, Name: name, MIME: mime, Size: int64(f.Size), URL: url}, ""
+}
+
+// usableAccounts are the choices whose session has not expired.
+func usableAccounts(cs []account.Choice) []account.Choice {
+	var out []account.Choice
+	for _, c := range cs {
+		if !c.Expired {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // cutNotice tells that a prefill was cut to the form's limit, and how to

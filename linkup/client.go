@@ -51,6 +51,9 @@ type Message struct {
 	MediaLink string
 	// Media is an optional file sent as media_file, streamed from its Body.
 	Media *Media
+	// LoginToken is the LinkedIn session to send from; the client's
+	// (LINKUP_LOGIN_TOKEN) when empty.
+	LoginToken string
 }
 
 // Media is a file to attach, read once as the request is written: the
@@ -228,6 +231,14 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (Result, error) {
 	return a.result(m.Credits()), nil
 }
 
+// token is the session to use: the call's own, else the client's.
+func (c *Client) token(own string) string {
+	if own != "" {
+		return own
+	}
+	return c.loginToken
+}
+
 // post builds a POST of body (length bytes) to path, with the key. It
 // has no GetBody: without it net/http can never send the request again by
 // itself (HTTP/2 replays a request whose stream the server reset, and
@@ -255,7 +266,7 @@ func (c *Client) encode(m Message) (io.Reader, int64, error) {
 		MessageText: m.Text,
 		Country:     m.Country,
 		MediaLink:   m.MediaLink,
-		LoginToken:  c.loginToken,
+		LoginToken:  c.token(m.LoginToken),
 	})
 	if err != nil {
 		return nil, 0, &Error{Kind: KindInvalid, Message: "the message could not be encoded", Err: err}

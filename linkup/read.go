@@ -27,7 +27,9 @@ const maxReadBytes = 4 << 20
 
 // InboxQuery asks for one page of the account's conversations.
 type InboxQuery struct {
-	Country string
+	// LoginToken is the session to read; the client's when empty.
+	LoginToken string
+	Country    string
 	// Count is the page size, at most MaxPage; 10 when zero.
 	Count int
 	// Cursor is the previous page's NextCursor; empty for the first page.
@@ -65,6 +67,8 @@ type Person struct {
 // ConversationQuery asks for one page of a conversation's messages, by
 // ConversationID or, when it is not known, by ProfileURL.
 type ConversationQuery struct {
+	// LoginToken is the session to read; the client's when empty.
+	LoginToken     string
 	ConversationID string
 	ProfileURL     string
 	Country        string
@@ -117,7 +121,7 @@ func ShortConversationID(id string) string {
 // Inbox lists one page of the account's conversations. Errors are *Error;
 // a read changes nothing, so any of them may be tried again later.
 func (c *Client) Inbox(ctx context.Context, q InboxQuery) (InboxPage, error) {
-	body := map[string]any{"login_token": c.loginToken, "country": q.Country, "total_results": pageSize(q.Count)}
+	body := map[string]any{"login_token": c.token(q.LoginToken), "country": q.Country, "total_results": pageSize(q.Count)}
 	if q.Cursor != "" {
 		body["next_cursor"] = q.Cursor
 	}
@@ -162,7 +166,7 @@ func (c *Client) Inbox(ctx context.Context, q InboxQuery) (InboxPage, error) {
 // Conversation reads one page of a conversation, newest message first.
 // Errors are *Error; a read changes nothing.
 func (c *Client) Conversation(ctx context.Context, q ConversationQuery) (ConversationPage, error) {
-	body := map[string]any{"login_token": c.loginToken, "country": q.Country, "total_results": pageSize(q.Count)}
+	body := map[string]any{"login_token": c.token(q.LoginToken), "country": q.Country, "total_results": pageSize(q.Count)}
 	if q.ConversationID != "" {
 		body["conversation_id"] = q.ConversationID
 	} else {
@@ -328,4 +332,72 @@ func ParseTime(v string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// LoginResult is Linkup's answer to a login or a verification.
+type LoginResult struct {
+	// Token is the LinkedIn session; empty when a code is needed.
+	Token string
+	// NeedsCode: LinkedIn sent the account's owner a code, to pass to Verify.
+	NeedsCode bool
+	// Message is Linkup's own words.
+	Message string
+}
+
+// Login logs a LinkedIn account in (POST /v1/auth/login). It is made once:
+// a login costs credits and, repeated, can lock the account, so no error
+// of it is ever retried here. The password goes only to Linkup.
+func (c *Client) Login(ctx context.Context, email, password, country string) (LoginResult, error) {
+	return c.auth(ctx, "/v1/auth/login", map[string]any{"email": email, "password": password, "country": country})
+}
+
+// Verify completes a login that asked for a code (POST /v1/auth/verify);
+// made once, like Login.
+func (c *Client) Verify(ctx context.Context, email, code, country string) (LoginResult, error) {
+	return c.auth(ctx, "/v1/auth/verify", map[string]any{"email": email, "code": code, "country": country})
+}
+
+func (c *Client) auth(ctx context.Context, path string, body map[string]any) (LoginResult, error) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return LoginResult{}, &Error{Kind: KindInvalid, Message: "the request could not be encoded", Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := c.post(ctx, path, bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		return LoginResult{}, err
+	}
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		return LoginResult{}, &Error{Kind: KindUnknown, Message: "no answer from Linkup", Err: err}
+	}
+	defer resp.Body.Close()
+	ans, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	if err != nil {
+		return LoginResult{}, &Error{Kind: KindUnknown, Status: resp.StatusCode, Message: "Linkup's answer was cut off", Err: err}
+	}
+	a, err := decodeAnswer(resp, ans)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	var extra struct {
+		LoginToken           flexString `json:"login_token"`
+		RequiresVerification flexBool   `json:"requires_verification"`
+		Data                 struct {
+			LoginToken flexString `json:"login_token"`
+		} `json:"data"`
+	}
+	_ = json.Unmarshal(ans, &extra)
+	r := LoginResult{Token: strings.TrimSpace(string(extra.LoginToken)), Message: a.Message}
+	if r.Token == "" {
+		r.Token = strings.TrimSpace(string(extra.Data.LoginToken))
+	}
+	// "Check your email for verification code" comes with status success
+	// and no token: the missing token is what says a code is needed.
+	r.NeedsCode = r.Token == "" || bool(extra.RequiresVerification)
+	if r.NeedsCode {
+		r.Token = ""
+	}
+	return r, nil
 }

@@ -73,6 +73,20 @@ type Request struct {
 	Message linkup.Message
 	// File, when set, is attached (unless Message.MediaLink is set, which wins).
 	File *File
+	// Account is the LinkedIn account to send from; the default when empty.
+	Account string
+}
+
+// Sessions gives each account's LinkedIn session; *account.Service (through
+// the wiring) is the production one.
+type Sessions interface {
+	// Session is account's login token (empty: the client's own) and
+	// country; store.ErrAccountExpired when its session expired.
+	Session(ctx context.Context, account string) (token, country string, err error)
+	// Expire marks account's session expired and returns who to tell, once.
+	Expire(ctx context.Context, account string) (tell string, err error)
+	// IsDefault reports whether account is the default one (LINKUP_LOGIN_TOKEN).
+	IsDefault(account string) bool
 }
 
 // Errors of Submit and Retry. A *store.CapError says the daily cap is reached.
@@ -126,6 +140,9 @@ type Config struct {
 	// given to New must then be a linkup.DryRun. Dry runs count toward no
 	// daily cap.
 	DryRun bool
+	// Sessions gives each send's account its session; nil sends everything
+	// from the default account (the Linkup client's own token).
+	Sessions Sessions
 	// Pacer paces the Linkup calls (Linkup allows 300 per minute per API
 	// key, reads included); nil means no cap. Sends wait in the queue for
 	// their turn.
@@ -304,6 +321,7 @@ func (p *Pipeline) Submit(ctx context.Context, req Request) (store.Send, error) 
 		Message:     req.Message.Text,
 		Country:     req.Message.Country,
 		MediaLink:   req.Message.MediaLink,
+		Account:     req.Account,
 	}
 	if f := req.File; f != nil {
 		sd.MediaFileID, sd.MediaName, sd.MediaType, sd.MediaSize, sd.MediaURL = f.ID, f.Name, f.MIME, f.Size, f.URL
@@ -341,7 +359,9 @@ func (p *Pipeline) accept(ctx context.Context, sd store.Send) (store.Send, error
 		return store.Send{}, ErrClosed
 	default:
 	}
-	sd.Account = p.cfg.Account
+	if sd.Account == "" {
+		sd.Account = p.cfg.Account
+	}
 	sd.DryRun = p.cfg.DryRun
 	actx, cancel := context.WithTimeout(ctx, AcceptBudget)
 	defer cancel()
@@ -557,6 +577,15 @@ func (p *Pipeline) process(sd store.Send) {
 	}
 
 	ctx := context.WithoutCancel(p.work)
+	token, country, err := p.session(ctx, sd)
+	if country != "" {
+		sd.Country = country // an account sends with the country it logged in from
+	}
+	if err != nil {
+		log.Warn().Err(err).Str("account", sd.Account).Msg("the send's account cannot be used; not sent")
+		p.finish(sd, accountOutcome(sd.Account, err), log)
+		return
+	}
 	if _, err := p.store.MarkCalled(ctx, sd.ID, sd.Account, p.dailyLimit()); err != nil {
 		var ce *store.CapError
 		if errors.As(err, &ce) {
@@ -570,10 +599,13 @@ func (p *Pipeline) process(sd store.Send) {
 		return
 	}
 
-	res, err := p.sendOnce(sd, log)
+	res, err := p.sendOnce(sd, token, log)
 	if err != nil {
 		le := linkup.AsError(err)
-		log.Warn().Err(err).Str("kind", le.Kind.String()).Msg("linkup send failed")
+		log.Warn().Err(err).Str("kind", le.Kind.String()).Str("account", sd.Account).Msg("linkup send failed")
+		if le.Kind == linkup.KindAuth {
+			p.expire(sd, log)
+		}
 		if wait, ok := p.retryable(le, sd.Attempts); ok {
 			if p.persist(log, "requeueing a send", func(ctx context.Context) error {
 				return p.store.Requeue(ctx, sd.ID, p.now().Add(wait), le.Status, le.Message)
@@ -584,6 +616,10 @@ func (p *Pipeline) process(sd store.Send) {
 		}
 	}
 	out := outcomeOf(res, err)
+	if le := linkup.AsError(err); err != nil && le.Kind == linkup.KindAuth && p.cfg.Sessions != nil && !p.cfg.Sessions.IsDefault(sd.Account) {
+		out.Reason = fmt.Sprintf("The LinkedIn session of the %s account expired (Linkup: %s), so nothing was sent. Whoever owns it must connect it again: `linkedin-bot accounts connect --name %s`.",
+			MrkdwnEscape(sd.Account), MrkdwnEscape(le.Message), MrkdwnEscape(sd.Account))
+	}
 	if err == nil {
 		log.Info().Int("credits", out.Credits).Msg("linkup send succeeded")
 	}
@@ -639,11 +675,53 @@ func capOutcome(ce *store.CapError) store.Outcome {
 		ce.Limit, ce.ResetAt.UTC().Format("15:04"))}
 }
 
-// sendOnce makes the Linkup call, streaming the attached Slack file, if
-// any, from its download. A file that cannot be had fails the send with
-// KindMedia before Linkup is called.
-func (p *Pipeline) sendOnce(sd store.Send, log zerolog.Logger) (linkup.Result, error) {
-	m := linkup.Message{ProfileURL: sd.Recipient, Text: sd.Message, Country: sd.Country, MediaLink: sd.MediaLink}
+// session is the login token sd goes out with, and its country: its
+// account's, or empty for the default account (the client's own).
+func (p *Pipeline) session(ctx context.Context, sd store.Send) (token, country string, err error) {
+	if p.cfg.Sessions == nil || p.cfg.Sessions.IsDefault(sd.Account) {
+		return "", "", nil
+	}
+	return p.cfg.Sessions.Session(ctx, sd.Account)
+}
+
+// accountOutcome is a send refused before Linkup because of its account.
+func accountOutcome(name string, err error) store.Outcome {
+	if errors.Is(err, store.ErrAccountExpired) {
+		return store.Outcome{State: store.Failed, Reason: fmt.Sprintf("The LinkedIn session of the %s account expired, so nothing was sent and Linkup was not called. Whoever owns it must connect it again: `linkedin-bot accounts connect --name %s`.", MrkdwnEscape(name), MrkdwnEscape(name))}
+	}
+	return store.Outcome{State: store.Failed, Reason: fmt.Sprintf("The %s account cannot be used (%s), so nothing was sent.", MrkdwnEscape(name), MrkdwnEscape(err.Error()))}
+}
+
+// expire marks the send's account expired after Linkup refused its
+// session, and tells its owner once, in a DM.
+func (p *Pipeline) expire(sd store.Send, log zerolog.Logger) {
+	if p.cfg.Sessions == nil || p.cfg.Sessions.IsDefault(sd.Account) {
+		return
+	}
+	ctx, cancel := p.slackCtx()
+	defer cancel()
+	tell, err := p.cfg.Sessions.Expire(ctx, sd.Account)
+	if err != nil {
+		log.Error().Err(err).Str("account", sd.Account).Msg("marking the account expired failed")
+		return
+	}
+	log.Warn().Str("account", sd.Account).Msg("the account's LinkedIn session expired: its sends are refused until it is connected again")
+	if tell == "" {
+		return
+	}
+	text := fmt.Sprintf(":warning: The LinkedIn session of the *%s* account expired: LinkedIn sessions end without notice. Nothing more is sent from it until it is connected again: ask the bot's admin to run `linkedin-bot accounts connect --name %s` (it keeps the account's name, history and daily count).",
+		MrkdwnEscape(sd.Account), MrkdwnEscape(sd.Account))
+	if _, _, err := p.slack.PostMessageContext(ctx, tell, slack.MsgOptionText(text, false)); err != nil {
+		log.Error().Err(err).Msg("telling the account's owner that its session expired failed")
+	}
+}
+
+// sendOnce makes the Linkup call from the session token (empty: the
+// client's own), streaming the attached Slack file, if any, from its
+// download. A file that cannot be had fails the send with KindMedia before
+// Linkup is called.
+func (p *Pipeline) sendOnce(sd store.Send, token string, log zerolog.Logger) (linkup.Result, error) {
+	m := linkup.Message{ProfileURL: sd.Recipient, Text: sd.Message, Country: sd.Country, MediaLink: sd.MediaLink, LoginToken: token}
 	if sd.MediaLink == "" && sd.MediaURL != "" {
 		if p.cfg.Files == nil {
 			return linkup.Result{}, &linkup.Error{Kind: linkup.KindMedia, Message: "the bot cannot download Slack files"}

@@ -33,6 +33,9 @@ func rootText(sd store.Send) string {
 		verb = "sent"
 	}
 	fmt.Fprintf(&b, "<@%s> %s a LinkedIn message to %s", sd.Requester, verb, profileLink(sd.Recipient))
+	if sd.Account != "" {
+		fmt.Fprintf(&b, " from the *%s* account", MrkdwnEscape(sd.Account))
+	}
 	if sd.MediaLink != "" || sd.MediaName != "" {
 		b.WriteString(" with an attachment")
 	}

@@ -296,7 +296,7 @@ func TestHistory(t *testing.T) {
 	assert.Contains(t, table, "ID  CREATED (UTC)")
 	assert.Contains(t, table, "failed")
 	assert.Contains(t, table, "https://www.linkedin.com/in/jane-doe")
-	assert.Contains(t, table, "2 sends. Send credits per day: "+time.Now().UTC().Format("2006-01-02")+" 1. Send credits per user: "+alice+" 1.")
+	assert.Contains(t, table, "2 sends. Send credits per day: "+time.Now().UTC().Format("2006-01-02")+" 1. Send credits per user: "+alice+" 1. Send credits per account: default 1.")
 	assert.Contains(t, table, "Read credits per day (replies and checks of unknown sends): none.")
 
 	var entries []map[string]any

@@ -441,7 +441,6 @@ func TestConfigurationErrorsNameTheVariable(t *testing.T) {
 		{"SLACK_BOT_TOKEN", "xoxp-user", `SLACK_BOT_TOKEN: must start with "xoxb-": paste the Bot User OAuth Token`},
 		{"SLACK_APP_TOKEN", "xapp-", `SLACK_APP_TOKEN: is still the placeholder from .env.example: paste the app-level token`},
 		{"LINKUP_API_KEY", "", "LINKUP_API_KEY: is required"},
-		{"LINKUP_LOGIN_TOKEN", " ", "LINKUP_LOGIN_TOKEN: is required"},
 		{"LINKUP_COUNTRY", "XX", "LINKUP_COUNTRY: unknown country"},
 		{"LINKUP_TIMEOUT", "soon", "LINKUP_TIMEOUT: must be a positive duration"},
 		{"SLACK_API_URL", "slack.com", "SLACK_API_URL: must be an http(s) URL"},

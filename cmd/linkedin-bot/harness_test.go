@@ -170,7 +170,7 @@ func (e *env) assertNoSecrets() {
 			e.t.Errorf("a response_url (%q) appears in the logs", u)
 		}
 	}
-	for _, s := range []string{appToken, botToken, apiKey, loginToken} {
+	for _, s := range []string{appToken, botToken, apiKey, loginToken, accountsKey, aliceToken, teamToken} {
 		if strings.Contains(all, s) {
 			e.t.Errorf("a secret (%q) appears in logs or Slack output", s)
 		}

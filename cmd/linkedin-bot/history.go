@@ -138,6 +138,7 @@ type entry struct {
 	CreatedAt time.Time  `json:"created_at"`
 	Finished  *time.Time `json:"finished_at,omitempty"`
 	User      string     `json:"user"`
+	Account   string     `json:"account"`
 	Channel   string     `json:"channel"`
 	Recipient string     `json:"recipient"`
 	Message   string     `json:"message"`
@@ -154,7 +155,7 @@ type entry struct {
 func printJSON(w io.Writer, sends []store.Send) error {
 	out := make([]entry, 0, len(sends))
 	for _, s := range sends {
-		e := entry{ID: s.ID, RetryOf: s.RetryOf, CreatedAt: s.CreatedAt, User: s.Requester, Channel: s.Channel,
+		e := entry{ID: s.ID, RetryOf: s.RetryOf, CreatedAt: s.CreatedAt, User: s.Requester, Account: s.Account, Channel: s.Channel,
 			Recipient: s.Recipient, Message: s.Message, Country: s.Country, Media: media(s), State: stateOf(s),
 			Attempts: s.Attempts, Credits: s.Credits, Linkup: s.LinkupAnswer, Status: s.LinkupStatus, Reason: s.Reason}
 		if !s.FinishedAt.IsZero() {
@@ -179,20 +180,22 @@ func media(s store.Send) string {
 
 func printTable(w io.Writer, sends []store.Send) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tCREATED (UTC)\tUSER\tSTATE\tCREDITS\tATTEMPTS\tRECIPIENT\tREASON")
+	fmt.Fprintln(tw, "ID\tCREATED (UTC)\tUSER\tACCOUNT\tSTATE\tCREDITS\tATTEMPTS\tRECIPIENT\tREASON")
 	perDay := map[string]int{}
 	perUser := map[string]int{}
+	perAccount := map[string]int{}
 	for _, s := range sends {
 		reason := s.Reason
 		if r := []rune(reason); len(r) > 60 {
 			reason = string(r[:60]) + "…"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", s.ID, s.CreatedAt.Format("2006-01-02 15:04:05"), s.Requester, stateOf(s), s.Credits, s.Attempts, s.Recipient, reason)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", s.ID, s.CreatedAt.Format("2006-01-02 15:04:05"), s.Requester, s.Account, stateOf(s), s.Credits, s.Attempts, s.Recipient, reason)
 		perDay[s.CreatedAt.Format("2006-01-02")] += s.Credits
 		perUser[s.Requester] += s.Credits
+		perAccount[s.Account] += s.Credits
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "\n%d sends. Send credits per day: %s. Send credits per user: %s.\n", len(sends), totals(perDay), totals(perUser))
+	fmt.Fprintf(w, "\n%d sends. Send credits per day: %s. Send credits per user: %s. Send credits per account: %s.\n", len(sends), totals(perDay), totals(perUser), totals(perAccount))
 }
 
 // stateOf is a send's state as history shows it: a dry run's is dry_run.

@@ -30,6 +30,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	"linkedin-bot/account"
 	"linkedin-bot/bot"
 	"linkedin-bot/conversation"
 	"linkedin-bot/handlers"
@@ -52,6 +53,7 @@ const usage = `usage: linkedin-bot [doctor | history [flags] | version]
   (no command)  run the bot until SIGINT or SIGTERM
   doctor        check the configuration, the Slack tokens, Linkup and DATA_DIR, then exit
   history       print the send log and the credits used (history -h for flags)
+  accounts      list, connect, assign or remove LinkedIn accounts (accounts -h)
   version       print the version, commit and build date
 
 Settings come from the environment and from .env in the working folder: a
@@ -59,13 +61,13 @@ variable set and not empty in the environment wins; an empty one counts as
 unset. .env.example documents each one.
 `
 
-const doctorUsage = `usage: linkedin-bot doctor
+const doctorUsage = `usage: linkedin-bot doctor [--new-key]
 
 Checks, without sending anything: every setting, the Slack bot token and its
 scopes (auth.test), the app token (a Socket Mode connection opened once and
 closed), Linkup (reachable, and not refusing the API key), and that DATA_DIR
 is writable and not in use by a running bot. Exits 1 if a check fails, with
-the fix for each.
+the fix for each. With --new-key it only prints a fresh ACCOUNTS_KEY.
 `
 
 // run is the whole program; main only gives it the process's context, args,
@@ -76,11 +78,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd = args[1]
 	}
 	switch cmd {
-	case "", "history":
+	case "", "history", "accounts":
 	case "doctor":
 		if len(args) > 2 {
 			if args[2] == "-h" || args[2] == "--help" || args[2] == "help" {
 				fmt.Fprint(stdout, doctorUsage)
+				return nil
+			}
+			if args[2] == "--new-key" {
+				fmt.Fprintln(stdout, account.NewKey())
 				return nil
 			}
 			fmt.Fprint(stderr, doctorUsage)
@@ -106,6 +112,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if cmd == "history" {
 		return history(ctx, args[2:], bot.DataDir(getenv), stdout, stderr)
+	}
+	if cmd == "accounts" {
+		return accountsCmd(ctx, args[2:], getenv, os.Stdin, stdout, stderr)
 	}
 	cfg, err := bot.LoadConfig(getenv)
 	if err != nil {
@@ -202,6 +211,14 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		return fmt.Errorf("DATA_DIR %s: send log: %w%s", cfg.DataDir, err, permissionHint(err))
 	}
 	defer st.Close()
+	accounts, err := account.New(ctx, st, account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,
+		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry})
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	if cfg.LinkupLoginToken == "" {
+		log.Warn().Msg("LINKUP_LOGIN_TOKEN is empty: there is no default account, so only people with an account of their own or a shared one can send (linkedin-bot accounts)")
+	}
 
 	lk := linkup.New(linkup.Config{
 		BaseURL:    cfg.LinkupBaseURL,
@@ -230,6 +247,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		Files:           files,
 		DownloadTimeout: cfg.LinkupTimeout + 5*time.Second,
 		DryRun:          cfg.LinkupDryRun,
+		Sessions:        sessions{accounts},
 	}, st, sender, api, log)
 	bcfg := bot.BridgeConfig(cfg)
 	bcfg.Pacer, bcfg.Settled = pacer, pipe.Redeliver
@@ -239,6 +257,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		Country:       cfg.LinkupCountry,
 		AllowedUsers:  cfg.AllowedUsers,
 		MaxMediaBytes: cfg.MaxMediaBytes,
+		Accounts:      accounts,
 	}, slackAPI{api, files}, pipe, bridge, httpClient)
 	b := bot.New(socketmode.New(api), h, httpClient, log)
 
@@ -271,6 +290,14 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	}
 	log.Info().Msg("linkedin-bot stopped")
 	return runErr
+}
+
+// sessions gives the send pipeline each account's session.
+type sessions struct{ *account.Service }
+
+func (s sessions) Session(ctx context.Context, name string) (string, string, error) {
+	sess, err := s.Service.Session(ctx, name)
+	return sess.Token, sess.Country, err
 }
 
 // slackAPI is the Web API the handlers call: slack-go's client, with

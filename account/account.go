@@ -1,0 +1,261 @@
+// Package account is who sends as whom: the LinkedIn accounts the team
+// sends from, their login tokens sealed at rest, who may use which, and
+// what happens when a session expires.
+//
+//   - The default account is LINKUP_LOGIN_TOKEN (optional): anyone allowed
+//     to send may use it.
+//   - An account connected for one Slack user is that person's own; one with
+//     several users is shared. A send goes from the requester's own account,
+//     else one assigned to them, else the default.
+//   - Login tokens are stored only sealed with AES-256-GCM under
+//     ACCOUNTS_KEY (32 random bytes, base64). A password is never stored.
+//   - An account whose session expired is refused at once, with no Linkup
+//     call, until it is connected again.
+package account
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"linkedin-bot/store"
+)
+
+// keyCheckText is sealed with the key when the first account is stored,
+// to tell a wrong key at start.
+const keyCheckText = "linkedin-bot ACCOUNTS_KEY check"
+
+// ErrNoKey: storing an account needs ACCOUNTS_KEY.
+var ErrNoKey = errors.New("ACCOUNTS_KEY is not set: an account's login token is stored only encrypted. Generate a key with `linkedin-bot doctor --new-key` and set it")
+
+// ErrExpired is a send's account whose LinkedIn session expired.
+var ErrExpired = store.ErrAccountExpired
+
+// ErrNone: the user has no account to send from.
+var ErrNone = errors.New("no LinkedIn account to send from")
+
+// Service holds the accounts. It reads the store on each use, so that a
+// change made by `linkedin-bot accounts` while the bot runs is seen at once.
+type Service struct {
+	st             *store.Store
+	aead           cipher.AEAD // nil without a key
+	defaultName    string
+	defaultToken   string
+	defaultCountry string
+}
+
+// Config is what a Service needs.
+type Config struct {
+	// Key is ACCOUNTS_KEY, base64 of 32 bytes; empty when unset.
+	Key string
+	// DefaultName, DefaultToken and DefaultCountry are the default account
+	// (LINKUP_ACCOUNT_NAME, LINKUP_LOGIN_TOKEN, LINKUP_COUNTRY); no default
+	// account when DefaultToken is empty.
+	DefaultName, DefaultToken, DefaultCountry string
+}
+
+// New returns a Service over st. It fails, naming ACCOUNTS_KEY, when the
+// key is malformed, or when accounts are stored and the key is missing or
+// is not the one they were sealed with: nothing stored is touched then.
+func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
+	s := &Service{st: st, defaultName: cfg.DefaultName, defaultToken: cfg.DefaultToken, defaultCountry: cfg.DefaultCountry}
+	if s.defaultName == "" {
+		s.defaultName = "default"
+	}
+	if cfg.Key != "" {
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cfg.Key))
+		if err != nil || len(key) != 32 {
+			return nil, errors.New("ACCOUNTS_KEY: must be 32 random bytes in base64 (generate one with `linkedin-bot doctor --new-key`)")
+		}
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, fmt.Errorf("ACCOUNTS_KEY: %w", err)
+		}
+		if s.aead, err = cipher.NewGCM(block); err != nil {
+			return nil, fmt.Errorf("ACCOUNTS_KEY: %w", err)
+		}
+	}
+	sealed, ok, err := st.KeyCheck(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !ok:
+	case s.aead == nil:
+		return nil, errors.New("ACCOUNTS_KEY: is not set, but accounts are stored encrypted with a key: set the key they were stored with (nothing was changed)")
+	default:
+		if text, err := s.open(sealed); err != nil || text != keyCheckText {
+			return nil, errors.New("ACCOUNTS_KEY: is not the key the stored accounts were encrypted with: set that key (nothing was changed)")
+		}
+	}
+	return s, nil
+}
+
+// NewKey returns a fresh ACCOUNTS_KEY.
+func NewKey() string {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return base64.StdEncoding.EncodeToString(key)
+}
+
+func (s *Service) seal(text string) ([]byte, error) {
+	if s.aead == nil {
+		return nil, ErrNoKey
+	}
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return s.aead.Seal(nonce, nonce, []byte(text), []byte("linkedin-bot")), nil
+}
+
+func (s *Service) open(sealed []byte) (string, error) {
+	if s.aead == nil {
+		return "", ErrNoKey
+	}
+	n := s.aead.NonceSize()
+	if len(sealed) < n {
+		return "", errors.New("a sealed token is too short")
+	}
+	text, err := s.aead.Open(nil, sealed[:n], sealed[n:], []byte("linkedin-bot"))
+	if err != nil {
+		return "", errors.New("a stored token could not be decrypted with ACCOUNTS_KEY")
+	}
+	return string(text), nil
+}
+
+// Connect stores a login token as account name (or renews the one of that
+// name: same history and daily count), for users, connected by by.
+func (s *Service) Connect(ctx context.Context, name, country, token string, users []string, by string) error {
+	if s.aead == nil {
+		return ErrNoKey
+	}
+	if name == s.defaultName && s.defaultToken != "" {
+		return fmt.Errorf("%q is the default account's name (LINKUP_ACCOUNT_NAME): choose another", name)
+	}
+	sealed, err := s.seal(token)
+	if err != nil {
+		return err
+	}
+	check, err := s.seal(keyCheckText)
+	if err != nil {
+		return err
+	}
+	if err := s.st.SetKeyCheck(ctx, check); err != nil {
+		return err
+	}
+	return s.st.PutAccount(ctx, store.Account{Name: name, Country: country, Token: sealed, ConnectedBy: by}, users)
+}
+
+// Choice is an account a user may send from.
+type Choice struct {
+	Name    string
+	Country string
+	Kind    string // "own", "shared" or "default"
+	Expired bool
+}
+
+// Choices returns the accounts user may send from, best first: their own,
+// then shared ones assigned to them, then the default.
+func (s *Service) Choices(ctx context.Context, user string) ([]Choice, error) {
+	as, err := s.st.AccountsOf(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	var own, shared []Choice
+	for _, a := range as {
+		c := Choice{Name: a.Name, Country: a.Country, Kind: "shared", Expired: a.State == store.AccountExpired}
+		if len(a.Users) == 1 {
+			c.Kind = "own"
+			own = append(own, c)
+			continue
+		}
+		shared = append(shared, c)
+	}
+	out := append(own, shared...)
+	if s.defaultToken != "" {
+		out = append(out, Choice{Name: s.defaultName, Country: s.defaultCountry, Kind: "default"})
+	}
+	return out, nil
+}
+
+// Pick is the account a send from user goes from: want when user may use
+// it, else their best choice. ErrNone when they have none.
+func (s *Service) Pick(ctx context.Context, user, want string) (Choice, error) {
+	cs, err := s.Choices(ctx, user)
+	if err != nil {
+		return Choice{}, err
+	}
+	if len(cs) == 0 {
+		return Choice{}, ErrNone
+	}
+	if i := slices.IndexFunc(cs, func(c Choice) bool { return c.Name == want }); i >= 0 {
+		return cs[i], nil
+	}
+	return cs[0], nil
+}
+
+// Session is what a send needs of its account.
+type Session struct {
+	Token   string // empty for the default account: the client's own
+	Country string
+}
+
+// Session returns account name's login token, decrypted; ErrExpired when
+// its session expired, ErrNone when it is gone.
+func (s *Service) Session(ctx context.Context, name string) (Session, error) {
+	if name == s.defaultName && s.defaultToken != "" {
+		return Session{Country: s.defaultCountry}, nil
+	}
+	a, err := s.st.Account(ctx, name)
+	if errors.Is(err, store.ErrNoAccount) {
+		return Session{}, fmt.Errorf("%w: account %s was removed", ErrNone, name)
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	if a.State == store.AccountExpired {
+		return Session{}, ErrExpired
+	}
+	token, err := s.open(a.Token)
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{Token: token, Country: a.Country}, nil
+}
+
+// Expire marks account name expired, after Linkup refused its session. It
+// returns who to tell (its owner, else whoever connected it), once per
+// expiry; empty when nobody is to be told, or for the default account.
+func (s *Service) Expire(ctx context.Context, name string) (tell string, err error) {
+	if name == s.defaultName && s.defaultToken != "" {
+		return "", nil
+	}
+	first, err := s.st.ExpireAccount(ctx, name)
+	if err != nil || !first {
+		return "", err
+	}
+	a, err := s.st.Account(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	if len(a.Users) == 1 {
+		return a.Users[0], nil
+	}
+	if strings.HasPrefix(a.ConnectedBy, "U") || strings.HasPrefix(a.ConnectedBy, "W") {
+		return a.ConnectedBy, nil
+	}
+	return "", nil
+}
+
+// IsDefault reports whether name is the default account.
+func (s *Service) IsDefault(name string) bool { return name == s.defaultName }
+
+// HasDefault reports whether there is a default account.
+func (s *Service) HasDefault() bool { return s.defaultToken != "" }

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"linkedin-bot/internal/fakelinkup"
+	"linkedin-bot/store"
+)
+
+const (
+	accountsKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // 32 bytes, base64
+	aliceToken  = "AQEDAsecretAliceToken"
+	teamToken   = "AQEDAsecretRecruitingToken"
+	bob         = "U0BOB0001"
+)
+
+// accounts runs `linkedin-bot accounts args…` on e's data folder, as an
+// operator does while the bot runs; stdin feeds --token-stdin.
+func (e *env) accounts(stdin string, args ...string) (string, error) {
+	e.t.Helper()
+	var out, errOut strings.Builder
+	err := accountsCmd(context.Background(), args, func(k string) string { return e.vars[k] }, strings.NewReader(stdin), &out, &errOut)
+	return out.String() + errOut.String(), err
+}
+
+func TestEachPersonSendsFromTheirAccount(t *testing.T) {
+	t.Parallel()
+	e := startBot(t, map[string]string{"ACCOUNTS_KEY": accountsKey})
+	out, err := e.accounts(aliceToken+"\n", "connect", "--name", "alice-li", "--token-stdin", "--user", alice)
+	require.NoError(t, err)
+	assert.Contains(t, out, "alice-li: connected (FR, own account of "+alice+"); the token is stored encrypted")
+	_, err = e.accounts(teamToken+"\n", "connect", "--name", "recruiting", "--country", "de", "--token-stdin", "--user", alice, "--user", bob)
+	require.NoError(t, err)
+	out, err = e.accounts("", "list")
+	require.NoError(t, err)
+	assert.Contains(t, out, "alice-li    connected  "+alice)
+	assert.Contains(t, out, "recruiting  connected  "+alice+","+bob+"  DE")
+	assert.NotContains(t, out, aliceToken)
+
+	// Alice's send goes from her own account; Bob's from the shared one (his best).
+	e.command("https://www.linkedin.com/in/jane-doe Hi from Alice")
+	e.finished(1)
+	id, f := e.frame("a1-slash-command-docs.json", func(p map[string]any) {
+		p["command"], p["text"], p["channel_id"], p["user_id"] = "/linkedin-send", "https://www.linkedin.com/in/jane-doe Hi from Bob", salesChannel, bob
+		p["response_url"] = e.slack.ResponseURL("bob")
+	})
+	e.send(id, f)
+	e.finished(2)
+	reqs := e.linkup.Requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, aliceToken, reqs[0].Body.LoginToken)
+	assert.Equal(t, teamToken, reqs[1].Body.LoginToken)
+	var roots []string
+	for _, p := range e.postsIn(salesChannel) {
+		if p.ThreadTS == "" {
+			roots = append(roots, p.Text)
+		}
+	}
+	require.Len(t, roots, 2)
+	assert.Contains(t, roots[0], "from the *alice-li* account")
+	assert.Contains(t, roots[1], "from the *recruiting* account")
+
+	// With several accounts the form asks which to send as, her own first.
+	e.command("")
+	_, view := openedView(t, e, 1)
+	sel := element(view, "account")
+	require.NotNil(t, sel, "a Send as select")
+	assert.Equal(t, "alice-li", sel["initial_option"].(map[string]any)["value"])
+	assert.Len(t, sel["options"], 3, "own, shared, default")
+	id, f = e.submission("VSENDAS1", view["private_metadata"].(string), map[string]string{"recipient": "https://www.linkedin.com/in/jane-doe", "message": "As the team"})
+	frame := strings.Replace(string(f), `"state":{"values":{`, `"state":{"values":{"account":{"account":{"type":"static_select","selected_option":{"value":"recruiting"}}},`, 1)
+	e.send(id, []byte(frame))
+	e.finished(3)
+	require.Len(t, e.linkup.Requests(), 3)
+	assert.Equal(t, teamToken, e.linkup.Requests()[2].Body.LoginToken)
+	assert.Equal(t, "DE", e.linkup.Requests()[2].Body.Country, "an account sends with the country it logged in from")
+
+	// The data store holds no token in clear.
+	require.NoError(t, e.stop())
+	for _, name := range []string{store.FileName, store.FileName + "-wal"} {
+		raw, err := os.ReadFile(filepath.Join(e.vars["DATA_DIR"], name))
+		if err != nil {
+			continue
+		}
+		for _, secret := range []string{aliceToken, teamToken, loginToken} {
+			assert.NotContains(t, string(raw), secret, "the %s holds a token in clear", name)
+		}
+	}
+	assert.NotContains(t, e.logs.String(), aliceToken)
+	assert.NotContains(t, e.logs.String(), teamToken)
+}
+
+func TestNoUsableAccountSendsNothing(t *testing.T) {
+	t.Parallel()
+	e := startBot(t, map[string]string{"ACCOUNTS_KEY": accountsKey, "LINKUP_LOGIN_TOKEN": ""})
+	assert.Contains(t, e.logs.String(), "LINKUP_LOGIN_TOKEN is empty: there is no default account")
+	_, ack := e.command("https://www.linkedin.com/in/jane-doe Hello")
+	assert.Contains(t, ackText(t, ack), "You have no LinkedIn account to send from, so nothing was sent.")
+	assert.Contains(t, ackText(t, ack), "linkedin-bot accounts connect --name <name> --user "+alice)
+	assert.Zero(t, e.linkup.Count())
+}
+
+func TestAnExpiredSessionIsRefusedUntilReconnected(t *testing.T) {
+	t.Parallel()
+	e := startBot(t, map[string]string{"ACCOUNTS_KEY": accountsKey})
+	_, err := e.accounts(aliceToken+"\n", "connect", "--name", "alice-li", "--token-stdin", "--user", alice)
+	require.NoError(t, err)
+	e.linkup.SetAnswer(func(w http.ResponseWriter, r *http.Request, req fakelinkup.Request) {
+		if req.Body.LoginToken == aliceToken {
+			fakelinkup.Reply(w, http.StatusOK, `{"status":"error","message":"LinkedIn session expired, please log in again"}`)
+			return
+		}
+		e.linkup.Deliver(w, r, req)
+	})
+	e.command("https://www.linkedin.com/in/jane-doe First")
+	e.finished(1)
+	_, replies := e.thread(salesChannel)
+	require.Len(t, replies, 1)
+	assert.Contains(t, replies[0].Text, "The LinkedIn session of the alice-li account expired")
+	assert.NotContains(t, replies[0].Text, "may or may not", "never unknown")
+	dm := "D" + alice[1:]
+	e.waitUntil("the DM to its owner", func() bool { return len(e.postsIn(dm)) == 1 })
+	assert.Contains(t, e.postsIn(dm)[0].Text, "The LinkedIn session of the *alice-li* account expired")
+
+	// Refused at once, with no Linkup call, and told once.
+	_, ack := e.command("https://www.linkedin.com/in/jane-doe Second")
+	assert.Contains(t, ackText(t, ack), "The LinkedIn session of your account *alice-li* expired, so nothing was sent")
+	assert.Equal(t, 1, e.linkup.Count())
+	assert.Len(t, e.postsIn(dm), 1)
+	out, err := e.accounts("", "list")
+	require.NoError(t, err)
+	assert.Contains(t, out, "alice-li  expired")
+
+	// Reconnected while the bot runs: same name, sends again.
+	_, err = e.accounts("AQEDAsecretFreshToken\n", "connect", "--name", "alice-li", "--token-stdin")
+	require.NoError(t, err)
+	e.command("https://www.linkedin.com/in/jane-doe Third")
+	e.finished(2)
+	require.Equal(t, 2, e.linkup.Count())
+	assert.Equal(t, "AQEDAsecretFreshToken", e.linkup.Requests()[1].Body.LoginToken)
+}
+
+func TestAWrongAccountsKeyStopsTheBotAndLosesNothing(t *testing.T) {
+	t.Parallel()
+	e := startBot(t, map[string]string{"ACCOUNTS_KEY": accountsKey})
+	_, err := e.accounts(aliceToken+"\n", "connect", "--name", "alice-li", "--token-stdin", "--user", alice)
+	require.NoError(t, err)
+	require.NoError(t, e.stop())
+
+	for _, key := range []string{"", "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=", "short"} {
+		vars := map[string]string{}
+		for k, v := range e.vars {
+			vars[k] = v
+		}
+		vars["ACCOUNTS_KEY"] = key
+		err := run(context.Background(), []string{"linkedin-bot"}, func(k string) string { return vars[k] }, &strings.Builder{}, &strings.Builder{})
+		require.Error(t, err, "key %q", key)
+		assert.Contains(t, err.Error(), "ACCOUNTS_KEY")
+	}
+	_, err = e.accounts(aliceToken+"\n", "connect", "--name", "other", "--token-stdin")
+	require.NoError(t, err, "the right key still works")
+	e.vars["ACCOUNTS_KEY"] = ""
+	_, err = e.accounts("x\n", "connect", "--name", "nokey", "--token-stdin")
+	assert.ErrorContains(t, err, "ACCOUNTS_KEY")
+
+	e.vars["ACCOUNTS_KEY"] = accountsKey
+	e.start()
+	e.command("https://www.linkedin.com/in/jane-doe Still here")
+	e.finished(1)
+	assert.Equal(t, aliceToken, e.linkup.Requests()[0].Body.LoginToken, "the account survived")
+}
+
+func TestDoctorPrintsAFreshKey(t *testing.T) {
+	var a, b strings.Builder
+	require.NoError(t, run(context.Background(), []string{"linkedin-bot", "doctor", "--new-key"}, func(string) string { return "" }, &a, &strings.Builder{}))
+	require.NoError(t, run(context.Background(), []string{"linkedin-bot", "doctor", "--new-key"}, func(string) string { return "" }, &b, &strings.Builder{}))
+	assert.Regexp(t, `^[A-Za-z0-9+/]{43}=\n$`, a.String(), "32 bytes in base64")
+	assert.NotEqual(t, a.String(), b.String())
+}
