@@ -553,7 +553,7 @@ func (p *Pipeline) idle(due time.Time) {
 }
 
 func (p *Pipeline) sendLog(sd store.Send) zerolog.Logger {
-	return p.log.With().Int64("send_id", sd.ID).Str("user", sd.Requester).Str("channel", sd.Channel).Logger()
+	return p.log.With().Int64("send_id", sd.ID).Str("user", sd.Requester).Str("channel", sd.Channel).Str("account", sd.Account).Logger()
 }
 
 // process runs one claimed send: announce, record the call (durably, with
@@ -582,7 +582,7 @@ func (p *Pipeline) process(sd store.Send) {
 		sd.Country = country // an account sends with the country it logged in from
 	}
 	if err != nil {
-		log.Warn().Err(err).Str("account", sd.Account).Msg("the send's account cannot be used; not sent")
+		log.Warn().Err(err).Msg("the send's account cannot be used; not sent")
 		p.finish(sd, accountOutcome(sd.Account, err), log)
 		return
 	}
@@ -602,7 +602,7 @@ func (p *Pipeline) process(sd store.Send) {
 	res, err := p.sendOnce(sd, token, log)
 	if err != nil {
 		le := linkup.AsError(err)
-		log.Warn().Err(err).Str("kind", le.Kind.String()).Str("account", sd.Account).Msg("linkup send failed")
+		log.Warn().Err(err).Str("kind", le.Kind.String()).Msg("linkup send failed")
 		if le.Kind == linkup.KindAuth {
 			p.expire(sd, log)
 		}
@@ -702,10 +702,10 @@ func (p *Pipeline) expire(sd store.Send, log zerolog.Logger) {
 	defer cancel()
 	tell, err := p.cfg.Sessions.Expire(ctx, sd.Account)
 	if err != nil {
-		log.Error().Err(err).Str("account", sd.Account).Msg("marking the account expired failed")
+		log.Error().Err(err).Msg("marking the account expired failed")
 		return
 	}
-	log.Warn().Str("account", sd.Account).Msg("the account's LinkedIn session expired: its sends are refused until it is connected again")
+	log.Warn().Msg("the account's LinkedIn session expired: its sends are refused until it is connected again")
 	if tell == "" {
 		return
 	}
