@@ -209,10 +209,17 @@ func (b *Bridge) stopping() bool {
 }
 
 func (b *Bridge) loop() {
+	// One context for the loop's life: Close ends the read in flight.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-b.stop
+		cancel()
+	}()
 	t := time.NewTicker(b.cfg.Tick)
 	defer t.Stop()
 	for {
-		b.cycle()
+		b.cycle(ctx)
 		select {
 		case <-t.C:
 		case <-b.stop:
@@ -222,16 +229,7 @@ func (b *Bridge) loop() {
 }
 
 // cycle runs the local work, the checks due and, when due, a poll.
-func (b *Bridge) cycle() {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-b.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+func (b *Bridge) cycle(ctx context.Context) {
 	now := b.now()
 	if !now.Before(b.nextOwed) {
 		b.nextOwed = now.Add(time.Minute)

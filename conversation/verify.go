@@ -50,14 +50,9 @@ func (b *Bridge) check(ctx context.Context, sd store.Send) error {
 	if called.IsZero() {
 		called = sd.CreatedAt
 	}
-	c := store.Conversation{ProfileURL: sd.Recipient}
-	if got, err := b.store.Watched(ctx, time.Time{}); err == nil {
-		for _, w := range got {
-			if w.ProfileURL == sd.Recipient && w.ConversationID != "" {
-				c = w
-				break
-			}
-		}
+	c, err := b.store.ConversationWith(ctx, sd.Recipient)
+	if err != nil {
+		c = store.Conversation{ProfileURL: sd.Recipient} // read it by the recipient's URL
 	}
 	// The send's own message is looked for whether or not it was mirrored
 	// already: read from a minute before the call (clocks differ).

@@ -10,6 +10,8 @@ import (
 
 	"github.com/kyokomi/emoji/v2"
 	"github.com/slack-go/slack"
+
+	"linkedin-bot/slackpost"
 )
 
 // messageContent is what a Slack message says, in Slack's markup (people,
@@ -92,11 +94,6 @@ func hasBlock(blocks []any, types ...string) bool {
 	return false
 }
 
-// escapeText makes literal text safe to mix with <…> tokens; Plain undoes it.
-func escapeText(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
 // richBlocks renders the rich_text blocks; their styles are known, so no
 // formatting mark is guessed.
 func richBlocks(blocks []any) string {
@@ -154,16 +151,16 @@ func inline(b *strings.Builder, elements []any) {
 		e := obj(el)
 		switch str(e["type"]) {
 		case "text":
-			b.WriteString(escapeText(str(e["text"])))
+			b.WriteString(slackpost.Escape(str(e["text"])))
 		case "link":
 			url, text := str(e["url"]), str(e["text"])
 			switch {
 			case url == "":
-				b.WriteString(escapeText(text))
+				b.WriteString(slackpost.Escape(text))
 			case text == "" || text == url:
 				b.WriteString("<" + url + ">")
 			default:
-				b.WriteString("<" + url + "|" + escapeText(text) + ">")
+				b.WriteString("<" + url + "|" + slackpost.Escape(text) + ">")
 			}
 		case "user":
 			b.WriteString("<@" + str(e["user_id"]) + ">")
@@ -177,14 +174,14 @@ func inline(b *strings.Builder, elements []any) {
 			b.WriteString(emojiOf(str(e["name"]), str(e["unicode"]), int(num(e["skin_tone"]))))
 		case "date":
 			if f := str(e["fallback"]); f != "" {
-				b.WriteString(escapeText(f))
+				b.WriteString(slackpost.Escape(f))
 			} else if ts := num(e["timestamp"]); ts > 0 {
 				b.WriteString(time.Unix(int64(ts), 0).UTC().Format("2 January 2006"))
 			}
 		case "color":
-			b.WriteString(escapeText(str(e["value"])))
+			b.WriteString(slackpost.Escape(str(e["value"])))
 		default:
-			b.WriteString(escapeText(str(e["text"])))
+			b.WriteString(slackpost.Escape(str(e["text"])))
 		}
 	}
 }
@@ -286,7 +283,7 @@ func textObject(v any) string {
 	t := obj(v)
 	switch str(t["type"]) {
 	case "plain_text":
-		return escapeText(str(t["text"]))
+		return slackpost.Escape(str(t["text"]))
 	case "mrkdwn":
 		return stripMarks(str(t["text"]))
 	}
@@ -314,19 +311,19 @@ func attachments(atts []any, bodyEmpty bool) string {
 		}
 		add(stripMarks(str(at["pretext"])))
 		if name := str(at["author_name"]); name != "" {
-			add(escapeText(name))
+			add(slackpost.Escape(name))
 		}
 		if title := str(at["title"]); title != "" {
 			if link := str(at["title_link"]); link != "" {
-				add("<" + link + "|" + escapeText(title) + ">")
+				add("<" + link + "|" + slackpost.Escape(title) + ">")
 			} else {
-				add(escapeText(title))
+				add(slackpost.Escape(title))
 			}
 		}
 		add(stripMarks(str(at["text"])))
 		for _, f := range list(at["fields"]) {
 			fo := obj(f)
-			title, value := escapeText(str(fo["title"])), stripMarks(str(fo["value"]))
+			title, value := slackpost.Escape(str(fo["title"])), stripMarks(str(fo["value"]))
 			switch {
 			case title != "" && value != "":
 				add(title + ": " + value)
@@ -341,7 +338,7 @@ func attachments(atts []any, bodyEmpty bool) string {
 			add(richOrText(list(obj(obj(mb)["message"])["blocks"])))
 		}
 		if len(lines) == 0 {
-			add(escapeText(str(at["fallback"])))
+			add(slackpost.Escape(str(at["fallback"])))
 		}
 		parts = append(parts, strings.Join(lines, "\n"))
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -32,8 +34,7 @@ func Decode(raw []byte, v any) (dropped []string, err error) {
 		if !errors.As(err, &te) || te.Field == "" {
 			return dropped, err
 		}
-		kind, _, _ := strings.Cut(te.Value, " ") // "number 1.5" is a number
-		if !drop(tree, strings.Split(te.Field, "."), kind) {
+		if !drop(tree, strings.Split(te.Field, "."), te.Value) {
 			return dropped, err
 		}
 		dropped = append(dropped, jsonPath(te.Field))
@@ -102,28 +103,21 @@ func jsonPath(field string) string {
 
 // reset zeroes what v points to, for a fresh decode.
 func reset(v any) {
-	switch p := v.(type) {
-	case *slack.InteractionCallback:
-		*p = slack.InteractionCallback{}
-	case *slack.SlashCommand:
-		*p = slack.SlashCommand{}
-	case *slack.File:
-		*p = slack.File{}
-	case *map[string]any:
-		*p = nil
+	if p := reflect.ValueOf(v); p.Kind() == reflect.Pointer && !p.IsNil() {
+		p.Elem().SetZero()
 	}
 }
 
 // drop removes the field at path from the decoded JSON tree, wherever it
-// holds a value of the JSON kind the decoder refused ("object", "string",
-// "number", …), in every element of the arrays along the way; it reports
-// whether it removed one.
-func drop(node any, path []string, kind string) bool {
+// holds the value the decoder refused (value as its error gives it:
+// "object", "string", "number 3.5", …), in every element of the arrays
+// along the way; it reports whether it removed one.
+func drop(node any, path []string, value string) bool {
 	switch n := node.(type) {
 	case []any:
 		found := false
 		for _, el := range n {
-			found = drop(el, path, kind) || found
+			found = drop(el, path, value) || found
 		}
 		return found
 	case map[string]any:
@@ -135,22 +129,37 @@ func drop(node any, path []string, kind string) bool {
 				continue
 			}
 			if len(path) == 1 {
-				if kindOf(child) == kind || kind == "" {
+				if refused(child, value) {
 					delete(n, k)
 					found = true
 				}
 				continue
 			}
-			found = drop(child, path[1:], kind) || found
+			found = drop(child, path[1:], value) || found
 		}
 		// The path also names embedded Go structs ("message.Msg.files"),
 		// which have no key of their own: skip such a name.
 		if !found && len(path) > 1 {
-			return drop(n, path[1:], kind)
+			return drop(n, path[1:], value)
 		}
 		return found
 	}
 	return false
+}
+
+// refused reports whether v is the value a decode error describes: its
+// kind ("object", "string", …), and for a number its literal ("number
+// 3.5"), since a number of the right kind may sit next to it.
+func refused(v any, value string) bool {
+	kind, literal, _ := strings.Cut(value, " ")
+	if kind == "" || kindOf(v) != kind {
+		return kind == ""
+	}
+	if kind != "number" || literal == "" {
+		return true
+	}
+	f, err := strconv.ParseFloat(literal, 64)
+	return err == nil && v.(float64) == f
 }
 
 // kindOf names a decoded JSON value's kind as encoding/json's errors do.

@@ -236,26 +236,7 @@ func readCredits(n int) int { return max(1, (n+9)/10) }
 // read makes one read call and decodes its data into out. Missing or null
 // data leaves out empty: a conversation with nothing in it.
 func (c *Client) read(ctx context.Context, path string, body map[string]any, out any) error {
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return &Error{Kind: KindInvalid, Message: "the request could not be encoded", Err: err}
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := c.post(ctx, path, bytes.NewReader(raw), int64(len(raw)))
-	if err != nil {
-		return err
-	}
-	resp, err := c.httpClient.Do(req)
-	if err != nil {
-		return &Error{Kind: KindUnreachable, Message: "Linkup could not be reached", Err: err}
-	}
-	defer resp.Body.Close()
-	ans, err := io.ReadAll(io.LimitReader(resp.Body, maxReadBytes))
-	if err != nil {
-		return &Error{Kind: KindUnknown, Status: resp.StatusCode, Message: "Linkup's answer was cut off", Err: err}
-	}
-	a, err := decodeAnswer(resp, ans)
+	a, _, status, err := c.call(ctx, path, body)
 	if err != nil {
 		return err
 	}
@@ -263,9 +244,37 @@ func (c *Client) read(ctx context.Context, path string, body map[string]any, out
 		return nil // no data (or a bare message): nothing listed
 	}
 	if err := json.Unmarshal(a.Data, out); err != nil {
-		return &Error{Kind: KindUnknown, Status: resp.StatusCode, Message: "Linkup's answer could not be read", Err: err}
+		return &Error{Kind: KindUnknown, Status: status, Message: "Linkup's answer could not be read", Err: err}
 	}
 	return nil
+}
+
+// call makes one JSON POST to path, once, and returns Linkup's decoded
+// answer, its raw bytes and HTTP status; an error is a *Error.
+func (c *Client) call(ctx context.Context, path string, body map[string]any) (answer, []byte, int, error) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return answer{}, nil, 0, &Error{Kind: KindInvalid, Message: "the request could not be encoded", Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := c.post(ctx, path, bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		return answer{}, nil, 0, err
+	}
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		// Not resent either way: a read is read again at the next poll, and a
+		// login that may have gone through is never repeated.
+		return answer{}, nil, 0, &Error{Kind: KindUnknown, Message: "no answer from Linkup", Err: err}
+	}
+	defer resp.Body.Close()
+	ans, err := io.ReadAll(io.LimitReader(resp.Body, maxReadBytes))
+	if err != nil {
+		return answer{}, nil, resp.StatusCode, &Error{Kind: KindUnknown, Status: resp.StatusCode, Message: "Linkup's answer was cut off", Err: err}
+	}
+	a, err := decodeAnswer(resp, ans)
+	return a, ans, resp.StatusCode, err
 }
 
 // flexString takes a JSON string, number or boolean as text; null and
@@ -358,26 +367,7 @@ func (c *Client) Verify(ctx context.Context, email, code, country string) (Login
 }
 
 func (c *Client) auth(ctx context.Context, path string, body map[string]any) (LoginResult, error) {
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return LoginResult{}, &Error{Kind: KindInvalid, Message: "the request could not be encoded", Err: err}
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := c.post(ctx, path, bytes.NewReader(raw), int64(len(raw)))
-	if err != nil {
-		return LoginResult{}, err
-	}
-	resp, err := c.httpClient.Do(req)
-	if err != nil {
-		return LoginResult{}, &Error{Kind: KindUnknown, Message: "no answer from Linkup", Err: err}
-	}
-	defer resp.Body.Close()
-	ans, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
-	if err != nil {
-		return LoginResult{}, &Error{Kind: KindUnknown, Status: resp.StatusCode, Message: "Linkup's answer was cut off", Err: err}
-	}
-	a, err := decodeAnswer(resp, ans)
+	a, ans, _, err := c.call(ctx, path, body)
 	if err != nil {
 		return LoginResult{}, err
 	}

@@ -615,11 +615,11 @@ func (p *Pipeline) process(sd store.Send) {
 			return
 		}
 	}
-	out := outcomeOf(res, err)
-	if le := linkup.AsError(err); err != nil && le.Kind == linkup.KindAuth && p.cfg.Sessions != nil && !p.cfg.Sessions.IsDefault(sd.Account) {
-		out.Reason = fmt.Sprintf("The LinkedIn session of the %s account expired (Linkup: %s), so nothing was sent. Whoever owns it must connect it again: `linkedin-bot accounts connect --name %s`.",
-			MrkdwnEscape(sd.Account), MrkdwnEscape(le.Message), MrkdwnEscape(sd.Account))
+	own := ""
+	if p.cfg.Sessions != nil && !p.cfg.Sessions.IsDefault(sd.Account) {
+		own = sd.Account
 	}
+	out := outcomeOf(res, err, own)
 	if err == nil {
 		log.Info().Int("credits", out.Credits).Msg("linkup send succeeded")
 	}
@@ -766,7 +766,9 @@ func (p *Pipeline) retryable(le *linkup.Error, attempts int) (time.Duration, boo
 }
 
 // outcomeOf turns Linkup's answer into what the log keeps and the user reads.
-func outcomeOf(res linkup.Result, err error) store.Outcome {
+// account names a connected account the send went from; empty for the
+// default one (LINKUP_LOGIN_TOKEN), whose renewal is an admin's.
+func outcomeOf(res linkup.Result, err error, account string) store.Outcome {
 	if err == nil {
 		return store.Outcome{State: store.Sent, Credits: res.Credits, LinkupStatus: http.StatusOK, LinkupAnswer: res.Message,
 			ConversationID: res.ConversationID, EntityURN: res.EntityURN}
@@ -774,24 +776,27 @@ func outcomeOf(res linkup.Result, err error) store.Outcome {
 	le := linkup.AsError(err)
 	o := store.Outcome{State: store.Failed, LinkupStatus: le.Status, LinkupAnswer: le.Message}
 	msg := MrkdwnEscape(le.Message)
-	switch le.Kind {
-	case linkup.KindInvalid:
+	switch {
+	case le.Kind == linkup.KindInvalid:
 		o.Reason = fmt.Sprintf("Linkup refused the message: %s.", msg)
 		if containsFold(le.Message, "invalid parameter") {
 			o.Reason += " This usually means the sending account is not connected to this person on LinkedIn."
 		}
-	case linkup.KindAuth:
+	case le.Kind == linkup.KindAuth && account != "":
+		o.Reason = fmt.Sprintf("The LinkedIn session of the %s account expired (Linkup: %s), so nothing was sent. Whoever owns it must connect it again: `linkedin-bot accounts connect --name %s`.",
+			MrkdwnEscape(account), msg, MrkdwnEscape(account))
+	case le.Kind == linkup.KindAuth:
 		o.Reason = fmt.Sprintf("Linkup did not accept the bot's credentials (%s). The LinkedIn session may have expired or the Linkup account may be out of credits: an admin must renew LINKUP_LOGIN_TOKEN or check the Linkup account. Nothing was sent.", msg)
-	case linkup.KindRateLimited:
+	case le.Kind == linkup.KindRateLimited:
 		wait := "a few minutes"
 		if le.RetryAfter > 0 {
 			wait = le.RetryAfter.String()
 		}
 		// A 429 within MaxAttempts was retried; this one was not.
 		o.Reason = fmt.Sprintf("Linkup or LinkedIn is limiting the rate of messages (%s). Nothing was sent; try again in %s.", msg, wait)
-	case linkup.KindUnreachable:
+	case le.Kind == linkup.KindUnreachable:
 		o.Reason = "Linkup could not be reached, so nothing was sent. Try again in a moment."
-	case linkup.KindMedia:
+	case le.Kind == linkup.KindMedia:
 		o.Reason = fmt.Sprintf("The attachment could not be sent: %s. Nothing was sent.", MrkdwnEscape(linkupCause(le)))
 	default:
 		o.State = store.Unknown

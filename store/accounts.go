@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -101,23 +102,11 @@ func (s *Store) accounts(ctx context.Context, where string, args ...any) ([]Acco
 		}
 		a.ConnectedAt, a.ExpiredAt = msTime(connected), msTime(expired)
 		if users != "" {
-			a.Users = splitComma(users)
+			a.Users = strings.Split(users, ",")
 		}
 		out = append(out, a)
 	}
 	return out, rows.Err()
-}
-
-func splitComma(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return out
 }
 
 // Assign lets user send from account name.

@@ -213,6 +213,12 @@ func (s *Store) ConversationByThread(ctx context.Context, channel, threadTS stri
 	return Conversation{ProfileURL: sd.Recipient, Channel: channel, ThreadTS: threadTS}, nil
 }
 
+// ConversationWith returns the latest conversation with profileURL whose
+// ID is known; ErrNotFound when there is none.
+func (s *Store) ConversationWith(ctx context.Context, profileURL string) (Conversation, error) {
+	return scanConversation(s.queryRow(ctx, "SELECT "+convColumns+" FROM conversations WHERE profile_url = ? AND conversation_id != '' ORDER BY last_activity DESC LIMIT 1", profileURL))
+}
+
 // IntendRoot records one more try of an inbox conversation's root post.
 func (s *Store) IntendRoot(ctx context.Context, id int64) error {
 	return s.exec(ctx, "recording a root's try", `UPDATE conversations SET root_tries = root_tries + 1 WHERE id = ?`, id)
