@@ -185,20 +185,41 @@ func (s *Service) Choices(ctx context.Context, user string) ([]Choice, error) {
 	return out, nil
 }
 
-// Pick is the account a send from user goes from: want when user may use
-// it, else their best choice. ErrNone when they have none.
-func (s *Service) Pick(ctx context.Context, user, want string) (Choice, error) {
+// ErrNotAllowed: the user may not send from the account they chose.
+var ErrNotAllowed = errors.New("you may not send from this account")
+
+// ExpiredError is the account a send would go from, whose session expired.
+type ExpiredError struct{ Name string }
+
+func (e *ExpiredError) Error() string { return "the LinkedIn session of account " + e.Name + " expired" }
+
+// Is makes an ExpiredError match ErrExpired.
+func (e *ExpiredError) Is(target error) bool { return target == ErrExpired }
+
+// Pick is the account a send from user goes from: want when set (ErrNotAllowed
+// when they may not use it), else their best choice (ErrNone when they have
+// none). An expired one is an *ExpiredError: nobody is switched to another
+// account unasked, as the message would go from a profile they did not mean.
+func (s *Service) Pick(ctx context.Context, user, want string) (string, error) {
 	cs, err := s.Choices(ctx, user)
 	if err != nil {
-		return Choice{}, err
+		return "", err
 	}
 	if len(cs) == 0 {
-		return Choice{}, ErrNone
+		return "", ErrNone
 	}
-	if i := slices.IndexFunc(cs, func(c Choice) bool { return c.Name == want }); i >= 0 {
-		return cs[i], nil
+	c := cs[0]
+	if want != "" {
+		i := slices.IndexFunc(cs, func(c Choice) bool { return c.Name == want })
+		if i < 0 {
+			return "", ErrNotAllowed
+		}
+		c = cs[i]
 	}
-	return cs[0], nil
+	if c.Expired {
+		return "", &ExpiredError{Name: c.Name}
+	}
+	return c.Name, nil
 }
 
 // Session is what a send needs of its account.

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,9 +65,12 @@ type Config struct {
 	AllowedUsers map[string]bool
 	// MaxMediaBytes is the largest attachment accepted.
 	MaxMediaBytes int64
-	// Accounts, when set, chooses the account each send goes from; without
-	// it every send goes from the default account.
+	// Accounts, when set, lists the accounts a user may send from, for
+	// the form's "Send as"; without it every send goes from the default.
 	Accounts Accounts
+	// DefaultAccount is the default account's name (LINKUP_ACCOUNT_NAME):
+	// replies from a mirrored thread go from it.
+	DefaultAccount string
 }
 
 // Handlers answers Slack requests.
@@ -111,22 +113,20 @@ func (h *Handlers) Command(ctx context.Context, cmd slack.SlashCommand, envelope
 	case c.Help:
 		return ephemeral(usage(cmd.Command))
 	}
-	choices, why := h.accounts(ctx, cmd.UserID)
-	if why != "" {
-		return ephemeral(why)
-	}
 	if c.Text == "" {
 		meta := modalMeta{Channel: cmd.ChannelID, ResponseURL: cmd.ResponseURL}
-		return h.openModal(cmd.TriggerID, prefill{Recipient: c.Profile, Upload: true, Accounts: choices}, meta, cmd.ResponseURL, cmd.UserID)
+		return h.openModal(cmd.TriggerID, prefill{Recipient: c.Profile, Upload: true}, meta, cmd.ResponseURL, cmd.UserID)
 	}
 	_, err = h.sender.Submit(ctx, send.Request{
-		Account:     firstAccount(choices),
 		IdemKey:     store.IdemKey("envelope", envelopeID),
 		UserID:      cmd.UserID,
 		ChannelID:   cmd.ChannelID,
 		ResponseURL: cmd.ResponseURL,
 		Message:     linkup.Message{ProfileURL: c.Profile, Text: c.Text, Country: h.cfg.Country},
 	})
+	if text, refused := accountRefusal(err, cmd.UserID); refused {
+		return ephemeral(text)
+	}
 	if text, refused := refusal(err); refused {
 		return ephemeral(":warning: " + text)
 	}
@@ -143,11 +143,7 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 	}
 	switch {
 	case cb.Type == slack.InteractionTypeShortcut && cb.CallbackID == GlobalShortcutID:
-		choices, why := h.accounts(ctx, cb.User.ID)
-		if why != "" {
-			return h.tellLater("", cb.User.ID, why)
-		}
-		return h.openModal(cb.TriggerID, prefill{Upload: true, Accounts: choices}, modalMeta{}, "", cb.User.ID)
+		return h.openModal(cb.TriggerID, prefill{Upload: true}, modalMeta{}, "", cb.User.ID)
 	case cb.Type == slack.InteractionTypeMessageAction && cb.CallbackID == MessageShortcutID:
 		return h.messageShortcut(ctx, cb, raw)
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ModalCallbackID:
@@ -161,8 +157,9 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 	}
 }
 
-// accounts are the accounts userID may send from, best first; refusal,
-// when set, is why they cannot send at all.
+// accounts are the accounts userID may send from, best first, read after
+// the ack (they fill the form's "Send as"); refusal, when set, is why they
+// cannot send at all.
 func (h *Handlers) accounts(ctx context.Context, userID string) (choices []account.Choice, refusal string) {
 	if h.cfg.Accounts == nil {
 		return nil, ""
@@ -172,30 +169,52 @@ func (h *Handlers) accounts(ctx context.Context, userID string) (choices []accou
 	case err != nil:
 		return nil, ":warning: The bot could not read its LinkedIn accounts, so nothing was sent. Please try again; if it keeps failing, tell the bot's admin."
 	case len(choices) == 0:
-		return nil, fmt.Sprintf(":no_entry: You have no LinkedIn account to send from, so nothing was sent. Ask the bot's admin to connect yours (`linkedin-bot accounts connect --name <name> --user %s`) or to give you a shared one (`linkedin-bot accounts assign --name <name> --user %s`).", userID, userID)
+		return nil, noAccount(userID)
 	case choices[0].Expired:
-		// Never fall back to another account unasked: the message would go
-		// from a profile the person did not mean.
-		return nil, fmt.Sprintf(":warning: The LinkedIn session of your account *%s* expired, so nothing was sent, and Linkup was not called. Ask the bot's admin to connect it again (`linkedin-bot accounts connect --name %s`); it keeps its history and daily count.", send.MrkdwnEscape(choices[0].Name), send.MrkdwnEscape(choices[0].Name))
+		return nil, expired(choices[0].Name)
 	}
 	return choices, ""
 }
 
-// firstAccount is the account a send without a choice goes from: the
-// person's best (their own, else a shared one, else the default).
-func firstAccount(choices []account.Choice) string {
-	if len(choices) == 0 {
-		return ""
+// accountRefusal is the requester's sentence for a send refused because of
+// its account (see send.Sessions.Pick).
+func accountRefusal(err error, userID string) (string, bool) {
+	var ee *account.ExpiredError
+	switch {
+	case errors.Is(err, account.ErrNone):
+		return noAccount(userID), true
+	case errors.As(err, &ee):
+		return expired(ee.Name), true
+	case errors.Is(err, account.ErrNotAllowed):
+		return ":no_entry: You may no longer send from this account, so nothing was sent; choose another.", true
 	}
-	return choices[0].Name
+	return "", false
+}
+
+func noAccount(userID string) string {
+	return fmt.Sprintf(":no_entry: You have no LinkedIn account to send from, so nothing was sent. Ask the bot's admin to connect yours (`linkedin-bot accounts connect --name <name> --user %s`) or to give you a shared one (`linkedin-bot accounts assign --name <name> --user %s`).", userID, userID)
+}
+
+// expired refuses a send from an expired account. Nobody is switched to
+// another account unasked: the message would go from a profile they did
+// not mean.
+func expired(name string) string {
+	return fmt.Sprintf(":warning: The LinkedIn session of your account *%s* expired, so nothing was sent, and Linkup was not called. Ask the bot's admin to connect it again (`linkedin-bot accounts connect --name %s`); it keeps its history and daily count.", send.MrkdwnEscape(name), send.MrkdwnEscape(name))
 }
 
 // openModal opens the send modal after the ack. Where Slack refuses, the
 // user is told through responseURL or, without one, in a DM.
 func (h *Handlers) openModal(triggerID string, p prefill, meta modalMeta, responseURL, userID string) Response {
-	view := h.modal(p, meta)
 	return Response{After: func(ctx context.Context, log zerolog.Logger) {
-		h.openView(ctx, log, triggerID, view, responseURL, userID)
+		if meta.Recipient == "" { // a reply goes from its thread's account
+			choices, why := h.accounts(ctx, userID)
+			if why != "" {
+				h.reply(ctx, log, responseURL, userID, why)
+				return
+			}
+			p.Accounts = choices
+		}
+		h.openView(ctx, log, triggerID, h.modal(p, meta), responseURL, userID)
 	}}
 }
 
@@ -214,25 +233,11 @@ func (h *Handlers) openView(ctx context.Context, log zerolog.Logger, triggerID s
 // key, so a modal submitted twice sends once.
 func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Response {
 	m, file, meta, errs := h.submission(cb.View)
-	acct := ""
-	if meta.Recipient == "" { // a reply goes from its thread's (default) account
-		choices, why := h.accounts(ctx, cb.User.ID)
-		if why != "" {
-			errs[BlockMessage] = why
-		}
-		acct = firstAccount(choices)
-		if want := cb.View.State; want != nil {
-			if sel := want.Values[BlockAccount][BlockAccount].SelectedOption.Value; sel != "" {
-				i := slices.IndexFunc(choices, func(c account.Choice) bool { return c.Name == sel })
-				switch {
-				case i < 0:
-					errs[BlockAccount] = "You may no longer send from this account; choose another."
-				case choices[i].Expired:
-					errs[BlockAccount] = "This account's LinkedIn session expired; choose another, or have it connected again."
-				default:
-					acct = sel
-				}
-			}
+	acct := h.cfg.DefaultAccount // a reply goes from its thread's account, the default one
+	if meta.Recipient == "" {
+		acct = "" // the sender's best, unless they chose
+		if st := cb.View.State; st != nil {
+			acct = st.Values[BlockAccount][BlockAccount].SelectedOption.Value
 		}
 	}
 	if len(errs) > 0 {
@@ -252,6 +257,13 @@ func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Res
 		File:        file,
 		Account:     acct,
 	})
+	if text, refused := accountRefusal(err, cb.User.ID); refused {
+		block := BlockMessage
+		if cb.View.State != nil && cb.View.State.Values[BlockAccount] != nil {
+			block = BlockAccount // the form asked which account: the answer goes there
+		}
+		return Response{Ack: slack.NewErrorsViewSubmissionResponse(map[string]string{block: text})}
+	}
 	if text, refused := refusal(err); refused {
 		return Response{Ack: slack.NewErrorsViewSubmissionResponse(map[string]string{BlockMessage: text})}
 	}
@@ -262,10 +274,6 @@ func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Res
 // text made plain and its files on offer, then fills in what needs API
 // calls (people's names, Slack Connect files) with views.update.
 func (h *Handlers) messageShortcut(ctx context.Context, cb slack.InteractionCallback, raw json.RawMessage) Response {
-	choices, why := h.accounts(ctx, cb.User.ID)
-	if why != "" {
-		return h.tellLater(cb.ResponseURL, cb.User.ID, why)
-	}
 	msg := cb.Message
 	thread := msg.ThreadTimestamp
 	if thread == "" {
@@ -292,16 +300,22 @@ func (h *Handlers) messageShortcut(ctx context.Context, cb slack.InteractionCall
 		}
 	}
 	meta := modalMeta{Channel: cb.Channel.ID, ResponseURL: cb.ResponseURL, ThreadTS: thread, Files: files}
-	recipient := ""
-	if c, err := h.convs.ByThread(ctx, cb.Channel.ID, thread); err == nil {
-		recipient = c.ProfileURL // a message in a mirrored thread: answer that conversation
-	}
 	content := messageContent(raw, msg.Text)
 	text := func(name func(string) string) string { return tidy(Emojize(Plain(content, name))) }
-	view := h.modal(prefill{Recipient: recipient, Message: text(nil), Files: files, Skipped: skipped, Accounts: choices}, meta)
 	users, channels := mentionedIDs(content)
 
 	return Response{After: func(ctx context.Context, log zerolog.Logger) {
+		// The log is read after the ack: a slow disk never holds it.
+		choices, why := h.accounts(ctx, cb.User.ID)
+		if why != "" {
+			h.reply(ctx, log, cb.ResponseURL, cb.User.ID, why)
+			return
+		}
+		recipient := ""
+		if c, err := h.convs.ByThread(ctx, cb.Channel.ID, thread); err == nil {
+			recipient = c.ProfileURL // a message in a mirrored thread: answer that conversation
+		}
+		view := h.modal(prefill{Recipient: recipient, Message: text(nil), Files: files, Skipped: skipped, Accounts: choices}, meta)
 		opened := h.openView(ctx, log, cb.TriggerID, view, cb.ResponseURL, cb.User.ID)
 		if opened == nil || len(users) == 0 && len(channels) == 0 && len(pending) == 0 {
 			return

@@ -73,7 +73,8 @@ type Request struct {
 	Message linkup.Message
 	// File, when set, is attached (unless Message.MediaLink is set, which wins).
 	File *File
-	// Account is the LinkedIn account to send from; the default when empty.
+	// Account is the LinkedIn account to send from, checked against those
+	// UserID may use; empty picks their best (see Sessions.Pick).
 	Account string
 }
 
@@ -87,6 +88,10 @@ type Sessions interface {
 	Expire(ctx context.Context, account string) (tell string, err error)
 	// IsDefault reports whether account is the default one (LINKUP_LOGIN_TOKEN).
 	IsDefault(account string) bool
+	// Pick is the account user sends from: want when set and allowed, else
+	// their best. Its errors are the requester's to read (no account, not
+	// allowed, expired); nothing is recorded then.
+	Pick(ctx context.Context, user, want string) (string, error)
 }
 
 // Errors of Submit and Retry. A *store.CapError says the daily cap is reached.
@@ -359,12 +364,26 @@ func (p *Pipeline) accept(ctx context.Context, sd store.Send) (store.Send, error
 		return store.Send{}, ErrClosed
 	default:
 	}
-	if sd.Account == "" {
-		sd.Account = p.cfg.Account
-	}
 	sd.DryRun = p.cfg.DryRun
+	// One budget for the log, the account lookup included: the ack waits for both.
 	actx, cancel := context.WithTimeout(ctx, AcceptBudget)
 	defer cancel()
+	switch {
+	case sd.RetryOf != 0:
+		// A retry goes from the account of the send it retries.
+	case p.cfg.Sessions != nil:
+		name, err := p.cfg.Sessions.Pick(actx, sd.Requester, sd.Account)
+		if err != nil {
+			if actx.Err() != nil {
+				p.log.Error().Err(err).Str("idem_key", sd.IdemKey).Msg("the accounts could not be read in time; the request is not recorded")
+				return store.Send{}, fmt.Errorf("%w: %w", ErrNotRecorded, err)
+			}
+			return store.Send{}, err
+		}
+		sd.Account = name
+	case sd.Account == "":
+		sd.Account = p.cfg.Account
+	}
 	out, err := p.store.Accept(actx, sd, p.dailyLimit())
 	var ce *store.CapError
 	switch {

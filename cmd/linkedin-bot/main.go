@@ -253,11 +253,12 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	bcfg.Pacer, bcfg.Settled = pacer, pipe.Redeliver
 	bridge := conversation.New(bcfg, st, lk, api, log)
 	h := handlers.New(handlers.Config{
-		MaxMessageLen: cfg.MaxMessageLen,
-		Country:       cfg.LinkupCountry,
-		AllowedUsers:  cfg.AllowedUsers,
-		MaxMediaBytes: cfg.MaxMediaBytes,
-		Accounts:      accounts,
+		MaxMessageLen:  cfg.MaxMessageLen,
+		Country:        cfg.LinkupCountry,
+		AllowedUsers:   cfg.AllowedUsers,
+		MaxMediaBytes:  cfg.MaxMediaBytes,
+		Accounts:       accounts,
+		DefaultAccount: cfg.LinkupAccountName,
 	}, slackAPI{api, files}, pipe, bridge, httpClient)
 	b := bot.New(socketmode.New(api), h, httpClient, log)
 
