@@ -191,7 +191,9 @@ var ErrNotAllowed = errors.New("you may not send from this account")
 // ExpiredError is the account a send would go from, whose session expired.
 type ExpiredError struct{ Name string }
 
-func (e *ExpiredError) Error() string { return "the LinkedIn session of account " + e.Name + " expired" }
+func (e *ExpiredError) Error() string {
+	return "the LinkedIn session of account " + e.Name + " expired"
+}
 
 // Is makes an ExpiredError match ErrExpired.
 func (e *ExpiredError) Is(target error) bool { return target == ErrExpired }
