@@ -189,7 +189,10 @@ func (s *Service) Choices(ctx context.Context, user string) ([]Choice, error) {
 var ErrNotAllowed = errors.New("you may not send from this account")
 
 // ExpiredError is the account a send would go from, whose session expired.
-type ExpiredError struct{ Name string }
+type ExpiredError struct {
+	Name string
+	Own  bool // the requester's own account
+}
 
 func (e *ExpiredError) Error() string {
 	return "the LinkedIn session of account " + e.Name + " expired"
@@ -219,7 +222,7 @@ func (s *Service) Pick(ctx context.Context, user, want string) (string, error) {
 		c = cs[i]
 	}
 	if c.Expired {
-		return "", &ExpiredError{Name: c.Name}
+		return "", &ExpiredError{Name: c.Name, Own: c.Kind == "own"}
 	}
 	return c.Name, nil
 }
@@ -282,3 +285,66 @@ func (s *Service) IsDefault(name string) bool { return name == s.defaultName }
 
 // HasDefault reports whether there is a default account.
 func (s *Service) HasDefault() bool { return s.defaultToken != "" }
+
+// Own returns user's own account: the one connected for them alone;
+// ErrNone when they have none.
+func (s *Service) Own(ctx context.Context, user string) (store.Account, error) {
+	as, err := s.st.AccountsOf(ctx, user)
+	if err != nil {
+		return store.Account{}, err
+	}
+	for _, a := range as {
+		if len(a.Users) == 1 {
+			return a, nil
+		}
+	}
+	return store.Account{}, ErrNone
+}
+
+// ConnectOwn stores token as user's own account (self-service): their own
+// account renewed when they have one (same name, history and daily count),
+// else a new one named after them (name, their Slack name), made unique
+// with their user ID when another account has that name. It returns the
+// account's name.
+func (s *Service) ConnectOwn(ctx context.Context, user, name, country, token string) (string, error) {
+	own, err := s.Own(ctx, user)
+	switch {
+	case err == nil:
+		name = own.Name
+	case !errors.Is(err, ErrNone):
+		return "", err
+	default:
+		name = strings.TrimSpace(name)
+		if name == "" {
+			name = user
+		}
+		taken := s.IsDefault(name) && s.HasDefault()
+		if !taken {
+			if _, err := s.st.Account(ctx, name); err == nil {
+				taken = true
+			} else if !errors.Is(err, store.ErrNoAccount) {
+				return "", err
+			}
+		}
+		if taken {
+			name += " (" + user + ")"
+		}
+	}
+	return name, s.Connect(ctx, name, country, token, []string{user}, user)
+}
+
+// DisconnectOwn removes user's own account and its token (its sends stay
+// in the log) and returns its name; ErrNone when they have none.
+func (s *Service) DisconnectOwn(ctx context.Context, user string) (string, error) {
+	own, err := s.Own(ctx, user)
+	if err != nil {
+		return "", err
+	}
+	return own.Name, s.st.RemoveAccount(ctx, own.Name)
+}
+
+// SentToday is how many messages account name sent today (UTC), as the
+// daily cap counts them.
+func (s *Service) SentToday(ctx context.Context, name string) (int, error) {
+	return s.st.SentToday(ctx, name)
+}

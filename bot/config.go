@@ -21,6 +21,7 @@ type Config struct {
 	LinkupAPIKey      string
 	LinkupLoginToken  string // the default account's session; optional with accounts
 	AccountsKey       string // ACCOUNTS_KEY: seals the accounts' login tokens
+	SelfService       bool   // ACCOUNT_SELF_SERVICE: people connect their own account from Slack
 	LinkupAccountName string // stable name of the sending account, for the daily cap and the log
 	LinkupBaseURL     string
 	LinkupCountry     string
@@ -99,6 +100,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		LinkupAPIKey:      r.required("LINKUP_API_KEY", "create a key in the Linkup dashboard (linkupapi.com) and paste it"),
 		LinkupLoginToken:  r.get("LINKUP_LOGIN_TOKEN"),
 		AccountsKey:       r.get("ACCOUNTS_KEY"),
+		SelfService:       r.boolean("ACCOUNT_SELF_SERVICE"),
 		LinkupAccountName: r.name("LINKUP_ACCOUNT_NAME", "default"),
 		LinkupBaseURL:     r.url("LINKUP_BASE_URL", linkup.DefaultBaseURL),
 		LinkupCountry:     r.country("LINKUP_COUNTRY", "FR"),
@@ -126,6 +128,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.LinkupBaseURL = strings.TrimSuffix(strings.TrimRight(c.LinkupBaseURL, "/"), "/v1") // the client adds /v1/…
 	if c.ReplyPollInterval > 0 && c.ReplyPollInterval < time.Second {
 		r.fail("REPLY_POLL_INTERVAL", "must be at least 1s (each poll costs a credit)")
+	}
+	if c.SelfService && c.AccountsKey == "" {
+		// Checked before anyone logs in: a login spends credits, and its
+		// session could not be stored.
+		r.fail("ACCOUNTS_KEY", "is required with ACCOUNT_SELF_SERVICE=true: a connected account's session is stored only encrypted (generate a key with `linkedin-bot doctor --new-key`)")
 	}
 	if c.ReplyPollMax < c.ReplyPollInterval {
 		r.fail("REPLY_POLL_MAX", "must be at least REPLY_POLL_INTERVAL (%s)", c.ReplyPollInterval)

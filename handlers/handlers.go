@@ -49,10 +49,14 @@ type Conversations interface {
 	ByThread(ctx context.Context, channel, threadTS string) (store.Conversation, error)
 }
 
-// Accounts says which LinkedIn accounts a user may send from, best first;
-// *account.Service is the production one.
+// Accounts says which LinkedIn accounts a user may send from, best first,
+// and connects and removes a person's own; *account.Service is the
+// production one.
 type Accounts interface {
 	Choices(ctx context.Context, user string) ([]account.Choice, error)
+	ConnectOwn(ctx context.Context, user, name, country, token string) (string, error)
+	DisconnectOwn(ctx context.Context, user string) (string, error)
+	SentToday(ctx context.Context, name string) (int, error)
 }
 
 // Config is what the handlers need to know of the configuration.
@@ -71,6 +75,11 @@ type Config struct {
 	// DefaultAccount is the default account's name (LINKUP_ACCOUNT_NAME):
 	// replies from a mirrored thread go from it.
 	DefaultAccount string
+	// Logins, when set with Accounts, lets people connect their own account
+	// from Slack (ACCOUNT_SELF_SERVICE).
+	Logins Logins
+	// DailyLimit is DAILY_SEND_LIMIT, shown by `/linkedin-send account`.
+	DailyLimit int
 }
 
 // Handlers answers Slack requests.
@@ -80,6 +89,8 @@ type Handlers struct {
 	sender Sender
 	convs  Conversations
 	http   *http.Client
+
+	connecting submissions // connect views acted on
 }
 
 // New returns Handlers that open modals through sl, hand sends to sender
@@ -106,6 +117,9 @@ func (h *Handlers) Command(ctx context.Context, cmd slack.SlashCommand, envelope
 		r.Refused = true
 		return r
 	}
+	if r, ok := h.selfCommand(cmd); ok {
+		return r
+	}
 	c, err := ParseCommand(cmd.Text, h.cfg.MaxMessageLen)
 	switch {
 	case err != nil:
@@ -124,7 +138,7 @@ func (h *Handlers) Command(ctx context.Context, cmd slack.SlashCommand, envelope
 		ResponseURL: cmd.ResponseURL,
 		Message:     linkup.Message{ProfileURL: c.Profile, Text: c.Text, Country: h.cfg.Country},
 	})
-	if text, refused := accountRefusal(err, cmd.UserID); refused {
+	if text, refused := h.accountRefusal(err, cmd.UserID); refused {
 		return ephemeral(text)
 	}
 	if text, refused := refusal(err); refused {
@@ -148,6 +162,8 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 		return h.messageShortcut(ctx, cb, raw)
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ModalCallbackID:
 		return h.submit(ctx, cb)
+	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ConnectCallbackID:
+		return h.connectSubmit(cb)
 	case cb.Type == slack.InteractionTypeBlockActions && len(cb.ActionCallback.BlockActions) > 0 && cb.ActionCallback.BlockActions[0].ActionID == send.RetryActionID:
 		return h.retry(ctx, cb)
 	case cb.Type == slack.InteractionTypeBlockActions && len(cb.ActionCallback.BlockActions) > 0 && cb.ActionCallback.BlockActions[0].ActionID == conversation.ReplyActionID:
@@ -169,37 +185,44 @@ func (h *Handlers) accounts(ctx context.Context, userID string) (choices []accou
 	case err != nil:
 		return nil, ":warning: The bot could not read its LinkedIn accounts, so nothing was sent. Please try again; if it keeps failing, tell the bot's admin."
 	case len(choices) == 0:
-		return nil, noAccount(userID)
+		return nil, noAccount(userID, h.cfg.Logins != nil)
 	case choices[0].Expired:
-		return nil, expired(choices[0].Name)
+		return nil, h.expired(choices[0].Name, choices[0].Kind == "own")
 	}
 	return choices, ""
 }
 
 // accountRefusal is the requester's sentence for a send refused because of
 // its account (see send.Sessions.Pick).
-func accountRefusal(err error, userID string) (string, bool) {
+func (h *Handlers) accountRefusal(err error, userID string) (string, bool) {
 	var ee *account.ExpiredError
 	switch {
 	case errors.Is(err, account.ErrNone):
-		return noAccount(userID), true
+		return noAccount(userID, h.cfg.Logins != nil), true
 	case errors.As(err, &ee):
-		return expired(ee.Name), true
+		return h.expired(ee.Name, ee.Own), true
 	case errors.Is(err, account.ErrNotAllowed):
 		return ":no_entry: You may no longer send from this account, so nothing was sent; choose another.", true
 	}
 	return "", false
 }
 
-func noAccount(userID string) string {
-	return fmt.Sprintf(":no_entry: You have no LinkedIn account to send from, so nothing was sent. Ask the bot's admin to connect yours (`linkedin-bot accounts connect --name <name> --user %s`) or to give you a shared one (`linkedin-bot accounts assign --name <name> --user %s`).", userID, userID)
+func noAccount(userID string, selfService bool) string {
+	text := ":no_entry: You have no LinkedIn account to send from, so nothing was sent. "
+	if selfService {
+		text += "Connect yours with `/linkedin-send connect`, or ask "
+	} else {
+		text += "Ask "
+	}
+	return text + fmt.Sprintf("the bot's admin to connect it (`linkedin-bot accounts connect --name <name> --user %s`) or to give you a shared one (`linkedin-bot accounts assign --name <name> --user %s`).", userID, userID)
 }
 
 // expired refuses a send from an expired account. Nobody is switched to
 // another account unasked: the message would go from a profile they did
 // not mean.
-func expired(name string) string {
-	return fmt.Sprintf(":warning: The LinkedIn session of your account *%s* expired, so nothing was sent, and Linkup was not called. Ask the bot's admin to connect it again (`linkedin-bot accounts connect --name %s`); it keeps its history and daily count.", send.MrkdwnEscape(name), send.MrkdwnEscape(name))
+func (h *Handlers) expired(name string, own bool) string {
+	return fmt.Sprintf(":warning: The LinkedIn session of the account *%s* expired, so nothing was sent, and Linkup was not called. ", send.MrkdwnEscape(name)) +
+		howToConnect(name, own && h.cfg.Logins != nil)
 }
 
 // openModal opens the send modal after the ack. Where Slack refuses, the
@@ -257,7 +280,7 @@ func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Res
 		File:        file,
 		Account:     acct,
 	})
-	if text, refused := accountRefusal(err, cb.User.ID); refused {
+	if text, refused := h.accountRefusal(err, cb.User.ID); refused {
 		block := BlockMessage
 		if cb.View.State != nil && cb.View.State.Values[BlockAccount] != nil {
 			block = BlockAccount // the form asked which account: the answer goes there
@@ -516,6 +539,7 @@ func usage(command string) string {
 	command = cmdName(command)
 	return usageLine(command) + "\n" +
 		"• Example: `" + command + " " + linkup.ExampleProfileURL + " Hi Jane, great to meet you!`\n" +
-		"• The message goes from the team's LinkedIn account; the outcome is posted in a thread here.\n" +
+		"• The message goes from your LinkedIn account (`" + command + " account` says which); the outcome is posted in a thread here.\n" +
+		"• `" + command + " connect` connects your own LinkedIn account, where the bot allows it; `" + command + " disconnect` removes it.\n" +
 		"• A text message costs 1 Linkup credit, one with an attachment 2. Use the form to add an attachment link."
 }

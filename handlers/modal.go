@@ -151,18 +151,7 @@ func (h *Handlers) modal(p prefill, meta modalMeta) slack.ModalViewRequest {
 		// A reply: the recipient, the message and a file; the rest is the bot's default.
 		return h.view(title, md, blocks)
 	}
-	var options []*slack.OptionBlockObject
-	var initial *slack.OptionBlockObject
-	for _, c := range linkup.Countries {
-		o := slack.NewOptionBlockObject(c, plain(c), nil)
-		options = append(options, o)
-		if c == h.cfg.Country {
-			initial = o
-		}
-	}
-	country := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Country"), BlockCountry, options...)
-	country.InitialOption = initial
-	blocks = append(blocks, slack.NewInputBlock(BlockCountry, plain("Proxy country"), plain("The country the LinkedIn session was opened from."), country))
+	blocks = append(blocks, h.countryBlock("The country the LinkedIn session was opened from."))
 
 	mediaHint := "Optional: a public link to a .png, .jpg, .mp4 or .pdf file (2 credits instead of 1)."
 	if len(p.Files) > 0 || p.Upload {
@@ -174,6 +163,22 @@ func (h *Handlers) modal(p prefill, meta modalMeta) slack.ModalViewRequest {
 	blocks = append(blocks, mediaBlock)
 
 	return h.view(title, md, blocks)
+}
+
+// countryBlock asks for a proxy country, the bot's default chosen.
+func (h *Handlers) countryBlock(hint string) *slack.InputBlock {
+	var options []*slack.OptionBlockObject
+	var initial *slack.OptionBlockObject
+	for _, c := range linkup.Countries {
+		o := slack.NewOptionBlockObject(c, plain(c), nil)
+		options = append(options, o)
+		if c == h.cfg.Country {
+			initial = o
+		}
+	}
+	country := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Country"), BlockCountry, options...)
+	country.InitialOption = initial
+	return slack.NewInputBlock(BlockCountry, plain("Proxy country"), plain(hint), country)
 }
 
 func (h *Handlers) view(title string, md []byte, blocks []slack.Block) slack.ModalViewRequest {

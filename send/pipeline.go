@@ -148,6 +148,9 @@ type Config struct {
 	// Sessions gives each send's account its session; nil sends everything
 	// from the default account (the Linkup client's own token).
 	Sessions Sessions
+	// SelfService: people connect their own account with /linkedin-send
+	// connect, which the reconnection hints say.
+	SelfService bool
 	// Pacer paces the Linkup calls (Linkup allows 300 per minute per API
 	// key, reads included); nil means no cap. Sends wait in the queue for
 	// their turn.
@@ -602,7 +605,7 @@ func (p *Pipeline) process(sd store.Send) {
 	}
 	if err != nil {
 		log.Warn().Err(err).Msg("the send's account cannot be used; not sent")
-		p.finish(sd, accountOutcome(sd.Account, err), log)
+		p.finish(sd, p.accountOutcome(sd.Account, err), log)
 		return
 	}
 	if _, err := p.store.MarkCalled(ctx, sd.ID, sd.Account, p.dailyLimit()); err != nil {
@@ -639,6 +642,9 @@ func (p *Pipeline) process(sd store.Send) {
 		own = sd.Account
 	}
 	out := outcomeOf(res, err, own)
+	if own != "" && err != nil && linkup.AsError(err).Kind == linkup.KindAuth {
+		out.Reason += " " + p.reconnect(own)
+	}
 	if err == nil {
 		log.Info().Int("credits", out.Credits).Msg("linkup send succeeded")
 	}
@@ -703,10 +709,19 @@ func (p *Pipeline) session(ctx context.Context, sd store.Send) (token, country s
 	return p.cfg.Sessions.Session(ctx, sd.Account)
 }
 
+// reconnect says how account name is connected again.
+func (p *Pipeline) reconnect(name string) string {
+	admin := fmt.Sprintf("`linkedin-bot accounts connect --name %s`", MrkdwnEscape(name))
+	if p.cfg.SelfService {
+		return "Its owner can connect it again with `/linkedin-send connect` (their own account) or ask the bot's admin to run " + admin + "; it keeps its name, history and daily count."
+	}
+	return "Whoever owns it must ask the bot's admin to connect it again: " + admin + " (it keeps its name, history and daily count)."
+}
+
 // accountOutcome is a send refused before Linkup because of its account.
-func accountOutcome(name string, err error) store.Outcome {
+func (p *Pipeline) accountOutcome(name string, err error) store.Outcome {
 	if errors.Is(err, store.ErrAccountExpired) {
-		return store.Outcome{State: store.Failed, Reason: fmt.Sprintf("The LinkedIn session of the %s account expired, so nothing was sent and Linkup was not called. Whoever owns it must connect it again: `linkedin-bot accounts connect --name %s`.", MrkdwnEscape(name), MrkdwnEscape(name))}
+		return store.Outcome{State: store.Failed, Reason: fmt.Sprintf("The LinkedIn session of the %s account expired, so nothing was sent and Linkup was not called. ", MrkdwnEscape(name)) + p.reconnect(name)}
 	}
 	return store.Outcome{State: store.Failed, Reason: fmt.Sprintf("The %s account cannot be used (%s), so nothing was sent.", MrkdwnEscape(name), MrkdwnEscape(err.Error()))}
 }
@@ -728,8 +743,8 @@ func (p *Pipeline) expire(sd store.Send, log zerolog.Logger) {
 	if tell == "" {
 		return
 	}
-	text := fmt.Sprintf(":warning: The LinkedIn session of the *%s* account expired: LinkedIn sessions end without notice. Nothing more is sent from it until it is connected again: ask the bot's admin to run `linkedin-bot accounts connect --name %s` (it keeps the account's name, history and daily count).",
-		MrkdwnEscape(sd.Account), MrkdwnEscape(sd.Account))
+	text := fmt.Sprintf(":warning: The LinkedIn session of the *%s* account expired: LinkedIn sessions end without notice. Nothing more is sent from it until it is connected again. ",
+		MrkdwnEscape(sd.Account)) + p.reconnect(sd.Account)
 	if _, _, err := p.slack.PostMessageContext(ctx, tell, slack.MsgOptionText(text, false)); err != nil {
 		log.Error().Err(err).Msg("telling the account's owner that its session expired failed")
 	}
@@ -802,8 +817,7 @@ func outcomeOf(res linkup.Result, err error, account string) store.Outcome {
 			o.Reason += " This usually means the sending account is not connected to this person on LinkedIn."
 		}
 	case le.Kind == linkup.KindAuth && account != "":
-		o.Reason = fmt.Sprintf("The LinkedIn session of the %s account expired (Linkup: %s), so nothing was sent. Whoever owns it must connect it again: `linkedin-bot accounts connect --name %s`.",
-			MrkdwnEscape(account), msg, MrkdwnEscape(account))
+		o.Reason = fmt.Sprintf("The LinkedIn session of the %s account expired (Linkup: %s), so nothing was sent.", MrkdwnEscape(account), msg)
 	case le.Kind == linkup.KindAuth:
 		o.Reason = fmt.Sprintf("Linkup did not accept the bot's credentials (%s). The LinkedIn session may have expired or the Linkup account may be out of credits: an admin must renew LINKUP_LOGIN_TOKEN or check the Linkup account. Nothing was sent.", msg)
 	case le.Kind == linkup.KindRateLimited:

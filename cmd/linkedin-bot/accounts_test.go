@@ -132,7 +132,7 @@ func TestAnExpiredSessionIsRefusedUntilReconnected(t *testing.T) {
 
 	// Refused at once, with no Linkup call, and told once.
 	_, ack := e.command("https://www.linkedin.com/in/jane-doe Second")
-	assert.Contains(t, ackText(t, ack), "The LinkedIn session of your account *alice-li* expired, so nothing was sent")
+	assert.Contains(t, ackText(t, ack), "The LinkedIn session of the account *alice-li* expired, so nothing was sent")
 	assert.Equal(t, 1, e.linkup.Count())
 	assert.Len(t, e.postsIn(dm), 1)
 	out, err := e.accounts("", "list")

@@ -64,6 +64,7 @@ type env struct {
 	done    chan error
 	running bool
 	seq     atomic.Int64
+	secrets []string // more secrets a test handled (passwords, codes, tokens)
 }
 
 // startBot runs the bot with the test configuration, overridden by extra,
@@ -156,8 +157,10 @@ func (e *env) assertNoSecrets() {
 	for _, c := range e.slack.Calls("chat.update") {
 		seen.WriteString(c.Params["text"])
 	}
-	for _, c := range e.slack.Calls("views.open") {
-		seen.Write(c.JSON)
+	for _, m := range []string{"views.open", "views.update", "views.publish"} {
+		for _, c := range e.slack.Calls(m) {
+			seen.Write(c.JSON)
+		}
 	}
 	for _, h := range e.slack.Hooks() {
 		b, _ := json.Marshal(h.Body)
@@ -170,7 +173,7 @@ func (e *env) assertNoSecrets() {
 			e.t.Errorf("a response_url (%q) appears in the logs", u)
 		}
 	}
-	for _, s := range []string{appToken, botToken, apiKey, loginToken, accountsKey, aliceToken, teamToken} {
+	for _, s := range append([]string{appToken, botToken, apiKey, loginToken, accountsKey, aliceToken, teamToken}, e.secrets...) {
 		if strings.Contains(all, s) {
 			e.t.Errorf("a secret (%q) appears in logs or Slack output", s)
 		}

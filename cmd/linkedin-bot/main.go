@@ -248,7 +248,16 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		DownloadTimeout: cfg.LinkupTimeout + 5*time.Second,
 		DryRun:          cfg.LinkupDryRun,
 		Sessions:        sessions{accounts},
+		SelfService:     cfg.SelfService,
 	}, st, sender, api, log)
+	var logins handlers.Logins // self-service: people connect their own account from Slack
+	switch {
+	case cfg.SelfService && cfg.LinkupDryRun:
+		log.Warn().Msg("ACCOUNT_SELF_SERVICE is off during a dry run: connecting an account calls Linkup")
+	case cfg.SelfService:
+		logins = lk
+		log.Info().Msg("ACCOUNT_SELF_SERVICE: people may connect their own LinkedIn account with /linkedin-send connect (their password passes through Slack and the bot to Linkup, once, and is never stored)")
+	}
 	bcfg := bot.BridgeConfig(cfg)
 	bcfg.Pacer, bcfg.Settled = pacer, pipe.Redeliver
 	bridge := conversation.New(bcfg, st, lk, api, log)
@@ -259,6 +268,8 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		MaxMediaBytes:  cfg.MaxMediaBytes,
 		Accounts:       accounts,
 		DefaultAccount: cfg.LinkupAccountName,
+		Logins:         logins,
+		DailyLimit:     cfg.DailySendLimit,
 	}, slackAPI{api, files}, pipe, bridge, httpClient)
 	b := bot.New(socketmode.New(api), h, httpClient, log)
 

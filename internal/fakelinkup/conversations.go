@@ -50,14 +50,23 @@ type ReadCall struct {
 }
 
 type conversation struct {
+	box      string // the login token whose mailbox it is in; "" for the default one
 	id       string
 	with     Person
 	messages []Msg // oldest first
 }
 
 type linkedIn struct {
-	account  string
-	convs    map[string]*conversation
+	account string
+	convs   map[string]*conversation
+	// Logins (auth.go): the accounts the fake logs in, by email; the names
+	// of their mailboxes, by token; the codes asked for; expired tokens.
+	logins  map[string]Login
+	names   map[string]string
+	pending map[string]bool
+	expired map[string]bool
+	auths   []ReadCall
+
 	seq      int
 	shapes   Shapes
 	reads    []ReadCall
@@ -69,7 +78,8 @@ type linkedIn struct {
 type ReadAnswer func(w http.ResponseWriter, body map[string]any) bool
 
 func newLinkedIn() linkedIn {
-	return linkedIn{account: "Sales Team", convs: map[string]*conversation{}, readHook: map[string]ReadAnswer{}}
+	return linkedIn{account: "Sales Team", convs: map[string]*conversation{}, readHook: map[string]ReadAnswer{},
+		logins: map[string]Login{}, names: map[string]string{}, pending: map[string]bool{}, expired: map[string]bool{}}
 }
 
 // SetShapes picks the answer variants.
@@ -97,7 +107,7 @@ func (s *Server) SetReadAnswer(path string, a ReadAnswer) {
 func (s *Server) AddConversation(who Person) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.conv(who).id
+	return s.conv("", who).id
 }
 
 // Write adds a message to the conversation with profileURL (started if
@@ -105,17 +115,21 @@ func (s *Server) AddConversation(who Person) string {
 func (s *Server) Write(profileURL string, m Msg) Msg {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.conv(Person{ProfileURL: profileURL})
+	c := s.conv("", Person{ProfileURL: profileURL})
 	return s.add(c, m)
 }
 
-// Reply adds a message from the conversation's participant, now.
-func (s *Server) Reply(profileURL, text string) Msg {
+// Reply adds a message from the conversation's participant, now, in the
+// default mailbox.
+func (s *Server) Reply(profileURL, text string) Msg { return s.ReplyIn("", profileURL, text) }
+
+// ReplyIn adds a message from the participant, now, to the conversation
+// with profileURL in the mailbox of token (an AddLogin token).
+func (s *Server) ReplyIn(token, profileURL, text string) Msg {
 	s.mu.Lock()
-	c := s.conv(Person{ProfileURL: profileURL})
-	name := c.with.Name
-	s.mu.Unlock()
-	return s.Write(profileURL, Msg{Text: text, Sender: name})
+	defer s.mu.Unlock()
+	c := s.conv(s.box(token), Person{ProfileURL: profileURL})
+	return s.add(c, Msg{Text: text, Sender: c.with.Name})
 }
 
 // Account is the sending account's name as LinkedIn shows it.
@@ -130,19 +144,24 @@ func (s *Server) Messages(profileURL string) []Msg {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.convs {
-		if c.with.ProfileURL == profileURL {
+		if c.box == "" && c.with.ProfileURL == profileURL {
 			return append([]Msg(nil), c.messages...)
 		}
 	}
 	return nil
 }
 
-// ConversationID is the short ID of the conversation with profileURL; empty when none.
-func (s *Server) ConversationID(profileURL string) string {
+// ConversationID is the short ID of the conversation with profileURL in
+// the default mailbox; empty when none.
+func (s *Server) ConversationID(profileURL string) string { return s.ConversationIDIn("", profileURL) }
+
+// ConversationIDIn is ConversationID in the mailbox of token.
+func (s *Server) ConversationIDIn(token, profileURL string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	box := s.box(token)
 	for _, c := range s.convs {
-		if c.with.ProfileURL == profileURL {
+		if c.box == box && c.with.ProfileURL == profileURL {
 			return c.id
 		}
 	}
@@ -186,14 +205,32 @@ func (s *Server) Deliver(w http.ResponseWriter, r *http.Request, req Request) {
 func (s *Server) Record(req Request) (Msg, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.conv(Person{ProfileURL: req.Body.LinkedInURL})
-	return s.add(c, Msg{Text: req.Body.MessageText, Sender: s.account}), c.id
+	box := s.box(req.Body.LoginToken)
+	c := s.conv(box, Person{ProfileURL: req.Body.LinkedInURL})
+	return s.add(c, Msg{Text: req.Body.MessageText, Sender: s.nameOfBox(box)}), c.id
 }
 
-// conv finds or starts the conversation with who. Caller holds s.mu.
-func (s *Server) conv(who Person) *conversation {
+// box is the mailbox of a login token: its own for an AddLogin token,
+// else the default one. Caller holds s.mu.
+func (s *Server) box(token string) string {
+	if _, ok := s.names[token]; ok {
+		return token
+	}
+	return ""
+}
+
+// nameOfBox is the account's name on the messages it writes. Caller holds s.mu.
+func (s *Server) nameOfBox(box string) string {
+	if box == "" {
+		return s.account
+	}
+	return s.names[box]
+}
+
+// conv finds or starts the conversation with who in box. Caller holds s.mu.
+func (s *Server) conv(box string, who Person) *conversation {
 	for _, c := range s.convs {
-		if c.with.ProfileURL == who.ProfileURL {
+		if c.box == box && c.with.ProfileURL == who.ProfileURL {
 			if who.Name != "" {
 				c.with.Name = who.Name
 			}
@@ -204,7 +241,7 @@ func (s *Server) conv(who Person) *conversation {
 		who.Name = nameOf(who.ProfileURL)
 	}
 	s.seq++
-	c := &conversation{id: fmt.Sprintf("2-fake%04d", s.seq), with: who}
+	c := &conversation{box: box, id: fmt.Sprintf("2-fake%04d", s.seq), with: who}
 	s.convs[c.id] = c
 	return c
 }
@@ -246,6 +283,9 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request) (map[string
 	s.reads = append(s.reads, ReadCall{Path: r.URL.Path, Body: body})
 	hook := s.readHook[r.URL.Path]
 	s.mu.Unlock()
+	if token, _ := body["login_token"].(string); s.refuseExpired(w, token) {
+		return nil, false
+	}
 	if hook != nil && hook(w, body) {
 		return nil, false
 	}
@@ -280,9 +320,11 @@ func (s *Server) serveInbox(w http.ResponseWriter, r *http.Request) {
 	offset := number(body["next_cursor"], 0)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	token, _ := body["login_token"].(string)
+	box := s.box(token)
 	var convs []*conversation
 	for _, c := range s.convs {
-		if len(c.messages) > 0 {
+		if c.box == box && len(c.messages) > 0 {
 			convs = append(convs, c)
 		}
 	}
@@ -301,7 +343,7 @@ func (s *Server) serveInbox(w http.ResponseWriter, r *http.Request) {
 			"conversation_id": id,
 			"participant":     map[string]any{"name": c.with.Name, "headline": "Buyer at Example", "profile_url": c.with.ProfileURL, "profile_picture": "https://media.licdn.com/x.jpg"},
 			"last_message":    map[string]any{"text": last.Text, "time": s.timeValue(last.At), "sender": map[string]any{"name": last.Sender, "profile_url": ""}},
-			"unread":          last.Sender != s.account,
+			"unread":          last.Sender != s.nameOfBox(box),
 			"type":            "normal",
 		})
 	}
@@ -323,8 +365,13 @@ func (s *Server) serveConversation(w http.ResponseWriter, r *http.Request) {
 	profile, _ := body["linkedin_url"].(string)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	token, _ := body["login_token"].(string)
+	box := s.box(token)
 	var c *conversation
 	for _, cv := range s.convs {
+		if cv.box != box {
+			continue
+		}
 		if id != "" && (cv.id == id || urn(cv.id) == id) || id == "" && profile != "" && cv.with.ProfileURL == profile {
 			c = cv
 		}

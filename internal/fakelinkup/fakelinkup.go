@@ -66,6 +66,8 @@ func New() *Server {
 	mux.HandleFunc("POST /v1/messages/send-message", s.serve)
 	mux.HandleFunc("POST /v1/messages/inbox", s.serveInbox)
 	mux.HandleFunc("POST /v1/messages/conversation", s.serveConversation)
+	mux.HandleFunc("POST /v1/auth/login", s.serveLogin)
+	mux.HandleFunc("POST /v1/auth/verify", s.serveVerify)
 	s.srv = httptest.NewServer(mux)
 	return s
 }
@@ -131,6 +133,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		Reply(w, http.StatusBadRequest, `{"status":"error","message":"Invalid JSON body"}`)
+		return
+	}
+	if s.refuseExpired(w, req.Body.LoginToken) {
 		return
 	}
 	answer(w, r, req)

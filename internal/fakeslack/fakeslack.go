@@ -37,6 +37,7 @@ type Server struct {
 	posts      []Post
 	tsSeq      int
 	viewSeq    int
+	closed     map[string]bool   // views the user closed: views.update says not_found
 	failures   map[string]string // channel → Slack error for chat.postMessage
 	limited    map[string]int    // method → how many more calls answer 429
 	files      map[string]File
@@ -230,6 +231,16 @@ func (s *Server) AddFile(id string, f File) string {
 	defer s.mu.Unlock()
 	s.files[id] = f
 	return u
+}
+
+// CloseView closes view id, as its user does: updating it fails.
+func (s *Server) CloseView(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed == nil {
+		s.closed = map[string]bool{}
+	}
+	s.closed[id] = true
 }
 
 // AddUser registers a user for users.info.
@@ -562,6 +573,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	case "views.open", "views.update":
 		var req struct {
 			TriggerID string `json:"trigger_id"`
+			ViewID    string `json:"view_id"`
 		}
 		_ = json.Unmarshal(call.JSON, &req)
 		if method == "views.open" && strings.HasPrefix(req.TriggerID, "expired") {
@@ -569,6 +581,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.mu.Lock()
+		if method == "views.update" && s.closed[req.ViewID] {
+			s.mu.Unlock()
+			writeJSON(w, map[string]any{"ok": false, "error": "not_found"})
+			return
+		}
 		s.viewSeq++
 		id := fmt.Sprintf("V%08d", s.viewSeq)
 		s.mu.Unlock()
