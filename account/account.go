@@ -185,6 +185,30 @@ func (s *Service) Choices(ctx context.Context, user string) ([]Choice, error) {
 	return out, nil
 }
 
+// Usable returns every account that can be used now: the default first,
+// then each connected one, by name, with its kind.
+func (s *Service) Usable(ctx context.Context) ([]Choice, error) {
+	as, err := s.st.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Choice
+	if s.defaultToken != "" {
+		out = append(out, Choice{Name: s.defaultName, Country: s.defaultCountry, Kind: "default"})
+	}
+	for _, a := range as {
+		if a.State == store.AccountExpired {
+			continue
+		}
+		kind := "shared"
+		if len(a.Users) == 1 {
+			kind = "own"
+		}
+		out = append(out, Choice{Name: a.Name, Country: a.Country, Kind: kind})
+	}
+	return out, nil
+}
+
 // ErrNotAllowed: the user may not send from the account they chose.
 var ErrNotAllowed = errors.New("you may not send from this account")
 

@@ -315,7 +315,6 @@ func (r *reader) oneOf(name, def string, allowed ...string) string {
 // the caller's to set).
 func BridgeConfig(c Config) conversation.Config {
 	return conversation.Config{
-		Country:       c.LinkupCountry,
 		InboxChannel:  c.InboxChannel,
 		NotifyChannel: c.NotifyChannel,
 		CreditsPerDay: c.ReadCreditsPerDay,
@@ -325,6 +324,5 @@ func BridgeConfig(c Config) conversation.Config {
 		CheckAfter:    c.UnknownCheckAfter,
 		DryRun:        c.LinkupDryRun,
 		Account:       c.LinkupAccountName,
-		NoDefault:     c.LinkupLoginToken == "",
 	}
 }

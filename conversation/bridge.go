@@ -45,10 +45,35 @@ type Slack interface {
 	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
 }
 
+// Sessions gives the bridge each account's LinkedIn session; the wiring
+// adapts *account.Service.
+type Sessions interface {
+	// Readers are the accounts that can be read now: the default and every
+	// connected one.
+	Readers(ctx context.Context) ([]Reader, error)
+	// Session returns account name's login token ("" for the default: the
+	// client's own) and country; an error when it cannot be used (expired,
+	// removed).
+	Session(ctx context.Context, name string) (token, country string, err error)
+	// Expire marks name's session expired after Linkup refused it, and
+	// returns who to tell, once.
+	Expire(ctx context.Context, name string) (tell string, err error)
+}
+
+// Reader is an account the bridge reads.
+type Reader struct {
+	Name string
+	// Inbox: its new inbound conversations go to InboxChannel. The default
+	// and shared accounts' do; a person's own inbox stays theirs.
+	Inbox bool
+}
+
 // Config tunes a Bridge.
 type Config struct {
-	// Country is the proxy country of the reads (the login token's).
-	Country string
+	// Sessions gives each account's session; required.
+	Sessions Sessions
+	// Reconnect, when set, says how an expired account is connected again.
+	Reconnect func(name string) string
 	// InboxChannel, when set, gets a root message for each new conversation
 	// that did not start from Slack.
 	InboxChannel string
@@ -72,12 +97,9 @@ type Config struct {
 	Settled func(id int64)
 	// DryRun turns reading off: a dry run calls Linkup for nothing.
 	DryRun bool
-	// Account is the default account's name: the bridge reads with its
-	// session (LINKUP_LOGIN_TOKEN), so it mirrors the sends made from it.
-	// Sends from the other accounts are not mirrored or checked yet.
+	// Account is the default account's name (LINKUP_ACCOUNT_NAME): the
+	// conversations mirrored before accounts existed are its.
 	Account string
-	// NoDefault: there is no default account, so nothing can be read.
-	NoDefault bool
 	// Tick is how often local work runs (new sends to watch, checks due,
 	// posts owed); min(PollInterval/4, 5s) when zero.
 	Tick time.Duration
@@ -88,17 +110,14 @@ func (c Config) Summary() string {
 	if c.DryRun {
 		return "off: dry run (LINKUP_DRY_RUN), nothing is read"
 	}
-	if c.NoDefault {
-		return "off: there is no default account (LINKUP_LOGIN_TOKEN) to read with"
-	}
 	if c.CreditsPerDay == 0 {
 		return "off (READ_CREDITS_PER_DAY=0): no replies are mirrored and unknown sends are not checked"
 	}
 	inbox := "not mirrored (INBOX_CHANNEL empty)"
 	if c.InboxChannel != "" {
-		inbox = "new ones to " + c.InboxChannel
+		inbox = "of the default and shared accounts to " + c.InboxChannel
 	}
-	return fmt.Sprintf("polls every %s, slowing to %s when quiet; watches a conversation %s after its last activity; at most %d read credits a day; checks unknown sends after %s, %s and %s; inbound conversations %s",
+	return fmt.Sprintf("polls each account's inbox every %s, slowing to %s when quiet; watches a conversation %s after its last activity; at most %d read credits a day; checks unknown sends after %s, %s and %s; inbound conversations %s",
 		short(c.PollInterval), short(c.PollMax), days(c.WatchFor), c.CreditsPerDay, short(c.CheckAfter), short(3*c.CheckAfter), short(10*c.CheckAfter), inbox)
 }
 
@@ -138,10 +157,9 @@ type Bridge struct {
 	done sync.WaitGroup
 
 	// Owned by the loop.
-	pace      time.Duration // the wait after the last poll
-	nextPoll  time.Time
-	nextOwed  time.Time // when owed posts are tried again
-	watermark time.Time // the inbox's: nothing older is mirrored
+	pace     time.Duration // the wait after the last poll
+	nextPoll time.Time
+	nextOwed time.Time // when owed posts are tried again
 
 	links slackpost.Permalinks
 }
@@ -167,26 +185,16 @@ func New(cfg Config, st *store.Store, lk Linkup, sl Slack, log zerolog.Logger) *
 		stop: make(chan struct{}), pace: cfg.PollInterval}
 }
 
-// watermarkKey is where the inbox watermark is kept.
-const watermarkKey = "inbox_watermark"
-
-// Start records the inbox watermark at the first start (nothing older is
-// ever mirrored: no backfill) and starts the loop. With reading off it
-// does nothing.
+// Start starts the loop; with reading off it does nothing.
 func (b *Bridge) Start(ctx context.Context) error {
-	if b.cfg.CreditsPerDay == 0 || b.cfg.DryRun || b.cfg.NoDefault {
+	if b.cfg.CreditsPerDay == 0 || b.cfg.DryRun {
 		return nil
 	}
-	v, ok, err := b.store.BridgeValue(ctx, watermarkKey)
-	if err != nil {
-		return err
+	if b.cfg.Sessions == nil {
+		return errors.New("the reply bridge has no sessions to read with")
 	}
-	b.watermark = linkup.ParseTime(v)
-	if !ok || b.watermark.IsZero() {
-		b.watermark = b.now().UTC()
-		if err := b.store.SetBridgeValue(ctx, watermarkKey, b.watermark.Format(time.RFC3339Nano)); err != nil {
-			return err
-		}
+	if err := b.store.NameDefaultAccount(ctx, b.cfg.Account); err != nil {
+		return err
 	}
 	b.nextPoll = b.now() // the first poll at once: catch up on what came while the bot was down
 	b.done.Go(b.loop)
@@ -283,8 +291,9 @@ func (b *Bridge) adopt(ctx context.Context) int {
 		if at.IsZero() {
 			at = sd.CreatedAt
 		}
-		if at.After(horizon) && sd.RootChannel != "" && b.mine(sd) {
+		if at.After(horizon) && sd.RootChannel != "" {
 			c := store.Conversation{
+				Account:        sd.Account,
 				ConversationID: sd.ConversationID,
 				ProfileURL:     sd.Recipient,
 				Requester:      sd.Requester,
@@ -307,11 +316,6 @@ func (b *Bridge) adopt(ctx context.Context) int {
 		}
 	}
 	return taken
-}
-
-// mine reports whether sd went from the account the bridge reads with.
-func (b *Bridge) mine(sd store.Send) bool {
-	return b.cfg.Account == "" || sd.Account == b.cfg.Account
 }
 
 // anchor is the thread a send's story is in.

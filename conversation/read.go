@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"linkedin-bot/linkup"
+	"linkedin-bot/slackpost"
 	"linkedin-bot/store"
 )
 
@@ -33,7 +34,7 @@ var errCapped = errors.New("the day's read credits are spent")
 // it happened); the others go on, and it is read again at the next poll.
 var errUnread = errors.New("a conversation could not be read")
 
-// accountNameKey keeps the sending account's name, as LinkedIn shows it.
+// accountNameKey keeps each account's name as LinkedIn shows it.
 const accountNameKey = "account_name"
 
 // spend takes cost credits from the day's reading budget, then waits for
@@ -66,17 +67,93 @@ func (b *Bridge) tellCapped(ctx context.Context, day string) {
 	}
 }
 
-// poll reads the inbox, newest first, until it reaches conversations
-// that had not changed at the last poll, and reads each watched
-// conversation whose last message changed. It returns how many new
-// messages it mirrored.
+// session is an account's LinkedIn session, as the reads use it.
+type session struct {
+	name, token, country string
+}
+
+// errSessionLost: Linkup refused an account's session; it is marked
+// expired (and its owner told) where this is returned, and not read again
+// until it is connected again.
+var errSessionLost = errors.New("the account's LinkedIn session expired")
+
+// Keys of the bridge's values, per account: the default account's are the
+// bare key (as before accounts existed), another's are suffixed with its name.
+const (
+	watermarkKey = "inbox_watermark" // nothing older is mirrored from the inbox: no backfill
+	newestKey    = "inbox_newest"    // the inbox position of the last poll
+)
+
+func (b *Bridge) key(base, account string) string {
+	if account == b.cfg.Account {
+		return base
+	}
+	return base + ":" + account
+}
+
+// poll reads each account that has something to look for: its watched
+// conversations, or (for the default and shared accounts, with an inbox
+// channel) its new ones. It returns how many new messages it mirrored.
 func (b *Bridge) poll(ctx context.Context) (int, error) {
+	readers, err := b.cfg.Sessions.Readers(ctx)
+	if err != nil {
+		return 0, err
+	}
 	watched, err := b.store.Watched(ctx, b.now().Add(-b.cfg.WatchFor))
 	if err != nil {
 		return 0, err
 	}
-	if len(watched) == 0 && b.cfg.InboxChannel == "" {
-		return 0, nil // nothing to look for: nothing spent
+	byAccount := map[string][]store.Conversation{}
+	for _, c := range watched {
+		byAccount[c.Account] = append(byAccount[c.Account], c)
+	}
+	news := 0
+	for _, r := range readers {
+		inbox := r.Inbox && b.cfg.InboxChannel != ""
+		if len(byAccount[r.Name]) == 0 && !inbox {
+			continue // nothing to look for: nothing spent
+		}
+		token, country, err := b.cfg.Sessions.Session(ctx, r.Name)
+		if err != nil {
+			b.log.Debug().Err(err).Str("account", r.Name).Msg("not reading an account that cannot be used")
+			continue
+		}
+		n, err := b.pollAccount(ctx, session{r.Name, token, country}, inbox, byAccount[r.Name])
+		news += n
+		if errors.Is(err, errCapped) || ctx.Err() != nil {
+			return news, err
+		}
+		if err != nil && !errors.Is(err, errSessionLost) {
+			b.log.Warn().Err(err).Str("account", r.Name).Msg("polling an account's LinkedIn inbox failed")
+		}
+	}
+	return news, nil
+}
+
+// watermark is account s's inbox watermark, set at its first poll:
+// nothing older is ever mirrored from its inbox.
+func (b *Bridge) watermark(ctx context.Context, s session) (time.Time, error) {
+	key := b.key(watermarkKey, s.name)
+	v, ok, err := b.store.BridgeValue(ctx, key)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if wm := linkup.ParseTime(v); ok && !wm.IsZero() {
+		return wm, nil
+	}
+	wm := b.now().UTC()
+	return wm, b.store.SetBridgeValue(ctx, key, wm.Format(time.RFC3339Nano))
+}
+
+// pollAccount reads account s's inbox, newest first, until it reaches
+// conversations that had not changed at the last poll, and reads each of
+// its watched conversations whose last message changed; with inbox, it
+// mirrors the new ones too.
+func (b *Bridge) pollAccount(ctx context.Context, s session, inbox bool, watched []store.Conversation) (int, error) {
+	log := b.log.With().Str("account", s.name).Logger()
+	watermark, err := b.watermark(ctx, s)
+	if err != nil {
+		return 0, err
 	}
 	news := 0
 	byID := map[string]*store.Conversation{}
@@ -85,9 +162,9 @@ func (b *Bridge) poll(ctx context.Context) (int, error) {
 		c := &watched[i]
 		if c.ConversationID == "" && !c.LookedUp {
 			// Logged before Linkup returned conversation IDs: match it by its URL, once.
-			n, err := b.read(ctx, c, "")
+			n, err := b.read(ctx, s, c, "")
 			news += n
-			if errors.Is(err, errCapped) || ctx.Err() != nil {
+			if errors.Is(err, errCapped) || errors.Is(err, errSessionLost) || ctx.Err() != nil {
 				return news, err
 			}
 		}
@@ -99,11 +176,10 @@ func (b *Bridge) poll(ctx context.Context) (int, error) {
 		}
 	}
 
-	newestKey := "inbox_newest"
-	v, _, _ := b.store.BridgeValue(ctx, newestKey)
+	v, _, _ := b.store.BridgeValue(ctx, b.key(newestKey, s.name))
 	seenUpTo := linkup.ParseTime(v)
 	if seenUpTo.IsZero() {
-		seenUpTo = b.watermark
+		seenUpTo = watermark
 	}
 	newest := seenUpTo
 	// A conversation that could not be read keeps the inbox position below
@@ -112,7 +188,7 @@ func (b *Bridge) poll(ctx context.Context) (int, error) {
 	cursor := ""
 	for page := 0; ; page++ {
 		if page == maxInboxPages {
-			b.log.Warn().Int("conversations", inboxFirst+(maxInboxPages-1)*inboxPage).Msg("more conversations changed since the last poll than one poll reads; the older ones are read when they change again")
+			log.Warn().Int("conversations", inboxFirst+(maxInboxPages-1)*inboxPage).Msg("more conversations changed since the last poll than one poll reads; the older ones are read when they change again")
 			break
 		}
 		size := inboxFirst
@@ -122,12 +198,15 @@ func (b *Bridge) poll(ctx context.Context) (int, error) {
 		if err := b.spend(ctx, linkup.ReadCost(size)); err != nil {
 			return news, err
 		}
-		p, err := b.linkup.Inbox(ctx, linkup.InboxQuery{Country: b.cfg.Country, Count: size, Cursor: cursor})
+		p, err := b.linkup.Inbox(ctx, linkup.InboxQuery{Country: s.country, LoginToken: s.token, Count: size, Cursor: cursor})
+		if b.sessionLost(ctx, s.name, err) {
+			return news, errSessionLost
+		}
 		if err != nil {
 			return news, fmt.Errorf("reading the inbox: %w", err)
 		}
 		if p.Skipped > 0 {
-			b.log.Warn().Int("skipped", p.Skipped).Msg("some inbox entries could not be read; they were skipped")
+			log.Warn().Int("skipped", p.Skipped).Msg("some inbox entries could not be read; they were skipped")
 		}
 		older := len(p.Conversations) == 0
 		for _, e := range p.Conversations {
@@ -143,16 +222,16 @@ func (b *Bridge) poll(ctx context.Context) (int, error) {
 				c = byURL[e.Participant.ProfileURL]
 			}
 			if c == nil {
-				if b.cfg.InboxChannel == "" || !e.Last.At.After(b.watermark) {
+				if !inbox || !e.Last.At.After(watermark) {
 					continue
 				}
 				nc, err := b.store.Watch(ctx, store.Conversation{ConversationID: e.ConversationID, ProfileURL: e.Participant.ProfileURL,
-					Participant: e.Participant.Name, Channel: b.cfg.InboxChannel, Since: b.watermark, LastActivity: e.Last.At})
+					Participant: e.Participant.Name, Channel: b.cfg.InboxChannel, Since: watermark, LastActivity: e.Last.At, Account: s.name})
 				if err != nil {
-					b.log.Error().Err(err).Msg("recording a new inbound conversation failed")
+					log.Error().Err(err).Msg("recording a new inbound conversation failed")
 					continue
 				}
-				b.log.Info().Int64("conversation", nc.ID).Msg("a new LinkedIn conversation: mirroring it in the inbox channel")
+				log.Info().Int64("conversation", nc.ID).Msg("a new LinkedIn conversation: mirroring it in the inbox channel")
 				c = &nc
 				byID[e.ConversationID] = c
 			}
@@ -165,9 +244,9 @@ func (b *Bridge) poll(ctx context.Context) (int, error) {
 			if c.ConversationID == "" {
 				c.ConversationID = e.ConversationID
 			}
-			n, err := b.read(ctx, c, sig)
+			n, err := b.read(ctx, s, c, sig)
 			news += n
-			if errors.Is(err, errCapped) || ctx.Err() != nil {
+			if errors.Is(err, errCapped) || errors.Is(err, errSessionLost) || ctx.Err() != nil {
 				return news, err
 			}
 			if errors.Is(err, errUnread) && !e.Last.At.IsZero() && (unread.IsZero() || e.Last.At.Before(unread)) {
@@ -186,8 +265,8 @@ func (b *Bridge) poll(ctx context.Context) (int, error) {
 		}
 	}
 	if newest.After(seenUpTo) {
-		if err := b.store.SetBridgeValue(ctx, newestKey, newest.Format(time.RFC3339Nano)); err != nil {
-			b.log.Error().Err(err).Msg("recording the inbox position failed")
+		if err := b.store.SetBridgeValue(ctx, b.key(newestKey, s.name), newest.Format(time.RFC3339Nano)); err != nil {
+			log.Error().Err(err).Msg("recording the inbox position failed")
 		}
 	}
 	return news, nil
@@ -203,16 +282,19 @@ func signature(m linkup.ChatMessage) string {
 // records them and mirrors them into its thread. sig, when set, is the
 // inbox's view of its last message, remembered once the read succeeds. An
 // error for one conversation is logged here and does not stop the others;
-// only errCapped and a cancelled ctx are returned.
-func (b *Bridge) read(ctx context.Context, c *store.Conversation, sig string) (int, error) {
-	log := b.log.With().Int64("conversation", c.ID).Logger()
-	msgs, newest, convID, err := b.fetch(ctx, *c, c.Since)
+// only errCapped, errSessionLost and a cancelled ctx are returned.
+func (b *Bridge) read(ctx context.Context, s session, c *store.Conversation, sig string) (int, error) {
+	log := b.log.With().Int64("conversation", c.ID).Str("account", s.name).Logger()
+	msgs, newest, convID, err := b.fetch(ctx, s, *c, c.Since)
 	if c.ConversationID == "" && err == nil {
 		c.LookedUp = true // read by its URL: found, or not there; not again
 	}
 	if err != nil {
 		if errors.Is(err, errCapped) || ctx.Err() != nil {
 			return 0, err
+		}
+		if b.sessionLost(ctx, s.name, err) {
+			return 0, errSessionLost
 		}
 		log.Warn().Err(err).Msg("reading a LinkedIn conversation failed; it is read again at the next poll")
 		if uerr := b.store.UpdateConversation(ctx, *c); uerr != nil {
@@ -229,7 +311,7 @@ func (b *Bridge) read(ctx context.Context, c *store.Conversation, sig string) (i
 	if sig != "" {
 		c.LastSeen = sig
 	}
-	added, rerr := b.record(ctx, c, msgs)
+	added, rerr := b.record(ctx, s.name, c, msgs)
 	if rerr != nil {
 		log.Error().Err(rerr).Msg("recording a conversation's messages failed; they are read again at the next poll")
 		c.LastSeen = ""
@@ -264,7 +346,7 @@ func (b *Bridge) read(ctx context.Context, c *store.Conversation, sig string) (i
 // them oldest first, with the newest message of all and the
 // conversation's ID as Linkup gave it. A conversation Linkup does not
 // find has no messages.
-func (b *Bridge) fetch(ctx context.Context, c store.Conversation, since time.Time) (out []linkup.ChatMessage, newest *linkup.ChatMessage, convID string, err error) {
+func (b *Bridge) fetch(ctx context.Context, s session, c store.Conversation, since time.Time) (out []linkup.ChatMessage, newest *linkup.ChatMessage, convID string, err error) {
 	convID = c.ConversationID
 	cursor := ""
 	inWindow := true
@@ -272,7 +354,7 @@ func (b *Bridge) fetch(ctx context.Context, c store.Conversation, since time.Tim
 		if err := b.spend(ctx, linkup.ReadCost(messagePage)); err != nil {
 			return nil, nil, "", err
 		}
-		q := linkup.ConversationQuery{ConversationID: convID, Country: b.cfg.Country, Count: messagePage, Cursor: cursor}
+		q := linkup.ConversationQuery{ConversationID: convID, Country: s.country, LoginToken: s.token, Count: messagePage, Cursor: cursor}
 		if convID == "" {
 			q.ProfileURL = c.ProfileURL
 		}
@@ -334,18 +416,19 @@ func messageKey(m linkup.ChatMessage) string {
 
 // record classifies msgs (oldest first) and records them; it returns the
 // new ones.
-func (b *Bridge) record(ctx context.Context, c *store.Conversation, msgs []linkup.ChatMessage) ([]store.ConvMessage, error) {
+func (b *Bridge) record(ctx context.Context, acct string, c *store.Conversation, msgs []linkup.ChatMessage) ([]store.ConvMessage, error) {
 	if len(msgs) == 0 {
 		return nil, nil
 	}
-	own, err := b.store.SendsTo(ctx, c.ConversationID, c.ProfileURL, c.Since.Add(-time.Minute))
+	own, err := b.store.SendsTo(ctx, acct, c.ConversationID, c.ProfileURL, c.Since.Add(-time.Minute))
 	if err != nil {
 		return nil, err
 	}
-	account, _, _ := b.store.BridgeValue(ctx, accountNameKey)
+	nameKey := b.key(accountNameKey, acct)
+	account, _, _ := b.store.BridgeValue(ctx, nameKey)
 	rows := make([]store.ConvMessage, 0, len(msgs))
 	for _, m := range msgs {
-		kind := b.classify(ctx, m, c.Participant, &account, own)
+		kind := b.classify(ctx, m, c.Participant, nameKey, &account, own)
 		rows = append(rows, store.ConvMessage{Conversation: c.ID, Key: messageKey(m), SentAt: m.At, Kind: kind, Sender: m.Sender, Body: body(m)})
 	}
 	return b.store.RecordMessages(ctx, rows)
@@ -354,14 +437,14 @@ func (b *Bridge) record(ctx context.Context, c *store.Conversation, msgs []linku
 // classify says who wrote m. v1 has no "is me" flag: the bot's own sends
 // are known by their entity URN (or text and time), the other side by
 // the participant's name, and the account by its name once learnt.
-func (b *Bridge) classify(ctx context.Context, m linkup.ChatMessage, participant string, account *string, own []store.Send) string {
+func (b *Bridge) classify(ctx context.Context, m linkup.ChatMessage, participant, nameKey string, account *string, own []store.Send) string {
 	for _, sd := range own {
 		mine := m.EntityURN != "" && m.EntityURN == sd.EntityURN ||
 			sameText(m.Text, sd.Message) && !m.At.IsZero() && !m.At.Before(sd.CalledAt.Add(-time.Minute)) && !strings.EqualFold(m.Sender, participant)
 		if mine {
 			if m.Sender != "" && m.Sender != *account {
 				*account = m.Sender
-				if err := b.store.SetBridgeValue(ctx, accountNameKey, m.Sender); err != nil {
+				if err := b.store.SetBridgeValue(ctx, nameKey, m.Sender); err != nil {
 					b.log.Warn().Err(err).Msg("recording the account's name failed")
 				}
 			}
@@ -404,4 +487,31 @@ func sameText(a, b string) bool {
 // logFor is a conversation's logger.
 func (b *Bridge) logFor(c store.Conversation) zerolog.Logger {
 	return b.log.With().Int64("conversation", c.ID).Logger()
+}
+
+// sessionLost reports whether err is Linkup refusing account name's
+// session. The account is then marked expired, so that nothing more is
+// sent or read from it until it is connected again, and its owner told once.
+func (b *Bridge) sessionLost(ctx context.Context, name string, err error) bool {
+	if le, ok := errors.AsType[*linkup.Error](err); !ok || le.Kind != linkup.KindAuth {
+		return false
+	}
+	log := b.log.With().Str("account", name).Logger()
+	tell, xerr := b.cfg.Sessions.Expire(ctx, name)
+	if xerr != nil {
+		log.Error().Err(xerr).Msg("marking the account expired failed")
+		return true
+	}
+	log.Warn().Err(err).Msg("Linkup refused the account's LinkedIn session while reading: it is marked expired, and neither read nor sent from until it is connected again")
+	if tell == "" {
+		return true
+	}
+	text := fmt.Sprintf(":warning: The LinkedIn session of the *%s* account expired (found while reading its conversations): LinkedIn sessions end without notice. Replies are not mirrored and nothing is sent from it until it is connected again.", slackpost.Escape(name))
+	if b.cfg.Reconnect != nil {
+		text += " " + b.cfg.Reconnect(name)
+	}
+	if _, _, err := b.slack.PostMessageContext(ctx, tell, slack.MsgOptionText(text, false)); err != nil {
+		log.Error().Err(err).Msg("telling the account's owner that its session expired failed")
+	}
+	return true
 }

@@ -49,7 +49,7 @@ func TestClassify(t *testing.T) {
 		{"the participant unknown", linkup.ChatMessage{Text: "hello", Sender: "Jane Doe"}, "", store.MsgReply},
 	}
 	for _, tc := range cases {
-		got := b.classify(context.Background(), tc.m, tc.participant, &account, own)
+		got := b.classify(context.Background(), tc.m, tc.participant, accountNameKey, &account, own)
 		assert.Equal(t, tc.want, got, tc.name)
 	}
 }

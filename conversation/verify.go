@@ -26,9 +26,6 @@ func (b *Bridge) runChecks(ctx context.Context) {
 		if b.stopping() {
 			return
 		}
-		if !b.mine(sd) {
-			continue // another account's conversation: not readable with this session
-		}
 		from := sd.FinishedAt
 		if from.IsZero() {
 			from = sd.UpdatedAt
@@ -36,7 +33,11 @@ func (b *Bridge) runChecks(ctx context.Context) {
 		if b.now().Before(from.Add(checkTimes[sd.Checks] * b.cfg.CheckAfter)) {
 			continue
 		}
-		if err := b.check(ctx, sd); errors.Is(err, errCapped) || ctx.Err() != nil {
+		token, country, err := b.cfg.Sessions.Session(ctx, sd.Account)
+		if err != nil {
+			continue // its account cannot be read now (expired, removed): checked once it can
+		}
+		if err := b.check(ctx, session{sd.Account, token, country}, sd); errors.Is(err, errCapped) || ctx.Err() != nil {
 			return
 		}
 	}
@@ -44,22 +45,25 @@ func (b *Bridge) runChecks(ctx context.Context) {
 
 // check reads the conversation of unknown send sd once, and settles it
 // when the message is there, or when the last check finds it is not.
-func (b *Bridge) check(ctx context.Context, sd store.Send) error {
+func (b *Bridge) check(ctx context.Context, s session, sd store.Send) error {
 	log := b.log.With().Int64("send_id", sd.ID).Int("check", sd.Checks+1).Logger()
 	called := sd.CalledAt
 	if called.IsZero() {
 		called = sd.CreatedAt
 	}
-	c, err := b.store.ConversationWith(ctx, sd.Recipient)
+	c, err := b.store.ConversationWith(ctx, s.name, sd.Recipient)
 	if err != nil {
 		c = store.Conversation{ProfileURL: sd.Recipient} // read it by the recipient's URL
 	}
 	// The send's own message is looked for whether or not it was mirrored
 	// already: read from a minute before the call (clocks differ).
 	c.ID = 0
-	msgs, _, convID, err := b.fetch(ctx, c, called.Add(-time.Minute))
+	msgs, _, convID, err := b.fetch(ctx, s, c, called.Add(-time.Minute))
 	if errors.Is(err, errCapped) || ctx.Err() != nil {
 		return err
+	}
+	if b.sessionLost(ctx, s.name, err) {
+		return nil // not a check: the message is looked for once the account is connected again
 	}
 	last := sd.Checks+1 >= len(checkTimes)
 	if rerr := b.store.RecordCheck(ctx, sd.ID); rerr != nil {

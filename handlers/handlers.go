@@ -229,16 +229,41 @@ func (h *Handlers) expired(name string, own bool) string {
 // user is told through responseURL or, without one, in a DM.
 func (h *Handlers) openModal(triggerID string, p prefill, meta modalMeta, responseURL, userID string) Response {
 	return Response{After: func(ctx context.Context, log zerolog.Logger) {
-		if meta.Recipient == "" { // a reply goes from its thread's account
-			choices, why := h.accounts(ctx, userID)
-			if why != "" {
-				h.reply(ctx, log, responseURL, userID, why)
-				return
-			}
-			p.Accounts = choices
+		var choices []account.Choice
+		var why string
+		if meta.Recipient != "" {
+			why = h.mayReply(ctx, userID, meta.Account) // a reply goes from its thread's account
+		} else {
+			choices, why = h.accounts(ctx, userID)
 		}
+		if why != "" {
+			h.reply(ctx, log, responseURL, userID, why)
+			return
+		}
+		p.Accounts = choices
 		h.openView(ctx, log, triggerID, h.modal(p, meta), responseURL, userID)
 	}}
+}
+
+// mayReply says why userID cannot answer a conversation of account name;
+// empty when they can.
+func (h *Handlers) mayReply(ctx context.Context, userID, name string) string {
+	if h.cfg.Accounts == nil {
+		return ""
+	}
+	choices, err := h.cfg.Accounts.Choices(ctx, userID)
+	if err != nil {
+		return ":warning: The bot could not read its LinkedIn accounts, so the reply form did not open. Please try again; if it keeps failing, tell the bot's admin."
+	}
+	for _, c := range choices {
+		if c.Name == name {
+			if c.Expired {
+				return h.expired(c.Name, c.Kind == "own")
+			}
+			return ""
+		}
+	}
+	return fmt.Sprintf(":no_entry: This conversation belongs to the LinkedIn account *%s*, which you may not send from, so the reply form did not open. Ask whoever owns it to answer, or the bot's admin to give you access.", send.MrkdwnEscape(name))
 }
 
 // openView opens view; where Slack refuses, it tells the user and returns nil.
@@ -256,7 +281,7 @@ func (h *Handlers) openView(ctx context.Context, log zerolog.Logger, triggerID s
 // key, so a modal submitted twice sends once.
 func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Response {
 	m, file, meta, errs := h.submission(cb.View)
-	acct := h.cfg.DefaultAccount // a reply goes from its thread's account, the default one
+	acct := orDefault(meta.Account, h.cfg.DefaultAccount) // a reply goes from its thread's account
 	if meta.Recipient == "" {
 		acct = "" // the sender's best, unless they chose
 		if st := cb.View.State; st != nil {
@@ -448,7 +473,8 @@ func (h *Handlers) replyButton(ctx context.Context, cb slack.InteractionCallback
 	if err != nil {
 		return h.tellLater(cb.ResponseURL, cb.User.ID, ":warning: The bot has no record of this conversation; nothing was sent. Use /linkedin-send instead.")
 	}
-	meta := modalMeta{Channel: c.Channel, ThreadTS: c.ThreadTS, ResponseURL: cb.ResponseURL, Recipient: c.ProfileURL, Name: c.Participant}
+	meta := modalMeta{Channel: c.Channel, ThreadTS: c.ThreadTS, ResponseURL: cb.ResponseURL, Recipient: c.ProfileURL, Name: c.Participant,
+		Account: orDefault(c.Account, h.cfg.DefaultAccount)}
 	return h.openModal(cb.TriggerID, prefill{Upload: true}, meta, cb.ResponseURL, cb.User.ID)
 }
 

@@ -69,6 +69,8 @@ type modalMeta struct {
 	// the modal shows it, with Name, instead of asking for it.
 	Recipient string `json:"p,omitempty"`
 	Name      string `json:"n,omitempty"`
+	// Account is the conversation's account, which a reply goes from.
+	Account string `json:"a,omitempty"`
 }
 
 func (h *Handlers) modal(p prefill, meta modalMeta) slack.ModalViewRequest {

@@ -643,7 +643,7 @@ func (p *Pipeline) process(sd store.Send) {
 	}
 	out := outcomeOf(res, err, own)
 	if own != "" && err != nil && linkup.AsError(err).Kind == linkup.KindAuth {
-		out.Reason += " " + p.reconnect(own)
+		out.Reason += " " + p.Reconnect(own)
 	}
 	if err == nil {
 		log.Info().Int("credits", out.Credits).Msg("linkup send succeeded")
@@ -709,8 +709,8 @@ func (p *Pipeline) session(ctx context.Context, sd store.Send) (token, country s
 	return p.cfg.Sessions.Session(ctx, sd.Account)
 }
 
-// reconnect says how account name is connected again.
-func (p *Pipeline) reconnect(name string) string {
+// Reconnect says how account name is connected again, in a sentence.
+func (p *Pipeline) Reconnect(name string) string {
 	admin := fmt.Sprintf("`linkedin-bot accounts connect --name %s`", MrkdwnEscape(name))
 	if p.cfg.SelfService {
 		return "Its owner can connect it again with `/linkedin-send connect` (their own account) or ask the bot's admin to run " + admin + "; it keeps its name, history and daily count."
@@ -721,7 +721,7 @@ func (p *Pipeline) reconnect(name string) string {
 // accountOutcome is a send refused before Linkup because of its account.
 func (p *Pipeline) accountOutcome(name string, err error) store.Outcome {
 	if errors.Is(err, store.ErrAccountExpired) {
-		return store.Outcome{State: store.Failed, Reason: fmt.Sprintf("The LinkedIn session of the %s account expired, so nothing was sent and Linkup was not called. ", MrkdwnEscape(name)) + p.reconnect(name)}
+		return store.Outcome{State: store.Failed, Reason: fmt.Sprintf("The LinkedIn session of the %s account expired, so nothing was sent and Linkup was not called. ", MrkdwnEscape(name)) + p.Reconnect(name)}
 	}
 	return store.Outcome{State: store.Failed, Reason: fmt.Sprintf("The %s account cannot be used (%s), so nothing was sent.", MrkdwnEscape(name), MrkdwnEscape(err.Error()))}
 }
@@ -744,7 +744,7 @@ func (p *Pipeline) expire(sd store.Send, log zerolog.Logger) {
 		return
 	}
 	text := fmt.Sprintf(":warning: The LinkedIn session of the *%s* account expired: LinkedIn sessions end without notice. Nothing more is sent from it until it is connected again. ",
-		MrkdwnEscape(sd.Account)) + p.reconnect(sd.Account)
+		MrkdwnEscape(sd.Account)) + p.Reconnect(sd.Account)
 	if _, _, err := p.slack.PostMessageContext(ctx, tell, slack.MsgOptionText(text, false)); err != nil {
 		log.Error().Err(err).Msg("telling the account's owner that its session expired failed")
 	}

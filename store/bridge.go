@@ -28,6 +28,9 @@ type Conversation struct {
 	LookedUp  bool // read once by its URL, its ID being unknown
 	Mentioned bool // the first reply mentioned Requester
 	CreatedAt time.Time
+	// Account is the LinkedIn account it belongs to (read with its session,
+	// replied to from it); '' for the default account.
+	Account string
 }
 
 // Message kinds of a conversation.
@@ -54,13 +57,13 @@ type ConvMessage struct {
 }
 
 const convColumns = `id, conversation_id, profile_url, participant, requester, channel, thread_ts, root_tries,
-	since, last_activity, last_seen, looked_up, mentioned, created_at`
+	since, last_activity, last_seen, looked_up, mentioned, created_at, account`
 
 func scanConversation(r scanner) (Conversation, error) {
 	var c Conversation
 	var since, last, created int64
 	err := r.Scan(&c.ID, &c.ConversationID, &c.ProfileURL, &c.Participant, &c.Requester, &c.Channel, &c.ThreadTS, &c.RootTries,
-		&since, &last, &c.LastSeen, &c.LookedUp, &c.Mentioned, &created)
+		&since, &last, &c.LastSeen, &c.LookedUp, &c.Mentioned, &created, &c.Account)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Conversation{}, ErrNotFound
 	}
@@ -86,7 +89,7 @@ func (s *Store) conversations(ctx context.Context, where string, args ...any) ([
 }
 
 // Watch starts or renews the watch of a conversation, found by its
-// ConversationID, else by its ProfileURL. An existing one moves to c's
+// ConversationID, else by its ProfileURL and Account. An existing one moves to c's
 // thread when c has one (the newest send's thread is the mirror), keeps
 // the earlier of the two Since, and the later LastActivity. It returns
 // the conversation as stored.
@@ -116,7 +119,7 @@ func (s *Store) watch(ctx context.Context, c Conversation, sendID int64) (Conver
 			err = ErrNotFound
 		}
 		if errors.Is(err, ErrNotFound) && c.ProfileURL != "" {
-			old, err = scanConversation(tx.QueryRowContext(ctx, "SELECT "+convColumns+" FROM conversations WHERE profile_url = ? ORDER BY (conversation_id = '') , id DESC LIMIT 1", c.ProfileURL))
+			old, err = scanConversation(tx.QueryRowContext(ctx, "SELECT "+convColumns+" FROM conversations WHERE profile_url = ? AND account = ? ORDER BY (conversation_id = '') , id DESC LIMIT 1", c.ProfileURL, c.Account))
 			if err == nil && old.ConversationID != "" && c.ConversationID != "" && old.ConversationID != c.ConversationID {
 				err = ErrNotFound // another conversation with the same person
 			}
@@ -129,9 +132,9 @@ func (s *Store) watch(ctx context.Context, c Conversation, sendID int64) (Conver
 				c.LastActivity = now
 			}
 			err = tx.QueryRowContext(ctx, `INSERT INTO conversations (conversation_id, profile_url, participant, requester, channel, thread_ts,
-				since, last_activity, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				since, last_activity, created_at, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				c.ConversationID, c.ProfileURL, c.Participant, c.Requester, c.Channel, c.ThreadTS,
-				c.Since.UnixMilli(), c.LastActivity.UnixMilli(), now.UnixMilli()).Scan(&c.ID)
+				c.Since.UnixMilli(), c.LastActivity.UnixMilli(), now.UnixMilli(), c.Account).Scan(&c.ID)
 			out = c
 			return err
 		case err != nil:
@@ -210,13 +213,19 @@ func (s *Store) ConversationByThread(ctx context.Context, channel, threadTS stri
 			return c, nil
 		}
 	}
-	return Conversation{ProfileURL: sd.Recipient, Channel: channel, ThreadTS: threadTS}, nil
+	return Conversation{ProfileURL: sd.Recipient, Channel: channel, ThreadTS: threadTS, Account: sd.Account}, nil
 }
 
-// ConversationWith returns the latest conversation with profileURL whose
-// ID is known; ErrNotFound when there is none.
-func (s *Store) ConversationWith(ctx context.Context, profileURL string) (Conversation, error) {
-	return scanConversation(s.queryRow(ctx, "SELECT "+convColumns+" FROM conversations WHERE profile_url = ? AND conversation_id != '' ORDER BY last_activity DESC LIMIT 1", profileURL))
+// ConversationWith returns account's latest conversation with profileURL
+// whose ID is known; ErrNotFound when there is none.
+func (s *Store) ConversationWith(ctx context.Context, account, profileURL string) (Conversation, error) {
+	return scanConversation(s.queryRow(ctx, "SELECT "+convColumns+" FROM conversations WHERE account = ? AND profile_url = ? AND conversation_id != '' ORDER BY last_activity DESC LIMIT 1", account, profileURL))
+}
+
+// NameDefaultAccount gives the conversations mirrored before accounts
+// existed (account ”) the default account's name.
+func (s *Store) NameDefaultAccount(ctx context.Context, name string) error {
+	return s.exec(ctx, "naming the default account's conversations", `UPDATE conversations SET account = ? WHERE account = ''`, name)
 }
 
 // IntendRoot records one more try of an inbox conversation's root post.
@@ -397,12 +406,12 @@ func (s *Store) MarkBridged(ctx context.Context, id int64) error {
 	return s.exec(ctx, "recording a watched send", `UPDATE sends SET bridged = 1 WHERE id = ?`, id)
 }
 
-// SendsTo returns the sends that may have reached conversationID (or,
-// without one, recipient) since since: their messages are the bot's own.
-func (s *Store) SendsTo(ctx context.Context, conversationID, recipient string, since time.Time) ([]Send, error) {
-	rows, err := s.db.QueryContext(ctx, selectSend+` WHERE state IN ('sending', 'sent', 'unknown') AND called_at >= ?
+// SendsTo returns account's sends that may have reached conversationID
+// (or, without one, recipient) since since: their messages are the bot's own.
+func (s *Store) SendsTo(ctx context.Context, account, conversationID, recipient string, since time.Time) ([]Send, error) {
+	rows, err := s.db.QueryContext(ctx, selectSend+` WHERE state IN ('sending', 'sent', 'unknown') AND called_at >= ? AND account = ?
 		AND (conversation_id = ? AND conversation_id != '' OR recipient = ? AND recipient != '') ORDER BY id`,
-		since.UnixMilli(), conversationID, recipient)
+		since.UnixMilli(), account, conversationID, recipient)
 	if err != nil {
 		return nil, fmt.Errorf("listing sends to a conversation: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"linkedin-bot/internal/fakelinkup"
+	"linkedin-bot/internal/fakeslack"
 	"linkedin-bot/store"
 )
 
@@ -184,4 +185,93 @@ func TestDoctorPrintsAFreshKey(t *testing.T) {
 	require.NoError(t, run(context.Background(), []string{"linkedin-bot", "doctor", "--new-key"}, func(string) string { return "" }, &b, &strings.Builder{}))
 	assert.Regexp(t, `^[A-Za-z0-9+/]{43}=\n$`, a.String(), "32 bytes in base64")
 	assert.NotEqual(t, a.String(), b.String())
+}
+
+func TestTheBridgeReadsEachAccountWithItsOwnSession(t *testing.T) {
+	t.Parallel()
+	lk := fakelinkup.New()
+	lk.AddLogin(fakelinkup.Login{Email: "alice@example.com", Token: aliceToken, Name: "Alice Martin"}) // her own LinkedIn mailbox
+	e := startBotWith(t, lk, bridgeVars(map[string]string{"ACCOUNTS_KEY": accountsKey}))
+	_, err := e.accounts(aliceToken+"\n", "connect", "--name", "alice-li", "--country", "DE", "--token-stdin", "--user", alice)
+	require.NoError(t, err)
+
+	// Alice writes to Jane from her own account; Bob from the team's default.
+	e.command(jane + " Hi from Alice")
+	e.finished(1)
+	id, f := e.frame("a1-slash-command-docs.json", func(p map[string]any) {
+		p["command"], p["text"], p["channel_id"], p["user_id"] = "/linkedin-send", jane+" Hi from the team", salesChannel, bob
+		p["response_url"] = e.slack.ResponseURL("bob")
+	})
+	e.send(id, f)
+	e.finished(2)
+	var roots []fakeslack.Post
+	for _, p := range e.postsIn(salesChannel) {
+		if p.ThreadTS == "" {
+			roots = append(roots, p)
+		}
+	}
+	require.Len(t, roots, 2)
+	aliceRoot, bobRoot := roots[0], roots[1]
+	require.NotEqual(t, lk.ConversationIDIn(aliceToken, jane), lk.ConversationID(jane), "two LinkedIn conversations with Jane")
+
+	// Jane answers Alice, in Alice's LinkedIn: the reply reaches Alice's thread only, read with Alice's session.
+	lk.ReplyIn(aliceToken, jane, "Hello Alice!")
+	e.waitUntil("Jane's reply in Alice's thread", func() bool { return len(e.inThread(aliceRoot.TS, "replied on LinkedIn")) == 1 })
+	lk.Reply(jane, "Hello team!")
+	e.waitUntil("Jane's reply in Bob's thread", func() bool { return len(e.inThread(bobRoot.TS, "replied on LinkedIn")) == 1 })
+	e.waitPolls(2)
+	assert.Len(t, e.inThread(aliceRoot.TS, "replied on LinkedIn"), 1)
+	assert.Empty(t, e.inThread(aliceRoot.TS, "Hello team"))
+	assert.Empty(t, e.inThread(bobRoot.TS, "Hello Alice"))
+	tokens := map[string]int{}
+	for _, r := range lk.Reads("") {
+		tok, _ := r.Body["login_token"].(string)
+		tokens[tok]++
+		if r.Body["conversation_id"] == lk.ConversationIDIn(aliceToken, jane) {
+			assert.Equal(t, aliceToken, tok, "Alice's conversation is read with her session")
+			assert.Equal(t, "DE", r.Body["country"], "and from her country")
+		}
+	}
+	assert.Positive(t, tokens[aliceToken])
+	assert.Positive(t, tokens[loginToken])
+	assert.Len(t, tokens, 2, "two sessions read, no other")
+
+	// The Reply button of Alice's thread sends from her account; Bob may not use it.
+	value, _ := buttonValue(t, e.inThread(aliceRoot.TS, "replied on LinkedIn")[0], "reply_linkedin")
+	e.clickReplyAs(bob, value)
+	e.waitUntil("Bob's refusal", func() bool { return len(e.slack.Hooks()) == 1 })
+	assert.Contains(t, e.slack.Hooks()[0].Body["text"], "This conversation belongs to the LinkedIn account *alice-li*, which you may not send from")
+	assert.Empty(t, e.slack.Calls("views.open"))
+	e.clickReply(value)
+	_, view := openedView(t, e, 1)
+	id, f = e.submission("VREPLYALICE", view["private_metadata"].(string), map[string]string{"message": "Shall we talk Tuesday?"})
+	e.send(id, f)
+	e.waitUntil("the reply's outcome", func() bool { return len(e.inThread(aliceRoot.TS, "Sent on LinkedIn")) == 2 })
+	require.Equal(t, 3, lk.Count())
+	assert.Equal(t, aliceToken, lk.Requests()[2].Body.LoginToken, "a reply goes from the thread's account")
+	assert.Equal(t, "DE", lk.Requests()[2].Body.Country)
+
+	// Alice's session ends: the next read of her account is refused, the account expires, she is told once, and it is read no more.
+	lk.Expire(aliceToken)
+	dm := "D" + alice[1:]
+	e.waitUntil("the DM to Alice", func() bool { return len(e.postsIn(dm)) == 1 })
+	assert.Contains(t, e.postsIn(dm)[0].Text, "The LinkedIn session of the *alice-li* account expired (found while reading its conversations)")
+	assert.Contains(t, e.postsIn(dm)[0].Text, "linkedin-bot accounts connect --name alice-li")
+	readsWith := func(tok string) int {
+		n := 0
+		for _, r := range lk.Reads("") {
+			if r.Body["login_token"] == tok {
+				n++
+			}
+		}
+		return n
+	}
+	before := readsWith(aliceToken)
+	e.waitPolls(3)
+	assert.Equal(t, before, readsWith(aliceToken), "an expired account is not read")
+	assert.Len(t, e.postsIn(dm), 1, "told once")
+	out, err := e.accounts("", "list")
+	require.NoError(t, err)
+	assert.Contains(t, out, "alice-li  expired")
+	assert.Equal(t, 3, lk.Count(), "reading never sends")
 }

@@ -144,10 +144,13 @@ func TestReplyAppearsOnceInTheThread(t *testing.T) {
 	}
 }
 
-func (e *env) clickReply(value string) {
+func (e *env) clickReply(value string) { e.clickReplyAs(alice, value) }
+
+// clickReplyAs clicks a Reply on LinkedIn button as user.
+func (e *env) clickReplyAs(user, value string) {
 	e.t.Helper()
 	id, f := e.frame("e1-block-actions-docs-message.json", func(p map[string]any) {
-		p["user"] = map[string]any{"id": alice, "username": "alice"}
+		p["user"] = map[string]any{"id": user, "username": strings.ToLower(user)}
 		p["channel"] = map[string]any{"id": salesChannel, "name": "sales"}
 		p["response_url"] = e.slack.ResponseURL("reply")
 		p["trigger_id"] = "trigger-reply"

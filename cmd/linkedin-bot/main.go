@@ -259,7 +259,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		log.Info().Msg("ACCOUNT_SELF_SERVICE: people may connect their own LinkedIn account with /linkedin-send connect (their password passes through Slack and the bot to Linkup, once, and is never stored)")
 	}
 	bcfg := bot.BridgeConfig(cfg)
-	bcfg.Pacer, bcfg.Settled = pacer, pipe.Redeliver
+	bcfg.Pacer, bcfg.Settled, bcfg.Sessions, bcfg.Reconnect = pacer, pipe.Redeliver, sessions{accounts}, pipe.Reconnect
 	bridge := conversation.New(bcfg, st, lk, api, log)
 	h := handlers.New(handlers.Config{
 		MaxMessageLen:  cfg.MaxMessageLen,
@@ -304,12 +304,23 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	return runErr
 }
 
-// sessions gives the send pipeline each account's session.
+// sessions gives the send pipeline and the reply bridge each account's session.
 type sessions struct{ *account.Service }
 
 func (s sessions) Session(ctx context.Context, name string) (string, string, error) {
 	sess, err := s.Service.Session(ctx, name)
 	return sess.Token, sess.Country, err
+}
+
+// Readers are the accounts the reply bridge reads: every usable one; the
+// inbox channel gets the new conversations of all but people's own.
+func (s sessions) Readers(ctx context.Context) ([]conversation.Reader, error) {
+	cs, err := s.Usable(ctx)
+	out := make([]conversation.Reader, len(cs))
+	for i, c := range cs {
+		out[i] = conversation.Reader{Name: c.Name, Inbox: c.Kind != "own"}
+	}
+	return out, err
 }
 
 // slackAPI is the Web API the handlers call: slack-go's client, with
