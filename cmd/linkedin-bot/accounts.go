@@ -180,8 +180,7 @@ func listAccounts(ctx context.Context, st *store.Store, w io.Writer) error {
 
 // login asks for the account's email and password (without echo), logs it
 // in at Linkup, asks for the emailed code when LinkedIn wants one, and
-// returns the login token. Each Linkup call is made once: a login costs
-// credits and, repeated, can lock the LinkedIn account.
+// returns the login token.
 func login(ctx context.Context, getenv func(string) string, country string, stdin io.Reader, out io.Writer) (string, error) {
 	f, ok := stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
@@ -194,14 +193,34 @@ func login(ctx context.Context, getenv func(string) string, country string, stdi
 	base := strings.TrimSpace(getenv("LINKUP_BASE_URL"))
 	client := linkup.New(linkup.Config{BaseURL: strings.TrimSuffix(strings.TrimRight(base, "/"), "/v1"), APIKey: key, HTTPClient: newHTTPClient(0)})
 	in := bufio.NewReader(f)
-	fmt.Fprint(out, "LinkedIn email: ")
-	email, err := in.ReadString('\n')
+	return logIn(ctx, client, country, prompts{
+		line: func(prompt string) (string, error) {
+			fmt.Fprint(out, prompt)
+			return in.ReadString('\n')
+		},
+		secret: func(prompt string) ([]byte, error) {
+			fmt.Fprint(out, prompt)
+			defer fmt.Fprintln(out)
+			return term.ReadPassword(int(f.Fd()))
+		},
+	})
+}
+
+// prompts asks the operator for a line, or for a secret without echo.
+type prompts struct {
+	line   func(prompt string) (string, error)
+	secret func(prompt string) ([]byte, error)
+}
+
+// logIn logs an account in at Linkup, asking ask for the email, the
+// password and, when LinkedIn wants one, the emailed code. Each Linkup call
+// is made once: a login costs credits and, repeated, can lock the account.
+func logIn(ctx context.Context, client *linkup.Client, country string, ask prompts) (string, error) {
+	email, err := ask.line("LinkedIn email: ")
 	if err != nil {
 		return "", fmt.Errorf("reading the email: %w", err)
 	}
-	fmt.Fprint(out, "LinkedIn password (not shown, never stored): ")
-	pw, err := term.ReadPassword(int(f.Fd()))
-	fmt.Fprintln(out)
+	pw, err := ask.secret("LinkedIn password (not shown, never stored): ")
 	if err != nil {
 		return "", fmt.Errorf("reading the password: %w", err)
 	}
@@ -213,8 +232,7 @@ func login(ctx context.Context, getenv func(string) string, country string, stdi
 	if !res.NeedsCode {
 		return res.Token, nil
 	}
-	fmt.Fprint(out, "LinkedIn sent a code by email. Code: ")
-	code, err := in.ReadString('\n')
+	code, err := ask.line("LinkedIn sent a code by email. Code: ")
 	if err != nil {
 		return "", fmt.Errorf("reading the code: %w", err)
 	}

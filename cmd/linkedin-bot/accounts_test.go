@@ -13,6 +13,7 @@ import (
 
 	"linkedin-bot/internal/fakelinkup"
 	"linkedin-bot/internal/fakeslack"
+	"linkedin-bot/linkup"
 	"linkedin-bot/store"
 )
 
@@ -274,4 +275,36 @@ func TestTheBridgeReadsEachAccountWithItsOwnSession(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, out, "alice-li  expired")
 	assert.Equal(t, 3, lk.Count(), "reading never sends")
+}
+
+func TestTheCommandLineLogsInOnceAndAsksForTheCode(t *testing.T) {
+	t.Parallel()
+	lk := fakelinkup.New()
+	defer lk.Close()
+	lk.AddLogin(fakelinkup.Login{Email: "rec@example.com", Password: alicePassword, Code: aliceCode, Token: teamToken})
+	client := linkup.New(linkup.Config{BaseURL: lk.URL(), APIKey: apiKey, HTTPClient: http.DefaultClient})
+	answers := func(lines ...string) prompts {
+		return prompts{
+			line: func(string) (string, error) {
+				l := lines[0]
+				lines = lines[1:]
+				return l + "\n", nil
+			},
+			secret: func(string) ([]byte, error) { return []byte(alicePassword), nil },
+		}
+	}
+	token, err := logIn(t.Context(), client, "DE", answers("rec@example.com", aliceCode))
+	require.NoError(t, err)
+	assert.Equal(t, teamToken, token)
+	calls := lk.AuthCalls()
+	require.Len(t, calls, 2)
+	assert.Equal(t, []string{"/v1/auth/login", "/v1/auth/verify"}, []string{calls[0].Path, calls[1].Path})
+	assert.Equal(t, "DE", calls[1].Body["country"])
+
+	_, err = logIn(t.Context(), client, "DE", answers("rec@example.com", wrongCode))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Linkup refused the code (not retried)")
+	assert.Contains(t, err.Error(), "Invalid verification code")
+	assert.NotContains(t, err.Error(), wrongCode)
+	assert.Len(t, lk.AuthCalls(), 4, "one login and one verify: none retried")
 }
