@@ -156,8 +156,16 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 			return
 		}
 		b.interaction(ctx, evt, cb)
+	case socketmode.EventTypeEventsAPI:
+		// Acked at once (Slack redelivers what is not); app_home_opened
+		// publishes the Home tab after the ack, and the rest is ignored.
+		if evt.Request == nil || evt.Request.EnvelopeID == "" {
+			return
+		}
+		log := b.envelopeLog(evt, "", "")
+		b.serve(log, evt.Request, handlers.Response{}, func() handlers.Response { return b.h.Event(ctx, evt.Request.Payload) })
 	default:
-		// events_api and anything newer: ack so Slack does not redeliver, then ignore.
+		// Anything newer: ack so Slack does not redeliver, then ignore.
 		if evt.Request != nil && evt.Request.EnvelopeID != "" {
 			log := b.envelopeLog(evt, "", "")
 			log.Debug().Msg("ignoring envelope")
@@ -291,6 +299,9 @@ func (b *Bot) lenient(ctx context.Context, log zerolog.Logger, envelopeID, typ s
 		log.Info().Strs("dropped", dropped).Msg("an interaction slack-go could not decode was read without its odd fields")
 		evt.Type = socketmode.EventTypeInteractive
 		b.interaction(ctx, evt, cb)
+	case socketmode.RequestTypeEventsAPI:
+		evt.Type = socketmode.EventTypeEventsAPI
+		b.serve(b.envelopeLog(evt, "", ""), evt.Request, handlers.Response{}, func() handlers.Response { return b.h.Event(ctx, payload) })
 	default:
 		return false
 	}

@@ -95,6 +95,9 @@ type Config struct {
 	// Settled is told the ID of each send a check settled, so that its
 	// verdict is posted at once; optional.
 	Settled func(id int64)
+	// Changed, when set, is told the requester of each conversation a reply
+	// was posted in, for their Home tab; it must not block.
+	Changed func(user string)
 	// DryRun turns reading off: a dry run calls Linkup for nothing.
 	DryRun bool
 	// Account is the default account's name (LINKUP_ACCOUNT_NAME): the

@@ -71,6 +71,11 @@ func (b *Bridge) deliverOwed(ctx context.Context) {
 // root first when needed), then its notification line. It reports whether
 // m is in the thread: the next message of the conversation must wait
 // until it is.
+// ReplyButton is the Reply on LinkedIn button of mirrored conversation id.
+func ReplyButton(id int64) *slack.ButtonBlockElement {
+	return slack.NewButtonBlockElement(ReplyActionID, strconv.FormatInt(id, 10), slack.NewTextBlockObject(slack.PlainTextType, "Reply on LinkedIn", false, false))
+}
+
 func (b *Bridge) deliverMessage(ctx context.Context, log zerolog.Logger, c *store.Conversation, m store.ConvMessage) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
 	defer cancel()
@@ -86,8 +91,7 @@ func (b *Bridge) deliverMessage(ctx context.Context, log zerolog.Logger, c *stor
 		text := messageText(*c, m, mention)
 		blocks := []slack.Block{
 			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil),
-			slack.NewActionBlock("reply", slack.NewButtonBlockElement(ReplyActionID, strconv.FormatInt(c.ID, 10),
-				slack.NewTextBlockObject(slack.PlainTextType, "Reply on LinkedIn", false, false))),
+			slack.NewActionBlock("reply", ReplyButton(c.ID)),
 		}
 		done, err := b.postOnce(ctx, log, c.Channel, c.ThreadTS, m.SentAt, "message", c.ID, m.Key, m.Tries, text, blocks,
 			func() error { return b.store.IntendMessage(ctx, c.ID, m.Key, false) })
@@ -99,6 +103,9 @@ func (b *Bridge) deliverMessage(ctx context.Context, log zerolog.Logger, c *stor
 		}
 		if err := b.store.MarkMessage(ctx, c.ID, m.Key, false); err != nil {
 			log.Error().Err(err).Msg("recording a posted message failed")
+		}
+		if b.cfg.Changed != nil && c.Requester != "" {
+			b.cfg.Changed(c.Requester) // their Home's "Waiting for you"
 		}
 		if mention {
 			c.Mentioned = true

@@ -80,6 +80,8 @@ type Config struct {
 	Logins Logins
 	// DailyLimit is DAILY_SEND_LIMIT, shown by `/linkedin-send account`.
 	DailyLimit int
+	// Home, when set, publishes people's Home tabs.
+	Home *Home
 }
 
 // Handlers answers Slack requests.
@@ -96,7 +98,11 @@ type Handlers struct {
 // New returns Handlers that open modals through sl, hand sends to sender
 // and find mirrored conversations in convs. httpClient posts to response_urls.
 func New(cfg Config, sl Slack, sender Sender, convs Conversations, httpClient *http.Client) *Handlers {
-	return &Handlers{cfg: cfg, slack: sl, sender: sender, convs: convs, http: httpClient}
+	h := &Handlers{cfg: cfg, slack: sl, sender: sender, convs: convs, http: httpClient}
+	if cfg.Home != nil {
+		cfg.Home.render = h.homeView
+	}
+	return h
 }
 
 // Response is a handler's answer to one envelope.
@@ -156,7 +162,9 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 		return h.refuseInteraction(cb)
 	}
 	switch {
-	case cb.Type == slack.InteractionTypeShortcut && cb.CallbackID == GlobalShortcutID:
+	case cb.Type == slack.InteractionTypeShortcut && cb.CallbackID == GlobalShortcutID,
+		cb.Type == slack.InteractionTypeBlockActions && len(cb.ActionCallback.BlockActions) > 0 && cb.ActionCallback.BlockActions[0].ActionID == HomeNewSendID:
+		// No channel: the outcome comes in a DM.
 		return h.openModal(cb.TriggerID, prefill{Upload: true}, modalMeta{}, "", cb.User.ID)
 	case cb.Type == slack.InteractionTypeMessageAction && cb.CallbackID == MessageShortcutID:
 		return h.messageShortcut(ctx, cb, raw)

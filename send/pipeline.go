@@ -151,6 +151,9 @@ type Config struct {
 	// SelfService: people connect their own account with /linkedin-send
 	// connect, which the reconnection hints say.
 	SelfService bool
+	// Changed, when set, is told the requester of each send that changed
+	// (announced, finished, settled), for their Home tab; it must not block.
+	Changed func(user string)
 	// Pacer paces the Linkup calls (Linkup allows 300 per minute per API
 	// key, reads included); nil means no cap. Sends wait in the queue for
 	// their turn.

@@ -74,6 +74,7 @@ func (p *Pipeline) announce(sd store.Send, log zerolog.Logger) store.Send {
 		targets = append(targets, target{hook: sd.ResponseURL})
 	}
 	ch, ts, err := p.postOnce(ctx, log, &sd, store.Announced, targets, text, nil)
+	defer p.changed(sd.Requester)
 	if err != nil {
 		log.Error().Err(err).Msg("announcing the send failed; it goes ahead")
 		return sd
@@ -94,6 +95,7 @@ func (p *Pipeline) deliver(sd store.Send, log zerolog.Logger) {
 		return
 	}
 	defer p.endDelivery(sd.ID)
+	defer p.changed(sd.Requester)
 	ctx, cancel := p.slackCtx()
 	defer cancel()
 	// Another delivery may have finished since sd was read: start from the log.
@@ -137,6 +139,13 @@ func (p *Pipeline) deliver(sd store.Send, log zerolog.Logger) {
 		if _, _, err := p.postOnce(ctx, log, &sd, store.Notified, []target{{channel: p.cfg.NotifyChannel}}, notifyText(sd, link), nil); err != nil {
 			log.Error().Err(err).Msg("posting the team notification failed; it is tried again later")
 		}
+	}
+}
+
+// changed tells Config.Changed that one of user's sends changed.
+func (p *Pipeline) changed(user string) {
+	if p.cfg.Changed != nil && user != "" {
+		p.cfg.Changed(user)
 	}
 }
 

@@ -113,6 +113,12 @@ func outcomeBlocks(sd store.Send, text string) []slack.Block {
 	if sd.State != store.Failed && sd.State != store.Unknown {
 		return blocks
 	}
+	return append(blocks, slack.NewActionBlock("retry", RetryButton(sd)))
+}
+
+// RetryButton is the Retry button of a failed or unknown send; retrying
+// an unknown send asks for confirmation first.
+func RetryButton(sd store.Send) *slack.ButtonBlockElement {
 	btn := slack.NewButtonBlockElement(RetryActionID, strconv.FormatInt(sd.ID, 10), slack.NewTextBlockObject(slack.PlainTextType, "Retry", false, false))
 	if sd.State == store.Unknown {
 		btn.Confirm = slack.NewConfirmationBlockObject(
@@ -122,7 +128,7 @@ func outcomeBlocks(sd store.Send, text string) []slack.Block {
 			slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false),
 		)
 	}
-	return append(blocks, slack.NewActionBlock("retry", btn))
+	return btn
 }
 
 func section(text string) slack.Block {

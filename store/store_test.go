@@ -42,7 +42,7 @@ func TestMigrations(t *testing.T) {
 		s, _ := open(t)
 		var v int
 		require.NoError(t, s.db.QueryRow("PRAGMA user_version").Scan(&v))
-		assert.Equal(t, 8, v)
+		assert.Equal(t, 9, v)
 		var mode string
 		require.NoError(t, s.db.QueryRow("PRAGMA journal_mode").Scan(&mode))
 		assert.Equal(t, "wal", mode)

@@ -236,7 +236,8 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	// its next bytes are late, and it never outlasts the call by more than 5 s.
 	stall := min(cfg.LinkupTimeout, 15*time.Second)
 	files := send.NewSlackFiles(cfg.SlackBotToken, cfg.SlackAPIURL, newHTTPClient(0), stall)
-	pacer := linkup.NewPacer(cfg.LinkupPerMinute) // one allowance for sends and reads
+	pacer := linkup.NewPacer(cfg.LinkupPerMinute)       // one allowance for sends and reads
+	home := handlers.NewHome(st, api, time.Second, log) // Home tabs, republished at most once a second each
 	pipe := send.New(send.Config{
 		Workers:         cfg.SendConcurrency,
 		Account:         cfg.LinkupAccountName,
@@ -249,6 +250,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		DryRun:          cfg.LinkupDryRun,
 		Sessions:        sessions{accounts},
 		SelfService:     cfg.SelfService,
+		Changed:         home.Changed,
 	}, st, sender, api, log)
 	var logins handlers.Logins // self-service: people connect their own account from Slack
 	switch {
@@ -259,7 +261,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		log.Info().Msg("ACCOUNT_SELF_SERVICE: people may connect their own LinkedIn account with /linkedin-send connect (their password passes through Slack and the bot to Linkup, once, and is never stored)")
 	}
 	bcfg := bot.BridgeConfig(cfg)
-	bcfg.Pacer, bcfg.Settled, bcfg.Sessions, bcfg.Reconnect = pacer, pipe.Redeliver, sessions{accounts}, pipe.Reconnect
+	bcfg.Pacer, bcfg.Settled, bcfg.Sessions, bcfg.Reconnect, bcfg.Changed = pacer, pipe.Redeliver, sessions{accounts}, pipe.Reconnect, home.Changed
 	bridge := conversation.New(bcfg, st, lk, api, log)
 	h := handlers.New(handlers.Config{
 		MaxMessageLen:  cfg.MaxMessageLen,
@@ -270,6 +272,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		DefaultAccount: cfg.LinkupAccountName,
 		Logins:         logins,
 		DailyLimit:     cfg.DailySendLimit,
+		Home:           home,
 	}, slackAPI{api, files}, pipe, bridge, httpClient)
 	b := bot.New(socketmode.New(api), h, httpClient, log)
 
@@ -288,6 +291,10 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	if err := bridge.Start(ctx); err != nil {
 		return fmt.Errorf("starting the reply bridge: %w", err)
 	}
+	if err := home.Start(ctx); err != nil {
+		return fmt.Errorf("starting the Home tabs: %w", err)
+	}
+	defer home.Close()
 	log.Info().Str("LINKUP_COUNTRY", cfg.LinkupCountry).Int("SEND_CONCURRENCY", cfg.SendConcurrency).Int("DAILY_SEND_LIMIT", cfg.DailySendLimit).
 		Str("DATA_DIR", cfg.DataDir).Msg("linkedin-bot starting")
 	log.Info().Msg("reply bridge: " + bcfg.Summary())

@@ -68,9 +68,13 @@ func updatedView(t *testing.T, e *env, n int) map[string]any {
 	return req.View
 }
 
+// viewText is a view as JSON, with <, > and & as they are.
 func viewText(v map[string]any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return b.String()
 }
 
 func TestSelfServiceConnectsWithACode(t *testing.T) {

@@ -570,7 +570,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, map[string]any{"ok": true, "user": map[string]any{"id": call.Params["user"], "name": strings.ToLower(name), "profile": map[string]any{"display_name": name, "real_name": name}}})
-	case "views.open", "views.update":
+	case "views.open", "views.update", "views.publish":
 		var req struct {
 			TriggerID string `json:"trigger_id"`
 			ViewID    string `json:"view_id"`
