@@ -255,7 +255,8 @@ func (h *Handlers) homeView(ctx context.Context, user string) slack.HomeTabViewR
 		blocks = append(blocks, md("No messages yet. Send one with the button above, `/linkedin-send`, or the shortcut on any Slack message."))
 	}
 	for _, sd := range sends {
-		line := fmt.Sprintf("%s *%s* to %s · %s\n%s", stateEmoji(sd), stateWord(sd), recipientLink(sd.Recipient), slackDate(sd.CreatedAt),
+		emoji, word := stateLabel(sd)
+		line := fmt.Sprintf("%s *%s* to %s · %s\n%s", emoji, word, recipientLink(sd.Recipient), slackDate(sd.CreatedAt),
 			quoteStart(sd.Message))
 		if link := h.cfg.Home.link(ctx, sd.RootChannel, anchorOf(sd)); link != "" {
 			line += " · <" + link + "|thread>"
@@ -331,32 +332,19 @@ func anchorOf(sd store.Send) string {
 	return sd.RootTS
 }
 
-func stateEmoji(sd store.Send) string {
+// stateLabel is a send's state as Home shows it.
+func stateLabel(sd store.Send) (emoji, word string) {
 	switch sd.State {
 	case store.Sent:
-		return ":white_check_mark:"
+		return ":white_check_mark:", "Sent"
 	case store.Failed:
-		return ":x:"
+		return ":x:", "Failed"
 	case store.Unknown:
-		return ":grey_question:"
+		return ":grey_question:", "Outcome unknown"
 	case store.Sending:
-		return ":outbox_tray:"
+		return ":outbox_tray:", "Sending"
 	}
-	return ":hourglass_flowing_sand:"
-}
-
-func stateWord(sd store.Send) string {
-	switch sd.State {
-	case store.Sent:
-		return "Sent"
-	case store.Failed:
-		return "Failed"
-	case store.Unknown:
-		return "Outcome unknown"
-	case store.Sending:
-		return "Sending"
-	}
-	return "Queued"
+	return ":hourglass_flowing_sand:", "Queued"
 }
 
 // recipientLink shows a profile URL by its name part (…/in/jane-doe → jane-doe).

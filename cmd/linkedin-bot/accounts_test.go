@@ -50,11 +50,7 @@ func TestEachPersonSendsFromTheirAccount(t *testing.T) {
 	// Alice's send goes from her own account; Bob's from the shared one (his best).
 	e.command("https://www.linkedin.com/in/jane-doe Hi from Alice")
 	e.finished(1)
-	id, f := e.frame("a1-slash-command-docs.json", func(p map[string]any) {
-		p["command"], p["text"], p["channel_id"], p["user_id"] = "/linkedin-send", "https://www.linkedin.com/in/jane-doe Hi from Bob", salesChannel, bob
-		p["response_url"] = e.slack.ResponseURL("bob")
-	})
-	e.send(id, f)
+	e.commandAs(bob, "https://www.linkedin.com/in/jane-doe Hi from Bob")
 	e.finished(2)
 	reqs := e.linkup.Requests()
 	require.Len(t, reqs, 2)
@@ -77,7 +73,7 @@ func TestEachPersonSendsFromTheirAccount(t *testing.T) {
 	require.NotNil(t, sel, "a Send as select")
 	assert.Equal(t, "alice-li", sel["initial_option"].(map[string]any)["value"])
 	assert.Len(t, sel["options"], 3, "own, shared, default")
-	id, f = e.submission("VSENDAS1", view["private_metadata"].(string), map[string]string{"recipient": "https://www.linkedin.com/in/jane-doe", "message": "As the team"})
+	id, f := e.submission("VSENDAS1", view["private_metadata"].(string), map[string]string{"recipient": "https://www.linkedin.com/in/jane-doe", "message": "As the team"})
 	frame := strings.Replace(string(f), `"state":{"values":{`, `"state":{"values":{"account":{"account":{"type":"static_select","selected_option":{"value":"recruiting"}}},`, 1)
 	e.send(id, []byte(frame))
 	e.finished(3)
@@ -199,11 +195,7 @@ func TestTheBridgeReadsEachAccountWithItsOwnSession(t *testing.T) {
 	// Alice writes to Jane from her own account; Bob from the team's default.
 	e.command(jane + " Hi from Alice")
 	e.finished(1)
-	id, f := e.frame("a1-slash-command-docs.json", func(p map[string]any) {
-		p["command"], p["text"], p["channel_id"], p["user_id"] = "/linkedin-send", jane+" Hi from the team", salesChannel, bob
-		p["response_url"] = e.slack.ResponseURL("bob")
-	})
-	e.send(id, f)
+	e.commandAs(bob, jane+" Hi from the team")
 	e.finished(2)
 	var roots []fakeslack.Post
 	for _, p := range e.postsIn(salesChannel) {
@@ -245,7 +237,7 @@ func TestTheBridgeReadsEachAccountWithItsOwnSession(t *testing.T) {
 	assert.Empty(t, e.slack.Calls("views.open"))
 	e.clickReply(value)
 	_, view := openedView(t, e, 1)
-	id, f = e.submission("VREPLYALICE", view["private_metadata"].(string), map[string]string{"message": "Shall we talk Tuesday?"})
+	id, f := e.submission("VREPLYALICE", view["private_metadata"].(string), map[string]string{"message": "Shall we talk Tuesday?"})
 	e.send(id, f)
 	e.waitUntil("the reply's outcome", func() bool { return len(e.inThread(aliceRoot.TS, "Sent on LinkedIn")) == 2 })
 	require.Equal(t, 3, lk.Count())

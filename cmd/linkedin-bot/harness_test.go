@@ -223,11 +223,17 @@ func (e *env) send(id string, frame []byte) fakeslack.Ack {
 // the docs' slash command frame, and returns the envelope ID and its ack.
 func (e *env) command(text string) (string, fakeslack.Ack) {
 	e.t.Helper()
+	return e.commandAs(alice, text)
+}
+
+// commandAs is command from user.
+func (e *env) commandAs(user, text string) (string, fakeslack.Ack) {
+	e.t.Helper()
 	id, f := e.frame("a1-slash-command-docs.json", func(p map[string]any) {
 		p["command"] = "/linkedin-send"
 		p["text"] = text
 		p["channel_id"] = salesChannel
-		p["user_id"] = alice
+		p["user_id"] = user
 		p["response_url"] = e.slack.ResponseURL("cmd-" + fmt.Sprint(e.seq.Load()))
 		p["trigger_id"] = "trigger-" + fmt.Sprint(e.seq.Load())
 	})

@@ -90,11 +90,7 @@ func TestHomeTabIsEachPersonsDesk(t *testing.T) {
 	e.finished(1)
 	e.command("https://www.linkedin.com/in/john-roe This one is refused")
 	e.finished(2)
-	id, f := e.frame("a1-slash-command-docs.json", func(p map[string]any) {
-		p["command"], p["text"], p["channel_id"], p["user_id"] = "/linkedin-send", "https://www.linkedin.com/in/ann-lee Bob's own message", salesChannel, bob
-		p["response_url"] = e.slack.ResponseURL("bob")
-	})
-	e.send(id, f)
+	e.commandAs(bob, "https://www.linkedin.com/in/ann-lee Bob's own message")
 	e.finished(3)
 	e.linkup.Reply(jane, "Thanks! Can we talk on Tuesday at 10?")
 	e.waitUntil("Jane's reply", func() bool { return len(e.postsIn(notifyChannel)) == 4 })
@@ -137,7 +133,7 @@ func TestHomeTabIsEachPersonsDesk(t *testing.T) {
 	e.homeClick(alice, "home_new_send", "new")
 	_, view := openedView(t, e, 1)
 	assert.Equal(t, "linkedin_send_modal", view["callback_id"])
-	id, f = e.submission("VHOMESEND", view["private_metadata"].(string), map[string]string{"recipient": jane, "message": "From Home"})
+	id, f := e.submission("VHOMESEND", view["private_metadata"].(string), map[string]string{"recipient": jane, "message": "From Home"})
 	e.send(id, f)
 	dm := "D" + alice[1:]
 	e.waitUntil("the outcome in a DM", func() bool { return len(e.postsIn(dm)) >= 2 })
