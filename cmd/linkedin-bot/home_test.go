@@ -99,8 +99,10 @@ func TestHomeTabIsEachPersonsDesk(t *testing.T) {
 	// Alice opens Home: published within a second of the ack.
 	acked := e.openHome(alice)
 	e.waitUntil("Alice's Home", func() bool { return len(e.published(alice)) == 1 })
+	latency := time.Since(acked)
+	t.Logf("Home published %s after the ack", latency.Round(time.Millisecond))
+	assert.Less(t, latency, 3*time.Second, "within a second on an idle machine; the bound leaves room for a loaded one")
 	home := e.published(alice)[0]
-	assert.Less(t, time.Since(acked), 5*time.Second)
 	text := viewText(home)
 	assert.Equal(t, "home", home["type"])
 	assert.Contains(t, text, "Your LinkedIn desk")
