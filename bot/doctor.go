@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack"
 
+	"linkedin-bot/account"
 	"linkedin-bot/store"
 )
 
@@ -48,8 +49,9 @@ type check struct {
 
 // Doctor checks that the bot can run with cfg: the bot token and its
 // scopes (auth.test), a Socket Mode connection opened once (with the app
-// token), Linkup (reachable, not refusing the key) and DATA_DIR (writable,
-// not in use by a running bot). It writes one line per check to out, with
+// token), Linkup (reachable, not refusing the key), DATA_DIR (writable,
+// not in use by a running bot) and the stored LinkedIn accounts (ACCOUNTS_KEY
+// opens them; which are connected, which expired). It writes one line per check to out, with
 // the fix that fits each failure, and returns an error when any failed. It
 // sends nothing and spends no credit.
 func Doctor(ctx context.Context, cfg Config, api *slack.Client, httpClient *http.Client, out io.Writer) error {
@@ -102,6 +104,9 @@ func Doctor(ctx context.Context, cfg Config, api *slack.Client, httpClient *http
 				return "a bot is running on this send log: stop it first, or point DATA_DIR elsewhere for a second bot"
 			}
 			return fmt.Sprintf("make the folder writable by this process (uid %d), or set DATA_DIR to one that is", os.Getuid())
+		}},
+		{"LinkedIn accounts", func(ctx context.Context) (string, error) { return accountsCheck(ctx, cfg) }, func(error) string {
+			return "set ACCOUNTS_KEY to the key the accounts were stored with (nothing stored was changed)"
 		}},
 	}
 	failed := 0
@@ -233,6 +238,51 @@ func dataDirCheck(dir string) (string, error) {
 		return "writable, send log present, no bot running on it", nil
 	}
 	return "writable, no send log yet (the bot creates it)", nil
+}
+
+// accountsCheck opens the stored accounts with ACCOUNTS_KEY, reading the
+// log only, and says which can send and which expired.
+func accountsCheck(ctx context.Context, cfg Config) (string, error) {
+	def := "no default account (LINKUP_LOGIN_TOKEN empty)"
+	if cfg.LinkupLoginToken != "" {
+		def = "default account " + cfg.LinkupAccountName
+	}
+	self := "self-service off"
+	if cfg.SelfService {
+		self = "self-service on (/linkedin-send connect)"
+	}
+	st, err := store.OpenReadOnly(ctx, cfg.DataDir)
+	if errors.Is(err, store.ErrNoLog) {
+		return def + "; no send log yet, so no other accounts; " + self, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	defer st.Close()
+	if _, err := account.New(ctx, st, account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,
+		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry}); err != nil {
+		return "", err
+	}
+	as, err := st.Accounts(ctx)
+	if err != nil {
+		return "", err
+	}
+	var connected, expired []string
+	for _, a := range as {
+		if a.State == store.AccountExpired {
+			expired = append(expired, a.Name)
+		} else {
+			connected = append(connected, a.Name)
+		}
+	}
+	detail := fmt.Sprintf("%s; %d connected", def, len(connected))
+	if len(connected) > 0 {
+		detail += " (" + strings.Join(connected, ", ") + ")"
+	}
+	if len(expired) > 0 {
+		detail += fmt.Sprintf("; %d expired, refused until connected again (%s)", len(expired), strings.Join(expired, ", "))
+	}
+	return detail + "; " + self, nil
 }
 
 // openSocketOnce opens a Socket Mode connection, waits for Slack's hello and closes it.

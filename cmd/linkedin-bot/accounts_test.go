@@ -162,7 +162,13 @@ func TestAWrongAccountsKeyStopsTheBotAndLosesNothing(t *testing.T) {
 		err := run(context.Background(), []string{"linkedin-bot"}, func(k string) string { return vars[k] }, &strings.Builder{}, &strings.Builder{})
 		require.Error(t, err, "key %q", key)
 		assert.Contains(t, err.Error(), "ACCOUNTS_KEY")
+		var out strings.Builder
+		require.Error(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return vars[k] }, &out, &strings.Builder{}))
+		assert.Contains(t, out.String(), "FAIL LinkedIn accounts: ACCOUNTS_KEY", "doctor names the key")
 	}
+	var out strings.Builder
+	require.NoError(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return e.vars[k] }, &out, &strings.Builder{}))
+	assert.Contains(t, out.String(), "PASS LinkedIn accounts: default account default; 1 connected (alice-li); self-service off")
 	_, err = e.accounts(aliceToken+"\n", "connect", "--name", "other", "--token-stdin")
 	require.NoError(t, err, "the right key still works")
 	e.vars["ACCOUNTS_KEY"] = ""
