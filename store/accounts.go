@@ -41,7 +41,7 @@ var ErrAccountExpired = errors.New("the LinkedIn session expired")
 // users to those who may send from it.
 func (s *Store) PutAccount(ctx context.Context, a Account, users []string) error {
 	now := s.now().UnixMilli()
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx conn) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (name, country, token, state, connected_at, connected_by)
 			VALUES (?, ?, ?, 'connected', ?, ?)
 			ON CONFLICT (name) DO UPDATE SET country = excluded.country, token = excluded.token, state = 'connected',
@@ -137,7 +137,7 @@ func (s *Store) RemoveAccount(ctx context.Context, name string) error {
 // ExpireAccount marks account name expired; it reports whether its owner
 // is still to be told (the first expiry since it was connected).
 func (s *Store) ExpireAccount(ctx context.Context, name string) (tell bool, err error) {
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx conn) error {
 		var told bool
 		if err := tx.QueryRowContext(ctx, `SELECT told FROM accounts WHERE name = ?`, name).Scan(&told); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {

@@ -105,7 +105,7 @@ func (s *Store) WatchSend(ctx context.Context, id int64, c Conversation) (Conver
 
 func (s *Store) watch(ctx context.Context, c Conversation, sendID int64) (Conversation, error) {
 	var out Conversation
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx conn) error {
 		if sendID != 0 {
 			if _, err := tx.ExecContext(ctx, `UPDATE sends SET bridged = 1 WHERE id = ?`, sendID); err != nil {
 				return err
@@ -242,7 +242,7 @@ func (s *Store) SetRoot(ctx context.Context, id int64, ts string) error {
 // returns those that were new (in msgs' order).
 func (s *Store) RecordMessages(ctx context.Context, msgs []ConvMessage) ([]ConvMessage, error) {
 	var added []ConvMessage
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx conn) error {
 		added = added[:0]
 		for _, m := range msgs {
 			done := m.Kind == MsgOwn || m.Kind == MsgEmpty

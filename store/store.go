@@ -158,7 +158,8 @@ func (e *CapError) Error() string {
 
 // Store is the send log. It is safe for concurrent use.
 type Store struct {
-	db   *sql.DB
+	db   conn    // every query goes through it
+	raw  *sql.DB // for what conn does not do: transactions, statements, closing
 	path string
 	now  func() time.Time
 
@@ -190,7 +191,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	// One connection: statements queue in database/sql rather than meet
 	// SQLITE_BUSY and SQLite's sleeping retries.
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}}
+	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -218,7 +219,7 @@ func OpenReadOnly(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("opening the send log: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}}
+	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}}
 	names, _ := fs.Glob(migrations, "migrations/*.sql")
 	var version int
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
@@ -244,7 +245,7 @@ func (s *Store) Close() error {
 	if s.wal != nil {
 		err = s.wal.Close()
 	}
-	return errors.Join(s.db.Close(), err)
+	return errors.Join(s.raw.Close(), err)
 }
 
 // syncWAL makes every commit so far durable: it fsyncs the write-ahead
@@ -297,7 +298,7 @@ func (s *Store) migrateTo(ctx context.Context, names []string) error {
 		if err != nil {
 			return err
 		}
-		err = s.tx(ctx, func(tx *sql.Tx) error {
+		err = s.tx(ctx, func(tx conn) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
@@ -320,7 +321,7 @@ func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st, ok := s.stmts[q]; ok {
 		return st, nil
 	}
-	st, err := s.db.PrepareContext(ctx, q)
+	st, err := s.raw.PrepareContext(ctx, s.db.rebind(q))
 	if err != nil {
 		return nil, err
 	}
@@ -334,15 +335,15 @@ func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	if err != nil {
 		return s.db.QueryRowContext(ctx, q, args...) // its Scan reports the error
 	}
-	return st.QueryRowContext(ctx, args...)
+	return st.QueryRowContext(ctx, s.db.args(args)...)
 }
 
-func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *Store) tx(ctx context.Context, f func(conn) error) error {
+	tx, err := s.raw.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := f(tx); err != nil {
+	if err := f(conn{q: tx, pg: s.db.pg}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -655,7 +656,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Send, error) {
 func (s *Store) exec(ctx context.Context, doing, q string, args ...any) error {
 	st, err := s.prepared(ctx, q)
 	if err == nil {
-		_, err = st.ExecContext(ctx, args...)
+		_, err = st.ExecContext(ctx, s.db.args(args)...)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", doing, err)

@@ -41,10 +41,10 @@ func TestMigrations(t *testing.T) {
 	t.Run("from an empty file", func(t *testing.T) {
 		s, _ := open(t)
 		var v int
-		require.NoError(t, s.db.QueryRow("PRAGMA user_version").Scan(&v))
+		require.NoError(t, s.raw.QueryRow("PRAGMA user_version").Scan(&v))
 		assert.Equal(t, 9, v)
 		var mode string
-		require.NoError(t, s.db.QueryRow("PRAGMA journal_mode").Scan(&mode))
+		require.NoError(t, s.raw.QueryRow("PRAGMA journal_mode").Scan(&mode))
 		assert.Equal(t, "wal", mode)
 	})
 
@@ -93,7 +93,7 @@ func TestMigrations(t *testing.T) {
 		dir := t.TempDir()
 		s, err := Open(context.Background(), dir)
 		require.NoError(t, err)
-		_, err = s.db.Exec("PRAGMA user_version = 99")
+		_, err = s.raw.Exec("PRAGMA user_version = 99")
 		require.NoError(t, err)
 		require.NoError(t, s.Close())
 		_, err = Open(context.Background(), dir)
@@ -109,9 +109,9 @@ func upgradedFrom(t *testing.T, migrations []string, insert string) *Store {
 	s, err := Open(context.Background(), dir)
 	require.NoError(t, err)
 	// Back to an empty database: every table dropped, children first.
-	_, err = s.db.Exec("PRAGMA foreign_keys = OFF")
+	_, err = s.raw.Exec("PRAGMA foreign_keys = OFF")
 	require.NoError(t, err)
-	rows, err := s.db.Query("SELECT name FROM sqlite_master WHERE type = 'table'")
+	rows, err := s.raw.Query("SELECT name FROM sqlite_master WHERE type = 'table'")
 	require.NoError(t, err)
 	var tables []string
 	for rows.Next() {
@@ -121,13 +121,13 @@ func upgradedFrom(t *testing.T, migrations []string, insert string) *Store {
 	}
 	require.NoError(t, rows.Close())
 	for _, name := range tables {
-		_, err = s.db.Exec("DROP TABLE " + name)
+		_, err = s.raw.Exec("DROP TABLE " + name)
 		require.NoError(t, err)
 	}
-	_, err = s.db.Exec("PRAGMA user_version = 0")
+	_, err = s.raw.Exec("PRAGMA user_version = 0")
 	require.NoError(t, err)
 	require.NoError(t, s.migrateTo(context.Background(), migrations))
-	_, err = s.db.Exec(insert)
+	_, err = s.raw.Exec(insert)
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 
@@ -476,7 +476,7 @@ func TestClaimIsSyncedEvenAfterTheLogIsReplaced(t *testing.T) {
 	first := s.wal
 
 	// SQLite deletes the log when its last connection closes; a new connection makes a new one.
-	require.NoError(t, s.db.Close())
+	require.NoError(t, s.raw.Close())
 	require.NoFileExists(t, filepath.Join(dir, FileName+"-wal"))
 	s2, err := Open(ctx, dir)
 	require.NoError(t, err)
