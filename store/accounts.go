@@ -50,7 +50,7 @@ func (s *Store) PutAccount(ctx context.Context, a Account, users []string) error
 			return err
 		}
 		for _, u := range users {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO account_users (account, user) VALUES (?, ?) ON CONFLICT DO NOTHING`, a.Name, u); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO account_users (account, "user") VALUES (?, ?) ON CONFLICT DO NOTHING`, a.Name, u); err != nil {
 				return err
 			}
 		}
@@ -81,13 +81,16 @@ func (s *Store) Account(ctx context.Context, name string) (Account, error) {
 
 // AccountsOf returns the accounts user may send from.
 func (s *Store) AccountsOf(ctx context.Context, user string) ([]Account, error) {
-	return s.accounts(ctx, `WHERE a.name IN (SELECT account FROM account_users WHERE user = ?)`, user)
+	return s.accounts(ctx, `WHERE a.name IN (SELECT account FROM account_users WHERE "user" = ?)`, user)
 }
 
 func (s *Store) accounts(ctx context.Context, where string, args ...any) ([]Account, error) {
+	users := `(SELECT group_concat("user", ',') FROM (SELECT "user" FROM account_users WHERE account = a.name ORDER BY "user"))`
+	if s.db.pg {
+		users = `(SELECT string_agg("user", ',' ORDER BY "user") FROM account_users WHERE account = a.name)`
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT a.name, a.country, a.token, a.state, a.connected_at, a.connected_by, a.expired_at, a.told,
-		coalesce((SELECT group_concat(user, ',') FROM (SELECT user FROM account_users WHERE account = a.name ORDER BY user)), '')
-		FROM accounts a `+where+` ORDER BY a.name`, args...)
+		coalesce(`+users+`, '') FROM accounts a `+where+` ORDER BY a.name`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading accounts: %w", err)
 	}
@@ -114,12 +117,12 @@ func (s *Store) Assign(ctx context.Context, name, user string) error {
 	if _, err := s.Account(ctx, name); err != nil {
 		return err
 	}
-	return s.exec(ctx, "assigning an account", `INSERT INTO account_users (account, user) VALUES (?, ?) ON CONFLICT DO NOTHING`, name, user)
+	return s.exec(ctx, "assigning an account", `INSERT INTO account_users (account, "user") VALUES (?, ?) ON CONFLICT DO NOTHING`, name, user)
 }
 
 // Unassign stops user from sending from account name.
 func (s *Store) Unassign(ctx context.Context, name, user string) error {
-	return s.exec(ctx, "unassigning an account", `DELETE FROM account_users WHERE account = ? AND user = ?`, name, user)
+	return s.exec(ctx, "unassigning an account", `DELETE FROM account_users WHERE account = ? AND "user" = ?`, name, user)
 }
 
 // RemoveAccount removes account name and its token; its sends stay in the log.

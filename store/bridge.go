@@ -303,8 +303,12 @@ func (s *Store) MarkMessage(ctx context.Context, conv int64, key string, notify 
 // OwedMessages returns the messages whose post or notification is still
 // to be made, oldest first in each conversation.
 func (s *Store) OwedMessages(ctx context.Context) ([]ConvMessage, error) {
+	order := "rowid" // insertion order
+	if s.db.pg {
+		order = "seq"
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT conversation, key, sent_at, kind, sender, body, posted, tries, notified, notify_tries
-		FROM conversation_messages WHERE posted = 0 OR notified = 0 ORDER BY conversation, rowid`)
+		FROM conversation_messages WHERE posted = 0 OR notified = 0 ORDER BY conversation, `+order)
 	if err != nil {
 		return nil, fmt.Errorf("listing messages to post: %w", err)
 	}

@@ -8,13 +8,13 @@ import (
 
 // OpenedHome records that user opened the bot's Home tab.
 func (s *Store) OpenedHome(ctx context.Context, user string) error {
-	return s.exec(ctx, "recording a Home tab opened", `INSERT INTO home_users (user, opened_at) VALUES (?, ?)
-		ON CONFLICT (user) DO UPDATE SET opened_at = excluded.opened_at`, user, s.now().UnixMilli())
+	return s.exec(ctx, "recording a Home tab opened", `INSERT INTO home_users ("user", opened_at) VALUES (?, ?)
+		ON CONFLICT ("user") DO UPDATE SET opened_at = excluded.opened_at`, user, s.now().UnixMilli())
 }
 
 // HomeUsers returns the people who opened the Home tab.
 func (s *Store) HomeUsers(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT user FROM home_users ORDER BY user`)
+	rows, err := s.db.QueryContext(ctx, `SELECT "user" FROM home_users ORDER BY "user"`)
 	if err != nil {
 		return nil, fmt.Errorf("listing Home users: %w", err)
 	}

@@ -253,6 +253,9 @@ func (s *Store) Close() error {
 // database file by a checkpoint were synced by it). The log is reopened
 // when SQLite has replaced it (a new file after its connection was reset).
 func (s *Store) syncWAL() error {
+	if s.db.pg {
+		return nil // PostgreSQL's commit was durable when it returned
+	}
 	s.walMu.Lock()
 	defer s.walMu.Unlock()
 	path := s.path + "-wal"
@@ -396,9 +399,11 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 // day's sends.
 const qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
 	recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at, dry_run)
-	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-	WHERE ? <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND state IN ('queued', 'sending', 'sent', 'unknown')
-		AND (called_at = 0 OR called_at >= ?) AND dry_run = 0 LIMIT ?)) < ?
+	SELECT CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
+		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
+		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
+	WHERE CAST(? AS BIGINT) <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND state IN ('queued', 'sending', 'sent', 'unknown')
+		AND (called_at = 0 OR called_at >= ?) AND dry_run = 0 LIMIT ?) AS counted) < ?
 	ON CONFLICT (idem_key) DO NOTHING
 	RETURNING id`
 
@@ -407,7 +412,7 @@ const qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, chan
 const qMarkCalled = `UPDATE sends SET called_at = ?, updated_at = ?
 	WHERE id = ? AND state = 'sending' AND called_at = 0
 	AND (? <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND state IN ('sending', 'sent', 'unknown')
-		AND called_at >= ? AND dry_run = 0 LIMIT ?)) < ?)
+		AND called_at >= ? AND dry_run = 0 LIMIT ?) AS counted) < ?)
 	RETURNING id`
 
 // ClaimNext marks the oldest queued send that is due as sending (one more

@@ -138,257 +138,265 @@ func upgradedFrom(t *testing.T, migrations []string, insert string) *Store {
 }
 
 func TestAcceptIsIdempotent(t *testing.T) {
-	s, _ := open(t)
-	ctx := context.Background()
-	a, err := s.Accept(ctx, sample("env:1"), 0)
-	require.NoError(t, err)
-	assert.NotZero(t, a.ID)
-	assert.Equal(t, Queued, a.State)
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a, err := s.Accept(ctx, sample("env:1"), 0)
+		require.NoError(t, err)
+		assert.NotZero(t, a.ID)
+		assert.Equal(t, Queued, a.State)
 
-	b, err := s.Accept(ctx, sample("env:1"), 0)
-	assert.ErrorIs(t, err, ErrDuplicate)
-	assert.Equal(t, a.ID, b.ID, "the existing send comes back")
+		b, err := s.Accept(ctx, sample("env:1"), 0)
+		assert.ErrorIs(t, err, ErrDuplicate)
+		assert.Equal(t, a.ID, b.ID, "the existing send comes back")
 
-	// Many goroutines racing on one key: exactly one wins.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	for range 20 {
-		wg.Go(func() {
-			if _, err := s.Accept(ctx, sample("view:V1"), 0); err == nil {
-				mu.Lock()
-				wins++
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	assert.Equal(t, 1, wins)
+		// Many goroutines racing on one key: exactly one wins.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		for range 20 {
+			wg.Go(func() {
+				if _, err := s.Accept(ctx, sample("view:V1"), 0); err == nil {
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		assert.Equal(t, 1, wins)
+	})
 }
 
 func TestDailyCap(t *testing.T) {
-	s, _ := open(t)
-	ctx := context.Background()
-	day := time.Date(2026, 11, 27, 23, 0, 0, 0, time.UTC)
-	s.now = func() time.Time { return day }
-	for i := range 2 {
-		_, err := s.Accept(ctx, sample(IdemKey("env", string(rune('a'+i)))), 2)
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		day := time.Date(2026, 11, 27, 23, 0, 0, 0, time.UTC)
+		s.now = func() time.Time { return day }
+		for i := range 2 {
+			_, err := s.Accept(ctx, sample(IdemKey("env", string(rune('a'+i)))), 2)
+			require.NoError(t, err)
+		}
+		_, err := s.Accept(ctx, sample("env:c"), 2)
+		var ce *CapError
+		require.ErrorAs(t, err, &ce, "two sends waiting to be called reach the cap")
+		assert.Equal(t, time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC), ce.ResetAt)
+
+		other := sample("env:other-account")
+		other.Account = "acct2"
+		_, err = s.Accept(ctx, other, 2)
+		assert.NoError(t, err, "the cap is per account")
+
+		// A failed send (Linkup refused it) does not count.
+		sd, ok, err := s.ClaimNext(ctx)
 		require.NoError(t, err)
-	}
-	_, err := s.Accept(ctx, sample("env:c"), 2)
-	var ce *CapError
-	require.ErrorAs(t, err, &ce, "two sends waiting to be called reach the cap")
-	assert.Equal(t, time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC), ce.ResetAt)
-
-	other := sample("env:other-account")
-	other.Account = "acct2"
-	_, err = s.Accept(ctx, other, 2)
-	assert.NoError(t, err, "the cap is per account")
-
-	// A failed send (Linkup refused it) does not count.
-	sd, ok, err := s.ClaimNext(ctx)
-	require.NoError(t, err)
-	require.True(t, ok)
-	_, err = s.MarkCalled(ctx, sd.ID, "acct", 2)
-	require.NoError(t, err)
-	require.NoError(t, s.Finish(ctx, sd.ID, Outcome{State: Failed, Reason: "no"}))
-	_, err = s.Accept(ctx, sample("env:d"), 2)
-	assert.NoError(t, err)
+		require.True(t, ok)
+		_, err = s.MarkCalled(ctx, sd.ID, "acct", 2)
+		require.NoError(t, err)
+		require.NoError(t, s.Finish(ctx, sd.ID, Outcome{State: Failed, Reason: "no"}))
+		_, err = s.Accept(ctx, sample("env:d"), 2)
+		assert.NoError(t, err)
+	})
 }
 
 func TestDailyCapCountsByTheTimeOfTheCall(t *testing.T) {
-	s, _ := open(t)
-	ctx := context.Background()
-	day := time.Date(2026, 11, 27, 23, 59, 0, 0, time.UTC)
-	s.now = func() time.Time { return day }
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		day := time.Date(2026, 11, 27, 23, 59, 0, 0, time.UTC)
+		s.now = func() time.Time { return day }
 
-	// Two sends asked for before midnight; the first is called then, and
-	// ends unknown: it may have reached LinkedIn and counts.
-	a, err := s.Accept(ctx, sample("env:a"), 2)
-	require.NoError(t, err)
-	b, err := s.Accept(ctx, sample("env:b"), 2)
-	require.NoError(t, err)
-	claimed, _, _ := s.ClaimNext(ctx)
-	require.Equal(t, a.ID, claimed.ID)
-	at, err := s.MarkCalled(ctx, a.ID, "acct", 2)
-	require.NoError(t, err)
-	assert.Equal(t, day, at)
-	require.NoError(t, s.Finish(ctx, a.ID, Outcome{State: Unknown, Reason: "?"}))
-
-	// b is called after midnight: it counts for the new day.
-	s.now = func() time.Time { return day.Add(2 * time.Minute) }
-	claimed, _, _ = s.ClaimNext(ctx)
-	require.Equal(t, b.ID, claimed.ID)
-	_, err = s.MarkCalled(ctx, b.ID, "acct", 2)
-	require.NoError(t, err)
-	require.NoError(t, s.Finish(ctx, b.ID, Outcome{State: Sent, Credits: 1}))
-
-	// One more today is taken and called; the next is refused when called,
-	// though it was accepted (it was asked before the others finished).
-	c, err := s.Accept(ctx, sample("env:c"), 2)
-	require.NoError(t, err)
-	d := sample("env:d")
-	dd, err := s.Accept(ctx, d, 0) // no cap asked at accept: the call still obeys it
-	require.NoError(t, err)
-	for _, id := range []int64{c.ID, dd.ID} {
-		got, ok, err := s.ClaimNext(ctx)
+		// Two sends asked for before midnight; the first is called then, and
+		// ends unknown: it may have reached LinkedIn and counts.
+		a, err := s.Accept(ctx, sample("env:a"), 2)
 		require.NoError(t, err)
-		require.True(t, ok)
-		require.Equal(t, id, got.ID)
-	}
-	_, err = s.MarkCalled(ctx, c.ID, "acct", 2)
-	require.NoError(t, err)
-	_, err = s.MarkCalled(ctx, dd.ID, "acct", 2)
-	var ce *CapError
-	require.ErrorAs(t, err, &ce, "the cap is counted when Linkup would be called")
-	got, _ := s.Get(ctx, dd.ID)
-	assert.True(t, got.CalledAt.IsZero(), "a refused call is not marked")
+		b, err := s.Accept(ctx, sample("env:b"), 2)
+		require.NoError(t, err)
+		claimed, _, _ := s.ClaimNext(ctx)
+		require.Equal(t, a.ID, claimed.ID)
+		at, err := s.MarkCalled(ctx, a.ID, "acct", 2)
+		require.NoError(t, err)
+		assert.Equal(t, day, at)
+		require.NoError(t, s.Finish(ctx, a.ID, Outcome{State: Unknown, Reason: "?"}))
 
-	// Another account name is another count; the same name keeps it, whatever its token.
-	_, err = s.Accept(ctx, sample("env:e"), 2)
-	require.ErrorAs(t, err, &ce)
+		// b is called after midnight: it counts for the new day.
+		s.now = func() time.Time { return day.Add(2 * time.Minute) }
+		claimed, _, _ = s.ClaimNext(ctx)
+		require.Equal(t, b.ID, claimed.ID)
+		_, err = s.MarkCalled(ctx, b.ID, "acct", 2)
+		require.NoError(t, err)
+		require.NoError(t, s.Finish(ctx, b.ID, Outcome{State: Sent, Credits: 1}))
+
+		// One more today is taken and called; the next is refused when called,
+		// though it was accepted (it was asked before the others finished).
+		c, err := s.Accept(ctx, sample("env:c"), 2)
+		require.NoError(t, err)
+		d := sample("env:d")
+		dd, err := s.Accept(ctx, d, 0) // no cap asked at accept: the call still obeys it
+		require.NoError(t, err)
+		for _, id := range []int64{c.ID, dd.ID} {
+			got, ok, err := s.ClaimNext(ctx)
+			require.NoError(t, err)
+			require.True(t, ok)
+			require.Equal(t, id, got.ID)
+		}
+		_, err = s.MarkCalled(ctx, c.ID, "acct", 2)
+		require.NoError(t, err)
+		_, err = s.MarkCalled(ctx, dd.ID, "acct", 2)
+		var ce *CapError
+		require.ErrorAs(t, err, &ce, "the cap is counted when Linkup would be called")
+		got, _ := s.Get(ctx, dd.ID)
+		assert.True(t, got.CalledAt.IsZero(), "a refused call is not marked")
+
+		// Another account name is another count; the same name keeps it, whatever its token.
+		_, err = s.Accept(ctx, sample("env:e"), 2)
+		require.ErrorAs(t, err, &ce)
+	})
 }
 
 func TestRecoverTellsClaimedFromCalled(t *testing.T) {
-	s, _ := open(t)
-	ctx := context.Background()
-	a, _ := s.Accept(ctx, sample("env:a"), 0)
-	b, _ := s.Accept(ctx, sample("env:b"), 0)
-	_, _, _ = s.ClaimNext(ctx)
-	_, _, _ = s.ClaimNext(ctx)
-	_, err := s.MarkCalled(ctx, b.ID, "acct", 0)
-	require.NoError(t, err)
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a, _ := s.Accept(ctx, sample("env:a"), 0)
+		b, _ := s.Accept(ctx, sample("env:b"), 0)
+		_, _, _ = s.ClaimNext(ctx)
+		_, _, _ = s.ClaimNext(ctx)
+		_, err := s.MarkCalled(ctx, b.ID, "acct", 0)
+		require.NoError(t, err)
 
-	requeued, unknown, err := s.Recover(ctx, "could not be confirmed")
-	require.NoError(t, err)
-	require.Len(t, requeued, 1)
-	assert.Equal(t, a.ID, requeued[0].ID, "claimed, Linkup not called: back in the queue")
-	assert.Equal(t, Queued, requeued[0].State)
-	assert.Equal(t, 0, requeued[0].Attempts)
-	require.Len(t, unknown, 1)
-	assert.Equal(t, b.ID, unknown[0].ID, "Linkup called: unknown")
-	assert.Equal(t, Unknown, unknown[0].State)
+		requeued, unknown, err := s.Recover(ctx, "could not be confirmed")
+		require.NoError(t, err)
+		require.Len(t, requeued, 1)
+		assert.Equal(t, a.ID, requeued[0].ID, "claimed, Linkup not called: back in the queue")
+		assert.Equal(t, Queued, requeued[0].State)
+		assert.Equal(t, 0, requeued[0].Attempts)
+		require.Len(t, unknown, 1)
+		assert.Equal(t, b.ID, unknown[0].ID, "Linkup called: unknown")
+		assert.Equal(t, Unknown, unknown[0].State)
+	})
 }
 
 func TestIntendCountsTries(t *testing.T) {
-	s, _ := open(t)
-	ctx := context.Background()
-	a, _ := s.Accept(ctx, sample("env:a"), 0)
-	require.NoError(t, s.Intend(ctx, a.ID, Announced))
-	require.NoError(t, s.Intend(ctx, a.ID, OutcomePosted))
-	require.NoError(t, s.Intend(ctx, a.ID, OutcomePosted))
-	assert.Error(t, s.Intend(ctx, a.ID, RootUpdated), "an edit needs no tries")
-	got, _ := s.Get(ctx, a.ID)
-	assert.Equal(t, 1, got.Tries(Announced))
-	assert.Equal(t, 2, got.Tries(OutcomePosted))
-	assert.Equal(t, 0, got.Tries(Notified))
-	require.NoError(t, s.MarkDelivered(ctx, a.ID, Announced))
-	got, _ = s.Get(ctx, a.ID)
-	assert.True(t, got.Announced)
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a, _ := s.Accept(ctx, sample("env:a"), 0)
+		require.NoError(t, s.Intend(ctx, a.ID, Announced))
+		require.NoError(t, s.Intend(ctx, a.ID, OutcomePosted))
+		require.NoError(t, s.Intend(ctx, a.ID, OutcomePosted))
+		assert.Error(t, s.Intend(ctx, a.ID, RootUpdated), "an edit needs no tries")
+		got, _ := s.Get(ctx, a.ID)
+		assert.Equal(t, 1, got.Tries(Announced))
+		assert.Equal(t, 2, got.Tries(OutcomePosted))
+		assert.Equal(t, 0, got.Tries(Notified))
+		require.NoError(t, s.MarkDelivered(ctx, a.ID, Announced))
+		got, _ = s.Get(ctx, a.ID)
+		assert.True(t, got.Announced)
+	})
 }
 
 func TestAbandon(t *testing.T) {
-	s, _ := open(t)
-	ctx := context.Background()
-	a, _ := s.Accept(ctx, sample("env:late"), 0)
-	ok, err := s.Abandon(ctx, "env:late", "recorded too late")
-	require.NoError(t, err)
-	assert.True(t, ok)
-	got, _ := s.Get(ctx, a.ID)
-	assert.Equal(t, Failed, got.State)
-	_, claimed, _ := s.ClaimNext(ctx)
-	assert.False(t, claimed)
-	pending, _ := s.Undelivered(ctx)
-	assert.Empty(t, pending, "its requester was already told")
-	ok, err = s.Abandon(ctx, "env:never", "x")
-	require.NoError(t, err)
-	assert.False(t, ok)
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a, _ := s.Accept(ctx, sample("env:late"), 0)
+		ok, err := s.Abandon(ctx, "env:late", "recorded too late")
+		require.NoError(t, err)
+		assert.True(t, ok)
+		got, _ := s.Get(ctx, a.ID)
+		assert.Equal(t, Failed, got.State)
+		_, claimed, _ := s.ClaimNext(ctx)
+		assert.False(t, claimed)
+		pending, _ := s.Undelivered(ctx)
+		assert.Empty(t, pending, "its requester was already told")
+		ok, err = s.Abandon(ctx, "env:never", "x")
+		require.NoError(t, err)
+		assert.False(t, ok)
+	})
 }
 
 func TestQueueLifecycle(t *testing.T) {
-	s, _ := open(t)
-	ctx := context.Background()
-	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	s.now = func() time.Time { return now }
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+		s.now = func() time.Time { return now }
 
-	a, _ := s.Accept(ctx, sample("env:a"), 0)
-	b, _ := s.Accept(ctx, sample("env:b"), 0)
+		a, _ := s.Accept(ctx, sample("env:a"), 0)
+		b, _ := s.Accept(ctx, sample("env:b"), 0)
 
-	got, ok, err := s.ClaimNext(ctx)
-	require.NoError(t, err)
-	require.True(t, ok)
-	assert.Equal(t, a.ID, got.ID, "oldest first")
-	assert.Equal(t, Sending, got.State)
-	assert.Equal(t, 1, got.Attempts)
+		got, ok, err := s.ClaimNext(ctx)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, a.ID, got.ID, "oldest first")
+		assert.Equal(t, Sending, got.State)
+		assert.Equal(t, 1, got.Attempts)
 
-	// A 429: back in the queue for a minute, behind b.
-	require.NoError(t, s.Requeue(ctx, a.ID, now.Add(time.Minute), 429, "slow down"))
-	got, ok, _ = s.ClaimNext(ctx)
-	require.True(t, ok)
-	assert.Equal(t, b.ID, got.ID)
-	_, ok, _ = s.ClaimNext(ctx)
-	assert.False(t, ok, "a is not due yet")
-	due, ok, err := s.NextDue(ctx)
-	require.NoError(t, err)
-	require.True(t, ok)
-	assert.Equal(t, now.Add(time.Minute), due.UTC())
+		// A 429: back in the queue for a minute, behind b.
+		require.NoError(t, s.Requeue(ctx, a.ID, now.Add(time.Minute), 429, "slow down"))
+		got, ok, _ = s.ClaimNext(ctx)
+		require.True(t, ok)
+		assert.Equal(t, b.ID, got.ID)
+		_, ok, _ = s.ClaimNext(ctx)
+		assert.False(t, ok, "a is not due yet")
+		due, ok, err := s.NextDue(ctx)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, now.Add(time.Minute), due.UTC())
 
-	now = now.Add(time.Minute)
-	got, ok, _ = s.ClaimNext(ctx)
-	require.True(t, ok)
-	assert.Equal(t, a.ID, got.ID)
-	assert.Equal(t, 2, got.Attempts)
+		now = now.Add(time.Minute)
+		got, ok, _ = s.ClaimNext(ctx)
+		require.True(t, ok)
+		assert.Equal(t, a.ID, got.ID)
+		assert.Equal(t, 2, got.Attempts)
 
-	require.NoError(t, s.Finish(ctx, a.ID, Outcome{State: Sent, LinkupStatus: 200, LinkupAnswer: "Message sent successfully", Credits: 1}))
-	assert.Error(t, s.Finish(ctx, a.ID, Outcome{State: Queued}), "queued is not an end state")
+		require.NoError(t, s.Finish(ctx, a.ID, Outcome{State: Sent, LinkupStatus: 200, LinkupAnswer: "Message sent successfully", Credits: 1}))
+		assert.Error(t, s.Finish(ctx, a.ID, Outcome{State: Queued}), "queued is not an end state")
 
-	// b is left sending by a crash, after its call.
-	_, err = s.MarkCalled(ctx, b.ID, "acct", 0)
-	require.NoError(t, err)
-	_, un, err := s.Recover(ctx, "could not be confirmed")
-	require.NoError(t, err)
-	require.Len(t, un, 1)
-	assert.Equal(t, b.ID, un[0].ID)
-	assert.Equal(t, Unknown, un[0].State)
+		// b is left sending by a crash, after its call.
+		_, err = s.MarkCalled(ctx, b.ID, "acct", 0)
+		require.NoError(t, err)
+		_, un, err := s.Recover(ctx, "could not be confirmed")
+		require.NoError(t, err)
+		require.Len(t, un, 1)
+		assert.Equal(t, b.ID, un[0].ID)
+		assert.Equal(t, Unknown, un[0].State)
 
-	pending, err := s.Undelivered(ctx)
-	require.NoError(t, err)
-	assert.Len(t, pending, 2)
-	for _, d := range []Delivery{OutcomePosted, RootUpdated, Notified} {
-		require.NoError(t, s.MarkDelivered(ctx, a.ID, d))
-	}
-	pending, _ = s.Undelivered(ctx)
-	require.Len(t, pending, 1)
-	assert.Equal(t, b.ID, pending[0].ID)
+		pending, err := s.Undelivered(ctx)
+		require.NoError(t, err)
+		assert.Len(t, pending, 2)
+		for _, d := range []Delivery{OutcomePosted, RootUpdated, Notified} {
+			require.NoError(t, s.MarkDelivered(ctx, a.ID, d))
+		}
+		pending, _ = s.Undelivered(ctx)
+		require.Len(t, pending, 1)
+		assert.Equal(t, b.ID, pending[0].ID)
 
-	sd, err := s.Get(ctx, a.ID)
-	require.NoError(t, err)
-	assert.Equal(t, Sent, sd.State)
-	assert.Equal(t, 1, sd.Credits)
-	assert.Equal(t, now, sd.FinishedAt)
-	_, err = s.Get(ctx, 999)
-	assert.True(t, errors.Is(err, ErrNotFound))
+		sd, err := s.Get(ctx, a.ID)
+		require.NoError(t, err)
+		assert.Equal(t, Sent, sd.State)
+		assert.Equal(t, 1, sd.Credits)
+		assert.Equal(t, now, sd.FinishedAt)
+		_, err = s.Get(ctx, 999)
+		assert.True(t, errors.Is(err, ErrNotFound))
+	})
 }
 
 func TestListFilters(t *testing.T) {
-	s, _ := open(t)
-	ctx := context.Background()
-	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	s.now = func() time.Time { return t0 }
-	_, _ = s.Accept(ctx, sample("env:1"), 0)
-	s.now = func() time.Time { return t0.Add(time.Hour) }
-	other := sample("env:2")
-	other.Requester = "U2"
-	_, _ = s.Accept(ctx, other, 0)
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+		s.now = func() time.Time { return t0 }
+		_, _ = s.Accept(ctx, sample("env:1"), 0)
+		s.now = func() time.Time { return t0.Add(time.Hour) }
+		other := sample("env:2")
+		other.Requester = "U2"
+		_, _ = s.Accept(ctx, other, 0)
 
-	all, _ := s.List(ctx, Filter{})
-	assert.Len(t, all, 2)
-	recent, _ := s.List(ctx, Filter{Since: t0.Add(30 * time.Minute)})
-	assert.Len(t, recent, 1)
-	byUser, _ := s.List(ctx, Filter{User: "U1"})
-	assert.Len(t, byUser, 1)
-	sending, _ := s.List(ctx, Filter{State: Sending})
-	assert.Empty(t, sending)
+		all, _ := s.List(ctx, Filter{})
+		assert.Len(t, all, 2)
+		recent, _ := s.List(ctx, Filter{Since: t0.Add(30 * time.Minute)})
+		assert.Len(t, recent, 1)
+		byUser, _ := s.List(ctx, Filter{User: "U1"})
+		assert.Len(t, byUser, 1)
+		sending, _ := s.List(ctx, Filter{State: Sending})
+		assert.Empty(t, sending)
+	})
 }
 
 // BenchmarkSendLife is the send log's writes for one text send: accept,
