@@ -10,6 +10,7 @@ import (
 
 	"linkedin-bot/conversation"
 	"linkedin-bot/linkup"
+	"linkedin-bot/store"
 )
 
 // Config is the bot's whole configuration, read once at start.
@@ -35,7 +36,8 @@ type Config struct {
 	LinkupPerMinute int // Linkup calls per minute; 0 means no cap
 	ShutdownTimeout time.Duration
 
-	DataDir        string          // where the send log lives
+	DataDir        string          // where the send log lives, without DatabaseURL
+	DatabaseURL    string          // DATABASE_URL: the send log in PostgreSQL instead
 	AllowedUsers   map[string]bool // Slack user IDs who may send; empty allows everyone
 	DailySendLimit int             // sends per LinkedIn account per UTC day; 0 means no cap
 
@@ -80,6 +82,15 @@ var (
 	userID    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
 )
 
+// Log is where the send log lives: DATABASE_URL's PostgreSQL database, or DATA_DIR.
+func (c Config) Log() store.Where { return store.Where{Dir: c.DataDir, URL: c.DatabaseURL} }
+
+// LogAt is Config.Log read through getenv, for the commands that need no
+// other setting (history, accounts).
+func LogAt(getenv func(string) string) store.Where {
+	return store.Where{Dir: DataDir(getenv), URL: strings.TrimSpace(getenv("DATABASE_URL"))}
+}
+
 // DataDir is where the send log lives: DATA_DIR, or ./data.
 func DataDir(getenv func(string) string) string {
 	if d := strings.TrimSpace(getenv("DATA_DIR")); d != "" {
@@ -113,6 +124,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		LinkupPerMinute:   r.whole("LINKUP_RATE_PER_MINUTE", 300),
 		ShutdownTimeout:   r.duration("SHUTDOWN_TIMEOUT", 30*time.Second),
 		DataDir:           DataDir(getenv),
+		DatabaseURL:       r.databaseURL("DATABASE_URL"),
 		AllowedUsers:      r.users("ALLOWED_USERS"),
 		DailySendLimit:    r.whole("DAILY_SEND_LIMIT", 100),
 		InboxChannel:      r.channel("INBOX_CHANNEL"),
@@ -144,6 +156,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.SlackAPIURL += "/" // slack-go joins method names straight onto it
 	}
 	return c, nil
+}
+
+// databaseURL reads a PostgreSQL URL; empty keeps the embedded store.
+func (r *reader) databaseURL(name string) string {
+	v := r.get(name)
+	if v == "" {
+		return ""
+	}
+	if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+		r.fail(name, "must be a PostgreSQL URL, postgres://user:password@host:5432/database (leave it empty for the embedded store in DATA_DIR)")
+		return ""
+	}
+	return v
 }
 
 // reader reads settings and keeps every problem.

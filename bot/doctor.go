@@ -99,12 +99,7 @@ func Doctor(ctx context.Context, cfg Config, api *slack.Client, httpClient *http
 			}
 			return "Linkup is failing: try again later, or ask Linkup's support"
 		}},
-		{"DATA_DIR " + cfg.DataDir, func(context.Context) (string, error) { return dataDirCheck(cfg.DataDir) }, func(err error) string {
-			if errors.Is(err, store.ErrLocked) {
-				return "a bot is running on this send log: stop it first, or point DATA_DIR elsewhere for a second bot"
-			}
-			return fmt.Sprintf("make the folder writable by this process (uid %d), or set DATA_DIR to one that is", os.Getuid())
-		}},
+		logCheck(cfg),
 		{"LinkedIn accounts", func(ctx context.Context) (string, error) { return accountsCheck(ctx, cfg) }, func(error) string {
 			return "set ACCOUNTS_KEY to the key the accounts were stored with (nothing stored was changed)"
 		}},
@@ -240,6 +235,22 @@ func dataDirCheck(dir string) (string, error) {
 	return "writable, no send log yet (the bot creates it)", nil
 }
 
+// logCheck checks where the send log lives: DATA_DIR's folder, or
+// DATABASE_URL's database.
+func logCheck(cfg Config) check {
+	if cfg.DatabaseURL != "" {
+		return check{cfg.Log().String(), func(ctx context.Context) (string, error) { return store.CheckPostgres(ctx, cfg.DatabaseURL) }, func(error) string {
+			return "check DATABASE_URL (host, port, user, password, database) and that this machine reaches the server"
+		}}
+	}
+	return check{"DATA_DIR " + cfg.DataDir, func(context.Context) (string, error) { return dataDirCheck(cfg.DataDir) }, func(err error) string {
+		if errors.Is(err, store.ErrLocked) {
+			return "a bot is running on this send log: stop it first, or point DATA_DIR elsewhere for a second bot"
+		}
+		return fmt.Sprintf("make the folder writable by this process (uid %d), or set DATA_DIR to one that is", os.Getuid())
+	}}
+}
+
 // accountsCheck opens the stored accounts with ACCOUNTS_KEY, reading the
 // log only, and says which can send and which expired.
 func accountsCheck(ctx context.Context, cfg Config) (string, error) {
@@ -251,7 +262,7 @@ func accountsCheck(ctx context.Context, cfg Config) (string, error) {
 	if cfg.SelfService {
 		self = "self-service on (/linkedin-send connect)"
 	}
-	st, err := store.OpenReadOnly(ctx, cfg.DataDir)
+	st, err := store.OpenAtReadOnly(ctx, cfg.Log())
 	if errors.Is(err, store.ErrNoLog) {
 		return def + "; no send log yet, so no other accounts; " + self, nil
 	}

@@ -26,12 +26,16 @@ import (
 var migrationsPG embed.FS
 
 // lockKey, with the hash of the schema's name, is the advisory lock a bot
-// holds on its database (and takes, within a transaction, to migrate it).
-const lockKey = 0x6c696e6b // "link"
+// holds on its database; migrateKey the one taken, within a transaction,
+// to migrate it.
+const (
+	lockKey    = 0x6c696e6b // "link"
+	migrateKey = lockKey + 1
+)
 
 // OpenPostgres connects to the PostgreSQL database at url and brings its
 // schema up to date; migrate false only checks that it is current (for
-// readers, which write nothing).
+// readers, which write nothing: ErrNoLog when the bot never ran there).
 func OpenPostgres(ctx context.Context, url string, migrate bool) (*Store, error) {
 	if _, err := pgx.ParseConfig(url); err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
@@ -65,8 +69,21 @@ func (s *Store) migratePG(ctx context.Context, apply bool) error {
 		return err
 	}
 	sort.Strings(names)
+	if !apply {
+		var version int
+		if err := s.db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil {
+			return fmt.Errorf("%w in this database (the bot creates it at its first start): %v", ErrNoLog, err)
+		}
+		switch {
+		case version > len(names):
+			return fmt.Errorf("the database has schema version %d, newer than this build knows (%d): run a newer linkedin-bot", version, len(names))
+		case version < len(names):
+			return fmt.Errorf("the database has schema version %d, older than this build's %d: start the bot once to upgrade it", version, len(names))
+		}
+		return nil
+	}
 	return s.tx(ctx, func(tx conn) error {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(current_schema()))`, lockKey); err != nil {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(current_schema()))`, migrateKey); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)`); err != nil {
@@ -80,11 +97,8 @@ func (s *Store) migratePG(ctx context.Context, apply bool) error {
 		if err != nil {
 			return fmt.Errorf("reading the schema version: %w", err)
 		}
-		switch {
-		case version > len(names):
+		if version > len(names) {
 			return fmt.Errorf("the database has schema version %d, newer than this build knows (%d): run a newer linkedin-bot", version, len(names))
-		case version < len(names) && !apply:
-			return fmt.Errorf("the database has schema version %d, older than this build's %d: start the bot once to upgrade it", version, len(names))
 		}
 		for i := version; i < len(names); i++ {
 			body, err := migrationsPG.ReadFile(names[i])
@@ -118,4 +132,81 @@ func LockPostgres(ctx context.Context, url string) (unlock func(), err error) {
 		return nil, fmt.Errorf("%w: another linkedin-bot is running on this database", ErrLocked)
 	}
 	return func() { _ = c.Close(context.Background()) }, nil
+}
+
+// Where is where a log is: the PostgreSQL database at URL when it is set,
+// else the embedded one in the folder Dir.
+type Where struct{ Dir, URL string }
+
+// String names the log for people, without the database's password.
+func (w Where) String() string {
+	if w.URL == "" {
+		return "DATA_DIR " + w.Dir
+	}
+	c, err := pgx.ParseConfig(w.URL)
+	if err != nil {
+		return "DATABASE_URL"
+	}
+	return fmt.Sprintf("DATABASE_URL (database %s on %s:%d)", c.Database, c.Host, c.Port)
+}
+
+// OpenAt opens the log at w and brings its schema up to date.
+func OpenAt(ctx context.Context, w Where) (*Store, error) {
+	if w.URL != "" {
+		return OpenPostgres(ctx, w.URL, true)
+	}
+	return Open(ctx, w.Dir)
+}
+
+// OpenAtReadOnly opens the log at w for reading: it creates and migrates nothing.
+func OpenAtReadOnly(ctx context.Context, w Where) (*Store, error) {
+	if w.URL != "" {
+		return OpenPostgres(ctx, w.URL, false)
+	}
+	return OpenReadOnly(ctx, w.Dir)
+}
+
+// LockAt takes the log at w for this bot (ErrLocked when another has it).
+func LockAt(ctx context.Context, w Where) (unlock func(), err error) {
+	if w.URL != "" {
+		return LockPostgres(ctx, w.URL)
+	}
+	return Lock(w.Dir)
+}
+
+// CheckPostgres says whether the database at url is reachable, its schema
+// version, and whether a bot holds it. It writes nothing.
+func CheckPostgres(ctx context.Context, url string) (string, error) {
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return "", fmt.Errorf("connecting: %w", err)
+	}
+	defer c.Close(ctx)
+	var server string
+	if err := c.QueryRow(ctx, `SHOW server_version`).Scan(&server); err != nil {
+		return "", err
+	}
+	names, _ := fs.Glob(migrationsPG, "migrations_pg/*.sql")
+	var version int
+	schema := fmt.Sprintf("no send log yet (the bot creates it; this build's schema is version %d)", len(names))
+	if err := c.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&version); err == nil {
+		switch {
+		case version > len(names):
+			return "", fmt.Errorf("schema version %d is newer than this build knows (%d): run a newer linkedin-bot", version, len(names))
+		case version < len(names):
+			schema = fmt.Sprintf("schema version %d, upgraded to %d at the bot's next start", version, len(names))
+		default:
+			schema = fmt.Sprintf("schema version %d (current)", version)
+		}
+	}
+	var held bool
+	if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+		AND classid = CAST($1 AS INTEGER)::oid AND objid = (hashtext(current_schema()))::bigint::bit(32)::bigint::oid AND objsubid = 2)`, lockKey).Scan(&held); err != nil {
+		return "", err
+	}
+	running := "no bot running on it"
+	if held {
+		running = "a bot is running on it"
+	}
+	return fmt.Sprintf("PostgreSQL %s reachable, %s, %s", server, schema, running), nil
 }

@@ -79,10 +79,10 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("accounts %s: --name is required", sub)
 	}
 
-	dataDir := bot.DataDir(getenv)
-	st, err := store.Open(ctx, dataDir)
+	where := bot.LogAt(getenv)
+	st, err := store.OpenAt(ctx, where)
 	if err != nil {
-		return fmt.Errorf("DATA_DIR %s: send log: %w%s", dataDir, err, permissionHint(err))
+		return fmt.Errorf("%s: send log: %w%s", where, err, permissionHint(err))
 	}
 	defer st.Close()
 	svc, err := account.New(ctx, st, account.Config{Key: getenv("ACCOUNTS_KEY")})

@@ -49,7 +49,7 @@ var states = []store.State{store.Queued, store.Sending, store.Sent, store.Failed
 // history prints the send log, filtered by flags, with credits per day and
 // per user. It only reads: the log is opened read-only, never created or
 // upgraded.
-func history(ctx context.Context, args []string, dataDir string, stdout, stderr io.Writer) error {
+func history(ctx context.Context, args []string, where store.Where, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("history", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	since := window{24 * time.Hour}
@@ -84,7 +84,7 @@ func history(ctx context.Context, args []string, dataDir string, stdout, stderr 
 		f.Since = time.Now().Add(-since.d)
 	}
 
-	st, err := store.OpenReadOnly(ctx, dataDir)
+	st, err := store.OpenAtReadOnly(ctx, where)
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}

@@ -103,7 +103,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("unknown command %q", cmd)
 	}
 	if cmd == "history" && wantsHelp(args[2:]) {
-		return history(ctx, args[2:], "", stdout, stderr)
+		return history(ctx, args[2:], store.Where{}, stdout, stderr)
 	}
 
 	getenv, source, err := withDotEnv(getenv, ".env")
@@ -111,7 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	if cmd == "history" {
-		return history(ctx, args[2:], bot.DataDir(getenv), stdout, stderr)
+		return history(ctx, args[2:], bot.LogAt(getenv), stdout, stderr)
 	}
 	if cmd == "accounts" {
 		return accountsCmd(ctx, args[2:], getenv, os.Stdin, stdout, stderr)
@@ -201,14 +201,14 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		log.Info().Str("team", auth.Team).Str("bot_user", auth.User).Msg("bot token accepted")
 	}
 
-	unlock, err := store.Lock(cfg.DataDir)
+	unlock, err := store.LockAt(ctx, cfg.Log())
 	if err != nil {
-		return fmt.Errorf("DATA_DIR %s: %w%s", cfg.DataDir, err, permissionHint(err))
+		return fmt.Errorf("%s: %w%s", cfg.Log(), err, permissionHint(err))
 	}
 	defer unlock()
-	st, err := store.Open(ctx, cfg.DataDir)
+	st, err := store.OpenAt(ctx, cfg.Log())
 	if err != nil {
-		return fmt.Errorf("DATA_DIR %s: send log: %w%s", cfg.DataDir, err, permissionHint(err))
+		return fmt.Errorf("%s: send log: %w%s", cfg.Log(), err, permissionHint(err))
 	}
 	defer st.Close()
 	accounts, err := account.New(ctx, st, account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,
@@ -296,7 +296,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	}
 	defer home.Close()
 	log.Info().Str("LINKUP_COUNTRY", cfg.LinkupCountry).Int("SEND_CONCURRENCY", cfg.SendConcurrency).Int("DAILY_SEND_LIMIT", cfg.DailySendLimit).
-		Str("DATA_DIR", cfg.DataDir).Msg("linkedin-bot starting")
+		Stringer("log", cfg.Log()).Msg("linkedin-bot starting")
 	log.Info().Msg("reply bridge: " + bcfg.Summary())
 	runErr := b.Run(ctx)
 	bridge.Close()
