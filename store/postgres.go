@@ -31,6 +31,7 @@ var migrationsPG embed.FS
 const (
 	lockKey    = 0x6c696e6b // "link"
 	migrateKey = lockKey + 1
+	capKey     = lockKey + 2 // with the hash of an account's name: its daily cap
 )
 
 // OpenPostgres connects to the PostgreSQL database at url and brings its

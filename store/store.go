@@ -369,11 +369,11 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 	sd.State, sd.CreatedAt, sd.UpdatedAt = Queued, now, now
 	// One statement, so one implicit transaction: the cap's count and the
 	// insert cannot be split by another Accept.
-	err := s.queryRow(ctx, qAccept,
+	err := s.underCap(ctx, sd.Account, &sd.ID, qAccept,
 		sd.IdemKey, nullID(sd.RetryOf), sd.Account, sd.Requester, sd.Channel, sd.ResponseURL, sd.ThreadTS,
 		sd.Recipient, sd.Message, sd.Country, sd.MediaLink, sd.MediaName, sd.MediaType, sd.MediaSize, sd.MediaFileID, sd.MediaURL, sd.State,
 		sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli(), sd.DryRun,
-		dailyLimit, sd.Account, dayStart(now).UnixMilli(), dailyLimit, dailyLimit).Scan(&sd.ID)
+		dailyLimit, sd.Account, dayStart(now).UnixMilli(), dailyLimit, dailyLimit)
 	if err == nil {
 		return sd, nil
 	}
@@ -390,6 +390,23 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 	default:
 		return Send{}, fmt.Errorf("accepting a send: %w", err)
 	}
+}
+
+// underCap runs q, a statement that counts account's sends against the
+// daily cap and writes, and scans its one result into dest. On SQLite the
+// statement alone is atomic (one writer at a time); on PostgreSQL, where
+// several bots may write at once, it runs in a transaction holding an
+// advisory lock on the account, so that two counts never both pass the cap.
+func (s *Store) underCap(ctx context.Context, account string, dest any, q string, args ...any) error {
+	if !s.db.pg {
+		return s.queryRow(ctx, q, args...).Scan(dest)
+	}
+	return s.tx(ctx, func(tx conn) error {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(?))`, capKey, account); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, q, args...).Scan(dest)
+	})
 }
 
 // qAccept inserts a send unless its idempotency key exists or, with a cap
@@ -420,8 +437,14 @@ const qMarkCalled = `UPDATE sends SET called_at = ?, updated_at = ?
 // due. A crash before MarkCalled puts it back in the queue.
 func (s *Store) ClaimNext(ctx context.Context) (sd Send, ok bool, err error) {
 	now := s.now().UnixMilli()
+	// On PostgreSQL, where several bots may claim at once, a queued send
+	// another one is claiming is skipped, and the state is checked again.
+	skip := ""
+	if s.db.pg {
+		skip = " FOR UPDATE SKIP LOCKED"
+	}
 	row := s.queryRow(ctx, `UPDATE sends SET state = 'sending', called_at = 0, attempts = attempts + 1, updated_at = ?
-		WHERE id = (SELECT id FROM sends WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1)
+		WHERE id = (SELECT id FROM sends WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1`+skip+`) AND state = 'queued'
 		RETURNING `+columns, now, now)
 	sd, err = scanOne(row)
 	if errors.Is(err, ErrNotFound) {
@@ -441,8 +464,8 @@ func (s *Store) ClaimNext(ctx context.Context) (sd Send, ok bool, err error) {
 func (s *Store) MarkCalled(ctx context.Context, id int64, account string, dailyLimit int) (time.Time, error) {
 	now := s.now()
 	var got int64
-	err := s.queryRow(ctx, qMarkCalled, now.UnixMilli(), now.UnixMilli(), id,
-		dailyLimit, account, dayStart(now).UnixMilli(), dailyLimit, dailyLimit).Scan(&got)
+	err := s.underCap(ctx, account, &got, qMarkCalled, now.UnixMilli(), now.UnixMilli(), id,
+		dailyLimit, account, dayStart(now).UnixMilli(), dailyLimit, dailyLimit)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		sd, gerr := s.Get(ctx, id)

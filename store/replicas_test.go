@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"linkedin-bot/internal/pgtest"
+)
+
+// twoOnOnePostgres opens two stores on one PostgreSQL schema, as two bots
+// sharing a database would.
+func twoOnOnePostgres(t *testing.T) (*Store, *Store) {
+	t.Helper()
+	url := pgtest.Schema(t)
+	var out [2]*Store
+	for i := range out {
+		s, err := OpenPostgres(context.Background(), url, true)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = s.Close() })
+		out[i] = s
+	}
+	return out[0], out[1]
+}
+
+func TestClaimsNeverHandOneSendToTwoStores(t *testing.T) {
+	a, b := twoOnOnePostgres(t)
+	ctx := context.Background()
+	const n = 200
+	for i := range n {
+		_, err := a.Accept(ctx, sample(fmt.Sprint("k", i)), 0)
+		require.NoError(t, err)
+	}
+	var mu sync.Mutex
+	claimed := map[int64]int{}
+	var wg sync.WaitGroup
+	for _, s := range []*Store{a, b, a, b} {
+		wg.Go(func() {
+			for {
+				sd, ok, err := s.ClaimNext(ctx)
+				if !assert.NoError(t, err) || !ok {
+					return
+				}
+				mu.Lock()
+				claimed[sd.ID]++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	assert.Len(t, claimed, n, "every send claimed")
+	for id, times := range claimed {
+		assert.Equal(t, 1, times, "send %d claimed %d times", id, times)
+	}
+}
+
+func TestTheDailyCapHoldsAcrossStores(t *testing.T) {
+	a, b := twoOnOnePostgres(t)
+	ctx := context.Background()
+	const limit = 10
+	var mu sync.Mutex
+	accepted := 0
+	var wg sync.WaitGroup
+	for g := range 8 {
+		s := []*Store{a, b}[g%2]
+		wg.Go(func() {
+			for i := range 6 {
+				_, err := s.Accept(ctx, sample(fmt.Sprint("g", g, "-", i)), limit)
+				var ce *CapError
+				switch {
+				case err == nil:
+					mu.Lock()
+					accepted++
+					mu.Unlock()
+				case errors.As(err, &ce):
+				default:
+					assert.NoError(t, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, limit, accepted, "exactly the cap, however the requests interleave")
+}
