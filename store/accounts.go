@@ -138,20 +138,27 @@ func (s *Store) RemoveAccount(ctx context.Context, name string) error {
 }
 
 // ExpireAccount marks account name expired; it reports whether its owner
-// is still to be told (the first expiry since it was connected).
+// is still to be told (the first expiry since it was connected), to one
+// caller only, however many expire it at once.
 func (s *Store) ExpireAccount(ctx context.Context, name string) (tell bool, err error) {
+	now := s.now().UnixMilli()
 	err = s.tx(ctx, func(tx conn) error {
-		var told bool
-		if err := tx.QueryRowContext(ctx, `SELECT told FROM accounts WHERE name = ?`, name).Scan(&told); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("%w: %s", ErrNoAccount, name)
-			}
+		res, err := tx.ExecContext(ctx, `UPDATE accounts SET state = 'expired', told = 1, expired_at = ? WHERE name = ? AND told = 0`, now, name)
+		if err != nil {
 			return err
 		}
-		tell = !told
-		_, err := tx.ExecContext(ctx, `UPDATE accounts SET state = 'expired', told = 1,
-			expired_at = CASE WHEN expired_at = 0 THEN ? ELSE expired_at END WHERE name = ?`, s.now().UnixMilli(), name)
-		return err
+		if n, _ := res.RowsAffected(); n > 0 {
+			tell = true
+			return nil
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE accounts SET state = 'expired', expired_at = CASE WHEN expired_at = 0 THEN ? ELSE expired_at END WHERE name = ?`, now, name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: %s", ErrNoAccount, name)
+		}
+		return nil
 	})
 	if err != nil {
 		return false, fmt.Errorf("expiring account %s: %w", name, err)

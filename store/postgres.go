@@ -28,6 +28,9 @@ var migrationsPG embed.FS
 // lockKey, with the hash of the schema's name, is the advisory lock a bot
 // holds on its database; migrateKey the one taken, within a transaction,
 // to migrate it.
+// pgConns is the size of a bot's connection pool.
+const pgConns = 8
+
 const (
 	lockKey    = 0x6c696e6b // "link"
 	migrateKey = lockKey + 1
@@ -45,9 +48,11 @@ func OpenPostgres(ctx context.Context, url string, migrate bool) (*Store, error)
 	if err != nil {
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
-	// One connection, as on SQLite: the store's statements run one at a time.
-	db.SetMaxOpenConns(1)
-	db.SetConnMaxIdleTime(0)
+	// A pool: a commit waits for the server's disk, so the acks' inserts
+	// must not queue behind the workers' writes. What must not interleave
+	// is made safe by the SQL itself (see underCap, ClaimNext, ExpireAccount).
+	db.SetMaxOpenConns(pgConns)
+	db.SetMaxIdleConns(pgConns)
 	s := &Store{db: conn{q: db, pg: true}, raw: db, now: time.Now, stmts: map[string]*sql.Stmt{}}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()

@@ -87,3 +87,26 @@ func TestTheDailyCapHoldsAcrossStores(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, limit, accepted, "exactly the cap, however the requests interleave")
 }
+
+func TestAnExpiryIsToldOnceHoweverManyFindIt(t *testing.T) {
+	a, b := twoOnOnePostgres(t)
+	ctx := context.Background()
+	require.NoError(t, a.PutAccount(ctx, Account{Name: "alice", Country: "FR", Token: []byte{1}}, []string{"U1"}))
+	var mu sync.Mutex
+	tells := 0
+	var wg sync.WaitGroup
+	for g := range 8 {
+		s := []*Store{a, b}[g%2]
+		wg.Go(func() {
+			tell, err := s.ExpireAccount(ctx, "alice")
+			assert.NoError(t, err)
+			if tell {
+				mu.Lock()
+				tells++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 1, tells)
+}

@@ -369,7 +369,7 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 	sd.State, sd.CreatedAt, sd.UpdatedAt = Queued, now, now
 	// One statement, so one implicit transaction: the cap's count and the
 	// insert cannot be split by another Accept.
-	err := s.underCap(ctx, sd.Account, &sd.ID, qAccept,
+	err := s.underCap(ctx, sd.Account, dailyLimit, &sd.ID, qAccept,
 		sd.IdemKey, nullID(sd.RetryOf), sd.Account, sd.Requester, sd.Channel, sd.ResponseURL, sd.ThreadTS,
 		sd.Recipient, sd.Message, sd.Country, sd.MediaLink, sd.MediaName, sd.MediaType, sd.MediaSize, sd.MediaFileID, sd.MediaURL, sd.State,
 		sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli(), sd.DryRun,
@@ -396,9 +396,10 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 // daily cap and writes, and scans its one result into dest. On SQLite the
 // statement alone is atomic (one writer at a time); on PostgreSQL, where
 // several bots may write at once, it runs in a transaction holding an
-// advisory lock on the account, so that two counts never both pass the cap.
-func (s *Store) underCap(ctx context.Context, account string, dest any, q string, args ...any) error {
-	if !s.db.pg {
+// advisory lock on the account, so that two counts never both pass the cap
+// (without a cap, dailyLimit <= 0, there is nothing to count).
+func (s *Store) underCap(ctx context.Context, account string, dailyLimit int, dest any, q string, args ...any) error {
+	if !s.db.pg || dailyLimit <= 0 {
 		return s.queryRow(ctx, q, args...).Scan(dest)
 	}
 	return s.tx(ctx, func(tx conn) error {
@@ -464,7 +465,7 @@ func (s *Store) ClaimNext(ctx context.Context) (sd Send, ok bool, err error) {
 func (s *Store) MarkCalled(ctx context.Context, id int64, account string, dailyLimit int) (time.Time, error) {
 	now := s.now()
 	var got int64
-	err := s.underCap(ctx, account, &got, qMarkCalled, now.UnixMilli(), now.UnixMilli(), id,
+	err := s.underCap(ctx, account, dailyLimit, &got, qMarkCalled, now.UnixMilli(), now.UnixMilli(), id,
 		dailyLimit, account, dayStart(now).UnixMilli(), dailyLimit, dailyLimit)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

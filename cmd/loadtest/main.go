@@ -72,6 +72,7 @@ type options struct {
 	hours      int
 	replies    int
 	scale      int
+	database   string
 }
 
 func run(args []string, out io.Writer) error {
@@ -88,6 +89,7 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.hours, "hours", 6, "with -bridge: simulated hours to run")
 	fs.IntVar(&o.replies, "replies", 1, "with -bridge: replies per conversation per simulated day")
 	fs.IntVar(&o.scale, "scale", 300, "with -bridge: how many times faster the clock runs (5m polls become 5m/scale)")
+	fs.StringVar(&o.database, "database-url", "", "run the bot on this PostgreSQL database (DATABASE_URL; an empty schema, e.g. ?search_path=loadtest) instead of SQLite")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -125,7 +127,7 @@ func run(args []string, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	pid, stop, err := startBot(ctx, o.bot, tmp, sl, lk.srv.URL, "LOG_LEVEL=info",
-		"MAX_MEDIA_BYTES="+fmt.Sprint((o.mediaMiB+1)<<20), "LINKUP_TIMEOUT=5m", "CPU_PROFILE="+o.cpuProfile)
+		"MAX_MEDIA_BYTES="+fmt.Sprint((o.mediaMiB+1)<<20), "LINKUP_TIMEOUT=5m", "CPU_PROFILE="+o.cpuProfile, "DATABASE_URL="+o.database)
 	if err != nil {
 		return err
 	}
