@@ -80,11 +80,8 @@ func (s *Store) migratePG(ctx context.Context, apply bool) error {
 		if err := s.db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil {
 			return fmt.Errorf("%w in this database (the bot creates it at its first start): %v", ErrNoLog, err)
 		}
-		switch {
-		case version > len(names):
-			return fmt.Errorf("the database has schema version %d, newer than this build knows (%d): run a newer linkedin-bot", version, len(names))
-		case version < len(names):
-			return fmt.Errorf("the database has schema version %d, older than this build's %d: start the bot once to upgrade it", version, len(names))
+		if err := schemaProblem(version, len(names), false); err != nil {
+			return fmt.Errorf("the database: %w", err)
 		}
 		return nil
 	}
@@ -103,8 +100,8 @@ func (s *Store) migratePG(ctx context.Context, apply bool) error {
 		if err != nil {
 			return fmt.Errorf("reading the schema version: %w", err)
 		}
-		if version > len(names) {
-			return fmt.Errorf("the database has schema version %d, newer than this build knows (%d): run a newer linkedin-bot", version, len(names))
+		if err := schemaProblem(version, len(names), true); err != nil {
+			return fmt.Errorf("the database: %w", err)
 		}
 		for i := version; i < len(names); i++ {
 			body, err := migrationsPG.ReadFile(names[i])
@@ -196,9 +193,10 @@ func CheckPostgres(ctx context.Context, url string) (string, error) {
 	var version int
 	schema := fmt.Sprintf("no send log yet (the bot creates it; this build's schema is version %d)", len(names))
 	if err := c.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&version); err == nil {
+		if err := schemaProblem(version, len(names), true); err != nil {
+			return "", err
+		}
 		switch {
-		case version > len(names):
-			return "", fmt.Errorf("schema version %d is newer than this build knows (%d): run a newer linkedin-bot", version, len(names))
 		case version < len(names):
 			schema = fmt.Sprintf("schema version %d, upgraded to %d at the bot's next start", version, len(names))
 		default:

@@ -226,15 +226,24 @@ func OpenReadOnly(ctx context.Context, dir string) (*Store, error) {
 		_ = s.Close()
 		return nil, fmt.Errorf("reading the send log in %s: %w", dir, err)
 	}
-	switch {
-	case version > len(names):
+	if err := schemaProblem(version, len(names), false); err != nil {
 		_ = s.Close()
-		return nil, fmt.Errorf("the send log in %s has schema version %d, newer than this build knows (%d): run a newer linkedin-bot", dir, version, len(names))
-	case version < len(names):
-		_ = s.Close()
-		return nil, fmt.Errorf("the send log in %s has schema version %d, older than this build's %d: start the bot once to upgrade it", dir, version, len(names))
+		return nil, fmt.Errorf("the send log in %s: %w", dir, err)
 	}
 	return s, nil
+}
+
+// schemaProblem says what is wrong with a log at schema version when this
+// build knows known versions: a newer one stops everything, an older one
+// only a reader (a bot upgrades it).
+func schemaProblem(version, known int, upgrading bool) error {
+	switch {
+	case version > known:
+		return fmt.Errorf("schema version %d is newer than this build knows (%d): run a newer linkedin-bot", version, known)
+	case version < known && !upgrading:
+		return fmt.Errorf("schema version %d is older than this build's %d: start the bot once to upgrade it", version, known)
+	}
+	return nil
 }
 
 // Close closes the database.
@@ -293,8 +302,8 @@ func (s *Store) migrateTo(ctx context.Context, names []string) error {
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return fmt.Errorf("reading the schema version: %w", err)
 	}
-	if version > len(names) {
-		return fmt.Errorf("the database has schema version %d, newer than this build knows (%d): run a newer linkedin-bot", version, len(names))
+	if err := schemaProblem(version, len(names), true); err != nil {
+		return fmt.Errorf("the database: %w", err)
 	}
 	for i := version; i < len(names); i++ {
 		body, err := migrations.ReadFile(names[i])

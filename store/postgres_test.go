@@ -110,3 +110,19 @@ func TestAnExpiryIsToldOnceHoweverManyFindIt(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 1, tells)
 }
+
+func TestANewerSchemaStopsThePostgreSQLStore(t *testing.T) {
+	url := pgtest.Schema(t)
+	ctx := context.Background()
+	_, err := OpenPostgres(ctx, url, false)
+	assert.ErrorIs(t, err, ErrNoLog, "a reader creates nothing")
+	s, err := OpenPostgres(ctx, url, true)
+	require.NoError(t, err)
+	_, err = s.db.ExecContext(ctx, `UPDATE schema_version SET version = 99`)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	for _, migrate := range []bool{true, false} {
+		_, err = OpenPostgres(ctx, url, migrate)
+		assert.ErrorContains(t, err, "schema version 99 is newer than this build knows (1): run a newer linkedin-bot")
+	}
+}
