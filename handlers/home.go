@@ -188,6 +188,10 @@ func (m *Home) publish(ctx context.Context, user string) {
 	m.mu.Lock()
 	delete(m.due, user)
 	m.mu.Unlock()
+	if m.render == nil {
+		m.log.Error().Msg("a Home without handlers to render it (handlers.Config.Home not set): nothing published")
+		return
+	}
 	log := m.log.With().Str("user", user).Logger()
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
