@@ -253,6 +253,7 @@ func (p *Pipeline) Start(ctx context.Context) error {
 		p.log.Warn().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("send interrupted by a crash after Linkup was called: outcome unknown, not resent")
 	}
 	p.workers.Go(p.redeliver)
+	p.workers.Go(p.leases)
 	for range p.cfg.Workers {
 		p.workers.Go(p.runWorker)
 	}
@@ -274,6 +275,42 @@ func (p *Pipeline) redeliver() {
 			if p.stopping() {
 				return
 			}
+			p.deliver(sd, p.sendLog(sd))
+		}
+		select {
+		case <-t.C:
+		case <-p.stop:
+			return
+		}
+	}
+}
+
+// leases renews this bot's claims every third of their lease, and takes
+// over the claims of a bot that stopped renewing its own (it died): the
+// rules are a crash's (see Start), and their outcomes are delivered here.
+// With one bot per log, the start already recovered everything, and this
+// finds nothing.
+func (p *Pipeline) leases() {
+	t := time.NewTicker(store.DefaultLease / 3)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(p.work), store.DefaultLease/3)
+		if err := p.store.RenewLeases(ctx); err != nil {
+			p.log.Error().Err(err).Msg("renewing this bot's leases failed")
+		}
+		requeued, unknown, err := p.store.RecoverExpired(ctx, crashReason)
+		cancel()
+		if err != nil {
+			p.log.Error().Err(err).Msg("looking for another bot's expired claims failed")
+		}
+		for _, sd := range requeued {
+			p.log.Info().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("another bot stopped before calling Linkup for this send: queued again")
+		}
+		if len(requeued) > 0 {
+			p.poke()
+		}
+		for _, sd := range unknown {
+			p.log.Warn().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("another bot stopped after calling Linkup for this send: outcome unknown, not resent")
 			p.deliver(sd, p.sendLog(sd))
 		}
 		select {

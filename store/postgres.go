@@ -53,7 +53,7 @@ func OpenPostgres(ctx context.Context, url string, migrate bool) (*Store, error)
 	// is made safe by the SQL itself (see underCap, ClaimNext, ExpireAccount).
 	db.SetMaxOpenConns(pgConns)
 	db.SetMaxIdleConns(pgConns)
-	s := &Store{db: conn{q: db, pg: true}, raw: db, now: time.Now, stmts: map[string]*sql.Stmt{}}
+	s := &Store{db: conn{q: db, pg: true}, raw: db, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner(), lease: DefaultLease}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
@@ -211,6 +211,11 @@ func CheckPostgres(ctx context.Context, url string) (string, error) {
 	running := "no bot running on it"
 	if held {
 		running = "a bot is running on it"
+	}
+	var seen string
+	if err := c.QueryRow(ctx, `SELECT coalesce(string_agg(id, ', ' ORDER BY id), '') FROM replicas WHERE seen_at >= $1`,
+		time.Now().Add(-2*DefaultLease).UnixMilli()).Scan(&seen); err == nil && seen != "" {
+		running += " (seen in the last minute: " + seen + ")"
 	}
 	return fmt.Sprintf("PostgreSQL %s reachable, %s, %s", server, schema, running), nil
 }

@@ -168,6 +168,9 @@ type Store struct {
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt // prepared once: parsing SQL is most of a small query's cost
+
+	owner string        // this bot's name on its claims (lease.go)
+	lease time.Duration // how long they last unrenewed
 }
 
 // Open opens (creating it if needed) the log in dir, which is created with
@@ -191,7 +194,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	// One connection: statements queue in database/sql rather than meet
 	// SQLITE_BUSY and SQLite's sleeping retries.
 	db.SetMaxOpenConns(1)
-	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}}
+	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner(), lease: DefaultLease}
 	if err := s.migrate(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -219,7 +222,7 @@ func OpenReadOnly(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("opening the send log: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}}
+	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner(), lease: DefaultLease}
 	names, _ := fs.Glob(migrations, "migrations/*.sql")
 	var version int
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
@@ -453,9 +456,9 @@ func (s *Store) ClaimNext(ctx context.Context) (sd Send, ok bool, err error) {
 	if s.db.pg {
 		skip = " FOR UPDATE SKIP LOCKED"
 	}
-	row := s.queryRow(ctx, `UPDATE sends SET state = 'sending', called_at = 0, attempts = attempts + 1, updated_at = ?
+	row := s.queryRow(ctx, `UPDATE sends SET state = 'sending', called_at = 0, attempts = attempts + 1, updated_at = ?, owner = ?, lease_until = ?
 		WHERE id = (SELECT id FROM sends WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1`+skip+`) AND state = 'queued'
-		RETURNING `+columns, now, now)
+		RETURNING `+columns, now, s.owner, now+s.lease.Milliseconds(), now)
 	sd, err = scanOne(row)
 	if errors.Is(err, ErrNotFound) {
 		return Send{}, false, nil
@@ -629,9 +632,14 @@ func (s *Store) RecordPost(ctx context.Context, id int64, d Delivery, channel, t
 // whose call had become unknown with reason, since Linkup may have sent
 // them (unknown).
 func (s *Store) Recover(ctx context.Context, reason string) (requeued, unknown []Send, err error) {
+	return s.recoverClaims(ctx, reason, ``)
+}
+
+// recoverClaims is Recover of the claimed sends that also match where (with args).
+func (s *Store) recoverClaims(ctx context.Context, reason, where string, args ...any) (requeued, unknown []Send, err error) {
 	now := s.now().UnixMilli()
-	rows, err := s.db.QueryContext(ctx, `UPDATE sends SET state = 'queued', attempts = attempts - 1, updated_at = ?
-		WHERE state = 'sending' AND called_at = 0 RETURNING `+columns, now)
+	rows, err := s.db.QueryContext(ctx, `UPDATE sends SET state = 'queued', attempts = attempts - 1, updated_at = ?, owner = '', lease_until = 0
+		WHERE state = 'sending' AND called_at = 0`+where+` RETURNING `+columns, append([]any{now}, args...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("recovering sends: %w", err)
 	}
@@ -639,7 +647,7 @@ func (s *Store) Recover(ctx context.Context, reason string) (requeued, unknown [
 		return nil, nil, fmt.Errorf("recovering sends: %w", err)
 	}
 	rows, err = s.db.QueryContext(ctx, `UPDATE sends SET state = 'unknown', reason = ?, finished_at = ?, updated_at = ?
-		WHERE state = 'sending' RETURNING `+columns, reason, now, now)
+		WHERE state = 'sending'`+where+` RETURNING `+columns, append([]any{reason, now, now}, args...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("recovering sends: %w", err)
 	}

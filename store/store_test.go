@@ -42,7 +42,7 @@ func TestMigrations(t *testing.T) {
 		s, _ := open(t)
 		var v int
 		require.NoError(t, s.raw.QueryRow("PRAGMA user_version").Scan(&v))
-		assert.Equal(t, 9, v)
+		assert.Equal(t, 10, v)
 		var mode string
 		require.NoError(t, s.raw.QueryRow("PRAGMA journal_mode").Scan(&mode))
 		assert.Equal(t, "wal", mode)

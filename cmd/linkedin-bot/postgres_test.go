@@ -41,7 +41,7 @@ func TestTheBotRunsOnPostgreSQL(t *testing.T) {
 
 	var out strings.Builder
 	require.NoError(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return e.vars[k] }, &out, &strings.Builder{}))
-	assert.Regexp(t, `PASS DATABASE_URL \(database test on 127.0.0.1:5432\): PostgreSQL [0-9.]+ .*reachable, schema version 1 \(current\), a bot is running on it`, out.String())
+	assert.Regexp(t, `PASS DATABASE_URL \(database test on 127.0.0.1:5432\): PostgreSQL [0-9.]+ .*reachable, schema version 2 \(current\), a bot is running on it \(seen in the last minute: [^)]+\)`, out.String())
 	assert.Contains(t, out.String(), "PASS LinkedIn accounts: default account default; 1 connected (alice-li)")
 
 	out.Reset()
