@@ -170,19 +170,31 @@ func (s *Service) Choices(ctx context.Context, user string) ([]Choice, error) {
 	}
 	var own, shared []Choice
 	for _, a := range as {
-		c := Choice{Name: a.Name, Country: a.Country, Kind: "shared", Expired: a.State == store.AccountExpired}
-		if len(a.Users) == 1 {
-			c.Kind = "own"
+		if c := choiceOf(a); c.Kind == "own" {
 			own = append(own, c)
-			continue
+		} else {
+			shared = append(shared, c)
 		}
-		shared = append(shared, c)
 	}
-	out := append(own, shared...)
-	if s.defaultToken != "" {
-		out = append(out, Choice{Name: s.defaultName, Country: s.defaultCountry, Kind: "default"})
+	return append(append(own, shared...), s.defaultChoice()...), nil
+}
+
+// choiceOf is a stored account as a choice: a person's own when it has
+// one user, shared when it has several.
+func choiceOf(a store.Account) Choice {
+	c := Choice{Name: a.Name, Country: a.Country, Kind: "shared", Expired: a.State == store.AccountExpired}
+	if len(a.Users) == 1 {
+		c.Kind = "own"
 	}
-	return out, nil
+	return c
+}
+
+// defaultChoice is the default account, when there is one.
+func (s *Service) defaultChoice() []Choice {
+	if s.defaultToken == "" {
+		return nil
+	}
+	return []Choice{{Name: s.defaultName, Country: s.defaultCountry, Kind: "default"}}
 }
 
 // Usable returns every account that can be used now: the default first,
@@ -192,19 +204,11 @@ func (s *Service) Usable(ctx context.Context) ([]Choice, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Choice
-	if s.defaultToken != "" {
-		out = append(out, Choice{Name: s.defaultName, Country: s.defaultCountry, Kind: "default"})
-	}
+	out := s.defaultChoice()
 	for _, a := range as {
-		if a.State == store.AccountExpired {
-			continue
+		if c := choiceOf(a); !c.Expired {
+			out = append(out, c)
 		}
-		kind := "shared"
-		if len(a.Users) == 1 {
-			kind = "own"
-		}
-		out = append(out, Choice{Name: a.Name, Country: a.Country, Kind: kind})
 	}
 	return out, nil
 }
@@ -318,7 +322,7 @@ func (s *Service) Own(ctx context.Context, user string) (store.Account, error) {
 		return store.Account{}, err
 	}
 	for _, a := range as {
-		if len(a.Users) == 1 {
+		if choiceOf(a).Kind == "own" {
 			return a, nil
 		}
 	}

@@ -301,7 +301,7 @@ func (b *Bridge) adopt(ctx context.Context) int {
 				ProfileURL:     sd.Recipient,
 				Requester:      sd.Requester,
 				Channel:        sd.RootChannel,
-				ThreadTS:       anchor(sd),
+				ThreadTS:       sd.Thread(),
 				Since:          at,
 				LastActivity:   at,
 			}
@@ -319,14 +319,6 @@ func (b *Bridge) adopt(ctx context.Context) int {
 		}
 	}
 	return taken
-}
-
-// anchor is the thread a send's story is in.
-func anchor(sd store.Send) string {
-	if sd.ThreadTS != "" {
-		return sd.ThreadTS
-	}
-	return sd.RootTS
 }
 
 // Lookup returns mirrored conversation id, for the Reply button.

@@ -121,9 +121,12 @@ func (h *Handlers) disconnect(ctx context.Context, log zerolog.Logger, user stri
 	return fmt.Sprintf(":white_check_mark: Disconnected *%s*: the bot deleted its LinkedIn session and sends nothing more from it. Its past sends stay in the log.", send.MrkdwnEscape(name))
 }
 
+// accountStatus says which account user's messages go from, its state and
+// today's count, and their other choices: `/linkedin-send account`'s
+// answer and the Home tab's "Your account".
 func (h *Handlers) accountStatus(ctx context.Context, log zerolog.Logger, user string) string {
 	if h.cfg.Accounts == nil {
-		return ":information_source: Every message goes from the team's LinkedIn account."
+		return "Your messages go from the team's LinkedIn account."
 	}
 	choices, err := h.cfg.Accounts.Choices(ctx, user)
 	if err != nil {
@@ -131,7 +134,7 @@ func (h *Handlers) accountStatus(ctx context.Context, log zerolog.Logger, user s
 		return ":warning: The bot could not read its LinkedIn accounts. Please try again; if it keeps failing, tell the bot's admin."
 	}
 	if len(choices) == 0 {
-		return noAccount(user, h.cfg.Logins != nil)
+		return ":no_entry: *None*: you have no LinkedIn account to send from. " + howToGetAccount(user, h.cfg.Logins != nil)
 	}
 	c := choices[0]
 	var b strings.Builder

@@ -216,11 +216,14 @@ func (h *Handlers) accountRefusal(err error, userID string) (string, bool) {
 }
 
 func noAccount(userID string, selfService bool) string {
-	text := ":no_entry: You have no LinkedIn account to send from, so nothing was sent. "
+	return ":no_entry: You have no LinkedIn account to send from, so nothing was sent. " + howToGetAccount(userID, selfService)
+}
+
+// howToGetAccount says how someone with no account to send from gets one.
+func howToGetAccount(userID string, selfService bool) string {
+	text := "Ask "
 	if selfService {
-		text += "Connect yours with `/linkedin-send connect`, or ask "
-	} else {
-		text += "Ask "
+		text = "Connect yours with `/linkedin-send connect`, or ask "
 	}
 	return text + fmt.Sprintf("the bot's admin to connect it (`linkedin-bot accounts connect --name <name> --user %s`) or to give you a shared one (`linkedin-bot accounts assign --name <name> --user %s`).", userID, userID)
 }

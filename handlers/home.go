@@ -246,7 +246,7 @@ func (h *Handlers) homeView(ctx context.Context, user string) slack.HomeTabViewR
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain("Your LinkedIn desk")),
 		slack.NewActionBlock("home_actions", slack.NewButtonBlockElement(HomeNewSendID, "new", plain("New LinkedIn message")).WithStyle(slack.StylePrimary)),
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*Your account*\n"+h.homeAccount(ctx, log, user), false, false), nil, nil),
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*Your account*\n"+h.accountStatus(ctx, log, user), false, false), nil, nil),
 		slack.NewDividerBlock(),
 		slack.NewHeaderBlock(plain("Your recent sends")),
 	}
@@ -262,7 +262,7 @@ func (h *Handlers) homeView(ctx context.Context, user string) slack.HomeTabViewR
 		emoji, word := stateLabel(sd)
 		line := fmt.Sprintf("%s *%s* to %s · %s\n%s", emoji, word, recipientLink(sd.Recipient), slackDate(sd.CreatedAt),
 			quoteStart(sd.Message))
-		if link := h.cfg.Home.link(ctx, sd.RootChannel, anchorOf(sd)); link != "" {
+		if link := h.cfg.Home.link(ctx, sd.RootChannel, sd.Thread()); link != "" {
 			line += " · <" + link + "|thread>"
 		}
 		sec := slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(line, 3000), false, false), nil, nil)
@@ -296,18 +296,6 @@ func (h *Handlers) homeView(ctx context.Context, user string) slack.HomeTabViewR
 	return homeTab(blocks...)
 }
 
-// homeAccount is the Home's line about the account user's sends go from.
-func (h *Handlers) homeAccount(ctx context.Context, log zerolog.Logger, user string) string {
-	if h.cfg.Accounts == nil {
-		return "Your messages go from the team's LinkedIn account."
-	}
-	text := h.accountStatus(ctx, log, user)
-	if strings.HasPrefix(text, ":no_entry: You have no LinkedIn account to send from, so nothing was sent. ") {
-		text = ":no_entry: *None*: you have no LinkedIn account to send from. " + strings.TrimPrefix(text, ":no_entry: You have no LinkedIn account to send from, so nothing was sent. ")
-	}
-	return text
-}
-
 // link is a thread's permalink; empty when it has none or Slack would not say.
 func (m *Home) link(ctx context.Context, channel, ts string) string {
 	if channel == "" || ts == "" {
@@ -327,13 +315,6 @@ func homeTab(blocks ...slack.Block) slack.HomeTabViewRequest {
 
 func md(text string) *slack.SectionBlock {
 	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(text, 3000), false, false), nil, nil)
-}
-
-func anchorOf(sd store.Send) string {
-	if sd.ThreadTS != "" {
-		return sd.ThreadTS
-	}
-	return sd.RootTS
 }
 
 // stateLabel is a send's state as Home shows it.

@@ -394,7 +394,7 @@ func (p *Pipeline) Retry(ctx context.Context, id int64, userID, responseURL stri
 	sd.RetryOf = orig.ID
 	sd.Requester = userID
 	sd.ResponseURL = responseURL
-	sd.ThreadTS = anchor(orig)
+	sd.ThreadTS = orig.Thread()
 	return p.accept(ctx, sd)
 }
 
@@ -722,7 +722,7 @@ func (p *Pipeline) tellUnrecorded(sd store.Send, log zerolog.Logger) {
 	ctx, cancel := p.slackCtx()
 	defer cancel()
 	t := target{channel: sd.Requester}
-	if a := anchor(sd); a != "" && sd.RootChannel != "" {
+	if a := sd.Thread(); a != "" && sd.RootChannel != "" {
 		t = target{channel: sd.RootChannel, thread: a}
 	}
 	opts := []slack.MsgOption{slack.MsgOptionText(unrecordedText, false)}

@@ -16,15 +16,6 @@ import (
 	"linkedin-bot/store"
 )
 
-// anchor is the thread a send's replies go in: the thread it was asked in,
-// else its own root message; empty when it has neither.
-func anchor(sd store.Send) string {
-	if sd.ThreadTS != "" {
-		return sd.ThreadTS
-	}
-	return sd.RootTS
-}
-
 // responseURLLife is how long Slack takes posts on a response_url (30
 // minutes), less a margin.
 const responseURLLife = 29 * time.Minute
@@ -64,9 +55,9 @@ func (p *Pipeline) announce(sd store.Send, log zerolog.Logger) store.Send {
 
 	var targets []target
 	text := rootText(sd)
-	if sd.RetryOf != 0 && anchor(sd) != "" && sd.RootChannel != "" {
+	if sd.RetryOf != 0 && sd.Thread() != "" && sd.RootChannel != "" {
 		text = retryText(sd)
-		targets = append(targets, target{channel: sd.RootChannel, thread: anchor(sd)})
+		targets = append(targets, target{channel: sd.RootChannel, thread: sd.Thread()})
 	} else {
 		targets = append(targets, target{channel: sd.Channel, thread: sd.ThreadTS})
 	}
@@ -154,7 +145,7 @@ func (p *Pipeline) changed(user string) {
 // (a Retry's is the click's own); else the channel; else a DM from the bot.
 func (p *Pipeline) outcomeTargets(sd store.Send) []target {
 	var ts []target
-	if a := anchor(sd); a != "" && sd.RootChannel != "" {
+	if a := sd.Thread(); a != "" && sd.RootChannel != "" {
 		ts = append(ts, target{channel: sd.RootChannel, thread: a})
 	}
 	if p.hookFresh(sd) {

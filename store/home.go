@@ -50,7 +50,8 @@ type Waiting struct {
 // whose last message is a reply (posted in its thread) that no send
 // answered since.
 func (s *Store) Waiting(ctx context.Context, user string, n int) ([]Waiting, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT m.conversation, m.sender, m.body, m.sent_at FROM conversation_messages m
+	// The two tables share no column name: the conversation's columns need no prefix.
+	rows, err := s.db.QueryContext(ctx, `SELECT `+convColumns+`, m.sender, m.body, m.sent_at FROM conversation_messages m
 		JOIN conversations c ON c.id = m.conversation
 		WHERE c.requester = ? AND m.kind = 'reply' AND m.posted = 1
 		AND m.sent_at = (SELECT max(sent_at) FROM conversation_messages WHERE conversation = c.id AND kind != 'empty')
@@ -60,27 +61,25 @@ func (s *Store) Waiting(ctx context.Context, user string, n int) ([]Waiting, err
 	if err != nil {
 		return nil, fmt.Errorf("listing conversations waiting: %w", err)
 	}
+	defer rows.Close()
 	var out []Waiting
 	for rows.Next() {
 		var w Waiting
 		var at int64
-		if err := rows.Scan(&w.Conversation.ID, &w.Sender, &w.Body, &at); err != nil {
-			rows.Close()
+		if w.Conversation, err = scanConversation(withExtra{rows, []any{&w.Sender, &w.Body, &at}}); err != nil {
 			return nil, fmt.Errorf("listing conversations waiting: %w", err)
 		}
 		w.At = msTime(at)
 		out = append(out, w)
 	}
-	rows.Close() // one connection: read the conversations after
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i := range out {
-		c, err := s.GetConversation(ctx, out[i].Conversation.ID)
-		if err != nil {
-			return nil, err
-		}
-		out[i].Conversation = c
-	}
-	return out, nil
+	return out, rows.Err()
 }
+
+// withExtra scans a row's first columns as r's caller asks, and the
+// columns after them into extra.
+type withExtra struct {
+	r     scanner
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.r.Scan(append(dest, w.extra...)...) }

@@ -32,7 +32,7 @@ func (s *Store) Owner() string { return s.owner }
 // it well within the lease (every third of it).
 func (s *Store) RenewLeases(ctx context.Context) error {
 	now := s.now()
-	until := now.Add(s.lease).UnixMilli()
+	until := now.Add(DefaultLease).UnixMilli()
 	if err := s.exec(ctx, "renewing the claims' leases", `UPDATE sends SET lease_until = ? WHERE owner = ? AND state = 'sending'`, until, s.owner); err != nil {
 		return err
 	}

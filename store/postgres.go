@@ -53,7 +53,7 @@ func OpenPostgres(ctx context.Context, url string, migrate bool) (*Store, error)
 	// is made safe by the SQL itself (see underCap, ClaimNext, ExpireAccount).
 	db.SetMaxOpenConns(pgConns)
 	db.SetMaxIdleConns(pgConns)
-	s := &Store{db: conn{q: db, pg: true}, raw: db, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner(), lease: DefaultLease}
+	s := &Store{db: conn{q: db, pg: true}, raw: db, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner()}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {

@@ -123,6 +123,15 @@ type Send struct {
 	CalledAt time.Time
 }
 
+// Thread is the Slack thread a send's story is in: the thread it was asked
+// in, else the thread of its root message (empty before it is announced).
+func (sd Send) Thread() string {
+	if sd.ThreadTS != "" {
+		return sd.ThreadTS
+	}
+	return sd.RootTS
+}
+
 // Tries is how many tries of post d were recorded.
 func (sd Send) Tries(d Delivery) int {
 	switch d {
@@ -169,8 +178,7 @@ type Store struct {
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt // prepared once: parsing SQL is most of a small query's cost
 
-	owner string        // this bot's name on its claims (lease.go)
-	lease time.Duration // how long they last unrenewed
+	owner string // this bot's name on its claims (lease.go)
 }
 
 // Open opens (creating it if needed) the log in dir, which is created with
@@ -194,7 +202,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	// One connection: statements queue in database/sql rather than meet
 	// SQLITE_BUSY and SQLite's sleeping retries.
 	db.SetMaxOpenConns(1)
-	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner(), lease: DefaultLease}
+	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner()}
 	if err := s.migrate(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -222,7 +230,7 @@ func OpenReadOnly(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("opening the send log: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner(), lease: DefaultLease}
+	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner()}
 	names, _ := fs.Glob(migrations, "migrations/*.sql")
 	var version int
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
@@ -458,7 +466,7 @@ func (s *Store) ClaimNext(ctx context.Context) (sd Send, ok bool, err error) {
 	}
 	row := s.queryRow(ctx, `UPDATE sends SET state = 'sending', called_at = 0, attempts = attempts + 1, updated_at = ?, owner = ?, lease_until = ?
 		WHERE id = (SELECT id FROM sends WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1`+skip+`) AND state = 'queued'
-		RETURNING `+columns, now, s.owner, now+s.lease.Milliseconds(), now)
+		RETURNING `+columns, now, s.owner, now+DefaultLease.Milliseconds(), now)
 	sd, err = scanOne(row)
 	if errors.Is(err, ErrNotFound) {
 		return Send{}, false, nil
