@@ -38,6 +38,7 @@ type Config struct {
 
 	DataDir        string          // where the send log lives, without DatabaseURL
 	DatabaseURL    string          // DATABASE_URL: the send log in PostgreSQL instead
+	Lease          time.Duration   // LEASE_DURATION: how long a dead bot's work stays its own
 	AllowedUsers   map[string]bool // Slack user IDs who may send; empty allows everyone
 	DailySendLimit int             // sends per LinkedIn account per UTC day; 0 means no cap
 
@@ -125,6 +126,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		ShutdownTimeout:   r.duration("SHUTDOWN_TIMEOUT", 30*time.Second),
 		DataDir:           DataDir(getenv),
 		DatabaseURL:       r.databaseURL("DATABASE_URL"),
+		Lease:             r.duration("LEASE_DURATION", store.DefaultLease),
 		AllowedUsers:      r.users("ALLOWED_USERS"),
 		DailySendLimit:    r.whole("DAILY_SEND_LIMIT", 100),
 		InboxChannel:      r.channel("INBOX_CHANNEL"),
@@ -145,6 +147,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		// Checked before anyone logs in: a login spends credits, and its
 		// session could not be stored.
 		r.fail("ACCOUNTS_KEY", "is required with ACCOUNT_SELF_SERVICE=true: a connected account's session is stored only encrypted (generate a key with `linkedin-bot doctor --new-key`)")
+	}
+	if c.Lease < store.MinLease || c.Lease > store.MaxLease {
+		r.fail("LEASE_DURATION", "must be from %s to %s: another bot takes a stopped one's work once its lease ends", store.MinLease, store.MaxLease)
 	}
 	if c.ReplyPollMax < c.ReplyPollInterval {
 		r.fail("REPLY_POLL_MAX", "must be at least REPLY_POLL_INTERVAL (%s)", c.ReplyPollInterval)

@@ -160,6 +160,8 @@ type Bridge struct {
 	done sync.WaitGroup
 
 	// Owned by the loop.
+	held     bool          // this bot holds the bridge's lease
+	told     bool          // the log said which bot runs the bridge
 	pace     time.Duration // the wait after the last poll
 	nextPoll time.Time
 	nextOwed time.Time // when owed posts are tried again
@@ -239,8 +241,25 @@ func (b *Bridge) loop() {
 	}
 }
 
-// cycle runs the local work, the checks due and, when due, a poll.
+// cycle runs the local work, the checks due and, when due, a poll, on the
+// one bot that holds the bridge's lease: the others wait to take it over.
 func (b *Bridge) cycle(ctx context.Context) {
+	held, err := b.store.Hold(ctx, store.BridgeJob)
+	if err != nil {
+		b.log.Warn().Err(err).Msg("could not tell whether this bot runs the reply bridge; trying again")
+		return
+	}
+	if held != b.held || !b.told {
+		b.held, b.told = held, true
+		if held {
+			b.log.Info().Msg("this bot runs the reply bridge")
+		} else {
+			b.log.Info().Msg("another bot runs the reply bridge; this one takes over if it stops")
+		}
+	}
+	if !held {
+		return
+	}
 	now := b.now()
 	if !now.Before(b.nextOwed) {
 		b.nextOwed = now.Add(time.Minute)

@@ -82,16 +82,28 @@ func NewHome(desk Desk, sl HomeSlack, debounce time.Duration, log zerolog.Logger
 
 // Start reads who opened Home before and starts publishing.
 func (m *Home) Start(ctx context.Context) error {
+	if err := m.readOpened(ctx); err != nil {
+		return err
+	}
+	m.done.Go(m.loop)
+	return nil
+}
+
+// reopenEvery is how often who opened Home is read again: with several
+// bots on one log, a person may have opened it on another one.
+const reopenEvery = 10 * time.Second
+
+// readOpened adds the people the log says opened Home.
+func (m *Home) readOpened(ctx context.Context) error {
 	users, err := m.desk.HomeUsers(ctx)
 	if err != nil {
 		return err
 	}
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, u := range users {
 		m.opened[u] = true
 	}
-	m.mu.Unlock()
-	m.done.Go(m.loop)
 	return nil
 }
 
@@ -145,6 +157,8 @@ func (m *Home) loop() {
 		<-m.stop
 		cancel()
 	}()
+	reread := time.NewTicker(reopenEvery)
+	defer reread.Stop()
 	for {
 		user, wait := m.next()
 		if user != "" && wait <= 0 {
@@ -162,6 +176,10 @@ func (m *Home) loop() {
 			return
 		case <-m.wake:
 		case <-timer:
+		case <-reread.C:
+			if err := m.readOpened(ctx); err != nil {
+				m.log.Warn().Err(err).Msg("reading who opened Home failed")
+			}
 		}
 		if t != nil {
 			t.Stop()

@@ -285,32 +285,44 @@ func (p *Pipeline) redeliver() {
 	}
 }
 
-// leases renews this bot's claims every third of their lease, and takes
-// over the claims of a bot that stopped renewing its own (it died): the
-// rules are a crash's (see Start), and their outcomes are delivered here.
-// With one bot per log, the start already recovered everything, and this
-// finds nothing.
+// leases renews this bot's leases every third of their length, and takes
+// over the work of a bot that stopped renewing its own (it died): its
+// claims, with the crash rules (see Start), and its owed posts, which are
+// delivered here. On a log of its own (SQLite), Start already took
+// everything, and this finds nothing.
 func (p *Pipeline) leases() {
-	t := time.NewTicker(store.DefaultLease / 3)
+	every := p.store.Lease() / 3
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(p.work), store.DefaultLease/3)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(p.work), every)
 		if err := p.store.RenewLeases(ctx); err != nil {
 			p.log.Error().Err(err).Msg("renewing this bot's leases failed")
 		}
 		requeued, unknown, err := p.store.RecoverExpired(ctx, crashReason)
-		cancel()
 		if err != nil {
 			p.log.Error().Err(err).Msg("looking for another bot's expired claims failed")
 		}
+		orphans, err := p.store.Orphaned(ctx)
+		cancel()
+		if err != nil {
+			p.log.Error().Err(err).Msg("looking for another bot's owed posts failed")
+		}
 		for _, sd := range requeued {
-			p.log.Info().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("another bot stopped before calling Linkup for this send: queued again")
+			p.log.Info().Int64("send_id", sd.ID).Str("user", sd.Requester).Str("from", sd.Owner).Msg("another bot stopped before calling Linkup for this send: queued again")
 		}
 		if len(requeued) > 0 {
 			p.poke()
 		}
 		for _, sd := range unknown {
 			p.log.Warn().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("another bot stopped after calling Linkup for this send: outcome unknown, not resent")
+			p.deliver(sd, p.sendLog(sd))
+		}
+		for _, sd := range orphans {
+			if p.stopping() {
+				return
+			}
+			p.log.Info().Int64("send_id", sd.ID).Str("from", sd.Owner).Msg("another bot stopped with this send's posts owed: making them")
 			p.deliver(sd, p.sendLog(sd))
 		}
 		select {
@@ -519,16 +531,28 @@ func (p *Pipeline) Close(ctx context.Context) error {
 	select {
 	case <-done:
 		p.cancelWork()
+		p.releaseLeases()
 		return nil
 	case <-ctx.Done():
 	}
 	p.cancelWork()
 	select {
 	case <-done:
+		p.releaseLeases()
 	case <-time.After(p.cfg.SlackTimeout):
-		p.log.Error().Msg("outcome deliveries still running at exit; they are delivered at the next start")
+		p.log.Error().Msg("outcome deliveries still running at exit; they are delivered at the next start, or by another bot once their lease ends")
 	}
 	return ctx.Err()
+}
+
+// releaseLeases hands this bot's owed posts and jobs to the other bots
+// at once, at a clean stop.
+func (p *Pipeline) releaseLeases() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.store.ReleaseLeases(ctx); err != nil {
+		p.log.Warn().Err(err).Msg("releasing this bot's leases failed; another bot takes its work once they end")
+	}
 }
 
 // poke wakes one idle worker.
@@ -695,9 +719,13 @@ func (p *Pipeline) process(sd store.Send) {
 // what the log holds. When the log cannot record it, the thread is told so
 // (once) and the write is tried again until it lands.
 func (p *Pipeline) finish(sd store.Send, out store.Outcome, log zerolog.Logger) {
-	told := false
+	told, lost := false, false
 	ok := p.persist(log, "recording the outcome", func(ctx context.Context) error {
 		err := p.store.Finish(ctx, sd.ID, out)
+		if errors.Is(err, store.ErrNotHeld) {
+			lost = true
+			return nil
+		}
 		if err != nil && !told {
 			told = true
 			p.tellUnrecorded(sd, log)
@@ -706,6 +734,12 @@ func (p *Pipeline) finish(sd store.Send, out store.Outcome, log zerolog.Logger) 
 	})
 	if !ok {
 		log.Error().Str("state", string(out.State)).Msg("the outcome was never recorded; the next start reports the send as unknown")
+		return
+	}
+	if lost {
+		// This bot stalled past its lease: the taker reported the send as
+		// unknown, and Linkup's answer is only in this log line.
+		log.Error().Str("state", string(out.State)).Str("reason", out.Reason).Msg("another bot took this send over while it was being sent; it reported it as unknown")
 		return
 	}
 	sd.State, sd.Reason, sd.Credits, sd.FinishedAt = out.State, out.Reason, out.Credits, p.now()

@@ -93,6 +93,21 @@ func (p *Pipeline) deliver(sd store.Send, log zerolog.Logger) {
 	if fresh, err := p.store.Get(ctx, sd.ID); err == nil {
 		sd = fresh
 	}
+	if !sd.Owed() {
+		return
+	}
+	// Another live bot may owe these posts: only their holder makes them.
+	if !p.store.Holds(sd) {
+		held, err := p.store.Take(ctx, sd.ID)
+		if err != nil {
+			log.Error().Err(err).Msg("taking the send's posts failed; they are tried again later")
+			return
+		}
+		if !held {
+			log.Debug().Str("holder", sd.Owner).Msg("another bot is making this send's posts")
+			return
+		}
+	}
 
 	if !sd.OutcomePosted {
 		if _, _, err := p.postOnce(ctx, log, &sd, store.OutcomePosted, p.outcomeTargets(sd), outcomeText(sd), outcomeBlocks(sd, outcomeText(sd))); err != nil {

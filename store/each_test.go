@@ -31,3 +31,12 @@ func openPG(t *testing.T) *Store {
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
+
+// restart makes s a new bot on its log, as after the old one died and its
+// leases ran out.
+func restart(t *testing.T, s *Store) {
+	t.Helper()
+	_, err := s.db.ExecContext(context.Background(), `UPDATE sends SET lease_until = 1 WHERE lease_until > 0`)
+	require.NoError(t, err)
+	s.owner = newOwner()
+}

@@ -4,13 +4,37 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"time"
 )
 
-// DefaultLease is how long a claim belongs to the bot that took it
-// without being renewed.
-const DefaultLease = 30 * time.Second
+// Several bots may share a PostgreSQL log; an embedded one has one bot
+// (the data folder's lock). Whatever one bot does at a time is held by a
+// lease that its holder renews and that any bot takes over once it ran out
+// (its holder died):
+//
+//   - a claimed send, from its claim until its outcome is recorded: the
+//     crash rules then apply (RecoverExpired);
+//   - a finished send whose Slack posts are owed, until they are all made
+//     (Take): two live bots never make the same post;
+//   - a job, such as the reply bridge's polling (Hold).
+//
+// A send's lease_until is 0 once nothing is owed; an owed send whose lease
+// is 0 or past is free to take.
+
+// DefaultLease is how long a lease holds without being renewed; MaxLease
+// is the longest one may be set to, so that a dead bot's work is taken
+// over within a minute.
+const (
+	DefaultLease = 30 * time.Second
+	MaxLease     = 30 * time.Second
+	MinLease     = 3 * time.Second
+)
+
+// BridgeJob is the job lease under which one bot of a shared log runs the
+// reply bridge.
+const BridgeJob = "reply-bridge"
 
 // newOwner names this process among the bots of a log: its host and a
 // random part, so that a restarted bot is a new owner.
@@ -24,27 +48,126 @@ func newOwner() string {
 	return host + "-" + hex.EncodeToString(b)
 }
 
-// Owner is this store's name on the claims it takes.
+// Owner is this store's name on the leases it holds.
 func (s *Store) Owner() string { return s.owner }
 
-// RenewLeases extends the leases of the sends this store claimed, and
-// records that it is alive. The bot calls
-// it well within the lease (every third of it).
+// Lease is how long this store's leases last unless renewed.
+func (s *Store) Lease() time.Duration { return s.lease }
+
+// SetLease sets how long this store's leases last, within MinLease and
+// MaxLease; call it before the bot starts. The bot renews them every
+// third of it.
+func (s *Store) SetLease(d time.Duration) error {
+	if d < MinLease || d > MaxLease {
+		return fmt.Errorf("a lease must last from %s to %s, not %s", MinLease, MaxLease, d)
+	}
+	s.lease = d
+	return nil
+}
+
+// Shared reports whether other bots may use this log at the same time
+// (PostgreSQL); an embedded log is its one bot's.
+func (s *Store) Shared() bool { return s.db.pg }
+
+func (s *Store) leaseEnd() int64 { return s.now().Add(s.lease).UnixMilli() }
+
+// RenewLeases extends the leases this store holds (its claims, the sends
+// whose posts it owes, its jobs) and records that it is alive. The bot
+// calls it every third of the lease.
 func (s *Store) RenewLeases(ctx context.Context) error {
-	now := s.now()
-	until := now.Add(DefaultLease).UnixMilli()
-	if err := s.exec(ctx, "renewing the claims' leases", `UPDATE sends SET lease_until = ? WHERE owner = ? AND state = 'sending'`, until, s.owner); err != nil {
+	now, until := s.now().UnixMilli(), s.leaseEnd()
+	if err := s.exec(ctx, "renewing the sends' leases", `UPDATE sends SET lease_until = ? WHERE owner = ? AND lease_until > 0`, until, s.owner); err != nil {
+		return err
+	}
+	if err := s.exec(ctx, "renewing the jobs' leases", `UPDATE jobs SET lease_until = ? WHERE owner = ?`, until, s.owner); err != nil {
 		return err
 	}
 	host, _ := os.Hostname()
 	return s.exec(ctx, "recording this bot alive", `INSERT INTO replicas (id, host, seen_at) VALUES (?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`, s.owner, host, now.UnixMilli())
+		ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`, s.owner, host, now)
+}
+
+// ReleaseLeases ends, at a clean stop, the leases of the sends whose posts
+// this store owes and of its jobs, so that another bot takes them at
+// once. Claims are never released this way: a stopping bot finishes or
+// puts back its own.
+func (s *Store) ReleaseLeases(ctx context.Context) error {
+	if err := s.exec(ctx, "releasing the owed posts", `UPDATE sends SET lease_until = 1
+		WHERE owner = ? AND lease_until > 0 AND state IN ('sent', 'failed', 'unknown')`, s.owner); err != nil {
+		return err
+	}
+	return s.exec(ctx, "releasing the jobs", `UPDATE jobs SET lease_until = 0 WHERE owner = ?`, s.owner)
+}
+
+// Recover is run once at start. On a log of its own (SQLite), every send a
+// crash left claimed is recovered (see RecoverExpired) and every owed post
+// is this bot's; on a shared log (PostgreSQL), only what bots that stopped
+// renewing left: the others are alive.
+func (s *Store) Recover(ctx context.Context, reason string) (requeued, unknown []Send, err error) {
+	if s.Shared() {
+		return s.RecoverExpired(ctx, reason)
+	}
+	if err := s.exec(ctx, "taking the owed posts", `UPDATE sends SET owner = ?, lease_until = ?
+		WHERE lease_until > 0 AND state IN ('sent', 'failed', 'unknown')`, s.owner, s.leaseEnd()); err != nil {
+		return nil, nil, err
+	}
+	return s.recoverClaims(ctx, reason, ``)
 }
 
 // RecoverExpired takes over the sends another bot claimed and stopped
-// renewing (it died): as Recover does at start, one not called yet goes
-// back to the queue, one that may have reached Linkup becomes unknown
-// with reason, never resent. A store never recovers its own claims.
+// renewing (it died): one not called yet goes back to the queue, one
+// that may have reached Linkup becomes unknown with reason, never resent,
+// and its posts are this store's to make. A store never recovers its own
+// claims.
 func (s *Store) RecoverExpired(ctx context.Context, reason string) (requeued, unknown []Send, err error) {
 	return s.recoverClaims(ctx, reason, ` AND owner != ? AND lease_until < ?`, s.owner, s.now().UnixMilli())
+}
+
+// Take makes send id's owed posts this store's to make, unless another
+// bot holds them (its lease runs) or none are owed; it reports whether
+// this store holds them now.
+func (s *Store) Take(ctx context.Context, id int64) (bool, error) {
+	now := s.now().UnixMilli()
+	res, err := s.db.ExecContext(ctx, `UPDATE sends SET owner = ?, lease_until = ?
+		WHERE id = ? AND (owner = ? OR lease_until < ?) AND `+undelivered, s.owner, s.leaseEnd(), id, s.owner, now)
+	if err != nil {
+		return false, fmt.Errorf("taking send %d's posts: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// Holds reports, without a write, whether this store holds sd's lease as
+// sd was read.
+func (s *Store) Holds(sd Send) bool {
+	return sd.Owner == s.owner && sd.LeaseUntil.After(s.now())
+}
+
+// Hold takes or renews job's lease for this store, unless another bot
+// holds it; it reports whether this store holds it now. RenewLeases renews
+// it too, so that a long run of the job keeps it.
+func (s *Store) Hold(ctx context.Context, job string) (bool, error) {
+	var got string
+	err := s.queryRow(ctx, `INSERT INTO jobs (name, owner, lease_until) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+		WHERE jobs.owner = excluded.owner OR jobs.lease_until < ?
+		RETURNING owner`, job, s.owner, s.leaseEnd(), s.now().UnixMilli()).Scan(&got)
+	switch {
+	case err == nil:
+		return true, nil
+	case isNoRows(err):
+		return false, nil
+	default:
+		return false, fmt.Errorf("holding the %s job: %w", job, err)
+	}
+}
+
+// Holder is the bot holding job, and until when; empty when none does.
+func (s *Store) Holder(ctx context.Context, job string) (owner string, until time.Time, err error) {
+	var ms int64
+	err = s.queryRow(ctx, `SELECT owner, lease_until FROM jobs WHERE name = ? AND lease_until >= ?`, job, s.now().UnixMilli()).Scan(&owner, &ms)
+	if isNoRows(err) {
+		return "", time.Time{}, nil
+	}
+	return owner, msTime(ms), err
 }

@@ -78,3 +78,123 @@ func TestLeasesHandOverOnlyADeadBotsWork(t *testing.T) {
 		assert.Empty(t, append(requeued, unknown...), "taken over once")
 	})
 }
+
+func TestOwedPostsHaveOneHolder(t *testing.T) {
+	eachPair(t, func(t *testing.T, a, b *Store) {
+		ctx := context.Background()
+		sd, err := a.Accept(ctx, sample("k"), 0)
+		require.NoError(t, err)
+		_, _, err = a.ClaimNext(ctx)
+		require.NoError(t, err)
+		_, err = a.MarkCalled(ctx, sd.ID, sd.Account, 0)
+		require.NoError(t, err)
+		require.NoError(t, a.Finish(ctx, sd.ID, Outcome{State: Sent, Credits: 1}))
+
+		// The finishing bot holds the posts, with no write; the other leaves them.
+		got, err := a.Get(ctx, sd.ID)
+		require.NoError(t, err)
+		assert.True(t, a.Holds(got))
+		assert.False(t, b.Holds(got))
+		owed, err := b.Undelivered(ctx)
+		require.NoError(t, err)
+		assert.Empty(t, owed, "a's to make")
+		taken, err := b.Take(ctx, sd.ID)
+		require.NoError(t, err)
+		assert.False(t, taken)
+		owed, err = a.Undelivered(ctx)
+		require.NoError(t, err)
+		assert.Len(t, owed, 1)
+
+		// a dies: once its lease ran out, b finds them and takes them, once.
+		b.now = later(time.Minute)
+		orphans, err := b.Orphaned(ctx)
+		require.NoError(t, err)
+		require.Len(t, orphans, 1)
+		taken, err = b.Take(ctx, sd.ID)
+		require.NoError(t, err)
+		assert.True(t, taken)
+		orphans, err = b.Orphaned(ctx)
+		require.NoError(t, err)
+		assert.Empty(t, orphans)
+		taken, err = a.Take(ctx, sd.ID)
+		require.NoError(t, err)
+		assert.False(t, taken, "b's now")
+
+		// A clean stop hands them over at once; the last record ends the lease.
+		b.now = time.Now
+		require.NoError(t, b.ReleaseLeases(ctx))
+		taken, err = a.Take(ctx, sd.ID)
+		require.NoError(t, err)
+		assert.True(t, taken)
+		require.NoError(t, a.MarkDelivered(ctx, sd.ID, OutcomePosted, RootUpdated))
+		got, _ = a.Get(ctx, sd.ID)
+		assert.False(t, got.LeaseUntil.IsZero(), "the notification is still owed")
+		require.NoError(t, a.RecordPost(ctx, sd.ID, Notified, "C1", "1.1"))
+		got, _ = a.Get(ctx, sd.ID)
+		assert.True(t, got.LeaseUntil.IsZero(), "nothing owed: no lease")
+		taken, err = b.Take(ctx, sd.ID)
+		require.NoError(t, err)
+		assert.False(t, taken, "nothing owed, nothing to take")
+	})
+}
+
+func TestAStalledBotCannotFinishWhatWasTakenOver(t *testing.T) {
+	eachPair(t, func(t *testing.T, a, b *Store) {
+		ctx := context.Background()
+		sd, err := a.Accept(ctx, sample("k"), 0)
+		require.NoError(t, err)
+		_, _, err = a.ClaimNext(ctx)
+		require.NoError(t, err)
+		_, err = a.MarkCalled(ctx, sd.ID, sd.Account, 0)
+		require.NoError(t, err)
+		b.now = later(time.Minute)
+		_, unknown, err := b.RecoverExpired(ctx, "crashed")
+		require.NoError(t, err)
+		require.Len(t, unknown, 1)
+		assert.ErrorIs(t, a.Finish(ctx, sd.ID, Outcome{State: Sent}), ErrNotHeld)
+		got, _ := a.Get(ctx, sd.ID)
+		assert.Equal(t, Unknown, got.State, "the taker's word stands")
+		assert.Equal(t, b.Owner(), got.Owner)
+	})
+}
+
+func TestAJobRunsOnOneBot(t *testing.T) {
+	eachPair(t, func(t *testing.T, a, b *Store) {
+		ctx := context.Background()
+		for _, want := range []bool{true, true} {
+			held, err := a.Hold(ctx, BridgeJob)
+			require.NoError(t, err)
+			assert.Equal(t, want, held)
+		}
+		held, err := b.Hold(ctx, BridgeJob)
+		require.NoError(t, err)
+		assert.False(t, held, "a holds it")
+		owner, _, err := b.Holder(ctx, BridgeJob)
+		require.NoError(t, err)
+		assert.Equal(t, a.Owner(), owner)
+
+		// Renewed, it holds past the first lease's end.
+		a.now = later(20 * time.Second)
+		require.NoError(t, a.RenewLeases(ctx))
+		b.now = later(40 * time.Second)
+		held, err = b.Hold(ctx, BridgeJob)
+		require.NoError(t, err)
+		assert.False(t, held)
+
+		// a dies: b takes it over, and a, back, does not get it.
+		b.now = later(2 * time.Minute)
+		held, err = b.Hold(ctx, BridgeJob)
+		require.NoError(t, err)
+		assert.True(t, held)
+		a.now = time.Now
+		held, err = a.Hold(ctx, BridgeJob)
+		require.NoError(t, err)
+		assert.False(t, held)
+
+		// A clean stop hands it over at once.
+		require.NoError(t, b.ReleaseLeases(ctx))
+		held, err = a.Hold(ctx, BridgeJob)
+		require.NoError(t, err)
+		assert.True(t, held)
+	})
+}

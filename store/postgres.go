@@ -19,22 +19,23 @@ import (
 // test suite. A commit is durable when it returns (synchronous_commit on,
 // PostgreSQL's default), so a claim's mark needs no extra sync.
 //
-// For now one bot runs on a database at a time, as on a data folder:
-// LockPostgres holds an advisory lock for the bot's life.
+// Several bots may run on one database at once: claims skip the rows
+// another is claiming, the daily cap is counted under a lock per account,
+// and each bot's work is held by leases that another takes over when it
+// dies (lease.go).
 
 //go:embed migrations_pg/*.sql
 var migrationsPG embed.FS
 
-// lockKey, with the hash of the schema's name, is the advisory lock a bot
-// holds on its database; migrateKey the one taken, within a transaction,
-// to migrate it.
 // pgConns is the size of a bot's connection pool.
 const pgConns = 8
 
+// The advisory locks the store takes, each within a transaction: with the
+// hash of the schema's name, migrateKey's while migrating it; with the
+// hash of an account's name, capKey's while counting its daily cap.
 const (
-	lockKey    = 0x6c696e6b // "link"
-	migrateKey = lockKey + 1
-	capKey     = lockKey + 2 // with the hash of an account's name: its daily cap
+	migrateKey = 0x6c696e6c // "linl"
+	capKey     = migrateKey + 1
 )
 
 // OpenPostgres connects to the PostgreSQL database at url and brings its
@@ -53,7 +54,7 @@ func OpenPostgres(ctx context.Context, url string, migrate bool) (*Store, error)
 	// is made safe by the SQL itself (see underCap, ClaimNext, ExpireAccount).
 	db.SetMaxOpenConns(pgConns)
 	db.SetMaxIdleConns(pgConns)
-	s := &Store{db: conn{q: db, pg: true}, raw: db, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner()}
+	s := &Store{db: conn{q: db, pg: true}, raw: db, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner(), lease: DefaultLease}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
@@ -117,26 +118,6 @@ func (s *Store) migratePG(ctx context.Context, apply bool) error {
 	})
 }
 
-// LockPostgres takes the database at url for this bot, on a connection of
-// its own, until unlock is called or the process ends: one bot at a time,
-// as on a data folder (ErrLocked when another holds it).
-func LockPostgres(ctx context.Context, url string) (unlock func(), err error) {
-	c, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the database: %w", err)
-	}
-	var ok bool
-	if err := c.QueryRow(ctx, `SELECT pg_try_advisory_lock(CAST($1 AS INTEGER), hashtext(current_schema()))`, lockKey).Scan(&ok); err != nil {
-		_ = c.Close(ctx)
-		return nil, fmt.Errorf("locking the database: %w", err)
-	}
-	if !ok {
-		_ = c.Close(ctx)
-		return nil, fmt.Errorf("%w: another linkedin-bot is running on this database", ErrLocked)
-	}
-	return func() { _ = c.Close(context.Background()) }, nil
-}
-
 // Where is where a log is: the PostgreSQL database at URL when it is set,
 // else the embedded one in the folder Dir.
 type Where struct{ Dir, URL string }
@@ -169,16 +150,19 @@ func OpenAtReadOnly(ctx context.Context, w Where) (*Store, error) {
 	return OpenReadOnly(ctx, w.Dir)
 }
 
-// LockAt takes the log at w for this bot (ErrLocked when another has it).
+// LockAt takes the log at w for this bot (ErrLocked when another has
+// it): a data folder is one bot's. A PostgreSQL database takes no lock:
+// several bots share it, each holding its work by leases (lease.go).
 func LockAt(ctx context.Context, w Where) (unlock func(), err error) {
 	if w.URL != "" {
-		return LockPostgres(ctx, w.URL)
+		return func() {}, nil
 	}
 	return Lock(w.Dir)
 }
 
 // CheckPostgres says whether the database at url is reachable, its schema
-// version, and whether a bot holds it. It writes nothing.
+// version, the bots seen on it in the last minute and which one runs the
+// reply bridge. It writes nothing.
 func CheckPostgres(ctx context.Context, url string) (string, error) {
 	c, err := pgx.Connect(ctx, url)
 	if err != nil {
@@ -203,19 +187,15 @@ func CheckPostgres(ctx context.Context, url string) (string, error) {
 			schema = fmt.Sprintf("schema version %d (current)", version)
 		}
 	}
-	var held bool
-	if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
-		AND classid = CAST($1 AS INTEGER)::oid AND objid = (hashtext(current_schema()))::bigint::bit(32)::bigint::oid AND objsubid = 2)`, lockKey).Scan(&held); err != nil {
-		return "", err
-	}
-	running := "no bot running on it"
-	if held {
-		running = "a bot is running on it"
-	}
+	running := "no bot seen in the last minute"
 	var seen string
 	if err := c.QueryRow(ctx, `SELECT coalesce(string_agg(id, ', ' ORDER BY id), '') FROM replicas WHERE seen_at >= $1`,
-		time.Now().Add(-2*DefaultLease).UnixMilli()).Scan(&seen); err == nil && seen != "" {
-		running += " (seen in the last minute: " + seen + ")"
+		time.Now().Add(-time.Minute).UnixMilli()).Scan(&seen); err == nil && seen != "" {
+		running = "bots seen in the last minute: " + seen
+	}
+	var bridge string
+	if err := c.QueryRow(ctx, `SELECT owner FROM jobs WHERE name = $1 AND lease_until >= $2`, BridgeJob, time.Now().UnixMilli()).Scan(&bridge); err == nil {
+		running += "; the reply bridge runs on " + bridge
 	}
 	return fmt.Sprintf("PostgreSQL %s reachable, %s, %s", server, schema, running), nil
 }

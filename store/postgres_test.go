@@ -123,6 +123,6 @@ func TestANewerSchemaStopsThePostgreSQLStore(t *testing.T) {
 	require.NoError(t, s.Close())
 	for _, migrate := range []bool{true, false} {
 		_, err = OpenPostgres(ctx, url, migrate)
-		assert.ErrorContains(t, err, "schema version 99 is newer than this build knows (2): run a newer linkedin-bot")
+		assert.ErrorContains(t, err, "schema version 99 is newer than this build knows (3): run a newer linkedin-bot")
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -121,6 +122,11 @@ type Send struct {
 	// CalledAt is when Linkup was called for the send's last attempt; zero
 	// while it was not (queued, or claimed and not called yet).
 	CalledAt time.Time
+
+	// Owner is the bot that holds the send (its claim, or its owed posts)
+	// until LeaseUntil, unless renewed; see lease.go.
+	Owner      string
+	LeaseUntil time.Time
 }
 
 // Thread is the Slack thread a send's story is in: the thread it was asked
@@ -130,6 +136,12 @@ func (sd Send) Thread() string {
 		return sd.ThreadTS
 	}
 	return sd.RootTS
+}
+
+// Owed reports whether sd is finished and some of its posts are owed (see
+// Undelivered).
+func (sd Send) Owed() bool {
+	return sd.State.Final() && (!sd.OutcomePosted || !sd.RootUpdated || !sd.Notified || sd.Verdict != "" && !sd.VerdictPosted)
 }
 
 // Tries is how many tries of post d were recorded.
@@ -178,7 +190,8 @@ type Store struct {
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt // prepared once: parsing SQL is most of a small query's cost
 
-	owner string // this bot's name on its claims (lease.go)
+	owner string        // this bot's name on its leases (lease.go)
+	lease time.Duration // how long they last unless renewed
 }
 
 // Open opens (creating it if needed) the log in dir, which is created with
@@ -202,7 +215,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	// One connection: statements queue in database/sql rather than meet
 	// SQLITE_BUSY and SQLite's sleeping retries.
 	db.SetMaxOpenConns(1)
-	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner()}
+	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner(), lease: DefaultLease}
 	if err := s.migrate(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -230,7 +243,7 @@ func OpenReadOnly(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("opening the send log: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner()}
+	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner(), lease: DefaultLease}
 	names, _ := fs.Glob(migrations, "migrations/*.sql")
 	var version int
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
@@ -466,7 +479,7 @@ func (s *Store) ClaimNext(ctx context.Context) (sd Send, ok bool, err error) {
 	}
 	row := s.queryRow(ctx, `UPDATE sends SET state = 'sending', called_at = 0, attempts = attempts + 1, updated_at = ?, owner = ?, lease_until = ?
 		WHERE id = (SELECT id FROM sends WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1`+skip+`) AND state = 'queued'
-		RETURNING `+columns, now, s.owner, now+DefaultLease.Milliseconds(), now)
+		RETURNING `+columns, now, s.owner, s.leaseEnd(), now)
 	sd, err = scanOne(row)
 	if errors.Is(err, ErrNotFound) {
 		return Send{}, false, nil
@@ -507,8 +520,8 @@ func (s *Store) MarkCalled(ctx context.Context, id int64, account string, dailyL
 
 // Release puts a claimed send that was not called back in the queue.
 func (s *Store) Release(ctx context.Context, id int64) error {
-	return s.exec(ctx, "releasing a claim", `UPDATE sends SET state = 'queued', attempts = attempts - 1, updated_at = ?
-		WHERE id = ? AND state = 'sending' AND called_at = 0`, s.now().UnixMilli(), id)
+	return s.exec(ctx, "releasing a claim", `UPDATE sends SET state = 'queued', attempts = attempts - 1, updated_at = ?, owner = '', lease_until = 0
+		WHERE id = ? AND state = 'sending' AND called_at = 0 AND owner = ?`, s.now().UnixMilli(), id, s.owner)
 }
 
 // Abandon gives up a request whose Accept failed or came too late: if it
@@ -543,8 +556,9 @@ func (s *Store) NextDue(ctx context.Context) (t time.Time, ok bool, err error) {
 // Requeue puts a sending send back in the queue until notBefore: only for a
 // failure known to have happened before Linkup processed the request.
 func (s *Store) Requeue(ctx context.Context, id int64, notBefore time.Time, status int, answer string) error {
-	return s.exec(ctx, "requeueing a send", `UPDATE sends SET state = 'queued', called_at = 0, not_before = ?, linkup_status = ?, linkup_answer = ?, updated_at = ?
-		WHERE id = ? AND state = 'sending'`, notBefore.UnixMilli(), status, answer, s.now().UnixMilli(), id)
+	return s.exec(ctx, "requeueing a send", `UPDATE sends SET state = 'queued', called_at = 0, not_before = ?, linkup_status = ?, linkup_answer = ?, updated_at = ?,
+		owner = '', lease_until = 0
+		WHERE id = ? AND state = 'sending' AND owner = ?`, notBefore.UnixMilli(), status, answer, s.now().UnixMilli(), id, s.owner)
 }
 
 // Outcome is how a send ended.
@@ -559,16 +573,35 @@ type Outcome struct {
 	EntityURN      string
 }
 
-// Finish records a sending send's end. A send that was claimed but not
-// called (CalledAt zero) may only end failed.
+// ErrNotHeld is returned by Finish when another bot took the send over
+// (this one stopped renewing its lease): the outcome is not recorded, and
+// is not this bot's to tell.
+var ErrNotHeld = errors.New("store: another bot took this send over")
+
+// Finish records the end of a send this store claimed. A send that was
+// claimed but not called (CalledAt zero) may only end failed. Its posts
+// stay this store's to make (see Take).
 func (s *Store) Finish(ctx context.Context, id int64, o Outcome) error {
 	if !o.State.Final() {
 		return fmt.Errorf("finishing send %d: %q is not an end state", id, o.State)
 	}
 	now := s.now().UnixMilli()
-	return s.exec(ctx, "finishing a send", `UPDATE sends SET state = ?, linkup_status = ?, linkup_answer = ?, reason = ?, credits = ?,
-		conversation_id = ?, entity_urn = ?, finished_at = ?, updated_at = ?
-		WHERE id = ? AND state IN ('queued', 'sending')`, o.State, o.LinkupStatus, o.LinkupAnswer, o.Reason, o.Credits, o.ConversationID, o.EntityURN, now, now, id)
+	res, err := s.db.ExecContext(ctx, `UPDATE sends SET state = ?, linkup_status = ?, linkup_answer = ?, reason = ?, credits = ?,
+		conversation_id = ?, entity_urn = ?, finished_at = ?, updated_at = ?, owner = ?, lease_until = ?
+		WHERE id = ? AND state IN ('queued', 'sending') AND owner IN (?, '')`, o.State, o.LinkupStatus, o.LinkupAnswer, o.Reason, o.Credits,
+		o.ConversationID, o.EntityURN, now, now, s.owner, s.leaseEnd(), id, s.owner)
+	if err != nil {
+		return fmt.Errorf("finishing a send: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	// Nothing matched: an earlier try of this write landed, or another bot took the send over.
+	sd, err := s.Get(ctx, id)
+	if err == nil && sd.Owner == s.owner && sd.State == o.State {
+		return nil
+	}
+	return fmt.Errorf("finishing send %d: %w", id, ErrNotHeld)
 }
 
 // SetAnnounced records that the send was announced, in the root message at
@@ -612,7 +645,7 @@ func (s *Store) MarkDelivered(ctx context.Context, id int64, ds ...Delivery) err
 			return fmt.Errorf("unknown delivery %q", d)
 		}
 	}
-	return s.exec(ctx, "recording a delivery", `UPDATE sends SET `+strings.Join(set, ", ")+`, updated_at = ? WHERE id = ?`, s.now().UnixMilli(), id)
+	return s.exec(ctx, "recording a delivery", `UPDATE sends SET `+strings.Join(set, ", ")+`, updated_at = ?, lease_until = `+leaseAfter(ds...)+` WHERE id = ?`, s.now().UnixMilli(), id)
 }
 
 // RecordPost records that post d of send id went out at channel/ts, so
@@ -632,18 +665,29 @@ func (s *Store) RecordPost(ctx context.Context, id int64, d Delivery, channel, t
 	if where != "" {
 		args = append(args, channel, ts)
 	}
-	return s.exec(ctx, "recording a post", `UPDATE sends SET `+string(d)+` = 1, updated_at = ?`+where+` WHERE id = ?`, append(args, id)...)
+	return s.exec(ctx, "recording a post", `UPDATE sends SET `+string(d)+` = 1, updated_at = ?`+where+`, lease_until = `+leaseAfter(d)+` WHERE id = ?`, append(args, id)...)
 }
 
-// Recover is run once at start, on sends a crash left sending: those whose
-// Linkup call had not started go back in the queue (requeued), and those
-// whose call had become unknown with reason, since Linkup may have sent
-// them (unknown).
-func (s *Store) Recover(ctx context.Context, reason string) (requeued, unknown []Send, err error) {
-	return s.recoverClaims(ctx, reason, ``)
+// leaseAfter is the SQL of a finished send's lease once ds are recorded
+// delivered: 0 (nothing owed, the lease ends) when that makes every post
+// delivered, else as it was.
+func leaseAfter(ds ...Delivery) string {
+	done := func(d Delivery) string {
+		if slices.Contains(ds, d) {
+			return "1 = 1"
+		}
+		return string(d) + " = 1"
+	}
+	verdict := "(verdict = '' OR " + done(VerdictPosted) + ")"
+	return "CASE WHEN state IN ('sent', 'failed', 'unknown') AND " + done(OutcomePosted) + " AND " + done(RootUpdated) + " AND " + done(Notified) +
+		" AND " + verdict + " THEN 0 ELSE lease_until END"
 }
 
-// recoverClaims is Recover of the claimed sends that also match where (with args).
+// recoverClaims recovers the claimed sends that also match where (with
+// args): those whose Linkup call had not started go back in the queue
+// (requeued), and those whose call had started become unknown with
+// reason, since Linkup may have sent them (unknown), their posts this
+// store's to make.
 func (s *Store) recoverClaims(ctx context.Context, reason, where string, args ...any) (requeued, unknown []Send, err error) {
 	now := s.now().UnixMilli()
 	rows, err := s.db.QueryContext(ctx, `UPDATE sends SET state = 'queued', attempts = attempts - 1, updated_at = ?, owner = '', lease_until = 0
@@ -654,8 +698,8 @@ func (s *Store) recoverClaims(ctx context.Context, reason, where string, args ..
 	if requeued, err = scanAll(rows); err != nil {
 		return nil, nil, fmt.Errorf("recovering sends: %w", err)
 	}
-	rows, err = s.db.QueryContext(ctx, `UPDATE sends SET state = 'unknown', reason = ?, finished_at = ?, updated_at = ?
-		WHERE state = 'sending'`+where+` RETURNING `+columns, append([]any{reason, now, now}, args...)...)
+	rows, err = s.db.QueryContext(ctx, `UPDATE sends SET state = 'unknown', reason = ?, finished_at = ?, updated_at = ?, owner = ?, lease_until = ?
+		WHERE state = 'sending'`+where+` RETURNING `+columns, append([]any{reason, now, now, s.owner, s.leaseEnd()}, args...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("recovering sends: %w", err)
 	}
@@ -665,13 +709,28 @@ func (s *Store) recoverClaims(ctx context.Context, reason, where string, args ..
 	return requeued, unknown, nil
 }
 
+// undelivered is the condition of a finished send some of whose posts are owed.
+const undelivered = `state IN ('sent', 'failed', 'unknown')
+	AND (outcome_posted = 0 OR root_updated = 0 OR notified = 0 OR verdict != '' AND verdict_posted = 0)`
+
 // Undelivered returns the finished sends whose outcome messages did not
-// all go out, oldest first. A send abandoned by Abandon is not among them.
+// all go out and that this store holds or may take (no live lease of
+// another bot), oldest first. A send abandoned by Abandon is not among them.
 func (s *Store) Undelivered(ctx context.Context) ([]Send, error) {
-	rows, err := s.db.QueryContext(ctx, selectSend+` WHERE state IN ('sent', 'failed', 'unknown')
-		AND (outcome_posted = 0 OR root_updated = 0 OR notified = 0 OR verdict != '' AND verdict_posted = 0) ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, selectSend+` WHERE `+undelivered+` AND (owner = ? OR lease_until < ?) ORDER BY id`, s.owner, s.now().UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("listing undelivered sends: %w", err)
+	}
+	return scanAll(rows)
+}
+
+// Orphaned returns the finished sends whose posts another bot owed and
+// stopped renewing (it died), oldest first: they are free to Take.
+func (s *Store) Orphaned(ctx context.Context) ([]Send, error) {
+	rows, err := s.db.QueryContext(ctx, selectSend+` WHERE lease_until > 0 AND lease_until < ? AND owner != ? AND `+undelivered+` ORDER BY id`,
+		s.now().UnixMilli(), s.owner)
+	if err != nil {
+		return nil, fmt.Errorf("listing orphaned sends: %w", err)
 	}
 	return scanAll(rows)
 }
@@ -725,7 +784,7 @@ const columns = `id, idem_key, coalesce(retry_of, 0), account, requester, channe
 	root_tries, outcome_tries, notify_tries,
 	outcome_channel, outcome_ts, notify_channel, notify_ts,
 	conversation_id, entity_urn, checks, verdict, verdict_posted, verdict_tries, bridged, dry_run,
-	created_at, updated_at, coalesce(finished_at, 0), called_at`
+	created_at, updated_at, coalesce(finished_at, 0), called_at, owner, lease_until`
 
 const selectSend = "SELECT " + columns + " FROM sends"
 
@@ -733,7 +792,7 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scan(r scanner) (Send, error) {
 	var sd Send
-	var notBefore, created, updated, finished, called int64
+	var notBefore, created, updated, finished, called, lease int64
 	err := r.Scan(&sd.ID, &sd.IdemKey, &sd.RetryOf, &sd.Account, &sd.Requester, &sd.Channel, &sd.ResponseURL, &sd.ThreadTS,
 		&sd.Recipient, &sd.Message, &sd.Country, &sd.MediaLink, &sd.MediaName, &sd.MediaType, &sd.MediaSize, &sd.MediaFileID, &sd.MediaURL,
 		&sd.State, &sd.Attempts, &notBefore, &sd.LinkupStatus, &sd.LinkupAnswer, &sd.Reason, &sd.Credits,
@@ -741,18 +800,21 @@ func scan(r scanner) (Send, error) {
 		&sd.RootTries, &sd.OutcomeTries, &sd.NotifyTries,
 		&sd.OutcomeChannel, &sd.OutcomeTS, &sd.NotifyChannel, &sd.NotifyTS,
 		&sd.ConversationID, &sd.EntityURN, &sd.Checks, &sd.Verdict, &sd.VerdictPosted, &sd.VerdictTries, &sd.Bridged, &sd.DryRun,
-		&created, &updated, &finished, &called)
+		&created, &updated, &finished, &called, &sd.Owner, &lease)
 	if err != nil {
 		return Send{}, err
 	}
 	sd.NotBefore = msTime(notBefore)
 	sd.CreatedAt, sd.UpdatedAt, sd.FinishedAt, sd.CalledAt = msTime(created), msTime(updated), msTime(finished), msTime(called)
+	sd.LeaseUntil = msTime(lease)
 	return sd, nil
 }
 
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
 func scanOne(row *sql.Row) (Send, error) {
 	sd, err := scan(row)
-	if errors.Is(err, sql.ErrNoRows) {
+	if isNoRows(err) {
 		return Send{}, ErrNotFound
 	}
 	return sd, err

@@ -42,7 +42,7 @@ func TestMigrations(t *testing.T) {
 		s, _ := open(t)
 		var v int
 		require.NoError(t, s.raw.QueryRow("PRAGMA user_version").Scan(&v))
-		assert.Equal(t, 10, v)
+		assert.Equal(t, 11, v)
 		var mode string
 		require.NoError(t, s.raw.QueryRow("PRAGMA journal_mode").Scan(&mode))
 		assert.Equal(t, "wal", mode)
@@ -262,6 +262,7 @@ func TestRecoverTellsClaimedFromCalled(t *testing.T) {
 		_, err := s.MarkCalled(ctx, b.ID, "acct", 0)
 		require.NoError(t, err)
 
+		restart(t, s)
 		requeued, unknown, err := s.Recover(ctx, "could not be confirmed")
 		require.NoError(t, err)
 		require.Len(t, requeued, 1)
@@ -351,6 +352,7 @@ func TestQueueLifecycle(t *testing.T) {
 		// b is left sending by a crash, after its call.
 		_, err = s.MarkCalled(ctx, b.ID, "acct", 0)
 		require.NoError(t, err)
+		restart(t, s)
 		_, un, err := s.Recover(ctx, "could not be confirmed")
 		require.NoError(t, err)
 		require.Len(t, un, 1)

@@ -335,10 +335,17 @@ type children struct {
 
 func newChildren(t *testing.T, extra map[string]string) *children {
 	t.Helper()
+	return newChildrenOn(t, 1, extra)
+}
+
+// newChildrenOn is newChildren on a fake Slack that holds that many Socket
+// Mode connections at once, one per child.
+func newChildrenOn(t *testing.T, sockets int, extra map[string]string) *children {
+	t.Helper()
 	c := &children{
 		env: &env{
 			t:      t,
-			slack:  fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: 200 * time.Millisecond}),
+			slack:  fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: 200 * time.Millisecond, Sockets: sockets}),
 			linkup: fakelinkup.New(),
 			logs:   &lockedBuffer{},
 		},

@@ -77,9 +77,16 @@ func startBot(t *testing.T, extra map[string]string) *env {
 // startBotWith is startBot with a fake Linkup the test prepared.
 func startBotWith(t *testing.T, lk *fakelinkup.Server, extra map[string]string) *env {
 	t.Helper()
+	return startBotOn(t, 1, lk, extra)
+}
+
+// startBotOn is startBotWith on a fake Slack that holds that many Socket
+// Mode connections at once (for several bots).
+func startBotOn(t *testing.T, sockets int, lk *fakelinkup.Server, extra map[string]string) *env {
+	t.Helper()
 	e := &env{
 		t:      t,
-		slack:  fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: 200 * time.Millisecond}),
+		slack:  fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: 200 * time.Millisecond, Sockets: sockets}),
 		linkup: lk,
 		logs:   &lockedBuffer{},
 	}

@@ -211,6 +211,9 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		return fmt.Errorf("%s: send log: %w%s", cfg.Log(), err, permissionHint(err))
 	}
 	defer st.Close()
+	if err := st.SetLease(cfg.Lease); err != nil {
+		return fmt.Errorf("configuration: LEASE_DURATION: %w", err)
+	}
 	accounts, err := account.New(ctx, st, account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,
 		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry})
 	if err != nil {

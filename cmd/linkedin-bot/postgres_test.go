@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -9,13 +11,43 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"linkedin-bot/internal/fakelinkup"
 	"linkedin-bot/internal/pgtest"
 )
+
+// another runs one more bot on e's configuration, with a data folder of
+// its own, and waits until the fake Slack holds sockets connections; stop
+// cancels it, as SIGTERM does, and returns run's error.
+func (e *env) another(sockets int) (stop func() error) {
+	e.t.Helper()
+	vars := maps.Clone(e.vars)
+	vars["DATA_DIR"] = e.t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"linkedin-bot"}, func(k string) string { return vars[k] }, &bytes.Buffer{}, e.logs)
+	}()
+	wctx, cancelWait := context.WithTimeout(context.Background(), waitFor)
+	defer cancelWait()
+	_, err := e.slack.WaitSockets(wctx, sockets)
+	require.NoError(e.t, err)
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	e.t.Cleanup(func() { _ = stop() })
+	return stop
+}
 
 func TestTheBotRunsOnPostgreSQL(t *testing.T) {
 	t.Parallel()
 	url := pgtest.Schema(t)
-	e := startBot(t, map[string]string{"DATABASE_URL": url, "ACCOUNTS_KEY": accountsKey})
+	e := startBotOn(t, 2, fakelinkup.New(), map[string]string{"DATABASE_URL": url, "ACCOUNTS_KEY": accountsKey})
 	assert.Contains(t, e.logs.String(), `"log":"DATABASE_URL (database test on 127.0.0.1:5432)"`)
 
 	// The command line works on the same database while the bot runs.
@@ -29,36 +61,48 @@ func TestTheBotRunsOnPostgreSQL(t *testing.T) {
 	require.Len(t, replies, 1)
 	assert.Contains(t, replies[0].Text, "Sent on LinkedIn")
 
-	// One bot per database for now: a second one is refused, naming it.
-	vars := map[string]string{}
-	for k, v := range e.vars {
-		vars[k] = v
+	// A second bot runs beside it on the same database: the fake Slack
+	// hands the envelopes to each in turn, and every request is sent and
+	// told once.
+	stopSecond := e.another(2)
+	for i := range 10 {
+		e.command(jane + " Hi from two bots " + string(rune('A'+i)))
 	}
-	vars["DATA_DIR"] = t.TempDir()
-	err = run(context.Background(), []string{"linkedin-bot"}, func(k string) string { return vars[k] }, &strings.Builder{}, &strings.Builder{})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "another linkedin-bot is running on this database")
+	e.finished(11)
+	e.waitUntil("every root updated", func() bool { return len(e.slack.Calls("chat.update")) >= 11 })
+	require.Equal(t, 11, e.linkup.Count())
+	texts := map[string]int{}
+	for _, r := range e.linkup.Requests() {
+		texts[r.Body.MessageText]++
+	}
+	assert.Len(t, texts, 11, "each message reached Linkup once")
+	assert.Len(t, e.postsIn(notifyChannel), 11, "each notification posted once")
+	assert.Equal(t, 1, strings.Count(e.logs.String(), "this bot runs the reply bridge"), "one bot runs the bridge")
+	assert.Equal(t, 1, strings.Count(e.logs.String(), "another bot runs the reply bridge"))
 
 	var out strings.Builder
 	require.NoError(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return e.vars[k] }, &out, &strings.Builder{}))
-	assert.Regexp(t, `PASS DATABASE_URL \(database test on 127.0.0.1:5432\): PostgreSQL [0-9.]+ .*reachable, schema version 2 \(current\), a bot is running on it \(seen in the last minute: [^)]+\)`, out.String())
+	assert.Regexp(t, `PASS DATABASE_URL \(database test on 127.0.0.1:5432\): PostgreSQL [0-9.]+ .*reachable, schema version 3 \(current\), bots seen in the last minute: [^,]+, [^;]+; the reply bridge runs on `, out.String())
 	assert.Contains(t, out.String(), "PASS LinkedIn accounts: default account default; 1 connected (alice-li)")
 
 	out.Reset()
 	require.NoError(t, run(context.Background(), []string{"linkedin-bot", "history"}, func(k string) string { return e.vars[k] }, &out, &strings.Builder{}))
 	assert.Contains(t, out.String(), "U0ALICE01  alice-li  sent   1        1         "+jane)
 
-	// A restart finds everything in the database, and DATA_DIR holds nothing.
+	// The bridge's bot stops: the other takes the bridge over at once.
 	require.NoError(t, e.stop())
+	e.waitUntil("the bridge taken over", func() bool { return strings.Count(e.logs.String(), "this bot runs the reply bridge") == 2 })
+	e.command(jane + " Hi from the one left")
+	e.finished(12)
+	require.NoError(t, stopSecond())
+
+	// A restart finds everything in the database, and DATA_DIR holds nothing.
 	e.start()
-	e.command(jane + " Hi from PostgreSQL") // a new request, its own send
-	e.finished(2)
-	require.Equal(t, 2, e.linkup.Count())
+	e.command(jane + " Hi after a restart")
+	e.finished(13)
+	require.Equal(t, 13, e.linkup.Count())
 	require.NoError(t, e.stop())
 	entries, err := os.ReadDir(e.vars["DATA_DIR"])
 	require.NoError(t, err)
 	assert.Empty(t, entries, "with DATABASE_URL, DATA_DIR holds no state and no lock")
-	out.Reset()
-	require.NoError(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return e.vars[k] }, &out, &strings.Builder{}))
-	assert.Contains(t, out.String(), "no bot running on it")
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +28,9 @@ type Server struct {
 	ping     time.Duration
 
 	mu         sync.Mutex
-	conn       *socket // the live Socket Mode connection, nil between connections
+	conns      []*socket // the live Socket Mode connections, oldest first
+	sockets    int       // how many Slack keeps at once
+	next       int       // round-robin: the connection the next envelope goes to
 	connected  chan struct{}
 	opens      int
 	acks       map[string]*Ack
@@ -83,6 +86,10 @@ type Options struct {
 	AppToken, BotToken string
 	// PingInterval is how often the fake PINGs the client; 1 s when zero.
 	PingInterval time.Duration
+	// Sockets is how many Socket Mode connections the fake keeps at once,
+	// spreading envelopes over them in turn, as Slack does over up to 10
+	// per app; a connection beyond it closes the oldest. 1 when zero.
+	Sockets int
 }
 
 // Call is one Web API call, its parameters flattened.
@@ -126,6 +133,7 @@ func New(opts Options) *Server {
 		appToken:   opts.AppToken,
 		botToken:   opts.BotToken,
 		ping:       opts.PingInterval,
+		sockets:    max(opts.Sockets, 1),
 		connected:  make(chan struct{}),
 		acks:       map[string]*Ack{},
 		ackWaiters: map[string]chan struct{}{},
@@ -150,12 +158,12 @@ func New(opts Options) *Server {
 	return s
 }
 
-// Close drops the socket and stops the server.
+// Close drops the sockets and stops the server.
 func (s *Server) Close() {
 	s.mu.Lock()
-	c := s.conn
+	cs := slices.Clone(s.conns)
 	s.mu.Unlock()
-	if c != nil {
+	for _, c := range cs {
 		c.close()
 	}
 	s.srv.CloseClientConnections()
@@ -335,17 +343,23 @@ func (s *Server) RateLimit(method string, n int) {
 // WaitConnected waits until a client holds a Socket Mode connection; it
 // returns how many times apps.connections.open was called.
 func (s *Server) WaitConnected(ctx context.Context) (int, error) {
+	return s.WaitSockets(ctx, 1)
+}
+
+// WaitSockets waits until n Socket Mode connections are live; it returns
+// how many times apps.connections.open was called.
+func (s *Server) WaitSockets(ctx context.Context, n int) (int, error) {
 	for {
 		s.mu.Lock()
-		c, ch, n := s.conn, s.connected, s.opens
+		live, ch, opens := len(s.conns), s.connected, s.opens
 		s.mu.Unlock()
-		if c != nil {
-			return n, nil
+		if live >= n {
+			return opens, nil
 		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return n, fmt.Errorf("waiting for a Socket Mode connection: %w", ctx.Err())
+			return opens, fmt.Errorf("waiting for %d Socket Mode connections (%d live): %w", n, live, ctx.Err())
 		}
 	}
 }
@@ -357,15 +371,29 @@ func (s *Server) Opens() int {
 	return s.opens
 }
 
-// SendFrame writes one text frame to the live connection.
+// SendFrame writes one text frame to a live connection: each in turn.
 func (s *Server) SendFrame(frame []byte) error {
 	s.mu.Lock()
-	c := s.conn
+	var c *socket
+	if len(s.conns) > 0 {
+		c = s.conns[s.next%len(s.conns)]
+		s.next++
+	}
 	s.mu.Unlock()
 	if c == nil {
 		return errors.New("fakeslack: no Socket Mode connection")
 	}
 	return c.write(frame)
+}
+
+// oldest is the oldest live connection, nil when none.
+func (s *Server) oldest() *socket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.conns) == 0 {
+		return nil
+	}
+	return s.conns[0]
 }
 
 // SendEnvelope wraps payload in an envelope of type typ and sends it.
@@ -383,11 +411,9 @@ func (s *Server) SendEnvelope(envelopeID, typ string, payload any) error {
 }
 
 // Disconnect sends a disconnect frame with reason, as Slack does before it
-// recycles a connection, then closes the socket.
+// recycles a connection, then closes the (oldest) socket.
 func (s *Server) Disconnect(reason string) error {
-	s.mu.Lock()
-	c := s.conn
-	s.mu.Unlock()
+	c := s.oldest()
 	if c == nil {
 		return errors.New("fakeslack: no Socket Mode connection")
 	}
@@ -400,12 +426,10 @@ func (s *Server) Disconnect(reason string) error {
 	return nil
 }
 
-// DropConnection closes the socket without a word, as a network failure would.
+// DropConnection closes the (oldest) socket without a word, as a network
+// failure would.
 func (s *Server) DropConnection() {
-	s.mu.Lock()
-	c := s.conn
-	s.mu.Unlock()
-	if c != nil {
+	if c := s.oldest(); c != nil {
 		c.close()
 	}
 }
@@ -723,16 +747,20 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &socket{ws: ws, done: make(chan struct{})}
-	if err := c.write([]byte(`{"type":"hello","num_connections":1,"debug_info":{"host":"fakeslack","build_number":1,"approximate_connection_time":18060},"connection_info":{"app_id":"A0FAKE"}}`)); err != nil {
+	s.mu.Lock()
+	n := min(len(s.conns)+1, s.sockets)
+	s.mu.Unlock()
+	if err := c.write(fmt.Appendf(nil, `{"type":"hello","num_connections":%d,"debug_info":{"host":"fakeslack","build_number":1,"approximate_connection_time":18060},"connection_info":{"app_id":"A0FAKE"}}`, n)); err != nil {
 		c.close()
 		return
 	}
 
 	s.mu.Lock()
-	if old := s.conn; old != nil {
-		go old.close()
+	if len(s.conns) >= s.sockets {
+		go s.conns[0].close()
+		s.conns = s.conns[1:]
 	}
-	s.conn = c
+	s.conns = append(s.conns, c)
 	close(s.connected)
 	s.connected = make(chan struct{})
 	s.mu.Unlock()
@@ -741,9 +769,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	s.readAcks(c)
 
 	s.mu.Lock()
-	if s.conn == c {
-		s.conn = nil
-	}
+	s.conns = slices.DeleteFunc(s.conns, func(o *socket) bool { return o == c })
 	s.mu.Unlock()
 	c.close()
 }
