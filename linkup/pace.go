@@ -2,6 +2,7 @@ package linkup
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -13,8 +14,10 @@ import (
 // turn of a send that is waiting. A nil *Pacer, or one for 0 per minute,
 // lets everything through.
 type Pacer struct {
-	lim     *rate.Limiter
-	reserve float64
+	lim       *rate.Limiter
+	reserve   atomic.Int64 // the tokens reads leave to sends
+	perMinute int
+	shares    atomic.Int64
 }
 
 // NewPacer returns a Pacer for perMinute calls; 0 means no cap.
@@ -25,7 +28,22 @@ func NewPacer(perMinute int) *Pacer {
 	// A burst of a tenth of the minute's allowance, so that a quiet bot
 	// answers a few requests at once without overrunning Linkup.
 	burst := max(1, perMinute/10)
-	return &Pacer{lim: rate.NewLimiter(rate.Limit(float64(perMinute)/60), burst), reserve: float64(burst) / 2}
+	p := &Pacer{lim: rate.NewLimiter(rate.Limit(float64(perMinute)/60), burst), perMinute: perMinute}
+	p.reserve.Store(int64(burst / 2))
+	p.shares.Store(1)
+	return p
+}
+
+// Share paces to one n-th of the allowance: n bots share one API key, each
+// pacing its own calls. It is safe to call while others wait their turn.
+func (p *Pacer) Share(n int) {
+	if p == nil || n < 1 || p.shares.Swap(int64(n)) == int64(n) {
+		return
+	}
+	burst := max(1, p.perMinute/10/n)
+	p.lim.SetLimit(rate.Limit(float64(p.perMinute) / 60 / float64(n)))
+	p.lim.SetBurst(burst)
+	p.reserve.Store(int64(burst / 2))
 }
 
 // Reserve takes a send's turn and returns it (cancel it to give it back);
@@ -44,7 +62,7 @@ func (p *Pacer) WaitRead(ctx context.Context) error {
 		return ctx.Err()
 	}
 	for {
-		if p.lim.Tokens() > p.reserve && p.lim.Allow() {
+		if p.lim.Tokens() > float64(p.reserve.Load()) && p.lim.Allow() {
 			return nil
 		}
 		t := time.NewTimer(time.Duration(float64(time.Second) / float64(p.lim.Limit())))

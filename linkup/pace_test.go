@@ -30,3 +30,16 @@ func TestNoPacerLetsEverythingThrough(t *testing.T) {
 	assert.Nil(t, p.Reserve())
 	assert.NoError(t, p.WaitRead(context.Background()))
 }
+
+func TestPacerShareSplitsTheAllowance(t *testing.T) {
+	p := NewPacer(300)
+	p.Share(2)
+	assert.InDelta(t, 2.5, float64(p.lim.Limit()), 1e-9, "150 a minute each")
+	assert.Equal(t, 15, p.lim.Burst())
+	assert.Equal(t, int64(7), p.reserve.Load(), "reads still leave half the burst to sends")
+	p.Share(1)
+	assert.InDelta(t, 5, float64(p.lim.Limit()), 1e-9)
+	assert.Equal(t, 30, p.lim.Burst())
+	var none *Pacer
+	none.Share(3) // no cap: nothing to share
+}

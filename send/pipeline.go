@@ -13,6 +13,17 @@
 //     and its requester is told, across crashes and restarts.
 //   - Slack is told only what the log holds, and each post's try is recorded
 //     before it is made: a crash can repeat a post at most once, never lose it.
+//   - Several bots may share a log (PostgreSQL): each send is claimed by one,
+//     whose lease covers it until its posts are made; a bot that stops
+//     renewing its leases (it died) has its work taken over by the others,
+//     with the crash rules.
+//
+// A text send costs three writes to the log: its accept; its claim, which
+// also records that Linkup is about to be called and the try of its
+// announcement, and is synced to disk before the call; and its outcome,
+// which also records where it was announced and the tries of its outcome
+// and notification. What the posts then did is written for many sends at a
+// time (records.go).
 package send
 
 import (
@@ -176,7 +187,8 @@ type Pipeline struct {
 	stop chan struct{} // closed by Close: claim nothing more
 	once sync.Once
 
-	links slackpost.Permalinks
+	links   slackpost.Permalinks
+	records *records // what deliveries posted, written in groups
 
 	mu         sync.Mutex
 	delivering map[int64]bool // sends whose outcome posts are being made
@@ -217,7 +229,7 @@ func New(cfg Config, st *store.Store, lk Linkup, sl Slack, log zerolog.Logger) *
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	work, cancel := context.WithCancel(context.Background())
-	return &Pipeline{
+	p := &Pipeline{
 		cfg:        cfg,
 		store:      st,
 		linkup:     lk,
@@ -231,6 +243,8 @@ func New(cfg Config, st *store.Store, lk Linkup, sl Slack, log zerolog.Logger) *
 		work:       work,
 		cancelWork: cancel,
 	}
+	p.records = newRecords(st, log, p.persist)
+	return p
 }
 
 // crashReason is told to the requester of a send a crash left in flight.
@@ -238,19 +252,21 @@ const crashReason = "The bot stopped while this message was being sent, so its o
 	"Check the conversation on LinkedIn before sending it again."
 
 // Start recovers from the previous run and starts the workers: sends a
-// crash left claimed go back in the queue if Linkup was not called yet, and
-// become "unknown" (never resent) if it was; outcomes not yet delivered are
-// delivered, then tried again every RedeliverEvery; queued sends are sent.
+// crash left claimed become "unknown" (never resent: Linkup may have been
+// called), unless they were claimed over the daily cap, not to be called,
+// which go back in the queue; outcomes not yet delivered are delivered,
+// then tried again every RedeliverEvery; queued sends are sent. On a
+// shared log, only the work of bots whose leases ran out is recovered.
 func (p *Pipeline) Start(ctx context.Context) error {
 	requeued, unknown, err := p.store.Recover(ctx, crashReason)
 	if err != nil {
 		return err
 	}
 	for _, sd := range requeued {
-		p.log.Info().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("send interrupted by a crash before Linkup was called: queued again")
+		p.log.Info().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("send interrupted by a crash before its call (claimed over the daily cap): queued again")
 	}
 	for _, sd := range unknown {
-		p.log.Warn().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("send interrupted by a crash after Linkup was called: outcome unknown, not resent")
+		p.log.Warn().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("send interrupted by a crash after its claim, when Linkup may have been called: outcome unknown, not resent")
 	}
 	p.workers.Go(p.redeliver)
 	p.workers.Go(p.leases)
@@ -292,12 +308,23 @@ func (p *Pipeline) redeliver() {
 // everything, and this finds nothing.
 func (p *Pipeline) leases() {
 	every := p.store.Lease() / 3
+	bots := 1
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(p.work), every)
 		if err := p.store.RenewLeases(ctx); err != nil {
 			p.log.Error().Err(err).Msg("renewing this bot's leases failed")
+		}
+		if p.store.Shared() {
+			// The bots share one Linkup key: each paces to its share.
+			if n, err := p.store.Bots(ctx); err != nil {
+				p.log.Warn().Err(err).Msg("counting the bots failed")
+			} else if n != bots {
+				bots = n
+				p.cfg.Pacer.Share(n)
+				p.log.Info().Int("bots", n).Msg("bots on this log: Linkup's allowance is shared among them")
+			}
 		}
 		requeued, unknown, err := p.store.RecoverExpired(ctx, crashReason)
 		if err != nil {
@@ -309,13 +336,13 @@ func (p *Pipeline) leases() {
 			p.log.Error().Err(err).Msg("looking for another bot's owed posts failed")
 		}
 		for _, sd := range requeued {
-			p.log.Info().Int64("send_id", sd.ID).Str("user", sd.Requester).Str("from", sd.Owner).Msg("another bot stopped before calling Linkup for this send: queued again")
+			p.log.Info().Int64("send_id", sd.ID).Str("user", sd.Requester).Str("from", sd.Owner).Msg("another bot stopped before this send's call (claimed over the daily cap): queued again")
 		}
 		if len(requeued) > 0 {
 			p.poke()
 		}
 		for _, sd := range unknown {
-			p.log.Warn().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("another bot stopped after calling Linkup for this send: outcome unknown, not resent")
+			p.log.Warn().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("another bot stopped after claiming this send, when Linkup may have been called: outcome unknown, not resent")
 			p.deliver(sd, p.sendLog(sd))
 		}
 		for _, sd := range orphans {
@@ -531,6 +558,7 @@ func (p *Pipeline) Close(ctx context.Context) error {
 	select {
 	case <-done:
 		p.cancelWork()
+		p.records.close()
 		p.releaseLeases()
 		return nil
 	case <-ctx.Done():
@@ -538,6 +566,7 @@ func (p *Pipeline) Close(ctx context.Context) error {
 	p.cancelWork()
 	select {
 	case <-done:
+		p.records.close()
 		p.releaseLeases()
 	case <-time.After(p.cfg.SlackTimeout):
 		p.log.Error().Msg("outcome deliveries still running at exit; they are delivered at the next start, or by another bot once their lease ends")
@@ -582,8 +611,12 @@ func (p *Pipeline) runWorker() {
 		if !ok {
 			return
 		}
-		sd, ok, err := p.store.ClaimNext(p.work)
-		if (err != nil || !ok) && turn != nil {
+		sd, ok, err := p.store.Claim(p.work, p.dailyLimit())
+		var capped *store.CapError
+		if errors.As(err, &capped) {
+			err = nil // claimed, not to be called
+		}
+		if (err != nil || !ok || capped != nil) && turn != nil {
 			turn.Cancel()
 		}
 		if err != nil {
@@ -600,7 +633,7 @@ func (p *Pipeline) runWorker() {
 			continue
 		}
 		p.poke() // there may be more: let another worker look
-		p.process(sd)
+		p.process(sd, capped)
 	}
 }
 
@@ -642,11 +675,11 @@ func (p *Pipeline) sendLog(sd store.Send) zerolog.Logger {
 	return p.log.With().Int64("send_id", sd.ID).Str("user", sd.Requester).Str("channel", sd.Channel).Str("account", sd.Account).Logger()
 }
 
-// process runs one claimed send: announce, record the call (durably, with
-// the daily cap checked), call Linkup once, then record and deliver the
-// outcome, or put the send back in the queue when the call certainly did
-// not reach Linkup.
-func (p *Pipeline) process(sd store.Send) {
+// process runs one claimed send: announce it while Linkup is called
+// once (the claim recorded both), then record and deliver the outcome, or
+// put the send back in the queue when the call certainly did not reach
+// Linkup. A send claimed over its daily cap (capped) is not called.
+func (p *Pipeline) process(sd store.Send, capped *store.CapError) {
 	log := p.sendLog(sd).With().Int("attempt", sd.Attempts).Logger()
 	if p.isAbandoned(sd.IdemKey) {
 		log.Warn().Msg("not sending a request recorded too late")
@@ -658,8 +691,11 @@ func (p *Pipeline) process(sd store.Send) {
 		})
 		return
 	}
-	if !sd.Announced {
-		sd = p.announce(sd, log)
+	announced := p.announceAsync(sd, log)
+	if capped != nil {
+		log.Warn().Int("daily_limit", capped.Limit).Msg("daily cap reached when the send came up; not sent")
+		p.finish(announced(sd), capOutcome(capped), log)
+		return
 	}
 
 	ctx := context.WithoutCancel(p.work)
@@ -669,23 +705,12 @@ func (p *Pipeline) process(sd store.Send) {
 	}
 	if err != nil {
 		log.Warn().Err(err).Msg("the send's account cannot be used; not sent")
-		p.finish(sd, p.accountOutcome(sd.Account, err), log)
-		return
-	}
-	if _, err := p.store.MarkCalled(ctx, sd.ID, sd.Account, p.dailyLimit()); err != nil {
-		var ce *store.CapError
-		if errors.As(err, &ce) {
-			log.Warn().Int("daily_limit", ce.Limit).Msg("daily cap reached when the send came up; not sent")
-			p.finish(sd, capOutcome(ce), log)
-			return
-		}
-		log.Error().Err(err).Msg("the call could not be recorded, so Linkup was not called; the send goes back in the queue")
-		p.persist(log, "releasing a claim", func(ctx context.Context) error { return p.store.Release(ctx, sd.ID) })
-		p.idle(p.now().Add(time.Second))
+		p.finish(announced(sd), p.accountOutcome(sd.Account, err), log)
 		return
 	}
 
 	res, err := p.sendOnce(sd, token, log)
+	sd = announced(sd)
 	if err != nil {
 		le := linkup.AsError(err)
 		log.Warn().Err(err).Str("kind", le.Kind.String()).Msg("linkup send failed")
@@ -694,7 +719,7 @@ func (p *Pipeline) process(sd store.Send) {
 		}
 		if wait, ok := p.retryable(le, sd.Attempts); ok {
 			if p.persist(log, "requeueing a send", func(ctx context.Context) error {
-				return p.store.Requeue(ctx, sd.ID, p.now().Add(wait), le.Status, le.Message)
+				return p.store.Requeue(ctx, sd, p.now().Add(wait), le.Status, le.Message)
 			}) {
 				log.Info().Stringer("wait", wait).Msg("not sent; queued again")
 			}
@@ -716,9 +741,16 @@ func (p *Pipeline) process(sd store.Send) {
 }
 
 // finish records a send's outcome, then delivers it: Slack is told only
-// what the log holds. When the log cannot record it, the thread is told so
-// (once) and the write is tried again until it lands.
+// what the log holds. The same write records where the send was announced
+// and the first try of its outcome and notification. When the log cannot
+// record it, the thread is told so (once) and the write is tried again
+// until it lands.
 func (p *Pipeline) finish(sd store.Send, out store.Outcome, log zerolog.Logger) {
+	out.Announced, out.RootChannel, out.RootTS = sd.Announced, sd.RootChannel, sd.RootTS
+	out.Intend = []store.Delivery{store.OutcomePosted}
+	if p.cfg.NotifyChannel != "" {
+		out.Intend = append(out.Intend, store.Notified)
+	}
 	told, lost := false, false
 	ok := p.persist(log, "recording the outcome", func(ctx context.Context) error {
 		err := p.store.Finish(ctx, sd.ID, out)
@@ -743,7 +775,12 @@ func (p *Pipeline) finish(sd store.Send, out store.Outcome, log zerolog.Logger) 
 		return
 	}
 	sd.State, sd.Reason, sd.Credits, sd.FinishedAt = out.State, out.Reason, out.Credits, p.now()
-	p.deliver(sd, log)
+	sd.LinkupStatus, sd.LinkupAnswer, sd.ConversationID, sd.EntityURN = out.LinkupStatus, out.LinkupAnswer, out.ConversationID, out.EntityURN
+	sd.OutcomeTries++
+	if p.cfg.NotifyChannel != "" {
+		sd.NotifyTries++
+	}
+	p.deliverFrom(sd, log, true, out.Intend)
 }
 
 // unrecordedText is told in the thread when the log cannot record an outcome.

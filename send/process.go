@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -46,10 +47,27 @@ func (t target) String() string {
 	return "channel " + t.channel
 }
 
+// announceAsync starts announcing sd, unless it was, and returns join,
+// which waits for the announcement and copies where it went into a send;
+// join must be called once.
+func (p *Pipeline) announceAsync(sd store.Send, log zerolog.Logger) (join func(store.Send) store.Send) {
+	if sd.Announced {
+		return func(s store.Send) store.Send { return s }
+	}
+	done := make(chan store.Send, 1)
+	go func() { done <- p.announce(sd, log, true) }()
+	return func(s store.Send) store.Send {
+		a := <-done
+		s.Announced, s.RootChannel, s.RootTS, s.RootTries = a.Announced, a.RootChannel, a.RootTS, a.RootTries
+		return s
+	}
+}
+
 // announce tells the channel a send is starting: a root message, or for a
 // retry a note in the original thread, or where the bot cannot post, the
-// response_url. It records where the root is.
-func (p *Pipeline) announce(sd store.Send, log zerolog.Logger) store.Send {
+// response_url. intended says its try was recorded (by the claim); the
+// caller records where it went (with the outcome, or the requeue).
+func (p *Pipeline) announce(sd store.Send, log zerolog.Logger, intended bool) store.Send {
 	ctx, cancel := p.slackCtx()
 	defer cancel()
 
@@ -64,58 +82,104 @@ func (p *Pipeline) announce(sd store.Send, log zerolog.Logger) store.Send {
 	if p.hookFresh(sd) {
 		targets = append(targets, target{hook: sd.ResponseURL})
 	}
-	ch, ts, err := p.postOnce(ctx, log, &sd, store.Announced, targets, text, nil)
+	ch, ts, err := p.postOnce(ctx, log, &sd, store.Announced, targets, text, nil, intended)
 	defer p.changed(sd.Requester)
-	if err != nil {
+	switch {
+	case err == nil:
+		sd.Announced = true
+		if sd.RetryOf == 0 && ch != "" && ts != "" {
+			sd.RootChannel, sd.RootTS = ch, ts
+		}
+	case errors.Is(err, errGaveUp):
+		sd.Announced = true
+	default:
 		log.Error().Err(err).Msg("announcing the send failed; it goes ahead")
-		return sd
-	}
-	if sd.RetryOf == 0 && ch != "" && ts != "" {
-		sd.RootChannel, sd.RootTS = ch, ts
 	}
 	return sd
 }
 
-// deliver sends the outcome messages of a finished send that have not gone
+// deliver makes the outcome posts of a finished send that have not gone
 // out yet, and records each one. A post's try is recorded before it is
 // made, and a post whose earlier try may have reached Slack is looked for
 // before it is made again: a crash can repeat a post at most once, and
-// never loses one. A send already being delivered is left to that delivery.
+// never loses one. A send already being delivered (by this bot, or by
+// another live one) is left to that delivery.
 func (p *Pipeline) deliver(sd store.Send, log zerolog.Logger) {
+	p.deliverFrom(sd, log, false, nil)
+}
+
+// deliverFrom is deliver. fresh says sd is as this bot just recorded it
+// (Finish): it holds its posts and needs not read it again. intended are
+// the posts whose first try was recorded with it.
+func (p *Pipeline) deliverFrom(sd store.Send, log zerolog.Logger, fresh bool, intended []store.Delivery) {
 	if !p.startDelivery(sd.ID) {
 		return
 	}
-	defer p.endDelivery(sd.ID)
-	defer p.changed(sd.Requester)
+	var posted []store.Posted
+	defer func() {
+		// The records go out with other sends' in one commit; the delivery
+		// ends (another may start) once they are written.
+		user := sd.Requester
+		p.records.add(posted, func() {
+			p.endDelivery(sd.ID)
+			p.changed(user)
+		})
+	}()
 	ctx, cancel := p.slackCtx()
 	defer cancel()
-	// Another delivery may have finished since sd was read: start from the log.
-	if fresh, err := p.store.Get(ctx, sd.ID); err == nil {
-		sd = fresh
-	}
-	if !sd.Owed() {
-		return
-	}
-	// Another live bot may owe these posts: only their holder makes them.
-	if !p.store.Holds(sd) {
-		held, err := p.store.Take(ctx, sd.ID)
-		if err != nil {
-			log.Error().Err(err).Msg("taking the send's posts failed; they are tried again later")
+	if !fresh {
+		// Another delivery may have finished since sd was read: start from the log.
+		if got, err := p.store.Get(ctx, sd.ID); err == nil {
+			sd = got
+		}
+		if !sd.Owed() {
 			return
 		}
-		if !held {
-			log.Debug().Str("holder", sd.Owner).Msg("another bot is making this send's posts")
-			return
+		// Another live bot may owe these posts: only their holder makes them.
+		if !p.store.Holds(sd) {
+			held, err := p.store.Take(ctx, sd.ID)
+			if err != nil {
+				log.Error().Err(err).Msg("taking the send's posts failed; they are tried again later")
+				return
+			}
+			if !held {
+				log.Debug().Str("holder", sd.Owner).Msg("another bot is making this send's posts")
+				return
+			}
 		}
+		if !sd.Announced && sd.RetryOf == 0 {
+			// A crash came between the claim and the outcome, which records
+			// the announcement: find it, or make it, so that the outcome goes
+			// in its thread as always.
+			if sd = p.announce(sd, log, false); sd.Announced {
+				posted = append(posted, store.Posted{ID: sd.ID, D: store.Announced, Channel: sd.RootChannel, TS: sd.RootTS})
+			}
+		}
+	}
+	post := func(d store.Delivery, targets []target, text string, blocks []slack.Block) error {
+		ch, ts, err := p.postOnce(ctx, log, &sd, d, targets, text, blocks, slices.Contains(intended, d))
+		switch {
+		case err == nil:
+			posted = append(posted, store.Posted{ID: sd.ID, D: d, Channel: ch, TS: ts})
+			switch d {
+			case store.OutcomePosted:
+				sd.OutcomePosted, sd.OutcomeChannel, sd.OutcomeTS = true, ch, ts
+			case store.Notified:
+				sd.Notified, sd.NotifyChannel, sd.NotifyTS = true, ch, ts
+			}
+		case errors.Is(err, errGaveUp):
+			posted = append(posted, store.Posted{ID: sd.ID, D: d})
+		}
+		return err
 	}
 
 	if !sd.OutcomePosted {
-		if _, _, err := p.postOnce(ctx, log, &sd, store.OutcomePosted, p.outcomeTargets(sd), outcomeText(sd), outcomeBlocks(sd, outcomeText(sd))); err != nil {
+		if err := post(store.OutcomePosted, p.outcomeTargets(sd), outcomeText(sd), outcomeBlocks(sd, outcomeText(sd))); err != nil {
 			log.Error().Err(err).Str("state", string(sd.State)).Msg("the outcome could not be delivered to the requester; it is tried again later")
 		}
 	}
 	if sd.Verdict != "" && !sd.VerdictPosted {
-		if _, _, err := p.postOnce(ctx, log, &sd, store.VerdictPosted, p.outcomeTargets(sd), verdictText(sd), outcomeBlocks(sd, verdictText(sd))); err != nil {
+		if err := post(store.VerdictPosted, p.outcomeTargets(sd), verdictText(sd), outcomeBlocks(sd, verdictText(sd))); err != nil {
 			log.Error().Err(err).Str("verdict", sd.Verdict).Msg("the verdict could not be delivered to the requester; it is tried again later")
 		}
 	}
@@ -123,15 +187,13 @@ func (p *Pipeline) deliver(sd store.Send, log zerolog.Logger) {
 		// An edit says the same thing however often it is made: no tries.
 		if err := p.edit(ctx, sd, log); err != nil {
 			log.Warn().Err(err).Msg("updating the root message failed; it is tried again later")
-		} else if err := p.store.MarkDelivered(ctx, sd.ID, store.RootUpdated); err != nil {
-			log.Error().Err(err).Msg("recording the root update failed")
+		} else {
+			posted = append(posted, store.Posted{ID: sd.ID, D: store.RootUpdated})
 		}
 	}
 	if !sd.Notified {
 		if p.cfg.NotifyChannel == "" {
-			if err := p.store.MarkDelivered(ctx, sd.ID, store.Notified); err != nil {
-				log.Error().Err(err).Msg("recording a delivery failed")
-			}
+			posted = append(posted, store.Posted{ID: sd.ID, D: store.Notified})
 			return
 		}
 		link := ""
@@ -142,7 +204,7 @@ func (p *Pipeline) deliver(sd store.Send, log zerolog.Logger) {
 			}
 			link = l
 		}
-		if _, _, err := p.postOnce(ctx, log, &sd, store.Notified, []target{{channel: p.cfg.NotifyChannel}}, notifyText(sd, link), nil); err != nil {
+		if err := post(store.Notified, []target{{channel: p.cfg.NotifyChannel}}, notifyText(sd, link), nil); err != nil {
 			log.Error().Err(err).Msg("posting the team notification failed; it is tried again later")
 		}
 	}
@@ -184,20 +246,26 @@ func (p *Pipeline) hookFresh(sd store.Send) bool {
 var errGaveUp = errors.New("the post may already be in Slack and cannot be checked there, so it is not made again")
 
 // postOnce makes post d of send sd at the first of targets that takes it,
-// and records it as done (SetAnnounced for the root). Before each target's
-// try it records the try; when a try may already have posted (an earlier
-// run, or an ambiguous answer from Slack), it looks for the post in Slack
-// first. Where it cannot look, it posts again only while fewer than
-// maxTries were made. It returns where the post went.
-func (p *Pipeline) postOnce(ctx context.Context, log zerolog.Logger, sd *store.Send, d store.Delivery, targets []target, text string, blocks []slack.Block) (channel, ts string, err error) {
+// and returns where it went; the caller records it. Before each target's
+// try it records the try, unless intended says the first one's was (with
+// the claim or the outcome); when a try may already have posted (an
+// earlier run, or an ambiguous answer from Slack), it looks for the post
+// in Slack first. Where it cannot look, it posts again only while fewer
+// than maxTries were made, and else gives up with errGaveUp: the caller
+// records the post as made.
+func (p *Pipeline) postOnce(ctx context.Context, log zerolog.Logger, sd *store.Send, d store.Delivery, targets []target, text string, blocks []slack.Block, intended bool) (channel, ts string, err error) {
 	log = log.With().Str("post", string(d)).Logger()
-	if n := sd.Tries(d); n > 0 {
+	n := sd.Tries(d)
+	if intended {
+		n-- // this run's own try
+	}
+	if n > 0 {
 		unsure := false
 		for _, t := range targets {
 			ch, ts, found, err := p.findPost(ctx, *sd, d, t)
 			if found {
 				log.Info().Stringer("target", t).Msg("an earlier try had posted; not posting again")
-				return ch, ts, p.markPosted(ctx, sd, d, ch, ts)
+				return ch, ts, nil
 			}
 			if err != nil {
 				unsure = true
@@ -206,21 +274,20 @@ func (p *Pipeline) postOnce(ctx context.Context, log zerolog.Logger, sd *store.S
 		}
 		if unsure && n >= maxTries {
 			log.Error().Int("tries", n).Msg("the post may already be in Slack; not making it again")
-			if err := p.store.MarkDelivered(ctx, sd.ID, d); err != nil {
-				log.Error().Err(err).Msg("recording a delivery failed")
-			}
 			return "", "", errGaveUp
 		}
 	}
 	var errs []error
-	for _, t := range targets {
-		if err := p.store.Intend(ctx, sd.ID, d); err != nil {
-			// No record, no post: a crash could then repeat it unseen.
-			return "", "", fmt.Errorf("recording the post's try: %w", err)
+	for i, t := range targets {
+		if i > 0 || !intended {
+			if err := p.store.Intend(ctx, sd.ID, d); err != nil {
+				// No record, no post: a crash could then repeat it unseen.
+				return "", "", fmt.Errorf("recording the post's try: %w", err)
+			}
 		}
 		ch, ts, err := p.postTo(ctx, log, *sd, d, t, text, blocks)
 		if err == nil {
-			return ch, ts, p.markPosted(ctx, sd, d, ch, ts)
+			return ch, ts, nil
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", t, err))
 		if !refused(err) {
@@ -230,24 +297,6 @@ func (p *Pipeline) postOnce(ctx context.Context, log zerolog.Logger, sd *store.S
 		log.Info().Err(err).Stringer("target", t).Msg("Slack refused the post there; trying the next place")
 	}
 	return "", "", errors.Join(errs...)
-}
-
-func (p *Pipeline) markPosted(ctx context.Context, sd *store.Send, d store.Delivery, ch, ts string) error {
-	var err error
-	if d == store.Announced {
-		if sd.RetryOf == 0 {
-			sd.RootChannel, sd.RootTS = ch, ts
-		}
-		err = p.store.SetAnnounced(ctx, sd.ID, sd.RootChannel, sd.RootTS)
-		sd.Announced = true
-	} else {
-		err = p.store.RecordPost(ctx, sd.ID, d, ch, ts)
-	}
-	if err != nil {
-		// The post is made; the next delivery finds it in Slack.
-		p.log.Error().Err(err).Int64("send_id", sd.ID).Str("post", string(d)).Msg("recording a post failed")
-	}
-	return nil
 }
 
 // postTo makes one post at t. It tries again after a Slack 429 (Slack did

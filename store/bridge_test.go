@@ -129,9 +129,7 @@ func TestSettleOnlyAnUnknownSendNotRetried(t *testing.T) {
 		unknown := func(key string) Send {
 			sd, err := s.Accept(ctx, sample(key), 0)
 			require.NoError(t, err)
-			_, _, err = s.ClaimNext(ctx)
-			require.NoError(t, err)
-			_, err = s.MarkCalled(ctx, sd.ID, "acct", 0)
+			_, _, err = s.Claim(ctx, 0)
 			require.NoError(t, err)
 			require.NoError(t, s.Finish(ctx, sd.ID, Outcome{State: Unknown, Reason: "timeout"}))
 			require.NoError(t, s.MarkDelivered(ctx, sd.ID, OutcomePosted, RootUpdated, Notified))

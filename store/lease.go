@@ -87,6 +87,15 @@ func (s *Store) RenewLeases(ctx context.Context) error {
 		ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`, s.owner, host, now)
 }
 
+// Bots is how many bots use the log now (seen within a lease), at least 1.
+func (s *Store) Bots(ctx context.Context) (int, error) {
+	var n int
+	if err := s.queryRow(ctx, `SELECT count(*) FROM replicas WHERE seen_at >= ?`, s.now().Add(-s.lease).UnixMilli()).Scan(&n); err != nil {
+		return 1, fmt.Errorf("counting the bots: %w", err)
+	}
+	return max(n, 1), nil
+}
+
 // ReleaseLeases ends, at a clean stop, the leases of the sends whose posts
 // this store owes and of its jobs, so that another bot takes them at
 // once. Claims are never released this way: a stopping bot finishes or

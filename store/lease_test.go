@@ -40,12 +40,10 @@ func TestLeasesHandOverOnlyADeadBotsWork(t *testing.T) {
 			_, err := a.Accept(ctx, sample(k), 0)
 			require.NoError(t, err)
 		}
-		called, _, err := a.ClaimNext(ctx)
+		called, _, err := a.Claim(ctx, 0)
 		require.NoError(t, err)
-		_, err = a.MarkCalled(ctx, called.ID, called.Account, 0)
-		require.NoError(t, err)
-		claimed, _, err := a.ClaimNext(ctx)
-		require.NoError(t, err)
+		claimed, _, err := a.Claim(ctx, 1)
+		require.ErrorAs(t, err, new(*CapError), "claimed over the cap: not called")
 
 		// Live leases are nobody else's to take, and a bot never takes its own.
 		requeued, unknown, err := b.RecoverExpired(ctx, "crashed")
@@ -84,9 +82,7 @@ func TestOwedPostsHaveOneHolder(t *testing.T) {
 		ctx := context.Background()
 		sd, err := a.Accept(ctx, sample("k"), 0)
 		require.NoError(t, err)
-		_, _, err = a.ClaimNext(ctx)
-		require.NoError(t, err)
-		_, err = a.MarkCalled(ctx, sd.ID, sd.Account, 0)
+		_, _, err = a.Claim(ctx, 0)
 		require.NoError(t, err)
 		require.NoError(t, a.Finish(ctx, sd.ID, Outcome{State: Sent, Credits: 1}))
 
@@ -143,9 +139,7 @@ func TestAStalledBotCannotFinishWhatWasTakenOver(t *testing.T) {
 		ctx := context.Background()
 		sd, err := a.Accept(ctx, sample("k"), 0)
 		require.NoError(t, err)
-		_, _, err = a.ClaimNext(ctx)
-		require.NoError(t, err)
-		_, err = a.MarkCalled(ctx, sd.ID, sd.Account, 0)
+		_, _, err = a.Claim(ctx, 0)
 		require.NoError(t, err)
 		b.now = later(time.Minute)
 		_, unknown, err := b.RecoverExpired(ctx, "crashed")

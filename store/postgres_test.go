@@ -42,7 +42,7 @@ func TestClaimsNeverHandOneSendToTwoStores(t *testing.T) {
 	for _, s := range []*Store{a, b, a, b} {
 		wg.Go(func() {
 			for {
-				sd, ok, err := s.ClaimNext(ctx)
+				sd, ok, err := s.Claim(ctx, 0)
 				if !assert.NoError(t, err) || !ok {
 					return
 				}

@@ -353,16 +353,34 @@ func (s *Store) migrateTo(ctx context.Context, names []string) error {
 // connection, the only one.
 func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st, ok := s.stmts[q]; ok {
+	st, ok := s.stmts[q]
+	s.mu.Unlock()
+	if ok {
 		return st, nil
 	}
+	// Not under the lock: preparing waits for a connection, which must not
+	// hold up the other statements (nor outlast their contexts).
 	st, err := s.raw.PrepareContext(ctx, s.db.rebind(q))
 	if err != nil {
 		return nil, err
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if first, ok := s.stmts[q]; ok {
+		_ = st.Close()
+		return first, nil
+	}
 	s.stmts[q] = st
 	return st, nil
+}
+
+// query runs q, prepared.
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := s.prepared(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, s.db.args(args)...)
 }
 
 // queryRow runs q, prepared.
@@ -458,70 +476,73 @@ const qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, chan
 	ON CONFLICT (idem_key) DO NOTHING
 	RETURNING id`
 
-// qMarkCalled marks a claimed send called, unless its account already has
-// dailyLimit sends called today that may have reached LinkedIn.
-const qMarkCalled = `UPDATE sends SET called_at = ?, updated_at = ?
-	WHERE id = ? AND state = 'sending' AND called_at = 0
-	AND (? <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND state IN ('sending', 'sent', 'unknown')
-		AND called_at >= ? AND dry_run = 0 LIMIT ?) AS counted) < ?)
-	RETURNING id`
-
-// ClaimNext marks the oldest queued send that is due as sending (one more
-// attempt, Linkup not called yet) and returns it; ok is false when none is
-// due. A crash before MarkCalled puts it back in the queue.
-func (s *Store) ClaimNext(ctx context.Context) (sd Send, ok bool, err error) {
-	now := s.now().UnixMilli()
-	// On PostgreSQL, where several bots may claim at once, a queued send
-	// another one is claiming is skipped, and the state is checked again.
-	skip := ""
+// Claim takes the oldest queued send that is due for this store, as
+// Linkup is about to be called for it: it becomes sending, with one more
+// attempt, this store's lease, and a try of its announcement recorded
+// (Announced's, when it has none yet). The claim is durable (fsync) before
+// it returns: from then on a crash makes the send unknown, never resent.
+// ok is false when none is due.
+//
+// With dailyLimit > 0, when the send's account already has dailyLimit
+// sends called today (UTC) that may have reached LinkedIn, the send is
+// claimed without its call (CalledAt zero) and a *CapError comes with it:
+// it must be finished failed, not sent.
+func (s *Store) Claim(ctx context.Context, dailyLimit int) (sd Send, ok bool, err error) {
+	now := s.now()
+	ms := now.UnixMilli()
+	// The oldest due send, and on PostgreSQL, where several bots claim at
+	// once, one no other is claiming; its state is checked again.
+	pick := `SELECT id FROM sends WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1`
 	if s.db.pg {
-		skip = " FOR UPDATE SKIP LOCKED"
+		pick += " FOR UPDATE SKIP LOCKED"
 	}
-	row := s.queryRow(ctx, `UPDATE sends SET state = 'sending', called_at = 0, attempts = attempts + 1, updated_at = ?, owner = ?, lease_until = ?
-		WHERE id = (SELECT id FROM sends WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1`+skip+`) AND state = 'queued'
-		RETURNING `+columns, now, s.owner, s.leaseEnd(), now)
-	sd, err = scanOne(row)
-	if errors.Is(err, ErrNotFound) {
+	// Called now, unless the cap is reached (not for dry runs).
+	called, calledArgs := `called_at = ?`, []any{ms}
+	if dailyLimit > 0 {
+		called = `called_at = CASE WHEN dry_run = 1 OR (SELECT count(*) FROM sends AS o WHERE o.account = sends.account
+			AND o.state IN ('sending', 'sent', 'unknown') AND o.called_at >= ? AND o.dry_run = 0) < ? THEN CAST(? AS BIGINT) ELSE 0 END`
+		calledArgs = []any{dayStart(now).UnixMilli(), dailyLimit, ms}
+	}
+	claim := func(q func(ctx context.Context, q string, args ...any) *sql.Row, where string, args ...any) error {
+		row := q(ctx, `UPDATE sends SET state = 'sending', attempts = attempts + 1, updated_at = ?, owner = ?, lease_until = ?,
+			root_tries = root_tries + 1 - announced, `+called+`
+			WHERE id = `+where+` AND state = 'queued'
+			RETURNING `+columns, append(append([]any{ms, s.owner, s.leaseEnd()}, calledArgs...), args...)...)
+		sd, err = scanOne(row)
+		return err
+	}
+	if !s.db.pg || dailyLimit <= 0 {
+		err = claim(s.queryRow, "("+pick+")", ms)
+	} else {
+		// The cap is counted under its account's lock, as in Accept.
+		err = s.tx(ctx, func(tx conn) error {
+			var id int64
+			var account string
+			if err := tx.QueryRowContext(ctx, `SELECT id, account FROM sends WHERE id = (`+pick+`)`, ms).Scan(&id, &account); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(?))`, capKey, account); err != nil {
+				return err
+			}
+			return claim(tx.QueryRowContext, "?", id)
+		})
+	}
+	switch {
+	case errors.Is(err, ErrNotFound) || isNoRows(err):
 		return Send{}, false, nil
-	}
-	if err != nil {
+	case err != nil:
 		return Send{}, false, fmt.Errorf("claiming a send: %w", err)
 	}
-	return sd, true, nil
-}
-
-// MarkCalled records that Linkup is about to be called for the claimed
-// send id, and makes it durable (fsync) before it returns: from then on a
-// crash makes the send unknown, never resent. With dailyLimit > 0 it
-// counts the account's sends called today (UTC) that may have reached
-// LinkedIn, and returns a *CapError, marking nothing, at the cap.
-func (s *Store) MarkCalled(ctx context.Context, id int64, account string, dailyLimit int) (time.Time, error) {
-	now := s.now()
-	var got int64
-	err := s.underCap(ctx, account, dailyLimit, &got, qMarkCalled, now.UnixMilli(), now.UnixMilli(), id,
-		dailyLimit, account, dayStart(now).UnixMilli(), dailyLimit, dailyLimit)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		sd, gerr := s.Get(ctx, id)
-		if gerr == nil && sd.State == Sending && sd.CalledAt.IsZero() {
-			return time.Time{}, &CapError{Limit: dailyLimit, ResetAt: dayStart(now).Add(24 * time.Hour)}
-		}
-		return time.Time{}, fmt.Errorf("marking send %d called: it is not a claimed send", id)
-	case err != nil:
-		return time.Time{}, fmt.Errorf("marking send %d called: %w", id, err)
+	if sd.CalledAt.IsZero() && !sd.DryRun {
+		return sd, true, &CapError{Limit: dailyLimit, ResetAt: dayStart(now).Add(24 * time.Hour)}
 	}
 	if err := s.syncWAL(); err != nil {
-		// Not durable: take the mark back rather than call Linkup on it.
-		_ = s.exec(ctx, "unmarking a call", `UPDATE sends SET called_at = 0 WHERE id = ?`, id)
-		return time.Time{}, fmt.Errorf("syncing the call mark to disk: %w", err)
+		// Not durable: put it back rather than call Linkup on it.
+		_ = s.exec(ctx, "putting back a claim", `UPDATE sends SET state = 'queued', attempts = attempts - 1, called_at = 0, owner = '', lease_until = 0
+			WHERE id = ? AND owner = ?`, sd.ID, s.owner)
+		return Send{}, false, fmt.Errorf("syncing the claim to disk: %w", err)
 	}
-	return now.UTC(), nil
-}
-
-// Release puts a claimed send that was not called back in the queue.
-func (s *Store) Release(ctx context.Context, id int64) error {
-	return s.exec(ctx, "releasing a claim", `UPDATE sends SET state = 'queued', attempts = attempts - 1, updated_at = ?, owner = '', lease_until = 0
-		WHERE id = ? AND state = 'sending' AND called_at = 0 AND owner = ?`, s.now().UnixMilli(), id, s.owner)
+	return sd, true, nil
 }
 
 // Abandon gives up a request whose Accept failed or came too late: if it
@@ -553,12 +574,15 @@ func (s *Store) NextDue(ctx context.Context) (t time.Time, ok bool, err error) {
 	return time.UnixMilli(ms.Int64), true, nil
 }
 
-// Requeue puts a sending send back in the queue until notBefore: only for a
-// failure known to have happened before Linkup processed the request.
-func (s *Store) Requeue(ctx context.Context, id int64, notBefore time.Time, status int, answer string) error {
+// Requeue puts a send this store claimed back in the queue until
+// notBefore: only for a failure known to have happened before Linkup
+// processed the request. sd's announcement (Announced, RootChannel,
+// RootTS) is recorded with it.
+func (s *Store) Requeue(ctx context.Context, sd Send, notBefore time.Time, status int, answer string) error {
 	return s.exec(ctx, "requeueing a send", `UPDATE sends SET state = 'queued', called_at = 0, not_before = ?, linkup_status = ?, linkup_answer = ?, updated_at = ?,
-		owner = '', lease_until = 0
-		WHERE id = ? AND state = 'sending' AND owner = ?`, notBefore.UnixMilli(), status, answer, s.now().UnixMilli(), id, s.owner)
+		owner = '', lease_until = 0, announced = ?, root_channel = ?, root_ts = ?
+		WHERE id = ? AND state = 'sending' AND owner = ?`, notBefore.UnixMilli(), status, answer, s.now().UnixMilli(),
+		sd.Announced, sd.RootChannel, sd.RootTS, sd.ID, s.owner)
 }
 
 // Outcome is how a send ended.
@@ -571,6 +595,14 @@ type Outcome struct {
 	// ConversationID and EntityURN are where the message went, when known.
 	ConversationID string
 	EntityURN      string
+
+	// Finish records with the outcome, in the same write, what the run that
+	// finished the send did in Slack: its announcement when Announced (the
+	// root at RootChannel/RootTS, when there is one), and one more try of
+	// each post in Intend, about to be made.
+	Announced           bool
+	RootChannel, RootTS string
+	Intend              []Delivery
 }
 
 // ErrNotHeld is returned by Finish when another bot took the send over
@@ -578,23 +610,36 @@ type Outcome struct {
 // is not this bot's to tell.
 var ErrNotHeld = errors.New("store: another bot took this send over")
 
-// Finish records the end of a send this store claimed. A send that was
-// claimed but not called (CalledAt zero) may only end failed. Its posts
-// stay this store's to make (see Take).
+// Finish records the end of a send this store claimed, in one write with
+// what o says of its posts. A send that was claimed but not called
+// (CalledAt zero) may only end failed. Its posts stay this store's to make
+// (see Take).
 func (s *Store) Finish(ctx context.Context, id int64, o Outcome) error {
 	if !o.State.Final() {
 		return fmt.Errorf("finishing send %d: %q is not an end state", id, o.State)
 	}
+	tries := map[Delivery]int{}
+	for _, d := range o.Intend {
+		if tryColumn[d] == "" {
+			return fmt.Errorf("finishing send %d: post %q has no tries", id, d)
+		}
+		tries[d]++
+	}
 	now := s.now().UnixMilli()
-	res, err := s.db.ExecContext(ctx, `UPDATE sends SET state = ?, linkup_status = ?, linkup_answer = ?, reason = ?, credits = ?,
-		conversation_id = ?, entity_urn = ?, finished_at = ?, updated_at = ?, owner = ?, lease_until = ?
+	n, err := s.execN(ctx, `UPDATE sends SET state = ?, linkup_status = ?, linkup_answer = ?, reason = ?, credits = ?,
+		conversation_id = ?, entity_urn = ?, finished_at = ?, updated_at = ?, owner = ?, lease_until = ?,
+		announced = CASE WHEN ? = 1 THEN 1 ELSE announced END,
+		root_channel = CASE WHEN ? = 1 THEN ? ELSE root_channel END, root_ts = CASE WHEN ? = 1 THEN ? ELSE root_ts END,
+		outcome_tries = outcome_tries + ?, notify_tries = notify_tries + ?, verdict_tries = verdict_tries + ?
 		WHERE id = ? AND state IN ('queued', 'sending') AND owner IN (?, '')`, o.State, o.LinkupStatus, o.LinkupAnswer, o.Reason, o.Credits,
-		o.ConversationID, o.EntityURN, now, now, s.owner, s.leaseEnd(), id, s.owner)
+		o.ConversationID, o.EntityURN, now, now, s.owner, s.leaseEnd(),
+		o.Announced, o.Announced, o.RootChannel, o.Announced, o.RootTS,
+		tries[OutcomePosted], tries[Notified], tries[VerdictPosted], id, s.owner)
 	if err != nil {
 		return fmt.Errorf("finishing a send: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		return err
+	if n > 0 {
+		return nil
 	}
 	// Nothing matched: an earlier try of this write landed, or another bot took the send over.
 	sd, err := s.Get(ctx, id)
@@ -602,13 +647,6 @@ func (s *Store) Finish(ctx context.Context, id int64, o Outcome) error {
 		return nil
 	}
 	return fmt.Errorf("finishing send %d: %w", id, ErrNotHeld)
-}
-
-// SetAnnounced records that the send was announced, in the root message at
-// channel/ts when there is one.
-func (s *Store) SetAnnounced(ctx context.Context, id int64, channel, ts string) error {
-	return s.exec(ctx, "recording the root message", `UPDATE sends SET announced = 1, root_channel = ?, root_ts = ?, updated_at = ? WHERE id = ?`,
-		channel, ts, s.now().UnixMilli(), id)
 }
 
 // Delivery is one of the Slack messages that tell a send's story.
@@ -622,51 +660,111 @@ const (
 	VerdictPosted Delivery = "verdict_posted" // the verdict of the reads that settled an unknown send
 )
 
+// tryColumn counts the tries of each post that has them.
+var tryColumn = map[Delivery]string{Announced: "root_tries", OutcomePosted: "outcome_tries", Notified: "notify_tries", VerdictPosted: "verdict_tries"}
+
 // Intend records one more try of post d for send id, before it is made.
 func (s *Store) Intend(ctx context.Context, id int64, d Delivery) error {
-	col := map[Delivery]string{Announced: "root_tries", OutcomePosted: "outcome_tries", Notified: "notify_tries", VerdictPosted: "verdict_tries"}[d]
+	col := tryColumn[d]
 	if col == "" {
 		return fmt.Errorf("post %q has no tries", d)
 	}
 	return s.exec(ctx, "recording a post's try", `UPDATE sends SET `+col+` = `+col+` + 1, updated_at = ? WHERE id = ?`, s.now().UnixMilli(), id)
 }
 
-// MarkDelivered records, in one write, that ds went out for send id.
-func (s *Store) MarkDelivered(ctx context.Context, id int64, ds ...Delivery) error {
-	if len(ds) == 0 {
-		return nil
-	}
-	set := make([]string, len(ds))
-	for i, d := range ds {
-		switch d {
-		case Announced, OutcomePosted, RootUpdated, Notified, VerdictPosted:
-			set[i] = string(d) + " = 1"
-		default:
-			return fmt.Errorf("unknown delivery %q", d)
-		}
-	}
-	return s.exec(ctx, "recording a delivery", `UPDATE sends SET `+strings.Join(set, ", ")+`, updated_at = ?, lease_until = `+leaseAfter(ds...)+` WHERE id = ?`, s.now().UnixMilli(), id)
+// Posted says that post D of send ID went out, at Channel/TS when they
+// are set (the root, the outcome and the notification are edited later;
+// for a retry, Announced's Channel/TS are the thread it was posted in).
+type Posted struct {
+	ID          int64
+	D           Delivery
+	Channel, TS string
 }
 
-// RecordPost records that post d of send id went out at channel/ts, so
-// that it can be edited later. The root is recorded by SetAnnounced.
-func (s *Store) RecordPost(ctx context.Context, id int64, d Delivery, channel, ts string) error {
-	where := ""
-	switch d {
-	case OutcomePosted:
-		where = ", outcome_channel = ?, outcome_ts = ?"
-	case Notified:
-		where = ", notify_channel = ?, notify_ts = ?"
-	case VerdictPosted:
-	default:
-		return fmt.Errorf("post %q is not recorded by RecordPost", d)
+// MarkDelivered records, in one write, that ds went out for send id.
+func (s *Store) MarkDelivered(ctx context.Context, id int64, ds ...Delivery) error {
+	ps := make([]Posted, len(ds))
+	for i, d := range ds {
+		ps[i] = Posted{ID: id, D: d}
 	}
-	args := []any{s.now().UnixMilli()}
-	if where != "" {
-		args = append(args, channel, ts)
-	}
-	return s.exec(ctx, "recording a post", `UPDATE sends SET `+string(d)+` = 1, updated_at = ?`+where+`, lease_until = `+leaseAfter(d)+` WHERE id = ?`, append(args, id)...)
+	return s.RecordPosts(ctx, ps...)
 }
+
+// RecordPost records that post d of send id went out at channel/ts.
+func (s *Store) RecordPost(ctx context.Context, id int64, d Delivery, channel, ts string) error {
+	return s.RecordPosts(ctx, Posted{ID: id, D: d, Channel: channel, TS: ts})
+}
+
+// RecordPosts records ps in one write (one transaction), whatever sends
+// they are of: the bot gathers the records of many sends into one commit,
+// one statement per send. A send whose every post is recorded gets its
+// lease ended.
+func (s *Store) RecordPosts(ctx context.Context, ps ...Posted) error {
+	type write struct {
+		st   *sql.Stmt
+		args []any
+	}
+	now := s.now().UnixMilli()
+	var order []int64
+	bySend := map[int64][]Posted{}
+	for _, p := range ps {
+		switch p.D {
+		case Announced, OutcomePosted, RootUpdated, Notified, VerdictPosted:
+		default:
+			return fmt.Errorf("unknown delivery %q", p.D)
+		}
+		if _, ok := bySend[p.ID]; !ok {
+			order = append(order, p.ID)
+		}
+		bySend[p.ID] = append(bySend[p.ID], p)
+	}
+	writes := make([]write, 0, len(order))
+	for _, id := range order {
+		var set []string
+		var ds []Delivery
+		var args []any
+		for i, p := range bySend[id] {
+			if slices.ContainsFunc(bySend[id][i+1:], func(later Posted) bool { return later.D == p.D }) {
+				continue // a later record of the same post wins
+			}
+			set = append(set, string(p.D)+" = 1")
+			ds = append(ds, p.D)
+			if col := postColumn[p.D]; col != "" && (p.Channel != "" || p.TS != "") {
+				set = append(set, col+"_channel = ?", col+"_ts = ?")
+				args = append(args, p.Channel, p.TS)
+			}
+		}
+		// Prepared before the transaction, which holds SQLite's one connection.
+		st, err := s.prepared(ctx, `UPDATE sends SET `+strings.Join(set, ", ")+`, updated_at = ?, lease_until = `+leaseAfter(ds...)+` WHERE id = ?`)
+		if err != nil {
+			return fmt.Errorf("recording posts: %w", err)
+		}
+		writes = append(writes, write{st, s.db.args(append(args, now, id))})
+	}
+	if len(writes) == 1 {
+		if _, err := writes[0].st.ExecContext(ctx, writes[0].args...); err != nil {
+			return fmt.Errorf("recording posts: %w", err)
+		}
+		return nil
+	}
+	tx, err := s.raw.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("recording posts: %w", err)
+	}
+	for _, w := range writes {
+		if _, err := tx.StmtContext(ctx, w.st).ExecContext(ctx, w.args...); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("recording posts: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("recording posts: %w", err)
+	}
+	return nil
+}
+
+// postColumn names the columns of where each post that is edited later went.
+var postColumn = map[Delivery]string{Announced: "root", OutcomePosted: "outcome", Notified: "notify"}
 
 // leaseAfter is the SQL of a finished send's lease once ds are recorded
 // delivered: 0 (nothing owed, the lease ends) when that makes every post
@@ -764,6 +862,19 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Send, error) {
 		return nil, fmt.Errorf("listing sends: %w", err)
 	}
 	return scanAll(rows)
+}
+
+// execN runs q, prepared, and returns how many rows it changed.
+func (s *Store) execN(ctx context.Context, q string, args ...any) (int64, error) {
+	st, err := s.prepared(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	res, err := st.ExecContext(ctx, s.db.args(args)...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 func (s *Store) exec(ctx context.Context, doing, q string, args ...any) error {

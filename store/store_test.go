@@ -65,7 +65,7 @@ func TestMigrations(t *testing.T) {
 		s := upgradedFrom(t, []string{"migrations/001_sends.sql", "migrations/002_slack_delivery.sql"},
 			`INSERT INTO sends (idem_key, account, requester, channel, recipient, message, country, state, root_ts, created_at, updated_at)
 			VALUES ('view:V1', 'acct', 'U1', 'C1', 'https://www.linkedin.com/in/old', 'old', 'FR', 'queued', '1.2', 1, 1)`)
-		sd, ok, err := s.ClaimNext(context.Background())
+		sd, ok, err := s.Claim(context.Background(), 0)
 		require.NoError(t, err)
 		require.True(t, ok, "a send queued before the upgrade is still sent")
 		assert.Equal(t, "1.2", sd.RootTS)
@@ -187,11 +187,9 @@ func TestDailyCap(t *testing.T) {
 		assert.NoError(t, err, "the cap is per account")
 
 		// A failed send (Linkup refused it) does not count.
-		sd, ok, err := s.ClaimNext(ctx)
+		sd, ok, err := s.Claim(ctx, 2)
 		require.NoError(t, err)
 		require.True(t, ok)
-		_, err = s.MarkCalled(ctx, sd.ID, "acct", 2)
-		require.NoError(t, err)
 		require.NoError(t, s.Finish(ctx, sd.ID, Outcome{State: Failed, Reason: "no"}))
 		_, err = s.Accept(ctx, sample("env:d"), 2)
 		assert.NoError(t, err)
@@ -210,19 +208,17 @@ func TestDailyCapCountsByTheTimeOfTheCall(t *testing.T) {
 		require.NoError(t, err)
 		b, err := s.Accept(ctx, sample("env:b"), 2)
 		require.NoError(t, err)
-		claimed, _, _ := s.ClaimNext(ctx)
-		require.Equal(t, a.ID, claimed.ID)
-		at, err := s.MarkCalled(ctx, a.ID, "acct", 2)
+		claimed, _, err := s.Claim(ctx, 2)
 		require.NoError(t, err)
-		assert.Equal(t, day, at)
+		require.Equal(t, a.ID, claimed.ID)
+		assert.Equal(t, day, claimed.CalledAt)
 		require.NoError(t, s.Finish(ctx, a.ID, Outcome{State: Unknown, Reason: "?"}))
 
 		// b is called after midnight: it counts for the new day.
 		s.now = func() time.Time { return day.Add(2 * time.Minute) }
-		claimed, _, _ = s.ClaimNext(ctx)
-		require.Equal(t, b.ID, claimed.ID)
-		_, err = s.MarkCalled(ctx, b.ID, "acct", 2)
+		claimed, _, err = s.Claim(ctx, 2)
 		require.NoError(t, err)
+		require.Equal(t, b.ID, claimed.ID)
 		require.NoError(t, s.Finish(ctx, b.ID, Outcome{State: Sent, Credits: 1}))
 
 		// One more today is taken and called; the next is refused when called,
@@ -232,19 +228,16 @@ func TestDailyCapCountsByTheTimeOfTheCall(t *testing.T) {
 		d := sample("env:d")
 		dd, err := s.Accept(ctx, d, 0) // no cap asked at accept: the call still obeys it
 		require.NoError(t, err)
-		for _, id := range []int64{c.ID, dd.ID} {
-			got, ok, err := s.ClaimNext(ctx)
-			require.NoError(t, err)
-			require.True(t, ok)
-			require.Equal(t, id, got.ID)
-		}
-		_, err = s.MarkCalled(ctx, c.ID, "acct", 2)
+		got, ok, err := s.Claim(ctx, 2)
 		require.NoError(t, err)
-		_, err = s.MarkCalled(ctx, dd.ID, "acct", 2)
+		require.True(t, ok)
+		require.Equal(t, c.ID, got.ID)
+		got, ok, err = s.Claim(ctx, 2)
 		var ce *CapError
 		require.ErrorAs(t, err, &ce, "the cap is counted when Linkup would be called")
-		got, _ := s.Get(ctx, dd.ID)
-		assert.True(t, got.CalledAt.IsZero(), "a refused call is not marked")
+		require.True(t, ok)
+		require.Equal(t, dd.ID, got.ID)
+		assert.True(t, got.CalledAt.IsZero(), "claimed over the cap: not called")
 
 		// Another account name is another count; the same name keeps it, whatever its token.
 		_, err = s.Accept(ctx, sample("env:e"), 2)
@@ -257,20 +250,20 @@ func TestRecoverTellsClaimedFromCalled(t *testing.T) {
 		ctx := context.Background()
 		a, _ := s.Accept(ctx, sample("env:a"), 0)
 		b, _ := s.Accept(ctx, sample("env:b"), 0)
-		_, _, _ = s.ClaimNext(ctx)
-		_, _, _ = s.ClaimNext(ctx)
-		_, err := s.MarkCalled(ctx, b.ID, "acct", 0)
+		_, _, err := s.Claim(ctx, 0)
 		require.NoError(t, err)
+		_, _, err = s.Claim(ctx, 1)
+		require.ErrorAs(t, err, new(*CapError), "claimed over the cap: not called")
 
 		restart(t, s)
 		requeued, unknown, err := s.Recover(ctx, "could not be confirmed")
 		require.NoError(t, err)
 		require.Len(t, requeued, 1)
-		assert.Equal(t, a.ID, requeued[0].ID, "claimed, Linkup not called: back in the queue")
+		assert.Equal(t, b.ID, requeued[0].ID, "claimed, Linkup not called: back in the queue")
 		assert.Equal(t, Queued, requeued[0].State)
 		assert.Equal(t, 0, requeued[0].Attempts)
 		require.Len(t, unknown, 1)
-		assert.Equal(t, b.ID, unknown[0].ID, "Linkup called: unknown")
+		assert.Equal(t, a.ID, unknown[0].ID, "Linkup called: unknown")
 		assert.Equal(t, Unknown, unknown[0].State)
 	})
 }
@@ -302,7 +295,7 @@ func TestAbandon(t *testing.T) {
 		assert.True(t, ok)
 		got, _ := s.Get(ctx, a.ID)
 		assert.Equal(t, Failed, got.State)
-		_, claimed, _ := s.ClaimNext(ctx)
+		_, claimed, _ := s.Claim(ctx, 0)
 		assert.False(t, claimed)
 		pending, _ := s.Undelivered(ctx)
 		assert.Empty(t, pending, "its requester was already told")
@@ -321,7 +314,7 @@ func TestQueueLifecycle(t *testing.T) {
 		a, _ := s.Accept(ctx, sample("env:a"), 0)
 		b, _ := s.Accept(ctx, sample("env:b"), 0)
 
-		got, ok, err := s.ClaimNext(ctx)
+		got, ok, err := s.Claim(ctx, 0)
 		require.NoError(t, err)
 		require.True(t, ok)
 		assert.Equal(t, a.ID, got.ID, "oldest first")
@@ -329,11 +322,11 @@ func TestQueueLifecycle(t *testing.T) {
 		assert.Equal(t, 1, got.Attempts)
 
 		// A 429: back in the queue for a minute, behind b.
-		require.NoError(t, s.Requeue(ctx, a.ID, now.Add(time.Minute), 429, "slow down"))
-		got, ok, _ = s.ClaimNext(ctx)
+		require.NoError(t, s.Requeue(ctx, got, now.Add(time.Minute), 429, "slow down"))
+		got, ok, _ = s.Claim(ctx, 0)
 		require.True(t, ok)
 		assert.Equal(t, b.ID, got.ID)
-		_, ok, _ = s.ClaimNext(ctx)
+		_, ok, _ = s.Claim(ctx, 0)
 		assert.False(t, ok, "a is not due yet")
 		due, ok, err := s.NextDue(ctx)
 		require.NoError(t, err)
@@ -341,7 +334,7 @@ func TestQueueLifecycle(t *testing.T) {
 		assert.Equal(t, now.Add(time.Minute), due.UTC())
 
 		now = now.Add(time.Minute)
-		got, ok, _ = s.ClaimNext(ctx)
+		got, ok, _ = s.Claim(ctx, 0)
 		require.True(t, ok)
 		assert.Equal(t, a.ID, got.ID)
 		assert.Equal(t, 2, got.Attempts)
@@ -349,9 +342,7 @@ func TestQueueLifecycle(t *testing.T) {
 		require.NoError(t, s.Finish(ctx, a.ID, Outcome{State: Sent, LinkupStatus: 200, LinkupAnswer: "Message sent successfully", Credits: 1}))
 		assert.Error(t, s.Finish(ctx, a.ID, Outcome{State: Queued}), "queued is not an end state")
 
-		// b is left sending by a crash, after its call.
-		_, err = s.MarkCalled(ctx, b.ID, "acct", 0)
-		require.NoError(t, err)
+		// b is left sending by a crash, after its claim.
 		restart(t, s)
 		_, un, err := s.Recover(ctx, "could not be confirmed")
 		require.NoError(t, err)
@@ -418,16 +409,12 @@ func BenchmarkSendLife(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, ok, err := s.ClaimNext(ctx); err != nil || !ok {
+		if _, ok, err := s.Claim(ctx, 100); err != nil || !ok {
 			b.Fatal(ok, err)
 		}
-		if _, err := s.MarkCalled(ctx, sd.ID, sd.Account, 100); err != nil {
-			b.Fatal(err)
-		}
-		_ = s.SetAnnounced(ctx, sd.ID, "C1", "1.2")
-		_ = s.Finish(ctx, sd.ID, Outcome{State: Sent, Credits: 1})
-		_ = s.MarkDelivered(ctx, sd.ID, OutcomePosted)
-		if err := s.MarkDelivered(ctx, sd.ID, RootUpdated, Notified); err != nil {
+		_ = s.Finish(ctx, sd.ID, Outcome{State: Sent, Credits: 1, Announced: true, RootChannel: "C1", RootTS: "1.2", Intend: []Delivery{OutcomePosted, Notified}})
+		if err := s.RecordPosts(ctx, Posted{ID: sd.ID, D: OutcomePosted, Channel: "C1", TS: "1.3"}, Posted{ID: sd.ID, D: RootUpdated},
+			Posted{ID: sd.ID, D: Notified, Channel: "C2", TS: "1.4"}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -477,12 +464,10 @@ func benchmarkAccept(b *testing.B, atCap bool) {
 func TestClaimIsSyncedEvenAfterTheLogIsReplaced(t *testing.T) {
 	s, dir := open(t)
 	ctx := context.Background()
-	a, _ := s.Accept(ctx, sample("env:a"), 0)
-	_, ok, err := s.ClaimNext(ctx)
+	_, _ = s.Accept(ctx, sample("env:a"), 0)
+	_, ok, err := s.Claim(ctx, 0)
 	require.NoError(t, err)
 	require.True(t, ok)
-	_, err = s.MarkCalled(ctx, a.ID, "acct", 0)
-	require.NoError(t, err)
 	first := s.wal
 
 	// SQLite deletes the log when its last connection closes; a new connection makes a new one.
@@ -492,12 +477,10 @@ func TestClaimIsSyncedEvenAfterTheLogIsReplaced(t *testing.T) {
 	require.NoError(t, err)
 	s2.wal = first // as if the old descriptor had been kept
 	t.Cleanup(func() { _ = s2.Close() })
-	b, _ := s2.Accept(ctx, sample("env:b"), 0)
-	_, ok, err = s2.ClaimNext(ctx)
+	_, _ = s2.Accept(ctx, sample("env:b"), 0)
+	_, ok, err = s2.Claim(ctx, 0)
 	require.NoError(t, err)
 	require.True(t, ok)
-	_, err = s2.MarkCalled(ctx, b.ID, "acct", 0)
-	require.NoError(t, err)
 	cur, err := os.Stat(filepath.Join(dir, FileName+"-wal"))
 	require.NoError(t, err)
 	synced, err := s2.wal.Stat()

@@ -274,7 +274,7 @@ func TestSIGKILLWhileLinkupHoldsTheRequest(t *testing.T) {
 
 	c.term(second)
 	assert.Equal(t, 1, c.linkup.Count(), "the interrupted send was never resent")
-	assert.Contains(t, c.logs.String(), "send interrupted by a crash after Linkup was called")
+	assert.Contains(t, c.logs.String(), "send interrupted by a crash after its claim, when Linkup may have been called")
 }
 
 func TestHistory(t *testing.T) {

@@ -246,33 +246,41 @@ func TestDailyCapCountsUnknownSendsAndSurvivesATokenRenewal(t *testing.T) {
 	assert.Equal(t, 3, e.linkup.Count())
 }
 
-// Killed while the root message is being posted: the claim is taken, Linkup
-// is not called yet. The restart puts the send back in the queue and sends
-// it once; it is never reported as possibly sent.
-func TestCrashDuringTheAnnouncementRequeues(t *testing.T) {
+// Killed while the root message is being posted. The claim recorded both
+// the announcement's try and the Linkup call, which went out alongside:
+// the restart reports the send unknown and never resends it, and finds the
+// root posted before the crash, so the answer goes in its thread.
+func TestCrashDuringTheAnnouncementIsUnknownNeverResent(t *testing.T) {
 	c := newChildren(t, nil)
 	c.slack.DelayPosts(3 * time.Second)
 	first := c.start()
 	c.command("https://www.linkedin.com/in/jane-doe Killed while announcing")
 	c.waitUntil("the root post", func() bool { return len(c.slack.Posts()) == 1 })
+	select {
+	case <-c.linkup.Arrived():
+	case <-time.After(waitFor):
+		t.Fatal("the request never reached Linkup")
+	}
 	c.kill(first)
-	assert.Zero(t, c.linkup.Count())
+	assert.Equal(t, 1, c.linkup.Count())
 
 	c.slack.DelayPosts(0)
 	second := c.start()
 	c.waitUntil("the notification", func() bool { return len(c.postsIn(notifyChannel)) == 1 })
 	c.term(second)
-	assert.Equal(t, 1, c.linkup.Count(), "sent once, after the restart")
-	assert.Contains(t, c.postsIn(notifyChannel)[0].Text, "sent, 1 credit")
+	assert.Equal(t, 1, c.linkup.Count(), "never resent")
+	root, replies := c.thread(salesChannel)
+	require.Len(t, replies, 1)
+	assert.Equal(t, root.TS, replies[0].ThreadTS, "the answer is in the thread of the root posted before the crash")
+	assert.Contains(t, replies[0].Text, "outcome could not be confirmed")
 	roots := 0
 	for _, p := range c.postsIn(salesChannel) {
-		assert.NotContains(t, p.Text, "could not be confirmed")
 		if p.ThreadTS == "" {
 			roots++
 		}
 	}
 	assert.Equal(t, 1, roots, "the root posted before the crash was found, not posted again")
-	assert.Contains(t, c.logs.String(), "before Linkup was called: queued again")
+	assert.Contains(t, c.logs.String(), "an earlier try had posted")
 }
 
 // Killed again and again during a burst, while Slack is slow to answer

@@ -134,7 +134,7 @@ func TestTwoBotsOneKilledMidBurst(t *testing.T) {
 	}
 	assert.Contains(t, c.logs.String(), "another bot stopped", "the survivor took over the dead bot's work")
 	logs := c.logs.String()
-	t.Logf("%d commands, %d unacked (sent to the dead bot's socket); ends: %v; Linkup calls: %d; taken over: %d called (unknown), %d not called (queued again), %d with posts owed; posts per send and kind (times posted → how many): %v",
-		n, unacked, states, c.linkup.Count(), strings.Count(logs, "another bot stopped after calling Linkup"),
-		strings.Count(logs, "another bot stopped before calling Linkup"), strings.Count(logs, "posts owed: making them"), posts)
+	t.Logf("%d commands, %d unacked (sent to the dead bot's socket); ends: %v; Linkup calls: %d; taken over: %d claims (unknown), %d not called (queued again), %d with posts owed; posts per send and kind (times posted → how many): %v",
+		n, unacked, states, c.linkup.Count(), strings.Count(logs, "another bot stopped after claiming this send"),
+		strings.Count(logs, "another bot stopped before this send's call"), strings.Count(logs, "posts owed: making them"), posts)
 }

@@ -73,6 +73,7 @@ type options struct {
 	replies    int
 	scale      int
 	database   string
+	replicas   int
 }
 
 func run(args []string, out io.Writer) error {
@@ -90,6 +91,7 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.replies, "replies", 1, "with -bridge: replies per conversation per simulated day")
 	fs.IntVar(&o.scale, "scale", 300, "with -bridge: how many times faster the clock runs (5m polls become 5m/scale)")
 	fs.StringVar(&o.database, "database-url", "", "run the bot on this PostgreSQL database (DATABASE_URL; an empty schema, e.g. ?search_path=loadtest) instead of SQLite")
+	fs.IntVar(&o.replicas, "replicas", 1, "with -database-url: run this many bots on the database, the fake Slack spreading the commands over their sockets")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -119,30 +121,46 @@ func run(args []string, out io.Writer) error {
 	if o.watched > 0 {
 		return bridgeRun(out, o, tmp)
 	}
-	sl := fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: 5 * time.Second})
+	if o.replicas > 1 && o.database == "" {
+		return errors.New("-replicas needs -database-url: bots share a PostgreSQL database")
+	}
+	o.replicas = max(o.replicas, 1)
+	sl := fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: 5 * time.Second, Sockets: o.replicas})
 	defer sl.Close()
 	lk := newLinkup()
 	defer lk.srv.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	pid, stop, err := startBot(ctx, o.bot, tmp, sl, lk.srv.URL, "LOG_LEVEL=info",
-		"MAX_MEDIA_BYTES="+fmt.Sprint((o.mediaMiB+1)<<20), "LINKUP_TIMEOUT=5m", "CPU_PROFILE="+o.cpuProfile, "DATABASE_URL="+o.database)
-	if err != nil {
-		return err
+	var pids []int
+	for i := range o.replicas {
+		profile := ""
+		if i == 0 {
+			profile = o.cpuProfile
+		}
+		pid, stop, err := startBot(ctx, o.bot, tmp, sl, lk.srv.URL, "LOG_LEVEL=info",
+			"MAX_MEDIA_BYTES="+fmt.Sprint((o.mediaMiB+1)<<20), "LINKUP_TIMEOUT=5m", "CPU_PROFILE="+profile, "DATABASE_URL="+o.database,
+			"DATA_DIR="+filepath.Join(tmp, fmt.Sprint("data-", i)))
+		if err != nil {
+			return err
+		}
+		defer stop()
+		if _, err := sl.WaitSockets(ctx, i+1); err != nil {
+			return err
+		}
+		pids = append(pids, pid)
 	}
-	defer stop()
 	time.Sleep(settleIdle)
-	idle, err := readProc(pid)
+	idle, err := readProcs(pids)
 	if err != nil {
 		return err
 	}
 
-	fmt.Fprintf(out, "machine: %s; bot pid %d; idle RSS %.1f MiB\n", machine(), pid, mib(idle.rss))
+	fmt.Fprintf(out, "machine: %s; %d bot(s), pids %v; idle RSS %.1f MiB (the largest)\n", machine(), len(pids), pids, mib(idle.rss))
 	if o.mediaMiB > 0 {
-		return media(ctx, out, o, sl, lk, pid, idle)
+		return media(ctx, out, o, sl, lk, pids[0], idle)
 	}
-	return burst(ctx, out, o, sl, lk, pid, idle)
+	return burst(ctx, out, o, sl, lk, pids, idle)
 }
 
 // startBot runs the bot binary in tmp against the fake Slack sl and the
@@ -173,7 +191,7 @@ func startBot(ctx context.Context, binary, tmp string, sl *fakeslack.Server, lin
 }
 
 // burst measures idle acks, then a burst of n commands.
-func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, lk *linkup, pid int, idle proc) error {
+func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, lk *linkup, pids []int, idle proc) error {
 	// Idle: one command at a time, each fully done before the next.
 	var idleLat []time.Duration
 	for i := range o.idle {
@@ -186,7 +204,7 @@ func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, 
 			return fmt.Errorf("idle send %d: %w", i, err)
 		}
 	}
-	before, err := readProc(pid)
+	before, err := readProcs(pids)
 	if err != nil {
 		return err
 	}
@@ -227,7 +245,7 @@ func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, 
 		return fmt.Errorf("only %d of %d notifications: %w", notified(sl), total, err)
 	}
 	allDone := time.Since(start)
-	after, err := readProc(pid)
+	after, err := readProcs(pids)
 	if err != nil {
 		return err
 	}
@@ -240,10 +258,10 @@ func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, 
 	fmt.Fprintf(out, "idle ack latency (%d commands): p50 %s, max %s\n", o.idle, round(percentiles(idleLat).p50), round(percentiles(idleLat).max))
 	fmt.Fprintf(out, "burst: %d commands written in %s (%.0f/s)\n", o.n, round(written), float64(o.n)/written.Seconds())
 	fmt.Fprintf(out, "burst ack latency: p50 %s, p99 %s, max %s\n", round(p.p50), round(p.p99), round(p.max))
-	fmt.Fprintf(out, "all sends reached Linkup after %s; all answered and notified after %s\n", round(allLinkup), round(allDone))
+	fmt.Fprintf(out, "all sends reached Linkup after %s; all answered and notified after %s (%.0f sends/s)\n", round(allLinkup), round(allDone), float64(o.n)/allDone.Seconds())
 	fmt.Fprintf(out, "delivered exactly once: %d of %d\n", total, total)
-	fmt.Fprintf(out, "bot CPU per send: %s (user+system over the burst)\n", round((after.cpu-before.cpu)/time.Duration(o.n)))
-	fmt.Fprintf(out, "RSS: idle %.1f MiB, peak %.1f MiB\n", mib(idle.rss), mib(after.hwm))
+	fmt.Fprintf(out, "bot CPU per send: %s (user+system over the burst, all bots)\n", round((after.cpu-before.cpu)/time.Duration(o.n)))
+	fmt.Fprintf(out, "RSS: idle %.1f MiB, peak %.1f MiB (the largest bot)\n", mib(idle.rss), mib(after.hwm))
 	return nil
 }
 
@@ -453,6 +471,20 @@ func (r *randReader) Read(p []byte) (int, error) {
 		p[i] = byte(r.r.Uint32())
 	}
 	return len(p), nil
+}
+
+// readProcs adds up the bots' CPU time; its memory is the largest bot's.
+func readProcs(pids []int) (proc, error) {
+	var total proc
+	for _, pid := range pids {
+		p, err := readProc(pid)
+		if err != nil {
+			return total, err
+		}
+		total.cpu += p.cpu
+		total.rss, total.hwm = max(total.rss, p.rss), max(total.hwm, p.hwm)
+	}
+	return total, nil
 }
 
 // proc is what /proc tells of the bot.

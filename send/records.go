@@ -1,0 +1,101 @@
+package send
+
+import (
+	"context"
+	"sync"
+
+	"github.com/rs/zerolog"
+
+	"linkedin-bot/store"
+)
+
+// records writes what deliveries posted, many sends' in one commit (group
+// commit): a write takes everything that came while the one before it
+// committed. Nothing waits longer than one commit when the bot is quiet,
+// and under load the posts of tens of sends share a write.
+//
+// A record lost in a crash loses nothing: each post's try was recorded
+// before it was made, so the next delivery looks for it in Slack first.
+type records struct {
+	store   *store.Store
+	log     zerolog.Logger
+	persist func(log zerolog.Logger, doing string, f func(context.Context) error) bool
+
+	mu      sync.Mutex
+	pending []store.Posted
+	then    []func() // run once pending is written
+	closed  bool
+	wake    chan struct{}
+	done    chan struct{}
+}
+
+func newRecords(st *store.Store, log zerolog.Logger, persist func(zerolog.Logger, string, func(context.Context) error) bool) *records {
+	r := &records{store: st, log: log, persist: persist, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go r.run()
+	return r
+}
+
+// add queues ps for the next write, and then to run after it (at once
+// when ps is empty). After close, it writes ps itself.
+func (r *records) add(ps []store.Posted, then func()) {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		r.write(ps)
+		then()
+		return
+	}
+	if len(ps) == 0 && len(r.pending) == 0 {
+		r.mu.Unlock()
+		then()
+		return
+	}
+	r.pending = append(r.pending, ps...)
+	r.then = append(r.then, then)
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *records) run() {
+	defer close(r.done)
+	for {
+		r.mu.Lock()
+		ps, then, closed := r.pending, r.then, r.closed
+		r.pending, r.then = nil, nil
+		r.mu.Unlock()
+		if len(ps) > 0 {
+			r.write(ps)
+		}
+		for _, f := range then {
+			f()
+		}
+		if closed && len(then) == 0 {
+			return
+		}
+		if len(then) == 0 {
+			<-r.wake
+		}
+	}
+}
+
+func (r *records) write(ps []store.Posted) {
+	if len(ps) == 0 {
+		return
+	}
+	r.persist(r.log, "recording posts", func(ctx context.Context) error { return r.store.RecordPosts(ctx, ps...) })
+}
+
+// close writes what is queued and stops; later adds write at once.
+func (r *records) close() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+	<-r.done
+}
