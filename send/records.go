@@ -29,6 +29,9 @@ type records struct {
 	done    chan struct{}
 }
 
+// maxGroup bounds the records of one write.
+const maxGroup = 48
+
 func newRecords(st *store.Store, log zerolog.Logger, persist func(zerolog.Logger, string, func(context.Context) error) bool) *records {
 	r := &records{store: st, log: log, persist: persist, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go r.run()
@@ -64,18 +67,25 @@ func (r *records) run() {
 	for {
 		r.mu.Lock()
 		ps, then, closed := r.pending, r.then, r.closed
-		r.pending, r.then = nil, nil
-		r.mu.Unlock()
-		if len(ps) > 0 {
-			r.write(ps)
+		if len(ps) > maxGroup {
+			// A write holds SQLite's one connection, which acks wait for:
+			// keep each short. The callbacks wait for the last part.
+			ps, then = ps[:maxGroup:maxGroup], nil
+			r.pending = r.pending[maxGroup:]
+		} else {
+			r.pending, r.then = nil, nil
 		}
+		r.mu.Unlock()
+		r.write(ps)
 		for _, f := range then {
 			f()
 		}
-		if closed && len(then) == 0 {
+		switch {
+		case len(ps) > 0 || len(then) > 0:
+			// More may have come meanwhile.
+		case closed:
 			return
-		}
-		if len(then) == 0 {
+		default:
 			<-r.wake
 		}
 	}

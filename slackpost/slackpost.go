@@ -17,9 +17,10 @@ import (
 
 // Escape makes user, Linkup or LinkedIn text inert in Slack markup: no
 // mention, link or broadcast can come through it.
-func Escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func Escape(s string) string { return escaper.Replace(s) }
+
+// escaper is built once: building a Replacer costs far more than using it.
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // Quote makes text inert and sets it as a Slack block quote.
 func Quote(text string) string {

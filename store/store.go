@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -184,8 +185,10 @@ type Store struct {
 	path string
 	now  func() time.Time
 
-	walMu sync.Mutex
-	wal   *os.File // the write-ahead log, opened for fsync once it exists
+	walMu     sync.Mutex
+	wal       *os.File      // the write-ahead log, opened for fsync once it exists
+	syncAsked atomic.Uint64 // commits that asked to be synced, numbered
+	syncDone  uint64        // the last one an fsync covered (under walMu)
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt // prepared once: parsing SQL is most of a small query's cost
@@ -285,12 +288,19 @@ func (s *Store) Close() error {
 // log, where WAL mode appends commits (frames already moved into the
 // database file by a checkpoint were synced by it). The log is reopened
 // when SQLite has replaced it (a new file after its connection was reset).
+// Callers that overlap share an fsync: one that started after a caller's
+// commit covers it (group commit).
 func (s *Store) syncWAL() error {
 	if s.db.pg {
 		return nil // PostgreSQL's commit was durable when it returned
 	}
+	ticket := s.syncAsked.Add(1) // taken after this caller's commit
 	s.walMu.Lock()
 	defer s.walMu.Unlock()
+	if s.syncDone >= ticket {
+		return nil // an fsync that started after the commit covered it
+	}
+	covers := s.syncAsked.Load() // every commit that asked before this fsync starts
 	path := s.path + "-wal"
 	if s.wal != nil {
 		cur, err1 := os.Stat(path)
@@ -307,7 +317,11 @@ func (s *Store) syncWAL() error {
 		}
 		s.wal = f
 	}
-	return s.wal.Sync()
+	if err := s.wal.Sync(); err != nil {
+		return err
+	}
+	s.syncDone = covers
+	return nil
 }
 
 // migrate applies the embedded migrations the database has not seen, each

@@ -31,11 +31,13 @@ import (
 func TestTwoBotsOneKilledMidBurst(t *testing.T) {
 	url := pgtest.Schema(t)
 	c := newChildrenOn(t, 2, map[string]string{"DATABASE_URL": url, "LEASE_DURATION": "3s", "SEND_CONCURRENCY": "4"})
-	// A slow Linkup keeps every worker busy: the kill finds calls in flight.
+	// A slow Linkup keeps every worker busy, and slow posts keep the
+	// deliveries busy: the kill finds calls and posts in flight.
 	c.linkup.SetAnswer(func(w http.ResponseWriter, r *http.Request, req fakelinkup.Request) {
 		time.Sleep(150 * time.Millisecond)
 		c.linkup.Deliver(w, r, req)
 	})
+	c.slack.DelayPosts(30 * time.Millisecond)
 	doomed := c.start()
 	c.start()
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
