@@ -7,3 +7,10 @@ CREATE TABLE jobs (
     owner       TEXT    NOT NULL,
     lease_until INTEGER NOT NULL
 );
+-- Indexes that change only when a send enters or leaves what they serve
+-- (the queue, the sends the bridge has yet to watch), not at every change
+-- of state: fewer pages written per send.
+DROP INDEX sends_queue;
+CREATE INDEX sends_queued ON sends (not_before, id) WHERE state = 'queued';
+DROP INDEX sends_bridge;
+CREATE INDEX sends_unbridged ON sends (id) WHERE state = 'sent' AND bridged = 0 AND dry_run = 0;

@@ -5,3 +5,7 @@ CREATE TABLE jobs (
     owner       TEXT    NOT NULL,
     lease_until BIGINT  NOT NULL
 );
+DROP INDEX sends_queue;
+CREATE INDEX sends_queued ON sends (not_before, id) WHERE state = 'queued';
+DROP INDEX sends_bridge;
+CREATE INDEX sends_unbridged ON sends (id) WHERE state = 'sent' AND bridged = 0 AND dry_run = 0;
