@@ -77,13 +77,22 @@ func TestLeasesHandOverOnlyADeadBotsWork(t *testing.T) {
 	})
 }
 
+// claimed is a send s accepted and claimed, Linkup about to be called.
+func claimed(t *testing.T, s *Store) Send {
+	t.Helper()
+	sd, err := s.Accept(context.Background(), sample("k"), 0)
+	require.NoError(t, err)
+	got, ok, err := s.Claim(context.Background(), 0)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, sd.ID, got.ID)
+	return got
+}
+
 func TestOwedPostsHaveOneHolder(t *testing.T) {
 	eachPair(t, func(t *testing.T, a, b *Store) {
 		ctx := context.Background()
-		sd, err := a.Accept(ctx, sample("k"), 0)
-		require.NoError(t, err)
-		_, _, err = a.Claim(ctx, 0)
-		require.NoError(t, err)
+		sd := claimed(t, a)
 		require.NoError(t, a.Finish(ctx, sd.ID, Outcome{State: Sent, Credits: 1}))
 
 		// The finishing bot holds the posts, with no write; the other leaves them.
@@ -137,10 +146,7 @@ func TestOwedPostsHaveOneHolder(t *testing.T) {
 func TestAStalledBotCannotFinishWhatWasTakenOver(t *testing.T) {
 	eachPair(t, func(t *testing.T, a, b *Store) {
 		ctx := context.Background()
-		sd, err := a.Accept(ctx, sample("k"), 0)
-		require.NoError(t, err)
-		_, _, err = a.Claim(ctx, 0)
-		require.NoError(t, err)
+		sd := claimed(t, a)
 		b.now = later(time.Minute)
 		_, unknown, err := b.RecoverExpired(ctx, "crashed")
 		require.NoError(t, err)
