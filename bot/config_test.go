@@ -105,3 +105,20 @@ func TestLinkupBaseURLWithV1IsNormalised(t *testing.T) {
 		assert.Equal(t, "https://api.linkupapi.com", c.LinkupBaseURL, in)
 	}
 }
+
+func TestLeaseDurationIsBounded(t *testing.T) {
+	for value, want := range map[string]string{"": "", "10s": "", "30s": "", "2s": "LEASE_DURATION", "45s": "LEASE_DURATION", "soon": "LEASE_DURATION"} {
+		env := map[string]string{
+			"SLACK_APP_TOKEN": "xapp-1", "SLACK_BOT_TOKEN": "xoxb-1", "LINKUP_API_KEY": "k", "LINKUP_LOGIN_TOKEN": "l",
+			"LEASE_DURATION": value,
+		}
+		c, err := LoadConfig(func(k string) string { return env[k] })
+		if want == "" {
+			require.NoError(t, err, value)
+			assert.LessOrEqual(t, c.Lease, 30*time.Second)
+			continue
+		}
+		require.Error(t, err, value)
+		assert.Contains(t, err.Error(), want, value)
+	}
+}
