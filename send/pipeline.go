@@ -341,16 +341,15 @@ func (p *Pipeline) leases() {
 		if len(requeued) > 0 {
 			p.poke()
 		}
+		// The posts are made beside this loop: a slow Slack must not hold
+		// up the renewals, or this bot's own leases would run out.
 		for _, sd := range unknown {
 			p.log.Warn().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("another bot stopped after claiming this send, when Linkup may have been called: outcome unknown, not resent")
-			p.deliver(sd, p.sendLog(sd))
+			p.workers.Go(func() { p.deliver(sd, p.sendLog(sd)) })
 		}
 		for _, sd := range orphans {
-			if p.stopping() {
-				return
-			}
 			p.log.Info().Int64("send_id", sd.ID).Str("from", sd.Owner).Msg("another bot stopped with this send's posts owed: making them")
-			p.deliver(sd, p.sendLog(sd))
+			p.workers.Go(func() { p.deliver(sd, p.sendLog(sd)) })
 		}
 		select {
 		case <-t.C:
