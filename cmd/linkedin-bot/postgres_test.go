@@ -13,6 +13,7 @@ import (
 
 	"linkedin-bot/internal/fakelinkup"
 	"linkedin-bot/internal/pgtest"
+	"linkedin-bot/store"
 )
 
 // another runs one more bot on e's configuration, with a data folder of
@@ -105,4 +106,17 @@ func TestTheBotRunsOnPostgreSQL(t *testing.T) {
 	entries, err := os.ReadDir(e.vars["DATA_DIR"])
 	require.NoError(t, err)
 	assert.Empty(t, entries, "with DATABASE_URL, DATA_DIR holds no state and no lock")
+
+	// A clean stop wrote every post's record, and no send is held any more.
+	log, err := store.OpenPostgres(context.Background(), url, false)
+	require.NoError(t, err)
+	defer log.Close()
+	sends, err := log.List(context.Background(), store.Filter{})
+	require.NoError(t, err)
+	require.Len(t, sends, 13)
+	for _, sd := range sends {
+		assert.False(t, sd.Owed(), "send %d: its posts are recorded", sd.ID)
+		assert.True(t, sd.LeaseUntil.IsZero(), "send %d: nothing owed, no lease", sd.ID)
+	}
+	assert.NotContains(t, e.logs.String(), "an earlier try had posted", "no post had to be looked for after a clean stop")
 }
