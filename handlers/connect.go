@@ -50,15 +50,23 @@ type connectMeta struct {
 	Country string `json:"c,omitempty"`
 }
 
-// submissions remembers the connect views already acted on (view ID and
-// hash), so that a submission Slack delivers twice logs in once.
+// Once tells a request acted on the first time from a repeat: a connect
+// form's submission (view ID and hash) that Slack delivers twice, to this
+// bot or another, logs in once. First records key and reports whether it
+// was new; on an error, nothing may be done.
+type Once interface {
+	First(ctx context.Context, key string) (bool, error)
+}
+
+// submissions is a Once within one bot, for a Handlers without a shared
+// log: it remembers keys for an hour.
 type submissions struct {
 	mu   sync.Mutex
 	seen map[string]time.Time
 }
 
-// first reports whether key is seen for the first time in the last hour.
-func (s *submissions) first(key string) bool {
+// First reports whether key is seen for the first time in the last hour.
+func (s *submissions) First(_ context.Context, key string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
@@ -71,10 +79,25 @@ func (s *submissions) first(key string) bool {
 		}
 	}
 	if _, ok := s.seen[key]; ok {
-		return false
+		return false, nil
 	}
 	s.seen[key] = now
-	return true
+	return true, nil
+}
+
+// firstSubmission reports whether the connect form's submission cb is
+// acted on for the first time; done, when it is not, is the ack to give.
+func (h *Handlers) firstSubmission(ctx context.Context, cb slack.InteractionCallback) (first bool, done Response) {
+	first, err := h.connecting.First(ctx, "connect:"+cb.View.ID+"/"+cb.View.Hash)
+	if err != nil {
+		return false, Response{
+			Ack: slack.NewErrorsViewSubmissionResponse(map[string]string{BlockEmail: "The bot could not record this step, so nothing was sent to LinkedIn. Try again in a moment."}),
+			After: func(_ context.Context, log zerolog.Logger) {
+				log.Error().Err(err).Msg("recording a connect form's submission failed; nothing was sent to LinkedIn")
+			},
+		}
+	}
+	return first, Response{} // delivered again: the first one is at work
 }
 
 // selfCommand answers `connect`, `disconnect` and `account`; ok is false
@@ -240,7 +263,7 @@ func note(text string, m connectMeta, submit string) slack.ModalViewRequest {
 // connectSubmit handles each step of the connect form. The ack updates the
 // view at once ("Connecting…"); the Linkup call runs after it and its
 // outcome replaces that view.
-func (h *Handlers) connectSubmit(cb slack.InteractionCallback) Response {
+func (h *Handlers) connectSubmit(ctx context.Context, cb slack.InteractionCallback) Response {
 	var m connectMeta
 	_ = json.Unmarshal([]byte(cb.View.PrivateMetadata), &m)
 	value := func(block string) string {
@@ -268,8 +291,8 @@ func (h *Handlers) connectSubmit(cb slack.InteractionCallback) Response {
 		if m.Email == "" {
 			return Response{Ack: slack.NewUpdateViewSubmissionResponse(ptr(h.connectForm(":warning: This form lost track of the login; please start again.")))}
 		}
-		if !h.connecting.first(cb.View.ID + "/" + cb.View.Hash) {
-			return Response{}
+		if first, done := h.firstSubmission(ctx, cb); !first {
+			return done
 		}
 		wait := connectMeta{Step: "wait"}
 		return Response{
@@ -303,8 +326,8 @@ func (h *Handlers) connectSubmit(cb slack.InteractionCallback) Response {
 	if len(errs) > 0 {
 		return Response{Ack: slack.NewErrorsViewSubmissionResponse(errs)}
 	}
-	if !h.connecting.first(cb.View.ID + "/" + cb.View.Hash) {
-		return Response{} // delivered again: the first one is logging in
+	if first, done := h.firstSubmission(ctx, cb); !first {
+		return done
 	}
 	m = connectMeta{Email: email, Country: country}
 	return Response{

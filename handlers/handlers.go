@@ -82,6 +82,10 @@ type Config struct {
 	DailyLimit int
 	// Home, when set, publishes people's Home tabs.
 	Home *Home
+	// Once, when set, tells the first delivery of a connect form's
+	// submission from a repeat across every bot of the log (*store.Store);
+	// without it, within this bot only.
+	Once Once
 }
 
 // Handlers answers Slack requests.
@@ -92,13 +96,16 @@ type Handlers struct {
 	convs  Conversations
 	http   *http.Client
 
-	connecting submissions // connect views acted on
+	connecting Once // connect views acted on
 }
 
 // New returns Handlers that open modals through sl, hand sends to sender
 // and find mirrored conversations in convs. httpClient posts to response_urls.
 func New(cfg Config, sl Slack, sender Sender, convs Conversations, httpClient *http.Client) *Handlers {
-	h := &Handlers{cfg: cfg, slack: sl, sender: sender, convs: convs, http: httpClient}
+	h := &Handlers{cfg: cfg, slack: sl, sender: sender, convs: convs, http: httpClient, connecting: cfg.Once}
+	if h.connecting == nil {
+		h.connecting = &submissions{}
+	}
 	if cfg.Home != nil {
 		cfg.Home.render = h.homeView
 	}
@@ -171,7 +178,7 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ModalCallbackID:
 		return h.submit(ctx, cb)
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ConnectCallbackID:
-		return h.connectSubmit(cb)
+		return h.connectSubmit(ctx, cb)
 	case cb.Type == slack.InteractionTypeBlockActions && len(cb.ActionCallback.BlockActions) > 0 && cb.ActionCallback.BlockActions[0].ActionID == send.RetryActionID:
 		return h.retry(ctx, cb)
 	case cb.Type == slack.InteractionTypeBlockActions && len(cb.ActionCallback.BlockActions) > 0 && cb.ActionCallback.BlockActions[0].ActionID == conversation.ReplyActionID:

@@ -180,3 +180,21 @@ func (s *Store) Holder(ctx context.Context, job string) (owner string, until tim
 	}
 	return owner, msTime(ms), err
 }
+
+// onceFor is how long a key of First is kept.
+const onceFor = 24 * time.Hour
+
+// First records key and reports whether no bot of the log recorded it
+// before (in the last day): the first delivery of a request that must be
+// acted on once, wherever it lands. On an error, nothing may be done.
+func (s *Store) First(ctx context.Context, key string) (bool, error) {
+	now := s.now()
+	if err := s.exec(ctx, "forgetting old keys", `DELETE FROM once_keys WHERE seen_at < ?`, now.Add(-onceFor).UnixMilli()); err != nil {
+		return false, err
+	}
+	n, err := s.execN(ctx, `INSERT INTO once_keys (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, now.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("recording a request's key: %w", err)
+	}
+	return n > 0, nil
+}

@@ -198,3 +198,23 @@ func TestAJobRunsOnOneBot(t *testing.T) {
 		assert.True(t, held)
 	})
 }
+
+func TestFirstHoldsAcrossBots(t *testing.T) {
+	eachPair(t, func(t *testing.T, a, b *Store) {
+		ctx := context.Background()
+		for _, c := range []struct {
+			s    *Store
+			key  string
+			want bool
+		}{{a, "connect:V1/h1", true}, {b, "connect:V1/h1", false}, {a, "connect:V1/h1", false}, {b, "connect:V1/h2", true}} {
+			got, err := c.s.First(ctx, c.key)
+			require.NoError(t, err)
+			assert.Equal(t, c.want, got, c.key)
+		}
+		// A day later the key is forgotten.
+		b.now = later(25 * time.Hour)
+		got, err := b.First(ctx, "connect:V1/h1")
+		require.NoError(t, err)
+		assert.True(t, got)
+	})
+}

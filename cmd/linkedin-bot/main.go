@@ -276,6 +276,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		Logins:         logins,
 		DailyLimit:     cfg.DailySendLimit,
 		Home:           home,
+		Once:           st,
 	}, slackAPI{api, files}, pipe, bridge, httpClient)
 	b := bot.New(socketmode.New(api), h, httpClient, log)
 

@@ -14,3 +14,9 @@ DROP INDEX sends_queue;
 CREATE INDEX sends_queued ON sends (not_before, id) WHERE state = 'queued';
 DROP INDEX sends_bridge;
 CREATE INDEX sends_unbridged ON sends (id) WHERE state = 'sent' AND bridged = 0 AND dry_run = 0;
+-- Requests acted on once across bots (a connect form's submission, which
+-- logs in to LinkedIn): the first to record its key acts on it.
+CREATE TABLE once_keys (
+    key     TEXT    PRIMARY KEY,
+    seen_at INTEGER NOT NULL
+);
