@@ -120,6 +120,9 @@ func (s *Store) Recover(ctx context.Context, reason string) (requeued, unknown [
 		WHERE lease_until > 0 AND state IN ('sent', 'failed', 'unknown')`, s.owner, s.leaseEnd()); err != nil {
 		return nil, nil, err
 	}
+	if err := s.exec(ctx, "taking the queue", `UPDATE sends SET owner = '' WHERE state = 'queued' AND owner != ''`); err != nil {
+		return nil, nil, err
+	}
 	return s.recoverClaims(ctx, reason, ``)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,12 +33,16 @@ func TestClaimsNeverHandOneSendToTwoStores(t *testing.T) {
 	a, b := twoOnOnePostgres(t)
 	ctx := context.Background()
 	const n = 200
+	// Accepted a minute ago: past the accepting bot's grace, either bot may claim them.
+	a.now = later(-time.Minute)
 	for i := range n {
 		_, err := a.Accept(ctx, sample(fmt.Sprint("k", i)), 0)
 		require.NoError(t, err)
 	}
+	a.now = time.Now
 	var mu sync.Mutex
 	claimed := map[int64]int{}
+	byStore := map[*Store]int{}
 	var wg sync.WaitGroup
 	for _, s := range []*Store{a, b, a, b} {
 		wg.Go(func() {
@@ -48,6 +53,7 @@ func TestClaimsNeverHandOneSendToTwoStores(t *testing.T) {
 				}
 				mu.Lock()
 				claimed[sd.ID]++
+				byStore[s]++
 				mu.Unlock()
 			}
 		})
@@ -57,6 +63,26 @@ func TestClaimsNeverHandOneSendToTwoStores(t *testing.T) {
 	for id, times := range claimed {
 		assert.Equal(t, 1, times, "send %d claimed %d times", id, times)
 	}
+	assert.Positive(t, byStore[b], "both bots claimed")
+	assert.Positive(t, byStore[a])
+}
+
+// A send another bot just accepted is its alone for a few seconds: that
+// bot may have answered "not recorded" to an accept that landed late, and
+// only it knows to fail the send instead of sending it.
+func TestAFreshSendIsItsAcceptorsAlone(t *testing.T) {
+	a, b := twoOnOnePostgres(t)
+	ctx := context.Background()
+	sd, err := a.Accept(ctx, sample("late"), 0)
+	require.NoError(t, err)
+	_, ok, err := b.Claim(ctx, 0)
+	require.NoError(t, err)
+	assert.False(t, ok, "a's, for now")
+	b.now = later(acceptGrace + time.Second)
+	got, ok, err := b.Claim(ctx, 0)
+	require.NoError(t, err)
+	require.True(t, ok, "a did not take it: b does")
+	assert.Equal(t, sd.ID, got.ID)
 }
 
 func TestTheDailyCapHoldsAcrossStores(t *testing.T) {

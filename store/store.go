@@ -437,7 +437,7 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 	err := s.underCap(ctx, sd.Account, dailyLimit, &sd.ID, qAccept,
 		sd.IdemKey, nullID(sd.RetryOf), sd.Account, sd.Requester, sd.Channel, sd.ResponseURL, sd.ThreadTS,
 		sd.Recipient, sd.Message, sd.Country, sd.MediaLink, sd.MediaName, sd.MediaType, sd.MediaSize, sd.MediaFileID, sd.MediaURL, sd.State,
-		sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli(), sd.DryRun,
+		sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli(), sd.DryRun, s.owner,
 		dailyLimit, sd.Account, dayStart(now).UnixMilli(), dailyLimit, dailyLimit)
 	if err == nil {
 		return sd, nil
@@ -481,14 +481,20 @@ func (s *Store) underCap(ctx context.Context, account string, dailyLimit int, de
 // Counting stops at the cap, so its cost is bounded by the cap, not by the
 // day's sends.
 const qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
-	recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at, dry_run)
+	recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at, dry_run, owner)
 	SELECT CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
 		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
-		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
+		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT)
 	WHERE CAST(? AS BIGINT) <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND state IN ('queued', 'sending', 'sent', 'unknown')
 		AND (called_at = 0 OR called_at >= ?) AND dry_run = 0 LIMIT ?) AS counted) < ?
 	ON CONFLICT (idem_key) DO NOTHING
 	RETURNING id`
+
+// acceptGrace is how long a queued send is its accepting bot's alone: more
+// than an ack waits for its accept (send.AcceptBudget, 2 s), so that a bot
+// that gave up on an accept that landed late fails it before another bot
+// can claim it.
+const acceptGrace = 5 * time.Second
 
 // Claim takes the oldest queued send that is due for this store, as
 // Linkup is about to be called for it: it becomes sending, with one more
@@ -506,7 +512,11 @@ func (s *Store) Claim(ctx context.Context, dailyLimit int) (sd Send, ok bool, er
 	ms := now.UnixMilli()
 	// The oldest due send, and on PostgreSQL, where several bots claim at
 	// once, one no other is claiming; its state is checked again.
-	pick := `SELECT id FROM sends WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1`
+	// A send another bot accepted is its alone for acceptGrace: that bot may
+	// have told its requester it was not recorded (the ack could not wait),
+	// and only that bot knows to skip it.
+	pick := `SELECT id FROM sends WHERE state = 'queued' AND not_before <= ? AND (owner IN ('', ?) OR created_at < ?)
+		ORDER BY not_before, id LIMIT 1`
 	if s.db.pg {
 		pick += " FOR UPDATE SKIP LOCKED"
 	}
@@ -526,13 +536,13 @@ func (s *Store) Claim(ctx context.Context, dailyLimit int) (sd Send, ok bool, er
 		return err
 	}
 	if !s.db.pg || dailyLimit <= 0 {
-		err = claim(s.queryRow, "("+pick+")", ms)
+		err = claim(s.queryRow, "("+pick+")", ms, s.owner, now.Add(-acceptGrace).UnixMilli())
 	} else {
 		// The cap is counted under its account's lock, as in Accept.
 		err = s.tx(ctx, func(tx conn) error {
 			var id int64
 			var account string
-			if err := tx.QueryRowContext(ctx, `SELECT id, account FROM sends WHERE id = (`+pick+`)`, ms).Scan(&id, &account); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT id, account FROM sends WHERE id = (`+pick+`)`, ms, s.owner, now.Add(-acceptGrace).UnixMilli()).Scan(&id, &account); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(?))`, capKey, account); err != nil {
