@@ -168,7 +168,7 @@ func TestSettleOnlyAnUnknownSendNotRetried(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, owed, 1, "the verdict is owed")
 		assert.Equal(t, a.ID, owed[0].ID)
-		require.NoError(t, s.RecordPost(ctx, a.ID, VerdictPosted, "C1", "5.5"))
+		require.NoError(t, s.RecordPosts(ctx, Posted{ID: a.ID, D: VerdictPosted, Channel: "C1", TS: "5.5"}))
 		require.NoError(t, s.MarkDelivered(ctx, a.ID, RootUpdated))
 		owed, err = s.Undelivered(ctx)
 		require.NoError(t, err)

@@ -38,5 +38,5 @@ func restart(t *testing.T, s *Store) {
 	t.Helper()
 	_, err := s.db.ExecContext(context.Background(), `UPDATE sends SET lease_until = 1 WHERE lease_until > 0`)
 	require.NoError(t, err)
-	s.owner = newOwner()
+	s.owner = newOwner(s.host)
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"time"
 )
 
@@ -38,18 +37,11 @@ const BridgeJob = "reply-bridge"
 
 // newOwner names this process among the bots of a log: its host and a
 // random part, so that a restarted bot is a new owner.
-func newOwner() string {
+func newOwner(host string) string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	host, _ := os.Hostname()
-	if host == "" {
-		host = "bot"
-	}
 	return host + "-" + hex.EncodeToString(b)
 }
-
-// Owner is this store's name on the leases it holds.
-func (s *Store) Owner() string { return s.owner }
 
 // Lease is how long this store's leases last unless renewed.
 func (s *Store) Lease() time.Duration { return s.lease }
@@ -82,9 +74,8 @@ func (s *Store) RenewLeases(ctx context.Context) error {
 	if err := s.exec(ctx, "renewing the jobs' leases", `UPDATE jobs SET lease_until = ? WHERE owner = ?`, until, s.owner); err != nil {
 		return err
 	}
-	host, _ := os.Hostname()
 	return s.exec(ctx, "recording this bot alive", `INSERT INTO replicas (id, host, seen_at) VALUES (?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`, s.owner, host, now)
+		ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`, s.owner, s.host, now)
 }
 
 // Bots is how many bots use the log now (seen within a lease), at least 1.
@@ -172,16 +163,6 @@ func (s *Store) Hold(ctx context.Context, job string) (bool, error) {
 	default:
 		return false, fmt.Errorf("holding the %s job: %w", job, err)
 	}
-}
-
-// Holder is the bot holding job, and until when; empty when none does.
-func (s *Store) Holder(ctx context.Context, job string) (owner string, until time.Time, err error) {
-	var ms int64
-	err = s.queryRow(ctx, `SELECT owner, lease_until FROM jobs WHERE name = ? AND lease_until >= ?`, job, s.now().UnixMilli()).Scan(&owner, &ms)
-	if isNoRows(err) {
-		return "", time.Time{}, nil
-	}
-	return owner, msTime(ms), err
 }
 
 // onceFor is how long a key of First is kept.

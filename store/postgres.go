@@ -51,10 +51,10 @@ func OpenPostgres(ctx context.Context, url string, migrate bool) (*Store, error)
 	}
 	// A pool: a commit waits for the server's disk, so the acks' inserts
 	// must not queue behind the workers' writes. What must not interleave
-	// is made safe by the SQL itself (see underCap, ClaimNext, ExpireAccount).
+	// is made safe by the SQL itself (see underCap, Claim, ExpireAccount).
 	db.SetMaxOpenConns(pgConns)
 	db.SetMaxIdleConns(pgConns)
-	s := &Store{db: conn{q: db, pg: true}, raw: db, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner(), lease: DefaultLease}
+	s := newStore(db, true, "")
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {

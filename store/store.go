@@ -168,7 +168,7 @@ var ErrDuplicate = errors.New("store: a send with this idempotency key exists")
 // ErrNotFound is returned for an unknown send ID.
 var ErrNotFound = errors.New("store: no such send")
 
-// CapError is returned by Accept and MarkCalled when the account reached its daily cap.
+// CapError is returned by Accept and Claim when the account reached its daily cap.
 type CapError struct {
 	Limit   int
 	ResetAt time.Time
@@ -194,7 +194,18 @@ type Store struct {
 	stmts map[string]*sql.Stmt // prepared once: parsing SQL is most of a small query's cost
 
 	owner string        // this bot's name on its leases (lease.go)
+	host  string        // the machine it runs on, for doctor
 	lease time.Duration // how long they last unless renewed
+}
+
+// newStore is a Store over db (PostgreSQL when pg; SQLite at path).
+func newStore(db *sql.DB, pg bool, path string) *Store {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "bot"
+	}
+	return &Store{db: conn{q: db, pg: pg}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{},
+		owner: newOwner(host), host: host, lease: DefaultLease}
 }
 
 // Open opens (creating it if needed) the log in dir, which is created with
@@ -218,7 +229,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	// One connection: statements queue in database/sql rather than meet
 	// SQLITE_BUSY and SQLite's sleeping retries.
 	db.SetMaxOpenConns(1)
-	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner(), lease: DefaultLease}
+	s := newStore(db, false, path)
 	if err := s.migrate(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -246,7 +257,7 @@ func OpenReadOnly(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("opening the send log: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	s := &Store{db: conn{q: db}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{}, owner: newOwner(), lease: DefaultLease}
+	s := newStore(db, false, path)
 	names, _ := fs.Glob(migrations, "migrations/*.sql")
 	var version int
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
@@ -428,7 +439,7 @@ func dayStart(t time.Time) time.Time {
 // same IdemKey is ErrDuplicate (the existing send is returned). With
 // dailyLimit > 0, an account whose sends called today (UTC) that may have
 // reached LinkedIn, and sends waiting to be called, already number
-// dailyLimit gets a *CapError: MarkCalled would refuse this one.
+// dailyLimit gets a *CapError: Claim would refuse to call this one.
 func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, error) {
 	now := s.now()
 	sd.State, sd.CreatedAt, sd.UpdatedAt = Queued, now, now
@@ -712,11 +723,6 @@ func (s *Store) MarkDelivered(ctx context.Context, id int64, ds ...Delivery) err
 		ps[i] = Posted{ID: id, D: d}
 	}
 	return s.RecordPosts(ctx, ps...)
-}
-
-// RecordPost records that post d of send id went out at channel/ts.
-func (s *Store) RecordPost(ctx context.Context, id int64, d Delivery, channel, ts string) error {
-	return s.RecordPosts(ctx, Posted{ID: id, D: d, Channel: channel, TS: ts})
 }
 
 // RecordPosts records ps in one write (one transaction), whatever sends
