@@ -183,9 +183,10 @@ type Pipeline struct {
 	slack  Slack
 	log    zerolog.Logger
 
-	wake chan struct{} // a token: there may be work
-	stop chan struct{} // closed by Close: claim nothing more
-	once sync.Once
+	wake  chan struct{} // a token: there may be work
+	stop  chan struct{} // closed by Close (under mu): claim nothing more
+	once  sync.Once
+	slots chan struct{} // one token per send running, Workers at most
 
 	links   slackpost.Permalinks
 	records *records // what deliveries posted, written in groups
@@ -236,6 +237,7 @@ func New(cfg Config, st *store.Store, lk Linkup, sl Slack, log zerolog.Logger) *
 		slack:      sl,
 		log:        log,
 		wake:       make(chan struct{}, 1),
+		slots:      make(chan struct{}, cfg.Workers),
 		delivering: map[int64]bool{},
 		abandoned:  map[string]bool{},
 		now:        time.Now,
@@ -465,20 +467,88 @@ func (p *Pipeline) accept(ctx context.Context, sd store.Send) (store.Send, error
 	case sd.Account == "":
 		sd.Account = p.cfg.Account
 	}
-	out, err := p.store.Accept(actx, sd, p.dailyLimit())
+	since := p.now()
+	run, direct := p.direct()
+	var out store.Send
+	var err error
+	if direct {
+		out, err = p.store.AcceptClaimed(actx, sd, p.dailyLimit())
+		run(out, err == nil)
+	} else {
+		out, err = p.store.Accept(actx, sd, p.dailyLimit())
+	}
 	var ce *store.CapError
 	switch {
 	case err == nil:
-		p.poke()
+		if !direct {
+			p.poke()
+		}
 	case errors.Is(err, ErrDuplicate):
 		p.log.Info().Str("idem_key", sd.IdemKey).Int64("send_id", out.ID).Msg("duplicate request ignored")
 	case errors.As(err, &ce):
 	default:
 		p.log.Error().Err(err).Str("idem_key", sd.IdemKey).Msg("the request could not be recorded in time; it will not be sent")
-		p.abandon(sd.IdemKey)
+		p.abandon(sd.IdemKey, since)
 		return store.Send{}, fmt.Errorf("%w: %w", ErrNotRecorded, err)
 	}
 	return out, err
+}
+
+// direct takes a worker's place and the Linkup rate limit's turn for a
+// request to be sent as soon as it is recorded, without waiting in the
+// queue: its accept is its claim (store.AcceptClaimed). ok is false when
+// every worker is busy, the rate limit says wait or the pipeline is
+// closing: the request is queued. run must be called once, with the
+// recorded send and whether it was recorded; it sends it in the
+// background, or gives the place and the turn back.
+func (p *Pipeline) direct() (run func(sd store.Send, recorded bool), ok bool) {
+	select {
+	case p.slots <- struct{}{}:
+	default:
+		return nil, false
+	}
+	turn := p.cfg.Pacer.Reserve()
+	if turn != nil && turn.Delay() > 0 {
+		turn.Cancel()
+		<-p.slots
+		return nil, false
+	}
+	// Counted before Close can wait for the workers.
+	p.mu.Lock()
+	if p.stopping() {
+		p.mu.Unlock()
+		if turn != nil {
+			turn.Cancel()
+		}
+		<-p.slots
+		return nil, false
+	}
+	p.workers.Add(1)
+	p.mu.Unlock()
+	return func(sd store.Send, recorded bool) {
+		if !recorded {
+			if turn != nil {
+				turn.Cancel()
+			}
+			<-p.slots
+			p.workers.Done()
+			return
+		}
+		go func() {
+			defer p.workers.Done()
+			defer func() { <-p.slots }()
+			if err := p.store.Sync(); err != nil {
+				// Not durable: queued again rather than called.
+				log := p.sendLog(sd)
+				log.Error().Err(err).Msg("syncing the claim to disk failed; the send is queued again")
+				if p.persist(log, "queueing a send again", func(ctx context.Context) error { return p.store.Unclaim(ctx, sd.ID) }) {
+					p.poke()
+				}
+				return
+			}
+			p.process(sd, nil)
+		}()
+	}, true
 }
 
 // dailyLimit is the cap sends are held to: none for dry runs.
@@ -492,15 +562,16 @@ func (p *Pipeline) dailyLimit() int {
 // abandonReason is kept in the log for a request recorded too late.
 const abandonReason = "The request took too long to record, so the bot answered that nothing was sent, and did not send it."
 
-// abandon makes sure a request whose Accept failed is never sent: workers
-// skip its key, and it is failed in the log once the log answers.
-func (p *Pipeline) abandon(key string) {
+// abandon makes sure a request whose Accept, begun at since, failed is
+// never sent: workers skip its key, and it is failed in the log once the
+// log answers.
+func (p *Pipeline) abandon(key string, since time.Time) {
 	p.mu.Lock()
 	p.abandoned[key] = true
 	p.mu.Unlock()
 	p.workers.Go(func() {
 		p.persist(p.log, "abandoning a request recorded too late", func(ctx context.Context) error {
-			_, err := p.store.Abandon(ctx, key, abandonReason)
+			_, err := p.store.Abandon(ctx, key, since, abandonReason)
 			return err
 		})
 	})
@@ -548,7 +619,11 @@ func (p *Pipeline) persist(log zerolog.Logger, doing string, f func(context.Cont
 // last SlackTimeout for their outcomes to be delivered. It returns ctx's
 // error in that case.
 func (p *Pipeline) Close(ctx context.Context) error {
-	p.once.Do(func() { close(p.stop) })
+	p.once.Do(func() {
+		p.mu.Lock()
+		close(p.stop)
+		p.mu.Unlock()
+	})
 	done := make(chan struct{})
 	go func() {
 		p.workers.Wait()
@@ -606,34 +681,50 @@ func (p *Pipeline) stopping() bool {
 // given back.
 func (p *Pipeline) runWorker() {
 	for !p.stopping() {
-		turn, ok := p.turn()
-		if !ok {
+		// A place among the Workers, which requests sent at once take too
+		// (see direct); a worker waits for work without one.
+		select {
+		case p.slots <- struct{}{}:
+		case <-p.stop:
 			return
 		}
-		sd, ok, err := p.store.Claim(p.work, p.dailyLimit())
-		var capped *store.CapError
-		if errors.As(err, &capped) {
-			err = nil // claimed, not to be called
+		wait, until := p.claimAndRun()
+		<-p.slots
+		if wait {
+			p.idle(until)
 		}
-		if (err != nil || !ok || capped != nil) && turn != nil {
-			turn.Cancel()
-		}
-		if err != nil {
-			p.log.Error().Err(err).Msg("claiming a send failed")
-			p.idle(time.Now().Add(time.Second))
-			continue
-		}
-		if !ok {
-			due, queued, err := p.store.NextDue(p.work)
-			if err != nil || !queued {
-				due = time.Time{}
-			}
-			p.idle(due)
-			continue
-		}
-		p.poke() // there may be more: let another worker look
-		p.process(sd, capped)
 	}
+}
+
+// claimAndRun claims the oldest due send and runs it; wait says there was
+// none to run, and until when (when set) the worker may wait for a poke.
+func (p *Pipeline) claimAndRun() (wait bool, until time.Time) {
+	turn, ok := p.turn()
+	if !ok {
+		return false, time.Time{}
+	}
+	sd, ok, err := p.store.Claim(p.work, p.dailyLimit())
+	var capped *store.CapError
+	if errors.As(err, &capped) {
+		err = nil // claimed, not to be called
+	}
+	if (err != nil || !ok || capped != nil) && turn != nil {
+		turn.Cancel()
+	}
+	if err != nil {
+		p.log.Error().Err(err).Msg("claiming a send failed")
+		return true, time.Now().Add(time.Second)
+	}
+	if !ok {
+		due, queued, err := p.store.NextDue(p.work)
+		if err != nil || !queued {
+			due = time.Time{}
+		}
+		return true, due
+	}
+	p.poke() // there may be more: let another worker look
+	p.process(sd, capped)
+	return false, time.Time{}
 }
 
 // turn waits until the rate limit allows one more Linkup call and returns
@@ -721,6 +812,7 @@ func (p *Pipeline) process(sd store.Send, capped *store.CapError) {
 				return p.store.Requeue(ctx, sd, p.now().Add(wait), le.Status, le.Message)
 			}) {
 				log.Info().Stringer("wait", wait).Msg("not sent; queued again")
+				p.poke() // an idle worker waits for it to be due
 			}
 			return
 		}

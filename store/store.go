@@ -295,13 +295,16 @@ func (s *Store) Close() error {
 	return errors.Join(s.raw.Close(), err)
 }
 
-// syncWAL makes every commit so far durable: it fsyncs the write-ahead
+// Sync makes every commit so far durable: it fsyncs the write-ahead
 // log, where WAL mode appends commits (frames already moved into the
 // database file by a checkpoint were synced by it). The log is reopened
 // when SQLite has replaced it (a new file after its connection was reset).
 // Callers that overlap share an fsync: one that started after a caller's
-// commit covers it (group commit).
-func (s *Store) syncWAL() error {
+// commit covers it (group commit). A claim (Claim syncs itself,
+// AcceptClaimed's caller calls Sync) must be durable before Linkup is
+// called: after a power cut, a send not known to be called would be sent
+// again.
+func (s *Store) Sync() error {
 	if s.db.pg {
 		return nil // PostgreSQL's commit was durable when it returned
 	}
@@ -441,14 +444,43 @@ func dayStart(t time.Time) time.Time {
 // reached LinkedIn, and sends waiting to be called, already number
 // dailyLimit gets a *CapError: Claim would refuse to call this one.
 func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, error) {
+	return s.accept(ctx, sd, dailyLimit, false)
+}
+
+// AcceptClaimed is Accept and Claim in one write, for a bot with a worker
+// free to send it now: the send is recorded sending, as claimed by this
+// store, with Linkup about to be called and its announcement's try. Like a
+// claim, it must be made durable (Sync) before Linkup is called, and from
+// then on a crash makes it unknown, never resent. The cap is counted as
+// by Accept, which counts this send from now on.
+func (s *Store) AcceptClaimed(ctx context.Context, sd Send, dailyLimit int) (Send, error) {
+	return s.accept(ctx, sd, dailyLimit, true)
+}
+
+func (s *Store) accept(ctx context.Context, req Send, dailyLimit int, claimed bool) (Send, error) {
+	// The send as recorded: what the request sets, the rest as a new row has it.
+	sd := Send{
+		IdemKey: req.IdemKey, RetryOf: req.RetryOf, Account: req.Account, Requester: req.Requester,
+		Channel: req.Channel, ResponseURL: req.ResponseURL, ThreadTS: req.ThreadTS,
+		Recipient: req.Recipient, Message: req.Message, Country: req.Country, MediaLink: req.MediaLink,
+		MediaName: req.MediaName, MediaType: req.MediaType, MediaSize: req.MediaSize, MediaFileID: req.MediaFileID, MediaURL: req.MediaURL,
+		RootChannel: req.RootChannel, RootTS: req.RootTS, DryRun: req.DryRun,
+	}
 	now := s.now()
 	sd.State, sd.CreatedAt, sd.UpdatedAt = Queued, now, now
+	var attempts, lease, called, rootTries int64
+	if claimed {
+		sd.State, sd.Attempts, sd.RootTries, sd.CalledAt = Sending, 1, 1, now
+		sd.LeaseUntil = time.UnixMilli(s.leaseEnd())
+		attempts, lease, called, rootTries = 1, sd.LeaseUntil.UnixMilli(), now.UnixMilli(), 1
+	}
+	sd.Owner = s.owner
 	// One statement, so one implicit transaction: the cap's count and the
 	// insert cannot be split by another Accept.
 	err := s.underCap(ctx, sd.Account, dailyLimit, &sd.ID, qAccept,
 		sd.IdemKey, nullID(sd.RetryOf), sd.Account, sd.Requester, sd.Channel, sd.ResponseURL, sd.ThreadTS,
 		sd.Recipient, sd.Message, sd.Country, sd.MediaLink, sd.MediaName, sd.MediaType, sd.MediaSize, sd.MediaFileID, sd.MediaURL, sd.State,
-		sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli(), sd.DryRun, s.owner,
+		sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli(), sd.DryRun, s.owner, attempts, lease, called, rootTries,
 		dailyLimit, sd.Account, dayStart(now).UnixMilli(), dailyLimit, dailyLimit)
 	if err == nil {
 		return sd, nil
@@ -487,15 +519,17 @@ func (s *Store) underCap(ctx context.Context, account string, dailyLimit int, de
 }
 
 // qAccept inserts a send unless its idempotency key exists or, with a cap
-// (the 22nd parameter, when > 0), its account already has that many sends
+// (the 27th parameter, when > 0), its account already has that many sends
 // called today that may have reached LinkedIn or waiting to be called.
 // Counting stops at the cap, so its cost is bounded by the cap, not by the
 // day's sends.
 const qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
-	recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at, dry_run, owner)
+	recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at, dry_run, owner,
+	attempts, lease_until, called_at, root_tries)
 	SELECT CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
 		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
-		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT)
+		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT),
+		CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER)
 	WHERE CAST(? AS BIGINT) <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND state IN ('queued', 'sending', 'sent', 'unknown')
 		AND (called_at = 0 OR called_at >= ?) AND dry_run = 0 LIMIT ?) AS counted) < ?
 	ON CONFLICT (idem_key) DO NOTHING
@@ -571,24 +605,34 @@ func (s *Store) Claim(ctx context.Context, dailyLimit int) (sd Send, ok bool, er
 	if sd.CalledAt.IsZero() && !sd.DryRun {
 		return sd, true, &CapError{Limit: dailyLimit, ResetAt: dayStart(now).Add(24 * time.Hour)}
 	}
-	if err := s.syncWAL(); err != nil {
+	if err := s.Sync(); err != nil {
 		// Not durable: put it back rather than call Linkup on it.
-		_ = s.exec(ctx, "putting back a claim", `UPDATE sends SET state = 'queued', attempts = attempts - 1, called_at = 0, owner = '', lease_until = 0
-			WHERE id = ? AND owner = ?`, sd.ID, s.owner)
+		_ = s.Unclaim(ctx, sd.ID)
 		return Send{}, false, fmt.Errorf("syncing the claim to disk: %w", err)
 	}
 	return sd, true, nil
 }
 
+// Unclaim puts a send this store claimed, and did not call Linkup for,
+// back in the queue: its claim could not be made durable.
+func (s *Store) Unclaim(ctx context.Context, id int64) error {
+	return s.exec(ctx, "putting back a claim", `UPDATE sends SET state = 'queued', attempts = attempts - 1, called_at = 0, owner = '', lease_until = 0
+		WHERE id = ? AND owner = ? AND state = 'sending'`, id, s.owner)
+}
+
 // Abandon gives up a request whose Accept failed or came too late: if it
-// was recorded after all and is still queued, it becomes failed with
-// reason, and its Slack posts are marked done (its requester was already
-// told that nothing was sent). It reports whether it abandoned a send.
-func (s *Store) Abandon(ctx context.Context, idemKey, reason string) (bool, error) {
+// was recorded after all, at or after since (when its Accept began), and
+// is still queued, or claimed by this store at its accept (AcceptClaimed:
+// a bot starts such a send only once its Accept returned), it becomes
+// failed with reason, and its Slack posts are marked done (its requester
+// was already told that nothing was sent). It reports whether it abandoned
+// a send.
+func (s *Store) Abandon(ctx context.Context, idemKey string, since time.Time, reason string) (bool, error) {
 	now := s.now().UnixMilli()
 	res, err := s.db.ExecContext(ctx, `UPDATE sends SET state = 'failed', reason = ?, finished_at = ?, updated_at = ?,
-		announced = 1, outcome_posted = 1, root_updated = 1, notified = 1
-		WHERE idem_key = ? AND state = 'queued'`, reason, now, now, idemKey)
+		announced = 1, outcome_posted = 1, root_updated = 1, notified = 1, lease_until = 0
+		WHERE idem_key = ? AND created_at >= ? AND (state = 'queued' OR (state = 'sending' AND owner = ?))`,
+		reason, now, now, idemKey, since.UnixMilli(), s.owner)
 	if err != nil {
 		return false, fmt.Errorf("abandoning a request: %w", err)
 	}

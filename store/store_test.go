@@ -289,8 +289,9 @@ func TestIntendCountsTries(t *testing.T) {
 func TestAbandon(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
+		since := s.now()
 		a, _ := s.Accept(ctx, sample("env:late"), 0)
-		ok, err := s.Abandon(ctx, "env:late", "recorded too late")
+		ok, err := s.Abandon(ctx, "env:late", since, "recorded too late")
 		require.NoError(t, err)
 		assert.True(t, ok)
 		got, _ := s.Get(ctx, a.ID)
@@ -299,9 +300,113 @@ func TestAbandon(t *testing.T) {
 		assert.False(t, claimed)
 		pending, _ := s.Undelivered(ctx)
 		assert.Empty(t, pending, "its requester was already told")
-		ok, err = s.Abandon(ctx, "env:never", "x")
+		ok, err = s.Abandon(ctx, "env:never", since, "x")
 		require.NoError(t, err)
 		assert.False(t, ok)
+
+		// A request claimed at its accept that landed too late was never started: abandoned too.
+		c, err := s.AcceptClaimed(ctx, sample("env:late-claimed"), 0)
+		require.NoError(t, err)
+		ok, err = s.Abandon(ctx, "env:late-claimed", since, "recorded too late")
+		require.NoError(t, err)
+		assert.True(t, ok)
+		got, _ = s.Get(ctx, c.ID)
+		assert.Equal(t, Failed, got.State)
+		assert.False(t, s.Holds(got), "nothing left to hold")
+
+		// A send recorded before the failed accept began is another request's: left alone.
+		d, err := s.AcceptClaimed(ctx, sample("env:earlier"), 0)
+		require.NoError(t, err)
+		ok, err = s.Abandon(ctx, "env:earlier", s.now().Add(time.Second), "x")
+		require.NoError(t, err)
+		assert.False(t, ok)
+		got, _ = s.Get(ctx, d.ID)
+		assert.Equal(t, Sending, got.State)
+	})
+}
+
+func TestAcceptClaimedIsAcceptAndClaimInOneWrite(t *testing.T) {
+	eachPair(t, func(t *testing.T, a, b *Store) {
+		ctx := context.Background()
+		day := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+		a.now = func() time.Time { return day }
+		b.now = a.now
+		// A retry's request carries its original's story; the new send starts its own.
+		req := sample("env:a")
+		req.State, req.Announced, req.OutcomePosted, req.Notified, req.RootUpdated, req.Credits = Failed, true, true, true, true, 1
+		sd, err := a.AcceptClaimed(ctx, req, 2)
+		require.NoError(t, err)
+		got, err := a.Get(ctx, sd.ID)
+		require.NoError(t, err)
+		assert.Equal(t, inUTC(got), inUTC(sd), "the send returned is the send recorded")
+		for _, s := range []Send{sd, got} {
+			assert.Equal(t, Sending, s.State)
+			assert.Equal(t, 1, s.Attempts)
+			assert.Equal(t, day, s.CalledAt, "Linkup is about to be called")
+			assert.Equal(t, 1, s.RootTries, "the announcement's try")
+			assert.Equal(t, a.owner, s.Owner)
+			assert.True(t, day.Add(a.Lease()).Equal(s.LeaseUntil), "leased")
+		}
+		assert.True(t, a.Holds(got))
+		require.NoError(t, a.Sync())
+
+		// No worker claims it again, on this bot or another.
+		for _, s := range []*Store{a, b} {
+			_, ok, err := s.Claim(ctx, 2)
+			require.NoError(t, err)
+			assert.False(t, ok)
+		}
+		// It counts toward the cap like any send called today.
+		_, err = a.AcceptClaimed(ctx, sample("env:b"), 2)
+		require.NoError(t, err)
+		_, err = a.Accept(ctx, sample("env:c"), 2)
+		require.ErrorAs(t, err, new(*CapError))
+		_, err = a.AcceptClaimed(ctx, sample("env:c"), 2)
+		require.ErrorAs(t, err, new(*CapError))
+		// Its key is taken.
+		dup, err := b.AcceptClaimed(ctx, sample("env:a"), 0)
+		require.ErrorIs(t, err, ErrDuplicate)
+		assert.Equal(t, sd.ID, dup.ID)
+
+		// Its bot dies before Linkup answers: unknown, never resent.
+		b.now = func() time.Time { return day.Add(2 * time.Minute) }
+		requeued, unknown, err := b.RecoverExpired(ctx, "crashed")
+		require.NoError(t, err)
+		assert.Empty(t, requeued)
+		require.Len(t, unknown, 2)
+		assert.Equal(t, sd.ID, unknown[0].ID)
+	})
+}
+
+// inUTC is sd with its times in UTC, to compare sends read back with sends made.
+func inUTC(sd Send) Send {
+	for _, t := range []*time.Time{&sd.NotBefore, &sd.CreatedAt, &sd.UpdatedAt, &sd.FinishedAt, &sd.CalledAt, &sd.LeaseUntil} {
+		if !t.IsZero() {
+			*t = t.UTC()
+		}
+	}
+	return sd
+}
+
+// TestUnclaimQueuesAgain: a claim that could not be made durable goes back
+// in the queue, once, and only its holder's.
+func TestUnclaimQueuesAgain(t *testing.T) {
+	eachPair(t, func(t *testing.T, a, b *Store) {
+		ctx := context.Background()
+		sd, err := a.AcceptClaimed(ctx, sample("env:a"), 0)
+		require.NoError(t, err)
+		require.NoError(t, b.Unclaim(ctx, sd.ID))
+		got, _ := a.Get(ctx, sd.ID)
+		assert.Equal(t, Sending, got.State, "another bot's claim")
+		require.NoError(t, a.Unclaim(ctx, sd.ID))
+		got, _ = a.Get(ctx, sd.ID)
+		assert.Equal(t, Queued, got.State)
+		assert.Equal(t, 0, got.Attempts)
+		assert.True(t, got.CalledAt.IsZero())
+		require.NoError(t, a.Unclaim(ctx, sd.ID))
+		got, _ = a.Get(ctx, sd.ID)
+		assert.Equal(t, Queued, got.State)
+		assert.Equal(t, 0, got.Attempts, "once")
 	})
 }
 
