@@ -536,7 +536,8 @@ func (p *Pipeline) direct() (run func(sd store.Send, recorded bool), ok bool) {
 		}
 		go func() {
 			defer p.workers.Done()
-			defer func() { <-p.slots }()
+			release := sync.OnceFunc(func() { <-p.slots })
+			defer release()
 			if err := p.store.Sync(); err != nil {
 				// Not durable: queued again rather than called.
 				log := p.sendLog(sd)
@@ -546,7 +547,7 @@ func (p *Pipeline) direct() (run func(sd store.Send, recorded bool), ok bool) {
 				}
 				return
 			}
-			p.process(sd, nil)
+			p.process(sd, nil, release)
 		}()
 	}, true
 }
@@ -688,17 +689,19 @@ func (p *Pipeline) runWorker() {
 		case <-p.stop:
 			return
 		}
-		wait, until := p.claimAndRun()
-		<-p.slots
+		release := sync.OnceFunc(func() { <-p.slots })
+		wait, until := p.claimAndRun(release)
+		release()
 		if wait {
 			p.idle(until)
 		}
 	}
 }
 
-// claimAndRun claims the oldest due send and runs it; wait says there was
-// none to run, and until when (when set) the worker may wait for a poke.
-func (p *Pipeline) claimAndRun() (wait bool, until time.Time) {
+// claimAndRun claims the oldest due send and runs it, calling release
+// once its Linkup call is over; wait says there was none to run, and until
+// when (when set) the worker may wait for a poke.
+func (p *Pipeline) claimAndRun(release func()) (wait bool, until time.Time) {
 	turn, ok := p.turn()
 	if !ok {
 		return false, time.Time{}
@@ -723,7 +726,7 @@ func (p *Pipeline) claimAndRun() (wait bool, until time.Time) {
 		return true, due
 	}
 	p.poke() // there may be more: let another worker look
-	p.process(sd, capped)
+	p.process(sd, capped, release)
 	return false, time.Time{}
 }
 
@@ -769,7 +772,11 @@ func (p *Pipeline) sendLog(sd store.Send) zerolog.Logger {
 // once (the claim recorded both), then record and deliver the outcome, or
 // put the send back in the queue when the call certainly did not reach
 // Linkup. A send claimed over its daily cap (capped) is not called.
-func (p *Pipeline) process(sd store.Send, capped *store.CapError) {
+// release gives the send's place among the Workers back: it is called
+// once Linkup answered, or at once when it is not called, so that the
+// outcome's posts do not hold up the next sends.
+func (p *Pipeline) process(sd store.Send, capped *store.CapError, release func()) {
+	defer release()
 	log := p.sendLog(sd).With().Int("attempt", sd.Attempts).Logger()
 	if p.isAbandoned(sd.IdemKey) {
 		log.Warn().Msg("not sending a request recorded too late")
@@ -784,6 +791,7 @@ func (p *Pipeline) process(sd store.Send, capped *store.CapError) {
 	announced := p.announceAsync(sd, log)
 	if capped != nil {
 		log.Warn().Int("daily_limit", capped.Limit).Msg("daily cap reached when the send came up; not sent")
+		release()
 		p.finish(announced(sd), capOutcome(capped), log)
 		return
 	}
@@ -795,11 +803,13 @@ func (p *Pipeline) process(sd store.Send, capped *store.CapError) {
 	}
 	if err != nil {
 		log.Warn().Err(err).Msg("the send's account cannot be used; not sent")
+		release()
 		p.finish(announced(sd), p.accountOutcome(sd.Account, err), log)
 		return
 	}
 
 	res, err := p.sendOnce(sd, token, log)
+	release()
 	sd = announced(sd)
 	if err != nil {
 		le := linkup.AsError(err)
