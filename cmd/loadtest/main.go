@@ -110,7 +110,8 @@ func run(args []string, out io.Writer) error {
 	defer os.RemoveAll(tmp)
 	if o.bot == "" {
 		o.bot = filepath.Join(tmp, "linkedin-bot")
-		build := exec.Command("go", "build", "-o", o.bot, "./cmd/linkedin-bot")
+		// Built as the image ships it (Dockerfile): static, without symbol tables.
+		build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", o.bot, "./cmd/linkedin-bot")
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		build.Stderr = os.Stderr
 		if err := build.Run(); err != nil {
