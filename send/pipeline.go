@@ -124,7 +124,8 @@ const AcceptBudget = 2 * time.Second
 
 // Config tunes a Pipeline.
 type Config struct {
-	// Workers is how many sends run at once; 4 when zero.
+	// Workers is how many sends may be calling Linkup at once (a send's
+	// place is given back once Linkup answered); 4 when zero.
 	Workers int
 	// Account is the stable name of the LinkedIn account sends go from
 	// (never its token), for the daily cap; "default" when empty.
@@ -676,34 +677,33 @@ func (p *Pipeline) stopping() bool {
 	}
 }
 
-// runWorker claims and runs due sends until Close. It takes its turn at the
-// Linkup rate limit before it claims, so that a send never waits, claimed,
-// for a call it may not make yet; a turn that finds nothing to claim is
-// given back.
+// runWorker claims due sends and starts them until Close. It takes a
+// place among the Workers (which requests sent at once take too, see
+// direct) and its turn at the Linkup rate limit before it claims, so that
+// a send never waits, claimed, for a call it may not make yet. The send
+// runs in a goroutine of its own, which gives the place back once Linkup
+// answered: slow outcome posts hold up neither the calls nor the claims.
 func (p *Pipeline) runWorker() {
 	for !p.stopping() {
-		// A place among the Workers, which requests sent at once take too
-		// (see direct); a worker waits for work without one.
 		select {
 		case p.slots <- struct{}{}:
 		case <-p.stop:
 			return
 		}
-		release := sync.OnceFunc(func() { <-p.slots })
-		wait, until := p.claimAndRun(release)
-		release()
-		if wait {
+		if wait, until := p.claimAndStart(sync.OnceFunc(func() { <-p.slots })); wait {
 			p.idle(until)
 		}
 	}
 }
 
-// claimAndRun claims the oldest due send and runs it, calling release
-// once its Linkup call is over; wait says there was none to run, and until
-// when (when set) the worker may wait for a poke.
-func (p *Pipeline) claimAndRun(release func()) (wait bool, until time.Time) {
+// claimAndStart claims the oldest due send and starts it, handing it
+// release, the place it holds; otherwise it calls release itself, and
+// wait says there was none to start, and until when (when set) the worker
+// may wait for a poke.
+func (p *Pipeline) claimAndStart(release func()) (wait bool, until time.Time) {
 	turn, ok := p.turn()
 	if !ok {
+		release()
 		return false, time.Time{}
 	}
 	sd, ok, err := p.store.Claim(p.work, p.dailyLimit())
@@ -715,10 +715,12 @@ func (p *Pipeline) claimAndRun(release func()) (wait bool, until time.Time) {
 		turn.Cancel()
 	}
 	if err != nil {
+		release()
 		p.log.Error().Err(err).Msg("claiming a send failed")
 		return true, time.Now().Add(time.Second)
 	}
 	if !ok {
+		release()
 		due, queued, err := p.store.NextDue(p.work)
 		if err != nil || !queued {
 			due = time.Time{}
@@ -726,7 +728,7 @@ func (p *Pipeline) claimAndRun(release func()) (wait bool, until time.Time) {
 		return true, due
 	}
 	p.poke() // there may be more: let another worker look
-	p.process(sd, capped, release)
+	p.workers.Go(func() { p.process(sd, capped, release) })
 	return false, time.Time{}
 }
 

@@ -220,6 +220,40 @@ func TestDailyCap(t *testing.T) {
 	assert.Equal(t, 2, e.linkup.Count())
 }
 
+// TestSendConcurrencyBoundsTheCallsNotThePosts: SEND_CONCURRENCY bounds
+// the Linkup calls made at once, whether a request was sent as soon as it
+// was recorded or queued for a worker; a send's place is free again once
+// Linkup answered, so slow Slack posts do not hold up the next calls.
+func TestSendConcurrencyBoundsTheCallsNotThePosts(t *testing.T) {
+	e := startBot(t, map[string]string{"SEND_CONCURRENCY": "2"})
+	var now, most atomic.Int32
+	e.linkup.SetAnswer(func(w http.ResponseWriter, r *http.Request, req fakelinkup.Request) {
+		n := now.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(50 * time.Millisecond)
+		now.Add(-1)
+		fakelinkup.Success(w, r, req)
+	})
+	e.slack.DelayPosts(400 * time.Millisecond)
+	const n = 6
+	for i := range n {
+		e.command(fmt.Sprintf("https://www.linkedin.com/in/jane-doe Bounded %d", i))
+	}
+	e.waitUntil("every send called", func() bool { return e.linkup.Count() == n })
+	assert.Empty(t, e.postsIn(notifyChannel), "all were called before the first send's posts were done")
+	assert.Equal(t, int32(2), most.Load(), "never more than SEND_CONCURRENCY calls at once")
+	e.finished(n)
+	settle()
+	assert.Equal(t, n, e.linkup.Count())
+	assert.Len(t, e.postsIn(notifyChannel), n)
+	texts := map[string]int{}
+	for _, r := range e.linkup.Requests() {
+		texts[r.Body.MessageText]++
+	}
+	assert.Len(t, texts, n, "each once")
+}
+
 func TestSIGTERMLeavesQueuedSendsForTheNextStart(t *testing.T) {
 	e := startBot(t, map[string]string{"SEND_CONCURRENCY": "1"})
 	release := make(chan struct{})
