@@ -124,8 +124,7 @@ const AcceptBudget = 2 * time.Second
 
 // Config tunes a Pipeline.
 type Config struct {
-	// Workers is how many sends may be calling Linkup at once (a send's
-	// place is given back once Linkup answered); 4 when zero.
+	// Workers is how many sends run at once; 4 when zero.
 	Workers int
 	// Account is the stable name of the LinkedIn account sends go from
 	// (never its token), for the daily cap; "default" when empty.
@@ -537,8 +536,7 @@ func (p *Pipeline) direct() (run func(sd store.Send, recorded bool), ok bool) {
 		}
 		go func() {
 			defer p.workers.Done()
-			release := sync.OnceFunc(func() { <-p.slots })
-			defer release()
+			defer func() { <-p.slots }()
 			if err := p.store.Sync(); err != nil {
 				// Not durable: queued again rather than called.
 				log := p.sendLog(sd)
@@ -548,7 +546,7 @@ func (p *Pipeline) direct() (run func(sd store.Send, recorded bool), ok bool) {
 				}
 				return
 			}
-			p.process(sd, nil, release)
+			p.process(sd, nil)
 		}()
 	}, true
 }
@@ -677,33 +675,32 @@ func (p *Pipeline) stopping() bool {
 	}
 }
 
-// runWorker claims due sends and starts them until Close. It takes a
-// place among the Workers (which requests sent at once take too, see
-// direct) and its turn at the Linkup rate limit before it claims, so that
-// a send never waits, claimed, for a call it may not make yet. The send
-// runs in a goroutine of its own, which gives the place back once Linkup
-// answered: slow outcome posts hold up neither the calls nor the claims.
+// runWorker claims and runs due sends until Close. It takes its turn at the
+// Linkup rate limit before it claims, so that a send never waits, claimed,
+// for a call it may not make yet; a turn that finds nothing to claim is
+// given back.
 func (p *Pipeline) runWorker() {
 	for !p.stopping() {
+		// A place among the Workers, which requests sent at once take too
+		// (see direct); a worker waits for work without one.
 		select {
 		case p.slots <- struct{}{}:
 		case <-p.stop:
 			return
 		}
-		if wait, until := p.claimAndStart(sync.OnceFunc(func() { <-p.slots })); wait {
+		wait, until := p.claimAndRun()
+		<-p.slots
+		if wait {
 			p.idle(until)
 		}
 	}
 }
 
-// claimAndStart claims the oldest due send and starts it, handing it
-// release, the place it holds; otherwise it calls release itself, and
-// wait says there was none to start, and until when (when set) the worker
-// may wait for a poke.
-func (p *Pipeline) claimAndStart(release func()) (wait bool, until time.Time) {
+// claimAndRun claims the oldest due send and runs it; wait says there was
+// none to run, and until when (when set) the worker may wait for a poke.
+func (p *Pipeline) claimAndRun() (wait bool, until time.Time) {
 	turn, ok := p.turn()
 	if !ok {
-		release()
 		return false, time.Time{}
 	}
 	sd, ok, err := p.store.Claim(p.work, p.dailyLimit())
@@ -715,12 +712,10 @@ func (p *Pipeline) claimAndStart(release func()) (wait bool, until time.Time) {
 		turn.Cancel()
 	}
 	if err != nil {
-		release()
 		p.log.Error().Err(err).Msg("claiming a send failed")
 		return true, time.Now().Add(time.Second)
 	}
 	if !ok {
-		release()
 		due, queued, err := p.store.NextDue(p.work)
 		if err != nil || !queued {
 			due = time.Time{}
@@ -728,7 +723,7 @@ func (p *Pipeline) claimAndStart(release func()) (wait bool, until time.Time) {
 		return true, due
 	}
 	p.poke() // there may be more: let another worker look
-	p.workers.Go(func() { p.process(sd, capped, release) })
+	p.process(sd, capped)
 	return false, time.Time{}
 }
 
@@ -774,11 +769,7 @@ func (p *Pipeline) sendLog(sd store.Send) zerolog.Logger {
 // once (the claim recorded both), then record and deliver the outcome, or
 // put the send back in the queue when the call certainly did not reach
 // Linkup. A send claimed over its daily cap (capped) is not called.
-// release gives the send's place among the Workers back: it is called
-// once Linkup answered, or at once when it is not called, so that the
-// outcome's posts do not hold up the next sends.
-func (p *Pipeline) process(sd store.Send, capped *store.CapError, release func()) {
-	defer release()
+func (p *Pipeline) process(sd store.Send, capped *store.CapError) {
 	log := p.sendLog(sd).With().Int("attempt", sd.Attempts).Logger()
 	if p.isAbandoned(sd.IdemKey) {
 		log.Warn().Msg("not sending a request recorded too late")
@@ -793,7 +784,6 @@ func (p *Pipeline) process(sd store.Send, capped *store.CapError, release func()
 	announced := p.announceAsync(sd, log)
 	if capped != nil {
 		log.Warn().Int("daily_limit", capped.Limit).Msg("daily cap reached when the send came up; not sent")
-		release()
 		p.finish(announced(sd), capOutcome(capped), log)
 		return
 	}
@@ -805,13 +795,11 @@ func (p *Pipeline) process(sd store.Send, capped *store.CapError, release func()
 	}
 	if err != nil {
 		log.Warn().Err(err).Msg("the send's account cannot be used; not sent")
-		release()
 		p.finish(announced(sd), p.accountOutcome(sd.Account, err), log)
 		return
 	}
 
 	res, err := p.sendOnce(sd, token, log)
-	release()
 	sd = announced(sd)
 	if err != nil {
 		le := linkup.AsError(err)
