@@ -89,7 +89,7 @@ func (s *Store) accounts(ctx context.Context, where string, args ...any) ([]Acco
 	if s.db.pg {
 		users = `(SELECT string_agg("user", ',' ORDER BY "user") FROM account_users WHERE account = a.name)`
 	}
-	rows, err := s.query(ctx, `SELECT a.name, a.country, a.token, a.state, a.connected_at, a.connected_by, a.expired_at, a.told,
+	rows, err := s.queryBeside(ctx, `SELECT a.name, a.country, a.token, a.state, a.connected_at, a.connected_by, a.expired_at, a.told,
 		coalesce(`+users+`, '') FROM accounts a `+where+` ORDER BY a.name`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading accounts: %w", err)

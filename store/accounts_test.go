@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -98,5 +99,32 @@ func TestHomeReadsAPersonsSendsAndWaitingReplies(t *testing.T) {
 		w, err = s.Waiting(ctx, "U2", 10)
 		require.NoError(t, err)
 		assert.Empty(t, w, "not theirs")
+	})
+}
+
+// TestAccountsAreReadBesideAWrite: the accounts a request's ack waits for
+// ("Send as") are read while SQLite's one writing connection is busy, and
+// the read sees what that connection committed.
+func TestAccountsAreReadBesideAWrite(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		require.NoError(t, s.PutAccount(ctx, Account{Name: "alice", Country: "FR", Token: []byte{1}, ConnectedBy: "U1"}, []string{"U1"}))
+		tx, err := s.raw.BeginTx(ctx, nil) // on SQLite: the writing connection, and the write lock
+		require.NoError(t, err)
+		_, err = tx.ExecContext(ctx, s.db.rebind(`UPDATE accounts SET country = 'DE' WHERE name = ?`), "alice")
+		require.NoError(t, err)
+
+		rctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		as, err := s.AccountsOf(rctx, "U1")
+		require.NoError(t, err, "not held up by the write")
+		require.Len(t, as, 1)
+		assert.Equal(t, "FR", as[0].Country, "what is committed, not the write under way")
+
+		require.NoError(t, tx.Commit())
+		as, err = s.AccountsOf(ctx, "U1")
+		require.NoError(t, err)
+		require.Len(t, as, 1)
+		assert.Equal(t, "DE", as[0].Country, "the write, once committed")
 	})
 }

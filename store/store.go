@@ -193,6 +193,14 @@ type Store struct {
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt // prepared once: parsing SQL is most of a small query's cost
 
+	// reader is SQLite's second connection, for reads that requests wait
+	// for beside the writes (the accounts behind "Send as"): in WAL mode a
+	// read does not wait for the one writing connection. Nil on
+	// PostgreSQL, whose pool reads beside writes anyway, and when reading
+	// only.
+	reader      *sql.DB
+	readerStmts map[string]*sql.Stmt
+
 	owner string        // this bot's name on its leases (lease.go)
 	host  string        // the machine it runs on, for doctor
 	lease time.Duration // how long they last unless renewed
@@ -234,6 +242,14 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		_ = s.Close()
 		return nil, err
 	}
+	// Small: it reads a few pages of small tables.
+	reader, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout("+strconv.Itoa(int(BusyTimeout/time.Millisecond))+")&_pragma=query_only(1)&_pragma=cache_size(-128)")
+	if err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	reader.SetMaxOpenConns(1)
+	s.reader, s.readerStmts = reader, map[string]*sql.Stmt{}
 	return s, nil
 }
 
@@ -291,6 +307,9 @@ func (s *Store) Close() error {
 	var err error
 	if s.wal != nil {
 		err = s.wal.Close()
+	}
+	if s.reader != nil {
+		err = errors.Join(err, s.reader.Close())
 	}
 	return errors.Join(s.raw.Close(), err)
 }
@@ -380,26 +399,44 @@ func (s *Store) migrateTo(ctx context.Context, names []string) error {
 // called inside a transaction: preparing would wait for the transaction's
 // connection, the only one.
 func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	return s.preparedOn(ctx, s.raw, s.stmts, q)
+}
+
+// preparedOn is q prepared on db, kept in stmts (db's own, under mu).
+func (s *Store) preparedOn(ctx context.Context, db *sql.DB, stmts map[string]*sql.Stmt, q string) (*sql.Stmt, error) {
 	s.mu.Lock()
-	st, ok := s.stmts[q]
+	st, ok := stmts[q]
 	s.mu.Unlock()
 	if ok {
 		return st, nil
 	}
 	// Not under the lock: preparing waits for a connection, which must not
 	// hold up the other statements (nor outlast their contexts).
-	st, err := s.raw.PrepareContext(ctx, s.db.rebind(q))
+	st, err := db.PrepareContext(ctx, s.db.rebind(q))
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if first, ok := s.stmts[q]; ok {
+	if first, ok := stmts[q]; ok {
 		_ = st.Close()
 		return first, nil
 	}
-	s.stmts[q] = st
+	stmts[q] = st
 	return st, nil
+}
+
+// queryBeside runs q, prepared, on the reader when there is one (see
+// reader): a read that need not wait for the writes.
+func (s *Store) queryBeside(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s.reader == nil {
+		return s.query(ctx, q, args...)
+	}
+	st, err := s.preparedOn(ctx, s.reader, s.readerStmts, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, s.db.args(args)...)
 }
 
 // query runs q, prepared.
