@@ -204,6 +204,22 @@ type Store struct {
 	owner string        // this bot's name on its leases (lease.go)
 	host  string        // the machine it runs on, for doctor
 	lease time.Duration // how long they last unless renewed
+
+	// lane lets one write of the sends under way at a time wait for
+	// SQLite's one writing connection (nil on PostgreSQL, which has a
+	// pool): an accept, which an ack waits for, then waits for at most one
+	// of them.
+	lane chan struct{}
+}
+
+// inLane runs f, a write of a send under way, in its lane (see lane).
+func (s *Store) inLane(f func() error) error {
+	if s.lane == nil {
+		return f()
+	}
+	s.lane <- struct{}{}
+	defer func() { <-s.lane }()
+	return f()
 }
 
 // newStore is a Store over db (PostgreSQL when pg; SQLite at path).
@@ -212,8 +228,12 @@ func newStore(db *sql.DB, pg bool, path string) *Store {
 	if host == "" {
 		host = "bot"
 	}
-	return &Store{db: conn{q: db, pg: pg}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{},
+	s := &Store{db: conn{q: db, pg: pg}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{},
 		owner: newOwner(host), host: host, lease: DefaultLease}
+	if !pg {
+		s.lane = make(chan struct{}, 1)
+	}
+	return s
 }
 
 // Open opens (creating it if needed) the log in dir, which is created with
@@ -618,7 +638,7 @@ func (s *Store) Claim(ctx context.Context, dailyLimit int) (sd Send, ok bool, er
 		return err
 	}
 	if !s.db.pg || dailyLimit <= 0 {
-		err = claim(s.queryRow, "("+pick+")", ms, s.owner, now.Add(-acceptGrace).UnixMilli())
+		err = s.inLane(func() error { return claim(s.queryRow, "("+pick+")", ms, s.owner, now.Add(-acceptGrace).UnixMilli()) })
 	} else {
 		// The cap is counted under its account's lock, as in Accept.
 		err = s.tx(ctx, func(tx conn) error {
@@ -742,15 +762,19 @@ func (s *Store) Finish(ctx context.Context, id int64, o Outcome) error {
 		tries[d]++
 	}
 	now := s.now().UnixMilli()
-	n, err := s.execN(ctx, `UPDATE sends SET state = ?, linkup_status = ?, linkup_answer = ?, reason = ?, credits = ?,
+	var n int64
+	err := s.inLane(func() (err error) {
+		n, err = s.execN(ctx, `UPDATE sends SET state = ?, linkup_status = ?, linkup_answer = ?, reason = ?, credits = ?,
 		conversation_id = ?, entity_urn = ?, finished_at = ?, updated_at = ?, owner = ?, lease_until = ?,
 		announced = CASE WHEN ? = 1 THEN 1 ELSE announced END,
 		root_channel = CASE WHEN ? = 1 THEN ? ELSE root_channel END, root_ts = CASE WHEN ? = 1 THEN ? ELSE root_ts END,
 		outcome_tries = outcome_tries + ?, notify_tries = notify_tries + ?, verdict_tries = verdict_tries + ?
 		WHERE id = ? AND state IN ('queued', 'sending') AND owner IN (?, '')`, o.State, o.LinkupStatus, o.LinkupAnswer, o.Reason, o.Credits,
-		o.ConversationID, o.EntityURN, now, now, s.owner, s.leaseEnd(),
-		o.Announced, o.Announced, o.RootChannel, o.Announced, o.RootTS,
-		tries[OutcomePosted], tries[Notified], tries[VerdictPosted], id, s.owner)
+			o.ConversationID, o.EntityURN, now, now, s.owner, s.leaseEnd(),
+			o.Announced, o.Announced, o.RootChannel, o.Announced, o.RootTS,
+			tries[OutcomePosted], tries[Notified], tries[VerdictPosted], id, s.owner)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("finishing a send: %w", err)
 	}
@@ -852,26 +876,28 @@ func (s *Store) RecordPosts(ctx context.Context, ps ...Posted) error {
 		}
 		writes = append(writes, write{st, s.db.args(append(args, now, id))})
 	}
-	if len(writes) == 1 {
-		if _, err := writes[0].st.ExecContext(ctx, writes[0].args...); err != nil {
+	return s.inLane(func() error {
+		if len(writes) == 1 {
+			if _, err := writes[0].st.ExecContext(ctx, writes[0].args...); err != nil {
+				return fmt.Errorf("recording posts: %w", err)
+			}
+			return nil
+		}
+		tx, err := s.raw.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("recording posts: %w", err)
+		}
+		for _, w := range writes {
+			if _, err := tx.StmtContext(ctx, w.st).ExecContext(ctx, w.args...); err != nil {
+				_ = tx.Rollback()
+				return fmt.Errorf("recording posts: %w", err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("recording posts: %w", err)
 		}
 		return nil
-	}
-	tx, err := s.raw.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("recording posts: %w", err)
-	}
-	for _, w := range writes {
-		if _, err := tx.StmtContext(ctx, w.st).ExecContext(ctx, w.args...); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("recording posts: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("recording posts: %w", err)
-	}
-	return nil
+	})
 }
 
 // postColumn names the columns of where each post that is edited later went.

@@ -604,3 +604,41 @@ func TestLockIsExclusive(t *testing.T) {
 	require.NoError(t, err, "free again once released")
 	unlock()
 }
+
+// TestAnAcceptWaitsForAtMostOneWriteOfTheSendsUnderWay: on SQLite's one
+// writing connection, the writes of sends under way (claims, outcomes,
+// post records) wait in a lane one at a time, so that an accept, which a
+// request's ack waits for, goes at most second when the connection frees.
+func TestAnAcceptWaitsForAtMostOneWriteOfTheSendsUnderWay(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	// Their statements prepared, as in a running bot.
+	require.NoError(t, s.RecordPosts(ctx, Posted{ID: 999, D: Notified}))
+	_, err := s.Accept(ctx, sample("env:first"), 0)
+	require.NoError(t, err)
+	tx, err := s.raw.BeginTx(ctx, nil) // a write in progress holds the connection
+	require.NoError(t, err)
+
+	const writes = 5
+	done := make(chan string, writes+1)
+	for i := range writes {
+		go func() {
+			_ = s.RecordPosts(ctx, Posted{ID: int64(1000 + i), D: Notified})
+			done <- "record"
+		}()
+	}
+	time.Sleep(100 * time.Millisecond) // the records wait: one for the connection, the rest in the lane
+	go func() {
+		_, err := s.Accept(ctx, sample("env:ack"), 0)
+		assert.NoError(t, err)
+		done <- "accept"
+	}()
+	time.Sleep(100 * time.Millisecond) // the accept waits for the connection
+	require.NoError(t, tx.Commit())
+
+	var order []string
+	for range writes + 1 {
+		order = append(order, <-done)
+	}
+	assert.Contains(t, order[:2], "accept", "the accept went first or second, not behind the records: %v", order)
+}
