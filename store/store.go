@@ -212,12 +212,17 @@ type Store struct {
 	lane chan struct{}
 }
 
-// inLane runs f, a write of a send under way, in its lane (see lane).
-func (s *Store) inLane(f func() error) error {
+// inLane runs f, a write of a send under way, in its lane (see lane),
+// unless ctx ends while it waits for its turn.
+func (s *Store) inLane(ctx context.Context, f func() error) error {
 	if s.lane == nil {
 		return f()
 	}
-	s.lane <- struct{}{}
+	select {
+	case s.lane <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	defer func() { <-s.lane }()
 	return f()
 }
@@ -638,7 +643,7 @@ func (s *Store) Claim(ctx context.Context, dailyLimit int) (sd Send, ok bool, er
 		return err
 	}
 	if !s.db.pg || dailyLimit <= 0 {
-		err = s.inLane(func() error { return claim(s.queryRow, "("+pick+")", ms, s.owner, now.Add(-acceptGrace).UnixMilli()) })
+		err = s.inLane(ctx, func() error { return claim(s.queryRow, "("+pick+")", ms, s.owner, now.Add(-acceptGrace).UnixMilli()) })
 	} else {
 		// The cap is counted under its account's lock, as in Accept.
 		err = s.tx(ctx, func(tx conn) error {
@@ -763,7 +768,7 @@ func (s *Store) Finish(ctx context.Context, id int64, o Outcome) error {
 	}
 	now := s.now().UnixMilli()
 	var n int64
-	err := s.inLane(func() (err error) {
+	err := s.inLane(ctx, func() (err error) {
 		n, err = s.execN(ctx, `UPDATE sends SET state = ?, linkup_status = ?, linkup_answer = ?, reason = ?, credits = ?,
 		conversation_id = ?, entity_urn = ?, finished_at = ?, updated_at = ?, owner = ?, lease_until = ?,
 		announced = CASE WHEN ? = 1 THEN 1 ELSE announced END,
@@ -876,7 +881,7 @@ func (s *Store) RecordPosts(ctx context.Context, ps ...Posted) error {
 		}
 		writes = append(writes, write{st, s.db.args(append(args, now, id))})
 	}
-	return s.inLane(func() error {
+	return s.inLane(ctx, func() error {
 		if len(writes) == 1 {
 			if _, err := writes[0].st.ExecContext(ctx, writes[0].args...); err != nil {
 				return fmt.Errorf("recording posts: %w", err)
