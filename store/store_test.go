@@ -609,36 +609,55 @@ func TestLockIsExclusive(t *testing.T) {
 // writing connection, the writes of sends under way (claims, outcomes,
 // post records) wait in a lane one at a time, so that an accept, which a
 // request's ack waits for, goes at most second when the connection frees.
+// Triggers log the order in which the writes ran.
 func TestAnAcceptWaitsForAtMostOneWriteOfTheSendsUnderWay(t *testing.T) {
 	s, _ := open(t)
 	ctx := context.Background()
-	// Their statements prepared, as in a running bot.
-	require.NoError(t, s.RecordPosts(ctx, Posted{ID: 999, D: Notified}))
-	_, err := s.Accept(ctx, sample("env:first"), 0)
+	const writes = 5
+	var ids []int64
+	for i := range writes {
+		sd, err := s.Accept(ctx, sample(IdemKey("env", strconv.Itoa(i))), 0)
+		require.NoError(t, err)
+		ids = append(ids, sd.ID)
+	}
+	require.NoError(t, s.RecordPosts(ctx, Posted{ID: ids[0], D: Notified})) // its statement prepared, as in a running bot
+	_, err := s.raw.Exec(`CREATE TABLE trace (seq INTEGER PRIMARY KEY AUTOINCREMENT, what TEXT);
+		CREATE TRIGGER trace_accept AFTER INSERT ON sends BEGIN INSERT INTO trace (what) VALUES ('accept'); END;
+		CREATE TRIGGER trace_record AFTER UPDATE ON sends BEGIN INSERT INTO trace (what) VALUES ('record'); END;`)
 	require.NoError(t, err)
+
+	waiting := func() func() bool {
+		base := s.raw.Stats().WaitCount
+		return func() bool { return s.raw.Stats().WaitCount > base }
+	}
 	tx, err := s.raw.BeginTx(ctx, nil) // a write in progress holds the connection
 	require.NoError(t, err)
-
-	const writes = 5
-	done := make(chan string, writes+1)
-	for i := range writes {
-		go func() {
-			_ = s.RecordPosts(ctx, Posted{ID: int64(1000 + i), D: Notified})
-			done <- "record"
-		}()
+	var wg sync.WaitGroup
+	oneRecord := waiting()
+	for _, id := range ids {
+		wg.Go(func() { assert.NoError(t, s.RecordPosts(ctx, Posted{ID: id, D: Notified})) })
 	}
-	time.Sleep(100 * time.Millisecond) // the records wait: one for the connection, the rest in the lane
-	go func() {
+	// One record waits for the connection, the others in the lane.
+	require.Eventually(t, oneRecord, 5*time.Second, time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	acceptToo := waiting()
+	wg.Go(func() {
 		_, err := s.Accept(ctx, sample("env:ack"), 0)
 		assert.NoError(t, err)
-		done <- "accept"
-	}()
-	time.Sleep(100 * time.Millisecond) // the accept waits for the connection
+	})
+	require.Eventually(t, acceptToo, 5*time.Second, time.Millisecond)
 	require.NoError(t, tx.Commit())
+	wg.Wait()
 
+	rows, err := s.raw.Query(`SELECT what FROM trace ORDER BY seq`)
+	require.NoError(t, err)
+	defer rows.Close()
 	var order []string
-	for range writes + 1 {
-		order = append(order, <-done)
+	for rows.Next() {
+		var what string
+		require.NoError(t, rows.Scan(&what))
+		order = append(order, what)
 	}
+	require.Len(t, order, writes+1)
 	assert.Contains(t, order[:2], "accept", "the accept went first or second, not behind the records: %v", order)
 }
