@@ -508,29 +508,28 @@ func (p *Pipeline) direct() (run func(sd store.Send, recorded bool), ok bool) {
 		return nil, false
 	}
 	turn := p.cfg.Pacer.Reserve()
-	if turn != nil && turn.Delay() > 0 {
-		turn.Cancel()
+	giveBack := func() {
+		if turn != nil {
+			turn.Cancel()
+		}
 		<-p.slots
+	}
+	if turn != nil && turn.Delay() > 0 {
+		giveBack()
 		return nil, false
 	}
 	// Counted before Close can wait for the workers.
 	p.mu.Lock()
 	if p.stopping() {
 		p.mu.Unlock()
-		if turn != nil {
-			turn.Cancel()
-		}
-		<-p.slots
+		giveBack()
 		return nil, false
 	}
 	p.workers.Add(1)
 	p.mu.Unlock()
 	return func(sd store.Send, recorded bool) {
 		if !recorded {
-			if turn != nil {
-				turn.Cancel()
-			}
-			<-p.slots
+			giveBack()
 			p.workers.Done()
 			return
 		}
