@@ -3,6 +3,7 @@ module linkedin-bot
 go 1.26.0
 
 require (
+	github.com/gofrs/flock v0.13.2
 	github.com/gorilla/websocket v1.5.3
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/joho/godotenv v1.5.1

@@ -225,6 +225,14 @@ func dataDirCheck(dir string) (string, error) {
 	_ = f.Close()
 	_ = os.Remove(f.Name())
 	unlock, err := store.Lock(dir)
+	var locked *store.LockedError
+	if errors.As(err, &locked) {
+		// A bot running on the folder is what a working set-up looks like.
+		if locked.PID > 0 {
+			return fmt.Sprintf("writable, a bot is running on it (PID %d)", locked.PID), nil
+		}
+		return "writable, a bot is running on it", nil
+	}
 	if err != nil {
 		return "", err
 	}
@@ -244,9 +252,6 @@ func logCheck(cfg Config) check {
 		}}
 	}
 	return check{"DATA_DIR " + cfg.DataDir, func(context.Context) (string, error) { return dataDirCheck(cfg.DataDir) }, func(err error) string {
-		if errors.Is(err, store.ErrLocked) {
-			return "a bot is running on this send log: stop it first, or point DATA_DIR elsewhere for a second bot"
-		}
 		return fmt.Sprintf("make the folder writable by this process (uid %d), or set DATA_DIR to one that is", os.Getuid())
 	}}
 }

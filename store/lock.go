@@ -5,30 +5,73 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
+	"strconv"
+	"strings"
+
+	"github.com/gofrs/flock"
 )
 
-// ErrLocked is returned by Lock when another process holds the data folder.
+// ErrLocked is what Lock's error is (errors.Is) when another process holds
+// the data folder.
 var ErrLocked = errors.New("another linkedin-bot is running with this data folder")
 
+// LockedError is Lock's error when another process holds the data folder:
+// PID is that process's id as it wrote it, 0 when unknown.
+type LockedError struct{ PID int }
+
+func (e *LockedError) Error() string {
+	if e.PID > 0 {
+		return fmt.Sprintf("%s (PID %d)", ErrLocked, e.PID)
+	}
+	return ErrLocked.Error()
+}
+
+// Is makes errors.Is(err, ErrLocked) true.
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+const (
+	lockFile = "linkedin-bot.lock"
+	pidFile  = "linkedin-bot.pid"
+)
+
 // Lock takes the data folder dir for this process until unlock is called
-// or the process ends. Only one bot may run on a send log: each one's
+// or the process ends (the operating system's file lock, on Linux, macOS
+// and Windows alike). Only one bot may run on a send log: each one's
 // start-up recovery would take the other's sends in flight for crashed
-// ones. Readers (linkedin-bot history) do not lock.
+// ones. Readers (linkedin-bot history) do not lock. When another process
+// holds it, the error is a *LockedError naming its PID.
 func Lock(dir string) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the data folder: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "linkedin-bot.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	l := flock.New(filepath.Join(dir, lockFile), flock.SetPermissions(0o600))
+	ok, err := l.TryLock()
 	if err != nil {
-		return nil, fmt.Errorf("opening the lock file: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		_ = f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, ErrLocked
-		}
 		return nil, fmt.Errorf("locking the data folder: %w", err)
 	}
-	return func() { _ = f.Close() }, nil
+	if !ok {
+		return nil, &LockedError{PID: lockHolder(dir)}
+	}
+	// The PID goes in a file of its own: on Windows a locked file cannot
+	// be read by another process. A stale one (after a crash) is
+	// overwritten here and only read while the lock is held.
+	pid := filepath.Join(dir, pidFile)
+	_ = os.WriteFile(pid, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	return func() {
+		_ = os.Remove(pid)
+		_ = l.Unlock()
+	}, nil
+}
+
+// lockHolder is the PID the folder's holder wrote, 0 when unknown.
+func lockHolder(dir string) int {
+	b, err := os.ReadFile(filepath.Join(dir, pidFile))
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	return pid
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -307,6 +308,34 @@ func TestSIGKILLWhileLinkupHoldsTheRequest(t *testing.T) {
 	assert.Contains(t, c.logs.String(), "send interrupted by a crash after its claim, when Linkup may have been called")
 }
 
+// A closed terminal (SIGHUP) stops the bot as SIGTERM does: the send that
+// Linkup holds finishes and is announced, and the process exits 0.
+func TestSIGHUPLetsTheSendUnderWayFinish(t *testing.T) {
+	c := newChildren(t, nil)
+	held := make(chan struct{})
+	release := sync.OnceFunc(func() { close(held) })
+	t.Cleanup(release) // before the fakes close, whatever fails
+	c.linkup.SetAnswer(func(w http.ResponseWriter, r *http.Request, req fakelinkup.Request) {
+		<-held
+		fakelinkup.Success(w, r, req)
+	})
+	child := c.start()
+	c.command("https://www.linkedin.com/in/jane-doe Sent before the terminal closed")
+	select {
+	case <-c.linkup.Arrived():
+	case <-time.After(waitFor):
+		t.Fatal("the request never reached Linkup")
+	}
+	require.NoError(t, child.Process.Signal(syscall.SIGHUP))
+	c.waitUntil("the shutdown to begin", func() bool { return strings.Contains(c.logs.String(), "stopped taking requests") })
+	release()
+	require.NoError(t, child.Wait(), "SIGHUP exits 0")
+	assert.Equal(t, 1, c.linkup.Count())
+	_, replies := c.thread(salesChannel)
+	require.Len(t, replies, 1)
+	assert.Contains(t, replies[0].Text, "Sent")
+}
+
 func TestHistory(t *testing.T) {
 	e := startBot(t, nil)
 	e.linkup.SetAnswer(reply(400, `{"message":"Profile not found"}`))
@@ -367,6 +396,6 @@ func TestASecondBotOnTheSameLogIsRefused(t *testing.T) {
 	e := startBot(t, nil)
 	err := run(context.Background(), []string{"linkedin-bot"}, func(k string) string { return e.vars[k] }, &strings.Builder{}, &lockedBuffer{})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "another linkedin-bot is running with this data folder")
+	assert.Contains(t, err.Error(), fmt.Sprintf("another linkedin-bot is running with this data folder (PID %d)", os.Getpid()))
 	assert.Equal(t, 1, e.slack.Opens(), "the second bot never connected")
 }

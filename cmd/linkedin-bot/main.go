@@ -40,7 +40,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "linkedin-bot:", err)
@@ -50,7 +50,7 @@ func main() {
 
 const usage = `usage: linkedin-bot [doctor | history [flags] | version]
 
-  (no command)  run the bot until SIGINT or SIGTERM
+  (no command)  run the bot until SIGINT, SIGTERM or SIGHUP (sends under way finish)
   doctor        check the configuration, the Slack tokens, Linkup and DATA_DIR, then exit
   history       print the send log and the credits used (history -h for flags)
   accounts      list, connect, assign or remove LinkedIn accounts (accounts -h)
