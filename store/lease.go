@@ -113,10 +113,12 @@ func (s *Store) ReleaseLeases(ctx context.Context) error {
 	return s.exec(ctx, "releasing the jobs", `UPDATE jobs SET lease_until = 0 WHERE owner = ?`, s.owner)
 }
 
-// Recover is run once at start. On a log of its own (SQLite), every send a
-// crash left claimed is recovered (see RecoverExpired) and every owed post
-// is this bot's; on a shared log (PostgreSQL), only what bots that stopped
-// renewing left: the others are alive.
+// Recover is run once at start. On a log of its own (SQLite), the folder's
+// lock proves that no other bot runs: every send a crash left claimed is
+// recovered (see RecoverExpired), every owed post and every job (the reply
+// bridge) is this bot's at once, and the bots seen before are gone (Bots
+// counts this one alone). On a shared log (PostgreSQL), only what bots
+// that stopped renewing left: the others are alive.
 func (s *Store) Recover(ctx context.Context, reason string) (requeued, unknown []Send, err error) {
 	if s.Shared() {
 		return s.RecoverExpired(ctx, reason)
@@ -126,6 +128,12 @@ func (s *Store) Recover(ctx context.Context, reason string) (requeued, unknown [
 		return nil, nil, err
 	}
 	if err := s.exec(ctx, "taking the queue", `UPDATE sends SET owner = '', lease_until = 0 WHERE state = 'queued' AND owner != ''`); err != nil {
+		return nil, nil, err
+	}
+	if err := s.exec(ctx, "taking the jobs", `UPDATE jobs SET owner = ?, lease_until = `+dbNow+` + ?`, s.owner, s.leaseMS()); err != nil {
+		return nil, nil, err
+	}
+	if err := s.exec(ctx, "forgetting the bots before this one", `DELETE FROM replicas WHERE id != ?`, s.owner); err != nil {
 		return nil, nil, err
 	}
 	return s.recoverClaims(ctx, reason, ``)

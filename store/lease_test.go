@@ -321,3 +321,29 @@ func TestLeasesHoldWhateverTheBotsClocksSay(t *testing.T) {
 		})
 	}
 }
+
+// On a log of its own (SQLite), the folder's lock proves that the bot
+// before this one is dead: a restarted bot runs the reply bridge at once,
+// and paces to the whole of Linkup's allowance, however recently its
+// predecessor renewed its leases.
+func TestARestartedBotOnItsOwnLogTakesEveryJobAtOnce(t *testing.T) {
+	ctx := context.Background()
+	dead, dir := open(t)
+	held, err := dead.Hold(ctx, BridgeJob)
+	require.NoError(t, err)
+	require.True(t, held)
+	require.NoError(t, dead.RenewLeases(ctx))
+
+	s, err := Open(ctx, dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	_, _, err = s.Recover(ctx, "crashed")
+	require.NoError(t, err)
+	held, err = s.Hold(ctx, BridgeJob)
+	require.NoError(t, err)
+	assert.True(t, held, "the bridge runs at once")
+	require.NoError(t, s.RenewLeases(ctx))
+	n, err := s.Bots(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the dead bot takes no share")
+}
