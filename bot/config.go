@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -220,16 +221,33 @@ func (r *reader) token(name, prefix string) string {
 	return v
 }
 
+// url reads the root URL of an API the bot sends a secret to (a token, an
+// API key): https, or plain http only to this machine (127.0.0.0/8, ::1,
+// localhost), where nothing crosses a network (the tests' fakes, a local
+// proxy).
 func (r *reader) url(name, def string) string {
 	v := r.get(name)
 	if v == "" {
 		return def
 	}
 	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
 		r.fail(name, "must be an http(s) URL")
+	case u.Scheme == "http" && !loopback(u.Hostname()):
+		r.fail(name, "must use https: plain http would send the bot's tokens and keys unencrypted (http is allowed only to this machine: 127.0.0.1, ::1, localhost)")
 	}
 	return v
+}
+
+// loopback reports whether host names this machine: an address of
+// 127.0.0.0/8 or ::1, or localhost.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (r *reader) country(name, def string) string {

@@ -122,3 +122,40 @@ func TestLeaseDurationIsBounded(t *testing.T) {
 		assert.Contains(t, err.Error(), want, value)
 	}
 }
+
+// The Slack tokens and Linkup's API key and sessions go to SLACK_API_URL
+// and LINKUP_BASE_URL: plain http only to this machine (the tests' fakes),
+// never across a network.
+func TestAPIURLsUsePlainHTTPOnlyToThisMachine(t *testing.T) {
+	for _, name := range []string{"SLACK_API_URL", "LINKUP_BASE_URL"} {
+		for value, ok := range map[string]bool{
+			"https://slack.example.com/api/": true,
+			"https://203.0.113.7:8443/":      true,
+			"http://127.0.0.1:8080/api/":     true,
+			"http://127.8.9.10/":             true,
+			"http://[::1]:9000":              true,
+			"http://localhost:9000":          true,
+			"http://LOCALHOST":               true,
+			"http://slack.com/api/":          false,
+			"http://api.linkupapi.com":       false,
+			"http://10.0.0.5:8080":           false,
+			"http://[::2]:9000":              false,
+			"http://localhost.example.com":   false,
+			"http://0.0.0.0:8080":            false,
+		} {
+			env := map[string]string{"SLACK_APP_TOKEN": "xapp-1", "SLACK_BOT_TOKEN": "xoxb-1", "LINKUP_API_KEY": "k", "LINKUP_LOGIN_TOKEN": "l", name: value}
+			_, err := LoadConfig(func(k string) string { return env[k] })
+			if ok {
+				assert.NoError(t, err, "%s=%s", name, value)
+				continue
+			}
+			var errs ConfigErrors
+			if assert.ErrorAs(t, err, &errs, "%s=%s", name, value) {
+				require.Len(t, errs, 1)
+				assert.Equal(t, name, errs[0].Var)
+				assert.Contains(t, errs[0].Reason, "must use https")
+				assert.NotContains(t, err.Error(), value, "no value is quoted")
+			}
+		}
+	}
+}

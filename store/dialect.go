@@ -34,9 +34,32 @@ func (c conn) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	return c.q.QueryRowContext(ctx, c.rebind(query), c.args(args)...)
 }
 
-// rebind numbers q's placeholders for PostgreSQL. The store's SQL has no
-// ? inside a string literal.
+// dbNow stands, in the store's SQL, for the database's clock in epoch
+// milliseconds, the unit of the times stored. Every lease, grace and
+// "seen" time is written and judged by it, never by a bot's own clock:
+// bots sharing a database may disagree on the time (lease.go). On
+// PostgreSQL it is the start of the statement (statement_timestamp(),
+// which a statement's index scans may use); on SQLite, 'now' at the
+// statement's step, to the millisecond.
+const dbNow = "{now}"
+
+// dbNow's SQL on SQLite and on PostgreSQL.
+const (
+	sqliteNow = `CAST(round(unixepoch('subsec') * 1000) AS INTEGER)`
+	pgNow     = `CAST(floor(extract(epoch FROM statement_timestamp()) * 1000) AS BIGINT)`
+)
+
+// rebind writes q for its database: dbNow as that database's clock, and
+// on PostgreSQL numbered placeholders. The store's SQL has no ? inside a
+// string literal.
 func (c conn) rebind(q string) string {
+	if strings.Contains(q, dbNow) {
+		now := sqliteNow
+		if c.pg {
+			now = pgNow
+		}
+		q = strings.ReplaceAll(q, dbNow, now)
+	}
 	if !c.pg || !strings.Contains(q, "?") {
 		return q
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -39,4 +40,22 @@ func restart(t *testing.T, s *Store) {
 	_, err := s.db.ExecContext(context.Background(), `UPDATE sends SET lease_until = 1 WHERE lease_until > 0`)
 	require.NoError(t, err)
 	s.owner = newOwner(s.host)
+}
+
+// elapse makes d pass on the clock of s's database for everything judged
+// by it (leases, accept graces, the times bots and keys were seen): each
+// is moved d into the past, as if written d earlier. A bot's own clock
+// (Store.now) plays no part in them.
+func elapse(t *testing.T, s *Store, d time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	for _, q := range []string{
+		`UPDATE sends SET lease_until = lease_until - ? WHERE lease_until > 1`, // 1: released (ReleaseLeases)
+		`UPDATE jobs SET lease_until = lease_until - ? WHERE lease_until > 0`,
+		`UPDATE replicas SET seen_at = seen_at - ?`,
+		`UPDATE once_keys SET seen_at = seen_at - ?`,
+	} {
+		_, err := s.db.ExecContext(ctx, q, d.Milliseconds())
+		require.NoError(t, err)
+	}
 }

@@ -20,7 +20,15 @@ import (
 //   - a job, such as the reply bridge's polling (Hold).
 //
 // A send's lease_until is 0 once nothing is owed; an owed send whose lease
-// is 0 or past is free to take.
+// is 0 or past is free to take. A queued send's lease is its acceptor's
+// grace (acceptGrace, not renewed).
+//
+// Leases, graces and the times bots were seen are the database's clock
+// (dbNow), written and judged there: a bot's own clock is never compared
+// with another's, so that bots whose clocks disagree (by a minute or more)
+// never take each other's live work, and a dead bot's is taken once its
+// lease ran out by the database's clock. Within one bot, a lease is
+// judged by the time of the statement that reads it.
 
 // DefaultLease is how long a lease holds without being renewed; MaxLease
 // is the longest one may be set to, so that a dead bot's work is taken
@@ -61,27 +69,33 @@ func (s *Store) SetLease(d time.Duration) error {
 // (PostgreSQL); an embedded log is its one bot's.
 func (s *Store) Shared() bool { return s.db.pg }
 
-func (s *Store) leaseEnd() int64 { return s.now().Add(s.lease).UnixMilli() }
+// leaseMS is this store's lease in milliseconds: a lease ends at
+// dbNow + leaseMS.
+func (s *Store) leaseMS() int64 { return s.lease.Milliseconds() }
+
+// leased is the SQL of whether a send's lease runs now, by the database's
+// clock (Send.Leased).
+const leased = `CASE WHEN lease_until > ` + dbNow + ` THEN 1 ELSE 0 END`
 
 // RenewLeases extends the leases this store holds (its claims, the sends
 // whose posts it owes, its jobs) and records that it is alive. The bot
 // calls it every third of the lease.
 func (s *Store) RenewLeases(ctx context.Context) error {
-	now, until := s.now().UnixMilli(), s.leaseEnd()
-	if err := s.exec(ctx, "renewing the sends' leases", `UPDATE sends SET lease_until = ? WHERE owner = ? AND lease_until > 0`, until, s.owner); err != nil {
+	if err := s.exec(ctx, "renewing the sends' leases", `UPDATE sends SET lease_until = `+dbNow+` + ?
+		WHERE owner = ? AND lease_until > 0 AND state != 'queued'`, s.leaseMS(), s.owner); err != nil {
 		return err
 	}
-	if err := s.exec(ctx, "renewing the jobs' leases", `UPDATE jobs SET lease_until = ? WHERE owner = ?`, until, s.owner); err != nil {
+	if err := s.exec(ctx, "renewing the jobs' leases", `UPDATE jobs SET lease_until = `+dbNow+` + ? WHERE owner = ?`, s.leaseMS(), s.owner); err != nil {
 		return err
 	}
-	return s.exec(ctx, "recording this bot alive", `INSERT INTO replicas (id, host, seen_at) VALUES (?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`, s.owner, s.host, now)
+	return s.exec(ctx, "recording this bot alive", `INSERT INTO replicas (id, host, seen_at) VALUES (?, ?, `+dbNow+`)
+		ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`, s.owner, s.host)
 }
 
 // Bots is how many bots use the log now (seen within a lease), at least 1.
 func (s *Store) Bots(ctx context.Context) (int, error) {
 	var n int
-	if err := s.queryRow(ctx, `SELECT count(*) FROM replicas WHERE seen_at >= ?`, s.now().Add(-s.lease).UnixMilli()).Scan(&n); err != nil {
+	if err := s.queryRow(ctx, `SELECT count(*) FROM replicas WHERE seen_at >= `+dbNow+` - ?`, s.leaseMS()).Scan(&n); err != nil {
 		return 1, fmt.Errorf("counting the bots: %w", err)
 	}
 	return max(n, 1), nil
@@ -99,19 +113,27 @@ func (s *Store) ReleaseLeases(ctx context.Context) error {
 	return s.exec(ctx, "releasing the jobs", `UPDATE jobs SET lease_until = 0 WHERE owner = ?`, s.owner)
 }
 
-// Recover is run once at start. On a log of its own (SQLite), every send a
-// crash left claimed is recovered (see RecoverExpired) and every owed post
-// is this bot's; on a shared log (PostgreSQL), only what bots that stopped
-// renewing left: the others are alive.
+// Recover is run once at start. On a log of its own (SQLite), the folder's
+// lock proves that no other bot runs: every send a crash left claimed is
+// recovered (see RecoverExpired), every owed post and every job (the reply
+// bridge) is this bot's at once, and the bots seen before are gone (Bots
+// counts this one alone). On a shared log (PostgreSQL), only what bots
+// that stopped renewing left: the others are alive.
 func (s *Store) Recover(ctx context.Context, reason string) (requeued, unknown []Send, err error) {
 	if s.Shared() {
 		return s.RecoverExpired(ctx, reason)
 	}
-	if err := s.exec(ctx, "taking the owed posts", `UPDATE sends SET owner = ?, lease_until = ?
-		WHERE lease_until > 0 AND state IN ('sent', 'failed', 'unknown')`, s.owner, s.leaseEnd()); err != nil {
+	if err := s.exec(ctx, "taking the owed posts", `UPDATE sends SET owner = ?, lease_until = `+dbNow+` + ?
+		WHERE lease_until > 0 AND state IN ('sent', 'failed', 'unknown')`, s.owner, s.leaseMS()); err != nil {
 		return nil, nil, err
 	}
-	if err := s.exec(ctx, "taking the queue", `UPDATE sends SET owner = '' WHERE state = 'queued' AND owner != ''`); err != nil {
+	if err := s.exec(ctx, "taking the queue", `UPDATE sends SET owner = '', lease_until = 0 WHERE state = 'queued' AND owner != ''`); err != nil {
+		return nil, nil, err
+	}
+	if err := s.exec(ctx, "taking the jobs", `UPDATE jobs SET owner = ?, lease_until = `+dbNow+` + ?`, s.owner, s.leaseMS()); err != nil {
+		return nil, nil, err
+	}
+	if err := s.exec(ctx, "forgetting the bots before this one", `DELETE FROM replicas WHERE id != ?`, s.owner); err != nil {
 		return nil, nil, err
 	}
 	return s.recoverClaims(ctx, reason, ``)
@@ -123,16 +145,15 @@ func (s *Store) Recover(ctx context.Context, reason string) (requeued, unknown [
 // and its posts are this store's to make. A store never recovers its own
 // claims.
 func (s *Store) RecoverExpired(ctx context.Context, reason string) (requeued, unknown []Send, err error) {
-	return s.recoverClaims(ctx, reason, ` AND owner != ? AND lease_until < ?`, s.owner, s.now().UnixMilli())
+	return s.recoverClaims(ctx, reason, ` AND owner != ? AND lease_until < `+dbNow, s.owner)
 }
 
 // Take makes send id's owed posts this store's to make, unless another
 // bot holds them (its lease runs) or none are owed; it reports whether
 // this store holds them now.
 func (s *Store) Take(ctx context.Context, id int64) (bool, error) {
-	now := s.now().UnixMilli()
-	res, err := s.db.ExecContext(ctx, `UPDATE sends SET owner = ?, lease_until = ?
-		WHERE id = ? AND (owner = ? OR lease_until < ?) AND `+undelivered, s.owner, s.leaseEnd(), id, s.owner, now)
+	res, err := s.db.ExecContext(ctx, `UPDATE sends SET owner = ?, lease_until = `+dbNow+` + ?
+		WHERE id = ? AND (owner = ? OR lease_until < `+dbNow+`) AND `+undelivered, s.owner, s.leaseMS(), id, s.owner)
 	if err != nil {
 		return false, fmt.Errorf("taking send %d's posts: %w", id, err)
 	}
@@ -140,10 +161,10 @@ func (s *Store) Take(ctx context.Context, id int64) (bool, error) {
 	return n > 0, err
 }
 
-// Holds reports, without a write, whether this store holds sd's lease as
-// sd was read.
+// Holds reports, without a write, whether this store held sd's lease when
+// sd was read (by the database's clock).
 func (s *Store) Holds(sd Send) bool {
-	return sd.Owner == s.owner && sd.LeaseUntil.After(s.now())
+	return sd.Owner == s.owner && sd.Leased
 }
 
 // Hold takes or renews job's lease for this store, unless another bot
@@ -151,10 +172,10 @@ func (s *Store) Holds(sd Send) bool {
 // it too, so that a long run of the job keeps it.
 func (s *Store) Hold(ctx context.Context, job string) (bool, error) {
 	var got string
-	err := s.queryRow(ctx, `INSERT INTO jobs (name, owner, lease_until) VALUES (?, ?, ?)
+	err := s.queryRow(ctx, `INSERT INTO jobs (name, owner, lease_until) VALUES (?, ?, `+dbNow+` + ?)
 		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
-		WHERE jobs.owner = excluded.owner OR jobs.lease_until < ?
-		RETURNING owner`, job, s.owner, s.leaseEnd(), s.now().UnixMilli()).Scan(&got)
+		WHERE jobs.owner = excluded.owner OR jobs.lease_until < `+dbNow+`
+		RETURNING owner`, job, s.owner, s.leaseMS()).Scan(&got)
 	switch {
 	case err == nil:
 		return true, nil
@@ -169,14 +190,14 @@ func (s *Store) Hold(ctx context.Context, job string) (bool, error) {
 const onceFor = 24 * time.Hour
 
 // First records key and reports whether no bot of the log recorded it
-// before (in the last day): the first delivery of a request that must be
-// acted on once, wherever it lands. On an error, nothing may be done.
+// before (in the last day, by the database's clock): the first delivery of
+// a request that must be acted on once, wherever it lands. On an error,
+// nothing may be done.
 func (s *Store) First(ctx context.Context, key string) (bool, error) {
-	now := s.now()
-	if err := s.exec(ctx, "forgetting old keys", `DELETE FROM once_keys WHERE seen_at < ?`, now.Add(-onceFor).UnixMilli()); err != nil {
+	if err := s.exec(ctx, "forgetting old keys", `DELETE FROM once_keys WHERE seen_at < `+dbNow+` - ?`, onceFor.Milliseconds()); err != nil {
 		return false, err
 	}
-	n, err := s.execN(ctx, `INSERT INTO once_keys (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, now.UnixMilli())
+	n, err := s.execN(ctx, `INSERT INTO once_keys (key, seen_at) VALUES (?, `+dbNow+`) ON CONFLICT (key) DO NOTHING`, key)
 	if err != nil {
 		return false, fmt.Errorf("recording a request's key: %w", err)
 	}

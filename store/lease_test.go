@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -49,21 +50,22 @@ func TestLeasesHandOverOnlyADeadBotsWork(t *testing.T) {
 		requeued, unknown, err := b.RecoverExpired(ctx, "crashed")
 		require.NoError(t, err)
 		assert.Empty(t, append(requeued, unknown...))
-		a.now = later(time.Hour)
+		elapse(t, a, time.Hour)
 		requeued, unknown, err = a.RecoverExpired(ctx, "crashed")
 		require.NoError(t, err)
 		assert.Empty(t, append(requeued, unknown...), "its own claims, however old")
 
 		// Renewed, they hold past the first lease's end.
-		a.now = later(20 * time.Second)
 		require.NoError(t, a.RenewLeases(ctx))
-		b.now = later(40 * time.Second)
+		elapse(t, a, a.Lease()*2/3)
+		require.NoError(t, a.RenewLeases(ctx))
+		elapse(t, a, a.Lease()*2/3)
 		requeued, unknown, err = b.RecoverExpired(ctx, "crashed")
 		require.NoError(t, err)
 		assert.Empty(t, append(requeued, unknown...), "renewed: still a's")
 
 		// a stops renewing (it died): b takes over after the lease.
-		b.now = later(2 * time.Minute)
+		elapse(t, a, a.Lease()/2)
 		requeued, unknown, err = b.RecoverExpired(ctx, "crashed")
 		require.NoError(t, err)
 		require.Len(t, requeued, 1, "not called yet: queued again")
@@ -111,7 +113,7 @@ func TestOwedPostsHaveOneHolder(t *testing.T) {
 		assert.Len(t, owed, 1)
 
 		// a dies: once its lease ran out, b finds them and takes them, once.
-		b.now = later(time.Minute)
+		elapse(t, b, b.Lease()+time.Second)
 		orphans, err := b.Orphaned(ctx)
 		require.NoError(t, err)
 		require.Len(t, orphans, 1)
@@ -126,7 +128,6 @@ func TestOwedPostsHaveOneHolder(t *testing.T) {
 		assert.False(t, taken, "b's now")
 
 		// A clean stop hands them over at once; the last record ends the lease.
-		b.now = time.Now
 		require.NoError(t, b.ReleaseLeases(ctx))
 		taken, err = a.Take(ctx, sd.ID)
 		require.NoError(t, err)
@@ -147,7 +148,7 @@ func TestAStalledBotCannotFinishWhatWasTakenOver(t *testing.T) {
 	eachPair(t, func(t *testing.T, a, b *Store) {
 		ctx := context.Background()
 		sd := claimed(t, a)
-		b.now = later(time.Minute)
+		elapse(t, b, b.Lease()+time.Second)
 		_, unknown, err := b.RecoverExpired(ctx, "crashed")
 		require.NoError(t, err)
 		require.Len(t, unknown, 1)
@@ -174,19 +175,18 @@ func TestAJobRunsOnOneBot(t *testing.T) {
 		assert.Equal(t, a.owner, owner)
 
 		// Renewed, it holds past the first lease's end.
-		a.now = later(20 * time.Second)
+		elapse(t, a, a.Lease()*2/3)
 		require.NoError(t, a.RenewLeases(ctx))
-		b.now = later(40 * time.Second)
+		elapse(t, a, a.Lease()*2/3)
 		held, err = b.Hold(ctx, BridgeJob)
 		require.NoError(t, err)
 		assert.False(t, held)
 
 		// a dies: b takes it over, and a, back, does not get it.
-		b.now = later(2 * time.Minute)
+		elapse(t, a, a.Lease()/2)
 		held, err = b.Hold(ctx, BridgeJob)
 		require.NoError(t, err)
 		assert.True(t, held)
-		a.now = time.Now
 		held, err = a.Hold(ctx, BridgeJob)
 		require.NoError(t, err)
 		assert.False(t, held)
@@ -212,9 +212,138 @@ func TestFirstHoldsAcrossBots(t *testing.T) {
 			assert.Equal(t, c.want, got, c.key)
 		}
 		// A day later the key is forgotten.
-		b.now = later(25 * time.Hour)
+		elapse(t, b, 25*time.Hour)
 		got, err := b.First(ctx, "connect:V1/h1")
 		require.NoError(t, err)
 		assert.True(t, got)
 	})
+}
+
+// Bots sharing a database may disagree on the time by a minute or more
+// (a host without NTP, a VM resumed from sleep). Leases, the accept grace
+// and the times bots are seen are the database's clock: b, a minute ahead
+// of a or behind it, takes none of a's work while a lives, and all of it
+// once a's lease ran out by the database's clock.
+func TestLeasesHoldWhateverTheBotsClocksSay(t *testing.T) {
+	for _, skew := range []time.Duration{time.Minute, -time.Minute} {
+		t.Run(fmt.Sprintf("b %s off", skew), func(t *testing.T) {
+			eachPair(t, func(t *testing.T, a, b *Store) {
+				ctx := context.Background()
+				b.now = later(skew)
+				require.NoError(t, a.RenewLeases(ctx))
+				require.NoError(t, b.RenewLeases(ctx))
+
+				// a's work: a send it is calling Linkup for, one whose posts
+				// it is making, the bridge's job, and a request it just took.
+				calling := claimed(t, a)
+				owed, err := a.AcceptClaimed(ctx, sample("owed"), 0)
+				require.NoError(t, err)
+				require.NoError(t, a.Finish(ctx, owed.ID, Outcome{State: Sent, Credits: 1}))
+				held, err := a.Hold(ctx, BridgeJob)
+				require.NoError(t, err)
+				require.True(t, held)
+				before := time.Now()
+				fresh, err := a.Accept(ctx, sample("fresh"), 0)
+				require.NoError(t, err)
+				_, ok, err := b.Claim(ctx, 0)
+				require.NoError(t, err)
+				assert.False(t, ok, "the request is a's alone during its grace")
+				assert.WithinRange(t, fresh.LeaseUntil, before.Add(acceptGrace-time.Second), time.Now().Add(acceptGrace+time.Second),
+					"the grace is the database's clock (this machine's), in milliseconds")
+
+				alive := func(when string) {
+					t.Helper()
+					requeued, unknown, err := b.RecoverExpired(ctx, "crashed")
+					require.NoError(t, err)
+					assert.Empty(t, append(requeued, unknown...), "%s: a's claims are a live bot's", when)
+					orphans, err := b.Orphaned(ctx)
+					require.NoError(t, err)
+					assert.Empty(t, orphans, when)
+					undelivered, err := b.Undelivered(ctx)
+					require.NoError(t, err)
+					assert.Empty(t, undelivered, when)
+					taken, err := b.Take(ctx, owed.ID)
+					require.NoError(t, err)
+					assert.False(t, taken, "%s: a makes the posts", when)
+					held, err := b.Hold(ctx, BridgeJob)
+					require.NoError(t, err)
+					assert.False(t, held, "%s: a runs the bridge", when)
+					for _, id := range []int64{calling.ID, owed.ID} {
+						got, err := b.Get(ctx, id)
+						require.NoError(t, err)
+						assert.True(t, a.Holds(got), when)
+						assert.False(t, b.Holds(got), when)
+					}
+					n, err := b.Bots(ctx)
+					require.NoError(t, err)
+					assert.Equal(t, 2, n, "%s: a has its share of Linkup's allowance", when)
+				}
+				alive("at once")
+
+				// The grace ends by the database's clock: then b may take it.
+				elapse(t, a, acceptGrace+time.Second)
+				got, ok, err := b.Claim(ctx, 0)
+				require.NoError(t, err)
+				require.True(t, ok)
+				assert.Equal(t, fresh.ID, got.ID)
+
+				// a renews its leases: until they end by the database's clock, its work is its own.
+				require.NoError(t, a.RenewLeases(ctx))
+				require.NoError(t, b.RenewLeases(ctx))
+				elapse(t, a, a.Lease()/2)
+				alive("half a lease later")
+
+				// a dies: once its lease ran out, b takes everything over, once.
+				elapse(t, a, a.Lease()/2+time.Second)
+				require.NoError(t, b.RenewLeases(ctx))
+				requeued, unknown, err := b.RecoverExpired(ctx, "crashed")
+				require.NoError(t, err)
+				assert.Empty(t, requeued)
+				require.Len(t, unknown, 1, "called: unknown, never resent")
+				assert.Equal(t, calling.ID, unknown[0].ID)
+				orphans, err := b.Orphaned(ctx)
+				require.NoError(t, err)
+				require.Len(t, orphans, 1)
+				assert.Equal(t, owed.ID, orphans[0].ID)
+				taken, err := b.Take(ctx, owed.ID)
+				require.NoError(t, err)
+				assert.True(t, taken)
+				taken, err = a.Take(ctx, owed.ID)
+				require.NoError(t, err)
+				assert.False(t, taken, "b's now: posted once")
+				held, err = b.Hold(ctx, BridgeJob)
+				require.NoError(t, err)
+				assert.True(t, held)
+				n, err := b.Bots(ctx)
+				require.NoError(t, err)
+				assert.Equal(t, 1, n, "a no longer counts")
+			})
+		})
+	}
+}
+
+// On a log of its own (SQLite), the folder's lock proves that the bot
+// before this one is dead: a restarted bot runs the reply bridge at once,
+// and paces to the whole of Linkup's allowance, however recently its
+// predecessor renewed its leases.
+func TestARestartedBotOnItsOwnLogTakesEveryJobAtOnce(t *testing.T) {
+	ctx := context.Background()
+	dead, dir := open(t)
+	held, err := dead.Hold(ctx, BridgeJob)
+	require.NoError(t, err)
+	require.True(t, held)
+	require.NoError(t, dead.RenewLeases(ctx))
+
+	s, err := Open(ctx, dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	_, _, err = s.Recover(ctx, "crashed")
+	require.NoError(t, err)
+	held, err = s.Hold(ctx, BridgeJob)
+	require.NoError(t, err)
+	assert.True(t, held, "the bridge runs at once")
+	require.NoError(t, s.RenewLeases(ctx))
+	n, err := s.Bots(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the dead bot takes no share")
 }

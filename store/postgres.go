@@ -162,7 +162,7 @@ func LockAt(ctx context.Context, w Where) (unlock func(), err error) {
 
 // CheckPostgres says whether the database at url is reachable, its schema
 // version, the bots seen on it in the last minute and which one runs the
-// reply bridge. It writes nothing.
+// reply bridge (both by the database's clock). It writes nothing.
 func CheckPostgres(ctx context.Context, url string) (string, error) {
 	c, err := pgx.Connect(ctx, url)
 	if err != nil {
@@ -189,12 +189,12 @@ func CheckPostgres(ctx context.Context, url string) (string, error) {
 	}
 	running := "no bot seen in the last minute"
 	var seen string
-	if err := c.QueryRow(ctx, `SELECT coalesce(string_agg(id, ', ' ORDER BY id), '') FROM replicas WHERE seen_at >= $1`,
-		time.Now().Add(-time.Minute).UnixMilli()).Scan(&seen); err == nil && seen != "" {
+	if err := c.QueryRow(ctx, `SELECT coalesce(string_agg(id, ', ' ORDER BY id), '') FROM replicas WHERE seen_at >= `+pgNow+` - $1`,
+		time.Minute.Milliseconds()).Scan(&seen); err == nil && seen != "" {
 		running = "bots seen in the last minute: " + seen
 	}
 	var bridge string
-	if err := c.QueryRow(ctx, `SELECT owner FROM jobs WHERE name = $1 AND lease_until >= $2`, BridgeJob, time.Now().UnixMilli()).Scan(&bridge); err == nil {
+	if err := c.QueryRow(ctx, `SELECT owner FROM jobs WHERE name = $1 AND lease_until >= `+pgNow, BridgeJob).Scan(&bridge); err == nil {
 		running += "; the reply bridge runs on " + bridge
 	}
 	return fmt.Sprintf("PostgreSQL %s reachable, %s, %s", server, schema, running), nil

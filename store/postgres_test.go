@@ -33,13 +33,12 @@ func TestClaimsNeverHandOneSendToTwoStores(t *testing.T) {
 	a, b := twoOnOnePostgres(t)
 	ctx := context.Background()
 	const n = 200
-	// Accepted a minute ago: past the accepting bot's grace, either bot may claim them.
-	a.now = later(-time.Minute)
 	for i := range n {
 		_, err := a.Accept(ctx, sample(fmt.Sprint("k", i)), 0)
 		require.NoError(t, err)
 	}
-	a.now = time.Now
+	// Accepted a minute ago: past the accepting bot's grace, either bot may claim them.
+	elapse(t, a, time.Minute)
 	var mu sync.Mutex
 	claimed := map[int64]int{}
 	byStore := map[*Store]int{}
@@ -78,7 +77,7 @@ func TestAFreshSendIsItsAcceptorsAlone(t *testing.T) {
 	_, ok, err := b.Claim(ctx, 0)
 	require.NoError(t, err)
 	assert.False(t, ok, "a's, for now")
-	b.now = later(acceptGrace + time.Second)
+	elapse(t, b, acceptGrace+time.Second)
 	got, ok, err := b.Claim(ctx, 0)
 	require.NoError(t, err)
 	require.True(t, ok, "a did not take it: b does")

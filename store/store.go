@@ -125,9 +125,12 @@ type Send struct {
 	CalledAt time.Time
 
 	// Owner is the bot that holds the send (its claim, or its owed posts)
-	// until LeaseUntil, unless renewed; see lease.go.
+	// until LeaseUntil, unless renewed; see lease.go. LeaseUntil is the
+	// database's clock, not this bot's: Leased says whether it was still
+	// ahead, by that clock, when the send was read.
 	Owner      string
 	LeaseUntil time.Time
+	Leased     bool
 }
 
 // Thread is the Slack thread a send's story is in: the thread it was asked
@@ -530,21 +533,24 @@ func (s *Store) accept(ctx context.Context, req Send, dailyLimit int, claimed bo
 	}
 	now := s.now()
 	sd.State, sd.CreatedAt, sd.UpdatedAt = Queued, now, now
-	var attempts, lease, called, rootTries int64
+	// A queued send's lease is its acceptor's grace (see Claim).
+	var attempts, called, rootTries int64
+	lease := acceptGrace.Milliseconds()
 	if claimed {
 		sd.State, sd.Attempts, sd.RootTries, sd.CalledAt = Sending, 1, 1, now
-		sd.LeaseUntil = time.UnixMilli(s.leaseEnd())
-		attempts, lease, called, rootTries = 1, sd.LeaseUntil.UnixMilli(), now.UnixMilli(), 1
+		attempts, lease, called, rootTries = 1, s.leaseMS(), now.UnixMilli(), 1
 	}
 	sd.Owner = s.owner
 	// One statement, so one implicit transaction: the cap's count and the
 	// insert cannot be split by another Accept.
-	err := s.underCap(ctx, sd.Account, dailyLimit, &sd.ID, qAccept,
+	var leaseUntil int64
+	err := s.underCap(ctx, sd.Account, dailyLimit, []any{&sd.ID, &leaseUntil, &sd.Leased}, qAccept,
 		sd.IdemKey, nullID(sd.RetryOf), sd.Account, sd.Requester, sd.Channel, sd.ResponseURL, sd.ThreadTS,
 		sd.Recipient, sd.Message, sd.Country, sd.MediaLink, sd.MediaName, sd.MediaType, sd.MediaSize, sd.MediaFileID, sd.MediaURL, sd.State,
 		sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli(), sd.DryRun, s.owner, attempts, lease, called, rootTries,
 		dailyLimit, sd.Account, dayStart(now).UnixMilli(), dailyLimit, dailyLimit)
 	if err == nil {
+		sd.LeaseUntil = msTime(leaseUntil)
 		return sd, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
@@ -563,26 +569,27 @@ func (s *Store) accept(ctx context.Context, req Send, dailyLimit int, claimed bo
 }
 
 // underCap runs q, a statement that counts account's sends against the
-// daily cap and writes, and scans its one result into dest. On SQLite the
+// daily cap and writes, and scans its one row into dest. On SQLite the
 // statement alone is atomic (one writer at a time); on PostgreSQL, where
 // several bots may write at once, it runs in a transaction holding an
 // advisory lock on the account, so that two counts never both pass the cap
 // (without a cap, dailyLimit <= 0, there is nothing to count).
-func (s *Store) underCap(ctx context.Context, account string, dailyLimit int, dest any, q string, args ...any) error {
+func (s *Store) underCap(ctx context.Context, account string, dailyLimit int, dest []any, q string, args ...any) error {
 	if !s.db.pg || dailyLimit <= 0 {
-		return s.queryRow(ctx, q, args...).Scan(dest)
+		return s.queryRow(ctx, q, args...).Scan(dest...)
 	}
 	return s.tx(ctx, func(tx conn) error {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(?))`, capKey, account); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, q, args...).Scan(dest)
+		return tx.QueryRowContext(ctx, q, args...).Scan(dest...)
 	})
 }
 
 // qAccept inserts a send unless its idempotency key exists or, with a cap
-// (the 27th parameter, when > 0), its account already has that many sends
-// called today that may have reached LinkedIn or waiting to be called.
+// (the 28th parameter, when > 0), its account already has that many sends
+// called today that may have reached LinkedIn or waiting to be called. Its
+// lease (the 25th) is a length, from the database's clock.
 // Counting stops at the cap, so its cost is bounded by the cap, not by the
 // day's sends.
 const qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
@@ -591,16 +598,16 @@ const qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, chan
 	SELECT CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
 		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
 		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT),
-		CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER)
+		CAST(? AS INTEGER), ` + dbNow + ` + CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER)
 	WHERE CAST(? AS BIGINT) <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND state IN ('queued', 'sending', 'sent', 'unknown')
 		AND (called_at = 0 OR called_at >= ?) AND dry_run = 0 LIMIT ?) AS counted) < ?
 	ON CONFLICT (idem_key) DO NOTHING
-	RETURNING id`
+	RETURNING id, lease_until, ` + leased
 
 // acceptGrace is how long a queued send is its accepting bot's alone: more
 // than an ack waits for its accept (send.AcceptBudget, 2 s), so that a bot
 // that gave up on an accept that landed late fails it before another bot
-// can claim it.
+// can claim it. It is the queued send's lease, by the database's clock.
 const acceptGrace = 5 * time.Second
 
 // Claim takes the oldest queued send that is due for this store, as
@@ -619,10 +626,10 @@ func (s *Store) Claim(ctx context.Context, dailyLimit int) (sd Send, ok bool, er
 	ms := now.UnixMilli()
 	// The oldest due send, and on PostgreSQL, where several bots claim at
 	// once, one no other is claiming; its state is checked again.
-	// A send another bot accepted is its alone for acceptGrace: that bot may
-	// have told its requester it was not recorded (the ack could not wait),
-	// and only that bot knows to skip it.
-	pick := `SELECT id FROM sends WHERE state = 'queued' AND not_before <= ? AND (owner IN ('', ?) OR created_at < ?)
+	// A send another bot accepted is its alone for acceptGrace (its lease):
+	// that bot may have told its requester it was not recorded (the ack
+	// could not wait), and only that bot knows to skip it.
+	pick := `SELECT id FROM sends WHERE state = 'queued' AND not_before <= ? AND (owner IN ('', ?) OR lease_until < ` + dbNow + `)
 		ORDER BY not_before, id LIMIT 1`
 	if s.db.pg {
 		pick += " FOR UPDATE SKIP LOCKED"
@@ -635,21 +642,21 @@ func (s *Store) Claim(ctx context.Context, dailyLimit int) (sd Send, ok bool, er
 		calledArgs = []any{dayStart(now).UnixMilli(), dailyLimit, ms}
 	}
 	claim := func(q func(ctx context.Context, q string, args ...any) *sql.Row, where string, args ...any) error {
-		row := q(ctx, `UPDATE sends SET state = 'sending', attempts = attempts + 1, updated_at = ?, owner = ?, lease_until = ?,
+		row := q(ctx, `UPDATE sends SET state = 'sending', attempts = attempts + 1, updated_at = ?, owner = ?, lease_until = `+dbNow+` + ?,
 			root_tries = root_tries + 1 - announced, `+called+`
 			WHERE id = `+where+` AND state = 'queued'
-			RETURNING `+columns, append(append([]any{ms, s.owner, s.leaseEnd()}, calledArgs...), args...)...)
+			RETURNING `+columns, append(append([]any{ms, s.owner, s.leaseMS()}, calledArgs...), args...)...)
 		sd, err = scanOne(row)
 		return err
 	}
 	if !s.db.pg || dailyLimit <= 0 {
-		err = s.inLane(ctx, func() error { return claim(s.queryRow, "("+pick+")", ms, s.owner, now.Add(-acceptGrace).UnixMilli()) })
+		err = s.inLane(ctx, func() error { return claim(s.queryRow, "("+pick+")", ms, s.owner) })
 	} else {
 		// The cap is counted under its account's lock, as in Accept.
 		err = s.tx(ctx, func(tx conn) error {
 			var id int64
 			var account string
-			if err := tx.QueryRowContext(ctx, `SELECT id, account FROM sends WHERE id = (`+pick+`)`, ms, s.owner, now.Add(-acceptGrace).UnixMilli()).Scan(&id, &account); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT id, account FROM sends WHERE id = (`+pick+`)`, ms, s.owner).Scan(&id, &account); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(?))`, capKey, account); err != nil {
@@ -770,12 +777,12 @@ func (s *Store) Finish(ctx context.Context, id int64, o Outcome) error {
 	var n int64
 	err := s.inLane(ctx, func() (err error) {
 		n, err = s.execN(ctx, `UPDATE sends SET state = ?, linkup_status = ?, linkup_answer = ?, reason = ?, credits = ?,
-		conversation_id = ?, entity_urn = ?, finished_at = ?, updated_at = ?, owner = ?, lease_until = ?,
+		conversation_id = ?, entity_urn = ?, finished_at = ?, updated_at = ?, owner = ?, lease_until = `+dbNow+` + ?,
 		announced = CASE WHEN ? = 1 THEN 1 ELSE announced END,
 		root_channel = CASE WHEN ? = 1 THEN ? ELSE root_channel END, root_ts = CASE WHEN ? = 1 THEN ? ELSE root_ts END,
 		outcome_tries = outcome_tries + ?, notify_tries = notify_tries + ?, verdict_tries = verdict_tries + ?
 		WHERE id = ? AND state IN ('queued', 'sending') AND owner IN (?, '')`, o.State, o.LinkupStatus, o.LinkupAnswer, o.Reason, o.Credits,
-			o.ConversationID, o.EntityURN, now, now, s.owner, s.leaseEnd(),
+			o.ConversationID, o.EntityURN, now, now, s.owner, s.leaseMS(),
 			o.Announced, o.Announced, o.RootChannel, o.Announced, o.RootTS,
 			tries[OutcomePosted], tries[Notified], tries[VerdictPosted], id, s.owner)
 		return err
@@ -938,8 +945,8 @@ func (s *Store) recoverClaims(ctx context.Context, reason, where string, args ..
 	if requeued, err = scanAll(rows); err != nil {
 		return nil, nil, fmt.Errorf("recovering sends: %w", err)
 	}
-	rows, err = s.db.QueryContext(ctx, `UPDATE sends SET state = 'unknown', reason = ?, finished_at = ?, updated_at = ?, owner = ?, lease_until = ?
-		WHERE state = 'sending'`+where+` RETURNING `+columns, append([]any{reason, now, now, s.owner, s.leaseEnd()}, args...)...)
+	rows, err = s.db.QueryContext(ctx, `UPDATE sends SET state = 'unknown', reason = ?, finished_at = ?, updated_at = ?, owner = ?, lease_until = `+dbNow+` + ?
+		WHERE state = 'sending'`+where+` RETURNING `+columns, append([]any{reason, now, now, s.owner, s.leaseMS()}, args...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("recovering sends: %w", err)
 	}
@@ -957,7 +964,7 @@ const undelivered = `state IN ('sent', 'failed', 'unknown')
 // all go out and that this store holds or may take (no live lease of
 // another bot), oldest first. A send abandoned by Abandon is not among them.
 func (s *Store) Undelivered(ctx context.Context) ([]Send, error) {
-	rows, err := s.db.QueryContext(ctx, selectSend+` WHERE `+undelivered+` AND (owner = ? OR lease_until < ?) ORDER BY id`, s.owner, s.now().UnixMilli())
+	rows, err := s.db.QueryContext(ctx, selectSend+` WHERE `+undelivered+` AND (owner = ? OR lease_until < `+dbNow+`) ORDER BY id`, s.owner)
 	if err != nil {
 		return nil, fmt.Errorf("listing undelivered sends: %w", err)
 	}
@@ -967,8 +974,8 @@ func (s *Store) Undelivered(ctx context.Context) ([]Send, error) {
 // Orphaned returns the finished sends whose posts another bot owed and
 // stopped renewing (it died), oldest first: they are free to Take.
 func (s *Store) Orphaned(ctx context.Context) ([]Send, error) {
-	rows, err := s.db.QueryContext(ctx, selectSend+` WHERE lease_until > 0 AND lease_until < ? AND owner != ? AND `+undelivered+` ORDER BY id`,
-		s.now().UnixMilli(), s.owner)
+	rows, err := s.db.QueryContext(ctx, selectSend+` WHERE lease_until > 0 AND lease_until < `+dbNow+` AND owner != ? AND `+undelivered+` ORDER BY id`,
+		s.owner)
 	if err != nil {
 		return nil, fmt.Errorf("listing orphaned sends: %w", err)
 	}
@@ -1037,7 +1044,7 @@ const columns = `id, idem_key, coalesce(retry_of, 0), account, requester, channe
 	root_tries, outcome_tries, notify_tries,
 	outcome_channel, outcome_ts, notify_channel, notify_ts,
 	conversation_id, entity_urn, checks, verdict, verdict_posted, verdict_tries, bridged, dry_run,
-	created_at, updated_at, coalesce(finished_at, 0), called_at, owner, lease_until`
+	created_at, updated_at, coalesce(finished_at, 0), called_at, owner, lease_until, ` + leased
 
 const selectSend = "SELECT " + columns + " FROM sends"
 
@@ -1053,7 +1060,7 @@ func scan(r scanner) (Send, error) {
 		&sd.RootTries, &sd.OutcomeTries, &sd.NotifyTries,
 		&sd.OutcomeChannel, &sd.OutcomeTS, &sd.NotifyChannel, &sd.NotifyTS,
 		&sd.ConversationID, &sd.EntityURN, &sd.Checks, &sd.Verdict, &sd.VerdictPosted, &sd.VerdictTries, &sd.Bridged, &sd.DryRun,
-		&created, &updated, &finished, &called, &sd.Owner, &lease)
+		&created, &updated, &finished, &called, &sd.Owner, &lease, &sd.Leased)
 	if err != nil {
 		return Send{}, err
 	}

@@ -345,7 +345,7 @@ func TestAcceptClaimedIsAcceptAndClaimInOneWrite(t *testing.T) {
 			assert.Equal(t, day, s.CalledAt, "Linkup is about to be called")
 			assert.Equal(t, 1, s.RootTries, "the announcement's try")
 			assert.Equal(t, a.owner, s.Owner)
-			assert.True(t, day.Add(a.Lease()).Equal(s.LeaseUntil), "leased")
+			assert.True(t, s.Leased, "leased")
 		}
 		assert.True(t, a.Holds(got))
 		require.NoError(t, a.Sync())
@@ -369,7 +369,7 @@ func TestAcceptClaimedIsAcceptAndClaimInOneWrite(t *testing.T) {
 		assert.Equal(t, sd.ID, dup.ID)
 
 		// Its bot dies before Linkup answers: unknown, never resent.
-		b.now = func() time.Time { return day.Add(2 * time.Minute) }
+		elapse(t, b, 2*time.Minute)
 		requeued, unknown, err := b.RecoverExpired(ctx, "crashed")
 		require.NoError(t, err)
 		assert.Empty(t, requeued)

@@ -488,3 +488,32 @@ func (e *env) inThreadAny(sub string) []fakeslack.Post {
 	}
 	return out
 }
+
+// A bot killed (SIGKILL) on SQLite and started again runs the reply bridge
+// at once: the data folder's lock proves its predecessor dead, so it does
+// not wait for that one's lease (30 s here) to run out. A reply written
+// while no bot ran is mirrored well within the lease, and the restarted
+// bot paces to the whole of Linkup's allowance.
+func TestAfterACrashTheBridgeRunsAtOnce(t *testing.T) {
+	c := newChildren(t, bridgeVars(map[string]string{"REPLY_POLL_MAX": "1s", "LEASE_DURATION": "30s"}))
+	first := c.start()
+	c.command(jane + " Hi Jane")
+	c.finished(1)
+	root, _ := c.thread(salesChannel)
+	c.waitUntil("the conversation read after the send", func() bool { return len(c.linkup.Reads(convPath)) == 1 })
+	c.kill(first) // its bridge lease has most of its 30 s left
+	killed := time.Now()
+
+	c.linkup.Reply(jane, "Written while no bot ran")
+	second := c.start()
+	c.waitUntil("the reply in the thread", func() bool { return len(c.inThread(root.TS, "> Written while no bot ran")) == 1 })
+	assert.Less(t, time.Since(killed), 30*time.Second, "mirrored within the dead bot's lease")
+	c.term(second)
+
+	logs := c.logs.String()
+	assert.Equal(t, 2, strings.Count(logs, "this bot runs the reply bridge"), "each bot ran the bridge from its start")
+	assert.NotContains(t, logs, "another bot runs the reply bridge", "the dead bot is not taken for a live one")
+	assert.NotContains(t, logs, "Linkup's allowance is shared", "the dead bot takes no share of Linkup's allowance")
+	assert.Len(t, c.inThread(root.TS, "replied on LinkedIn"), 1)
+	assert.Equal(t, 1, c.linkup.Count())
+}

@@ -445,6 +445,8 @@ func TestConfigurationErrorsNameTheVariable(t *testing.T) {
 		{"LINKUP_COUNTRY", "XX", "LINKUP_COUNTRY: unknown country"},
 		{"LINKUP_TIMEOUT", "soon", "LINKUP_TIMEOUT: must be a positive duration"},
 		{"SLACK_API_URL", "slack.com", "SLACK_API_URL: must be an http(s) URL"},
+		{"SLACK_API_URL", "http://slack.com/api/", "SLACK_API_URL: must use https: plain http would send the bot's tokens and keys unencrypted"},
+		{"LINKUP_BASE_URL", "http://api.linkupapi.com", "LINKUP_BASE_URL: must use https"},
 		{"NOTIFY_CHANNEL", "#sales", "NOTIFY_CHANNEL: must be a channel ID"},
 		{"SEND_CONCURRENCY", "0", "SEND_CONCURRENCY: must be a positive whole number"},
 		{"LOG_FORMAT", "xml", "LOG_FORMAT: must be one of json, console"},
