@@ -96,8 +96,9 @@ func holdKeyCheck(ctx context.Context, tx conn, check []byte) error {
 // (same identity, name, history and daily count; new token, connected
 // again), and adds users to those who may send from it. The token is
 // seal(its ID). A new account with a.Owner set is owned by them (ErrOwned
-// when they own one already); adding someone else to an owned account
-// makes it shared (no owner). check is the caller's key check: the store's
+// when they own one already); so is an existing one whose only user they
+// are, when they own none. Adding someone else to an owned account makes
+// it shared (no owner). check is the caller's key check: the store's
 // must be it (ErrKeyChanged), or is set to it when there is none.
 func (s *Store) PutAccount(ctx context.Context, a Account, users []string, check []byte, seal Seal) error {
 	now := s.now().UnixMilli()
@@ -144,6 +145,12 @@ func (s *Store) PutAccount(ctx context.Context, a Account, users []string, check
 			if err := assignIn(ctx, tx, a.Name, u); err != nil {
 				return err
 			}
+		}
+		if a.Owner != "" && owner == "" { // an existing account connected again for its one user: theirs, when they own none
+			_, err := tx.ExecContext(ctx, `UPDATE accounts SET owner = ? WHERE id = ?
+				AND NOT EXISTS (SELECT 1 FROM accounts o WHERE o.owner = ?)
+				AND NOT EXISTS (SELECT 1 FROM account_users u WHERE u.account = ? AND u."user" != ?)`, a.Owner, id, a.Owner, a.Name, a.Owner)
+			return err
 		}
 		return nil
 	})

@@ -186,6 +186,16 @@ func TestOwnAccountsAreFoundByTheirOwner(t *testing.T) {
 		_, err = s.OwnAccount(ctx, "U0DEF")
 		assert.ErrorIs(t, err, ErrNoAccount)
 		assert.ErrorIs(t, s.PutAccount(ctx, Account{Name: "another", Owner: "U0JOHN002"}, []string{"U0JOHN002"}, check, func(string) ([]byte, error) { return []byte{6}, nil }), ErrOwned)
+
+		// Connected again by an operator for its one user, who owns none: theirs.
+		seal := func(string) ([]byte, error) { return []byte{7}, nil }
+		require.NoError(t, s.PutAccount(ctx, Account{Name: "default (U0DEF)", Owner: "U0DEF"}, []string{"U0DEF"}, check, seal))
+		a, err = s.OwnAccount(ctx, "U0DEF")
+		require.NoError(t, err)
+		assert.Equal(t, "default (U0DEF)", a.Name)
+		require.NoError(t, s.PutAccount(ctx, Account{Name: "John Smith", Owner: "U0JOHN001"}, []string{"U0JOHN001"}, check, seal))
+		_, err = s.OwnAccount(ctx, "U0JOHN001")
+		assert.ErrorIs(t, err, ErrNoAccount, "not while it is shared")
 	})
 }
 
