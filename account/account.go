@@ -82,6 +82,9 @@ type Config struct {
 	// (LINKUP_ACCOUNT_NAME, LINKUP_LOGIN_TOKEN, LINKUP_COUNTRY); no default
 	// account when DefaultToken is empty.
 	DefaultName, DefaultToken, DefaultCountry string
+	// ReadOnly is for a store opened read-only (doctor): the key is
+	// checked, and tokens of an earlier version are not re-sealed.
+	ReadOnly bool
 }
 
 // New returns a Service over st. It fails, naming ACCOUNTS_KEY, when the
@@ -122,6 +125,9 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 		}
 		if text, err := s.open(sealed, legacyAD); err != nil || text != keyCheckText {
 			return nil, errors.New("ACCOUNTS_KEY: is not the key the stored accounts were encrypted with: set that key (nothing was changed)")
+		}
+		if cfg.ReadOnly {
+			return s, nil
 		}
 		if err := s.upgrade(ctx, sealed); err == nil || !errors.Is(err, store.ErrKeyChanged) {
 			return s, err

@@ -254,6 +254,14 @@ func TestTokensOfAnEarlierVersionAreBoundAtStart(t *testing.T) {
 		bob, err := st.Account(ctx, "bob")
 		require.NoError(t, err)
 
+		_, err = New(ctx, st, Config{Key: key, ReadOnly: true})
+		require.NoError(t, err, "doctor, on a read-only store, checks the key")
+		_, err = New(ctx, st, Config{Key: NewKey(), ReadOnly: true})
+		assert.ErrorContains(t, err, "ACCOUNTS_KEY: is not the key")
+		again, _, err := st.KeyCheck(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, check, again, "and re-seals nothing")
+
 		svc, err := New(ctx, st, Config{Key: key})
 		require.NoError(t, err)
 		for _, name := range []string{"alice", "bob"} {
