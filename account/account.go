@@ -8,7 +8,11 @@
 //     several users is shared. A send goes from the requester's own account,
 //     else one assigned to them, else the default.
 //   - Login tokens are stored only sealed with AES-256-GCM under
-//     ACCOUNTS_KEY (32 random bytes, base64). A password is never stored.
+//     ACCOUNTS_KEY (32 random bytes, base64), each bound to its account's
+//     ID (the additional data): a token copied into another account's row
+//     does not open there. A password is never stored.
+//   - A person's own account connected from Slack is found by its owner's
+//     user ID, never by its name, which is a label the bot makes unique.
 //   - An account whose session expired is refused at once, with no Linkup
 //     call, until it is connected again.
 package account
@@ -23,6 +27,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"unicode"
 
 	"linkedin-bot/store"
 )
@@ -31,8 +37,23 @@ import (
 // to tell a wrong key at start.
 const keyCheckText = "linkedin-bot ACCOUNTS_KEY check"
 
+// The AES-GCM additional data: a token's binds it to its account's ID, the
+// key check's to its use. Before accounts had IDs, both were legacyAD:
+// New re-seals such a store once, at start.
+const (
+	tokenAD    = "linkedin-bot token v2 of account "
+	keyCheckAD = "linkedin-bot ACCOUNTS_KEY check v2"
+	legacyAD   = "linkedin-bot"
+)
+
 // ErrNoKey: storing an account needs ACCOUNTS_KEY.
 var ErrNoKey = errors.New("ACCOUNTS_KEY is not set: an account's login token is stored only encrypted. Generate a key with `linkedin-bot doctor --new-key` and set it")
+
+// ErrKeyChanged: the stored accounts were re-sealed under another key
+// (linkedin-bot accounts rekey) after this Service started. Nothing it
+// stores or reads from them is used or written until it is restarted with
+// the new ACCOUNTS_KEY.
+var ErrKeyChanged = store.ErrKeyChanged
 
 // ErrExpired is a send's account whose LinkedIn session expired.
 var ErrExpired = store.ErrAccountExpired
@@ -48,6 +69,9 @@ type Service struct {
 	defaultName    string
 	defaultToken   string
 	defaultCountry string
+
+	mu    sync.Mutex
+	check []byte // the key check this key verified or made; nil without a key
 }
 
 // Config is what a Service needs.
@@ -58,43 +82,93 @@ type Config struct {
 	// (LINKUP_ACCOUNT_NAME, LINKUP_LOGIN_TOKEN, LINKUP_COUNTRY); no default
 	// account when DefaultToken is empty.
 	DefaultName, DefaultToken, DefaultCountry string
+	// ReadOnly is for a store opened read-only (doctor): the key is
+	// checked, and tokens of an earlier version are not re-sealed.
+	ReadOnly bool
 }
 
 // New returns a Service over st. It fails, naming ACCOUNTS_KEY, when the
 // key is malformed, or when accounts are stored and the key is missing or
 // is not the one they were sealed with: nothing stored is touched then.
+// Tokens sealed before they were bound to their account (a store of an
+// earlier version) are re-sealed, bound, at once, in one transaction.
 func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 	s := &Service{st: st, defaultName: cfg.DefaultName, defaultToken: cfg.DefaultToken, defaultCountry: cfg.DefaultCountry}
 	if s.defaultName == "" {
 		s.defaultName = "default"
 	}
 	if cfg.Key != "" {
-		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cfg.Key))
-		if err != nil || len(key) != 32 {
-			return nil, errors.New("ACCOUNTS_KEY: must be 32 random bytes in base64 (generate one with `linkedin-bot doctor --new-key`)")
-		}
-		block, err := aes.NewCipher(key)
+		aead, err := parseKey(cfg.Key)
 		if err != nil {
 			return nil, fmt.Errorf("ACCOUNTS_KEY: %w", err)
 		}
-		if s.aead, err = cipher.NewGCM(block); err != nil {
-			return nil, fmt.Errorf("ACCOUNTS_KEY: %w", err)
+		s.aead = aead
+	}
+	for range 2 { // twice: another program may upgrade the store at the same time
+		sealed, ok, err := st.KeyCheck(ctx)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case !ok:
+			if s.aead != nil {
+				if s.check, err = s.seal(keyCheckText, keyCheckAD); err != nil {
+					return nil, err
+				}
+			}
+			return s, nil
+		case s.aead == nil:
+			return nil, errors.New("ACCOUNTS_KEY: is not set, but accounts are stored encrypted with a key: set the key they were stored with (nothing was changed)")
+		case s.opensCheck(sealed):
+			s.check = sealed
+			return s, nil
+		}
+		if text, err := s.open(sealed, legacyAD); err != nil || text != keyCheckText {
+			return nil, errors.New("ACCOUNTS_KEY: is not the key the stored accounts were encrypted with: set that key (nothing was changed)")
+		}
+		if cfg.ReadOnly {
+			return s, nil
+		}
+		if err := s.upgrade(ctx, sealed); err == nil || !errors.Is(err, store.ErrKeyChanged) {
+			return s, err
 		}
 	}
-	sealed, ok, err := st.KeyCheck(ctx)
+	return nil, errors.New("ACCOUNTS_KEY: the stored accounts' key check changed twice while this program started: start it again")
+}
+
+// upgrade binds every token of a store sealed before tokens were bound to
+// their account (legacy is its key check), in one transaction. A token that
+// does not open is left as it is: its account cannot be used until it is
+// connected again.
+func (s *Service) upgrade(ctx context.Context, legacy []byte) error {
+	check, err := s.seal(keyCheckText, keyCheckAD)
+	if err != nil {
+		return err
+	}
+	_, err = s.st.Reseal(ctx, legacy, check, func(a store.Account) ([]byte, error) {
+		token, err := s.open(a.Token, legacyAD)
+		if err != nil {
+			return nil, nil
+		}
+		return s.seal(token, tokenAD+a.ID)
+	})
+	if err == nil {
+		s.check = check
+	}
+	return err
+}
+
+// parseKey is the AEAD of an ACCOUNTS_KEY.
+func parseKey(k string) (cipher.AEAD, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(k))
+	if err != nil || len(key) != 32 {
+		return nil, errors.New("must be 32 random bytes in base64 (generate one with `linkedin-bot doctor --new-key`)")
+	}
+	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case !ok:
-	case s.aead == nil:
-		return nil, errors.New("ACCOUNTS_KEY: is not set, but accounts are stored encrypted with a key: set the key they were stored with (nothing was changed)")
-	default:
-		if text, err := s.open(sealed); err != nil || text != keyCheckText {
-			return nil, errors.New("ACCOUNTS_KEY: is not the key the stored accounts were encrypted with: set that key (nothing was changed)")
-		}
-	}
-	return s, nil
+	return cipher.NewGCM(block)
 }
 
 // NewKey returns a fresh ACCOUNTS_KEY.
@@ -104,7 +178,7 @@ func NewKey() string {
 	return base64.StdEncoding.EncodeToString(key)
 }
 
-func (s *Service) seal(text string) ([]byte, error) {
+func (s *Service) seal(text, ad string) ([]byte, error) {
 	if s.aead == nil {
 		return nil, ErrNoKey
 	}
@@ -112,10 +186,10 @@ func (s *Service) seal(text string) ([]byte, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	return s.aead.Seal(nonce, nonce, []byte(text), []byte("linkedin-bot")), nil
+	return s.aead.Seal(nonce, nonce, []byte(text), []byte(ad)), nil
 }
 
-func (s *Service) open(sealed []byte) (string, error) {
+func (s *Service) open(sealed []byte, ad string) (string, error) {
 	if s.aead == nil {
 		return "", ErrNoKey
 	}
@@ -123,15 +197,55 @@ func (s *Service) open(sealed []byte) (string, error) {
 	if len(sealed) < n {
 		return "", errors.New("a sealed token is too short")
 	}
-	text, err := s.aead.Open(nil, sealed[:n], sealed[n:], []byte("linkedin-bot"))
+	text, err := s.aead.Open(nil, sealed[:n], sealed[n:], []byte(ad))
 	if err != nil {
 		return "", errors.New("a stored token could not be decrypted with ACCOUNTS_KEY")
 	}
 	return string(text), nil
 }
 
+// opensCheck reports whether sealed is a key check of this key.
+func (s *Service) opensCheck(sealed []byte) bool {
+	text, err := s.open(sealed, keyCheckAD)
+	return err == nil && text == keyCheckText
+}
+
+// sealer seals token to the account it is stored in.
+func (s *Service) sealer(token string) store.Seal {
+	return func(id string) ([]byte, error) { return s.seal(token, tokenAD+id) }
+}
+
+// write runs a store write under this Service's key check. Where the
+// store holds another check of the same key (two programs stored the
+// first account at once, or the last was removed and another stored
+// since), it takes that one and writes again; another key's is
+// ErrKeyChanged, and nothing is written.
+func (s *Service) write(ctx context.Context, put func(check []byte) error) error {
+	if s.aead == nil {
+		return ErrNoKey
+	}
+	s.mu.Lock()
+	check := s.check
+	s.mu.Unlock()
+	err := put(check)
+	if !errors.Is(err, store.ErrKeyChanged) {
+		return err
+	}
+	sealed, ok, rerr := s.st.KeyCheck(ctx)
+	if rerr != nil || !ok || !s.opensCheck(sealed) {
+		return err
+	}
+	s.mu.Lock()
+	s.check = sealed
+	s.mu.Unlock()
+	return put(sealed)
+}
+
 // Connect stores a login token as account name (or renews the one of that
-// name: same history and daily count), for users, connected by by.
+// name: same identity, history and daily count), for users, connected by
+// by. A new account for one user is theirs (their own); it fails when they
+// own one already. Another user added to an own account makes it shared.
+// It is ErrKeyChanged after a rekey: nothing is stored.
 func (s *Service) Connect(ctx context.Context, name, country, token string, users []string, by string) error {
 	if s.aead == nil {
 		return ErrNoKey
@@ -139,18 +253,13 @@ func (s *Service) Connect(ctx context.Context, name, country, token string, user
 	if name == s.defaultName && s.defaultToken != "" {
 		return fmt.Errorf("%q is the default account's name (LINKUP_ACCOUNT_NAME): choose another", name)
 	}
-	sealed, err := s.seal(token)
-	if err != nil {
-		return err
+	a := store.Account{Name: name, Country: country, ConnectedBy: by}
+	if len(users) == 1 {
+		a.Owner = users[0]
 	}
-	check, err := s.seal(keyCheckText)
-	if err != nil {
-		return err
-	}
-	if err := s.st.SetKeyCheck(ctx, check); err != nil {
-		return err
-	}
-	return s.st.PutAccount(ctx, store.Account{Name: name, Country: country, Token: sealed, ConnectedBy: by}, users)
+	return s.write(ctx, func(check []byte) error {
+		return s.st.PutAccount(ctx, a, users, check, s.sealer(token))
+	})
 }
 
 // Choice is an account a user may send from.
@@ -170,7 +279,7 @@ func (s *Service) Choices(ctx context.Context, user string) ([]Choice, error) {
 	}
 	var own, shared []Choice
 	for _, a := range as {
-		if c := choiceOf(a); c.Kind == "own" {
+		if c := choiceOf(a, a.Owner == user); c.Kind == "own" {
 			own = append(own, c)
 		} else {
 			shared = append(shared, c)
@@ -179,11 +288,10 @@ func (s *Service) Choices(ctx context.Context, user string) ([]Choice, error) {
 	return append(append(own, shared...), s.defaultChoice()...), nil
 }
 
-// choiceOf is a stored account as a choice: a person's own when it has
-// one user, shared when it has several.
-func choiceOf(a store.Account) Choice {
+// choiceOf is a stored account as a choice: own (a person's) or shared.
+func choiceOf(a store.Account, own bool) Choice {
 	c := Choice{Name: a.Name, Country: a.Country, Kind: "shared", Expired: a.State == store.AccountExpired}
-	if len(a.Users) == 1 {
+	if own {
 		c.Kind = "own"
 	}
 	return c
@@ -198,7 +306,8 @@ func (s *Service) defaultChoice() []Choice {
 }
 
 // Usable returns every account that can be used now: the default first,
-// then each connected one, by name, with its kind.
+// then each connected one, by name, with its kind: own when it is owned or
+// has one user (someone's inbox, not the team's).
 func (s *Service) Usable(ctx context.Context) ([]Choice, error) {
 	as, err := s.st.Accounts(ctx)
 	if err != nil {
@@ -206,7 +315,7 @@ func (s *Service) Usable(ctx context.Context) ([]Choice, error) {
 	}
 	out := s.defaultChoice()
 	for _, a := range as {
-		if c := choiceOf(a); !c.Expired {
+		if c := choiceOf(a, a.Owner != "" || len(a.Users) == 1); !c.Expired {
 			out = append(out, c)
 		}
 	}
@@ -277,11 +386,21 @@ func (s *Service) Session(ctx context.Context, name string) (Session, error) {
 	if a.State == store.AccountExpired {
 		return Session{}, ErrExpired
 	}
-	token, err := s.open(a.Token)
+	token, err := s.open(a.Token, tokenAD+a.ID)
 	if err != nil {
-		return Session{}, err
+		if s.keyChanged(ctx) {
+			return Session{}, ErrKeyChanged
+		}
+		return Session{}, fmt.Errorf("the stored token of account %s does not open with ACCOUNTS_KEY as this account's (it was sealed for another account, or damaged), so it is not used: connect the account again", name)
 	}
 	return Session{Token: token, Country: a.Country}, nil
+}
+
+// keyChanged reports whether the stored accounts were re-sealed under
+// another key since this Service started.
+func (s *Service) keyChanged(ctx context.Context) bool {
+	sealed, ok, err := s.st.KeyCheck(ctx)
+	return err == nil && ok && !s.opensCheck(sealed)
 }
 
 // Expire marks account name expired, after Linkup refused its session. It
@@ -299,6 +418,9 @@ func (s *Service) Expire(ctx context.Context, name string) (tell string, err err
 	if err != nil {
 		return "", err
 	}
+	if a.Owner != "" {
+		return a.Owner, nil
+	}
 	if len(a.Users) == 1 {
 		return a.Users[0], nil
 	}
@@ -314,51 +436,58 @@ func (s *Service) IsDefault(name string) bool { return name == s.defaultName }
 // HasDefault reports whether there is a default account.
 func (s *Service) HasDefault() bool { return s.defaultToken != "" }
 
-// Own returns user's own account: the one connected for them alone;
-// ErrNone when they have none.
+// Own returns user's own account: the one they own; ErrNone when they
+// have none.
 func (s *Service) Own(ctx context.Context, user string) (store.Account, error) {
-	as, err := s.st.AccountsOf(ctx, user)
-	if err != nil {
-		return store.Account{}, err
+	a, err := s.st.OwnAccount(ctx, user)
+	if errors.Is(err, store.ErrNoAccount) {
+		return store.Account{}, ErrNone
 	}
-	for _, a := range as {
-		if choiceOf(a).Kind == "own" {
-			return a, nil
-		}
-	}
-	return store.Account{}, ErrNone
+	return a, err
 }
 
-// ConnectOwn stores token as user's own account (self-service): their own
-// account renewed when they have one (same name, history and daily count),
-// else a new one named after them (name, their Slack name), made unique
-// with their user ID when another account has that name. It returns the
-// account's name.
+// ConnectOwn stores token as user's own account (self-service): the
+// account they own renewed, when they have one (same name, history and
+// daily count); else a new one, theirs, labelled after them (name, their
+// Slack name, made printable) and made unique by the bot. It never joins,
+// renews or adds user to another account, whatever name they chose. It
+// returns the account's name.
 func (s *Service) ConnectOwn(ctx context.Context, user, name, country, token string) (string, error) {
-	own, err := s.Own(ctx, user)
-	switch {
-	case err == nil:
-		name = own.Name
-	case !errors.Is(err, ErrNone):
-		return "", err
-	default:
-		name = strings.TrimSpace(name)
-		if name == "" {
-			name = user
-		}
-		taken := s.IsDefault(name) && s.HasDefault()
-		if !taken {
-			if _, err := s.st.Account(ctx, name); err == nil {
-				taken = true
-			} else if !errors.Is(err, store.ErrNoAccount) {
-				return "", err
-			}
-		}
-		if taken {
-			name += " (" + user + ")"
-		}
+	label := Label(name)
+	if label == "" {
+		label = user
 	}
-	return name, s.Connect(ctx, name, country, token, []string{user}, user)
+	var reserved []string
+	if s.HasDefault() {
+		reserved = append(reserved, s.defaultName)
+	}
+	var got string
+	err := s.write(ctx, func(check []byte) error {
+		var err error
+		got, err = s.st.PutOwnAccount(ctx, user, label, country, reserved, check, s.sealer(token))
+		return err
+	})
+	return got, err
+}
+
+// Label is name made fit to label an account: printable, on one line,
+// without a backtick (it is shown in Slack code spans and in the operator's
+// terminal), spaces collapsed, at most 80 characters.
+func Label(name string) string {
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case r == '`':
+			return '\''
+		case unicode.IsControl(r) || unicode.IsSpace(r) || !unicode.IsPrint(r):
+			return ' '
+		}
+		return r
+	}, name)
+	name = strings.Join(strings.Fields(name), " ")
+	if r := []rune(name); len(r) > 80 {
+		name = strings.TrimSpace(string(r[:80]))
+	}
+	return name
 }
 
 // DisconnectOwn removes user's own account and its token (its sends stay
@@ -375,4 +504,53 @@ func (s *Service) DisconnectOwn(ctx context.Context, user string) (string, error
 // daily cap counts them.
 func (s *Service) SentToday(ctx context.Context, name string) (int, error) {
 	return s.st.SentToday(ctx, name)
+}
+
+// Rekey re-seals every stored token, and the key check, from oldKey
+// to newKey, in one transaction: it changes nothing when oldKey is not
+// the stored accounts' key, or when a token does not open with it. A
+// program still running with oldKey finds, from the commit on, that the key
+// changed (ErrKeyChanged): it uses no token and stores none until it is
+// restarted with newKey. It returns how many tokens it re-sealed, and done
+// false when there was nothing to do: no account stored, or the accounts
+// are sealed with newKey already.
+func Rekey(ctx context.Context, st *store.Store, oldKey, newKey string) (n int, done bool, err error) {
+	oldAEAD, err := parseKey(oldKey)
+	if err != nil {
+		return 0, false, fmt.Errorf("ACCOUNTS_KEY_OLD: %w", err)
+	}
+	newAEAD, err := parseKey(newKey)
+	if err != nil {
+		return 0, false, fmt.Errorf("ACCOUNTS_KEY: %w", err)
+	}
+	from := &Service{st: st, aead: oldAEAD}
+	to := &Service{st: st, aead: newAEAD}
+	sealed, ok, err := st.KeyCheck(ctx)
+	switch {
+	case err != nil:
+		return 0, false, err
+	case !ok:
+		return 0, false, nil
+	case to.opensCheck(sealed):
+		return 0, false, nil
+	}
+	// The old key, verified (and a store of an earlier version bound first).
+	if from, err = New(ctx, st, Config{Key: oldKey}); err != nil {
+		return 0, false, errors.New("ACCOUNTS_KEY_OLD: is not the key the stored accounts are encrypted with (nothing was changed)")
+	}
+	check, err := to.seal(keyCheckText, keyCheckAD)
+	if err != nil {
+		return 0, false, err
+	}
+	n, err = st.Reseal(ctx, from.check, check, func(a store.Account) ([]byte, error) {
+		token, err := from.open(a.Token, tokenAD+a.ID)
+		if err != nil {
+			return nil, fmt.Errorf("the token of account %s does not open with ACCOUNTS_KEY_OLD (nothing was changed): remove it or connect it again, then rekey", a.Name)
+		}
+		return to.seal(token, tokenAD+a.ID)
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	return n, true, nil
 }

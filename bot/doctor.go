@@ -276,7 +276,7 @@ func accountsCheck(ctx context.Context, cfg Config) (string, error) {
 	}
 	defer st.Close()
 	if _, err := account.New(ctx, st, account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,
-		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry}); err != nil {
+		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry, ReadOnly: true}); err != nil {
 		return "", err
 	}
 	as, err := st.Accounts(ctx)

@@ -16,6 +16,7 @@ import (
 	"linkedin-bot/account"
 	"linkedin-bot/linkup"
 	"linkedin-bot/send"
+	"linkedin-bot/slackpost"
 )
 
 // Self-service: `/linkedin-send connect` opens a form that logs the
@@ -107,7 +108,7 @@ func (h *Handlers) selfCommand(cmd slack.SlashCommand) (Response, bool) {
 	switch word {
 	case "connect":
 		if h.cfg.Accounts == nil || h.cfg.Logins == nil {
-			return ephemeral(":no_entry: Connecting a LinkedIn account from Slack is off on this bot (ACCOUNT_SELF_SERVICE). Ask the bot's admin to connect yours: `linkedin-bot accounts connect --name <name> --user " + cmd.UserID + "`."), true
+			return ephemeral(":no_entry: Connecting a LinkedIn account from Slack is off on this bot (ACCOUNT_SELF_SERVICE). Ask the bot's admin to connect yours: `linkedin-bot accounts connect --name <name> --user " + send.MrkdwnEscape(slackpost.ShellQuote(cmd.UserID)) + "`."), true
 		}
 		return Response{After: func(ctx context.Context, log zerolog.Logger) {
 			h.openView(ctx, log, cmd.TriggerID, h.connectForm(""), cmd.ResponseURL, cmd.UserID)
@@ -206,7 +207,7 @@ func howToConnect(name string, selfService bool) string {
 	if selfService {
 		return "Connect it again with `/linkedin-send connect`; it keeps its history and daily count."
 	}
-	return fmt.Sprintf("Ask the bot's admin to connect it again (`linkedin-bot accounts connect --name %s`); it keeps its history and daily count.", send.MrkdwnEscape(name))
+	return "Ask the bot's admin to connect it again (" + slackpost.Command("linkedin-bot", "accounts", "connect", "--name", name) + "); it keeps its history and daily count."
 }
 
 // connectForm is the form that asks for the email, password and country;

@@ -21,6 +21,7 @@ import (
 	"linkedin-bot/conversation"
 	"linkedin-bot/linkup"
 	"linkedin-bot/send"
+	"linkedin-bot/slackpost"
 	"linkedin-bot/store"
 )
 
@@ -232,7 +233,8 @@ func howToGetAccount(userID string, selfService bool) string {
 	if selfService {
 		text = "Connect yours with `/linkedin-send connect`, or ask "
 	}
-	return text + fmt.Sprintf("the bot's admin to connect it (`linkedin-bot accounts connect --name <name> --user %s`) or to give you a shared one (`linkedin-bot accounts assign --name <name> --user %s`).", userID, userID)
+	user := send.MrkdwnEscape(slackpost.ShellQuote(userID)) // a Slack user ID: quoted all the same
+	return text + fmt.Sprintf("the bot's admin to connect it (`linkedin-bot accounts connect --name <name> --user %s`) or to give you a shared one (`linkedin-bot accounts assign --name <name> --user %s`).", user, user)
 }
 
 // expired refuses a send from an expired account. Nobody is switched to

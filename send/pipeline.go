@@ -912,7 +912,7 @@ func (p *Pipeline) session(ctx context.Context, sd store.Send) (token, country s
 
 // Reconnect says how account name is connected again, in a sentence.
 func (p *Pipeline) Reconnect(name string) string {
-	admin := fmt.Sprintf("`linkedin-bot accounts connect --name %s`", MrkdwnEscape(name))
+	admin := slackpost.Command("linkedin-bot", "accounts", "connect", "--name", name)
 	if p.cfg.SelfService {
 		return "Its owner can connect it again with `/linkedin-send connect` (their own account) or ask the bot's admin to run " + admin + "; it keeps its name, history and daily count."
 	}

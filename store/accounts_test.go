@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"io/fs"
+	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -22,8 +25,12 @@ func TestAccountsAndTheirUsers(t *testing.T) {
 		assert.True(t, ok)
 		assert.Equal(t, []byte{1, 2, 3}, sealed)
 
-		require.NoError(t, s.PutAccount(ctx, Account{Name: "alice", Country: "FR", Token: []byte{0, 1, 255}, ConnectedBy: "U1"}, []string{"U1"}))
-		require.NoError(t, s.PutAccount(ctx, Account{Name: "team", Country: "DE", Token: []byte{7}, ConnectedBy: "command line"}, []string{"U2", "U1"}))
+		check := []byte{1, 2, 3}
+		put := func(a Account, users ...string) error {
+			return s.PutAccount(ctx, a, users, check, func(string) ([]byte, error) { return a.Token, nil })
+		}
+		require.NoError(t, put(Account{Name: "alice", Owner: "U1", Country: "FR", Token: []byte{0, 1, 255}, ConnectedBy: "U1"}, "U1"))
+		require.NoError(t, put(Account{Name: "team", Country: "DE", Token: []byte{7}, ConnectedBy: "command line"}, "U2", "U1"))
 		as, err := s.AccountsOf(ctx, "U1")
 		require.NoError(t, err)
 		require.Len(t, as, 2)
@@ -44,11 +51,15 @@ func TestAccountsAndTheirUsers(t *testing.T) {
 		a, err := s.Account(ctx, "alice")
 		require.NoError(t, err)
 		assert.Equal(t, AccountExpired, a.State)
-		require.NoError(t, s.PutAccount(ctx, Account{Name: "alice", Country: "FR", Token: []byte{2}, ConnectedBy: "U1"}, nil))
+		require.NoError(t, put(Account{Name: "alice", Country: "FR", Token: []byte{2}, ConnectedBy: "U1"}))
 		a, err = s.Account(ctx, "alice")
 		require.NoError(t, err)
 		assert.Equal(t, AccountConnected, a.State, "reconnected")
 		assert.Equal(t, []string{"U1"}, a.Users, "its users kept")
+		assert.Empty(t, a.Owner, "shared since U3 was assigned to it")
+		assert.Equal(t, as[0].ID, a.ID, "and its identity")
+		assert.ErrorIs(t, s.PutAccount(ctx, Account{Name: "alice"}, nil, []byte{4}, func(string) ([]byte, error) { return []byte{5}, nil }), ErrKeyChanged,
+			"a token sealed under another key is not stored")
 
 		require.NoError(t, s.RemoveAccount(ctx, "team"))
 		assert.ErrorIs(t, s.RemoveAccount(ctx, "team"), ErrNoAccount)
@@ -108,7 +119,7 @@ func TestHomeReadsAPersonsSendsAndWaitingReplies(t *testing.T) {
 func TestAccountsAreReadBesideAWrite(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		require.NoError(t, s.PutAccount(ctx, Account{Name: "alice", Country: "FR", Token: []byte{1}, ConnectedBy: "U1"}, []string{"U1"}))
+		require.NoError(t, s.PutAccount(ctx, Account{Name: "alice", Country: "FR", ConnectedBy: "U1"}, []string{"U1"}, []byte{1}, func(string) ([]byte, error) { return []byte{1}, nil }))
 		tx, err := s.raw.BeginTx(ctx, nil) // on SQLite: the writing connection, and the write lock
 		require.NoError(t, err)
 		_, err = tx.ExecContext(ctx, s.db.rebind(`UPDATE accounts SET country = 'DE' WHERE name = ?`), "alice")
@@ -127,4 +138,161 @@ func TestAccountsAreReadBesideAWrite(t *testing.T) {
 		require.Len(t, as, 1)
 		assert.Equal(t, "DE", as[0].Country, "the write, once committed")
 	})
+}
+
+// TestOwnAccountsAreFoundByTheirOwner: self-service finds a person's
+// account by its owner, never by its name, which the store makes unique;
+// an own account stays its owner's alone.
+func TestOwnAccountsAreFoundByTheirOwner(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		check := []byte{1}
+		var sealedFor []string
+		own := func(owner, label string, token byte) string {
+			name, err := s.PutOwnAccount(ctx, owner, label, "FR", []string{"default"}, check, func(id string) ([]byte, error) {
+				sealedFor = append(sealedFor, id)
+				return []byte{token}, nil
+			})
+			require.NoError(t, err)
+			return name
+		}
+		assert.Equal(t, "John Smith", own("U0JOHN001", "John Smith", 1))
+		assert.Equal(t, "John Smith (U0JOHN002)", own("U0MALLORY", "John Smith (U0JOHN002)", 2))
+		assert.Equal(t, "John Smith (U0JOHN002, 2)", own("U0JOHN002", "John Smith", 3), "the first free name")
+		assert.Equal(t, "default (U0DEF)", own("U0DEF", "default", 4), "a reserved name is never free")
+		assert.Equal(t, "John Smith (U0JOHN002, 2)", own("U0JOHN002", "Someone Else", 5), "renewed: its name kept")
+
+		all, err := s.Accounts(ctx)
+		require.NoError(t, err)
+		require.Len(t, all, 4)
+		byName := map[string]Account{}
+		for _, a := range all {
+			byName[a.Name] = a
+			assert.Equal(t, []string{a.Owner}, a.Users, "an own account's only user is its owner")
+		}
+		assert.Equal(t, []byte{2}, byName["John Smith (U0JOHN002)"].Token, "Mallory's token untouched")
+		assert.Equal(t, []byte{5}, byName["John Smith (U0JOHN002, 2)"].Token)
+		assert.Equal(t, byName["John Smith (U0JOHN002, 2)"].ID, sealedFor[4], "sealed for the account it is stored in")
+		a, err := s.OwnAccount(ctx, "U0JOHN002")
+		require.NoError(t, err)
+		assert.Equal(t, "John Smith (U0JOHN002, 2)", a.Name)
+
+		// Another person assigned to an own account makes it shared; its
+		// owner unassigned, it is nobody's.
+		require.NoError(t, s.Assign(ctx, "John Smith", "U0BOB"))
+		_, err = s.OwnAccount(ctx, "U0JOHN001")
+		assert.ErrorIs(t, err, ErrNoAccount)
+		require.NoError(t, s.Unassign(ctx, "default (U0DEF)", "U0DEF"))
+		_, err = s.OwnAccount(ctx, "U0DEF")
+		assert.ErrorIs(t, err, ErrNoAccount)
+		assert.ErrorIs(t, s.PutAccount(ctx, Account{Name: "another", Owner: "U0JOHN002"}, []string{"U0JOHN002"}, check, func(string) ([]byte, error) { return []byte{6}, nil }), ErrOwned)
+
+		// Connected again by an operator for its one user, who owns none: theirs.
+		seal := func(string) ([]byte, error) { return []byte{7}, nil }
+		require.NoError(t, s.PutAccount(ctx, Account{Name: "default (U0DEF)", Owner: "U0DEF"}, []string{"U0DEF"}, check, seal))
+		a, err = s.OwnAccount(ctx, "U0DEF")
+		require.NoError(t, err)
+		assert.Equal(t, "default (U0DEF)", a.Name)
+		require.NoError(t, s.PutAccount(ctx, Account{Name: "John Smith", Owner: "U0JOHN001"}, []string{"U0JOHN001"}, check, seal))
+		_, err = s.OwnAccount(ctx, "U0JOHN001")
+		assert.ErrorIs(t, err, ErrNoAccount, "not while it is shared")
+	})
+}
+
+func TestTheKeyCheckGoesWithTheLastAccount(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		seal := func(string) ([]byte, error) { return []byte{1}, nil }
+		require.NoError(t, s.PutAccount(ctx, Account{Name: "a"}, nil, []byte{7}, seal))
+		require.NoError(t, s.PutAccount(ctx, Account{Name: "b"}, nil, []byte{7}, seal))
+		require.NoError(t, s.RemoveAccount(ctx, "a"))
+		_, ok, err := s.KeyCheck(ctx)
+		require.NoError(t, err)
+		assert.True(t, ok, "an account is left")
+		require.NoError(t, s.RemoveAccount(ctx, "b"))
+		_, ok, err = s.KeyCheck(ctx)
+		require.NoError(t, err)
+		assert.False(t, ok, "cleared with the last account")
+		require.NoError(t, s.PutAccount(ctx, Account{Name: "c"}, nil, []byte{8}, seal), "any key may store the next")
+		sealed, _, err := s.KeyCheck(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, []byte{8}, sealed)
+	})
+}
+
+// TestResealIsAllOrNothing: a re-seal under a check that is not the
+// stored one, or one whose token fails, changes nothing.
+func TestResealIsAllOrNothing(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		for _, name := range []string{"a", "b"} {
+			require.NoError(t, s.PutAccount(ctx, Account{Name: name}, nil, []byte{7}, func(id string) ([]byte, error) { return []byte(name), nil }))
+		}
+		_, err := s.Reseal(ctx, []byte{6}, []byte{9}, func(a Account) ([]byte, error) { return []byte("x"), nil })
+		assert.ErrorIs(t, err, ErrKeyChanged)
+		_, err = s.Reseal(ctx, []byte{7}, []byte{9}, func(a Account) ([]byte, error) {
+			if a.Name == "b" {
+				return nil, assert.AnError
+			}
+			return []byte("x"), nil
+		})
+		assert.ErrorIs(t, err, assert.AnError)
+		check, _, _ := s.KeyCheck(ctx)
+		assert.Equal(t, []byte{7}, check)
+		all, err := s.Accounts(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, []byte("a"), all[0].Token)
+		assert.Equal(t, []byte("b"), all[1].Token)
+
+		n, err := s.Reseal(ctx, []byte{7}, []byte{9}, func(a Account) ([]byte, error) { return []byte(a.Name + a.ID), nil })
+		require.NoError(t, err)
+		assert.Equal(t, 2, n)
+		all, err = s.Accounts(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, []byte("a"+all[0].ID), all[0].Token)
+		check, _, _ = s.KeyCheck(ctx)
+		assert.Equal(t, []byte{9}, check)
+		assert.ErrorIs(t, s.PutAccount(ctx, Account{Name: "c"}, nil, []byte{7}, func(string) ([]byte, error) { return []byte{1}, nil }), ErrKeyChanged,
+			"a writer with the old check stores nothing")
+	})
+}
+
+// TestExistingAccountsGetAnIdentity: migration 012 gives every account an
+// ID, and an owner where it can tell whose own account it was.
+func TestExistingAccountsGetAnIdentity(t *testing.T) {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	require.NoError(t, err)
+	sort.Strings(names)
+	i := slices.Index(names, "migrations/012_account_identity.sql")
+	require.Positive(t, i)
+	s := upgradedFrom(t, names[:i], `
+		INSERT INTO accounts (name, country, token, state, connected_at, connected_by) VALUES
+			('solo', 'FR', x'01', 'connected', 1, 'command line'),
+			('team', 'FR', x'02', 'connected', 1, 'U1'),
+			('x1', 'FR', x'03', 'connected', 1, 'command line'),
+			('x2', 'FR', x'04', 'connected', 1, 'U3'),
+			('y1', 'FR', x'05', 'connected', 1, 'command line'),
+			('y2', 'FR', x'06', 'connected', 1, 'command line'),
+			('nobody', 'FR', x'07', 'connected', 1, 'command line');
+		INSERT INTO account_users (account, user) VALUES
+			('solo', 'U1'), ('team', 'U1'), ('team', 'U2'), ('x1', 'U3'), ('x2', 'U3'), ('y1', 'U4'), ('y2', 'U4');`)
+	all, err := s.Accounts(context.Background())
+	require.NoError(t, err)
+	owners := map[string]string{}
+	ids := map[string]bool{}
+	for _, a := range all {
+		owners[a.Name] = a.Owner
+		assert.Len(t, a.ID, 32)
+		ids[a.ID] = true
+	}
+	assert.Len(t, ids, 7, "each its own ID")
+	assert.Equal(t, map[string]string{
+		"solo":   "U1", // U1's only single-user account
+		"team":   "",   // shared
+		"x1":     "",
+		"x2":     "U3", // of U3's two, the one U3 connected from Slack
+		"y1":     "",   // U4's two: cannot tell which
+		"y2":     "",
+		"nobody": "",
+	}, owners)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"sync"
 	"testing"
 	"time"
@@ -116,7 +117,7 @@ func TestTheDailyCapHoldsAcrossStores(t *testing.T) {
 func TestAnExpiryIsToldOnceHoweverManyFindIt(t *testing.T) {
 	a, b := twoOnOnePostgres(t)
 	ctx := context.Background()
-	require.NoError(t, a.PutAccount(ctx, Account{Name: "alice", Country: "FR", Token: []byte{1}}, []string{"U1"}))
+	require.NoError(t, a.PutAccount(ctx, Account{Name: "alice", Country: "FR"}, []string{"U1"}, []byte{1}, func(string) ([]byte, error) { return []byte{1}, nil }))
 	var mu sync.Mutex
 	tells := 0
 	var wg sync.WaitGroup
@@ -146,8 +147,36 @@ func TestANewerSchemaStopsThePostgreSQLStore(t *testing.T) {
 	_, err = s.db.ExecContext(ctx, `UPDATE schema_version SET version = 99`)
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
+	names, _ := fs.Glob(migrationsPG, "migrations_pg/*.sql")
 	for _, migrate := range []bool{true, false} {
 		_, err = OpenPostgres(ctx, url, migrate)
-		assert.ErrorContains(t, err, "schema version 99 is newer than this build knows (3): run a newer linkedin-bot")
+		assert.ErrorContains(t, err, fmt.Sprintf("schema version 99 is newer than this build knows (%d): run a newer linkedin-bot", len(names)))
 	}
+}
+
+// TestOwnAccountsConnectedAtOnce: connects of one person from two bots at
+// once give one account; of people with one label, one account each.
+func TestOwnAccountsConnectedAtOnce(t *testing.T) {
+	a, b := twoOnOnePostgres(t)
+	ctx := context.Background()
+	seal := func(string) ([]byte, error) { return []byte{1}, nil }
+	var wg sync.WaitGroup
+	for g := range 16 {
+		s := []*Store{a, b}[g%2]
+		owner := fmt.Sprintf("U%d", g%8) // each person twice
+		wg.Go(func() {
+			_, err := s.PutOwnAccount(ctx, owner, "John Smith", "FR", nil, []byte{9}, seal)
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	all, err := a.Accounts(ctx)
+	require.NoError(t, err)
+	require.Len(t, all, 8, "one account per person")
+	owners := map[string]bool{}
+	for _, acc := range all {
+		assert.Equal(t, []string{acc.Owner}, acc.Users, "nobody joined another's account")
+		owners[acc.Owner] = true
+	}
+	assert.Len(t, owners, 8)
 }

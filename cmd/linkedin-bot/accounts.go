@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"golang.org/x/term"
 
@@ -75,8 +76,11 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 	if fs.NArg() > 0 {
 		return fmt.Errorf("accounts %s: unexpected argument %q", sub, fs.Arg(0))
 	}
-	if sub != "list" && strings.TrimSpace(*name) == "" {
+	if sub != "list" && sub != "rekey" && strings.TrimSpace(*name) == "" {
 		return fmt.Errorf("accounts %s: --name is required", sub)
+	}
+	if sub == "connect" && strings.IndexFunc(*name, func(r rune) bool { return unicode.IsControl(r) || r == '`' }) >= 0 {
+		return errors.New("accounts connect: --name: must be on one line, without control characters or backticks (it is shown in terminals and in Slack)")
 	}
 
 	where := bot.LogAt(getenv)
@@ -85,6 +89,9 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("%s: send log: %w%s", where, err, permissionHint(err))
 	}
 	defer st.Close()
+	if sub == "rekey" {
+		return rekey(ctx, st, getenv, stdin, stdout)
+	}
 	svc, err := account.New(ctx, st, account.Config{Key: getenv("ACCOUNTS_KEY")})
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -139,6 +146,9 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 			return err
 		}
 		if err := svc.Connect(ctx, *name, c, token, who, "command line"); err != nil {
+			if errors.Is(err, store.ErrOwned) {
+				return fmt.Errorf("accounts connect: %w: reconnect that one with its --name, or connect this one without --user and assign it", err)
+			}
 			return fmt.Errorf("accounts connect: %w", err)
 		}
 		kind := "no users yet: let people send from it with accounts assign"
@@ -167,15 +177,67 @@ func listAccounts(ctx context.Context, st *store.Store, w io.Writer) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATE\tUSERS\tCOUNTRY\tCONNECTED (UTC)\tBY")
+	fmt.Fprintln(tw, "NAME\tSTATE\tUSERS\tCOUNTRY\tCONNECTED (UTC)\tBY\tOWNER")
 	for _, a := range as {
 		users := strings.Join(a.Users, ",")
 		if users == "" {
 			users = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.State, users, a.Country, a.ConnectedAt.Format(time.DateTime), a.ConnectedBy)
+		owner := a.Owner
+		if owner == "" {
+			owner = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.State, users, a.Country, a.ConnectedAt.Format(time.DateTime), a.ConnectedBy, owner)
 	}
 	return tw.Flush()
+}
+
+// rekey runs `linkedin-bot accounts rekey`: every token re-sealed from the
+// old key (ACCOUNTS_KEY_OLD, which wins, else standard input's first line)
+// to ACCOUNTS_KEY, in one transaction.
+func rekey(ctx context.Context, st *store.Store, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
+	newKey := strings.TrimSpace(getenv("ACCOUNTS_KEY"))
+	if newKey == "" {
+		return errors.New("accounts rekey: ACCOUNTS_KEY: set it to the new key (generate one with `linkedin-bot doctor --new-key`)")
+	}
+	if _, err := account.New(ctx, st, account.Config{Key: newKey}); err == nil {
+		fmt.Fprintln(stdout, "Nothing to re-seal: no account is stored, or they are sealed with ACCOUNTS_KEY already. Run the bot with ACCOUNTS_KEY.")
+		return nil
+	}
+	oldKey := strings.TrimSpace(getenv("ACCOUNTS_KEY_OLD"))
+	if oldKey == "" {
+		if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			fmt.Fprint(stdout, "The old ACCOUNTS_KEY (not shown): ")
+			b, err := term.ReadPassword(int(f.Fd()))
+			fmt.Fprintln(stdout)
+			if err != nil {
+				return fmt.Errorf("accounts rekey: reading the old key: %w", err)
+			}
+			oldKey = strings.TrimSpace(string(b))
+		} else {
+			line, err := bufio.NewReader(stdin).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("accounts rekey: reading the old key: %w", err)
+			}
+			oldKey = strings.TrimSpace(line)
+		}
+	}
+	if oldKey == "" {
+		return errors.New("accounts rekey: the old key: set ACCOUNTS_KEY_OLD, or give it on standard input")
+	}
+	if oldKey == newKey {
+		return errors.New("accounts rekey: ACCOUNTS_KEY_OLD and ACCOUNTS_KEY are the same key: set ACCOUNTS_KEY to the new one")
+	}
+	n, done, err := account.Rekey(ctx, st, oldKey, newKey)
+	if err != nil {
+		return fmt.Errorf("accounts rekey: %w", err)
+	}
+	if !done {
+		fmt.Fprintln(stdout, "Nothing to re-seal: no account is stored, or they are sealed with ACCOUNTS_KEY already. Run the bot with ACCOUNTS_KEY.")
+		return nil
+	}
+	fmt.Fprintf(stdout, "Re-sealed %d tokens under the new ACCOUNTS_KEY. Restart every bot with the new ACCOUNTS_KEY now: until then, a bot still running with the old key sends nothing from the stored accounts (their sends fail, saying so) and stores nothing.\n", n)
+	return nil
 }
 
 // login asks for the account's email and password (without echo), logs it

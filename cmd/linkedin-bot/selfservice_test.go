@@ -25,6 +25,11 @@ const (
 // connectSubmission builds a view_submission of the connect form from the
 // docs' frame: view id and hash as Slack gives them, values as typed.
 func (e *env) connectSubmission(viewID, hash, metadata string, values map[string]string) (string, []byte) {
+	return e.connectSubmissionAs(alice, viewID, hash, metadata, values)
+}
+
+// connectSubmissionAs is connectSubmission by user.
+func (e *env) connectSubmissionAs(user, viewID, hash, metadata string, values map[string]string) (string, []byte) {
 	return e.frame("d1-view-submission-docs.json", func(p map[string]any) {
 		view := p["view"].(map[string]any)
 		view["id"], view["hash"], view["callback_id"], view["private_metadata"] = viewID, hash, "linkedin_connect", metadata
@@ -40,7 +45,11 @@ func (e *env) connectSubmission(viewID, hash, metadata string, values map[string
 			state[block] = map[string]any{block: el}
 		}
 		view["state"] = map[string]any{"values": state}
-		p["user"] = map[string]any{"id": alice, "username": "alice", "name": "alice"}
+		name := strings.ToLower(user)
+		if user == alice {
+			name = "alice"
+		}
+		p["user"] = map[string]any{"id": user, "username": name, "name": name}
 	})
 }
 
