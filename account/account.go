@@ -364,6 +364,30 @@ func (s *Service) Pick(ctx context.Context, user, want string) (string, error) {
 	return c.Name, nil
 }
 
+// MayUse is the one rule for acting on something already done from
+// account name: retrying a send made from it, answering a conversation of
+// it. Whatever is sent goes from that account, never another, so user may
+// act only if they may send from it now, by Pick's rules: it is their own,
+// it is shared and assigned to them, or it is the default and there is
+// one. Having requested the send, or started the conversation, is not
+// enough: someone unassigned from a shared account, or whose account was
+// removed, may act on nothing of it any more. An empty name is the
+// default account (as conversations record it).
+//
+// It returns nil when user may, ErrNotAllowed when they may not, an
+// *ExpiredError when they may but its session expired (nothing can go
+// from it until it is connected again), or the error reading the accounts.
+func (s *Service) MayUse(ctx context.Context, user, name string) error {
+	if name == "" {
+		name = s.defaultName
+	}
+	_, err := s.Pick(ctx, user, name)
+	if errors.Is(err, ErrNone) {
+		return ErrNotAllowed // they may use no account at all, so not this one
+	}
+	return err
+}
+
 // Session is what a send needs of its account.
 type Session struct {
 	Token   string // empty for the default account: the client's own

@@ -64,3 +64,52 @@ func TestTokensAreSealedAndTheKeyIsChecked(t *testing.T) {
 	_, err = New(ctx, st, Config{Key: key})
 	assert.NoError(t, err)
 }
+
+func TestMayUseIsWhoMaySendFromTheAccountNow(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	defer st.Close()
+	key := NewKey()
+	svc, err := New(ctx, st, Config{Key: key, DefaultName: "team", DefaultToken: "teamtok", DefaultCountry: "FR"})
+	require.NoError(t, err)
+	require.NoError(t, svc.Connect(ctx, "alice", "DE", "AQEDAalice", []string{"U1"}, "test"))
+	require.NoError(t, svc.Connect(ctx, "shared", "FR", "AQEDAshared", []string{"U1", "U2", "U3"}, "test"))
+
+	cases := []struct {
+		user, account string
+		want          error
+	}{
+		{"U1", "alice", nil},
+		{"U2", "alice", ErrNotAllowed}, // someone else's own account
+		{"U2", "shared", nil},
+		{"U9", "shared", ErrNotAllowed}, // never assigned
+		{"U9", "team", nil},             // the default: anyone allowed
+		{"U9", "", nil},                 // a conversation's '' is the default
+		{"U1", "gone", ErrNotAllowed},
+	}
+	for _, c := range cases {
+		assert.ErrorIs(t, svc.MayUse(ctx, c.user, c.account), c.want, "%s on %q", c.user, c.account) // ErrorIs(err, nil) needs err == nil
+	}
+
+	// Unassigned: no longer, whatever they sent from it before.
+	require.NoError(t, st.Unassign(ctx, "shared", "U2"))
+	assert.ErrorIs(t, svc.MayUse(ctx, "U2", "shared"), ErrNotAllowed)
+	assert.NoError(t, svc.MayUse(ctx, "U3", "shared"))
+	// Removed: nobody.
+	require.NoError(t, st.RemoveAccount(ctx, "alice"))
+	assert.ErrorIs(t, svc.MayUse(ctx, "U1", "alice"), ErrNotAllowed)
+	// Expired: allowed, but nothing can go from it; the error says so.
+	_, err = svc.Expire(ctx, "shared")
+	require.NoError(t, err)
+	var ee *ExpiredError
+	require.ErrorAs(t, svc.MayUse(ctx, "U3", "shared"), &ee)
+	assert.Equal(t, "shared", ee.Name)
+	assert.ErrorIs(t, svc.MayUse(ctx, "U2", "shared"), ErrNotAllowed, "expired or not, still not theirs")
+
+	// Without a default account, someone with no account may use none.
+	noDefault, err := New(ctx, st, Config{Key: key, DefaultName: "team"})
+	require.NoError(t, err)
+	assert.ErrorIs(t, noDefault.MayUse(ctx, "U9", "team"), ErrNotAllowed, "not ErrNone: the question is this account")
+	assert.ErrorIs(t, noDefault.MayUse(ctx, "U9", ""), ErrNotAllowed)
+}

@@ -55,6 +55,9 @@ type Conversations interface {
 // production one.
 type Accounts interface {
 	Choices(ctx context.Context, user string) ([]account.Choice, error)
+	// MayUse says whether user may act now on a send or a conversation
+	// of account name (see account.Service.MayUse).
+	MayUse(ctx context.Context, user, name string) error
 	ConnectOwn(ctx context.Context, user, name, country, token string) (string, error)
 	DisconnectOwn(ctx context.Context, user string) (string, error)
 	SentToday(ctx context.Context, name string) (int, error)
@@ -252,7 +255,7 @@ func (h *Handlers) openModal(triggerID string, p prefill, meta modalMeta, respon
 		var choices []account.Choice
 		var why string
 		if meta.Recipient != "" {
-			why = h.mayReply(ctx, userID, meta.Account) // a reply goes from its thread's account
+			why = h.mayReply(ctx, log, userID, meta.Account) // a reply goes from its thread's account
 		} else {
 			choices, why = h.accounts(ctx, userID)
 		}
@@ -266,24 +269,30 @@ func (h *Handlers) openModal(triggerID string, p prefill, meta modalMeta, respon
 }
 
 // mayReply says why userID cannot answer a conversation of account name;
-// empty when they can.
-func (h *Handlers) mayReply(ctx context.Context, userID, name string) string {
+// empty when they can. The submission is checked again (by the pipeline):
+// someone unassigned while the form is open is refused then.
+func (h *Handlers) mayReply(ctx context.Context, log zerolog.Logger, userID, name string) string {
 	if h.cfg.Accounts == nil {
 		return ""
 	}
-	choices, err := h.cfg.Accounts.Choices(ctx, userID)
-	if err != nil {
+	var ee *account.ExpiredError
+	switch err := h.cfg.Accounts.MayUse(ctx, userID, name); {
+	case err == nil:
+		return ""
+	case errors.Is(err, account.ErrNotAllowed):
+		log.Warn().Err(err).Str("account", name).Msg("refused for its account; the reply form did not open")
+		return notYourConversation(name, "the reply form did not open")
+	case errors.As(err, &ee):
+		return h.expired(ee.Name, ee.Own)
+	default:
 		return ":warning: The bot could not read its LinkedIn accounts, so the reply form did not open. Please try again; if it keeps failing, tell the bot's admin."
 	}
-	for _, c := range choices {
-		if c.Name == name {
-			if c.Expired {
-				return h.expired(c.Name, c.Kind == "own")
-			}
-			return ""
-		}
-	}
-	return fmt.Sprintf(":no_entry: This conversation belongs to the LinkedIn account *%s*, which you may not send from, so the reply form did not open. Ask whoever owns it to answer, or the bot's admin to give you access.", send.MrkdwnEscape(name))
+}
+
+// notYourConversation refuses an answer to a conversation of account name
+// from someone who may not send from it; outcome says what did not happen.
+func notYourConversation(name, outcome string) string {
+	return fmt.Sprintf(":no_entry: This conversation belongs to the LinkedIn account *%s*, which you may not send from, so %s. A reply goes from that account: ask someone who may use it to answer, or the bot's admin to give you access.", send.MrkdwnEscape(name), outcome)
 }
 
 // openView opens view; where Slack refuses, it tells the user and returns nil.
@@ -325,6 +334,10 @@ func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Res
 		File:        file,
 		Account:     acct,
 	})
+	if meta.Recipient != "" && errors.Is(err, account.ErrNotAllowed) {
+		// A reply whose sender may no longer use the conversation's account.
+		return Response{Ack: slack.NewErrorsViewSubmissionResponse(map[string]string{BlockMessage: notYourConversation(acct, "nothing was sent")})}
+	}
 	if text, refused := h.accountRefusal(err, cb.User.ID); refused {
 		block := BlockMessage
 		if cb.View.State != nil && cb.View.State.Values[BlockAccount] != nil {
@@ -463,14 +476,23 @@ func displayName(u *slack.User) string {
 	return "@" + u.ID
 }
 
-// retry handles a Retry button. Its send ID keys the retry: two clicks, one retry.
+// retry handles a Retry button, in a thread or on Home. Its send ID keys
+// the retry: two clicks, one retry. Only someone who may send from the
+// send's account now may retry it (send.Pipeline.Retry checks it);
+// anyone else is told why, privately.
 func (h *Handlers) retry(ctx context.Context, cb slack.InteractionCallback) Response {
 	id, err := strconv.ParseInt(cb.ActionCallback.BlockActions[0].Value, 10, 64)
 	if err != nil {
 		return h.tellLater(cb.ResponseURL, cb.User.ID, ":warning: This Retry button is broken; nothing was sent.")
 	}
-	_, err = h.sender.Retry(ctx, id, cb.User.ID, cb.ResponseURL)
+	sd, err := h.sender.Retry(ctx, id, cb.User.ID, cb.ResponseURL)
+	var ee *account.ExpiredError
 	switch {
+	case errors.Is(err, account.ErrNotAllowed):
+		return h.tellLater(cb.ResponseURL, cb.User.ID, fmt.Sprintf(":no_entry: This message went from the LinkedIn account *%s*, which you may not send from, so nothing was sent. "+
+			"A Retry goes from the account the message went from: ask someone who may use it to retry, or the bot's admin to give you access.", send.MrkdwnEscape(sd.Account)))
+	case errors.As(err, &ee):
+		return h.tellLater(cb.ResponseURL, cb.User.ID, h.expired(ee.Name, ee.Own))
 	case errors.Is(err, send.ErrNotRetryable):
 		return h.tellLater(cb.ResponseURL, cb.User.ID, ":information_source: That message was already sent or is still being sent; nothing more was sent.")
 	case errors.Is(err, store.ErrNotFound):

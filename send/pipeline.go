@@ -103,6 +103,10 @@ type Sessions interface {
 	// their best. Its errors are the requester's to read (no account, not
 	// allowed, expired); nothing is recorded then.
 	Pick(ctx context.Context, user, want string) (string, error)
+	// MayUse says whether user may act now on what was sent from account
+	// (a retry): nil when they may send from it now; otherwise an error
+	// for them to read (not allowed, expired), and nothing is recorded.
+	MayUse(ctx context.Context, user, account string) error
 }
 
 // Errors of Submit and Retry. A *store.CapError says the daily cap is reached.
@@ -420,7 +424,10 @@ func (p *Pipeline) Submit(ctx context.Context, req Request) (store.Send, error) 
 // Retry records a new attempt at the failed or unknown send id, asked by
 // userID, in the same thread. responseURL is the click's own (the original
 // request's has expired by now, or soon will). Only one retry per send is
-// taken: a second is ErrDuplicate.
+// taken: a second is ErrDuplicate. A retry goes from the original send's
+// account, never another, and only when userID may send from it now
+// (Sessions.MayUse): else nothing is recorded, and the refusal is returned
+// with the original send, as every error that recorded nothing is.
 func (p *Pipeline) Retry(ctx context.Context, id int64, userID, responseURL string) (store.Send, error) {
 	orig, err := p.store.Get(ctx, id)
 	if err != nil {
@@ -435,7 +442,11 @@ func (p *Pipeline) Retry(ctx context.Context, id int64, userID, responseURL stri
 	sd.Requester = userID
 	sd.ResponseURL = responseURL
 	sd.ThreadTS = orig.Thread()
-	return p.accept(ctx, sd)
+	out, err := p.accept(ctx, sd)
+	if err != nil && out.ID == 0 {
+		return orig, err // nothing recorded: the send it would have retried
+	}
+	return out, err
 }
 
 // accept records sd within AcceptBudget. When the log does not answer in
@@ -452,16 +463,17 @@ func (p *Pipeline) accept(ctx context.Context, sd store.Send) (store.Send, error
 	actx, cancel := context.WithTimeout(ctx, AcceptBudget)
 	defer cancel()
 	switch {
+	case sd.RetryOf != 0 && p.cfg.Sessions != nil:
+		// A retry goes from the account of the send it retries, and only
+		// for someone who may send from it now.
+		if err := p.cfg.Sessions.MayUse(actx, sd.Requester, sd.Account); err != nil {
+			return store.Send{}, p.refuse(actx, sd, err)
+		}
 	case sd.RetryOf != 0:
-		// A retry goes from the account of the send it retries.
 	case p.cfg.Sessions != nil:
 		name, err := p.cfg.Sessions.Pick(actx, sd.Requester, sd.Account)
 		if err != nil {
-			if actx.Err() != nil {
-				p.log.Error().Err(err).Str("idem_key", sd.IdemKey).Msg("the accounts could not be read in time; the request is not recorded")
-				return store.Send{}, fmt.Errorf("%w: %w", ErrNotRecorded, err)
-			}
-			return store.Send{}, err
+			return store.Send{}, p.refuse(actx, sd, err)
 		}
 		sd.Account = name
 	case sd.Account == "":
@@ -492,6 +504,22 @@ func (p *Pipeline) accept(ctx context.Context, sd store.Send) (store.Send, error
 		return store.Send{}, fmt.Errorf("%w: %w", ErrNotRecorded, err)
 	}
 	return out, err
+}
+
+// refuse is the error of a request whose account check failed with err:
+// ErrNotRecorded when the accounts could not be read in time, else err,
+// the requester's to read. A request refused for the account it names
+// (one they chose, a reply's or a retry's: not allowed, expired) is logged.
+func (p *Pipeline) refuse(actx context.Context, sd store.Send, err error) error {
+	if actx.Err() != nil {
+		p.log.Error().Err(err).Str("idem_key", sd.IdemKey).Msg("the accounts could not be read in time; the request is not recorded")
+		return fmt.Errorf("%w: %w", ErrNotRecorded, err)
+	}
+	if sd.Account != "" {
+		p.log.Warn().Err(err).Str("user", sd.Requester).Str("account", sd.Account).Int64("retry_of", sd.RetryOf).Str("idem_key", sd.IdemKey).
+			Msg("refused for its account; nothing recorded, nothing sent")
+	}
+	return err
 }
 
 // direct takes a worker's place and the Linkup rate limit's turn for a
