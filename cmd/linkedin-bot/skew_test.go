@@ -92,6 +92,34 @@ func TestUnknownSendIsSettledRightWhateverTheClockSkew(t *testing.T) {
 	}
 }
 
+func TestReplyRightAfterASendIsMirroredOnceWhateverTheClockSkew(t *testing.T) {
+	t.Parallel()
+	for _, skew := range skews {
+		t.Run(skew.name, func(t *testing.T) {
+			t.Parallel()
+			e := startBot(t, bridgeVars(nil))
+			lk := e.linkup
+			lk.SetClockOffset(skew.offset)
+			// Written before the send, never seen by the bot: not the thread's.
+			lk.AddConversation(fakelinkup.Person{Name: "Jane Doe", ProfileURL: jane})
+			lk.Write(jane, fakelinkup.Msg{Text: "Are you still there?", Sender: "Jane Doe", At: lk.Now().Add(-3 * time.Minute)})
+
+			e.command(jane + " Hi Jane, yes I am")
+			e.finished(1)
+			root := e.rootOf(1)
+			lk.Reply(jane, "Great, talk soon!") // right after the send
+			e.waitUntil("the reply in the thread", func() bool { return len(e.inThread(root.TS, "Great, talk soon!")) == 1 })
+			e.waitPolls(3)
+			assert.Len(t, e.inThread(root.TS, "Great, talk soon!"), 1, "once")
+			assert.Len(t, e.inThread(root.TS, "replied on LinkedIn"), 1)
+			assert.Empty(t, e.inThread(root.TS, "Are you still there?"), "before the send: not mirrored")
+			assert.Empty(t, e.inThread(root.TS, "yes I am"), "the bot's own message is not repeated")
+			assert.Empty(t, e.inThread(root.TS, "sent from LinkedIn"))
+			assert.Equal(t, 1, lk.Count())
+		})
+	}
+}
+
 // failReads answers the conversation reads with a Linkup 5xx while fail
 // says so, and counts them.
 func failReads(lk *fakelinkup.Server, fail func(n int32) bool) *atomic.Int32 {
@@ -144,6 +172,37 @@ func TestUnknownSendThatCannotBeCheckedSaysSoOnce(t *testing.T) {
 	assert.Empty(t, e.inThread(root.TS, confirmedVerdict))
 	assert.Empty(t, e.inThread(root.TS, notDeliveredVerdict))
 	assert.Equal(t, 1, e.linkup.Count())
+}
+
+func TestNewInboundConversationRightAfterTheFirstStartWhateverTheClockSkew(t *testing.T) {
+	t.Parallel()
+	for _, skew := range skews {
+		t.Run(skew.name, func(t *testing.T) {
+			t.Parallel()
+			bob, carol := "https://www.linkedin.com/in/bob-ray", "https://www.linkedin.com/in/carol-smith"
+			lk := fakelinkup.New()
+			lk.SetClockOffset(skew.offset)
+			lk.AddConversation(fakelinkup.Person{Name: "Bob Ray", ProfileURL: bob})
+			lk.Write(bob, fakelinkup.Msg{Text: "old hello", Sender: "Bob Ray", At: lk.Now().Add(-time.Minute)})
+			e := startBotWith(t, lk, bridgeVars(map[string]string{"INBOX_CHANNEL": inboxChannel}))
+			e.waitPolls(1)
+
+			lk.AddConversation(fakelinkup.Person{Name: "Carol Smith", ProfileURL: carol})
+			lk.Write(carol, fakelinkup.Msg{Text: "Hello from Carol", Sender: "Carol Smith"})
+			lk.Write(bob, fakelinkup.Msg{Text: "Are you still hiring?", Sender: "Bob Ray"})
+			e.waitUntil("both new messages", func() bool { return len(e.postsIn(inboxChannel)) == 4 })
+			e.waitPolls(2)
+			posts := e.postsIn(inboxChannel)
+			require.Len(t, posts, 4, "two roots, two messages")
+			texts := ""
+			for _, p := range posts {
+				texts += p.Text + "\n"
+			}
+			assert.Contains(t, texts, "> Hello from Carol")
+			assert.Contains(t, texts, "> Are you still hiring?")
+			assert.NotContains(t, texts, "old hello", "from before the first start: no backfill")
+		})
+	}
 }
 
 func TestTwoSendsOfTheSameWordsAreToldApart(t *testing.T) {
