@@ -4,10 +4,15 @@
 // unknown by looking for their message in the conversation.
 //
 // What it promises:
-//   - Every message of a watched conversation after its start (the send,
-//     or the bot's first start for the inbox) reaches its thread once, in
-//     order: each is recorded before it is posted and marked after, and a
-//     post whose try may have landed is looked for before it is made again.
+//   - Every message of a watched conversation after its start (the send's
+//     own message, or the newest at the bot's first poll for the inbox)
+//     reaches its thread once, in order: each is recorded before it is
+//     posted and marked after, and a post whose try may have landed is
+//     looked for before it is made again. This machine's clock may be
+//     clockSkew off LinkedIn's (see verify.go).
+//   - An unknown send is settled by identity (the last message seen before
+//     its call, entity URNs), never by comparing clocks; a read that fails
+//     is tried again, and a send that cannot be checked says so.
 //   - Credits are spent only where something changed: one inbox page per
 //     poll (1 credit per 10 conversations), then only the conversations
 //     whose last message changed. Polls slow down, doubling, while nothing
@@ -321,8 +326,10 @@ func (b *Bridge) adopt(ctx context.Context) int {
 				Requester:      sd.Requester,
 				Channel:        sd.RootChannel,
 				ThreadTS:       sd.Thread(),
-				Since:          at,
-				LastActivity:   at,
+				// at is this machine's time and LinkedIn's may be behind:
+				// the send's own message says where it starts (afterStart).
+				Since:        at.Add(-clockSkew),
+				LastActivity: at,
 			}
 			if _, err := b.store.WatchSend(ctx, sd.ID, c); err != nil {
 				log.Error().Err(err).Msg("watching the send's conversation failed")

@@ -130,19 +130,27 @@ func (b *Bridge) poll(ctx context.Context) (int, error) {
 	return news, nil
 }
 
-// watermark is account s's inbox watermark, set at its first poll:
-// nothing older is ever mirrored from its inbox.
+// watermark is account s's inbox watermark: nothing older is ever
+// mirrored from its inbox. Zero before its first poll sets it
+// (setWatermark).
 func (b *Bridge) watermark(ctx context.Context, s session) (time.Time, error) {
-	key := b.key(watermarkKey, s.name)
-	v, ok, err := b.store.BridgeValue(ctx, key)
-	if err != nil {
-		return time.Time{}, err
+	v, _, err := b.store.BridgeValue(ctx, b.key(watermarkKey, s.name))
+	return linkup.ParseTime(v), err
+}
+
+// setWatermark sets account s's watermark at its first poll from first,
+// the inbox's first page: just after its newest message, by LinkedIn's
+// clock, not this machine's (which may be ahead); for an empty inbox, a
+// time before any message.
+func (b *Bridge) setWatermark(ctx context.Context, s session, first []linkup.InboxEntry) (time.Time, error) {
+	wm := time.UnixMilli(1).UTC()
+	for _, e := range first {
+		if e.Last.At.After(wm) {
+			wm = e.Last.At
+		}
 	}
-	if wm := linkup.ParseTime(v); ok && !wm.IsZero() {
-		return wm, nil
-	}
-	wm := b.now().UTC()
-	return wm, b.store.SetBridgeValue(ctx, key, wm.Format(time.RFC3339Nano))
+	wm = wm.Add(time.Millisecond) // a Since: the newest itself is not mirrored
+	return wm, b.store.SetBridgeValue(ctx, b.key(watermarkKey, s.name), wm.Format(time.RFC3339Nano))
 }
 
 // pollAccount reads account s's inbox, newest first, until it reaches
@@ -207,6 +215,14 @@ func (b *Bridge) pollAccount(ctx context.Context, s session, inbox bool, watched
 		}
 		if p.Skipped > 0 {
 			log.Warn().Int("skipped", p.Skipped).Msg("some inbox entries could not be read; they were skipped")
+		}
+		if watermark.IsZero() {
+			if watermark, err = b.setWatermark(ctx, s, p.Conversations); err != nil {
+				return news, err
+			}
+			if seenUpTo.IsZero() {
+				seenUpTo, newest = watermark, watermark
+			}
 		}
 		older := len(p.Conversations) == 0
 		for _, e := range p.Conversations {
@@ -431,16 +447,40 @@ func (b *Bridge) record(ctx context.Context, acct string, c *store.Conversation,
 		kind := b.classify(ctx, m, c.Participant, nameKey, &account, own)
 		rows = append(rows, store.ConvMessage{Conversation: c.ID, Key: messageKey(m), SentAt: m.At, Kind: kind, Sender: m.Sender, Body: body(m)})
 	}
+	if rows, err = b.afterStart(ctx, c, rows); err != nil {
+		return nil, err
+	}
 	return b.store.RecordMessages(ctx, rows)
 }
 
+// afterStart drops, from the first read of a conversation a send started,
+// the messages before the bot's own first one: they came before the send.
+// Its Since is clockSkew before the call (this machine's clock may be
+// ahead of LinkedIn's), so such a read may reach back past the call; the
+// send's own message, not a time, says where the conversation starts.
+func (b *Bridge) afterStart(ctx context.Context, c *store.Conversation, rows []store.ConvMessage) ([]store.ConvMessage, error) {
+	if c.Requester == "" {
+		return rows, nil // an inbound conversation: its Since is LinkedIn's time
+	}
+	start := slices.IndexFunc(rows, func(m store.ConvMessage) bool { return m.Kind == store.MsgOwn })
+	if start <= 0 {
+		return rows, nil
+	}
+	held, err := b.store.HoldsMessages(ctx, c.ID)
+	if err != nil || held {
+		return rows, err // read before: what is new came after its start
+	}
+	return rows[start:], nil
+}
+
 // classify says who wrote m. v1 has no "is me" flag: the bot's own sends
-// are known by their entity URN (or text and time), the other side by
-// the participant's name, and the account by its name once learnt.
+// are known by their entity URN (or their text, from the account, that
+// LinkedIn dates no more than clockSkew before the call), the other side
+// by the participant's name, and the account by its name once learnt.
 func (b *Bridge) classify(ctx context.Context, m linkup.ChatMessage, participant, nameKey string, account *string, own []store.Send) string {
 	for _, sd := range own {
 		mine := m.EntityURN != "" && m.EntityURN == sd.EntityURN ||
-			sameText(m.Text, sd.Message) && !m.At.IsZero() && !m.At.Before(sd.CalledAt.Add(-time.Minute)) && !strings.EqualFold(m.Sender, participant)
+			sameText(m.Text, sd.Message) && !m.At.IsZero() && !m.At.Before(sd.CalledAt.Add(-clockSkew)) && !strings.EqualFold(m.Sender, participant)
 		if mine {
 			if m.Sender != "" && m.Sender != *account {
 				*account = m.Sender

@@ -390,7 +390,7 @@ func (p *Pipeline) edit(ctx context.Context, sd store.Send, log zerolog.Logger) 
 	if sd.Verdict == "" {
 		return nil
 	}
-	if err := update(sd.OutcomeChannel, sd.OutcomeTS, supersededText(), section(supersededText())); err != nil {
+	if err := update(sd.OutcomeChannel, sd.OutcomeTS, supersededText(sd), section(supersededText(sd))); err != nil {
 		return err
 	}
 	link := ""

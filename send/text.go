@@ -57,6 +57,8 @@ func status(sd store.Send) string {
 		return fmt.Sprintf(":white_check_mark: Sent, confirmed on LinkedIn (%s)", credits(sd.Credits))
 	case sd.Verdict == store.VerdictNotDelivered:
 		return ":x: Not delivered (checked on LinkedIn): see the thread"
+	case sd.Verdict == store.VerdictUnsettled:
+		return ":warning: Outcome unknown (could not be checked on LinkedIn): see the thread"
 	}
 	switch sd.State {
 	case store.Sent:
@@ -96,12 +98,19 @@ func verdictText(sd store.Send) string {
 	if sd.Verdict == store.VerdictConfirmed {
 		return fmt.Sprintf(":white_check_mark: Sent (confirmed on LinkedIn): the message is in the conversation. %s spent.", capitalize(credits(sd.Credits)))
 	}
+	if sd.Verdict == store.VerdictUnsettled {
+		return ":warning: Outcome still unknown: " + sd.Reason
+	}
 	return ":x: Not delivered (checked on LinkedIn): " + sd.Reason
 }
 
 // supersededText replaces an unknown outcome's reply once a verdict is in:
-// its Retry button, which asked "may already have been delivered?", goes.
-func supersededText() string {
+// its Retry button, which asked "may already have been delivered?", goes
+// (an unsettled verdict carries its own).
+func supersededText(sd store.Send) string {
+	if sd.Verdict == store.VerdictUnsettled {
+		return ":warning: Linkup gave no confirmation at first; the bot then tried to check the conversation on LinkedIn (see below)."
+	}
 	return ":warning: Linkup gave no confirmation at first; the bot then checked the conversation on LinkedIn (see below)."
 }
 
@@ -154,6 +163,8 @@ func notifyText(sd store.Send, link string) string {
 		state = "sent (confirmed on LinkedIn), " + credits(sd.Credits)
 	case store.VerdictNotDelivered:
 		state = "not delivered (checked on LinkedIn)"
+	case store.VerdictUnsettled:
+		state = "outcome unknown (could not be checked on LinkedIn)"
 	}
 	line := fmt.Sprintf("<@%s> → %s: %s", sd.Requester, profileLink(sd.Recipient), state)
 	if sd.RetryOf != 0 {

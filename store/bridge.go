@@ -265,6 +265,19 @@ func (s *Store) RecordMessages(ctx context.Context, msgs []ConvMessage) ([]ConvM
 	return added, nil
 }
 
+// HoldsMessages reports whether conversation conv has any message recorded.
+func (s *Store) HoldsMessages(ctx context.Context, conv int64) (bool, error) {
+	var one int
+	err := s.queryRow(ctx, `SELECT 1 FROM conversation_messages WHERE conversation = ? LIMIT 1`, conv).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("reading messages: %w", err)
+	}
+	return true, nil
+}
+
 // KnownMessages reports which of keys conversation conv already holds.
 func (s *Store) KnownMessages(ctx context.Context, conv int64, keys []string) (map[string]bool, error) {
 	known := map[string]bool{}
@@ -422,22 +435,69 @@ func (s *Store) SendsTo(ctx context.Context, account, conversationID, recipient 
 	return scanAll(rows)
 }
 
-// VerdictConfirmed and VerdictNotDelivered settle an unknown send.
+// VerdictConfirmed and VerdictNotDelivered settle an unknown send;
+// VerdictUnsettled says that its conversation could not be read to settle
+// it (the send stays unknown, and is no longer checked).
 const (
 	VerdictConfirmed    = "confirmed"
 	VerdictNotDelivered = "not_delivered"
+	VerdictUnsettled    = "unsettled"
 )
+
+// lastSeen is an SQL expression: the key of the newest message recorded in
+// account's conversation with recipient (both SQL expressions), the one
+// its unknown send's check reads; empty when none. Newest is by LinkedIn's
+// own times, compared only with each other.
+func lastSeen(account, recipient string) string {
+	return `coalesce((SELECT m.key FROM conversation_messages AS m WHERE m.conversation = (SELECT c.id FROM conversations AS c
+		WHERE c.account = ` + account + ` AND c.profile_url = ` + recipient + ` AND c.conversation_id != '' ORDER BY c.last_activity DESC LIMIT 1)
+		ORDER BY m.sent_at DESC LIMIT 1), '')`
+}
+
+// Unsettled is an unknown send to settle by reading its conversation.
+type Unsettled struct {
+	Send
+	// SeenBefore is the key of the last message the bot had recorded in
+	// the conversation ConversationWith returns when Linkup was called: the
+	// send's own message, if it went out, comes after it. Empty when the
+	// bot had recorded none.
+	SeenBefore string
+	// FailedReads counts the checks' reads that failed; RetryAt, when not
+	// zero, is when the next may be made.
+	FailedReads int
+	RetryAt     time.Time
+}
+
+// extra scans a row of selectSend's columns followed by more.
+type extra struct {
+	r    scanner
+	more []any
+}
+
+func (e extra) Scan(dest ...any) error { return e.r.Scan(append(dest, e.more...)...) }
 
 // ToCheck returns the unknown sends still to be settled by reading:
 // fewer than maxChecks reads made, no verdict, and not retried (a retry's
 // message would look like theirs).
-func (s *Store) ToCheck(ctx context.Context, maxChecks int) ([]Send, error) {
-	rows, err := s.db.QueryContext(ctx, selectSend+` AS s WHERE state = 'unknown' AND verdict = '' AND checks < ?
+func (s *Store) ToCheck(ctx context.Context, maxChecks int) ([]Unsettled, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+columns+`, seen_before, check_fails, check_due FROM sends AS s
+		WHERE state = 'unknown' AND verdict = '' AND checks < ?
 		AND NOT EXISTS (SELECT 1 FROM sends r WHERE r.retry_of = s.id) ORDER BY id`, maxChecks)
 	if err != nil {
 		return nil, fmt.Errorf("listing unknown sends: %w", err)
 	}
-	return scanAll(rows)
+	defer rows.Close()
+	var out []Unsettled
+	for rows.Next() {
+		var u Unsettled
+		var due int64
+		if u.Send, err = scan(extra{rows, []any{&u.SeenBefore, &u.FailedReads, &due}}); err != nil {
+			return nil, fmt.Errorf("listing unknown sends: %w", err)
+		}
+		u.RetryAt = msTime(due)
+		out = append(out, u)
+	}
+	return out, rows.Err()
 }
 
 // RecordCheck counts one read made to settle unknown send id.
@@ -445,8 +505,15 @@ func (s *Store) RecordCheck(ctx context.Context, id int64) error {
 	return s.exec(ctx, "recording a check", `UPDATE sends SET checks = checks + 1, updated_at = ? WHERE id = ?`, s.now().UnixMilli(), id)
 }
 
-// Settle ends unknown send id with a verdict: confirmed (o.State sent) or
-// not delivered (o.State failed). Its verdict post and edits become owed.
+// RecordFailedRead counts one read of unknown send id's conversation that
+// failed (not a check), and holds the next until retryAt.
+func (s *Store) RecordFailedRead(ctx context.Context, id int64, retryAt time.Time) error {
+	return s.exec(ctx, "recording a failed read", `UPDATE sends SET check_fails = check_fails + 1, check_due = ?, updated_at = ? WHERE id = ?`,
+		retryAt.UnixMilli(), s.now().UnixMilli(), id)
+}
+
+// Settle ends unknown send id with a verdict: confirmed (o.State sent),
+// not delivered (o.State failed) or unsettled (o.State unknown). Its verdict post and edits become owed.
 // It reports false, changing nothing, when the send is no longer unknown
 // without a verdict.
 func (s *Store) Settle(ctx context.Context, id int64, verdict string, o Outcome) (bool, error) {

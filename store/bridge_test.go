@@ -175,3 +175,84 @@ func TestSettleOnlyAnUnknownSendNotRetried(t *testing.T) {
 		assert.Empty(t, owed)
 	})
 }
+
+func TestAClaimRecordsTheLastMessageSeenInTheConversation(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		unknown := func(sd Send, claimed bool) Unsettled {
+			t.Helper()
+			var err error
+			if claimed {
+				sd, err = s.AcceptClaimed(ctx, sd, 0)
+				require.NoError(t, err)
+			} else {
+				sd, err = s.Accept(ctx, sd, 0)
+				require.NoError(t, err)
+				got, ok, err := s.Claim(ctx, 0)
+				require.NoError(t, err)
+				require.True(t, ok)
+				require.Equal(t, sd.ID, got.ID)
+			}
+			require.NoError(t, s.Finish(ctx, sd.ID, Outcome{State: Unknown, Reason: "timeout"}))
+			due, err := s.ToCheck(ctx, 3)
+			require.NoError(t, err)
+			for _, u := range due {
+				if u.ID == sd.ID {
+					return u
+				}
+			}
+			t.Fatalf("send %d is not to check", sd.ID)
+			return Unsettled{}
+		}
+		first := unknown(sample("env:first"), false)
+		assert.Empty(t, first.SeenBefore, "nothing seen of the conversation")
+
+		jane := sample("").Recipient
+		c, err := s.Watch(ctx, Conversation{ConversationID: "2-abc", ProfileURL: jane, Account: "acct", Channel: "C1", ThreadTS: "1.1"})
+		require.NoError(t, err)
+		other, err := s.Watch(ctx, Conversation{ConversationID: "2-other", ProfileURL: "https://www.linkedin.com/in/other", Account: "acct"})
+		require.NoError(t, err)
+		at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+		_, err = s.RecordMessages(ctx, []ConvMessage{
+			{Conversation: c.ID, Key: "urn:older", SentAt: at, Kind: MsgReply},
+			{Conversation: c.ID, Key: "urn:newest", SentAt: at.Add(time.Minute), Kind: MsgReply},
+			{Conversation: other.ID, Key: "urn:elsewhere", SentAt: at.Add(time.Hour), Kind: MsgReply},
+		})
+		require.NoError(t, err)
+		// Recorded later, dated earlier: LinkedIn's order counts.
+		_, err = s.RecordMessages(ctx, []ConvMessage{{Conversation: c.ID, Key: "urn:late-read", SentAt: at.Add(-time.Hour), Kind: MsgReply}})
+		require.NoError(t, err)
+
+		claimed := unknown(sample("env:claimed"), false)
+		assert.Equal(t, "urn:newest", claimed.SeenBefore)
+		direct := unknown(sample("env:direct"), true)
+		assert.Equal(t, "urn:newest", direct.SeenBefore, "an accept that is its claim records it too")
+		otherAccount := sample("env:other-account")
+		otherAccount.Account = "someone"
+		assert.Empty(t, unknown(otherAccount, true).SeenBefore, "another account's conversation is not this one")
+
+		retryAt := time.Now().Add(time.Minute).Truncate(time.Millisecond)
+		require.NoError(t, s.RecordFailedRead(ctx, claimed.ID, retryAt))
+		require.NoError(t, s.RecordFailedRead(ctx, claimed.ID, retryAt))
+		due, err := s.ToCheck(ctx, 3)
+		require.NoError(t, err)
+		for _, u := range due {
+			if u.ID == claimed.ID {
+				assert.Equal(t, 2, u.FailedReads)
+				assert.Zero(t, u.Checks, "a failed read is not a check")
+				assert.True(t, retryAt.Equal(u.RetryAt), "%s, want %s", u.RetryAt, retryAt)
+			}
+		}
+		ok, err := s.Settle(ctx, claimed.ID, VerdictUnsettled, Outcome{State: Unknown, Reason: "could not be read"})
+		require.NoError(t, err)
+		assert.True(t, ok)
+		got, err := s.Get(ctx, claimed.ID)
+		require.NoError(t, err)
+		assert.Equal(t, Unknown, got.State)
+		due, err = s.ToCheck(ctx, 3)
+		require.NoError(t, err)
+		for _, u := range due {
+			assert.NotEqual(t, claimed.ID, u.ID, "an unsettled send is not checked again")
+		}
+	})
+}

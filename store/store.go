@@ -517,7 +517,8 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 // store, with Linkup about to be called and its announcement's try. Like a
 // claim, it must be made durable (Sync) before Linkup is called, and from
 // then on a crash makes it unknown, never resent. The cap is counted as
-// by Accept, which counts this send from now on.
+// by Accept, which counts this send from now on. Like Claim, it records
+// the last message seen in the recipient's conversation (Unsettled.SeenBefore).
 func (s *Store) AcceptClaimed(ctx context.Context, sd Send, dailyLimit int) (Send, error) {
 	return s.accept(ctx, sd, dailyLimit, true)
 }
@@ -547,7 +548,7 @@ func (s *Store) accept(ctx context.Context, req Send, dailyLimit int, claimed bo
 	err := s.underCap(ctx, sd.Account, dailyLimit, []any{&sd.ID, &leaseUntil, &sd.Leased}, qAccept,
 		sd.IdemKey, nullID(sd.RetryOf), sd.Account, sd.Requester, sd.Channel, sd.ResponseURL, sd.ThreadTS,
 		sd.Recipient, sd.Message, sd.Country, sd.MediaLink, sd.MediaName, sd.MediaType, sd.MediaSize, sd.MediaFileID, sd.MediaURL, sd.State,
-		sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli(), sd.DryRun, s.owner, attempts, lease, called, rootTries,
+		sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli(), sd.DryRun, s.owner, attempts, lease, called, rootTries, sd.Account, sd.Recipient,
 		dailyLimit, sd.Account, dayStart(now).UnixMilli(), dailyLimit, dailyLimit)
 	if err == nil {
 		sd.LeaseUntil = msTime(leaseUntil)
@@ -587,18 +588,18 @@ func (s *Store) underCap(ctx context.Context, account string, dailyLimit int, de
 }
 
 // qAccept inserts a send unless its idempotency key exists or, with a cap
-// (the 28th parameter, when > 0), its account already has that many sends
+// (the 30th parameter, when > 0), its account already has that many sends
 // called today that may have reached LinkedIn or waiting to be called. Its
 // lease (the 25th) is a length, from the database's clock.
 // Counting stops at the cap, so its cost is bounded by the cap, not by the
 // day's sends.
-const qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
+var qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
 	recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at, dry_run, owner,
-	attempts, lease_until, called_at, root_tries)
+	attempts, lease_until, called_at, root_tries, seen_before)
 	SELECT CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
 		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
 		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT),
-		CAST(? AS INTEGER), ` + dbNow + ` + CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER)
+		CAST(? AS INTEGER), ` + dbNow + ` + CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER), ` + lastSeen("CAST(? AS TEXT)", "CAST(? AS TEXT)") + `
 	WHERE CAST(? AS BIGINT) <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND state IN ('queued', 'sending', 'sent', 'unknown')
 		AND (called_at = 0 OR called_at >= ?) AND dry_run = 0 LIMIT ?) AS counted) < ?
 	ON CONFLICT (idem_key) DO NOTHING
@@ -613,7 +614,9 @@ const acceptGrace = 5 * time.Second
 // Claim takes the oldest queued send that is due for this store, as
 // Linkup is about to be called for it: it becomes sending, with one more
 // attempt, this store's lease, and a try of its announcement recorded
-// (Announced's, when it has none yet). The claim is durable (fsync) before
+// (Announced's, when it has none yet), and the last message the bot had
+// recorded in the recipient's conversation (Unsettled.SeenBefore): the
+// send's own message comes after it. The claim is durable (fsync) before
 // it returns: from then on a crash makes the send unknown, never resent.
 // ok is false when none is due.
 //
@@ -643,7 +646,7 @@ func (s *Store) Claim(ctx context.Context, dailyLimit int) (sd Send, ok bool, er
 	}
 	claim := func(q func(ctx context.Context, q string, args ...any) *sql.Row, where string, args ...any) error {
 		row := q(ctx, `UPDATE sends SET state = 'sending', attempts = attempts + 1, updated_at = ?, owner = ?, lease_until = `+dbNow+` + ?,
-			root_tries = root_tries + 1 - announced, `+called+`
+			root_tries = root_tries + 1 - announced, seen_before = `+lastSeen("sends.account", "sends.recipient")+`, `+called+`
 			WHERE id = `+where+` AND state = 'queued'
 			RETURNING `+columns, append(append([]any{ms, s.owner, s.leaseMS()}, calledArgs...), args...)...)
 		sd, err = scanOne(row)

@@ -44,7 +44,7 @@ func TestMigrations(t *testing.T) {
 		var v int
 		require.NoError(t, s.raw.QueryRow("PRAGMA user_version").Scan(&v))
 		names, _ := fs.Glob(migrations, "migrations/*.sql")
-		assert.Equal(t, len(names), v)
+		assert.Equal(t, len(names), v, "every migration applied")
 		var mode string
 		require.NoError(t, s.raw.QueryRow("PRAGMA journal_mode").Scan(&mode))
 		assert.Equal(t, "wal", mode)
