@@ -25,15 +25,22 @@ const ReplyActionID = "reply_linkedin"
 const postEvent = "linkedin_bot_message"
 
 // maxTries bounds the tries of a post that cannot be looked for: it
-// appears at most twice.
+// appears at most twice. A try Slack refused is not counted: it made no post.
 const maxTries = 2
 
-// maxBodyRunes keeps a message within a section block's 3,000 characters,
-// with room for its header.
-const maxBodyRunes = 2600
+// maxNameRunes bounds a LinkedIn name shown in a post (a hostile name
+// could otherwise fill it).
+const maxNameRunes = 100
 
 // slackTimeout bounds one post.
 const slackTimeout = 30 * time.Second
+
+// errMaybePosted: a post may already be in Slack and cannot be looked for;
+// it is not made again.
+var errMaybePosted = errors.New("the post may already be in Slack and cannot be looked for")
+
+// errRefusedEverywhere: Slack refused the post at every place it may go.
+var errRefusedEverywhere = errors.New("Slack refused the post everywhere it may go")
 
 // deliverOwed makes the posts a crash or a Slack failure left owed.
 func (b *Bridge) deliverOwed(ctx context.Context) {
@@ -42,6 +49,29 @@ func (b *Bridge) deliverOwed(ctx context.Context) {
 		b.log.Error().Err(err).Msg("listing the LinkedIn messages to post failed")
 		return
 	}
+	b.deliverAll(ctx, owed)
+}
+
+// deliverConversation posts conversation c's owed messages, in order.
+func (b *Bridge) deliverConversation(ctx context.Context, log zerolog.Logger, c *store.Conversation) {
+	owed, err := b.store.OwedIn(ctx, c.ID)
+	if err != nil {
+		log.Error().Err(err).Msg("listing the LinkedIn messages to post failed")
+		return
+	}
+	for _, m := range owed {
+		if b.stopping() || !b.deliverMessage(ctx, log, c, m) {
+			// Owed, with the ones after it: the next round posts them in order.
+			b.nextOwed = b.now()
+			return
+		}
+	}
+}
+
+// deliverAll posts owed messages (oldest first in each conversation), each
+// conversation's in order: one that cannot be posted yet holds back the
+// ones after it.
+func (b *Bridge) deliverAll(ctx context.Context, owed []store.ConvMessage) {
 	convs := map[int64]*store.Conversation{}
 	blocked := map[int64]bool{}
 	for _, m := range owed {
@@ -67,38 +97,104 @@ func (b *Bridge) deliverOwed(ctx context.Context) {
 	}
 }
 
-// deliverMessage posts m in its conversation's thread (posting the inbox
-// root first when needed), then its notification line. It reports whether
-// m is in the thread: the next message of the conversation must wait
-// until it is.
 // ReplyButton is the Reply on LinkedIn button of mirrored conversation id.
 func ReplyButton(id int64) *slack.ButtonBlockElement {
 	return slack.NewButtonBlockElement(ReplyActionID, strconv.FormatInt(id, 10), slack.NewTextBlockObject(slack.PlainTextType, "Reply on LinkedIn", false, false))
 }
 
+// target is a place a post may go.
+type target struct {
+	channel, thread string
+	// why, when set, says why a message is not in its thread (it falls
+	// back here), for the post to say so.
+	why string
+}
+
+func (t target) String() string {
+	if t.thread != "" {
+		return t.channel + "/" + t.thread
+	}
+	return t.channel
+}
+
+// messageTargets are where a message of c may go, in order: its thread;
+// where Slack refuses that (the channel archived, the bot removed), the
+// requester's DM, then the notification channel. rootRefused is Slack's
+// refusal of an inbox conversation's root, when it refused it: there is
+// no thread.
+func (b *Bridge) messageTargets(c store.Conversation, rootRefused string) []target {
+	var ts []target
+	why := ""
+	if c.ThreadTS != "" {
+		ts = append(ts, target{channel: c.Channel, thread: c.ThreadTS})
+	} else {
+		why = notInThread(c, rootRefused)
+	}
+	if c.Requester != "" {
+		ts = append(ts, target{channel: c.Requester, why: why})
+	}
+	if b.cfg.NotifyChannel != "" && b.cfg.NotifyChannel != c.Channel {
+		ts = append(ts, target{channel: b.cfg.NotifyChannel, why: why})
+	}
+	return ts
+}
+
+// notInThread says why a message of c is not in its thread: Slack refused
+// it there (reason).
+func notInThread(c store.Conversation, reason string) string {
+	return fmt.Sprintf("could not be posted in its thread in <#%s> (Slack refused it: `%s`)", c.Channel, reason)
+}
+
+// deliverMessage posts m in its conversation's thread (posting the inbox
+// root first when needed), then its notification line. It reports whether
+// m is done with: the next message of the conversation must wait until it
+// is. A post Slack refuses is not "maybe posted": the message goes to the
+// next place that takes it (saying why), and the conversation goes on.
 func (b *Bridge) deliverMessage(ctx context.Context, log zerolog.Logger, c *store.Conversation, m store.ConvMessage) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
 	defer cancel()
 	log = log.With().Str("message", m.Key).Logger()
+	rootRefused := ""
 	if c.ThreadTS == "" {
-		if err := b.postRoot(ctx, log, c); err != nil {
+		err := b.postRoot(ctx, log, c)
+		switch {
+		case errors.Is(err, errRefusedEverywhere):
+			rootRefused = slackpost.Reason(err)
+			log.Warn().Err(err).Msg("Slack refused the conversation's root in the inbox channel; its message goes elsewhere")
+		case err != nil:
 			log.Error().Err(err).Msg("posting the conversation's root in the inbox channel failed; it is tried again later")
 			return false
 		}
 	}
 	if !m.Posted {
 		mention := m.Kind == store.MsgReply && !c.Mentioned && c.Requester != ""
-		text := messageText(*c, m, mention)
-		blocks := []slack.Block{
-			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil),
-			slack.NewActionBlock("reply", ReplyButton(c.ID)),
+		targets := b.messageTargets(*c, rootRefused)
+		tried := 1 // where earlier tries may have posted: the thread, unless one went past it
+		if m.FellBack {
+			tried = len(targets)
 		}
-		done, err := b.postOnce(ctx, log, c.Channel, c.ThreadTS, m.SentAt, "message", c.ID, m.Key, m.Tries, text, blocks,
-			func() error { return b.store.IntendMessage(ctx, c.ID, m.Key, false) })
-		if err != nil {
+		_, at, err := b.postOnce(ctx, log, post{
+			kind: "message", conv: c.ID, key: m.Key, tries: m.Tries, since: m.SentAt, targets: targets,
+			build: func(t target, refused string) (string, []slack.Block) {
+				return messagePost(*c, m, mention && t.why == "", t, refused)
+			},
+			explain: func(reason string) string { return notInThread(*c, reason) },
+			tried:   tried,
+			intend: func(t target) error {
+				if t.thread == "" {
+					return b.store.IntendFallback(ctx, c.ID, m.Key)
+				}
+				return b.store.IntendMessage(ctx, c.ID, m.Key, false)
+			},
+			refused: func() error { return b.store.RefusedMessage(ctx, c.ID, m.Key, false) },
+		})
+		switch {
+		case errors.Is(err, errRefusedEverywhere):
+			log.Error().Err(err).Msg("Slack refused the LinkedIn message in its thread and everywhere else it may go: it is not in Slack (read it on LinkedIn); the conversation goes on")
+		case errors.Is(err, errMaybePosted):
+			log.Error().Err(err).Msg("the LinkedIn message may already be in Slack; not posting it again")
+		case err != nil:
 			log.Error().Err(err).Msg("posting a LinkedIn message in its thread failed; it is tried again later")
-		}
-		if !done {
 			return false
 		}
 		if err := b.store.MarkMessage(ctx, c.ID, m.Key, false); err != nil {
@@ -107,7 +203,7 @@ func (b *Bridge) deliverMessage(ctx context.Context, log zerolog.Logger, c *stor
 		if b.cfg.Changed != nil && c.Requester != "" {
 			b.cfg.Changed(c.Requester) // their Home's "Waiting for you"
 		}
-		if mention {
+		if mention && err == nil && at == 0 && targets[0].thread != "" {
 			c.Mentioned = true
 			if err := b.store.SetMentioned(ctx, c.ID); err != nil {
 				log.Error().Err(err).Msg("recording a mention failed")
@@ -123,97 +219,181 @@ func (b *Bridge) deliverMessage(ctx context.Context, log zerolog.Logger, c *stor
 		}
 		return true
 	}
-	link, err := b.permalink(ctx, c.Channel, c.ThreadTS)
-	if err != nil {
-		log.Warn().Err(err).Msg("getting the thread's permalink failed")
+	link := ""
+	if c.ThreadTS != "" {
+		var err error
+		if link, err = b.permalink(ctx, c.Channel, c.ThreadTS); err != nil {
+			log.Warn().Err(err).Msg("getting the thread's permalink failed")
+		}
 	}
 	text := notifyText(*c, m, link)
-	done, err := b.postOnce(ctx, log, b.cfg.NotifyChannel, "", m.SentAt, "notify", c.ID, m.Key, m.NotifyTries, text, nil,
-		func() error { return b.store.IntendMessage(ctx, c.ID, m.Key, true) })
-	if err != nil {
+	_, _, err := b.postOnce(ctx, log, post{
+		kind: "notify", conv: c.ID, key: m.Key, tries: m.NotifyTries, since: m.SentAt, targets: []target{{channel: b.cfg.NotifyChannel}},
+		build: func(_ target, refused string) (string, []slack.Block) {
+			if refused != "" {
+				return text, nil
+			}
+			return text, []slack.Block{slackpost.Section(text)}
+		},
+		intend:  func(target) error { return b.store.IntendMessage(ctx, c.ID, m.Key, true) },
+		refused: func() error { return b.store.RefusedMessage(ctx, c.ID, m.Key, true) },
+	})
+	switch {
+	case errors.Is(err, errRefusedEverywhere):
+		log.Warn().Err(err).Msg("Slack refused the reply's notification; it is not posted")
+	case errors.Is(err, errMaybePosted):
+		log.Error().Err(err).Msg("the reply's notification may already be in Slack; not posting it again")
+	case err != nil:
 		log.Error().Err(err).Msg("posting the reply's notification failed; it is tried again later")
+		return true
 	}
-	if done {
-		if err := b.store.MarkMessage(ctx, c.ID, m.Key, true); err != nil {
-			log.Error().Err(err).Msg("recording a notification failed")
-		}
+	if err := b.store.MarkMessage(ctx, c.ID, m.Key, true); err != nil {
+		log.Error().Err(err).Msg("recording a notification failed")
 	}
 	return true
 }
 
-// postRoot posts an inbox conversation's root message and records it.
+// postRoot posts an inbox conversation's root message and records it; it
+// returns errRefusedEverywhere when Slack refused it.
 func (b *Bridge) postRoot(ctx context.Context, log zerolog.Logger, c *store.Conversation) error {
 	text := rootText(*c)
-	var ts string
-	intend := func() error { return b.store.IntendRoot(ctx, c.ID) }
-	post := func() (string, error) {
-		_, ts, err := b.slack.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(text, false), slack.MsgOptionDisableLinkUnfurl(),
-			slack.MsgOptionMetadata(metadata("root", c.ID, "root")))
-		return ts, err
-	}
-	if c.RootTries > 0 {
-		_, found, err := b.find(ctx, c.Channel, "", c.CreatedAt, "root", c.ID, "root")
-		if found != "" {
-			ts = found
-		} else if err != nil && c.RootTries >= maxTries {
-			return fmt.Errorf("the root may already be in Slack and cannot be looked for: %w", err)
-		}
-	}
-	if ts == "" {
-		if err := intend(); err != nil {
-			return err
-		}
-		c.RootTries++
-		var err error
-		if ts, err = post(); err != nil {
-			return err
-		}
+	ts, _, err := b.postOnce(ctx, log, post{
+		kind: "root", conv: c.ID, key: "root", tries: c.RootTries, since: c.CreatedAt, targets: []target{{channel: c.Channel}},
+		build: func(_ target, refused string) (string, []slack.Block) {
+			if refused != "" {
+				return text, nil
+			}
+			return text, []slack.Block{slackpost.Section(text)}
+		},
+		intend: func(target) error {
+			c.RootTries++
+			return b.store.IntendRoot(ctx, c.ID)
+		},
+		refused: func() error {
+			c.RootTries--
+			return b.store.RefusedRoot(ctx, c.ID)
+		},
+	})
+	if err != nil {
+		return err
 	}
 	c.ThreadTS = ts
 	return b.store.SetRoot(ctx, c.ID, ts)
 }
 
-// postOnce makes one post of kind for message key of conversation conv,
-// recording its try first (intend). A post that earlier tries may have
-// made is looked for first; where it cannot be looked for, it is made
-// again only under maxTries. done says the post is in Slack (or given up).
-func (b *Bridge) postOnce(ctx context.Context, log zerolog.Logger, channel, thread string, sentAt time.Time, kind string, conv int64, key string, tries int,
-	text string, blocks []slack.Block, intend func() error) (done bool, err error) {
-	if tries > 0 {
-		_, found, ferr := b.find(ctx, channel, thread, since(sentAt, b.now()), kind, conv, key)
-		if found != "" {
-			log.Info().Str("post", kind).Msg("an earlier try had posted; not posting again")
-			return true, nil
+// post is one post of the bridge: what it is (kind and key, for its
+// metadata), the tries already made that may have posted, the places it
+// may go in order, and how it reads at each.
+type post struct {
+	kind    string
+	conv    int64
+	key     string
+	tries   int
+	since   time.Time // the post was made after this (the message's time)
+	targets []target
+	// build is the post at t; refused, when set, is Slack's refusal of its
+	// full form there (invalid_blocks, msg_too_long): a shorter form.
+	build func(t target, refused string) (text string, blocks []slack.Block)
+	// explain, when set, says at a fallback place why the post is not at
+	// the first: Slack refused it there (reason).
+	explain func(reason string) string
+	// tried is how many of targets earlier tries may have reached (all
+	// when zero): a lost answer's post is looked for there.
+	tried int
+	// intend records a try at a target before it is made; refused records
+	// that Slack refused it: it made no post.
+	intend  func(t target) error
+	refused func() error
+}
+
+// postOnce makes p once, at the first of its targets that takes it, and
+// returns the post's ts and its target's index. A post that earlier tries
+// may have made is looked for first; where it cannot be looked for, it is
+// made again only under maxTries (errMaybePosted). A post Slack refuses
+// for what it holds is made again in its short form at the same place; a
+// post refused by the place goes to the next one; errRefusedEverywhere
+// when no place took it. Any other error leaves it open: a later try looks
+// for it first.
+func (b *Bridge) postOnce(ctx context.Context, log zerolog.Logger, p post) (ts string, at int, err error) {
+	log = log.With().Str("post", p.kind).Logger()
+	if p.tries > 0 {
+		unsure := false
+		looked := p.targets
+		if p.tried > 0 && p.tried < len(looked) {
+			looked = looked[:p.tried]
 		}
-		if ferr != nil && tries >= maxTries {
-			log.Error().Err(ferr).Str("post", kind).Msg("the post may already be in Slack; not making it again")
-			return true, nil
+		for i, t := range looked {
+			_, found, ferr := b.find(ctx, t.channel, t.thread, since(p.since, b.now()), p.kind, p.conv, p.key)
+			if found != "" {
+				log.Info().Stringer("target", t).Msg("an earlier try had posted; not posting again")
+				return found, i, nil
+			}
+			if ferr != nil {
+				unsure = true
+				log.Warn().Err(ferr).Stringer("target", t).Msg("could not look for an earlier try's post")
+			}
+		}
+		if unsure && p.tries >= maxTries {
+			return "", -1, errMaybePosted
 		}
 	}
-	if err := intend(); err != nil {
-		return false, fmt.Errorf("recording the post's try: %w", err)
+	var refusals []error
+	first := "" // Slack's refusal at the first place
+	for i, t := range p.targets {
+		if i > 0 && t.why == "" && first != "" && p.explain != nil {
+			t.why = p.explain(first)
+		}
+		refused := ""
+		for {
+			text, blocks := p.build(t, refused)
+			if err := p.intend(t); err != nil {
+				return "", -1, fmt.Errorf("recording the post's try: %w", err)
+			}
+			ts, err := b.postTo(ctx, t, text, blocks, metadata(p.kind, p.conv, p.key))
+			if err == nil {
+				return ts, i, nil
+			}
+			if !slackpost.Refused(err) {
+				// No answer, a 5xx or fatal_error: Slack may have posted it. Look at once.
+				if _, found, ferr := b.find(ctx, t.channel, t.thread, since(p.since, b.now()), p.kind, p.conv, p.key); found != "" {
+					return found, i, nil
+				} else if ferr != nil {
+					err = fmt.Errorf("%w (and the post could not be looked for: %v)", err, ferr)
+				}
+				return "", -1, err
+			}
+			// Refused: certainly not posted, so not a try that may have.
+			if rerr := p.refused(); rerr != nil {
+				log.Error().Err(rerr).Msg("recording a refused post failed")
+			}
+			refusals = append(refusals, fmt.Errorf("%s: %w", t, err))
+			if i == 0 && first == "" {
+				first = slackpost.Reason(err)
+			}
+			log.Warn().Err(err).Stringer("target", t).Bool("short", refused != "").Msg("Slack refused the post there")
+			if refused != "" || !slackpost.RefusedContent(err) {
+				break // the place refuses it: the next one
+			}
+			refused = slackpost.Reason(err)
+		}
 	}
-	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionMetadata(metadata(kind, conv, key))}
+	if len(refusals) == 0 {
+		return "", -1, fmt.Errorf("%w (no place to post it)", errRefusedEverywhere)
+	}
+	return "", -1, fmt.Errorf("%w: %w", errRefusedEverywhere, errors.Join(refusals...))
+}
+
+// postTo makes one post at t and returns its ts.
+func (b *Bridge) postTo(ctx context.Context, t target, text string, blocks []slack.Block, md slack.SlackMetadata) (string, error) {
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionMetadata(md)}
 	if len(blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))
 	}
-	if thread != "" {
-		opts = append(opts, slack.MsgOptionTS(thread))
+	if t.thread != "" {
+		opts = append(opts, slack.MsgOptionTS(t.thread))
 	}
-	_, _, err = b.slack.PostMessageContext(ctx, channel, opts...)
-	if err == nil {
-		return true, nil
-	}
-	var se slack.SlackErrorResponse
-	if !errors.As(err, &se) {
-		// No answer, or a 5xx: Slack may have posted it. Look at once.
-		if _, found, ferr := b.find(ctx, channel, thread, since(sentAt, b.now()), kind, conv, key); found != "" {
-			return true, nil
-		} else if ferr != nil {
-			err = fmt.Errorf("%w (and the post could not be looked for: %v)", err, ferr)
-		}
-	}
-	return false, err // a later try looks for it first
+	_, ts, err := b.slack.PostMessageContext(ctx, t.channel, opts...)
+	return ts, err
 }
 
 // since is where to start looking for the post of a message sent at:
@@ -247,11 +427,10 @@ func (b *Bridge) permalink(ctx context.Context, channel, ts string) (string, err
 	return b.links.Link(ctx, b.slack, channel, ts)
 }
 
-// messageText is a mirrored message: who wrote it, when, and its text,
-// made inert and cut to fit.
-func messageText(c store.Conversation, m store.ConvMessage, mention bool) string {
+// messageHead is a mirrored message's first line: who wrote it and when.
+func messageHead(c store.Conversation, m store.ConvMessage, mention bool) string {
 	var head string
-	who := "*" + slackpost.Escape(orDefault(m.Sender, orDefault(c.Participant, "Someone"))) + "*"
+	who := "*" + name(orDefault(m.Sender, orDefault(c.Participant, "Someone"))) + "*"
 	switch m.Kind {
 	case store.MsgReply:
 		head = ":speech_balloon: " + who + " replied on LinkedIn"
@@ -264,13 +443,69 @@ func messageText(c store.Conversation, m store.ConvMessage, mention bool) string
 	if mention {
 		head += " <@" + c.Requester + ">"
 	}
-	text, note := cut(m.Body)
-	return head + "\n" + slackpost.Quote(text) + note
+	return head
+}
+
+// messageText is a mirrored message as one text: its head and its text,
+// made inert, in full (cut only past what one post holds).
+func messageText(c store.Conversation, m store.ConvMessage, mention bool) string {
+	text, _ := messagePost(c, m, mention, target{}, "")
+	return text
+}
+
+// cutNote ends a message cut because one Slack post cannot hold it.
+const cutNote = "_(Cut here: this message is longer than one Slack message can hold. Read the rest on LinkedIn.)_"
+
+// messagePost is a mirrored message as posted at t: a section with who
+// wrote it and when, then its text, made inert and quoted, in as many
+// sections as it takes (each within Slack's 3,000 characters, cut after
+// escaping and quoting), then the Reply button; at a fallback place, a
+// first section says why it is there. Past what one post holds (50 blocks)
+// it is cut with a note. refused, when set, is Slack's refusal of that
+// form: the message is then only named, with a note. The text beside the
+// blocks (for notifications) is the same, cut to MaxFallback.
+func messagePost(c store.Conversation, m store.ConvMessage, mention bool, t target, refused string) (string, []slack.Block) {
+	head := messageHead(c, m, mention)
+	var sections []string
+	if t.why != "" {
+		sections = append(sections, ":warning: This LinkedIn message "+t.why+", so it comes here.")
+	}
+	if refused != "" {
+		sections = append(sections, head+"\n_(Slack refused to show this message's text (`"+refused+"`). Read it on LinkedIn.)_")
+	} else {
+		pieces := slackpost.QuoteSplit(m.Body, slackpost.MaxText-utf8.RuneCountInString(head)-1, slackpost.MaxText)
+		pieces[0] = head + "\n" + pieces[0]
+		room := slackpost.MaxBlocks - 1 - len(sections) // the Reply button's block
+		if len(pieces) > room {
+			pieces = append(pieces[:room-1], cutNote)
+		}
+		sections = append(sections, pieces...)
+	}
+	blocks := make([]slack.Block, 0, len(sections)+1)
+	for _, s := range sections {
+		blocks = append(blocks, slackpost.Section(s))
+	}
+	if c.ID != 0 {
+		blocks = append(blocks, slack.NewActionBlock("reply", ReplyButton(c.ID)))
+	}
+	text := strings.Join(sections, "\n")
+	if cut, ok := slackpost.Cut(text, slackpost.MaxFallback-1); ok {
+		text = cut + "…"
+	}
+	return text, blocks
+}
+
+// name is a LinkedIn name made inert and kept short.
+func name(s string) string {
+	if cut, ok := slackpost.Cut(s, maxNameRunes); ok {
+		s = cut + "…"
+	}
+	return slackpost.Escape(s)
 }
 
 // notifyText is the notification channel's line for a new reply.
 func notifyText(c store.Conversation, m store.ConvMessage, link string) string {
-	line := ":speech_balloon: *" + slackpost.Escape(orDefault(m.Sender, orDefault(c.Participant, "Someone"))) + "* replied on LinkedIn"
+	line := ":speech_balloon: *" + name(orDefault(m.Sender, orDefault(c.Participant, "Someone"))) + "* replied on LinkedIn"
 	if c.Requester != "" {
 		line += " to <@" + c.Requester + ">"
 	} else {
@@ -284,9 +519,9 @@ func notifyText(c store.Conversation, m store.ConvMessage, link string) string {
 
 // rootText opens an inbox conversation's thread.
 func rootText(c store.Conversation) string {
-	who := slackpost.Escape(orDefault(c.Participant, "someone"))
+	who := name(orDefault(c.Participant, "someone"))
 	text := ":incoming_envelope: New LinkedIn conversation with *" + who + "*"
-	if u := c.ProfileURL; strings.HasPrefix(u, "https://") && !strings.ContainsAny(u, "<>|") {
+	if u := c.ProfileURL; strings.HasPrefix(u, "https://") && !strings.ContainsAny(u, "<>| ") && len(u) < 500 {
 		text += " (<" + u + "|profile>)"
 	}
 	return text + ". Its messages follow in this thread; answer with *Reply on LinkedIn*."
@@ -298,15 +533,6 @@ func when(t time.Time) string {
 		return "time unknown"
 	}
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
-}
-
-// cut keeps text within maxBodyRunes; note says so when it cuts.
-func cut(text string) (kept, note string) {
-	n := utf8.RuneCountInString(text)
-	if n <= maxBodyRunes {
-		return text, ""
-	}
-	return string([]rune(text)[:maxBodyRunes]) + "…", fmt.Sprintf("\n_(Cut: %d more characters. Read the whole message on LinkedIn.)_", n-maxBodyRunes)
 }
 
 func orDefault(s, def string) string {

@@ -18,13 +18,14 @@ import (
 	"linkedin-bot/store"
 )
 
-// Page sizes and bounds of one poll. Each page of 10 costs 1 credit.
+// Page sizes of one poll. Each page of 10 costs 1 credit. A poll reads as
+// many pages as it takes (the inbox down to what the last poll saw, a
+// conversation down to the last message mirrored), within the day's read
+// credits: a read the cap cuts short resumes where it stopped.
 const (
-	inboxFirst    = 10 // the common case: a few conversations changed
-	inboxPage     = linkup.MaxPage
-	maxInboxPages = 9  // 210 conversations changed since the last poll
-	messagePage   = 10 // the newest messages: what changed since the last read
-	maxMsgPages   = 3
+	inboxFirst  = 10 // the common case: a few conversations changed
+	inboxPage   = linkup.MaxPage
+	messagePage = 10 // the newest messages: what changed since the last read
 )
 
 // errCapped: the day's read credits are spent.
@@ -195,10 +196,6 @@ func (b *Bridge) pollAccount(ctx context.Context, s session, inbox bool, watched
 	var unread time.Time
 	cursor := ""
 	for page := 0; ; page++ {
-		if page == maxInboxPages {
-			log.Warn().Int("conversations", inboxFirst+(maxInboxPages-1)*inboxPage).Msg("more conversations changed since the last poll than one poll reads; the older ones are read when they change again")
-			break
-		}
 		size := inboxFirst
 		if page > 0 {
 			size = inboxPage
@@ -269,6 +266,10 @@ func (b *Bridge) pollAccount(ctx context.Context, s session, inbox bool, watched
 				unread = e.Last.At
 			}
 		}
+		if p.NextCursor != "" && p.NextCursor == cursor {
+			// Not a step back: the inbox position stays, and the next poll reads on.
+			return news, errors.New("Linkup gave the same inbox page twice")
+		}
 		cursor = p.NextCursor
 		if older || cursor == "" {
 			break
@@ -295,18 +296,40 @@ func signature(m linkup.ChatMessage) string {
 }
 
 // read reads conversation c's new messages (by its ID, else its URL),
-// records them and mirrors them into its thread. sig, when set, is the
-// inbox's view of its last message, remembered once the read succeeds. An
-// error for one conversation is logged here and does not stop the others;
-// only errCapped, errSessionLost and a cancelled ctx are returned.
+// records them and mirrors them into its thread, oldest first. sig, when
+// set, is the inbox's view of its last message, remembered once the read
+// succeeds. A read that the day's read credits cut short records what it
+// read as held (never posted before the older messages), says so in the
+// thread, and resumes where it stopped at the next read. An error for one
+// conversation is logged here and does not stop the others; only
+// errCapped, errSessionLost and a cancelled ctx are returned.
 func (b *Bridge) read(ctx context.Context, s session, c *store.Conversation, sig string) (int, error) {
 	log := b.log.With().Int64("conversation", c.ID).Str("account", s.name).Logger()
-	msgs, newest, convID, err := b.fetch(ctx, s, *c, c.Since)
+	gapCursor, gap, err := b.store.Gap(ctx, c.ID)
+	var top, older fetched
+	if err == nil {
+		top, err = b.fetchFrom(ctx, s, *c, c.Since, "", nil)
+	}
+	if err == nil && gap {
+		// Then the older messages a cut read left unread, from where it stopped.
+		var skip map[string]bool
+		if skip, err = b.store.HeldMessages(ctx, c.ID); err == nil {
+			for _, m := range top.msgs {
+				skip[messageKey(m)] = true
+			}
+			withID := *c
+			withID.ConversationID = top.convID
+			older, err = b.fetchFrom(ctx, s, withID, c.Since, gapCursor, skip)
+		}
+	}
 	if c.ConversationID == "" && err == nil {
 		c.LookedUp = true // read by its URL: found, or not there; not again
 	}
+	if errors.Is(err, errCapped) {
+		return 0, b.cut(ctx, log, s, c, gap, top, older)
+	}
 	if err != nil {
-		if errors.Is(err, errCapped) || ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return 0, err
 		}
 		if b.sessionLost(ctx, s.name, err) {
@@ -318,25 +341,21 @@ func (b *Bridge) read(ctx context.Context, s session, c *store.Conversation, sig
 		}
 		return 0, errUnread
 	}
-	if c.ConversationID == "" && convID != "" {
-		c.ConversationID = convID
+	if c.ConversationID == "" && top.convID != "" {
+		c.ConversationID = top.convID
 	}
-	if sig == "" && newest != nil {
-		sig = signature(*newest) // as the inbox will show it: no second read for it
+	if sig == "" && top.newest != nil {
+		sig = signature(*top.newest) // as the inbox will show it: no second read for it
 	}
 	if sig != "" {
 		c.LastSeen = sig
 	}
-	added, rerr := b.record(ctx, s.name, c, msgs)
+	added, rerr := b.record(ctx, s.name, c, older.msgs, top.msgs, nil)
 	if rerr != nil {
 		log.Error().Err(rerr).Msg("recording a conversation's messages failed; they are read again at the next poll")
 		c.LastSeen = ""
 	}
-	for _, m := range msgs {
-		if m.At.After(c.LastActivity) {
-			c.LastActivity = m.At
-		}
-	}
+	b.touch(c, older.msgs, top.msgs)
 	if err := b.store.UpdateConversation(ctx, *c); err != nil {
 		log.Error().Err(err).Msg("recording a conversation failed")
 	}
@@ -345,16 +364,73 @@ func (b *Bridge) read(ctx context.Context, s session, c *store.Conversation, sig
 		if m.Kind != store.MsgOwn && m.Kind != store.MsgEmpty {
 			news++
 		}
-		if !b.deliverMessage(ctx, log, c, m) {
-			// Owed, with the ones after it: the next round posts them in order.
-			b.nextOwed = b.now()
-			break
-		}
 	}
+	b.deliverConversation(ctx, log, c)
 	if rerr != nil {
 		return news, errUnread
 	}
 	return news, nil
+}
+
+// cut records what a read the read cap cut short had read, held until the
+// older messages are read, and says so in the conversation's thread. It
+// returns errCapped. top is the read from the newest message; older the
+// read of the gap an earlier cut left (gap), from where that cut stopped.
+func (b *Bridge) cut(ctx context.Context, log zerolog.Logger, s session, c *store.Conversation, gap bool, top, older fetched) error {
+	if c.ConversationID == "" && top.convID != "" {
+		c.ConversationID = top.convID
+	}
+	var resume string
+	var olderMsgs, newer []linkup.ChatMessage
+	switch {
+	case gap && top.cut:
+		// Messages newer than the held ones, not all read: a second gap.
+		// Not kept: read again when credits return (at most a day's last pages).
+		log.Info().Int("pages", top.pages).Msg("the read cap cut a conversation's newest messages short; they are read again when credits return")
+	case gap:
+		olderMsgs, newer, resume = older.msgs, top.msgs, older.next
+	case top.pages > 0:
+		newer, resume = top.msgs, top.next
+	}
+	if len(olderMsgs)+len(newer) > 0 {
+		if _, err := b.record(ctx, s.name, c, olderMsgs, newer, &resume); err != nil {
+			log.Error().Err(err).Msg("recording the messages of a cut read failed; they are read again when credits return")
+		}
+		b.touch(c, olderMsgs, newer)
+	}
+	if err := b.store.UpdateConversation(ctx, *c); err != nil {
+		log.Error().Err(err).Msg("recording a conversation failed")
+	}
+	b.tellCut(ctx, log, *c, gap || top.pages > 0)
+	return errCapped
+}
+
+// tellCut says in c's thread that its new messages wait for read credits.
+func (b *Bridge) tellCut(ctx context.Context, log zerolog.Logger, c store.Conversation, partly bool) {
+	log.Warn().Bool("partly_read", partly).Msg("the day's read credits ran out while reading a conversation: the rest is read when credits return")
+	if c.ThreadTS == "" {
+		return // an inbox conversation not posted yet: nothing to tell in
+	}
+	text := fmt.Sprintf(":pause_button: New LinkedIn messages of this conversation wait: the bot reached today's READ_CREDITS_PER_DAY (%d credits). They are read when read credits return (00:00 UTC) and appear here then, oldest first, none skipped.", b.cfg.CreditsPerDay)
+	if partly {
+		text = fmt.Sprintf(":pause_button: The bot reached today's READ_CREDITS_PER_DAY (%d credits) while reading the new LinkedIn messages of this conversation: the older ones are read when read credits return (00:00 UTC); then all appear here, oldest first, none skipped.", b.cfg.CreditsPerDay)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
+	defer cancel()
+	if _, _, err := b.slack.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(c.ThreadTS), slack.MsgOptionDisableLinkUnfurl()); err != nil {
+		log.Error().Err(err).Msg("telling the thread that reading waits for credits failed")
+	}
+}
+
+// touch moves c's last activity to its newest message read.
+func (b *Bridge) touch(c *store.Conversation, lists ...[]linkup.ChatMessage) {
+	for _, msgs := range lists {
+		for _, m := range msgs {
+			if m.At.After(c.LastActivity) {
+				c.LastActivity = m.At
+			}
+		}
+	}
 }
 
 // fetch reads a conversation's messages newer than since, newest first,
@@ -363,15 +439,41 @@ func (b *Bridge) read(ctx context.Context, s session, c *store.Conversation, sig
 // conversation's ID as Linkup gave it. A conversation Linkup does not
 // find has no messages.
 func (b *Bridge) fetch(ctx context.Context, s session, c store.Conversation, since time.Time) (out []linkup.ChatMessage, newest *linkup.ChatMessage, convID string, err error) {
-	convID = c.ConversationID
-	cursor := ""
+	f, err := b.fetchFrom(ctx, s, c, since, "", nil)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return f.msgs, f.newest, f.convID, nil
+}
+
+// fetched is what one read of a conversation found.
+type fetched struct {
+	msgs   []linkup.ChatMessage // the new messages, oldest first
+	newest *linkup.ChatMessage  // the newest message of all, when the read started there
+	convID string               // the conversation's ID as Linkup gave it
+	pages  int                  // pages read
+	cut    bool                 // the read cap stopped it: next is where it resumes
+	next   string
+}
+
+// fetchFrom is fetch from cursor ("" for the newest message). With skip
+// (a read resuming in a gap), the messages it names are passed over, and
+// the read stops at a message held already that it does not name. Cut
+// short by the read cap, it returns what it read with errCapped, and where
+// to resume.
+func (b *Bridge) fetchFrom(ctx context.Context, s session, c store.Conversation, since time.Time, cursor string, skip map[string]bool) (fetched, error) {
+	f := fetched{convID: c.ConversationID}
+	fromTop := cursor == ""
 	inWindow := true
-	for page := 0; page < maxMsgPages; page++ {
+	for page := 0; ; page++ {
 		if err := b.spend(ctx, linkup.ReadCost(messagePage)); err != nil {
-			return nil, nil, "", err
+			slices.Reverse(f.msgs)
+			f.cut, f.next = true, cursor
+			return f, err
 		}
-		q := linkup.ConversationQuery{ConversationID: convID, Country: s.country, LoginToken: s.token, Count: messagePage, Cursor: cursor}
-		if convID == "" {
+		f.pages++
+		q := linkup.ConversationQuery{ConversationID: f.convID, Country: s.country, LoginToken: s.token, Count: messagePage, Cursor: cursor}
+		if f.convID == "" {
 			q.ProfileURL = c.ProfileURL
 		}
 		p, err := b.linkup.Conversation(ctx, q)
@@ -379,16 +481,16 @@ func (b *Bridge) fetch(ctx context.Context, s session, c store.Conversation, sin
 			break // no conversation (yet): nothing in it
 		}
 		if err != nil {
-			return nil, nil, "", err
+			return fetched{}, err
 		}
-		if page == 0 && len(p.Messages) > 0 {
-			newest = &p.Messages[0]
+		if page == 0 && fromTop && len(p.Messages) > 0 {
+			f.newest = &p.Messages[0]
 		}
 		if p.Skipped > 0 {
 			b.log.Warn().Int64("conversation", c.ID).Int("skipped", p.Skipped).Msg("some LinkedIn messages could not be read; they were skipped")
 		}
-		if convID == "" {
-			convID = p.ConversationID
+		if f.convID == "" {
+			f.convID = p.ConversationID
 		}
 		keys := make([]string, len(p.Messages))
 		for i, m := range p.Messages {
@@ -397,7 +499,7 @@ func (b *Bridge) fetch(ctx context.Context, s session, c store.Conversation, sin
 		known := map[string]bool{}
 		if c.ID != 0 {
 			if known, err = b.store.KnownMessages(ctx, c.ID, keys); err != nil {
-				return nil, nil, "", err
+				return fetched{}, err
 			}
 		}
 		stop := false
@@ -405,19 +507,25 @@ func (b *Bridge) fetch(ctx context.Context, s session, c store.Conversation, sin
 			if !m.At.IsZero() {
 				inWindow = !m.At.Before(since)
 			}
+			if skip[keys[i]] && inWindow {
+				continue
+			}
 			if !inWindow || known[keys[i]] {
 				stop = true
 				break
 			}
-			out = append(out, m)
+			f.msgs = append(f.msgs, m)
+		}
+		if p.NextCursor != "" && p.NextCursor == cursor {
+			return fetched{}, errors.New("Linkup gave the same page of the conversation twice")
 		}
 		cursor = p.NextCursor
 		if stop || cursor == "" {
 			break
 		}
 	}
-	slices.Reverse(out)
-	return out, newest, convID, nil
+	slices.Reverse(f.msgs)
+	return f, nil
 }
 
 // messageKey identifies a message: its entity URN, else a digest of its
@@ -430,11 +538,15 @@ func messageKey(m linkup.ChatMessage) string {
 	return "sha256:" + hex.EncodeToString(h[:16])
 }
 
-// record classifies msgs (oldest first) and records them; it returns the
-// new ones.
-func (b *Bridge) record(ctx context.Context, acct string, c *store.Conversation, msgs []linkup.ChatMessage) ([]store.ConvMessage, error) {
-	if len(msgs) == 0 {
-		return nil, nil
+// record classifies the messages one read found (each list oldest
+// first: older, those of a gap an earlier cut read left; newer, those
+// after everything recorded) and records them; with gap set, held (see
+// store.RecordRead). It returns the new ones.
+func (b *Bridge) record(ctx context.Context, acct string, c *store.Conversation, older, newer []linkup.ChatMessage, gap *string) ([]store.ConvMessage, error) {
+	if len(older)+len(newer) == 0 && gap == nil {
+		if _, held, err := b.store.Gap(ctx, c.ID); err != nil || !held {
+			return nil, err
+		}
 	}
 	own, err := b.store.SendsTo(ctx, acct, c.ConversationID, c.ProfileURL, c.Since.Add(-time.Minute))
 	if err != nil {
@@ -442,15 +554,23 @@ func (b *Bridge) record(ctx context.Context, acct string, c *store.Conversation,
 	}
 	nameKey := b.key(accountNameKey, acct)
 	account, _, _ := b.store.BridgeValue(ctx, nameKey)
-	rows := make([]store.ConvMessage, 0, len(msgs))
-	for _, m := range msgs {
-		kind := b.classify(ctx, m, c.Participant, nameKey, &account, own)
-		rows = append(rows, store.ConvMessage{Conversation: c.ID, Key: messageKey(m), SentAt: m.At, Kind: kind, Sender: m.Sender, Body: body(m)})
+	rows := func(msgs []linkup.ChatMessage) []store.ConvMessage {
+		out := make([]store.ConvMessage, 0, len(msgs))
+		for _, m := range msgs {
+			kind := b.classify(ctx, m, c.Participant, nameKey, &account, own)
+			out = append(out, store.ConvMessage{Conversation: c.ID, Key: messageKey(m), SentAt: m.At, Kind: kind, Sender: m.Sender, Body: body(m)})
+		}
+		return out
 	}
-	if rows, err = b.afterStart(ctx, c, rows); err != nil {
-		return nil, err
+	recent := rows(newer)
+	if len(older) == 0 {
+		// A conversation's first read has no gap behind it: everything it
+		// found is newer than what is recorded (nothing).
+		if recent, err = b.afterStart(ctx, c, recent); err != nil {
+			return nil, err
+		}
 	}
-	return b.store.RecordMessages(ctx, rows)
+	return b.store.RecordRead(ctx, c.ID, rows(older), recent, gap)
 }
 
 // afterStart drops, from the first read of a conversation a send started,

@@ -6,9 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"linkedin-bot/linkup"
+	"linkedin-bot/slackpost"
 	"linkedin-bot/store"
 )
 
@@ -54,17 +59,63 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestMessageTextIsInertAndCut(t *testing.T) {
+func TestMessageTextIsInert(t *testing.T) {
 	c := store.Conversation{ID: 3, Participant: "Jane", Requester: "U0ALICE01"}
 	m := store.ConvMessage{Kind: store.MsgReply, Sender: "<!here>", Body: "<!channel> & <https://x|y>\nline two", SentAt: time.Unix(1700000000, 0)}
 	got := messageText(c, m, true)
 	assert.Equal(t, ":speech_balloon: *&lt;!here&gt;* replied on LinkedIn · <!date^1700000000^{date_short_pretty} at {time}|2023-11-14 22:13 UTC> <@U0ALICE01>\n"+
 		"> &lt;!channel&gt; &amp; &lt;https://x|y&gt;\n> line two", got)
+}
 
-	long := store.ConvMessage{Kind: store.MsgAccount, Sender: "Sales Team", Body: strings.Repeat("a", maxBodyRunes+10)}
-	got = messageText(c, long, false)
-	assert.Contains(t, got, "wrote on LinkedIn (sent from LinkedIn, not from Slack) · time unknown")
-	assert.True(t, strings.HasSuffix(got, "…\n_(Cut: 10 more characters. Read the whole message on LinkedIn.)_"), got[len(got)-80:])
+// sectionsOf returns the text of each section of blocks, and checks that
+// each fits Slack's limit.
+func sectionsOf(t *testing.T, blocks []slack.Block) []string {
+	t.Helper()
+	var out []string
+	for _, b := range blocks {
+		if s, ok := b.(*slack.SectionBlock); ok {
+			assert.LessOrEqual(t, utf8.RuneCountInString(s.Text.Text), slackpost.MaxText)
+			assert.True(t, s.Text.Verbatim, "LinkedIn text is shown verbatim")
+			out = append(out, s.Text.Text)
+		}
+	}
+	return out
+}
+
+func TestLongMessagesAreSplitAfterEscaping(t *testing.T) {
+	c := store.Conversation{ID: 3, Participant: "Jane"}
+	// Escaping makes each & five characters: 2,900 of them pass 3,000 only once escaped.
+	m := store.ConvMessage{Kind: store.MsgReply, Sender: "Jane", Body: strings.Repeat("&", 2900)}
+	text, blocks := messagePost(c, m, false, target{}, "")
+	sections := sectionsOf(t, blocks)
+	require.Len(t, sections, 5, "14,500 escaped characters in sections of 3,000")
+	all := strings.Join(sections, "")
+	assert.Equal(t, 2900, strings.Count(all, "&amp;"), "every character shown, none cut inside an escape")
+	assert.Equal(t, 2900, strings.Count(all, "&"), "no escape split between sections")
+	for _, s := range sections[1:] {
+		assert.True(t, strings.HasPrefix(s, "> "), "each piece is a quote")
+	}
+	assert.LessOrEqual(t, utf8.RuneCountInString(text), slackpost.MaxFallback)
+	assert.Len(t, blocks, 6, "and the Reply button")
+
+	// More than one post holds: cut, with a note, within 50 blocks.
+	huge := store.ConvMessage{Kind: store.MsgReply, Sender: "Jane", Body: strings.Repeat("word ", 40000)}
+	_, blocks = messagePost(c, huge, false, target{why: "could not be posted in its thread"}, "")
+	assert.Len(t, blocks, slackpost.MaxBlocks)
+	sections = sectionsOf(t, blocks)
+	assert.Contains(t, sections[0], "could not be posted in its thread")
+	assert.Equal(t, cutNote, sections[len(sections)-1])
+
+	// Its short form, after Slack refused the full one.
+	_, blocks = messagePost(c, huge, false, target{}, "invalid_blocks")
+	sections = sectionsOf(t, blocks)
+	require.Len(t, sections, 1)
+	assert.Contains(t, sections[0], "Slack refused to show this message's text (`invalid_blocks`). Read it on LinkedIn.")
+
+	// A hostile name is kept short.
+	long := store.ConvMessage{Kind: store.MsgReply, Sender: strings.Repeat("N", 5000), Body: "hi"}
+	_, blocks = messagePost(c, long, false, target{}, "")
+	assert.Len(t, sectionsOf(t, blocks), 1)
 }
 
 func TestReadable(t *testing.T) {

@@ -283,7 +283,7 @@ func (h *Handlers) homeView(ctx context.Context, user string) slack.HomeTabViewR
 		if link := h.cfg.Home.link(ctx, sd.RootChannel, sd.Thread()); link != "" {
 			line += " · <" + link + "|thread>"
 		}
-		sec := slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(line, 3000), false, false), nil, nil)
+		sec := slack.NewSectionBlock(verbatim(truncate(line, 3000)), nil, nil)
 		if sd.State == store.Failed || sd.State == store.Unknown {
 			sec.Accessory = slack.NewAccessory(send.RetryButton(sd))
 		}
@@ -304,7 +304,7 @@ func (h *Handlers) homeView(ctx context.Context, user string) slack.HomeTabViewR
 		if link := h.cfg.Home.link(ctx, c.Channel, c.ThreadTS); link != "" {
 			line += " · <" + link + "|thread>"
 		}
-		sec := slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(line, 3000), false, false), nil, nil)
+		sec := slack.NewSectionBlock(verbatim(truncate(line, 3000)), nil, nil)
 		sec.Accessory = slack.NewAccessory(conversation.ReplyButton(c.ID))
 		blocks = append(blocks, sec)
 	}
@@ -329,6 +329,13 @@ func (m *Home) link(ctx context.Context, channel, ts string) string {
 
 func homeTab(blocks ...slack.Block) slack.HomeTabViewRequest {
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
+}
+
+// verbatim is mrkdwn text Slack shows as written: a bare URL, #channel or
+// @here in a message (from LinkedIn, or typed by its sender) is neither a
+// link nor a mention; the bot's own <url|label> and <!date> forms still work.
+func verbatim(text string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, text, false, true)
 }
 
 func md(text string) *slack.SectionBlock {

@@ -487,17 +487,6 @@ func redactURL(raw string) string {
 	return u.Scheme + "://" + u.Host + "/…"
 }
 
-// refused reports whether Slack certainly did not make a post: it refused
-// it (the bot may not write there, the response_url expired) rather than
-// failing in a way that leaves it open.
-func refused(err error) bool {
-	var se slack.SlackErrorResponse
-	if errors.As(err, &se) {
-		return true // Slack answered ok=false: nothing was posted
-	}
-	var sc slack.StatusCodeError
-	if errors.As(err, &sc) {
-		return sc.Code >= 400 && sc.Code < 500 && sc.Code != http.StatusTooManyRequests
-	}
-	return false
-}
+// refused reports whether Slack certainly did not make a post (see
+// slackpost.Refused: one classification for every Slack post).
+func refused(err error) bool { return slackpost.Refused(err) }

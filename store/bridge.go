@@ -54,6 +54,9 @@ type ConvMessage struct {
 	Tries        int
 	Notified     bool
 	NotifyTries  int
+	// FellBack: a try of its post went past its thread (Slack refused the
+	// thread), to a fallback place.
+	FellBack bool
 }
 
 const convColumns = `id, conversation_id, profile_url, participant, requester, channel, thread_ts, root_tries,
@@ -314,29 +317,18 @@ func (s *Store) MarkMessage(ctx context.Context, conv int64, key string, notify 
 }
 
 // OwedMessages returns the messages whose post or notification is still
-// to be made, oldest first in each conversation.
+// to be made, oldest first in each conversation (held ones are not owed yet).
 func (s *Store) OwedMessages(ctx context.Context) ([]ConvMessage, error) {
 	order := "rowid" // insertion order
 	if s.db.pg {
 		order = "seq"
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT conversation, key, sent_at, kind, sender, body, posted, tries, notified, notify_tries
-		FROM conversation_messages WHERE posted = 0 OR notified = 0 ORDER BY conversation, `+order)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+`
+		FROM conversation_messages WHERE (posted = 0 OR notified = 0) AND held = 0 ORDER BY conversation, `+order)
 	if err != nil {
 		return nil, fmt.Errorf("listing messages to post: %w", err)
 	}
-	defer rows.Close()
-	var out []ConvMessage
-	for rows.Next() {
-		var m ConvMessage
-		var at int64
-		if err := rows.Scan(&m.Conversation, &m.Key, &at, &m.Kind, &m.Sender, &m.Body, &m.Posted, &m.Tries, &m.Notified, &m.NotifyTries); err != nil {
-			return nil, fmt.Errorf("listing messages to post: %w", err)
-		}
-		m.SentAt = msTime(at)
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return scanMessages(rows)
 }
 
 // SetMentioned records that a conversation's first reply mentioned its requester.

@@ -147,7 +147,8 @@ func TestANewerSchemaStopsThePostgreSQLStore(t *testing.T) {
 	_, err = s.db.ExecContext(ctx, `UPDATE schema_version SET version = 99`)
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
-	names, _ := fs.Glob(migrationsPG, "migrations_pg/*.sql")
+	names, err := fs.Glob(migrationsPG, "migrations_pg/*.sql")
+	require.NoError(t, err)
 	for _, migrate := range []bool{true, false} {
 		_, err = OpenPostgres(ctx, url, migrate)
 		assert.ErrorContains(t, err, fmt.Sprintf("schema version 99 is newer than this build knows (%d): run a newer linkedin-bot", len(names)))

@@ -227,7 +227,7 @@ func TestHostileReplyIsEscaped(t *testing.T) {
 	assert.Contains(t, reply, "> &lt;!channel&gt; ping &lt;@U0BOSS001&gt; see &lt;https://evil.example/login|your invoice&gt; &amp; &lt;b&gt;")
 }
 
-func TestLongReplyIsCutWithANote(t *testing.T) {
+func TestLongReplyIsShownInFull(t *testing.T) {
 	t.Parallel()
 	e := startBot(t, bridgeVars(nil))
 	e.command(jane + " Hi Jane")
@@ -236,14 +236,13 @@ func TestLongReplyIsCutWithANote(t *testing.T) {
 	e.linkup.Reply(jane, strings.Repeat("é", 3000))
 	e.waitUntil("the reply", func() bool { return len(e.inThread(root.TS, "replied on LinkedIn")) == 1 })
 	p := e.inThread(root.TS, "replied on LinkedIn")[0]
-	assert.Contains(t, p.Text, "_(Cut: 400 more characters. Read the whole message on LinkedIn.)_")
-	var blocks []struct {
-		Text struct {
-			Text string `json:"text"`
-		} `json:"text"`
+	sections := sectionTexts(t, p.Blocks)
+	require.Len(t, sections, 2, "past one section's 3,000 characters: a second section")
+	for _, s := range sections {
+		assert.LessOrEqual(t, len([]rune(s)), 3000, "within a section block's limit")
 	}
-	require.NoError(t, json.Unmarshal([]byte(p.Blocks), &blocks))
-	assert.LessOrEqual(t, len([]rune(blocks[0].Text.Text)), 3000, "within a section block's limit")
+	assert.Equal(t, 3000, strings.Count(strings.Join(sections, ""), "é"), "nothing cut")
+	assert.NotContains(t, p.Text, "Cut")
 }
 
 // holdThenFail makes each send reach LinkedIn (record) or not, then hang

@@ -111,6 +111,7 @@ func startBotOn(t *testing.T, sockets int, lk *fakelinkup.Server, extra map[stri
 			_ = e.stop()
 		}
 		e.assertNoSecrets()
+		e.assertFitsSlack()
 		e.slack.Close()
 		e.linkup.Close()
 		if t.Failed() {
@@ -184,6 +185,16 @@ func (e *env) assertNoSecrets() {
 		if strings.Contains(all, s) {
 			e.t.Errorf("a secret (%q) appears in logs or Slack output", s)
 		}
+	}
+}
+
+// assertFitsSlack checks that everything the bot sent Slack fitted Slack's
+// limits (invariant I5): the fake refuses what does not, as Slack does,
+// and records it.
+func (e *env) assertFitsSlack() {
+	e.t.Helper()
+	for _, v := range e.slack.Violations() {
+		e.t.Errorf("Slack refused a %s to %s (%s): %s", v.Method, v.Channel, v.Error, v.Detail)
 	}
 }
 

@@ -53,6 +53,7 @@ type Server struct {
 	postDelay  time.Duration
 	appRefusal string // apps.connections.open's error, when set
 	scopes     string // auth.test's x-oauth-scopes header
+	violations []Violation
 }
 
 // File is a file the fake serves, for files.info and downloads.
@@ -560,6 +561,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	case "conversations.history", "conversations.replies":
 		s.history(w, method, call.Params)
 	case "chat.update":
+		if s.refuseOverLimits(w, method, call.Params["channel"], call.Params["text"], call.Params["blocks"], maxMessageBlocks) {
+			return
+		}
 		writeJSON(w, map[string]any{"ok": true, "channel": call.Params["channel"], "ts": call.Params["ts"], "text": call.Params["text"]})
 	case "chat.getPermalink":
 		ch, ts := call.Params["channel"], call.Params["message_ts"]
@@ -600,6 +604,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			ViewID    string `json:"view_id"`
 		}
 		_ = json.Unmarshal(call.JSON, &req)
+		if s.refuseViewOverLimits(w, method, call.JSON) {
+			return
+		}
 		if method == "views.open" && strings.HasPrefix(req.TriggerID, "expired") {
 			writeJSON(w, map[string]any{"ok": false, "error": "expired_trigger_id"})
 			return
@@ -621,6 +628,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) postMessage(w http.ResponseWriter, p map[string]string) {
 	ch := p["channel"]
+	if s.refuseOverLimits(w, "chat.postMessage", ch, p["text"], p["blocks"], maxMessageBlocks) {
+		return
+	}
 	s.mu.Lock()
 	if e, ok := s.failures[ch]; ok {
 		s.mu.Unlock()
@@ -705,6 +715,15 @@ func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
 	var body map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		http.Error(w, "invalid_payload", http.StatusBadRequest)
+		return
+	}
+	text, _ := body["text"].(string)
+	blocks, _ := json.Marshal(body["blocks"])
+	if body["blocks"] == nil {
+		blocks = nil
+	}
+	if e := s.overLimits("response_url", name, text, string(blocks), maxMessageBlocks); e != "" {
+		http.Error(w, e, http.StatusBadRequest)
 		return
 	}
 	s.mu.Lock()
