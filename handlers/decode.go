@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -17,9 +19,12 @@ const maxDrops = 32
 // Decode decodes a Slack payload into v as slack-go would, but leniently:
 // a field whose JSON type slack-go does not expect (a file's "channels"
 // sent as {} instead of [], a number as a string) is dropped, wherever it
-// is, and the rest is decoded. dropped names the fields left out, for the
-// log. The error is returned only for a payload that is not JSON at all,
-// or that keeps failing.
+// is, and the rest is decoded. The decoder's error usually says where the
+// value is (see drop); when it does not (a slack-go type's own decoder
+// failed: a file's "created" that is not a number), the value is found by
+// trial (see prune). dropped names the fields left out, for the log. The
+// error is returned only for a payload that is not JSON at all, or that
+// keeps failing.
 func Decode(raw []byte, v any) (dropped []string, err error) {
 	err = json.Unmarshal(raw, v)
 	if err == nil {
@@ -29,15 +34,19 @@ func Decode(raw []byte, v any) (dropped []string, err error) {
 	if json.Unmarshal(raw, &tree) != nil {
 		return nil, fmt.Errorf("the payload is not JSON: %w", err)
 	}
+	budget := maxTrials
 	for range maxDrops {
 		var te *json.UnmarshalTypeError
-		if !errors.As(err, &te) || te.Field == "" {
-			return dropped, err
+		switch {
+		case errors.As(err, &te) && te.Field != "" && drop(tree, strings.Split(te.Field, "."), te.Value):
+			dropped = append(dropped, jsonPath(te.Field))
+		default:
+			path, ok := prune(tree, tree, v, err.Error(), nil, &budget)
+			if !ok {
+				return dropped, err
+			}
+			dropped = append(dropped, strings.Join(path, "."))
 		}
-		if !drop(tree, strings.Split(te.Field, "."), te.Value) {
-			return dropped, err
-		}
-		dropped = append(dropped, jsonPath(te.Field))
 		fixed, merr := json.Marshal(tree)
 		if merr != nil {
 			return dropped, merr
@@ -101,6 +110,63 @@ func jsonPath(field string) string {
 	return strings.Join(keep, ".")
 }
 
+// maxTrials bounds the decodes prune may try for one payload, so that
+// even a large one is read well within the ack's time.
+const maxTrials = 256
+
+// prune finds by trial, in node (a part of the decoded JSON tree root), a
+// member whose removal makes root decode into v past the error failing,
+// and removes it: the deepest such, so that as little as possible is
+// dropped. It returns the member's path (path is node's), false when none
+// was found within budget decodes.
+func prune(root, node, v any, failing string, path []string, budget *int) ([]string, bool) {
+	switch n := node.(type) {
+	case []any:
+		for _, el := range n {
+			if p, ok := prune(root, el, v, failing, path, budget); ok {
+				return p, true
+			}
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(n))
+		for k := range n {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if *budget <= 0 {
+				return nil, false
+			}
+			*budget--
+			child := n[k]
+			delete(n, k)
+			past := decodesPast(root, v, failing)
+			n[k] = child
+			if !past {
+				continue
+			}
+			at := append(slices.Clip(path), k)
+			if p, ok := prune(root, child, v, failing, at, budget); ok {
+				return p, true
+			}
+			delete(n, k)
+			return at, true
+		}
+	}
+	return nil, false
+}
+
+// decodesPast reports whether root decodes into v without the error failing.
+func decodesPast(root, v any, failing string) bool {
+	b, err := json.Marshal(root)
+	if err != nil {
+		return false
+	}
+	reset(v)
+	err = json.Unmarshal(b, v)
+	return err == nil || err.Error() != failing
+}
+
 // reset zeroes what v points to, for a fresh decode.
 func reset(v any) {
 	if p := reflect.ValueOf(v); p.Kind() == reflect.Pointer && !p.IsNil() {
@@ -110,8 +176,12 @@ func reset(v any) {
 
 // drop removes the field at path from the decoded JSON tree, wherever it
 // holds the value the decoder refused (value as its error gives it:
-// "object", "string", "number 3.5", …), in every element of the arrays
-// along the way; it reports whether it removed one.
+// "object", "string", "number 3.5", …); it reports whether it removed one.
+// The decoder's path names struct fields only: it goes through every
+// element of the arrays along the way, and through every value of the
+// objects decoded as Go maps, whose keys it leaves out ("shares.public.reply_users"
+// is shares.public.<channel>[].reply_users), and it also names embedded Go
+// structs, which have no key of their own.
 func drop(node any, path []string, value string) bool {
 	switch n := node.(type) {
 	case []any:
@@ -122,12 +192,13 @@ func drop(node any, path []string, value string) bool {
 		return found
 	case map[string]any:
 		key := path[0]
-		found := false
+		found, present := false, false
 		// encoding/json names a field by its JSON key; match it case-insensitively, as it does.
 		for k, child := range n {
 			if !strings.EqualFold(k, key) {
 				continue
 			}
+			present = true
 			if len(path) == 1 {
 				if refused(child, value) {
 					delete(n, k)
@@ -140,7 +211,14 @@ func drop(node any, path []string, value string) bool {
 		// The path also names embedded Go structs ("message.Msg.files"),
 		// which have no key of their own: skip such a name.
 		if !found && len(path) > 1 {
-			return drop(n, path[1:], value)
+			found = drop(n, path[1:], value)
+		}
+		// Or this object, without the key, is a Go map: the path goes on
+		// in its values.
+		if !found && !present {
+			for _, child := range n {
+				found = drop(child, path, value) || found
+			}
 		}
 		return found
 	}

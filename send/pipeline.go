@@ -197,8 +197,10 @@ type Pipeline struct {
 
 	mu         sync.Mutex
 	delivering map[int64]bool // sends whose outcome posts are being made
-	abandoned  map[string]bool
-	now        func() time.Time
+	// abandoned holds the tokens of accepts that failed (see abandon)
+	// until their row is abandoned or found by a worker.
+	abandoned map[string]bool
+	now       func() time.Time
 
 	// work is the context of Linkup calls; it ends only when a shutdown
 	// runs out of time.
@@ -450,8 +452,10 @@ func (p *Pipeline) Retry(ctx context.Context, id int64, userID, responseURL stri
 }
 
 // accept records sd within AcceptBudget. When the log does not answer in
-// time, the request is abandoned: ErrNotRecorded, and if the write lands
-// later after all, the send is failed before it can be sent.
+// time, this accept is abandoned (ErrNotRecorded): if its write lands
+// later after all, the send is failed unless a worker had already claimed
+// it (see abandon). A request already recorded under the same key by
+// another accept is untouched: it is a duplicate.
 func (p *Pipeline) accept(ctx context.Context, sd store.Send) (store.Send, error) {
 	select {
 	case <-p.stop:
@@ -479,7 +483,7 @@ func (p *Pipeline) accept(ctx context.Context, sd store.Send) (store.Send, error
 	case sd.Account == "":
 		sd.Account = p.cfg.Account
 	}
-	since := p.now()
+	sd.AcceptToken = store.NewAcceptToken()
 	run, direct := p.direct()
 	var out store.Send
 	var err error
@@ -499,8 +503,12 @@ func (p *Pipeline) accept(ctx context.Context, sd store.Send) (store.Send, error
 		p.log.Info().Str("idem_key", sd.IdemKey).Int64("send_id", out.ID).Msg("duplicate request ignored")
 	case errors.As(err, &ce):
 	default:
+		if held, ok := p.heldByAnother(ctx, sd); ok {
+			p.log.Info().Err(err).Str("idem_key", sd.IdemKey).Int64("send_id", held.ID).Msg("duplicate request ignored (its repeat could not be recorded in time)")
+			return held, ErrDuplicate
+		}
 		p.log.Error().Err(err).Str("idem_key", sd.IdemKey).Msg("the request could not be recorded in time; it will not be sent")
-		p.abandon(sd.IdemKey, since)
+		p.abandon(sd, direct)
 		return store.Send{}, fmt.Errorf("%w: %w", ErrNotRecorded, err)
 	}
 	return out, err
@@ -520,6 +528,23 @@ func (p *Pipeline) refuse(actx context.Context, sd store.Send, err error) error 
 			Msg("refused for its account; nothing recorded, nothing sent")
 	}
 	return err
+}
+
+// keyCheckBudget bounds the read that tells a repeat from a request
+// not recorded, after AcceptBudget ran out: the ack waits for both.
+const keyCheckBudget = 500 * time.Millisecond
+
+// heldByAnother returns the send another accept recorded under sd's key,
+// read beside the writes: sd is then a repeat of a recorded request (the
+// same envelope again, a second click), whose own write can never land.
+func (p *Pipeline) heldByAnother(ctx context.Context, sd store.Send) (store.Send, bool) {
+	kctx, cancel := context.WithTimeout(ctx, keyCheckBudget)
+	defer cancel()
+	held, err := p.store.KeyHolder(kctx, sd.IdemKey)
+	if err != nil || held.AcceptToken == sd.AcceptToken {
+		return store.Send{}, false
+	}
+	return held, true
 }
 
 // direct takes a worker's place and the Linkup rate limit's turn for a
@@ -589,25 +614,52 @@ func (p *Pipeline) dailyLimit() int {
 // abandonReason is kept in the log for a request recorded too late.
 const abandonReason = "The request took too long to record, so the bot answered that nothing was sent, and did not send it."
 
-// abandon makes sure a request whose Accept, begun at since, failed is
-// never sent: workers skip its key, and it is failed in the log once the
-// log answers.
-func (p *Pipeline) abandon(key string, since time.Time) {
+// abandon gives up the accept of sd (its AcceptToken), which failed, its
+// requester told that nothing was sent; claimed says it was AcceptClaimed,
+// whose send was not started. If the write lands after all, its row is
+// failed in the log once the log answers (store.Abandon), and a worker
+// that claims it first does not call Linkup for it (process). A worker
+// that claimed it before this was called may be calling Linkup: that send
+// is left to end as it does, and its outcome is told in its thread. No
+// other request is touched, under the same key or not. A token is kept
+// until its row is abandoned or found by a worker: only failed accepts
+// add one.
+func (p *Pipeline) abandon(sd store.Send, claimed bool) {
 	p.mu.Lock()
-	p.abandoned[key] = true
+	p.abandoned[sd.AcceptToken] = true
 	p.mu.Unlock()
 	p.workers.Go(func() {
 		p.persist(p.log, "abandoning a request recorded too late", func(ctx context.Context) error {
-			_, err := p.store.Abandon(ctx, key, since, abandonReason)
+			done, err := p.store.Abandon(ctx, sd.IdemKey, sd.AcceptToken, claimed, abandonReason)
+			switch {
+			case err != nil:
+			case done:
+				p.log.Warn().Str("idem_key", sd.IdemKey).Msg("a request was recorded after its accept gave up: failed, not sent")
+				p.forget(sd.AcceptToken)
+			default:
+				p.log.Debug().Str("idem_key", sd.IdemKey).Msg("nothing of a given-up accept to abandon: not recorded, or already claimed by a worker")
+			}
 			return err
 		})
 	})
 }
 
-func (p *Pipeline) isAbandoned(key string) bool {
+// abandonedAccept reports whether sd's accept was abandoned, and forgets
+// it: the caller fails the send.
+func (p *Pipeline) abandonedAccept(sd store.Send) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.abandoned[key]
+	if sd.AcceptToken == "" || !p.abandoned[sd.AcceptToken] {
+		return false
+	}
+	delete(p.abandoned, sd.AcceptToken)
+	return true
+}
+
+func (p *Pipeline) forget(token string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.abandoned, token)
 }
 
 // persist runs the store write f until it succeeds, backing off from
@@ -798,7 +850,7 @@ func (p *Pipeline) sendLog(sd store.Send) zerolog.Logger {
 // Linkup. A send claimed over its daily cap (capped) is not called.
 func (p *Pipeline) process(sd store.Send, capped *store.CapError) {
 	log := p.sendLog(sd).With().Int("attempt", sd.Attempts).Logger()
-	if p.isAbandoned(sd.IdemKey) {
+	if p.abandonedAccept(sd) {
 		log.Warn().Msg("not sending a request recorded too late")
 		p.persist(log, "abandoning a request recorded too late", func(ctx context.Context) error {
 			if err := p.store.Finish(ctx, sd.ID, store.Outcome{State: store.Failed, Reason: abandonReason}); err != nil {

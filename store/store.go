@@ -15,6 +15,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"embed"
 	"errors"
@@ -131,6 +132,11 @@ type Send struct {
 	Owner      string
 	LeaseUntil time.Time
 	Leased     bool
+
+	// AcceptToken names the one accept that wrote the row: its caller
+	// makes it (NewAcceptToken) before Accept or AcceptClaimed, so that it
+	// can Abandon that accept's row, and only it, if the accept fails.
+	AcceptToken string
 }
 
 // Thread is the Slack thread a send's story is in: the thread it was asked
@@ -530,7 +536,7 @@ func (s *Store) accept(ctx context.Context, req Send, dailyLimit int, claimed bo
 		Channel: req.Channel, ResponseURL: req.ResponseURL, ThreadTS: req.ThreadTS,
 		Recipient: req.Recipient, Message: req.Message, Country: req.Country, MediaLink: req.MediaLink,
 		MediaName: req.MediaName, MediaType: req.MediaType, MediaSize: req.MediaSize, MediaFileID: req.MediaFileID, MediaURL: req.MediaURL,
-		RootChannel: req.RootChannel, RootTS: req.RootTS, DryRun: req.DryRun,
+		RootChannel: req.RootChannel, RootTS: req.RootTS, DryRun: req.DryRun, AcceptToken: req.AcceptToken,
 	}
 	now := s.now()
 	sd.State, sd.CreatedAt, sd.UpdatedAt = Queued, now, now
@@ -548,7 +554,7 @@ func (s *Store) accept(ctx context.Context, req Send, dailyLimit int, claimed bo
 	err := s.underCap(ctx, sd.Account, dailyLimit, []any{&sd.ID, &leaseUntil, &sd.Leased}, qAccept,
 		sd.IdemKey, nullID(sd.RetryOf), sd.Account, sd.Requester, sd.Channel, sd.ResponseURL, sd.ThreadTS,
 		sd.Recipient, sd.Message, sd.Country, sd.MediaLink, sd.MediaName, sd.MediaType, sd.MediaSize, sd.MediaFileID, sd.MediaURL, sd.State,
-		sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli(), sd.DryRun, s.owner, attempts, lease, called, rootTries, sd.Account, sd.Recipient,
+		sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli(), sd.DryRun, s.owner, attempts, lease, called, rootTries, sd.Account, sd.Recipient, sd.AcceptToken,
 		dailyLimit, sd.Account, dayStart(now).UnixMilli(), dailyLimit, dailyLimit)
 	if err == nil {
 		sd.LeaseUntil = msTime(leaseUntil)
@@ -588,18 +594,18 @@ func (s *Store) underCap(ctx context.Context, account string, dailyLimit int, de
 }
 
 // qAccept inserts a send unless its idempotency key exists or, with a cap
-// (the 30th parameter, when > 0), its account already has that many sends
+// (the 31st parameter, when > 0), its account already has that many sends
 // called today that may have reached LinkedIn or waiting to be called. Its
 // lease (the 25th) is a length, from the database's clock.
 // Counting stops at the cap, so its cost is bounded by the cap, not by the
 // day's sends.
 var qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, channel, response_url, thread_ts,
 	recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url, state, root_channel, root_ts, created_at, updated_at, dry_run, owner,
-	attempts, lease_until, called_at, root_tries, seen_before)
+	attempts, lease_until, called_at, root_tries, seen_before, accept_token)
 	SELECT CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
 		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
 		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT),
-		CAST(? AS INTEGER), ` + dbNow + ` + CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER), ` + lastSeen("CAST(? AS TEXT)", "CAST(? AS TEXT)") + `
+		CAST(? AS INTEGER), ` + dbNow + ` + CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER), ` + lastSeen("CAST(? AS TEXT)", "CAST(? AS TEXT)") + `, CAST(? AS TEXT)
 	WHERE CAST(? AS BIGINT) <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND state IN ('queued', 'sending', 'sent', 'unknown')
 		AND (called_at = 0 OR called_at >= ?) AND dry_run = 0 LIMIT ?) AS counted) < ?
 	ON CONFLICT (idem_key) DO NOTHING
@@ -692,24 +698,62 @@ func (s *Store) Unclaim(ctx context.Context, id int64) error {
 		WHERE id = ? AND owner = ? AND state = 'sending'`, id, s.owner)
 }
 
-// Abandon gives up a request whose Accept failed or came too late: if it
-// was recorded after all, at or after since (when its Accept began), and
-// is still queued, or claimed by this store at its accept (AcceptClaimed:
-// a bot starts such a send only once its Accept returned), it becomes
-// failed with reason, and its Slack posts are marked done (its requester
-// was already told that nothing was sent). It reports whether it abandoned
-// a send.
-func (s *Store) Abandon(ctx context.Context, idemKey string, since time.Time, reason string) (bool, error) {
+// NewAcceptToken is a fresh Send.AcceptToken, unique to one accept.
+func NewAcceptToken() string { return rand.Text() }
+
+// Abandon gives up the one accept named by token (its Send.AcceptToken),
+// which failed or came too late, its requester told that nothing was
+// sent: if its row was recorded after all, and nothing can have started
+// it, the row becomes failed with reason and its Slack posts are marked
+// done. Nothing can have started it when:
+//   - claimed is false (the accept was Accept): the row is still queued
+//     and never claimed (no try of its announcement). A send a worker
+//     claimed is never touched: its Linkup call may have begun.
+//   - claimed is true (AcceptClaimed): the row is still sending as this
+//     store claimed it at its accept. Only the caller of a successful
+//     AcceptClaimed starts such a send, no worker claims a send that is
+//     not queued, and another bot takes it over only once its lease ends
+//     (making it unknown, with another owner).
+//
+// A row written by another accept under the same key is never touched.
+// It reports whether it abandoned a send.
+func (s *Store) Abandon(ctx context.Context, idemKey, token string, claimed bool, reason string) (bool, error) {
+	if token == "" {
+		return false, errors.New("abandoning a request: no accept token")
+	}
+	untouched := `state = 'queued' AND root_tries = 0`
+	args := []any{}
+	if claimed {
+		untouched = `state = 'sending' AND owner = ?`
+		args = append(args, s.owner)
+	}
 	now := s.now().UnixMilli()
-	res, err := s.db.ExecContext(ctx, `UPDATE sends SET state = 'failed', reason = ?, finished_at = ?, updated_at = ?,
+	n, err := s.execN(ctx, `UPDATE sends SET state = 'failed', reason = ?, finished_at = ?, updated_at = ?,
 		announced = 1, outcome_posted = 1, root_updated = 1, notified = 1, lease_until = 0
-		WHERE idem_key = ? AND created_at >= ? AND (state = 'queued' OR (state = 'sending' AND owner = ?))`,
-		reason, now, now, idemKey, since.UnixMilli(), s.owner)
+		WHERE idem_key = ? AND accept_token = ? AND `+untouched,
+		append([]any{reason, now, now, idemKey, token}, args...)...)
 	if err != nil {
 		return false, fmt.Errorf("abandoning a request: %w", err)
 	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	return n > 0, nil
+}
+
+// KeyHolder returns the send recorded under idemKey, read beside the
+// writes (see reader), so that it answers while a write holds the log:
+// ErrNotFound when there is none.
+func (s *Store) KeyHolder(ctx context.Context, idemKey string) (Send, error) {
+	rows, err := s.queryBeside(ctx, selectSend+" WHERE idem_key = ?", idemKey)
+	if err != nil {
+		return Send{}, fmt.Errorf("reading a request: %w", err)
+	}
+	all, err := scanAll(rows)
+	if err != nil {
+		return Send{}, fmt.Errorf("reading a request: %w", err)
+	}
+	if len(all) == 0 {
+		return Send{}, ErrNotFound
+	}
+	return all[0], nil
 }
 
 // NextDue is when the earliest queued send becomes due; ok is false when
@@ -1047,7 +1091,7 @@ const columns = `id, idem_key, coalesce(retry_of, 0), account, requester, channe
 	root_tries, outcome_tries, notify_tries,
 	outcome_channel, outcome_ts, notify_channel, notify_ts,
 	conversation_id, entity_urn, checks, verdict, verdict_posted, verdict_tries, bridged, dry_run,
-	created_at, updated_at, coalesce(finished_at, 0), called_at, owner, lease_until, ` + leased
+	created_at, updated_at, coalesce(finished_at, 0), called_at, owner, lease_until, accept_token, ` + leased
 
 const selectSend = "SELECT " + columns + " FROM sends"
 
@@ -1063,7 +1107,7 @@ func scan(r scanner) (Send, error) {
 		&sd.RootTries, &sd.OutcomeTries, &sd.NotifyTries,
 		&sd.OutcomeChannel, &sd.OutcomeTS, &sd.NotifyChannel, &sd.NotifyTS,
 		&sd.ConversationID, &sd.EntityURN, &sd.Checks, &sd.Verdict, &sd.VerdictPosted, &sd.VerdictTries, &sd.Bridged, &sd.DryRun,
-		&created, &updated, &finished, &called, &sd.Owner, &lease, &sd.Leased)
+		&created, &updated, &finished, &called, &sd.Owner, &lease, &sd.AcceptToken, &sd.Leased)
 	if err != nil {
 		return Send{}, err
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -290,42 +291,115 @@ func TestIntendCountsTries(t *testing.T) {
 	})
 }
 
+// accepted is sample(key) as an accept names it (see NewAcceptToken).
+func accepted(key string) (Send, string) {
+	sd := sample(key)
+	sd.AcceptToken = NewAcceptToken()
+	return sd, sd.AcceptToken
+}
+
 func TestAbandon(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		since := s.now()
-		a, _ := s.Accept(ctx, sample("env:late"), 0)
-		ok, err := s.Abandon(ctx, "env:late", since, "recorded too late")
+		req, token := accepted("env:late")
+		a, err := s.Accept(ctx, req, 0)
+		require.NoError(t, err)
+		assert.Equal(t, token, a.AcceptToken)
+		ok, err := s.Abandon(ctx, "env:late", token, false, "recorded too late")
 		require.NoError(t, err)
 		assert.True(t, ok)
 		got, _ := s.Get(ctx, a.ID)
 		assert.Equal(t, Failed, got.State)
+		assert.Equal(t, token, got.AcceptToken)
 		_, claimed, _ := s.Claim(ctx, 0)
 		assert.False(t, claimed)
 		pending, _ := s.Undelivered(ctx)
 		assert.Empty(t, pending, "its requester was already told")
-		ok, err = s.Abandon(ctx, "env:never", since, "x")
+		ok, err = s.Abandon(ctx, "env:never", NewAcceptToken(), false, "x")
 		require.NoError(t, err)
 		assert.False(t, ok)
+		_, err = s.Abandon(ctx, "env:late", "", false, "x")
+		assert.Error(t, err, "an accept without a token cannot be told from another")
 
 		// A request claimed at its accept that landed too late was never started: abandoned too.
-		c, err := s.AcceptClaimed(ctx, sample("env:late-claimed"), 0)
+		req, token = accepted("env:late-claimed")
+		c, err := s.AcceptClaimed(ctx, req, 0)
 		require.NoError(t, err)
-		ok, err = s.Abandon(ctx, "env:late-claimed", since, "recorded too late")
+		ok, err = s.Abandon(ctx, "env:late-claimed", token, true, "recorded too late")
 		require.NoError(t, err)
 		assert.True(t, ok)
 		got, _ = s.Get(ctx, c.ID)
 		assert.Equal(t, Failed, got.State)
 		assert.False(t, s.Holds(got), "nothing left to hold")
+	})
+}
 
-		// A send recorded before the failed accept began is another request's: left alone.
-		d, err := s.AcceptClaimed(ctx, sample("env:earlier"), 0)
+// A repeat of a recorded request (the same envelope again, a second
+// click) whose accept fails abandons its own accept only: the request
+// recorded under the key by another accept, before or after the repeat
+// began, queued or claimed at its accept, is left alone.
+func TestAbandonLeavesAnotherAcceptsRequest(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		for _, claimedAtAccept := range []bool{false, true} {
+			key := fmt.Sprintf("env:original-%t", claimedAtAccept)
+			repeat := NewAcceptToken() // the repeat's accept begins first
+			req, _ := accepted(key)
+			accept := s.Accept
+			if claimedAtAccept {
+				accept = s.AcceptClaimed
+			}
+			orig, err := accept(ctx, req, 0)
+			require.NoError(t, err)
+			_, err = accept(ctx, Send{IdemKey: key, AcceptToken: repeat, Account: "acct"}, 0)
+			require.ErrorIs(t, err, ErrDuplicate)
+			for _, claimed := range []bool{false, true} {
+				ok, err := s.Abandon(ctx, key, repeat, claimed, "recorded too late")
+				require.NoError(t, err)
+				assert.False(t, ok, "another accept's request is not the repeat's to abandon")
+			}
+			got, _ := s.Get(ctx, orig.ID)
+			assert.Equal(t, orig.State, got.State)
+			assert.Empty(t, got.Reason)
+		}
+	})
+}
+
+// A send a worker claimed may be in its Linkup call: a late Abandon of
+// the accept that wrote it leaves it alone, and its real outcome is
+// recorded. One claimed and put back in the queue is left alone too.
+func TestAbandonNeverTouchesAClaimedSend(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		req, token := accepted("env:claimed")
+		a, err := s.Accept(ctx, req, 0)
 		require.NoError(t, err)
-		ok, err = s.Abandon(ctx, "env:earlier", s.now().Add(time.Second), "x")
+		sd, ok, err := s.Claim(ctx, 0)
 		require.NoError(t, err)
-		assert.False(t, ok)
-		got, _ = s.Get(ctx, d.ID)
-		assert.Equal(t, Sending, got.State)
+		require.True(t, ok)
+		require.Equal(t, a.ID, sd.ID)
+		ok, err = s.Abandon(ctx, "env:claimed", token, false, "recorded too late")
+		require.NoError(t, err)
+		assert.False(t, ok, "a worker's claim may be calling Linkup")
+		require.NoError(t, s.Finish(ctx, sd.ID, Outcome{State: Sent, Credits: 1}))
+		got, _ := s.Get(ctx, sd.ID)
+		assert.Equal(t, Sent, got.State, "the real outcome is recorded")
+		assert.False(t, got.OutcomePosted, "and owed to its requester")
+
+		// Claimed, put back (its claim could not be synced), queued again.
+		req, token = accepted("env:unclaimed")
+		b, err := s.Accept(ctx, req, 0)
+		require.NoError(t, err)
+		sd, ok, err = s.Claim(ctx, 0)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, b.ID, sd.ID)
+		require.NoError(t, s.Unclaim(ctx, sd.ID))
+		ok, err = s.Abandon(ctx, "env:unclaimed", token, false, "recorded too late")
+		require.NoError(t, err)
+		assert.False(t, ok, "a send once claimed may have been announced: only the bot that claimed it knows")
+		got, _ = s.Get(ctx, sd.ID)
+		assert.Equal(t, Queued, got.State)
 	})
 }
 

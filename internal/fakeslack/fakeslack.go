@@ -35,6 +35,7 @@ type Server struct {
 	opens      int
 	acks       map[string]*Ack
 	ackWaiters map[string]chan struct{}
+	repeats    map[string][]Ack // the acks of an envelope after its first
 	calls      []Call
 	hooks      []Hook
 	posts      []Post
@@ -458,6 +459,14 @@ func (s *Server) WaitAck(ctx context.Context, envelopeID string) (Ack, error) {
 	}
 }
 
+// RepeatAcks returns the acks of envelopeID after its first, oldest
+// first: the answers to its deliveries again (WaitAck gives the first).
+func (s *Server) RepeatAcks(envelopeID string) []Ack {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Ack(nil), s.repeats[envelopeID]...)
+}
+
 // Calls returns the Web API calls to method so far ("" for all).
 func (s *Server) Calls(method string) []Call {
 	s.mu.Lock()
@@ -828,6 +837,11 @@ func (s *Server) readAcks(c *socket) {
 				close(ch)
 				delete(s.ackWaiters, a.EnvelopeID)
 			}
+		} else {
+			if s.repeats == nil {
+				s.repeats = map[string][]Ack{}
+			}
+			s.repeats[a.EnvelopeID] = append(s.repeats[a.EnvelopeID], Ack{EnvelopeID: a.EnvelopeID, Payload: a.Payload, At: time.Now()})
 		}
 		s.mu.Unlock()
 	}
