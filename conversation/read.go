@@ -433,19 +433,6 @@ func (b *Bridge) touch(c *store.Conversation, lists ...[]linkup.ChatMessage) {
 	}
 }
 
-// fetch reads a conversation's messages newer than since, newest first,
-// paging until it meets one it holds already or an older one. It returns
-// them oldest first, with the newest message of all and the
-// conversation's ID as Linkup gave it. A conversation Linkup does not
-// find has no messages.
-func (b *Bridge) fetch(ctx context.Context, s session, c store.Conversation, since time.Time) (out []linkup.ChatMessage, newest *linkup.ChatMessage, convID string, err error) {
-	f, err := b.fetchFrom(ctx, s, c, since, "", nil)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	return f.msgs, f.newest, f.convID, nil
-}
-
 // fetched is what one read of a conversation found.
 type fetched struct {
 	msgs   []linkup.ChatMessage // the new messages, oldest first
@@ -456,7 +443,10 @@ type fetched struct {
 	next   string
 }
 
-// fetchFrom is fetch from cursor ("" for the newest message). With skip
+// fetchFrom reads a conversation's messages newer than since, newest
+// first, from cursor ("" for the newest message), paging until it meets
+// one it holds already or an older one; it returns them oldest first. A
+// conversation Linkup does not find has no messages. With skip
 // (a read resuming in a gap), the messages it names are passed over, and
 // the read stops at a message held already that it does not name. Cut
 // short by the read cap, it returns what it read with errCapped, and where
