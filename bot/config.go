@@ -240,6 +240,19 @@ func (r *reader) url(name, def string) string {
 	return v
 }
 
+// URLSetting reads setting name through getenv as LoadConfig does: the
+// root URL of an API the program sends a secret to, https, or plain http
+// only to this machine; def when it is unset. For the commands that call
+// an API without loading the whole configuration (accounts connect).
+func URLSetting(getenv func(string) string, name, def string) (string, error) {
+	r := reader{getenv: getenv}
+	v := r.url(name, def)
+	if len(r.errs) > 0 {
+		return "", r.errs
+	}
+	return v, nil
+}
+
 // loopback reports whether host names this machine: an address of
 // 127.0.0.0/8 or ::1, or localhost.
 func loopback(host string) bool {

@@ -229,8 +229,11 @@ func (s *Store) PutOwnAccount(ctx context.Context, owner, label, country string,
 	return name, nil
 }
 
-// freeName is the first name no account has and reserved does not hold,
-// of label, "label (owner)", "label (owner, 2)"….
+// freeName is the first name no account has, no send or conversation
+// in the log names (a removed account's: its Retry buttons, watched
+// conversations and daily count go by its name, and must never pass to
+// another person's account), and reserved does not hold, of label,
+// "label (owner)", "label (owner, 2)"….
 func freeName(ctx context.Context, tx conn, label, owner string, reserved []string) (string, error) {
 	for n := 1; ; n++ {
 		name := label
@@ -244,7 +247,8 @@ func freeName(ctx context.Context, tx conn, label, owner string, reserved []stri
 			continue
 		}
 		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM accounts WHERE name = ?`, name).Scan(&one)
+		err := tx.QueryRowContext(ctx, `SELECT 1 WHERE EXISTS (SELECT 1 FROM accounts WHERE name = ?)
+			OR EXISTS (SELECT 1 FROM sends WHERE account = ?) OR EXISTS (SELECT 1 FROM conversations WHERE account = ?)`, name, name, name).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return name, nil
 		}

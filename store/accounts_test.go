@@ -296,3 +296,30 @@ func TestExistingAccountsGetAnIdentity(t *testing.T) {
 		"nobody": "",
 	}, owners)
 }
+
+// TestOwnAccountNamesAreNeverOnesWithHistory: a self-service name is never
+// one a send or a conversation in the log names (a removed account's, or
+// the inbox's of one that never was stored): Retry buttons, watched
+// conversations and the daily count go by an account's name.
+func TestOwnAccountNamesAreNeverOnesWithHistory(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		own := func(owner, label string) string {
+			name, err := s.PutOwnAccount(ctx, owner, label, "FR", nil, []byte{1}, func(string) ([]byte, error) { return []byte{2}, nil })
+			require.NoError(t, err)
+			return name
+		}
+		require.Equal(t, "John Smith", own("U0JOHN", "John Smith"))
+		sd := sample("env:john")
+		sd.Account = "John Smith"
+		_, err := s.Accept(ctx, sd, 0)
+		require.NoError(t, err)
+		_, err = s.Watch(ctx, Conversation{Account: "Sales", ProfileURL: "https://www.linkedin.com/in/jane-doe", Channel: "C1", ThreadTS: "1.1"})
+		require.NoError(t, err)
+		require.NoError(t, s.RemoveAccount(ctx, "John Smith"))
+
+		assert.Equal(t, "John Smith (U0MALLORY)", own("U0MALLORY", "John Smith"), "a removed account's name, with its sends, is not free")
+		assert.Equal(t, "Sales (U0EVE)", own("U0EVE", "Sales"), "nor one a conversation names")
+		assert.Equal(t, "Fresh", own("U0NEW", "Fresh"))
+	})
+}

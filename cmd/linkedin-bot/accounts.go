@@ -244,6 +244,12 @@ func rekey(ctx context.Context, st *store.Store, getenv func(string) string, std
 // in at Linkup, asks for the emailed code when LinkedIn wants one, and
 // returns the login token.
 func login(ctx context.Context, getenv func(string) string, country string, stdin io.Reader, out io.Writer) (string, error) {
+	// The password, the code and the API key go to LINKUP_BASE_URL: never
+	// over plain http to another machine, as the bot refuses at start.
+	base, err := bot.URLSetting(getenv, "LINKUP_BASE_URL", "")
+	if err != nil {
+		return "", fmt.Errorf("configuration: %w", err)
+	}
 	f, ok := stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return "", errors.New("accounts connect: the password is asked for on a terminal; without one, pass an existing token with --token-stdin")
@@ -252,7 +258,6 @@ func login(ctx context.Context, getenv func(string) string, country string, stdi
 	if key == "" {
 		return "", errors.New("configuration: LINKUP_API_KEY: is required to log an account in")
 	}
-	base := strings.TrimSpace(getenv("LINKUP_BASE_URL"))
 	client := linkup.New(linkup.Config{BaseURL: strings.TrimSuffix(strings.TrimRight(base, "/"), "/v1"), APIKey: key, HTTPClient: newHTTPClient(0)})
 	in := bufio.NewReader(f)
 	return logIn(ctx, client, country, prompts{
