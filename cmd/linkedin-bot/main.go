@@ -1,6 +1,7 @@
 // Command linkedin-bot is a Slack app in Socket Mode that sends LinkedIn
 // direct messages through the Linkup API.
 //
+//	linkedin-bot demo      see it work with nothing set up (fakes in the process)
 //	linkedin-bot           run the bot (reads .env, then the environment)
 //	linkedin-bot doctor    check the configuration, Slack and Linkup, and exit
 //	linkedin-bot history   print the send log
@@ -48,8 +49,10 @@ func main() {
 	}
 }
 
-const usage = `usage: linkedin-bot [doctor | history [flags] | version]
+const usage = `usage: linkedin-bot [demo | doctor | history [flags] | accounts … | version]
 
+  demo          see it work first, with nothing set up: the bot against a fake
+                Slack and a fake LinkedIn in this process; prints the thread
   (no command)  run the bot until SIGINT, SIGTERM or SIGHUP (sends under way finish)
   doctor        check the configuration, the Slack tokens, Linkup and DATA_DIR, then exit
   history       print the send log and the credits used (history -h for flags)
@@ -92,6 +95,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprint(stderr, doctorUsage)
 			return fmt.Errorf("doctor takes no arguments (got %q)", args[2])
 		}
+	case "demo":
+		return demo(ctx, args[2:], stdout, stderr) // reads no setting: neither .env nor the environment
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionLine())
 		return nil
