@@ -3,7 +3,8 @@
 // what happens when a session expires.
 //
 //   - The default account is LINKUP_LOGIN_TOKEN (optional): anyone allowed
-//     to send may use it.
+//     to send may use it. A dry run (LINKUP_DRY_RUN) has one without a
+//     token: it sends nothing, so it needs no session.
 //   - An account connected for one Slack user is that person's own; one with
 //     several users is shared. A send goes from the requester's own account,
 //     else one assigned to them, else the default.
@@ -67,7 +68,7 @@ type Service struct {
 	st             *store.Store
 	aead           cipher.AEAD // nil without a key
 	defaultName    string
-	defaultToken   string
+	hasDefault     bool // a default login token, or a dry run
 	defaultCountry string
 
 	mu    sync.Mutex
@@ -80,8 +81,11 @@ type Config struct {
 	Key string
 	// DefaultName, DefaultToken and DefaultCountry are the default account
 	// (LINKUP_ACCOUNT_NAME, LINKUP_LOGIN_TOKEN, LINKUP_COUNTRY); no default
-	// account when DefaultToken is empty.
+	// account when DefaultToken is empty, unless DryRun.
 	DefaultName, DefaultToken, DefaultCountry string
+	// DryRun (LINKUP_DRY_RUN) gives the default account without a
+	// DefaultToken: a dry run sends nothing, so it needs no session.
+	DryRun bool
 	// ReadOnly is for a store opened read-only (doctor): the key is
 	// checked, and tokens of an earlier version are not re-sealed.
 	ReadOnly bool
@@ -93,7 +97,7 @@ type Config struct {
 // Tokens sealed before they were bound to their account (a store of an
 // earlier version) are re-sealed, bound, at once, in one transaction.
 func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
-	s := &Service{st: st, defaultName: cfg.DefaultName, defaultToken: cfg.DefaultToken, defaultCountry: cfg.DefaultCountry}
+	s := &Service{st: st, defaultName: cfg.DefaultName, defaultCountry: cfg.DefaultCountry, hasDefault: cfg.DefaultToken != "" || cfg.DryRun}
 	if s.defaultName == "" {
 		s.defaultName = "default"
 	}
@@ -250,7 +254,7 @@ func (s *Service) Connect(ctx context.Context, name, country, token string, user
 	if s.aead == nil {
 		return ErrNoKey
 	}
-	if name == s.defaultName && s.defaultToken != "" {
+	if name == s.defaultName && s.hasDefault {
 		return fmt.Errorf("%q is the default account's name (LINKUP_ACCOUNT_NAME): choose another", name)
 	}
 	a := store.Account{Name: name, Country: country, ConnectedBy: by}
@@ -299,7 +303,7 @@ func choiceOf(a store.Account, own bool) Choice {
 
 // defaultChoice is the default account, when there is one.
 func (s *Service) defaultChoice() []Choice {
-	if s.defaultToken == "" {
+	if !s.hasDefault {
 		return nil
 	}
 	return []Choice{{Name: s.defaultName, Country: s.defaultCountry, Kind: "default"}}
@@ -397,7 +401,7 @@ type Session struct {
 // Session returns account name's login token, decrypted; ErrExpired when
 // its session expired, ErrNone when it is gone.
 func (s *Service) Session(ctx context.Context, name string) (Session, error) {
-	if name == s.defaultName && s.defaultToken != "" {
+	if name == s.defaultName && s.hasDefault {
 		return Session{Country: s.defaultCountry}, nil
 	}
 	a, err := s.st.Account(ctx, name)
@@ -431,7 +435,7 @@ func (s *Service) keyChanged(ctx context.Context) bool {
 // returns who to tell (its owner, else whoever connected it), once per
 // expiry; empty when nobody is to be told, or for the default account.
 func (s *Service) Expire(ctx context.Context, name string) (tell string, err error) {
-	if name == s.defaultName && s.defaultToken != "" {
+	if name == s.defaultName && s.hasDefault {
 		return "", nil
 	}
 	first, err := s.st.ExpireAccount(ctx, name)
@@ -458,7 +462,7 @@ func (s *Service) Expire(ctx context.Context, name string) (tell string, err err
 func (s *Service) IsDefault(name string) bool { return name == s.defaultName }
 
 // HasDefault reports whether there is a default account.
-func (s *Service) HasDefault() bool { return s.defaultToken != "" }
+func (s *Service) HasDefault() bool { return s.hasDefault }
 
 // Own returns user's own account: the one they own; ErrNone when they
 // have none.

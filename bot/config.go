@@ -20,8 +20,8 @@ type Config struct {
 	SlackBotToken string // xoxb-…, calls the Web API
 	SlackAPIURL   string // Web API root, always with a trailing slash
 
-	LinkupAPIKey      string
-	LinkupLoginToken  string // the default account's session; optional with accounts
+	LinkupAPIKey      string // required, but for a dry run
+	LinkupLoginToken  string // the default account's session; optional with accounts or in a dry run
 	AccountsKey       string // ACCOUNTS_KEY: seals the accounts' login tokens
 	SelfService       bool   // ACCOUNT_SELF_SERVICE: people connect their own account from Slack
 	LinkupAccountName string // stable name of the sending account, for the daily cap and the log
@@ -110,7 +110,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SlackAppToken:     r.token("SLACK_APP_TOKEN", "xapp-"),
 		SlackBotToken:     r.token("SLACK_BOT_TOKEN", "xoxb-"),
 		SlackAPIURL:       r.url("SLACK_API_URL", "https://slack.com/api/"),
-		LinkupAPIKey:      r.required("LINKUP_API_KEY", "create a key in the Linkup dashboard (linkupapi.com) and paste it"),
+		LinkupAPIKey:      r.linkupKey(),
 		LinkupLoginToken:  r.get("LINKUP_LOGIN_TOKEN"),
 		AccountsKey:       r.get("ACCOUNTS_KEY"),
 		SelfService:       r.boolean("ACCOUNT_SELF_SERVICE"),
@@ -312,14 +312,31 @@ func (r *reader) whole(name string, def int) int {
 }
 
 func (r *reader) boolean(name string) bool {
-	switch strings.ToLower(r.get(name)) {
-	case "", "false", "0", "no", "off":
-		return false
-	case "true", "1", "yes", "on":
-		return true
+	b, ok := parseBool(r.get(name))
+	if !ok {
+		r.fail(name, "must be true or false")
 	}
-	r.fail(name, "must be true or false")
-	return false
+	return b
+}
+
+// parseBool reads a boolean setting; ok is false when v is none.
+func parseBool(v string) (b, ok bool) {
+	switch strings.ToLower(v) {
+	case "", "false", "0", "no", "off":
+		return false, true
+	case "true", "1", "yes", "on":
+		return true, true
+	}
+	return false, false
+}
+
+// linkupKey reads LINKUP_API_KEY: required, but for a dry run
+// (LINKUP_DRY_RUN), which never calls Linkup.
+func (r *reader) linkupKey() string {
+	if dry, _ := parseBool(r.get("LINKUP_DRY_RUN")); dry {
+		return r.get("LINKUP_API_KEY")
+	}
+	return r.required("LINKUP_API_KEY", "create a key in the Linkup dashboard (linkupapi.com) and paste it (or try the bot first with LINKUP_DRY_RUN=true, which needs none)")
 }
 
 func (r *reader) users(name string) map[string]bool {

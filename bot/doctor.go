@@ -192,7 +192,11 @@ func (e *linkupError) Error() string {
 
 // linkupCheck calls Linkup without spending anything (a GET of the API's
 // root with the key): a 401 or 403 is the key refused, a 5xx Linkup down.
+// A dry run never calls Linkup: it is not contacted.
 func linkupCheck(ctx context.Context, c *http.Client, cfg Config) (string, error) {
+	if cfg.LinkupDryRun {
+		return "dry run (LINKUP_DRY_RUN): Linkup is not contacted, so LINKUP_API_KEY and LINKUP_LOGIN_TOKEN are not needed", nil
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.LinkupBaseURL+"/v1/", nil)
 	if err != nil {
 		return "", err
@@ -260,8 +264,11 @@ func logCheck(cfg Config) check {
 // log only, and says which can send and which expired.
 func accountsCheck(ctx context.Context, cfg Config) (string, error) {
 	def := "no default account (LINKUP_LOGIN_TOKEN empty)"
-	if cfg.LinkupLoginToken != "" {
+	switch {
+	case cfg.LinkupLoginToken != "":
 		def = "default account " + cfg.LinkupAccountName
+	case cfg.LinkupDryRun:
+		def = "default account " + cfg.LinkupAccountName + " (dry run: no login token needed)"
 	}
 	self := "self-service off"
 	if cfg.SelfService {
@@ -276,7 +283,7 @@ func accountsCheck(ctx context.Context, cfg Config) (string, error) {
 	}
 	defer st.Close()
 	if _, err := account.New(ctx, st, account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,
-		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry, ReadOnly: true}); err != nil {
+		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry, DryRun: cfg.LinkupDryRun, ReadOnly: true}); err != nil {
 		return "", err
 	}
 	as, err := st.Accounts(ctx)

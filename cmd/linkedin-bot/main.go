@@ -1,6 +1,7 @@
 // Command linkedin-bot is a Slack app in Socket Mode that sends LinkedIn
 // direct messages through the Linkup API.
 //
+//	linkedin-bot demo      see it work with nothing set up (fakes in the process)
 //	linkedin-bot           run the bot (reads .env, then the environment)
 //	linkedin-bot doctor    check the configuration, Slack and Linkup, and exit
 //	linkedin-bot history   print the send log
@@ -48,8 +49,10 @@ func main() {
 	}
 }
 
-const usage = `usage: linkedin-bot [doctor | history [flags] | version]
+const usage = `usage: linkedin-bot [demo | doctor | history [flags] | accounts … | version]
 
+  demo          see it work first, with nothing set up: the bot against a fake
+                Slack and a fake LinkedIn in this process; prints the thread
   (no command)  run the bot until SIGINT, SIGTERM or SIGHUP (sends under way finish)
   doctor        check the configuration, the Slack tokens, Linkup and DATA_DIR, then exit
   history       print the send log and the credits used (history -h for flags)
@@ -92,6 +95,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprint(stderr, doctorUsage)
 			return fmt.Errorf("doctor takes no arguments (got %q)", args[2])
 		}
+	case "demo":
+		return demo(ctx, args[2:], stdout, stderr) // reads no setting: neither .env nor the environment
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionLine())
 		return nil
@@ -120,18 +125,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("configuration: %w\n(%s)", err, source)
 	}
-
-	httpClient := newHTTPClient(30 * time.Second)
-	api := slack.New(cfg.SlackBotToken,
-		slack.OptionAPIURL(cfg.SlackAPIURL),
-		slack.OptionAppLevelToken(cfg.SlackAppToken),
-		slack.OptionHTTPClient(httpClient),
-	)
 	if cmd == "doctor" {
+		httpClient := newHTTPClient(30 * time.Second)
 		fmt.Fprintln(stdout, "info "+source)
-		return bot.Doctor(ctx, cfg, api, httpClient, stdout)
+		return bot.Doctor(ctx, cfg, newSlack(cfg, httpClient), httpClient, stdout)
 	}
+	return runBot(ctx, cfg, source, stderr)
+}
 
+// runBot runs the bot with cfg, logging to stderr, until ctx ends; source
+// says where the settings came from. The demo runs it too.
+func runBot(ctx context.Context, cfg bot.Config, source string, stderr io.Writer) error {
+	httpClient := newHTTPClient(30 * time.Second)
 	log, err := newLogger(cfg, stderr)
 	if err != nil {
 		return err
@@ -144,7 +149,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		defer stop()
 	}
-	return serve(ctx, cfg, api, httpClient, log)
+	return serve(ctx, cfg, newSlack(cfg, httpClient), httpClient, log)
+}
+
+// newSlack is the Slack Web API client of cfg.
+func newSlack(cfg bot.Config, httpClient *http.Client) *slack.Client {
+	return slack.New(cfg.SlackBotToken,
+		slack.OptionAPIURL(cfg.SlackAPIURL),
+		slack.OptionAppLevelToken(cfg.SlackAppToken),
+		slack.OptionHTTPClient(httpClient),
+	)
 }
 
 // wantsHelp reports whether args ask for help.
@@ -215,11 +229,11 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		return fmt.Errorf("configuration: LEASE_DURATION: %w", err)
 	}
 	accounts, err := account.New(ctx, st, account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,
-		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry})
+		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry, DryRun: cfg.LinkupDryRun})
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	if cfg.LinkupLoginToken == "" {
+	if cfg.LinkupLoginToken == "" && !cfg.LinkupDryRun {
 		log.Warn().Msg("LINKUP_LOGIN_TOKEN is empty: there is no default account, so only people with an account of their own or a shared one can send (linkedin-bot accounts)")
 	}
 

@@ -487,6 +487,30 @@ func (s *Server) Posts() []Post {
 	return append([]Post(nil), s.posts...)
 }
 
+// Thread returns the posts of the thread ts in channel (the parent too,
+// when it is one of them), oldest first, each as Slack shows it now: with
+// the text, and the blocks when it sent some, of its last chat.update.
+func (s *Server) Thread(channel, ts string) []Post {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Post
+	for _, p := range s.posts {
+		if p.Channel != channel || (p.TS != ts && p.ThreadTS != ts) {
+			continue
+		}
+		for _, c := range s.calls {
+			if c.Method == "chat.update" && c.Params["channel"] == channel && c.Params["ts"] == p.TS {
+				p.Text = c.Params["text"]
+				if b, ok := c.Params["blocks"]; ok {
+					p.Blocks = b
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // Hooks returns the posts to response_urls so far.
 func (s *Server) Hooks() []Hook {
 	s.mu.Lock()
