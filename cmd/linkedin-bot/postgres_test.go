@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"maps"
+	neturl "net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -49,10 +52,13 @@ func TestTheBotRunsOnPostgreSQL(t *testing.T) {
 	t.Parallel()
 	url := pgtest.Schema(t)
 	e := startBotOn(t, 2, fakelinkup.New(), map[string]string{"DATABASE_URL": url, "ACCOUNTS_KEY": accountsKey})
-	assert.Contains(t, e.logs.String(), `"log":"DATABASE_URL (database test on 127.0.0.1:5432)"`)
+	u, err := neturl.Parse(url)
+	require.NoError(t, err)
+	assert.Contains(t, e.logs.String(), fmt.Sprintf(`"log":"DATABASE_URL (database %s on %s)"`, strings.TrimPrefix(u.Path, "/"), u.Host),
+		"whatever database TEST_DATABASE_URL names")
 
 	// The command line works on the same database while the bot runs.
-	_, err := e.accounts(aliceToken+"\n", "connect", "--name", "alice-li", "--token-stdin", "--user", alice)
+	_, err = e.accounts(aliceToken+"\n", "connect", "--name", "alice-li", "--token-stdin", "--user", alice)
 	require.NoError(t, err)
 	e.command(jane + " Hi from PostgreSQL")
 	e.finished(1)
@@ -83,7 +89,7 @@ func TestTheBotRunsOnPostgreSQL(t *testing.T) {
 
 	var out strings.Builder
 	require.NoError(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return e.vars[k] }, &out, &strings.Builder{}))
-	assert.Regexp(t, `PASS DATABASE_URL \(database test on 127.0.0.1:5432\): PostgreSQL [0-9.]+ .*reachable, schema version [0-9]+ \(current\), bots seen in the last minute: [^,]+, [^;]+; the reply bridge runs on `, out.String())
+	assert.Regexp(t, `PASS DATABASE_URL \(database `+regexp.QuoteMeta(strings.TrimPrefix(u.Path, "/")+" on "+u.Host)+`\): PostgreSQL [0-9.]+ .*reachable, schema version [0-9]+ \(current\), bots seen in the last minute: [^,]+, [^;]+; the reply bridge runs on `, out.String())
 	assert.Contains(t, out.String(), "PASS LinkedIn accounts: default account default; 1 connected (alice-li)")
 
 	out.Reset()
