@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,7 +44,7 @@ const (
 // readers, which write nothing: ErrNoLog when the bot never ran there).
 func OpenPostgres(ctx context.Context, url string, migrate bool) (*Store, error) {
 	if _, err := pgx.ParseConfig(url); err != nil {
-		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		return nil, urlProblem(err)
 	}
 	db, err := sql.Open("pgx", url)
 	if err != nil {
@@ -118,6 +119,17 @@ func (s *Store) migratePG(ctx context.Context, apply bool) error {
 	})
 }
 
+// urlProblem is pgx's reason for refusing DATABASE_URL without the URL,
+// which pgx quotes (its password masked): a setting's problem never
+// shows its value.
+func urlProblem(err error) error {
+	msg := err.Error()
+	if _, reason, ok := strings.Cut(msg, "`: "); ok {
+		msg = reason
+	}
+	return fmt.Errorf("DATABASE_URL: cannot be read as a PostgreSQL URL, postgres://user:password@host:5432/database (%s; the value is not shown)", msg)
+}
+
 // Where is where a log is: the PostgreSQL database at URL when it is set,
 // else the embedded one in the folder Dir.
 type Where struct{ Dir, URL string }
@@ -164,7 +176,11 @@ func LockAt(ctx context.Context, w Where) (unlock func(), err error) {
 // version, the bots seen on it in the last minute and which one runs the
 // reply bridge (both by the database's clock). It writes nothing.
 func CheckPostgres(ctx context.Context, url string) (string, error) {
-	c, err := pgx.Connect(ctx, url)
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return "", urlProblem(err)
+	}
+	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return "", fmt.Errorf("connecting: %w", err)
 	}
