@@ -37,6 +37,7 @@ import (
 	"linkedin-bot/bot"
 	"linkedin-bot/conversation"
 	"linkedin-bot/handlers"
+	"linkedin-bot/internal/suggest"
 	"linkedin-bot/linkup"
 	"linkedin-bot/send"
 	"linkedin-bot/store"
@@ -121,6 +122,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
+		if mean, ok := suggest.Closest(cmd, commandsIn(usage)); ok {
+			return fmt.Errorf("unknown command %q; did you mean %s?", cmd, mean)
+		}
 		return fmt.Errorf("unknown command %q", cmd)
 	}
 	if cmd == "history" && wantsHelp(args[2:]) {
@@ -524,4 +528,19 @@ func newLogger(cfg bot.Config, w io.Writer) (zerolog.Logger, error) {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339, NoColor: !isTerminal(w)}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
+}
+
+// commandLine is a command's line in a usage text: two spaces, its name.
+var commandLine = regexp.MustCompile(`(?m)^  ([a-z][a-z-]*)\s`)
+
+// commandsIn are the commands a usage text lists, one per line: the usage
+// is the list of commands, for "did you mean".
+func commandsIn(usage string) []string {
+	var out []string
+	for _, m := range commandLine.FindAllStringSubmatch(usage, -1) {
+		if !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	return out
 }
