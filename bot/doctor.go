@@ -266,7 +266,10 @@ func dataDirCheck(dir string) (string, error) {
 // DATABASE_URL's database.
 func logCheck(cfg Config) check {
 	if cfg.DatabaseURL != "" {
-		return check{cfg.Log().String(), func(ctx context.Context) (string, error) { return store.CheckPostgres(ctx, cfg.DatabaseURL) }, func(error) string {
+		return check{cfg.Log().String(), func(ctx context.Context) (string, error) { return store.CheckPostgres(ctx, cfg.DatabaseURL) }, func(err error) string {
+			if errors.Is(err, store.ErrNoSchema) {
+				return "create the schema in that database (CREATE SCHEMA name;), or fix search_path in DATABASE_URL"
+			}
 			return "check DATABASE_URL (host, port, user, password, database) and that this machine reaches the server"
 		}}
 	}
