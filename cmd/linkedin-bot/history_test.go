@@ -72,9 +72,9 @@ func TestHistoryFlags(t *testing.T) {
 	}
 	cases := map[string][]string{
 		`"-1h" is negative`: {"--since", "-1h"},
-		`"soon" is not a duration such as 24h, 90m or 7d`:                         {"--since", "soon"},
+		`"soon" is not a duration such as 24h, 90m or 7d`:                                  {"--since", "soon"},
 		`unknown state "lost": use one of queued, sending, sent, dry_run, failed, unknown`: {"--state", "lost"},
-		`unexpected argument "extra"`:                                             {"extra"},
+		`unexpected argument "extra"`:                                                      {"extra"},
 	}
 	for want, args := range cases {
 		_, err := hist(t, dir, args...)
