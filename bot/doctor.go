@@ -47,7 +47,8 @@ type check struct {
 	fix  func(error) string
 }
 
-// Doctor checks that the bot can run with cfg: the bot token and its
+// Doctor checks that the bot can run with cfg: its settings (a name that
+// looks like a setting and is none, cfg.Unknown, fails), the bot token and its
 // scopes (auth.test), a Socket Mode connection opened once (with the app
 // token), Linkup (reachable, not refusing the key), DATA_DIR (writable,
 // not in use by a running bot) and the stored LinkedIn accounts (ACCOUNTS_KEY
