@@ -110,6 +110,11 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 		if !ok {
 			return
 		}
+		if ctx.Err() != nil {
+			// The shutdown itself cut the reconnection short.
+			b.log.Debug().Err(e.ErrorObj).Msg("reconnecting to Slack stopped: shutting down")
+			return
+		}
 		if refused(e.ErrorObj) {
 			// not_allowed_token_type, missing_scope…: slack-go would retry for ever.
 			b.log.Error().Err(e.ErrorObj).Msg("Slack refused SLACK_APP_TOKEN; stopping")
@@ -128,9 +133,14 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeIncomingError:
 		if e, ok := evt.Data.(*slack.IncomingEventError); ok {
 			if errors.Is(e.ErrorObj, net.ErrClosed) {
-				// The socket closed under the reader: Slack asked for a new
-				// connection (a disconnect frame: warning, refresh_requested),
-				// or the network dropped it. The client reconnects.
+				// The socket closed under the reader: the shutdown closed it,
+				// or Slack asked for a new connection (a disconnect frame:
+				// warning, refresh_requested), or the network dropped it. The
+				// client reconnects.
+				if ctx.Err() != nil {
+					b.log.Debug().Msg("the Slack connection closed: shutting down")
+					return
+				}
 				b.log.Info().Msg("the Slack connection closed; reconnecting")
 				return
 			}

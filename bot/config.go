@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"linkedin-bot/conversation"
+	"linkedin-bot/internal/suggest"
 	"linkedin-bot/linkup"
 	"linkedin-bot/store"
 )
@@ -52,8 +53,13 @@ type Config struct {
 	UnknownCheckAfter time.Duration // first check of an unknown send
 
 	LogLevel   string
-	LogFormat  string // json or console
+	LogFormat  string // json, console, or empty: console on a terminal, json otherwise
 	CPUProfile string // when set, a pprof CPU profile is written there until exit
+
+	// Unknown are the names, in .env or the environment, that look like
+	// settings and are none (a typo): the bot warns of each at start and
+	// doctor fails them. The caller sets it (UnknownSettings).
+	Unknown []Unknown
 }
 
 // ConfigError names the setting that is missing or malformed.
@@ -104,6 +110,7 @@ func DataDir(getenv func(string) string) string {
 // LoadConfig reads the configuration through getenv and checks every
 // setting; the problems, if any, come together as ConfigErrors, each
 // naming its variable. No problem quotes a value: values may be secrets.
+// It reads every setting whatever the others are: Settings relies on it.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
@@ -137,7 +144,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		ReplyWatchDays:    r.positive("REPLY_WATCH_DAYS", 30),
 		UnknownCheckAfter: r.duration("UNKNOWN_CHECK_AFTER", 2*time.Minute),
 		LogLevel:          r.oneOf("LOG_LEVEL", "info", "trace", "debug", "info", "warn", "error"),
-		LogFormat:         r.oneOf("LOG_FORMAT", "json", "json", "console"),
+		LogFormat:         r.oneOf("LOG_FORMAT", "", "json", "console"),
 		CPUProfile:        r.get("CPU_PROFILE"),
 	}
 	c.LinkupBaseURL = strings.TrimSuffix(strings.TrimRight(c.LinkupBaseURL, "/"), "/v1") // the client adds /v1/…
@@ -153,7 +160,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		r.fail("LEASE_DURATION", "must be from %s to %s: another bot takes a stopped one's work once its lease ends", store.MinLease, store.MaxLease)
 	}
 	if c.ReplyPollMax < c.ReplyPollInterval {
-		r.fail("REPLY_POLL_MAX", "must be at least REPLY_POLL_INTERVAL (%s)", c.ReplyPollInterval)
+		r.fail("REPLY_POLL_MAX", "must be at least REPLY_POLL_INTERVAL")
 	}
 	if len(r.errs) > 0 {
 		return Config{}, r.errs
@@ -183,7 +190,19 @@ type reader struct {
 	errs   ConfigErrors
 }
 
-func (r *reader) get(name string) string { return strings.TrimSpace(r.getenv(name)) }
+// get reads a setting, trimmed. A value in quotes ("…" or '…') is refused,
+// saying which quotes to remove: docker run --env-file, and other readers
+// of env files than the bot's own, keep them as part of the value, which
+// then reads as a wrong token.
+func (r *reader) get(name string) string {
+	v := strings.TrimSpace(r.getenv(name))
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		quotes := map[byte]string{'"': "double", '\'': "single"}[v[0]]
+		r.fail(name, "its value is in %s quotes, which were kept as part of it: remove the quotes around the value (docker run --env-file, unlike the bot's own reading of .env, keeps them)", quotes)
+		return v[1 : len(v)-1]
+	}
+	return v
+}
 
 func (r *reader) fail(name, format string, args ...any) {
 	for _, e := range r.errs {
@@ -270,7 +289,7 @@ func (r *reader) country(name, def string) string {
 	}
 	c, err := linkup.Country(v)
 	if err != nil {
-		r.fail(name, "%v", err)
+		r.fail(name, "is not a country Linkup knows: use one of %s", strings.Join(linkup.Countries, ", "))
 	}
 	return c
 }
@@ -341,13 +360,13 @@ func (r *reader) linkupKey() string {
 
 func (r *reader) users(name string) map[string]bool {
 	users := map[string]bool{}
-	for _, u := range strings.Split(r.get(name), ",") {
+	for i, u := range strings.Split(r.get(name), ",") {
 		u = strings.TrimSpace(u)
 		if u == "" {
 			continue
 		}
 		if !userID.MatchString(u) {
-			r.fail(name, "%q is not a Slack user ID such as U0123456789 (in Slack: profile, ⋮, Copy member ID)", u)
+			r.fail(name, "item %d is not a Slack user ID such as U0123456789 (in Slack: profile, ⋮, Copy member ID)", i+1)
 		}
 		users[u] = true
 	}
@@ -403,4 +422,81 @@ func BridgeConfig(c Config) conversation.Config {
 		DryRun:        c.LinkupDryRun,
 		Account:       c.LinkupAccountName,
 	}
+}
+
+// AccountsKeyOld is the setting `linkedin-bot accounts rekey` reads the old
+// key from; the bot itself does not read it.
+const AccountsKeyOld = "ACCOUNTS_KEY_OLD"
+
+// Settings are the names of every setting: the ones LoadConfig reads (it
+// is the list), and AccountsKeyOld.
+func Settings() []string {
+	var names []string
+	seen := map[string]bool{}
+	_, _ = LoadConfig(func(k string) string {
+		if !seen[k] {
+			seen[k] = true
+			names = append(names, k)
+		}
+		return ""
+	})
+	return append(names, AccountsKeyOld)
+}
+
+// Where an unknown setting was found.
+const (
+	WhereDotEnv      = ".env"
+	WhereEnvironment = "the environment"
+)
+
+// Unknown is a name that looks like a setting and is none.
+type Unknown struct {
+	Name  string // as it was written
+	Where string // where it was found: WhereDotEnv or WhereEnvironment
+	Mean  string // the setting it most likely means, or empty
+}
+
+func (u Unknown) String() string {
+	s := fmt.Sprintf("%s (in %s) is not a setting of linkedin-bot, so it is ignored", u.Name, u.Where)
+	if u.Mean != "" {
+		return s + ": did you mean " + u.Mean + "?"
+	}
+	return s + " (.env.example lists every setting)"
+}
+
+// UnknownSettings returns the names among names (found in where) that
+// look like settings and are none: those that start like a setting (its
+// first word and underscore: SLACK_, LINKUP_, REPLY_, ACCOUNTS_, …) and
+// those a typo or two away from one (LINKUPDRY_RUN), each with the setting
+// it most likely means. Only names are read: no value is ever needed.
+func UnknownSettings(names []string, where string) []Unknown {
+	known := Settings()
+	isKnown := map[string]bool{}
+	prefixes := map[string]bool{}
+	for _, k := range known {
+		isKnown[k] = true
+		if first, _, ok := strings.Cut(k, "_"); ok {
+			prefixes[first+"_"] = true
+		}
+	}
+	var out []Unknown
+	for _, n := range names {
+		if n == "" || isKnown[n] {
+			continue
+		}
+		upper := strings.ToUpper(n)
+		prefixed := false
+		for p := range prefixes {
+			prefixed = prefixed || strings.HasPrefix(upper, p)
+		}
+		mean, near := suggest.Closest(n, known)
+		if !prefixed && suggest.Distance(upper, mean) > 2 {
+			continue // another program's variable (PATH, HOME, …)
+		}
+		if !near {
+			mean = ""
+		}
+		out = append(out, Unknown{Name: n, Where: where, Mean: mean})
+	}
+	return out
 }

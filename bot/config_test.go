@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +26,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	assert.Equal(t, 4, c.SendConcurrency)
 	assert.Equal(t, 30*time.Second, c.ShutdownTimeout)
 	assert.Equal(t, "info", c.LogLevel)
-	assert.Equal(t, "json", c.LogFormat)
+	assert.Empty(t, c.LogFormat, "no LOG_FORMAT: console on a terminal, JSON otherwise")
 	assert.Empty(t, c.NotifyChannel)
 	assert.Equal(t, 200, c.ReadCreditsPerDay)
 	assert.Equal(t, 5*time.Minute, c.ReplyPollInterval)
@@ -44,7 +46,7 @@ func TestLoadConfigBridgeSettings(t *testing.T) {
 		wantErr string
 	}{
 		{map[string]string{"REPLY_POLL_INTERVAL": "500ms"}, "REPLY_POLL_INTERVAL: must be at least 1s"},
-		{map[string]string{"REPLY_POLL_INTERVAL": "10m", "REPLY_POLL_MAX": "5m"}, "REPLY_POLL_MAX: must be at least REPLY_POLL_INTERVAL (10m0s)"},
+		{map[string]string{"REPLY_POLL_INTERVAL": "10m", "REPLY_POLL_MAX": "5m"}, "REPLY_POLL_MAX: must be at least REPLY_POLL_INTERVAL"},
 		{map[string]string{"READ_CREDITS_PER_DAY": "-1"}, "READ_CREDITS_PER_DAY: must be a whole number"},
 		{map[string]string{"REPLY_WATCH_DAYS": "0"}, "REPLY_WATCH_DAYS: must be a positive whole number"},
 		{map[string]string{"INBOX_CHANNEL": "#inbox"}, "INBOX_CHANNEL: must be a channel ID"},
@@ -158,4 +160,31 @@ func TestAPIURLsUsePlainHTTPOnlyToThisMachine(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestSettingsAreTheOnesDocumented(t *testing.T) {
+	raw, err := os.ReadFile("../.env.example")
+	require.NoError(t, err)
+	var documented []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if name, _, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			documented = append(documented, name)
+		}
+	}
+	documented = append(documented, AccountsKeyOld) // documented with accounts rekey
+	settings := Settings()
+	assert.ElementsMatch(t, documented, append(settings, "POSTGRES_PASSWORD"), "POSTGRES_PASSWORD is docker-compose.yml's")
+	assert.Contains(t, settings, "DATA_DIR", "read through DataDir")
+	assert.Contains(t, settings, "LINKUP_DRY_RUN")
+}
+
+func TestUnknownSettings(t *testing.T) {
+	got := UnknownSettings([]string{"LINKUP_DRYRUN", "PATH", "LOGNAME", "LOG_LEVEL", "log_level", "ACCOUNT_KEY", "SLACK_WEBHOOK_URL", "DATADIR", "GOOGLE_API_KEY", "POSTGRES_PASSWORD", "CPU_PROFILE"}, WhereDotEnv)
+	assert.Equal(t, []Unknown{
+		{Name: "LINKUP_DRYRUN", Where: ".env", Mean: "LINKUP_DRY_RUN"},
+		{Name: "log_level", Where: ".env", Mean: "LOG_LEVEL"},
+		{Name: "ACCOUNT_KEY", Where: ".env", Mean: "ACCOUNTS_KEY"},
+		{Name: "SLACK_WEBHOOK_URL", Where: ".env"},
+		{Name: "DATADIR", Where: ".env", Mean: "DATA_DIR"},
+	}, got)
 }

@@ -47,7 +47,8 @@ type check struct {
 	fix  func(error) string
 }
 
-// Doctor checks that the bot can run with cfg: the bot token and its
+// Doctor checks that the bot can run with cfg: its settings (a name that
+// looks like a setting and is none, cfg.Unknown, fails), the bot token and its
 // scopes (auth.test), a Socket Mode connection opened once (with the app
 // token), Linkup (reachable, not refusing the key), DATA_DIR (writable,
 // not in use by a running bot) and the stored LinkedIn accounts (ACCOUNTS_KEY
@@ -55,7 +56,15 @@ type check struct {
 // the fix that fits each failure, and returns an error when any failed. It
 // sends nothing and spends no credit.
 func Doctor(ctx context.Context, cfg Config, api *slack.Client, httpClient *http.Client, out io.Writer) error {
-	fmt.Fprintln(out, "PASS configuration: every setting is present and well-formed")
+	failed := 0
+	if len(cfg.Unknown) == 0 {
+		fmt.Fprintln(out, "PASS configuration: every setting is present and well-formed")
+	} else {
+		failed++
+		for _, u := range cfg.Unknown {
+			fmt.Fprintf(out, "FAIL configuration: %s\n     fix: %s\n", u, unknownFix(u))
+		}
+	}
 	network := func(setting string) func(error) string {
 		return func(err error) string {
 			if isNetwork(err) {
@@ -104,7 +113,6 @@ func Doctor(ctx context.Context, cfg Config, api *slack.Client, httpClient *http
 			return "set ACCOUNTS_KEY to the key the accounts were stored with (nothing stored was changed)"
 		}},
 	}
-	failed := 0
 	for _, c := range checks {
 		cctx, cancel := context.WithTimeout(ctx, doctorTimeout)
 		detail, err := c.run(cctx)
@@ -125,6 +133,18 @@ func Doctor(ctx context.Context, cfg Config, api *slack.Client, httpClient *http
 		return fmt.Errorf("%d of %d checks failed", failed, len(checks)+1)
 	}
 	return nil
+}
+
+// unknownFix says what to do about a name that is no setting.
+func unknownFix(u Unknown) string {
+	fix := "remove it from " + u.Where + ", or rename it to the setting it was meant to be"
+	if u.Mean != "" {
+		fix = "rename it to " + u.Mean + " in " + u.Where
+	}
+	if u.Where == WhereEnvironment {
+		fix += " (a variable of another program can be left out of the bot's environment: env -u " + u.Name + ")"
+	}
+	return fix
 }
 
 // isNetwork reports whether err is a failure to reach a server at all.
@@ -251,7 +271,10 @@ func dataDirCheck(dir string) (string, error) {
 // DATABASE_URL's database.
 func logCheck(cfg Config) check {
 	if cfg.DatabaseURL != "" {
-		return check{cfg.Log().String(), func(ctx context.Context) (string, error) { return store.CheckPostgres(ctx, cfg.DatabaseURL) }, func(error) string {
+		return check{cfg.Log().String(), func(ctx context.Context) (string, error) { return store.CheckPostgres(ctx, cfg.DatabaseURL) }, func(err error) string {
+			if errors.Is(err, store.ErrNoSchema) {
+				return "create the schema in that database (CREATE SCHEMA name;), or fix search_path in DATABASE_URL"
+			}
 			return "check DATABASE_URL (host, port, user, password, database) and that this machine reaches the server"
 		}}
 	}

@@ -248,10 +248,14 @@ func (b *Bridge) loop() {
 
 // cycle runs the local work, the checks due and, when due, a poll, on the
 // one bot that holds the bridge's lease: the others wait to take it over.
+// What Close cuts short (ctx ends with it) is the shutdown, not a failure:
+// it is not logged as one.
 func (b *Bridge) cycle(ctx context.Context) {
 	held, err := b.store.Hold(ctx, store.BridgeJob)
 	if err != nil {
-		b.log.Warn().Err(err).Msg("could not tell whether this bot runs the reply bridge; trying again")
+		if ctx.Err() == nil { // else Close cut it short: the shutdown, not a problem
+			b.log.Warn().Err(err).Msg("could not tell whether this bot runs the reply bridge; trying again")
+		}
 		return
 	}
 	if held != b.held || !b.told {
@@ -270,10 +274,16 @@ func (b *Bridge) cycle(ctx context.Context) {
 		b.nextOwed = now.Add(time.Minute)
 		b.deliverOwed(ctx)
 	}
+	if b.stopping() {
+		return
+	}
 	if b.adopt(ctx) > 0 {
 		// A new send: its reply may come soon.
 		b.pace = b.cfg.PollInterval
 		b.nextPoll = minTime(b.nextPoll, now.Add(b.cfg.PollInterval))
+	}
+	if b.stopping() {
+		return
 	}
 	b.runChecks(ctx)
 	if now.Before(b.nextPoll) || b.stopping() {
@@ -307,7 +317,9 @@ func minTime(a, b time.Time) time.Time {
 func (b *Bridge) adopt(ctx context.Context) int {
 	sends, err := b.store.Unbridged(ctx)
 	if err != nil {
-		b.log.Error().Err(err).Msg("listing sent messages failed")
+		if ctx.Err() == nil {
+			b.log.Error().Err(err).Msg("listing sent messages failed")
+		}
 		return 0
 	}
 	taken := 0
@@ -332,7 +344,9 @@ func (b *Bridge) adopt(ctx context.Context) int {
 				LastActivity: at,
 			}
 			if _, err := b.store.WatchSend(ctx, sd.ID, c); err != nil {
-				log.Error().Err(err).Msg("watching the send's conversation failed")
+				if ctx.Err() == nil {
+					log.Error().Err(err).Msg("watching the send's conversation failed")
+				}
 				continue
 			}
 			taken++
@@ -340,7 +354,7 @@ func (b *Bridge) adopt(ctx context.Context) int {
 			continue
 		}
 		// Too old to watch, or announced nowhere: nothing to mirror.
-		if err := b.store.MarkBridged(ctx, sd.ID); err != nil {
+		if err := b.store.MarkBridged(ctx, sd.ID); err != nil && ctx.Err() == nil {
 			log.Error().Err(err).Msg("recording a watched send failed")
 		}
 	}

@@ -46,7 +46,9 @@ var errRefusedEverywhere = errors.New("Slack refused the post everywhere it may 
 func (b *Bridge) deliverOwed(ctx context.Context) {
 	owed, err := b.store.OwedMessages(ctx)
 	if err != nil {
-		b.log.Error().Err(err).Msg("listing the LinkedIn messages to post failed")
+		if ctx.Err() == nil { // else Close cut it short
+			b.log.Error().Err(err).Msg("listing the LinkedIn messages to post failed")
+		}
 		return
 	}
 	b.deliverAll(ctx, owed)

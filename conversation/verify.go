@@ -45,7 +45,9 @@ var errUncovered = errors.New("the conversation could not be read back to the se
 func (b *Bridge) runChecks(ctx context.Context) {
 	sends, err := b.store.ToCheck(ctx, len(checkTimes))
 	if err != nil {
-		b.log.Error().Err(err).Msg("listing unknown sends failed")
+		if ctx.Err() == nil { // else Close cut it short
+			b.log.Error().Err(err).Msg("listing unknown sends failed")
+		}
 		return
 	}
 	for _, u := range sends {

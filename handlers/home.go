@@ -107,6 +107,14 @@ func (m *Home) readOpened(ctx context.Context) error {
 	return nil
 }
 
+// reread reads again who opened Home; a read that Close cut short is not
+// a failure.
+func (m *Home) reread(ctx context.Context) {
+	if err := m.readOpened(ctx); err != nil && ctx.Err() == nil {
+		m.log.Warn().Err(err).Msg("reading who opened Home failed")
+	}
+}
+
 // Close stops publishing; a publish in flight finishes first.
 func (m *Home) Close() {
 	m.once.Do(func() { close(m.stop) })
@@ -177,9 +185,7 @@ func (m *Home) loop() {
 		case <-m.wake:
 		case <-timer:
 		case <-reread.C:
-			if err := m.readOpened(ctx); err != nil {
-				m.log.Warn().Err(err).Msg("reading who opened Home failed")
-			}
+			m.reread(ctx)
 		}
 		if t != nil {
 			t.Stop()

@@ -1,10 +1,17 @@
 package handlers
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"linkedin-bot/store"
 )
 
 func TestHomeTextIsInertAndShort(t *testing.T) {
@@ -18,4 +25,17 @@ func TestHomeTextIsInertAndShort(t *testing.T) {
 
 	assert.Equal(t, "<https://www.linkedin.com/in/jane-doe/|jane-doe>", recipientLink("https://www.linkedin.com/in/jane-doe/"))
 	assert.Equal(t, "https://x/in/a|b&lt;!here&gt;", recipientLink("https://x/in/a|b<!here>"), "a URL with markup is shown inert, not linked")
+}
+
+// A read of who opened Home that Close cut short is not a failure.
+func TestAHomeReadCutByCloseLogsNoFailure(t *testing.T) {
+	st, err := store.Open(context.Background(), t.TempDir())
+	require.NoError(t, err)
+	defer st.Close()
+	var logs bytes.Buffer
+	m := NewHome(st, nil, time.Second, zerolog.New(&logs).Level(zerolog.WarnLevel))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	m.reread(ctx)
+	assert.Empty(t, logs.String())
 }

@@ -904,7 +904,10 @@ func (p *Pipeline) process(sd store.Send, capped *store.CapError) {
 	if own != "" && err != nil && linkup.AsError(err).Kind == linkup.KindAuth {
 		out.Reason += " " + p.Reconnect(own)
 	}
-	if err == nil {
+	switch {
+	case err == nil && sd.DryRun:
+		log.Info().Msg("dry run (LINKUP_DRY_RUN): Linkup was not called, nothing was sent")
+	case err == nil:
 		log.Info().Int("credits", out.Credits).Msg("linkup send succeeded")
 	}
 	p.finish(sd, out, log)

@@ -335,8 +335,11 @@ func (s *Store) Assign(ctx context.Context, name, user string) error {
 }
 
 // Unassign stops user from sending from account name; when it was theirs,
-// it is no longer owned.
+// it is no longer owned. An account the store does not hold is ErrNoAccount.
 func (s *Store) Unassign(ctx context.Context, name, user string) error {
+	if _, err := s.Account(ctx, name); err != nil {
+		return err
+	}
 	err := s.tx(ctx, func(tx conn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM account_users WHERE account = ? AND "user" = ?`, name, user); err != nil {
 			return err

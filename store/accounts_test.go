@@ -41,6 +41,7 @@ func TestAccountsAndTheirUsers(t *testing.T) {
 		require.NoError(t, s.Assign(ctx, "alice", "U3"))
 		require.NoError(t, s.Unassign(ctx, "alice", "U3"))
 		assert.ErrorIs(t, s.Assign(ctx, "nobody", "U3"), ErrNoAccount)
+		assert.ErrorIs(t, s.Unassign(ctx, "nobody", "U3"), ErrNoAccount, "an unknown account is no success")
 
 		tell, err := s.ExpireAccount(ctx, "alice")
 		require.NoError(t, err)

@@ -103,14 +103,19 @@ func (s *Store) Bots(ctx context.Context) (int, error) {
 
 // ReleaseLeases ends, at a clean stop, the leases of the sends whose posts
 // this store owes and of its jobs, so that another bot takes them at
-// once. Claims are never released this way: a stopping bot finishes or
-// puts back its own.
+// once, and takes this bot off the bots seen, so that the others share
+// Linkup's allowance without it at once (Bots). Claims are never released
+// this way: a stopping bot finishes or puts back its own. Call it once the
+// leases are no longer renewed.
 func (s *Store) ReleaseLeases(ctx context.Context) error {
 	if err := s.exec(ctx, "releasing the owed posts", `UPDATE sends SET lease_until = 1
 		WHERE owner = ? AND lease_until > 0 AND state IN ('sent', 'failed', 'unknown')`, s.owner); err != nil {
 		return err
 	}
-	return s.exec(ctx, "releasing the jobs", `UPDATE jobs SET lease_until = 0 WHERE owner = ?`, s.owner)
+	if err := s.exec(ctx, "releasing the jobs", `UPDATE jobs SET lease_until = 0 WHERE owner = ?`, s.owner); err != nil {
+		return err
+	}
+	return s.exec(ctx, "leaving the bots seen", `DELETE FROM replicas WHERE id = ?`, s.owner)
 }
 
 // Recover is run once at start. On a log of its own (SQLite), the folder's

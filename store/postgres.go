@@ -7,11 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib" // also the database/sql driver "pgx"
 )
 
 // PostgreSQL (DATABASE_URL) holds the same log as the embedded SQLite one,
@@ -43,7 +46,7 @@ const (
 // readers, which write nothing: ErrNoLog when the bot never ran there).
 func OpenPostgres(ctx context.Context, url string, migrate bool) (*Store, error) {
 	if _, err := pgx.ParseConfig(url); err != nil {
-		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		return nil, urlProblem(err)
 	}
 	db, err := sql.Open("pgx", url)
 	if err != nil {
@@ -59,18 +62,77 @@ func OpenPostgres(ctx context.Context, url string, migrate bool) (*Store, error)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("connecting to the database: %w", err)
+		return nil, fmt.Errorf("connecting to the database: %w", connectError(err))
 	}
-	if err := s.migratePG(ctx, migrate); err != nil {
+	schema, err := currentSchema(ctx, db.QueryRowContext)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	if err := s.migratePG(ctx, migrate, schema); err != nil {
 		_ = s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
+// ErrNoSchema is a PostgreSQL database in which no schema of the
+// search_path exists (DATABASE_URL's ?search_path=, else the server's):
+// there is nowhere to create or find the log.
+var ErrNoSchema = errors.New("no schema of the search_path exists")
+
+// currentSchema is the schema the log lives in: the first of the
+// search_path that exists, or ErrNoSchema, saying what to do.
+func currentSchema(ctx context.Context, queryRow func(context.Context, string, ...any) *sql.Row) (string, error) {
+	var schema sql.NullString
+	var path, database string
+	if err := queryRow(ctx, `SELECT current_schema(), current_setting('search_path'), current_database()`).Scan(&schema, &path, &database); err != nil {
+		return "", fmt.Errorf("reading the database's schema: %w", err)
+	}
+	if !schema.Valid {
+		return "", fmt.Errorf("DATABASE_URL: %w in database %s (search_path is %s): create the schema (CREATE SCHEMA name; as its owner), or fix search_path in DATABASE_URL", ErrNoSchema, database, path)
+	}
+	return schema.String, nil
+}
+
+// connectError is a failure to connect with each of its reasons once: pgx
+// tries an address with TLS and without (sslmode=prefer, the default),
+// and says the same refusal once for each try.
+func connectError(err error) error {
+	var kept []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if !slices.Contains(kept, line) {
+			kept = append(kept, line)
+		}
+	}
+	return &reworded{msg: strings.Join(kept, "\n"), err: err}
+}
+
+// undefinedTable is PostgreSQL's SQLSTATE for a table that does not exist.
+const undefinedTable = "42P01"
+
+// pgCode is err's SQLSTATE, or "".
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+// reworded is err with another message.
+type reworded struct {
+	msg string
+	err error
+}
+
+func (e *reworded) Error() string { return e.msg }
+func (e *reworded) Unwrap() error { return e.err }
+
 // migratePG applies the PostgreSQL migrations the database has not seen,
-// under the advisory lock, so that two starting bots migrate once.
-func (s *Store) migratePG(ctx context.Context, apply bool) error {
+// under the advisory lock, so that two starting bots migrate once; schema
+// is where.
+func (s *Store) migratePG(ctx context.Context, apply bool, schema string) error {
 	names, err := fs.Glob(migrationsPG, "migrations_pg/*.sql")
 	if err != nil {
 		return err
@@ -78,8 +140,12 @@ func (s *Store) migratePG(ctx context.Context, apply bool) error {
 	sort.Strings(names)
 	if !apply {
 		var version int
-		if err := s.db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil {
-			return fmt.Errorf("%w in this database (the bot creates it at its first start): %v", ErrNoLog, err)
+		err := s.db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version)
+		if pgCode(err) == undefinedTable {
+			return fmt.Errorf("%w yet in this database (schema %s; the bot creates it at its first start)", ErrNoLog, schema)
+		}
+		if err != nil {
+			return fmt.Errorf("reading the schema version: %w", err)
 		}
 		if err := schemaProblem(version, len(names), false); err != nil {
 			return fmt.Errorf("the database: %w", err)
@@ -116,6 +182,17 @@ func (s *Store) migratePG(ctx context.Context, apply bool) error {
 		_, err = tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, len(names))
 		return err
 	})
+}
+
+// urlProblem is pgx's reason for refusing DATABASE_URL without the URL,
+// which pgx quotes (its password masked): a setting's problem never
+// shows its value.
+func urlProblem(err error) error {
+	msg := err.Error()
+	if _, reason, ok := strings.Cut(msg, "`: "); ok {
+		msg = reason
+	}
+	return fmt.Errorf("DATABASE_URL: cannot be read as a PostgreSQL URL, postgres://user:password@host:5432/database (%s; the value is not shown)", msg)
 }
 
 // Where is where a log is: the PostgreSQL database at URL when it is set,
@@ -164,19 +241,27 @@ func LockAt(ctx context.Context, w Where) (unlock func(), err error) {
 // version, the bots seen on it in the last minute and which one runs the
 // reply bridge (both by the database's clock). It writes nothing.
 func CheckPostgres(ctx context.Context, url string) (string, error) {
-	c, err := pgx.Connect(ctx, url)
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return "", fmt.Errorf("connecting: %w", err)
+		return "", urlProblem(err)
 	}
-	defer c.Close(ctx)
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		return "", fmt.Errorf("connecting: %w", connectError(err))
+	}
+	if _, err := currentSchema(ctx, db.QueryRowContext); err != nil {
+		return "", err
+	}
 	var server string
-	if err := c.QueryRow(ctx, `SHOW server_version`).Scan(&server); err != nil {
+	if err := db.QueryRowContext(ctx, `SHOW server_version`).Scan(&server); err != nil {
 		return "", err
 	}
 	names, _ := fs.Glob(migrationsPG, "migrations_pg/*.sql")
 	var version int
 	schema := fmt.Sprintf("no send log yet (the bot creates it; this build's schema is version %d)", len(names))
-	if err := c.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&version); err == nil {
+	if err := db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version); err == nil {
 		if err := schemaProblem(version, len(names), true); err != nil {
 			return "", err
 		}
@@ -189,12 +274,12 @@ func CheckPostgres(ctx context.Context, url string) (string, error) {
 	}
 	running := "no bot seen in the last minute"
 	var seen string
-	if err := c.QueryRow(ctx, `SELECT coalesce(string_agg(id, ', ' ORDER BY id), '') FROM replicas WHERE seen_at >= `+pgNow+` - $1`,
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(string_agg(id, ', ' ORDER BY id), '') FROM replicas WHERE seen_at >= `+pgNow+` - $1`,
 		time.Minute.Milliseconds()).Scan(&seen); err == nil && seen != "" {
 		running = "bots seen in the last minute: " + seen
 	}
 	var bridge string
-	if err := c.QueryRow(ctx, `SELECT owner FROM jobs WHERE name = $1 AND lease_until >= `+pgNow, BridgeJob).Scan(&bridge); err == nil {
+	if err := db.QueryRowContext(ctx, `SELECT owner FROM jobs WHERE name = $1 AND lease_until >= `+pgNow, BridgeJob).Scan(&bridge); err == nil {
 		running += "; the reply bridge runs on " + bridge
 	}
 	return fmt.Sprintf("PostgreSQL %s reachable, %s, %s", server, schema, running), nil

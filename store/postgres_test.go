@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -180,4 +182,73 @@ func TestOwnAccountsConnectedAtOnce(t *testing.T) {
 		owners[acc.Owner] = true
 	}
 	assert.Len(t, owners, 8)
+}
+
+// TestABotStoppedCleanlyLeavesTheBotsSeen: the others share Linkup's
+// allowance without it at once, not a lease later.
+func TestABotStoppedCleanlyLeavesTheBotsSeen(t *testing.T) {
+	url := pgtest.Schema(t)
+	ctx := context.Background()
+	a, err := OpenPostgres(ctx, url, true)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := OpenPostgres(ctx, url, true)
+	require.NoError(t, err)
+	defer b.Close()
+	require.NoError(t, a.RenewLeases(ctx))
+	require.NoError(t, b.RenewLeases(ctx))
+	n, err := a.Bots(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	require.NoError(t, b.ReleaseLeases(ctx))
+	n, err = a.Bots(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the stopped bot is no longer counted")
+	seen, err := CheckPostgres(ctx, url)
+	require.NoError(t, err)
+	assert.Contains(t, seen, "bots seen in the last minute: "+a.owner)
+	assert.NotContains(t, seen, b.owner)
+}
+
+func TestASearchPathWithoutASchemaIsNamed(t *testing.T) {
+	base := pgtest.Schema(t) // a schema that exists, to take the URL from
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", "no_such_schema_here")
+	u.RawQuery = q.Encode()
+	ctx := context.Background()
+	want := "DATABASE_URL: no schema of the search_path exists in database " + strings.TrimPrefix(u.Path, "/") + " (search_path is no_such_schema_here): create the schema (CREATE SCHEMA name; as its owner), or fix search_path in DATABASE_URL"
+	for _, migrate := range []bool{true, false} {
+		_, err := OpenPostgres(ctx, u.String(), migrate)
+		assert.ErrorIs(t, err, ErrNoSchema)
+		assert.EqualError(t, err, want)
+	}
+	_, err = CheckPostgres(ctx, u.String())
+	assert.EqualError(t, err, want, "doctor fails it")
+}
+
+func TestAFreshPostgreSQLDatabaseHasNoLogYet(t *testing.T) {
+	url := pgtest.Schema(t)
+	_, err := OpenPostgres(context.Background(), url, false)
+	assert.ErrorIs(t, err, ErrNoLog)
+	assert.Regexp(t, `^no send log yet in this database \(schema t_\S+; the bot creates it at its first start\)$`, err.Error(), "no raw SQL error")
+}
+
+func TestAConnectionErrorSaysEachReasonOnce(t *testing.T) {
+	for _, u := range []string{"postgres://postgres@127.0.0.1:1/test", "postgres://postgres@localhost:1/test"} {
+		_, err := OpenPostgres(context.Background(), u, false)
+		require.Error(t, err)
+		lines := strings.Split(err.Error(), "\n")
+		assert.Greater(t, len(lines), 1, err.Error())
+		for i, l := range lines {
+			assert.NotContains(t, lines[:i], l, "said twice: %s", err)
+		}
+		_, err = CheckPostgres(context.Background(), u)
+		require.Error(t, err)
+		lines = strings.Split(err.Error(), "\n")
+		for i, l := range lines {
+			assert.NotContains(t, lines[:i], l, "said twice: %s", err)
+		}
+	}
 }

@@ -17,13 +17,15 @@ import (
 
 	"linkedin-bot/account"
 	"linkedin-bot/bot"
+	"linkedin-bot/internal/suggest"
 	"linkedin-bot/linkup"
 	"linkedin-bot/store"
 )
 
-const accountsUsage = `usage: linkedin-bot accounts COMMAND [flags]
+const accountsUsage = `usage: linkedin-bot accounts COMMAND [flags]   (accounts COMMAND -h: its flags)
 
-  list                                          every account: name, state, users, country, connected at
+  list                                          every account: name, kind, state, users, owner, country,
+                                                connected at (reads only; needs no ACCOUNTS_KEY)
   connect --name NAME [--country FR] [--user U…]…
                                                 log a LinkedIn account in: asks for its email and password
                                                 (not echoed), and for the emailed code if LinkedIn wants one
@@ -32,12 +34,59 @@ const accountsUsage = `usage: linkedin-bot accounts COMMAND [flags]
   assign --name NAME --user U…                  let a Slack user send from the account
   unassign --name NAME --user U…                stop it
   remove --name NAME                            remove the account and its token (its sends stay in the log)
+  rekey                                         re-seal every token from the old key (ACCOUNTS_KEY_OLD, or
+                                                standard input) to ACCOUNTS_KEY
 
 An account connected for one user is theirs; with several users it is shared.
 Connecting a name that exists reconnects it (same history and daily count).
 Tokens are stored only encrypted with ACCOUNTS_KEY; passwords never are.
 These work while the bot runs; it sees the change at its next send.
 `
+
+// accountsCommands are the accounts subcommands, each with its usage line.
+var accountsCommands = []struct{ name, usage string }{
+	{"list", "list"},
+	{"connect", "connect --name NAME [--country FR] [--user U…]… [--token-stdin]"},
+	{"assign", "assign --name NAME --user U… [--user U…]…"},
+	{"unassign", "unassign --name NAME --user U… [--user U…]…"},
+	{"remove", "remove --name NAME"},
+	{"rekey", "rekey"},
+}
+
+// accountsFlags are the flags of the accounts subcommands: each defines
+// only its own.
+type accountsFlags struct {
+	name, country string
+	tokenStdin    bool
+	who           users
+}
+
+// flagsOf returns sub's flag set, writing its errors to stderr.
+func flagsOf(sub, usage string, f *accountsFlags, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("accounts "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if sub != "list" && sub != "rekey" {
+		fs.StringVar(&f.name, "name", "", "the account's name (required)")
+	}
+	if sub == "connect" {
+		fs.StringVar(&f.country, "country", "", "proxy country of the login (default LINKUP_COUNTRY, else FR)")
+		fs.BoolVar(&f.tokenStdin, "token-stdin", false, "read an existing login token from standard input instead of logging in")
+	}
+	switch sub {
+	case "connect":
+		fs.Var(&f.who, "user", "a Slack user ID who may send from it (repeatable; one alone makes it theirs)")
+	case "assign", "unassign":
+		fs.Var(&f.who, "user", "a Slack user ID (required, repeatable)")
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: linkedin-bot accounts %s\n", usage)
+		if strings.Contains(usage, "--") {
+			fmt.Fprintln(fs.Output())
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
 
 // users collects repeated --user flags.
 type users []string
@@ -59,14 +108,26 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprint(stdout, accountsUsage)
 		return nil
 	}
-	sub := args[0]
-	fs := flag.NewFlagSet("accounts "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	name := fs.String("name", "", "the account's name")
-	country := fs.String("country", "", "proxy country of the login (default LINKUP_COUNTRY)")
-	tokenStdin := fs.Bool("token-stdin", false, "read an existing login token from standard input")
-	var who users
-	fs.Var(&who, "user", "a Slack user ID (repeatable)")
+	sub, usage := args[0], ""
+	names := make([]string, len(accountsCommands))
+	for i, c := range accountsCommands {
+		names[i] = c.name
+		if c.name == sub {
+			usage = c.usage
+		}
+	}
+	if usage == "" {
+		fmt.Fprint(stderr, accountsUsage)
+		if mean, ok := suggest.Closest(sub, names); ok {
+			return fmt.Errorf("unknown accounts command %q; did you mean %s? (the commands: %s)", sub, mean, strings.Join(names, ", "))
+		}
+		return fmt.Errorf("unknown accounts command %q: use one of %s", sub, strings.Join(names, ", "))
+	}
+	var f accountsFlags
+	fs := flagsOf(sub, usage, &f, stderr)
+	if wantsHelp(args[1:]) {
+		fs.SetOutput(stdout) // asked for: the help goes to stdout, once
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -76,14 +137,31 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 	if fs.NArg() > 0 {
 		return fmt.Errorf("accounts %s: unexpected argument %q", sub, fs.Arg(0))
 	}
-	if sub != "list" && sub != "rekey" && strings.TrimSpace(*name) == "" {
+	name, who := &f.name, f.who
+	if fs.Lookup("name") != nil && strings.TrimSpace(*name) == "" {
 		return fmt.Errorf("accounts %s: --name is required", sub)
+	}
+	if (sub == "assign" || sub == "unassign") && len(who) == 0 {
+		return fmt.Errorf("accounts %s: --user is required", sub)
+	}
+	where := bot.LogAt(getenv)
+	if sub == "list" {
+		// Reads only: it creates, upgrades and opens nothing, and needs no key.
+		st, err := store.OpenAtReadOnly(ctx, where)
+		if errors.Is(err, store.ErrNoLog) {
+			fmt.Fprintf(stdout, "No accounts: %v.\n", err)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("accounts list: %w", err)
+		}
+		defer st.Close()
+		return listAccounts(ctx, st, getenv, stdout)
 	}
 	if sub == "connect" && strings.IndexFunc(*name, func(r rune) bool { return unicode.IsControl(r) || r == '`' }) >= 0 {
 		return errors.New("accounts connect: --name: must be on one line, without control characters or backticks (it is shown in terminals and in Slack)")
 	}
 
-	where := bot.LogAt(getenv)
 	st, err := store.OpenAt(ctx, where)
 	if err != nil {
 		return fmt.Errorf("%s: send log: %w%s", where, err, permissionHint(err))
@@ -98,32 +176,32 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 	}
 
 	switch sub {
-	case "list":
-		return listAccounts(ctx, st, stdout)
 	case "assign", "unassign":
-		if len(who) == 0 {
-			return fmt.Errorf("accounts %s: --user is required", sub)
-		}
 		for _, u := range who {
 			if sub == "assign" {
 				err = st.Assign(ctx, *name, u)
 			} else {
 				err = st.Unassign(ctx, *name, u)
 			}
+			if errors.Is(err, store.ErrNoAccount) {
+				return fmt.Errorf("accounts %s: there is no account %q (accounts list shows them); nothing was changed", sub, *name)
+			}
 			if err != nil {
-				return err
+				return fmt.Errorf("accounts %s: %w", sub, err)
 			}
 		}
 		fmt.Fprintf(stdout, "%s: %s %s\n", *name, map[string]string{"assign": "may now be used by", "unassign": "may no longer be used by"}[sub], strings.Join(who, ", "))
 		return nil
 	case "remove":
-		if err := st.RemoveAccount(ctx, *name); err != nil {
-			return err
+		if err := st.RemoveAccount(ctx, *name); errors.Is(err, store.ErrNoAccount) {
+			return fmt.Errorf("accounts remove: there is no account %q (accounts list shows them)", *name)
+		} else if err != nil {
+			return fmt.Errorf("accounts remove: %w", err)
 		}
 		fmt.Fprintf(stdout, "%s: removed; its sends stay in the log\n", *name)
 		return nil
 	case "connect":
-		c := *country
+		c := f.country
 		if c == "" {
 			c = strings.TrimSpace(getenv("LINKUP_COUNTRY"))
 		}
@@ -134,7 +212,7 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 			return fmt.Errorf("accounts connect: --country: %w", err)
 		}
 		var token string
-		if *tokenStdin {
+		if f.tokenStdin {
 			line, err := bufio.NewReader(stdin).ReadString('\n')
 			if err != nil && !errors.Is(err, io.EOF) {
 				return fmt.Errorf("accounts connect: reading the token: %w", err)
@@ -167,27 +245,41 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 	}
 }
 
-func listAccounts(ctx context.Context, st *store.Store, w io.Writer) error {
+// listAccounts prints the stored accounts, and the default one when
+// LINKUP_LOGIN_TOKEN sets it; it opens no token.
+func listAccounts(ctx context.Context, st *store.Store, getenv func(string) string, w io.Writer) error {
 	as, err := st.Accounts(ctx)
 	if err != nil {
 		return err
 	}
+	if strings.TrimSpace(getenv("LINKUP_LOGIN_TOKEN")) != "" {
+		name := strings.TrimSpace(getenv("LINKUP_ACCOUNT_NAME"))
+		if name == "" {
+			name = "default"
+		}
+		fmt.Fprintf(w, "Default account: %s (LINKUP_LOGIN_TOKEN), for everyone allowed to send who has no other.\n", name)
+	}
 	if len(as) == 0 {
-		fmt.Fprintln(w, "No accounts. Connect one with: linkedin-bot accounts connect --name NAME --user U…")
+		fmt.Fprintln(w, "No stored accounts. Connect one with: linkedin-bot accounts connect --name NAME --user U…")
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATE\tUSERS\tCOUNTRY\tCONNECTED (UTC)\tBY\tOWNER")
+	fmt.Fprintln(tw, "NAME\tSTATE\tUSERS\tCOUNTRY\tCONNECTED (UTC)\tBY\tOWNER\tKIND")
 	for _, a := range as {
 		users := strings.Join(a.Users, ",")
 		if users == "" {
 			users = "-"
 		}
-		owner := a.Owner
-		if owner == "" {
+		owner, kind := a.Owner, "shared"
+		switch {
+		case owner != "":
+			kind = "own"
+		case len(a.Users) == 0:
+			owner, kind = "-", "no users yet (accounts assign)"
+		default:
 			owner = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.State, users, a.Country, a.ConnectedAt.Format(time.DateTime), a.ConnectedBy, owner)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.State, users, a.Country, a.ConnectedAt.Format(time.DateTime), a.ConnectedBy, owner, kind)
 	}
 	return tw.Flush()
 }
@@ -204,7 +296,7 @@ func rekey(ctx context.Context, st *store.Store, getenv func(string) string, std
 		fmt.Fprintln(stdout, "Nothing to re-seal: no account is stored, or they are sealed with ACCOUNTS_KEY already. Run the bot with ACCOUNTS_KEY.")
 		return nil
 	}
-	oldKey := strings.TrimSpace(getenv("ACCOUNTS_KEY_OLD"))
+	oldKey := strings.TrimSpace(getenv(bot.AccountsKeyOld))
 	if oldKey == "" {
 		if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 			fmt.Fprint(stdout, "The old ACCOUNTS_KEY (not shown): ")

@@ -442,7 +442,7 @@ func TestConfigurationErrorsNameTheVariable(t *testing.T) {
 		{"SLACK_BOT_TOKEN", "xoxp-user", `SLACK_BOT_TOKEN: must start with "xoxb-": paste the Bot User OAuth Token`},
 		{"SLACK_APP_TOKEN", "xapp-", `SLACK_APP_TOKEN: is still the placeholder from .env.example: paste the app-level token`},
 		{"LINKUP_API_KEY", "", "LINKUP_API_KEY: is required"},
-		{"LINKUP_COUNTRY", "XX", "LINKUP_COUNTRY: unknown country"},
+		{"LINKUP_COUNTRY", "XX", "LINKUP_COUNTRY: is not a country Linkup knows: use one of US, UK"},
 		{"LINKUP_TIMEOUT", "soon", "LINKUP_TIMEOUT: must be a positive duration"},
 		{"SLACK_API_URL", "slack.com", "SLACK_API_URL: must be an http(s) URL"},
 		{"SLACK_API_URL", "http://slack.com/api/", "SLACK_API_URL: must use https: plain http would send the bot's tokens and keys unencrypted"},
@@ -450,7 +450,7 @@ func TestConfigurationErrorsNameTheVariable(t *testing.T) {
 		{"NOTIFY_CHANNEL", "#sales", "NOTIFY_CHANNEL: must be a channel ID"},
 		{"SEND_CONCURRENCY", "0", "SEND_CONCURRENCY: must be a positive whole number"},
 		{"LOG_FORMAT", "xml", "LOG_FORMAT: must be one of json, console"},
-		{"ALLOWED_USERS", "U0ALICE01,alice", `ALLOWED_USERS: "alice" is not a Slack user ID`},
+		{"ALLOWED_USERS", "U0ALICE01,alice", `ALLOWED_USERS: item 2 is not a Slack user ID`},
 		{"DAILY_SEND_LIMIT", "-1", "DAILY_SEND_LIMIT: must be a whole number"},
 	}
 	for _, tc := range cases {

@@ -64,7 +64,8 @@ type env struct {
 	done    chan error
 	running bool
 	seq     atomic.Int64
-	secrets []string // more secrets a test handled (passwords, codes, tokens)
+	secrets []string    // more secrets a test handled (passwords, codes, tokens)
+	opts    []runOption // given to run (withEnviron)
 }
 
 // startBot runs the bot with the test configuration, overridden by extra,
@@ -81,14 +82,15 @@ func startBotWith(t *testing.T, lk *fakelinkup.Server, extra map[string]string) 
 }
 
 // startBotOn is startBotWith on a fake Slack that holds that many Socket
-// Mode connections at once (for several bots).
-func startBotOn(t *testing.T, sockets int, lk *fakelinkup.Server, extra map[string]string) *env {
+// Mode connections at once (for several bots), with run's options.
+func startBotOn(t *testing.T, sockets int, lk *fakelinkup.Server, extra map[string]string, opts ...runOption) *env {
 	t.Helper()
 	e := &env{
 		t:      t,
 		slack:  fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: 200 * time.Millisecond, Sockets: sockets}),
 		linkup: lk,
 		logs:   &lockedBuffer{},
+		opts:   opts,
 	}
 	e.vars = map[string]string{
 		"SLACK_APP_TOKEN":    appToken,
@@ -130,7 +132,7 @@ func (e *env) start() {
 	e.cancel, e.done, e.running = cancel, make(chan error, 1), true
 	vars := maps.Clone(e.vars)
 	go func() {
-		e.done <- run(ctx, []string{"linkedin-bot"}, func(k string) string { return vars[k] }, &bytes.Buffer{}, e.logs)
+		e.done <- run(ctx, []string{"linkedin-bot"}, func(k string) string { return vars[k] }, &bytes.Buffer{}, e.logs, e.opts...)
 	}()
 	e.waitUntil("a new Socket Mode connection", func() bool { return e.slack.Opens() > opens })
 	wctx, cancelWait := context.WithTimeout(context.Background(), waitFor)

@@ -43,8 +43,12 @@ func (w *window) Set(v string) error {
 	return nil
 }
 
-// states are the states --state takes.
-var states = []store.State{store.Queued, store.Sending, store.Sent, store.Failed, store.Unknown}
+// states are the states --state takes: the log's, and dry_run, a send made
+// with LINKUP_DRY_RUN (its state in the log is sent; history tells them apart).
+var states = []string{string(store.Queued), string(store.Sending), string(store.Sent), dryRun, string(store.Failed), string(store.Unknown)}
+
+// dryRun is the state history gives a dry-run send.
+const dryRun = "dry_run"
 
 // history prints the send log, filtered by flags, with credits per day and
 // per user. It only reads: the log is opened read-only, never created or
@@ -52,19 +56,20 @@ var states = []store.State{store.Queued, store.Sending, store.Sent, store.Failed
 func history(ctx context.Context, args []string, where store.Where, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("history", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	if wantsHelp(args) {
+		fs.SetOutput(stdout) // asked for: the flag package prints it there, once
+	}
 	since := window{24 * time.Hour}
 	fs.Var(&since, "since", "show sends created within this long: 24h, 90m, 7d (0 for all)")
 	user := fs.String("user", "", "only sends requested by this Slack user ID")
-	state := fs.String("state", "", "only sends in this state: queued, sending, sent, failed or unknown")
+	state := fs.String("state", "", "only sends in this state: "+strings.Join(states, ", ")+" (sent: really sent; dry_run: with LINKUP_DRY_RUN)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: linkedin-bot history [--since 24h|7d|0] [--user U…] [--state STATE] [--json]\n\nPrints the send log in DATA_DIR (read-only; it works while the bot runs).")
+		fmt.Fprintln(fs.Output(), "usage: linkedin-bot history [--since 24h|7d|0] [--user U…] [--state STATE] [--json]\n\nPrints the send log in DATA_DIR, or DATABASE_URL (read-only; it works while the bot runs).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
 			return nil
 		}
 		return fmt.Errorf("history: %w", err)
@@ -72,13 +77,12 @@ func history(ctx context.Context, args []string, where store.Where, stdout, stde
 	if fs.NArg() > 0 {
 		return fmt.Errorf("history: unexpected argument %q (flags: --since, --user, --state, --json)", fs.Arg(0))
 	}
+	if *state != "" && !slices.Contains(states, *state) {
+		return fmt.Errorf("history: unknown state %q: use one of %s", *state, strings.Join(states, ", "))
+	}
 	f := store.Filter{User: *user, State: store.State(*state)}
-	if f.State != "" && !slices.Contains(states, f.State) {
-		names := make([]string, len(states))
-		for i, s := range states {
-			names[i] = string(s)
-		}
-		return fmt.Errorf("history: unknown state %q: use one of %s", *state, strings.Join(names, ", "))
+	if *state == dryRun {
+		f.State = store.Sent
 	}
 	if since.d > 0 {
 		f.Since = time.Now().Add(-since.d)
@@ -89,7 +93,20 @@ func history(ctx context.Context, args []string, where store.Where, stdout, stde
 		return fmt.Errorf("history: %w", err)
 	}
 	defer st.Close()
-	sends, err := st.List(ctx, f)
+	list := func(f store.Filter) ([]store.Send, error) {
+		sends, err := st.List(ctx, f)
+		if *state == "" || err != nil {
+			return sends, err
+		}
+		kept := sends[:0]
+		for _, s := range sends {
+			if stateOf(s) == *state { // sent and dry_run apart
+				kept = append(kept, s)
+			}
+		}
+		return kept, nil
+	}
+	sends, err := list(f)
 	if err != nil {
 		return err
 	}
@@ -103,7 +120,7 @@ func history(ctx context.Context, args []string, where store.Where, stdout, stde
 		fmt.Fprintln(stdout)
 	}
 	if len(sends) == 0 && since.d > 0 {
-		all, err := st.List(ctx, store.Filter{User: f.User, State: f.State})
+		all, err := list(store.Filter{User: f.User, State: f.State})
 		if err != nil {
 			return err
 		}

@@ -72,9 +72,9 @@ func TestHistoryFlags(t *testing.T) {
 	}
 	cases := map[string][]string{
 		`"-1h" is negative`: {"--since", "-1h"},
-		`"soon" is not a duration such as 24h, 90m or 7d`:                         {"--since", "soon"},
-		`unknown state "lost": use one of queued, sending, sent, failed, unknown`: {"--state", "lost"},
-		`unexpected argument "extra"`:                                             {"extra"},
+		`"soon" is not a duration such as 24h, 90m or 7d`:                                  {"--since", "soon"},
+		`unknown state "lost": use one of queued, sending, sent, dry_run, failed, unknown`: {"--state", "lost"},
+		`unexpected argument "extra"`:                                                      {"extra"},
 	}
 	for want, args := range cases {
 		_, err := hist(t, dir, args...)
@@ -87,5 +87,44 @@ func TestVersion(t *testing.T) {
 		var out strings.Builder
 		require.NoError(t, run(context.Background(), []string{"linkedin-bot", arg}, func(string) string { return "" }, &out, &strings.Builder{}))
 		assert.Regexp(t, `^linkedin-bot \S+, (commit \S+.* of \S+, go1\.|go1\.\S+ \(commit and date not recorded)`, out.String())
+	}
+}
+
+func TestHistoryTellsDryRunsFromSends(t *testing.T) {
+	e := startBot(t, map[string]string{"LINKUP_DRY_RUN": "true"})
+	e.command("https://www.linkedin.com/in/jane-doe Trying the bot")
+	e.finished(1)
+	require.NoError(t, e.stop())
+	e.vars["LINKUP_DRY_RUN"] = "false"
+	e.start()
+	e.command("https://www.linkedin.com/in/jane-doe For real")
+	e.finished(2)
+	require.NoError(t, e.stop())
+	require.Equal(t, 1, e.linkup.Count())
+
+	out, err := hist(t, e.vars["DATA_DIR"], "--state", "sent")
+	require.NoError(t, err)
+	assert.Contains(t, out, "1 sends.", out)
+	assert.Regexp(t, `\n2 +\S+ \S+ +`+alice+` +default +sent +1 `, out)
+	assert.NotContains(t, out, "dry_run")
+
+	out, err = hist(t, e.vars["DATA_DIR"], "--state", "dry_run")
+	require.NoError(t, err, "dry_run is a state history takes")
+	assert.Contains(t, out, "1 sends.", out)
+	assert.Regexp(t, `\n1 +\S+ \S+ +`+alice+` +default +dry_run +0 `, out)
+
+	out, err = hist(t, e.vars["DATA_DIR"], "--state", "dry_run", "--json")
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(out, `"state": "dry_run"`))
+	assert.NotContains(t, out, `"state": "sent"`)
+}
+
+func TestHistoryHelpIsPrintedOnce(t *testing.T) {
+	for _, h := range []string{"-h", "--help"} {
+		var out, errOut strings.Builder
+		require.NoError(t, run(context.Background(), []string{"linkedin-bot", "history", h}, func(string) string { return "" }, &out, &errOut))
+		assert.Equal(t, 1, strings.Count(out.String(), "usage: linkedin-bot history"), out.String())
+		assert.Empty(t, errOut.String(), "on a terminal, stdout and stderr are one screen")
+		assert.Contains(t, out.String(), "dry_run: with LINKUP_DRY_RUN")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"os/signal"
@@ -22,6 +23,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -30,11 +32,13 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+	"golang.org/x/term"
 
 	"linkedin-bot/account"
 	"linkedin-bot/bot"
 	"linkedin-bot/conversation"
 	"linkedin-bot/handlers"
+	"linkedin-bot/internal/suggest"
 	"linkedin-bot/linkup"
 	"linkedin-bot/send"
 	"linkedin-bot/store"
@@ -43,7 +47,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr, withEnviron(os.Environ)); err != nil {
 		fmt.Fprintln(os.Stderr, "linkedin-bot:", err)
 		os.Exit(1)
 	}
@@ -73,9 +77,27 @@ is writable and not in use by a running bot. Exits 1 if a check fails, with
 the fix for each. With --new-key it only prints a fresh ACCOUNTS_KEY.
 `
 
+// runOption gives run more of the process than its arguments.
+type runOption func(*process)
+
+// process is what the options give run.
+type process struct {
+	environ func() []string // the environment's NAME=value pairs, for their names
+}
+
+// withEnviron lets run see the environment's names (os.Environ), to report
+// those that look like settings and are none; without it, only .env's are.
+func withEnviron(environ func() []string) runOption {
+	return func(p *process) { p.environ = environ }
+}
+
 // run is the whole program; main only gives it the process's context, args,
 // environment and output.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...runOption) error {
+	var proc process
+	for _, o := range opts {
+		o(&proc)
+	}
 	cmd := ""
 	if len(args) > 1 {
 		cmd = args[1]
@@ -105,13 +127,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
+		if mean, ok := suggest.Closest(cmd, commandsIn(usage)); ok {
+			return fmt.Errorf("unknown command %q; did you mean %s?", cmd, mean)
+		}
 		return fmt.Errorf("unknown command %q", cmd)
 	}
 	if cmd == "history" && wantsHelp(args[2:]) {
 		return history(ctx, args[2:], store.Where{}, stdout, stderr)
 	}
 
-	getenv, source, err := withDotEnv(getenv, ".env")
+	getenv, source, dotEnvNames, err := withDotEnv(getenv, ".env")
 	if err != nil {
 		return err
 	}
@@ -121,7 +146,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cmd == "accounts" {
 		return accountsCmd(ctx, args[2:], getenv, os.Stdin, stdout, stderr)
 	}
-	cfg, err := bot.LoadConfig(getenv)
+	cfg, err := loadConfig(getenv, proc, dotEnvNames)
 	if err != nil {
 		return fmt.Errorf("configuration: %w\n(%s)", err, source)
 	}
@@ -159,6 +184,26 @@ func newSlack(cfg bot.Config, httpClient *http.Client) *slack.Client {
 		slack.OptionAppLevelToken(cfg.SlackAppToken),
 		slack.OptionHTTPClient(httpClient),
 	)
+}
+
+// loadConfig is bot.LoadConfig, with the names of .env and of the
+// environment that look like settings and are none.
+func loadConfig(getenv func(string) string, proc process, dotEnvNames []string) (bot.Config, error) {
+	cfg, err := bot.LoadConfig(getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if proc.environ != nil {
+		var names []string
+		for _, kv := range proc.environ() {
+			if k, _, _ := strings.Cut(kv, "="); k != "" {
+				names = append(names, k)
+			}
+		}
+		cfg.Unknown = bot.UnknownSettings(names, bot.WhereEnvironment)
+	}
+	cfg.Unknown = append(cfg.Unknown, bot.UnknownSettings(dotEnvNames, bot.WhereDotEnv)...)
+	return cfg, nil
 }
 
 // wantsHelp reports whether args ask for help.
@@ -202,6 +247,9 @@ func versionLine() string {
 
 // serve runs the bot until ctx ends, then drains the sends in flight.
 func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *http.Client, log zerolog.Logger) error {
+	for _, u := range cfg.Unknown {
+		log.Warn().Str("setting", u.Name).Str("in", u.Where).Str("did_you_mean", u.Mean).Msg(u.String() + " (linkedin-bot doctor fails it)")
+	}
 	// A bot that cannot post could send LinkedIn messages and tell no one:
 	// a bot token Slack refuses stops it here. Other failures (Slack
 	// unreachable) are left to the Socket Mode client's reconnects.
@@ -368,14 +416,11 @@ func permissionHint(err error) string {
 	return fmt.Sprintf(" (this process runs as uid %d, gid %d: give it the folder, e.g. chown -R %d:%d on the volume)", os.Getuid(), os.Getgid(), os.Getuid(), os.Getgid())
 }
 
-// isTerminal reports whether w is a terminal.
+// isTerminal reports whether w is a terminal (not merely a character
+// device, such as /dev/null).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // startCPUProfile writes a pprof CPU profile to path until stop is called.
@@ -421,32 +466,34 @@ func (t noReplay) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // withDotEnv returns a getenv that falls back to the file's values for
 // settings the environment leaves unset or empty (an empty variable counts
-// as unset), and says which file was read. A missing file is not an error.
+// as unset), says which file was read, and returns the file's names. A
+// missing file is not an error.
 // A malformed line is reported by its number, never its text: it may hold
 // a secret. A UTF-8 byte-order mark (Windows Notepad's) is accepted.
-func withDotEnv(getenv func(string) string, path string) (func(string) string, string, error) {
+func withDotEnv(getenv func(string) string, path string) (func(string) string, string, []string, error) {
 	abs, _ := filepath.Abs(path)
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return getenv, "no .env in " + filepath.Dir(abs) + ": settings come from the environment only", nil
+		return getenv, "no .env in " + filepath.Dir(abs) + ": settings come from the environment only (to start one: cp .env.example .env, then fill it in)", nil, nil
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("reading %s: %w", abs, err)
+		return nil, "", nil, fmt.Errorf("reading %s: %w", abs, err)
 	}
 	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
 	if err := checkDotEnv(raw); err != nil {
-		return nil, "", fmt.Errorf("reading %s: %w", abs, err)
+		return nil, "", nil, fmt.Errorf("reading %s: %w", abs, err)
 	}
 	file, err := godotenv.UnmarshalBytes(raw)
 	if err != nil {
-		return nil, "", fmt.Errorf("reading %s: a value could not be read (check its quotes); no value is shown here, as it may be a secret", abs)
+		return nil, "", nil, fmt.Errorf("reading %s: a value could not be read (check its quotes); no value is shown here, as it may be a secret", abs)
 	}
+	names := slices.Sorted(maps.Keys(file))
 	return func(k string) string {
 		if v := getenv(k); v != "" {
 			return v
 		}
 		return file[k]
-	}, "settings from " + abs + " (the environment wins where it is set and not empty)", nil
+	}, "settings from " + abs + " (the environment wins where it is set and not empty)", names, nil
 }
 
 var envLine = regexp.MustCompile(`^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*[=:]`)
@@ -482,14 +529,32 @@ func checkDotEnv(raw []byte) error {
 	return nil
 }
 
+// newLogger logs to w at cfg's level, in cfg's format: by default the
+// console's, for people, when w is a terminal, and JSON, for machines,
+// when it is not.
 func newLogger(cfg bot.Config, w io.Writer) (zerolog.Logger, error) {
 	level, err := zerolog.ParseLevel(cfg.LogLevel)
 	if err != nil {
 		return zerolog.Logger{}, fmt.Errorf("configuration: LOG_LEVEL: %w", err)
 	}
-	if cfg.LogFormat == "console" {
+	if cfg.LogFormat == "console" || (cfg.LogFormat == "" && isTerminal(w)) {
 		// Colours only on a terminal: escape codes in a file or a log collector are noise.
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339, NoColor: !isTerminal(w)}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
+}
+
+// commandLine is a command's line in a usage text: two spaces, its name.
+var commandLine = regexp.MustCompile(`(?m)^  ([a-z][a-z-]*)\s`)
+
+// commandsIn are the commands a usage text lists, one per line: the usage
+// is the list of commands, for "did you mean".
+func commandsIn(usage string) []string {
+	var out []string
+	for _, m := range commandLine.FindAllStringSubmatch(usage, -1) {
+		if !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	return out
 }

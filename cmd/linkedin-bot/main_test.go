@@ -17,7 +17,7 @@ func TestDotEnvFillsWhatTheEnvironmentLeavesEmpty(t *testing.T) {
 	path := filepath.Join(t.TempDir(), ".env")
 	require.NoError(t, os.WriteFile(path, []byte("# comment\nLINKUP_COUNTRY=DE\nLOG_LEVEL=debug\nLINKUP_API_KEY=\"from file\"\n"), 0o600))
 	env := map[string]string{"LINKUP_COUNTRY": "US"}
-	getenv, source, err := withDotEnv(func(k string) string { return env[k] }, path)
+	getenv, source, _, err := withDotEnv(func(k string) string { return env[k] }, path)
 	require.NoError(t, err)
 	assert.Contains(t, source, "settings from "+path)
 	assert.Equal(t, "US", getenv("LINKUP_COUNTRY"), "the environment wins")
@@ -25,7 +25,7 @@ func TestDotEnvFillsWhatTheEnvironmentLeavesEmpty(t *testing.T) {
 	assert.Equal(t, "from file", getenv("LINKUP_API_KEY"))
 	assert.Empty(t, getenv("NOTIFY_CHANNEL"))
 
-	getenv, source, err = withDotEnv(func(k string) string { return env[k] }, filepath.Join(t.TempDir(), "missing"))
+	getenv, source, _, err = withDotEnv(func(k string) string { return env[k] }, filepath.Join(t.TempDir(), "missing"))
 	require.NoError(t, err, "no .env is fine")
 	assert.Contains(t, source, "no .env in ")
 	assert.Equal(t, "US", getenv("LINKUP_COUNTRY"))
@@ -40,7 +40,7 @@ func TestMalformedDotEnvNamesTheLineNotTheSecret(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), ".env")
 			require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
-			_, _, err := withDotEnv(func(string) string { return "" }, path)
+			_, _, _, err := withDotEnv(func(string) string { return "" }, path)
 			require.Error(t, err)
 			for _, secret := range []string{"secret-123", "secret-456", "secret-789", "oops"} {
 				assert.NotContains(t, err.Error(), secret)
@@ -50,12 +50,12 @@ func TestMalformedDotEnvNamesTheLineNotTheSecret(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), ".env")
 	require.NoError(t, os.WriteFile(path, []byte("oops\nA=1\n"), 0o600))
-	_, _, err := withDotEnv(func(string) string { return "" }, path)
+	_, _, _, err := withDotEnv(func(string) string { return "" }, path)
 	assert.ErrorContains(t, err, "line 1 is not a NAME=value setting")
 
 	// Windows Notepad's byte-order mark is accepted.
 	require.NoError(t, os.WriteFile(path, []byte("\xef\xbb\xbfLOG_LEVEL=debug\r\nexport LINKUP_COUNTRY=DE\r\n"), 0o600))
-	getenv, _, err := withDotEnv(func(string) string { return "" }, path)
+	getenv, _, _, err := withDotEnv(func(string) string { return "" }, path)
 	require.NoError(t, err)
 	assert.Equal(t, "debug", getenv("LOG_LEVEL"))
 	assert.Equal(t, "DE", getenv("LINKUP_COUNTRY"))

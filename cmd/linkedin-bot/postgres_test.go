@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"linkedin-bot/internal/fakelinkup"
+	"linkedin-bot/internal/fakeslack"
 	"linkedin-bot/internal/pgtest"
 	"linkedin-bot/store"
 )
@@ -125,4 +126,42 @@ func TestTheBotRunsOnPostgreSQL(t *testing.T) {
 		assert.True(t, sd.LeaseUntil.IsZero(), "send %d: nothing owed, no lease", sd.ID)
 	}
 	assert.NotContains(t, e.logs.String(), "an earlier try had posted", "no post had to be looked for after a clean stop")
+}
+
+func TestAMissingSchemaOrLogOnPostgreSQLIsNamed(t *testing.T) {
+	fresh := pgtest.Schema(t)
+	u, err := neturl.Parse(fresh)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", "no_such_schema_here")
+	u.RawQuery = q.Encode()
+	missing := u.String()
+
+	sl := fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken})
+	defer sl.Close()
+	lk := fakelinkup.New()
+	defer lk.Close()
+	vars := map[string]string{
+		"SLACK_APP_TOKEN": appToken, "SLACK_BOT_TOKEN": botToken, "SLACK_API_URL": sl.APIURL(),
+		"LINKUP_API_KEY": apiKey, "LINKUP_LOGIN_TOKEN": loginToken, "LINKUP_BASE_URL": lk.URL(),
+		"DATABASE_URL": missing,
+	}
+	getenv := func(k string) string { return vars[k] }
+	err = run(context.Background(), []string{"linkedin-bot"}, getenv, &strings.Builder{}, &strings.Builder{})
+	require.Error(t, err, "the bot stops")
+	assert.Contains(t, err.Error(), "DATABASE_URL: no schema of the search_path exists in database "+strings.TrimPrefix(u.Path, "/")+" (search_path is no_such_schema_here): create the schema (CREATE SCHEMA name; as its owner), or fix search_path in DATABASE_URL")
+	assert.NotContains(t, err.Error(), "SQLSTATE")
+	assert.Zero(t, sl.Opens(), "no request taken")
+
+	var out strings.Builder
+	require.Error(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, getenv, &out, &strings.Builder{}))
+	assert.Contains(t, out.String(), "FAIL "+store.Where{URL: missing}.String()+": DATABASE_URL: no schema of the search_path exists")
+	assert.Contains(t, out.String(), "fix: create the schema in that database (CREATE SCHEMA name;), or fix search_path in DATABASE_URL")
+
+	// A database the bot never ran on has no log yet: said, not a raw SQL error.
+	vars["DATABASE_URL"] = fresh
+	out.Reset()
+	err = run(context.Background(), []string{"linkedin-bot", "history"}, getenv, &out, &strings.Builder{})
+	require.Error(t, err)
+	assert.Regexp(t, `^history: no send log yet in this database \(schema t_\S+; the bot creates it at its first start\)$`, err.Error())
 }
