@@ -68,6 +68,7 @@ type linkedIn struct {
 	auths   []ReadCall
 
 	seq      int
+	offset   time.Duration // LinkedIn's clock minus this machine's (SetClockOffset)
 	shapes   Shapes
 	reads    []ReadCall
 	readHook map[string]ReadAnswer
@@ -102,6 +103,23 @@ func (s *Server) SetReadAnswer(path string, a ReadAnswer) {
 	}
 }
 
+// SetClockOffset sets LinkedIn's clock d ahead of this machine's (behind
+// when negative): the messages written from now on without a time are
+// dated by it, in every answer. A bot 10 minutes ahead of LinkedIn is
+// SetClockOffset(-10 * time.Minute).
+func (s *Server) SetClockOffset(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offset = d
+}
+
+// Now is the time by LinkedIn's clock (see SetClockOffset).
+func (s *Server) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Now().Add(s.offset)
+}
+
 // AddConversation starts a conversation with who, without messages; it
 // returns its short ID.
 func (s *Server) AddConversation(who Person) string {
@@ -111,7 +129,8 @@ func (s *Server) AddConversation(who Person) string {
 }
 
 // Write adds a message to the conversation with profileURL (started if
-// needed), as written at m.At (now when zero); an empty URN gets one.
+// needed), as written at m.At (now by LinkedIn's clock when zero); an
+// empty URN gets one.
 func (s *Server) Write(profileURL string, m Msg) Msg {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -250,7 +269,7 @@ func (s *Server) conv(box string, who Person) *conversation {
 func (s *Server) add(c *conversation, m Msg) Msg {
 	s.seq++
 	if m.At.IsZero() {
-		m.At = time.Now()
+		m.At = time.Now().Add(s.offset)
 	}
 	if m.URN == "" && !m.NoURN {
 		m.URN = fmt.Sprintf("urn:li:msg_message:(urn:li:fsd_profile:ACoAAFAKE,%s-%d)", c.id, s.seq)
