@@ -63,8 +63,7 @@ type faultWorld struct {
 	convs        []store.Conversation
 	storeDump    []byte
 	secrets      []string
-	boxes        []string // the login tokens that have a mailbox of their own
-	defaultToken string   // the default account's login token; "" without one
+	defaultToken string // the default account's login token; "" without one
 }
 
 // checkInvariants runs every check on w.
@@ -227,7 +226,11 @@ func (w *faultWorld) tokenName(token string) string {
 }
 
 func (c linkupCall) String() string {
-	return fmt.Sprintf("call at %s of %q to %s with fault %q (status %d, delivered %v)", c.At.Format("15:04:05.000"), brief(c.Text), c.Recipient, c.Fault, c.Status, c.Delivered)
+	fault := c.Fault
+	if c.Effect {
+		fault += " after delivering"
+	}
+	return fmt.Sprintf("call at %s of %s to %s with fault %q (status %d, delivered %v)", c.At.Format("15:04:05.000"), brief(c.Text), c.Recipient, fault, c.Status, c.Delivered)
 }
 
 // reachedLinkup reports whether Linkup may have acted on a call: anything
@@ -255,7 +258,7 @@ func checkOnceFromAllowedAccount(w *faultWorld) []string {
 		}
 		user, step, known := w.actor(sd)
 		if sd.RetryOf == 0 && !known {
-			out = append(out, fmt.Sprintf("send %d (%s, %q) is in the log, and no request of the schedule made it", sd.ID, sd.IdemKey, brief(sd.Message)))
+			out = append(out, fmt.Sprintf("send %d (%s, %s) is in the log, and no request of the schedule made it", sd.ID, sd.IdemKey, brief(sd.Message)))
 			continue
 		}
 		if sd.RetryOf == 0 && sd.Requester != user {
@@ -296,7 +299,7 @@ func checkOnceFromAllowedAccount(w *faultWorld) []string {
 			for _, sd := range chain {
 				states = append(states, fmt.Sprintf("send %d %s %s", sd.ID, sd.State, sd.Verdict))
 			}
-			out = append(out, fmt.Sprintf("%q reached LinkedIn %d times, and its requester was warned of at most %d (%s)", brief(text), delivered, allowed, strings.Join(states, "; ")))
+			out = append(out, fmt.Sprintf("%s reached LinkedIn %d times, and its requester was warned of at most %d (%s)", brief(text), delivered, allowed, strings.Join(states, "; ")))
 		}
 	}
 	return out
@@ -457,7 +460,7 @@ func checkEveryMessageOnceInOrder(w *faultWorld) []string {
 			threads[[2]string{sd.RootChannel, sd.Thread()}] = true
 			dms[dm(sd.Requester)] = true
 			if ps := posted[m.URN]; len(ps) > 0 {
-				out = append(out, fmt.Sprintf("conversation %s: the bot's own message %q (send %d) was mirrored back into Slack %d time(s)", mb.ID, brief(m.Text), sd.ID, len(ps)))
+				out = append(out, fmt.Sprintf("conversation %s: the bot's own message %s (send %d) was mirrored back into Slack %d time(s)", mb.ID, brief(m.Text), sd.ID, len(ps)))
 			}
 		}
 		if start < 0 {
@@ -476,19 +479,19 @@ func checkEveryMessageOnceInOrder(w *faultWorld) []string {
 			case len(ps) == 0 && !capped:
 				missing = append(missing, m)
 			case len(ps) > 1:
-				out = append(out, fmt.Sprintf("conversation %s: the message %q was posted %d times", mb.ID, brief(m.Text), len(ps)))
+				out = append(out, fmt.Sprintf("conversation %s: the message %s was posted %d times", mb.ID, brief(m.Text), len(ps)))
 			}
 			for _, pi := range ps {
 				p := w.posts[pi]
 				if !threads[[2]string{p.Channel, p.ThreadTS}] && !dms[p.Channel] {
-					out = append(out, fmt.Sprintf("conversation %s: the message %q was posted in %s/%s, which is none of its threads", mb.ID, brief(m.Text), p.Channel, p.ThreadTS))
+					out = append(out, fmt.Sprintf("conversation %s: the message %s was posted in %s/%s, which is none of its threads", mb.ID, brief(m.Text), p.Channel, p.ThreadTS))
 				}
 			}
 			if len(ps) == 0 {
 				continue
 			}
 			if ps[0] < last {
-				out = append(out, fmt.Sprintf("conversation %s: %q was posted before %q, which LinkedIn has first", mb.ID, brief(m.Text), brief(lastText)))
+				out = append(out, fmt.Sprintf("conversation %s: %s was posted before %s, which LinkedIn has first", mb.ID, brief(m.Text), brief(lastText)))
 			}
 			last, lastText = ps[0], m.Text
 		}

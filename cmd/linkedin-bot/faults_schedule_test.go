@@ -442,8 +442,16 @@ func (g *gen) next() {
 		}
 		g.add(st)
 	case w < 98:
+		if g.r.IntN(3) == 0 {
+			// A request waits in the queue behind sends Linkup holds.
+			g.add(step{Kind: stepLinkup, Path: pathSend, N: 5, Fault: faultTimeout})
+			for range 4 {
+				g.send()
+			}
+			g.sendVia(viaCommand)
+		}
 		g.add(step{Kind: stepLock, D: time.Duration(800+g.r.IntN(2500)) * time.Millisecond})
-		if g.r.IntN(2) == 0 {
+		if g.r.IntN(3) > 0 {
 			// A repeat delivery meets the busy log.
 			ref := g.sends[len(g.sends)-1]
 			via := viaEnvelope
@@ -458,7 +466,12 @@ func (g *gen) next() {
 			g.send()
 			return
 		}
-		g.add(step{Kind: stepTamper, Account: su.Accounts[i].Name, Text: su.Accounts[j].Name})
+		victim := su.Accounts[i]
+		g.add(step{Kind: stepTamper, Account: victim.Name, Text: su.Accounts[j].Name})
+		// Someone sends from the account whose row was changed.
+		st := step{Kind: stepSend, User: g.pick(victim.Users), Via: viaModal, Recipient: g.pick(su.Recipients), Text: g.text(len(g.s.Steps)), Account: victim.Name}
+		g.add(st)
+		g.sends = append(g.sends, len(g.s.Steps)-1)
 	default:
 		g.add(step{Kind: stepPause, D: time.Duration(100+g.r.IntN(700)) * time.Millisecond})
 	}
@@ -503,18 +516,22 @@ func (g *gen) ref() int {
 }
 
 func (g *gen) send() {
-	su := g.s.Setup
-	st := step{Kind: stepSend, User: g.actor(), Recipient: g.pick(su.Recipients), Text: g.text(len(g.s.Steps))}
 	switch w := g.r.IntN(20); {
 	case w < 10:
-		st.Via = viaCommand
+		g.sendVia(viaCommand)
 	case w < 15:
-		st.Via = viaModal
+		g.sendVia(viaModal)
 	case w < 17:
-		st.Via = viaShortcut
+		g.sendVia(viaShortcut)
 	default:
-		st.Via = viaGlobal
+		g.sendVia(viaGlobal)
 	}
+}
+
+// sendVia adds a send by a random actor, made via.
+func (g *gen) sendVia(via string) {
+	su := g.s.Setup
+	st := step{Kind: stepSend, User: g.actor(), Recipient: g.pick(su.Recipients), Text: g.text(len(g.s.Steps)), Via: via}
 	if st.Via != viaCommand && g.r.IntN(3) == 0 {
 		// "Send as": one of the accounts, which the user may or may not use.
 		names := []string{"default"}
