@@ -1175,7 +1175,24 @@ func (fr *faultRun) settle() {
 		limit = 20 * time.Second // a dead bot's leases end first
 	}
 	if !poll(limit, fr.quiet) {
-		fr.note("end: not quiet after %s: %s", limit, fr.busy())
+		why, owedOnly := fr.busy()
+		fr.note("end: not quiet after %s: %s", limit, why)
+		if owedOnly {
+			// Posts that failed are made again every minute, and at a
+			// start: the bots start again rather than wait a minute.
+			fr.count("restart at the end for owed posts")
+			fr.note("end: every bot starts again, to make the owed posts")
+			for rep := range fr.procs {
+				fr.term(rep)
+			}
+			for rep := range fr.procs {
+				fr.start(rep)
+			}
+			if !poll(limit, fr.quiet) {
+				why, _ := fr.busy()
+				fr.note("end: still not quiet: %s", why)
+			}
+		}
 	}
 	for rep := range fr.procs {
 		fr.term(rep)
@@ -1198,10 +1215,16 @@ func poll(limit time.Duration, cond func() bool) bool {
 // quiet reports whether nothing is left to do: every send ended and told,
 // every unknown one checked, every LinkedIn message posted, and nothing
 // happened for two polls.
-func (fr *faultRun) quiet() bool { return fr.busy() == "" }
+func (fr *faultRun) quiet() bool {
+	why, _ := fr.busy()
+	return why == ""
+}
 
-// busy says what keeps the bots from being quiet; empty when nothing does.
-func (fr *faultRun) busy() string {
+// busy says what keeps the bots from being quiet; empty when nothing
+// does. owedOnly is set when all that is left is posts the bots owe (an
+// outcome, a verdict, a LinkedIn message whose post failed): they make
+// those every minute, and at once at a start.
+func (fr *faultRun) busy() (why string, owedOnly bool) {
 	fr.mu.Lock()
 	last := fr.lastStart
 	if fr.lastWrite.After(last) {
@@ -1211,27 +1234,16 @@ func (fr *faultRun) busy() string {
 	inFlight := fr.inFlight
 	fr.mu.Unlock()
 	if since < quietFor || inFlight > 0 {
-		return "LinkedIn messages or a start too recent, or a Linkup call in flight"
+		return "LinkedIn messages or a start too recent, or a Linkup call in flight", false
 	}
 	v := fr.logView()
 	if v == nil {
-		return "no log"
+		return "no log", false
 	}
 	ctx := context.Background()
 	sends, err := v.List(ctx, store.Filter{})
 	if err != nil {
-		return err.Error()
-	}
-	for _, sd := range sends {
-		if !sd.State.Final() || sd.Owed() {
-			return fmt.Sprintf("send %d is %s (owed posts: %v)", sd.ID, sd.State, sd.Owed())
-		}
-	}
-	if unknown, err := v.ToCheck(ctx, 3); err != nil || len(unknown) > 0 && !fr.readCapped() {
-		return fmt.Sprintf("%d unknown sends to check", len(unknown))
-	}
-	if owed, err := v.OwedMessages(ctx); err != nil || len(owed) > 0 {
-		return fmt.Sprintf("%d LinkedIn messages to post", len(owed))
+		return err.Error(), false
 	}
 	// Every message written to a watched conversation is in Slack (I3's
 	// own test of it), or the bots are still at work.
@@ -1239,12 +1251,38 @@ func (fr *faultRun) busy() string {
 	w := &faultWorld{s: fr.s, calls: slices.Clone(fr.calls), reads: slices.Clone(fr.reads), sends: sends,
 		mailboxes: fr.c.linkup.Mailboxes(), posts: fr.c.slack.Posts()}
 	fr.mu.Unlock()
+	unread := ""
 	for _, v := range checkEveryMessageOnceInOrder(w) {
 		if strings.Contains(v, "never reached its thread") {
-			return v
+			unread = v
 		}
 	}
-	return ""
+	var owed []string
+	for _, sd := range sends {
+		if !sd.State.Final() {
+			return fmt.Sprintf("send %d is %s", sd.ID, sd.State), false
+		}
+		if sd.Owed() {
+			owed = append(owed, fmt.Sprintf("send %d (%s %s) owes posts", sd.ID, sd.State, sd.Verdict))
+		}
+	}
+	if unknown, err := v.ToCheck(ctx, 3); err != nil || len(unknown) > 0 && !fr.readCapped() {
+		return fmt.Sprintf("%d unknown sends to check", len(unknown)), false
+	}
+	msgs, err := v.OwedMessages(ctx)
+	if err != nil {
+		return err.Error(), false
+	}
+	if len(msgs) > 0 {
+		owed = append(owed, fmt.Sprintf("%d LinkedIn messages owe their posts", len(msgs)))
+	}
+	switch {
+	case unread != "":
+		return unread, false
+	case len(owed) > 0:
+		return strings.Join(owed, "; "), true
+	}
+	return "", false
 }
 
 // readCapped reports whether the day's read credits are (nearly) spent.
