@@ -64,6 +64,15 @@ type faultWorld struct {
 	storeDump    []byte
 	secrets      []string
 	defaultToken string // the default account's login token; "" without one
+	accounts     []storedAccount
+}
+
+// storedAccount is an account as the log holds it at the end, its token
+// opened with ACCOUNTS_KEY ("" when it cannot be: expired, or refused).
+type storedAccount struct {
+	Name  string
+	Users []string
+	Token string
 }
 
 // checkInvariants runs every check on w.
@@ -274,6 +283,39 @@ func checkOnceFromAllowedAccount(w *faultWorld) []string {
 				who = fmt.Sprintf("retried (send %d of %s)", root.ID, root.Requester)
 			}
 			out = append(out, fmt.Sprintf("send %d, %s by %s at step %d, went to Linkup with %s, which %s may not use", sd.ID, who, user, step, w.tokenName(c.Token), user))
+		}
+	}
+	// Who may send from each account, as the log holds it at the end: an
+	// account from the command line keeps its users and its token; one
+	// connected from Slack is its one owner's, with their LinkedIn session.
+	for _, a := range w.accounts {
+		cli := slices.IndexFunc(w.s.Setup.Accounts, func(c cliAccount) bool { return c.Name == a.Name })
+		if cli >= 0 {
+			c := w.s.Setup.Accounts[cli]
+			for _, u := range a.Users {
+				if !slices.Contains(c.Users, u) {
+					out = append(out, fmt.Sprintf("account %s (command line, for %s) lets %s send from it", a.Name, strings.Join(c.Users, ", "), u))
+				}
+			}
+			if a.Token != "" && a.Token != c.Token {
+				out = append(out, fmt.Sprintf("account %s (command line) opens to %s, not its own token", a.Name, w.tokenName(a.Token)))
+			}
+			continue
+		}
+		if len(a.Users) != 1 {
+			out = append(out, fmt.Sprintf("account %s, connected from Slack, lets %d people send from it: %s", a.Name, len(a.Users), strings.Join(a.Users, ", ")))
+		}
+		if a.Token == "" {
+			continue
+		}
+		owner := ""
+		for _, l := range w.s.Setup.Logins {
+			if l.Token == a.Token {
+				owner = l.User
+			}
+		}
+		if owner == "" || !slices.Contains(a.Users, owner) || len(a.Users) > 1 {
+			out = append(out, fmt.Sprintf("account %s of %s holds %s", a.Name, strings.Join(a.Users, ", "), w.tokenName(a.Token)))
 		}
 	}
 	// A message reaches LinkedIn once per request, and again only by a
@@ -938,6 +980,9 @@ func TestFaultInvariantsCatchViolations(t *testing.T) {
 				fakeslack.Call{Method: "chat.postMessage", Params: map[string]string{"channel": salesChannel, "text": "x", "blocks": blocks(1, strings.Repeat("é", 3001))}},
 				fakeslack.Call{Method: "chat.postMessage", Params: map[string]string{"channel": salesChannel, "text": "x", "blocks": blocks(1, "> see https://evil.example/login")}})
 		}, []string{"I5"}, "51 blocks"},
+		{"a namesake joins someone's account", func(w *faultWorld) {
+			w.accounts = append(slices.Clone(w.accounts), storedAccount{Name: "Sam Lee", Users: []string{u1, u2}, Token: ownTokenPrefix + u2})
+		}, []string{"I1"}, "lets 2 people send from it"},
 		{"the caps are passed", func(w *faultWorld) {
 			w.s.Setup.DailyLimit, w.s.Setup.ReadCredits = 0, 1
 		}, []string{"I6"}, "over DAILY_SEND_LIMIT=0"},

@@ -310,6 +310,15 @@ func (g *gen) next() {
 	}
 	su := g.s.Setup
 	if len(g.s.Steps) == 0 && su.SelfService && len(su.Logins) > 1 && g.r.IntN(2) == 0 {
+		// A squatter took the name self-service gives a namesake of
+		// someone who connected first: the three connect in that order.
+		if first, squatter, victim, ok := g.squatting(); ok {
+			for _, u := range []string{first, squatter, victim} {
+				g.connect[u]++
+				g.add(step{Kind: stepConnect, User: u, N: 1})
+			}
+			return
+		}
 		// Namesakes (or a squatter and the one whose name they took)
 		// connect: one after the other, or at the same moment.
 		a, b := g.namesakes()
@@ -475,6 +484,26 @@ func (g *gen) next() {
 	default:
 		g.add(step{Kind: stepPause, D: time.Duration(100+g.r.IntN(700)) * time.Millisecond})
 	}
+}
+
+// squatting finds, among the people with a login and no own account
+// yet (theirs would be renewed), a squatter whose
+// display name is victim's with " (<victim's ID>)", and someone else
+// named as victim is (who gets the plain name first); it draws nothing.
+func (g *gen) squatting() (first, squatter, victim string, ok bool) {
+	su := g.s.Setup
+	has := func(u string) bool {
+		own := slices.ContainsFunc(su.Accounts, func(a cliAccount) bool { return len(a.Users) == 1 && a.Users[0] == u })
+		return !own && slices.ContainsFunc(su.Logins, func(l selfLogin) bool { return l.User == u })
+	}
+	for _, v := range su.Users {
+		sq := slices.IndexFunc(su.Users, func(u string) bool { return su.DisplayNames[u] == su.DisplayNames[v]+" ("+v+")" })
+		f := slices.IndexFunc(su.Users, func(u string) bool { return u != v && su.DisplayNames[u] == su.DisplayNames[v] })
+		if sq >= 0 && f >= 0 && has(v) && has(su.Users[sq]) && has(su.Users[f]) {
+			return su.Users[f], su.Users[sq], v, true
+		}
+	}
+	return "", "", "", false
 }
 
 // namesakes are two people with a login whose display names collide

@@ -36,6 +36,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"linkedin-bot/account"
 	"linkedin-bot/internal/fakelinkup"
 	"linkedin-bot/internal/fakeslack"
 	"linkedin-bot/internal/pgtest"
@@ -1335,6 +1336,19 @@ func (fr *faultRun) world() *faultWorld {
 		fr.problems = append(fr.problems, "reading the conversations: "+err.Error())
 	}
 	w.storeDump = fr.dump(ctx)
+	as, err := st.Accounts(ctx)
+	if err != nil {
+		fr.problems = append(fr.problems, "reading the accounts: "+err.Error())
+	}
+	svc, err := account.New(ctx, st, account.Config{Key: accountsKey})
+	if err != nil {
+		fr.problems = append(fr.problems, "opening the accounts: "+err.Error())
+		return w
+	}
+	for _, a := range as {
+		sess, _ := svc.Session(ctx, a.Name)
+		w.accounts = append(w.accounts, storedAccount{Name: a.Name, Users: a.Users, Token: sess.Token})
+	}
 	return w
 }
 
