@@ -368,7 +368,8 @@ func (p *Pipeline) leases() {
 }
 
 // Redeliver makes send id's owed posts now, in the background: a check of
-// the conversation settled it and its verdict is owed.
+// the conversation settled it and its verdict is owed, or a delivery was
+// asked for while another was under way.
 func (p *Pipeline) Redeliver(id int64) {
 	if p.stopping() {
 		return // the next start delivers it
@@ -384,21 +385,31 @@ func (p *Pipeline) Redeliver(id int64) {
 }
 
 // startDelivery claims the delivery of send id for this goroutine; false
-// when another one is making it.
+// when another one is making it, which then delivers once more when it
+// ends: what asked now (a verdict, another bot's posts taken over) may
+// have made a post owed after that delivery read the send. The value
+// kept for a send being delivered says whether it was asked again.
 func (p *Pipeline) startDelivery(id int64) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.delivering[id] {
+	if _, busy := p.delivering[id]; busy {
+		p.delivering[id] = true
 		return false
 	}
-	p.delivering[id] = true
+	p.delivering[id] = false
 	return true
 }
 
+// endDelivery ends the delivery of send id, and starts it again, from the
+// log, when it was asked for meanwhile.
 func (p *Pipeline) endDelivery(id int64) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	again := p.delivering[id]
 	delete(p.delivering, id)
+	p.mu.Unlock()
+	if again {
+		p.Redeliver(id)
+	}
 }
 
 // Submit records req as queued and wakes a worker. It returns the recorded

@@ -49,6 +49,7 @@ type Server struct {
 	channels   map[string]string // channel ID → name, for conversations.info
 	downloads  []Download
 	lostAnswer map[string]int  // method → how many more calls are made but answered 500
+	failing    map[string]int  // method → how many more calls do nothing and answer 503 (FailCalls)
 	expired    map[string]bool // response_url names that Slack no longer takes
 	issued     []string        // response_urls handed out
 	postDelay  time.Duration
@@ -145,6 +146,7 @@ func New(opts Options) *Server {
 		users:      map[string]string{},
 		channels:   map[string]string{},
 		lostAnswer: map[string]int{},
+		failing:    map[string]int{},
 		expired:    map[string]bool{},
 		scopes:     DefaultScopes,
 	}
@@ -206,6 +208,14 @@ func (s *Server) LoseAnswers(method string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lostAnswer[method] = n
+}
+
+// FailCalls makes the next n calls to method do nothing and answer HTTP
+// 503, as when Slack fails before acting.
+func (s *Server) FailCalls(method string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failing[method] = n
 }
 
 // DelayPosts makes each chat.postMessage take d after it is recorded,
@@ -364,6 +374,13 @@ func (s *Server) WaitSockets(ctx context.Context, n int) (int, error) {
 			return opens, fmt.Errorf("waiting for %d Socket Mode connections (%d live): %w", n, live, ctx.Err())
 		}
 	}
+}
+
+// LiveSockets is how many Socket Mode connections are open now.
+func (s *Server) LiveSockets() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }
 
 // Opens is how many times apps.connections.open succeeded.
@@ -555,7 +572,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if limited {
 		s.limited[method]--
 	}
+	failing := !limited && s.failing[method] > 0
+	if failing {
+		s.failing[method]--
+	}
 	s.mu.Unlock()
+	if failing {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
 	if limited {
 		w.Header().Set("Retry-After", "1")
 		w.WriteHeader(http.StatusTooManyRequests)
