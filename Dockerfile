@@ -1,16 +1,28 @@
 # Build a static binary, then ship it alone on a distroless base as a non-root user.
+# .git is not in the build context, so `linkedin-bot version` reports what
+# these build arguments stamp:
+#   docker build --build-arg VERSION="$(git describe --tags --always --dirty)" \
+#     --build-arg COMMIT="$(git rev-parse HEAD)" --build-arg DATE="$(date -u +%FT%TZ)" -t linkedin-bot .
+# Plain `docker build` (BuildKit or the classic builder alike) works too.
 FROM golang:1.26 AS build
+ARG VERSION=""
+ARG COMMIT=""
+ARG DATE=""
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/linkedin-bot ./cmd/linkedin-bot
-RUN mkdir -p /out/data
+RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false \
+    -ldflags="-s -w -X main.stampVersion=${VERSION} -X main.stampCommit=${COMMIT} -X main.stampDate=${DATE}" \
+    -o /out/linkedin-bot ./cmd/linkedin-bot
+# The folder's mode is set here: COPY --chmod needs BuildKit, and COPY
+# keeps the mode it finds.
+RUN mkdir -p /out/data && chmod 0700 /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/linkedin-bot /linkedin-bot
 # The send log; mount a volume here.
-COPY --from=build --chown=nonroot:nonroot --chmod=0700 /out/data /data
+COPY --from=build --chown=nonroot:nonroot /out/data /data
 ENV DATA_DIR=/data
 VOLUME ["/data"]
 # The working folder is the volume too: a relative DATA_DIR (./data, as in

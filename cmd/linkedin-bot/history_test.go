@@ -90,6 +90,11 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+func TestVersionStampedAtBuildTimeWins(t *testing.T) {
+	assert.Regexp(t, `^linkedin-bot v1\.2\.3, commit 0123abc of 2026-12-04T10:00:00Z, go1\.`, versionOf("v1.2.3", "0123abc", "2026-12-04T10:00:00Z"))
+	assert.Regexp(t, `^linkedin-bot v1\.2\.3, `, versionOf("v1.2.3", "", ""), "a version alone")
+}
+
 func TestHistoryTellsDryRunsFromSends(t *testing.T) {
 	e := startBot(t, map[string]string{"LINKUP_DRY_RUN": "true"})
 	e.command("https://www.linkedin.com/in/jane-doe Trying the bot")

@@ -216,10 +216,18 @@ func wantsHelp(args []string) bool {
 	return false
 }
 
-// versionLine is the build's version, commit and date, from the Go build
-// information (a module version with `go install …@v1.2.3`, the commit
-// and its date with a build from a git checkout).
-func versionLine() string {
+// What a build without VCS information (the Docker image: .git is not in
+// its context) stamps with -ldflags "-X main.stampVersion=… -X
+// main.stampCommit=… -X main.stampDate=…"; empty otherwise.
+var stampVersion, stampCommit, stampDate string
+
+// versionLine is the build's version, commit and date: those stamped at
+// build time where set, else from the Go build information (a module
+// version with `go install …@v1.2.3`, the commit and its date with a build
+// from a git checkout).
+func versionLine() string { return versionOf(stampVersion, stampCommit, stampDate) }
+
+func versionOf(stampedVersion, stampedCommit, stampedDate string) string {
 	version, commit, date, dirty := "(devel)", "unknown", "unknown", false
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Version != "" {
@@ -236,8 +244,17 @@ func versionLine() string {
 			}
 		}
 	}
+	if stampedVersion != "" {
+		version = stampedVersion
+	}
+	if stampedCommit != "" {
+		commit, dirty = stampedCommit, false
+	}
+	if stampedDate != "" {
+		date = stampedDate
+	}
 	if commit == "unknown" {
-		return fmt.Sprintf("linkedin-bot %s, %s (commit and date not recorded: build with go build -buildvcs=true in a git checkout)", version, runtime.Version())
+		return fmt.Sprintf("linkedin-bot %s, %s (commit and date not recorded: build with go build -buildvcs=true in a git checkout, or stamp them as the Dockerfile does)", version, runtime.Version())
 	}
 	if dirty {
 		commit += " with uncommitted changes"
