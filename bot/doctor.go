@@ -25,19 +25,33 @@ import (
 const doctorTimeout = 15 * time.Second
 
 // Scopes are the bot scopes of slack-app-manifest.yaml, with what each one
-// is for: doctor lists the missing ones.
-var Scopes = []struct{ Name, For string }{
-	{"commands", "/linkedin-send and the shortcuts"},
-	{"chat:write", "every post: announcements, outcomes, notifications, mirrored replies"},
-	{"chat:write.public", "posting in public channels the bot was not invited to"},
-	{"files:read", "attaching a Slack file with the message shortcut or the form"},
-	{"users:read", "people's names in prefilled messages"},
-	{"channels:read", "channel names in prefilled messages"},
-	{"groups:read", "private channel names in prefilled messages"},
-	{"channels:history", "finding a post again after a crash in public channels (without it a post may appear twice)"},
-	{"groups:history", "the same in private channels"},
-	{"im:history", "the same in DMs"},
+// is for. Without a required one the bot cannot work, and doctor fails;
+// without an optional one it runs with that part missing, and doctor says
+// which.
+var Scopes = []struct {
+	Name, For string
+	Required  bool
+}{
+	{"commands", "/linkedin-send and the shortcuts", true},
+	{"chat:write", "every post: announcements, outcomes, notifications, mirrored replies", true},
+	{"chat:write.public", "posting in public channels the bot was not invited to", false},
+	{"files:read", "attaching a Slack file with the message shortcut or the form", false},
+	{"users:read", "people's names in prefilled messages", false},
+	{"channels:read", "channel names in prefilled messages", false},
+	{"groups:read", "private channel names in prefilled messages", false},
+	{"channels:history", "finding a post again after a crash in public channels (without it a post may appear twice)", false},
+	{"groups:history", "the same in private channels", false},
+	{"im:history", "the same in DMs", false},
 }
+
+// missingScopes is the scope check's failure: required scopes are missing.
+type missingScopes struct{ list []string }
+
+func (m *missingScopes) Error() string { return "missing " + strings.Join(m.list, "; ") }
+
+// errLogUnreadable prefixes the accounts check's failure to read the log,
+// which is not a key's fault.
+var errLogUnreadable = errors.New("the send log could not be read")
 
 // check is one of the doctor's checks: run returns its detail, or an
 // error; fix says what to do about that error.
@@ -90,7 +104,11 @@ func Doctor(ctx context.Context, cfg Config, api *slack.Client, httpClient *http
 			if f := network("SLACK_API_URL")(err); f != "" {
 				return f
 			}
-			return "add the missing scopes under OAuth & Permissions (or recreate the app from slack-app-manifest.yaml), then reinstall the app and paste the new SLACK_BOT_TOKEN"
+			var m *missingScopes
+			if errors.As(err, &m) {
+				return "add the missing scopes under OAuth & Permissions (or recreate the app from slack-app-manifest.yaml), then reinstall the app and paste the new SLACK_BOT_TOKEN"
+			}
+			return "Slack refused the bot token, so its scopes could not be read: fix SLACK_BOT_TOKEN first (the check above)"
 		}},
 		{"Slack Socket Mode connection", func(ctx context.Context) (string, error) { return openSocketOnce(ctx, api) }, func(err error) string {
 			if f := network("SLACK_API_URL")(err); f != "" {
@@ -109,7 +127,13 @@ func Doctor(ctx context.Context, cfg Config, api *slack.Client, httpClient *http
 			return "Linkup is failing: try again later, or ask Linkup's support"
 		}},
 		logCheck(cfg),
-		{"LinkedIn accounts", func(ctx context.Context) (string, error) { return accountsCheck(ctx, cfg) }, func(error) string {
+		{"LinkedIn accounts", func(ctx context.Context) (string, error) { return accountsCheck(ctx, cfg) }, func(err error) string {
+			if errors.Is(err, errLogUnreadable) {
+				return "the accounts live in the send log: fix the " + cfg.Log().String() + " check above first"
+			}
+			if errors.Is(err, account.ErrNoKey) {
+				return "set ACCOUNTS_KEY to the key the accounts were stored with (linkedin-bot doctor --new-key makes one only for a log with no accounts yet)"
+			}
 			return "set ACCOUNTS_KEY to the key the accounts were stored with (nothing stored was changed)"
 		}},
 	}
@@ -185,14 +209,21 @@ func scopes(ctx context.Context, c *http.Client, cfg Config) (string, error) {
 	for _, s := range strings.Split(header, ",") {
 		granted[strings.TrimSpace(s)] = true
 	}
-	var missing []string
+	var missing, optional []string
 	for _, s := range Scopes {
-		if !granted[s.Name] {
+		switch {
+		case granted[s.Name]:
+		case s.Required:
 			missing = append(missing, s.Name+" ("+s.For+")")
+		default:
+			optional = append(optional, s.Name+" ("+s.For+")")
 		}
 	}
 	if len(missing) > 0 {
-		return "", fmt.Errorf("missing %s", strings.Join(missing, "; "))
+		return "", &missingScopes{append(missing, optional...)}
+	}
+	if len(optional) > 0 {
+		return fmt.Sprintf("the required ones; the bot runs without what these optional ones give: %s (add them under OAuth & Permissions and reinstall the app to have it)", strings.Join(optional, "; ")), nil
 	}
 	return fmt.Sprintf("all %d scopes of the manifest", len(Scopes)), nil
 }
@@ -302,7 +333,7 @@ func accountsCheck(ctx context.Context, cfg Config) (string, error) {
 		return def + "; no send log yet, so no other accounts; " + self, nil
 	}
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: %w", errLogUnreadable, err)
 	}
 	defer st.Close()
 	if _, err := account.New(ctx, st, account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,

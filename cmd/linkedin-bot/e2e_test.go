@@ -497,14 +497,38 @@ func TestDoctor(t *testing.T) {
 	assert.Contains(t, out.String(), "fix: paste the app-level token (xapp-…)")
 	vars["SLACK_APP_TOKEN"] = appToken
 
-	t.Run("missing scopes are listed with what they break", func(t *testing.T) {
+	t.Run("missing optional scopes are listed with what they break, and the bot runs without them", func(t *testing.T) {
 		sl.SetScopes("commands,chat:write,files:read")
 		defer sl.SetScopes(fakeslack.DefaultScopes)
 		var out strings.Builder
-		require.Error(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return vars[k] }, &out, &strings.Builder{}))
-		assert.Contains(t, out.String(), "FAIL Slack bot token scopes: missing chat:write.public (posting in public channels the bot was not invited to); users:read (people's names in prefilled messages)")
+		require.NoError(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return vars[k] }, &out, &strings.Builder{}))
+		assert.Contains(t, out.String(), "PASS Slack bot token scopes: the required ones; the bot runs without what these optional ones give: chat:write.public (posting in public channels the bot was not invited to); users:read (people's names in prefilled messages)")
 		assert.Contains(t, out.String(), "im:history (the same in DMs)")
+	})
+	t.Run("a missing required scope fails", func(t *testing.T) {
+		sl.SetScopes("commands,files:read")
+		defer sl.SetScopes(fakeslack.DefaultScopes)
+		var out strings.Builder
+		require.Error(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return vars[k] }, &out, &strings.Builder{}))
+		assert.Contains(t, out.String(), "FAIL Slack bot token scopes: missing chat:write (every post: announcements, outcomes, notifications, mirrored replies); chat:write.public")
 		assert.Contains(t, out.String(), "fix: add the missing scopes under OAuth & Permissions")
+	})
+	t.Run("a refused bot token is not a matter of scopes", func(t *testing.T) {
+		v := maps.Clone(vars)
+		v["SLACK_BOT_TOKEN"] = "xoxb-1-not-the-right-one"
+		var out strings.Builder
+		require.Error(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return v[k] }, &out, &strings.Builder{}))
+		assert.Contains(t, out.String(), "FAIL Slack bot token scopes: auth.test: invalid_auth\n     fix: Slack refused the bot token, so its scopes could not be read: fix SLACK_BOT_TOKEN first")
+		assert.NotContains(t, out.String(), "add the missing scopes")
+	})
+	t.Run("an unreachable database is not a matter of ACCOUNTS_KEY", func(t *testing.T) {
+		v := maps.Clone(vars)
+		v["DATABASE_URL"] = "postgres://linkedin@127.0.0.1:1/linkedin"
+		var out strings.Builder
+		require.Error(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return v[k] }, &out, &strings.Builder{}))
+		assert.Contains(t, out.String(), "FAIL LinkedIn accounts: the send log could not be read: ")
+		assert.Contains(t, out.String(), "fix: the accounts live in the send log: fix the DATABASE_URL (database linkedin on 127.0.0.1:1) check above first")
+		assert.NotContains(t, out.String(), "set ACCOUNTS_KEY")
 	})
 	t.Run("Linkup refusing the key, or failing", func(t *testing.T) {
 		for code, want := range map[int]string{401: "FAIL Linkup: Linkup refused LINKUP_API_KEY (HTTP 401)\n     fix: check LINKUP_API_KEY", 403: "Linkup refused LINKUP_API_KEY (HTTP 403)", 503: "FAIL Linkup: Linkup answered HTTP 503\n     fix: Linkup is failing"} {
