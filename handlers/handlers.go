@@ -90,6 +90,10 @@ type Config struct {
 	// submission from a repeat across every bot of the log (*store.Store);
 	// without it, within this bot only.
 	Once Once
+	// Sealer seals the response_url a form keeps in its private_metadata,
+	// bound to the user it was opened for; one that does not open is no
+	// response_url. Nil seals under a key of this process only.
+	Sealer *slackpost.Sealer
 }
 
 // Handlers answers Slack requests.
@@ -106,6 +110,9 @@ type Handlers struct {
 // New returns Handlers that open modals through sl, hand sends to sender
 // and find mirrored conversations in convs. httpClient posts to response_urls.
 func New(cfg Config, sl Slack, sender Sender, convs Conversations, httpClient *http.Client) *Handlers {
+	if cfg.Sealer == nil {
+		cfg.Sealer = slackpost.EphemeralSealer()
+	}
 	h := &Handlers{cfg: cfg, slack: sl, sender: sender, convs: convs, http: httpClient, connecting: cfg.Once}
 	if h.connecting == nil {
 		h.connecting = &submissions{}
@@ -145,7 +152,7 @@ func (h *Handlers) Command(ctx context.Context, cmd slack.SlashCommand, envelope
 		return ephemeral(usage(cmd.Command))
 	}
 	if c.Text == "" {
-		meta := modalMeta{Channel: cmd.ChannelID, ResponseURL: cmd.ResponseURL}
+		meta := modalMeta{Channel: cmd.ChannelID, ResponseURL: h.cfg.Sealer.Seal(cmd.ResponseURL, cmd.UserID)}
 		return h.openModal(cmd.TriggerID, prefill{Recipient: c.Profile, Upload: true}, meta, cmd.ResponseURL, cmd.UserID)
 	}
 	_, err = h.sender.Submit(ctx, send.Request{
@@ -324,12 +331,19 @@ func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Res
 	if channel == "" {
 		channel = cb.User.ID // a global shortcut: answer in a DM
 	}
+	var r Response
+	hook, opened := h.responseURL(meta, cb.User.ID)
+	if !opened {
+		r.After = func(_ context.Context, log zerolog.Logger) {
+			log.Debug().Msg("the form's response_url does not open (sealed under another bot token, or for someone else); it is not used")
+		}
+	}
 	_, err := h.sender.Submit(ctx, send.Request{
 		IdemKey:     store.IdemKey("view", cb.View.ID),
 		UserID:      cb.User.ID,
 		ChannelID:   channel,
 		ThreadTS:    meta.ThreadTS,
-		ResponseURL: meta.ResponseURL,
+		ResponseURL: hook,
 		Message:     m,
 		File:        file,
 		Account:     acct,
@@ -348,7 +362,7 @@ func (h *Handlers) submit(ctx context.Context, cb slack.InteractionCallback) Res
 	if text, refused := refusal(err); refused {
 		return Response{Ack: slack.NewErrorsViewSubmissionResponse(map[string]string{BlockMessage: text})}
 	}
-	return Response{}
+	return r
 }
 
 // messageShortcut opens the modal for a Slack message at once, with its
@@ -380,7 +394,7 @@ func (h *Handlers) messageShortcut(ctx context.Context, cb slack.InteractionCall
 			files = append(files, sf)
 		}
 	}
-	meta := modalMeta{Channel: cb.Channel.ID, ResponseURL: cb.ResponseURL, ThreadTS: thread, Files: files}
+	meta := modalMeta{Channel: cb.Channel.ID, ResponseURL: h.cfg.Sealer.Seal(cb.ResponseURL, cb.User.ID), ThreadTS: thread, Files: files}
 	content := messageContent(raw, msg.Text)
 	text := func(name func(string) string) string { return tidy(Emojize(Plain(content, name))) }
 	users, channels := mentionedIDs(content)
@@ -515,9 +529,20 @@ func (h *Handlers) replyButton(ctx context.Context, cb slack.InteractionCallback
 	if err != nil {
 		return h.tellLater(cb.ResponseURL, cb.User.ID, ":warning: The bot has no record of this conversation; nothing was sent. Use /linkedin-send instead.")
 	}
-	meta := modalMeta{Channel: c.Channel, ThreadTS: c.ThreadTS, ResponseURL: cb.ResponseURL, Recipient: c.ProfileURL, Name: c.Participant,
+	meta := modalMeta{Channel: c.Channel, ThreadTS: c.ThreadTS, ResponseURL: h.cfg.Sealer.Seal(cb.ResponseURL, cb.User.ID), Recipient: c.ProfileURL, Name: c.Participant,
 		Account: orDefault(c.Account, h.cfg.DefaultAccount)}
 	return h.openModal(cb.TriggerID, prefill{Upload: true}, meta, cb.ResponseURL, cb.User.ID)
+}
+
+// responseURL opens the response_url meta holds for userID. It reports
+// false when meta has one that does not open (sealed under a bot token
+// since rotated, or for someone else's form): there is none then, and the
+// outcome goes to the channel or a DM.
+func (h *Handlers) responseURL(meta modalMeta, userID string) (string, bool) {
+	if meta.ResponseURL == "" {
+		return "", true
+	}
+	return h.cfg.Sealer.Open(meta.ResponseURL, userID)
 }
 
 // tellLater acks at once and tells the user text after the ack.

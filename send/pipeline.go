@@ -79,6 +79,7 @@ type Request struct {
 	// ThreadTS, when set, puts the request's messages in that thread.
 	ThreadTS string
 	// ResponseURL, when set, is used where the bot cannot post in ChannelID.
+	// It is in clear here; the log keeps it sealed (Config.Sealer).
 	ResponseURL string
 	// Message is what goes to Linkup, already validated; its Media is unused.
 	Message linkup.Message
@@ -148,6 +149,11 @@ type Config struct {
 	SlackTimeout time.Duration
 	// HTTPClient posts to response_urls; a plain client when nil.
 	HTTPClient *http.Client
+	// Sealer seals each send's response_url in the log, bound to its
+	// idempotency key; one that does not open is no response_url. Nil
+	// seals under a key of this process only (what it sealed does not
+	// open after a restart, or in another replica).
+	Sealer *slackpost.Sealer
 	// Files downloads attached Slack files; required for requests with a File.
 	Files Files
 	// DownloadTimeout bounds a download of an attached file, from its
@@ -234,6 +240,9 @@ func New(cfg Config, st *store.Store, lk Linkup, sl Slack, log zerolog.Logger) *
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if cfg.Sealer == nil {
+		cfg.Sealer = slackpost.EphemeralSealer()
 	}
 	work, cancel := context.WithCancel(context.Background())
 	p := &Pipeline{
@@ -421,7 +430,7 @@ func (p *Pipeline) Submit(ctx context.Context, req Request) (store.Send, error) 
 		Requester:   req.UserID,
 		Channel:     req.ChannelID,
 		ThreadTS:    req.ThreadTS,
-		ResponseURL: req.ResponseURL,
+		ResponseURL: p.cfg.Sealer.Seal(req.ResponseURL, req.IdemKey),
 		Recipient:   req.Message.ProfileURL,
 		Message:     req.Message.Text,
 		Country:     req.Message.Country,
@@ -453,7 +462,7 @@ func (p *Pipeline) Retry(ctx context.Context, id int64, userID, responseURL stri
 	sd.IdemKey = store.IdemKey("retry", strconv.FormatInt(orig.ID, 10))
 	sd.RetryOf = orig.ID
 	sd.Requester = userID
-	sd.ResponseURL = responseURL
+	sd.ResponseURL = p.cfg.Sealer.Seal(responseURL, sd.IdemKey)
 	sd.ThreadTS = orig.Thread()
 	out, err := p.accept(ctx, sd)
 	if err != nil && out.ID == 0 {

@@ -79,8 +79,8 @@ func (p *Pipeline) announce(sd store.Send, log zerolog.Logger, intended bool) st
 	} else {
 		targets = append(targets, target{channel: sd.Channel, thread: sd.ThreadTS})
 	}
-	if p.hookFresh(sd) {
-		targets = append(targets, target{hook: sd.ResponseURL})
+	if hook := p.hook(sd); hook != "" {
+		targets = append(targets, target{hook: hook})
 	}
 	ch, ts, err := p.postOnce(ctx, log, &sd, store.Announced, targets, text, nil, intended)
 	defer p.changed(sd.Requester)
@@ -225,8 +225,8 @@ func (p *Pipeline) outcomeTargets(sd store.Send) []target {
 	if a := sd.Thread(); a != "" && sd.RootChannel != "" {
 		ts = append(ts, target{channel: sd.RootChannel, thread: a})
 	}
-	if p.hookFresh(sd) {
-		ts = append(ts, target{hook: sd.ResponseURL})
+	if hook := p.hook(sd); hook != "" {
+		ts = append(ts, target{hook: hook})
 	}
 	if len(ts) == 0 {
 		ts = append(ts, target{channel: sd.Channel})
@@ -237,9 +237,20 @@ func (p *Pipeline) outcomeTargets(sd store.Send) []target {
 	return ts
 }
 
-// hookFresh reports whether sd's response_url may still be posted to.
-func (p *Pipeline) hookFresh(sd store.Send) bool {
-	return sd.ResponseURL != "" && p.now().Sub(sd.CreatedAt) < responseURLLife
+// hook is sd's response_url, opened, while Slack still takes posts on it;
+// else "". One that does not open (sealed under a bot token since rotated,
+// copied from another send, or kept in clear by an older version) is no
+// response_url: the answer goes to the thread, the channel or a DM.
+func (p *Pipeline) hook(sd store.Send) string {
+	if sd.ResponseURL == "" || p.now().Sub(sd.CreatedAt) >= responseURLLife {
+		return ""
+	}
+	hook, ok := p.cfg.Sealer.Open(sd.ResponseURL, sd.IdemKey)
+	if !ok {
+		p.log.Debug().Int64("send_id", sd.ID).Msg("the send's response_url does not open (sealed under another bot token, or not for this send); it is not used")
+		return ""
+	}
+	return hook
 }
 
 // errGaveUp: a post may already be in Slack, and cannot be checked.

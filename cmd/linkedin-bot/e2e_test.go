@@ -219,7 +219,7 @@ func TestCommandWithoutMessageOpensModal(t *testing.T) {
 	upload := element(view, "upload")
 	assert.Equal(t, "file_input", upload["type"])
 	assert.Equal(t, []any{"png", "jpg", "jpeg", "mp4", "pdf"}, upload["filetypes"])
-	assert.JSONEq(t, `{"c":"`+salesChannel+`","r":"`+e.slack.ResponseURL("cmd-1")+`"}`, view["private_metadata"].(string))
+	assertMeta(t, `{"c":"`+salesChannel+`"}`, e.slack.ResponseURL("cmd-1"), alice, view["private_metadata"].(string))
 	country := element(view, "country")
 	assert.Equal(t, "DE", country["initial_option"].(map[string]any)["value"], "the configured country is preselected")
 	assert.Len(t, country["options"], 11)
@@ -286,7 +286,7 @@ func TestModalSubmission(t *testing.T) {
 
 	t.Run("a valid submission closes the modal and sends with media", func(t *testing.T) {
 		e := startBot(t, nil)
-		id, f := e.submission("V2", `{"c":"`+salesChannel+`","r":"`+e.slack.ResponseURL("m")+`"}`, map[string]string{
+		id, f := e.submission("V2", `{"c":"`+salesChannel+`","r":"`+sealer().Seal(e.slack.ResponseURL("m"), alice)+`"}`, map[string]string{
 			"recipient": "https://fr.linkedin.com/in/jean-dupont#top", "message": "Bonjour Jean\nÀ bientôt", "country": "UK", "media_link": "https://example.com/deck.PDF",
 		})
 		ack := e.send(id, f)
@@ -610,7 +610,7 @@ func TestMessageShortcutOpensPrefilledModal(t *testing.T) {
 	msg := element(view, "message")
 	assert.Equal(t, "Tom & Jerry: "+strings.Repeat("x", 27), msg["initial_value"], "unescaped and cut to the limit")
 	assert.EqualValues(t, 40, msg["max_length"])
-	assert.JSONEq(t, `{"c":"D0LFFBKLZ","r":"`+e.slack.ResponseURL("shortcut")+`","t":"1516229207.000133"}`, view["private_metadata"].(string))
+	assertMeta(t, `{"c":"D0LFFBKLZ","t":"1516229207.000133"}`, e.slack.ResponseURL("shortcut"), "U0D15K92L", view["private_metadata"].(string))
 }
 
 func TestRefusedBotTokenStopsTheBot(t *testing.T) {

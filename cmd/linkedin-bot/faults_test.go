@@ -1332,6 +1332,11 @@ func (fr *faultRun) world() *faultWorld {
 	if w.sends, err = st.List(ctx, store.Filter{}); err != nil {
 		fr.problems = append(fr.problems, "reading the sends: "+err.Error())
 	}
+	for i, sd := range w.sends { // the log keeps response_urls sealed: the checks read them open
+		if u, ok := sealer().Open(sd.ResponseURL, sd.IdemKey); ok {
+			w.sends[i].ResponseURL = u
+		}
+	}
 	if w.convs, err = st.Watched(ctx, time.Time{}); err != nil {
 		fr.problems = append(fr.problems, "reading the conversations: "+err.Error())
 	}

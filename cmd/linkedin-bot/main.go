@@ -41,6 +41,7 @@ import (
 	"linkedin-bot/internal/suggest"
 	"linkedin-bot/linkup"
 	"linkedin-bot/send"
+	"linkedin-bot/slackpost"
 	"linkedin-bot/store"
 )
 
@@ -320,7 +321,11 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	files := send.NewSlackFiles(cfg.SlackBotToken, cfg.SlackAPIURL, newHTTPClient(0), stall)
 	pacer := linkup.NewPacer(cfg.LinkupPerMinute)       // one allowance for sends and reads
 	home := handlers.NewHome(st, api, time.Second, log) // Home tabs, republished at most once a second each
+	// response_urls are kept sealed (in the log, in forms' private_metadata)
+	// under a key derived from the bot token, which every replica has.
+	sealer := slackpost.NewSealer(cfg.SlackBotToken)
 	pipe := send.New(send.Config{
+		Sealer:          sealer,
 		Workers:         cfg.SendConcurrency,
 		Account:         cfg.LinkupAccountName,
 		DailyLimit:      cfg.DailySendLimit,
@@ -356,6 +361,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		DailyLimit:     cfg.DailySendLimit,
 		Home:           home,
 		Once:           st,
+		Sealer:         sealer,
 	}, slackAPI{api, files}, pipe, bridge, httpClient)
 	b := bot.New(socketmode.New(api), h, httpClient, log)
 
