@@ -37,6 +37,7 @@ var Scopes = []struct{ Name, For string }{
 	{"channels:history", "finding a post again after a crash in public channels (without it a post may appear twice)"},
 	{"groups:history", "the same in private channels"},
 	{"im:history", "the same in DMs"},
+	{"im:write", "opening a requester's DM for a mirrored reply whose thread Slack refuses, so that it can be read back (without it such a reply may appear twice)"},
 }
 
 // check is one of the doctor's checks: run returns its detail, or an

@@ -46,6 +46,7 @@ type Linkup interface {
 // the production one.
 type Slack interface {
 	slackpost.Reader
+	slackpost.Opener
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
 }
@@ -172,6 +173,7 @@ type Bridge struct {
 	nextOwed time.Time // when owed posts are tried again
 
 	links slackpost.Permalinks
+	dms   slackpost.DMs // the requesters' DMs, where messages fall back
 }
 
 // New returns a Bridge; Start runs it.
