@@ -64,6 +64,9 @@ type Sessions interface {
 	// Expire marks name's session expired after Linkup refused it, and
 	// returns who to tell, once.
 	Expire(ctx context.Context, name string) (tell string, err error)
+	// Contact is who to tell about account name (its owner, else whoever
+	// connected it); empty when nobody.
+	Contact(ctx context.Context, name string) (string, error)
 }
 
 // Reader is an account the bridge reads.
@@ -170,7 +173,8 @@ type Bridge struct {
 	told     bool          // the log said which bot runs the bridge
 	pace     time.Duration // the wait after the last poll
 	nextPoll time.Time
-	nextOwed time.Time // when owed posts are tried again
+	nextOwed time.Time       // when owed posts are tried again
+	badToken map[string]bool // account → its unopenable token was told (tellBadToken); absent: not looked up yet
 
 	links slackpost.Permalinks
 	dms   slackpost.DMs // the requesters' DMs, where messages fall back
