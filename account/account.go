@@ -419,10 +419,23 @@ func (s *Service) Session(ctx context.Context, name string) (Session, error) {
 		if s.keyChanged(ctx) {
 			return Session{}, ErrKeyChanged
 		}
-		return Session{}, fmt.Errorf("the stored token of account %s does not open with ACCOUNTS_KEY as this account's (it was sealed for another account, or damaged), so it is not used: connect the account again", name)
+		return Session{}, unopenable(name)
 	}
 	return Session{Token: token, Country: a.Country}, nil
 }
+
+// ErrUnopenable: an account's stored token does not open as its own.
+var ErrUnopenable = store.ErrTokenUnopenable
+
+// unopenable is the error of account name's token that does not open as
+// its own; it is ErrUnopenable.
+type unopenable string
+
+func (u unopenable) Error() string {
+	return fmt.Sprintf("the stored token of account %s does not open with ACCOUNTS_KEY as this account's (it was sealed for another account, or damaged), so it is not used: connect the account again", string(u))
+}
+
+func (u unopenable) Is(target error) bool { return target == ErrUnopenable }
 
 // keyChanged reports whether the stored accounts were re-sealed under
 // another key since this Service started.
@@ -441,6 +454,15 @@ func (s *Service) Expire(ctx context.Context, name string) (tell string, err err
 	first, err := s.st.ExpireAccount(ctx, name)
 	if err != nil || !first {
 		return "", err
+	}
+	return s.Contact(ctx, name)
+}
+
+// Contact is who to tell about account name: its owner, else its only
+// user, else whoever connected it; empty when nobody (or the default account).
+func (s *Service) Contact(ctx context.Context, name string) (string, error) {
+	if name == s.defaultName && s.hasDefault {
+		return "", nil
 	}
 	a, err := s.st.Account(ctx, name)
 	if err != nil {

@@ -42,6 +42,7 @@ var Scopes = []struct {
 	{"channels:history", "finding a post again after a crash in public channels (without it a post may appear twice)", false},
 	{"groups:history", "the same in private channels", false},
 	{"im:history", "the same in DMs", false},
+	{"im:write", "opening a requester's DM for a mirrored reply whose thread Slack refuses, so that it can be read back (without it such a reply may appear twice)", false},
 }
 
 // missingScopes is the scope check's failure: required scopes are missing.

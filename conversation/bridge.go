@@ -46,6 +46,7 @@ type Linkup interface {
 // the production one.
 type Slack interface {
 	slackpost.Reader
+	slackpost.Opener
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
 }
@@ -63,6 +64,9 @@ type Sessions interface {
 	// Expire marks name's session expired after Linkup refused it, and
 	// returns who to tell, once.
 	Expire(ctx context.Context, name string) (tell string, err error)
+	// Contact is who to tell about account name (its owner, else whoever
+	// connected it); empty when nobody.
+	Contact(ctx context.Context, name string) (string, error)
 }
 
 // Reader is an account the bridge reads.
@@ -169,9 +173,11 @@ type Bridge struct {
 	told     bool          // the log said which bot runs the bridge
 	pace     time.Duration // the wait after the last poll
 	nextPoll time.Time
-	nextOwed time.Time // when owed posts are tried again
+	nextOwed time.Time       // when owed posts are tried again
+	badToken map[string]bool // account → its unopenable token was told (tellBadToken); absent: not looked up yet
 
 	links slackpost.Permalinks
+	dms   slackpost.DMs // the requesters' DMs, where messages fall back
 }
 
 // New returns a Bridge; Start runs it.

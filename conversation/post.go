@@ -320,11 +320,17 @@ func (b *Bridge) postOnce(ctx context.Context, log zerolog.Logger, p post) (ts s
 	log = log.With().Str("post", p.kind).Logger()
 	if p.tries > 0 {
 		unsure := false
+		var ferr error
 		looked := p.targets
 		if p.tried > 0 && p.tried < len(looked) {
 			looked = looked[:p.tried]
 		}
 		for i, t := range looked {
+			if t.channel, ferr = b.dms.Channel(ctx, b.slack, t.channel); ferr != nil {
+				unsure = true
+				log.Warn().Err(ferr).Stringer("target", t).Msg("could not look for an earlier try's post")
+				continue
+			}
 			_, found, ferr := b.find(ctx, t.channel, t.thread, since(p.since, b.now()), p.kind, p.conv, p.key)
 			if found != "" {
 				log.Info().Stringer("target", t).Msg("an earlier try had posted; not posting again")
@@ -345,6 +351,13 @@ func (b *Bridge) postOnce(ctx context.Context, log zerolog.Logger, p post) (ts s
 		if i > 0 && t.why == "" && first != "" && p.explain != nil {
 			t.why = p.explain(first)
 		}
+		// A requester's DM is posted to by its D… channel, which can be read
+		// back: a post whose answer is lost is then looked for, not repeated.
+		ch, err := b.dms.Channel(ctx, b.slack, t.channel)
+		if err != nil {
+			return "", -1, err // nothing tried here yet: a later round tries again
+		}
+		t.channel = ch
 		refused := ""
 		for {
 			text, blocks := p.build(t, refused)

@@ -115,10 +115,15 @@ func (b *Bridge) poll(ctx context.Context) (int, error) {
 			continue // nothing to look for: nothing spent
 		}
 		token, country, err := b.cfg.Sessions.Session(ctx, r.Name)
+		if errors.Is(err, store.ErrTokenUnopenable) {
+			b.tellBadToken(ctx, r.Name, len(byAccount[r.Name]))
+			continue
+		}
 		if err != nil {
 			b.log.Debug().Err(err).Str("account", r.Name).Msg("not reading an account that cannot be used")
 			continue
 		}
+		b.tokenOpens(ctx, r.Name)
 		n, err := b.pollAccount(ctx, session{r.Name, token, country}, inbox, byAccount[r.Name])
 		news += n
 		if errors.Is(err, errCapped) || ctx.Err() != nil {

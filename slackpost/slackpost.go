@@ -133,3 +133,53 @@ func (p *Permalinks) Link(ctx context.Context, api Linker, channel, ts string) (
 	}
 	return link, nil
 }
+
+// Opener opens the bot's DM with a user; *slack.Client is the production one.
+type Opener interface {
+	OpenConversationContext(ctx context.Context, params *slack.OpenConversationParameters) (*slack.Channel, bool, bool, error)
+}
+
+// DMs finds the bot's DM channel (D…) with each user, by conversations.open,
+// once per user. A post made there can be read back (Find), so that a post
+// whose answer was lost is looked for before it is made again; a post
+// addressed by the user's ID cannot. The zero value is ready; it is safe
+// for concurrent use.
+type DMs struct {
+	mu  sync.Mutex
+	ids map[string]string // user ID → DM channel ID
+}
+
+// Channel returns where a post to channel goes: channel itself, unless it
+// names a user (U…, W…), then the bot's DM with that user. Where Slack
+// refuses to open the DM (the app lacks im:write, the user is gone), it
+// returns the user's ID: a post there still goes, as before, but cannot be
+// read back (Find says ErrCannotLook). Any other error (no answer, a 5xx)
+// is returned: nothing is known yet.
+func (d *DMs) Channel(ctx context.Context, api Opener, channel string) (string, error) {
+	if !strings.HasPrefix(channel, "U") && !strings.HasPrefix(channel, "W") {
+		return channel, nil
+	}
+	d.mu.Lock()
+	id, ok := d.ids[channel]
+	d.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	ch, _, _, err := api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{channel}, ReturnIM: true})
+	if err != nil {
+		if Refused(err) {
+			return channel, nil
+		}
+		return "", fmt.Errorf("opening the DM with %s: %w", channel, err)
+	}
+	if ch == nil || !strings.HasPrefix(ch.ID, "D") {
+		return channel, nil
+	}
+	d.mu.Lock()
+	if d.ids == nil {
+		d.ids = map[string]string{}
+	}
+	d.ids[channel] = ch.ID
+	d.mu.Unlock()
+	return ch.ID, nil
+}

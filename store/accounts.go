@@ -47,6 +47,11 @@ var ErrNoAccount = errors.New("no such account")
 // is sent from it until it is connected again.
 var ErrAccountExpired = errors.New("the LinkedIn session expired")
 
+// ErrTokenUnopenable is an account whose stored token does not open as
+// its own (it was copied from another account's row, or sealed under
+// another key, or damaged): it is not used until it is connected again.
+var ErrTokenUnopenable = errors.New("the stored token does not open as this account's")
+
 // ErrKeyChanged is a write that found another key check than the one its
 // caller verified its key with: the accounts were re-sealed under another
 // key (linkedin-bot accounts rekey) since. Nothing was written.

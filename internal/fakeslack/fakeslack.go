@@ -128,7 +128,7 @@ type Ack struct {
 }
 
 // DefaultScopes are the bot scopes of the app's manifest, which auth.test reports.
-const DefaultScopes = "commands,chat:write,chat:write.public,files:read,users:read,channels:read,groups:read,channels:history,groups:history,im:history"
+const DefaultScopes = "commands,chat:write,chat:write.public,files:read,users:read,channels:read,groups:read,channels:history,groups:history,im:history,im:write"
 
 // New starts a fake Slack on 127.0.0.1.
 func New(opts Options) *Server {
@@ -618,6 +618,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.postMessage(w, call.Params)
 	case "conversations.history", "conversations.replies":
 		s.history(w, method, call.Params)
+	case "conversations.open":
+		// The bot's DM with a user: the same D… channel that a post to the
+		// user's ID lands in, readable by conversations.history.
+		u := call.Params["users"]
+		if (!strings.HasPrefix(u, "U") && !strings.HasPrefix(u, "W")) || strings.Contains(u, ",") {
+			writeJSON(w, map[string]any{"ok": false, "error": "user_not_found"})
+			return
+		}
+		writeJSON(w, map[string]any{"ok": true, "channel": map[string]any{"id": "D" + u[1:], "is_im": true, "user": u}})
 	case "chat.update":
 		if s.refuseOverLimits(w, method, call.Params["channel"], call.Params["text"], call.Params["blocks"], maxMessageBlocks) {
 			return
