@@ -38,7 +38,7 @@ func Decode(raw []byte, v any) (dropped []string, err error) {
 	for range maxDrops {
 		var te *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &te) && te.Field != "" && drop(tree, strings.Split(te.Field, "."), te.Value):
+		case errors.As(err, &te) && te.Field != "" && newDropper().drop(tree, strings.Split(te.Field, "."), te.Value):
 			dropped = append(dropped, jsonPath(te.Field))
 		default:
 			path, ok := prune(tree, tree, v, err.Error(), nil, &budget)
@@ -181,48 +181,77 @@ func reset(v any) {
 // element of the arrays along the way, and through every value of the
 // objects decoded as Go maps, whose keys it leaves out ("shares.public.reply_users"
 // is shares.public.<channel>[].reply_users), and it also names embedded Go
-// structs, which have no key of their own.
-func drop(node any, path []string, value string) bool {
+// structs, which have no key of their own. Each object is searched once
+// per rest of the path (d.seen): skipping names and descending into values
+// could otherwise reach a deep object by a number of ways that grows as
+// its depth to the power of the path's length.
+func (d *dropper) drop(node any, path []string, value string) bool {
 	switch n := node.(type) {
 	case []any:
 		found := false
 		for _, el := range n {
-			found = drop(el, path, value) || found
+			found = d.drop(el, path, value) || found
 		}
 		return found
 	case map[string]any:
-		key := path[0]
-		found, present := false, false
-		// encoding/json names a field by its JSON key; match it case-insensitively, as it does.
-		for k, child := range n {
-			if !strings.EqualFold(k, key) {
-				continue
-			}
-			present = true
-			if len(path) == 1 {
-				if refused(child, value) {
-					delete(n, k)
-					found = true
-				}
-				continue
-			}
-			found = drop(child, path[1:], value) || found
+		at := visit{reflect.ValueOf(n).Pointer(), len(path)}
+		if found, ok := d.seen[at]; ok {
+			return found
 		}
-		// The path also names embedded Go structs ("message.Msg.files"),
-		// which have no key of their own: skip such a name.
-		if !found && len(path) > 1 {
-			found = drop(n, path[1:], value)
-		}
-		// Or this object, without the key, is a Go map: the path goes on
-		// in its values.
-		if !found && !present {
-			for _, child := range n {
-				found = drop(child, path, value) || found
-			}
-		}
+		d.visits++
+		found := d.dropIn(n, path, value)
+		d.seen[at] = found
 		return found
 	}
 	return false
+}
+
+// dropper is one search of drop's: the objects it searched, by the rest
+// of the path, with what it found; visits counts them.
+type dropper struct {
+	seen   map[visit]bool
+	visits int
+}
+
+type visit struct {
+	obj  uintptr // the object (its map), alive for the search
+	rest int
+}
+
+func newDropper() *dropper { return &dropper{seen: map[visit]bool{}} }
+
+// dropIn is drop in object n.
+func (d *dropper) dropIn(n map[string]any, path []string, value string) bool {
+	key := path[0]
+	found, present := false, false
+	// encoding/json names a field by its JSON key; match it case-insensitively, as it does.
+	for k, child := range n {
+		if !strings.EqualFold(k, key) {
+			continue
+		}
+		present = true
+		if len(path) == 1 {
+			if refused(child, value) {
+				delete(n, k)
+				found = true
+			}
+			continue
+		}
+		found = d.drop(child, path[1:], value) || found
+	}
+	// The path also names embedded Go structs ("message.Msg.files"),
+	// which have no key of their own: skip such a name.
+	if !found && len(path) > 1 {
+		found = d.drop(n, path[1:], value)
+	}
+	// Or this object, without the key, is a Go map: the path goes on
+	// in its values.
+	if !found && !present {
+		for _, child := range n {
+			found = d.drop(child, path, value) || found
+		}
+	}
+	return found
 }
 
 // refused reports whether v is the value a decode error describes: its
