@@ -185,6 +185,13 @@ func (b *Bridge) lookFor(ctx context.Context, s session, c store.Conversation, u
 			claimed[o.EntityURN] = true
 		}
 	}
+	// The account's name as LinkedIn shows it, once learnt: a message of
+	// the send's words by anyone else is not the send's, even where the
+	// conversation's other side is not known yet.
+	account, _, err := b.store.BridgeValue(ctx, b.key(accountNameKey, s.name))
+	if err != nil {
+		return nil, "", err
+	}
 	bottom := called.Add(-clockSkew)
 	var after []linkup.ChatMessage // newest first
 	found, covered := false, false
@@ -239,7 +246,8 @@ func (b *Bridge) lookFor(ctx context.Context, s session, c store.Conversation, u
 		if u.EntityURN != "" && m.EntityURN == u.EntityURN {
 			return m, convID, nil
 		}
-		if claimed[m.EntityURN] || !sameText(m.Text, u.Message) || c.Participant != "" && strings.EqualFold(m.Sender, c.Participant) {
+		if claimed[m.EntityURN] || !sameText(m.Text, u.Message) || c.Participant != "" && strings.EqualFold(m.Sender, c.Participant) ||
+			account != "" && m.Sender != "" && !strings.EqualFold(m.Sender, account) {
 			continue
 		}
 		return m, convID, nil

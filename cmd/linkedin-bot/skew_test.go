@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -224,4 +225,48 @@ func TestTwoSendsOfTheSameWordsAreToldApart(t *testing.T) {
 	e.waitUntil("the verdict", func() bool { return len(e.inThread(root.TS, notDeliveredVerdict)) == 1 })
 	assert.Empty(t, e.inThread(root.TS, confirmedVerdict), "the first send's message is the first's, known by its entity URN")
 	assert.Equal(t, 2, lk.Count())
+}
+
+// Jane wrote "Happy new year!" two minutes before the bot's send of the
+// same words, which never reached LinkedIn, in a conversation the bot had
+// seen nothing of; the bot knows the account's name from another
+// conversation. Her message is hers, not the send's: not delivered.
+// (With an account whose name the bot has not learnt yet, such a message
+// can still be taken for the send's: README, "Clocks".)
+func TestUnknownSendIsNotConfirmedByTheRecipientsSameWords(t *testing.T) {
+	t.Parallel()
+	const bob = "https://www.linkedin.com/in/bob-roe"
+	for _, skew := range skews {
+		t.Run(skew.name, func(t *testing.T) {
+			t.Parallel()
+			e := startBot(t, bridgeVars(map[string]string{"LINKUP_TIMEOUT": "300ms"}))
+			lk := e.linkup
+			lk.SetClockOffset(skew.offset)
+			// The bridge learns the account's name from its message to Bob.
+			e.command(bob + " Hello Bob")
+			e.finished(1)
+			lk.Reply(bob, "Hi!")
+			e.waitUntil("Bob's reply mirrored", func() bool { return len(e.inThread(e.rootOf(1).TS, "Hi!")) == 1 })
+
+			lk.AddConversation(fakelinkup.Person{Name: "Jane Doe", ProfileURL: jane})
+			lk.Write(jane, fakelinkup.Msg{Text: "Happy new year!", Sender: "Jane Doe", At: lk.Now().Add(-2 * time.Minute)})
+			lk.SetAnswer(holdThenFail(lk, false))
+			e.command(jane + " Happy new year!")
+			e.waitUntil("the second send's outcome", func() bool {
+				for _, p := range e.postsIn(notifyChannel) {
+					if strings.Contains(p.Text, "outcome unknown") {
+						return true
+					}
+				}
+				return false
+			})
+			root := e.rootOf(2)
+			e.waitUntil("the verdict", func() bool {
+				return len(e.inThread(root.TS, notDeliveredVerdict))+len(e.inThread(root.TS, confirmedVerdict)) > 0
+			})
+			assert.Len(t, e.inThread(root.TS, notDeliveredVerdict), 1)
+			assert.Empty(t, e.inThread(root.TS, confirmedVerdict), "her message is not the bot's")
+			assert.Equal(t, 2, lk.Count(), "two calls, the second of which never reached LinkedIn")
+		})
+	}
 }
