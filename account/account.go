@@ -2,9 +2,11 @@
 // sends from, their login tokens sealed at rest, who may use which, and
 // what happens when a session expires.
 //
-//   - The default account is LINKUP_LOGIN_TOKEN (optional): anyone allowed
-//     to send may use it. A dry run (LINKUP_DRY_RUN) has one without a
-//     token: it sends nothing, so it needs no session.
+//   - The default account (optional) is the one anyone allowed to send may
+//     use: LINKUP_LOGIN_TOKEN, or an account connected as the default
+//     (`accounts connect --name <LINKUP_ACCOUNT_NAME>`, with no --user),
+//     stored sealed like the others. A dry run (LINKUP_DRY_RUN) has one
+//     without a token: it sends nothing, so it needs no session.
 //   - An account connected for one Slack user is that person's own; one with
 //     several users is shared. A send goes from the requester's own account,
 //     else one assigned to them, else the default.
@@ -31,6 +33,7 @@ import (
 	"sync"
 	"unicode"
 
+	"linkedin-bot/slackpost"
 	"linkedin-bot/store"
 )
 
@@ -68,7 +71,8 @@ type Service struct {
 	st             *store.Store
 	aead           cipher.AEAD // nil without a key
 	defaultName    string
-	hasDefault     bool // a default login token, or a dry run
+	envDefault     bool // the default account is LINKUP_LOGIN_TOKEN's, or a dry run's
+	tokenDefault   bool // LINKUP_LOGIN_TOKEN is set
 	defaultCountry string
 
 	mu    sync.Mutex
@@ -80,8 +84,9 @@ type Config struct {
 	// Key is ACCOUNTS_KEY, base64 of 32 bytes; empty when unset.
 	Key string
 	// DefaultName, DefaultToken and DefaultCountry are the default account
-	// (LINKUP_ACCOUNT_NAME, LINKUP_LOGIN_TOKEN, LINKUP_COUNTRY); no default
-	// account when DefaultToken is empty, unless DryRun.
+	// (LINKUP_ACCOUNT_NAME, LINKUP_LOGIN_TOKEN, LINKUP_COUNTRY). When
+	// DefaultToken is empty, the default account is the stored one of
+	// DefaultName connected as the default, when there is one.
 	DefaultName, DefaultToken, DefaultCountry string
 	// DryRun (LINKUP_DRY_RUN) gives the default account without a
 	// DefaultToken: a dry run sends nothing, so it needs no session.
@@ -97,7 +102,8 @@ type Config struct {
 // Tokens sealed before they were bound to their account (a store of an
 // earlier version) are re-sealed, bound, at once, in one transaction.
 func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
-	s := &Service{st: st, defaultName: cfg.DefaultName, defaultCountry: cfg.DefaultCountry, hasDefault: cfg.DefaultToken != "" || cfg.DryRun}
+	s := &Service{st: st, defaultName: cfg.DefaultName, defaultCountry: cfg.DefaultCountry,
+		envDefault: cfg.DefaultToken != "" || cfg.DryRun, tokenDefault: cfg.DefaultToken != ""}
 	if s.defaultName == "" {
 		s.defaultName = "default"
 	}
@@ -254,16 +260,28 @@ func (s *Service) Connect(ctx context.Context, name, country, token string, user
 	if s.aead == nil {
 		return ErrNoKey
 	}
-	if name == s.defaultName && s.hasDefault {
-		return fmt.Errorf("%q is the default account's name (LINKUP_ACCOUNT_NAME): choose another", name)
+	a := store.Account{Name: name, Country: country, ConnectedBy: by, Default: name == s.defaultName}
+	if a.Default {
+		switch {
+		case s.tokenDefault:
+			return fmt.Errorf("%q is the default account's name (LINKUP_ACCOUNT_NAME), and LINKUP_LOGIN_TOKEN is that account: empty LINKUP_LOGIN_TOKEN to connect the default account here instead, or choose another name", name)
+		case len(users) > 0:
+			return fmt.Errorf("%q is the default account's name (LINKUP_ACCOUNT_NAME): everyone allowed to send may use the default account, so it takes no --user; choose another name for an account of these people", name)
+		}
 	}
-	a := store.Account{Name: name, Country: country, ConnectedBy: by}
 	if len(users) == 1 {
 		a.Owner = users[0]
 	}
-	return s.write(ctx, func(check []byte) error {
+	err := s.write(ctx, func(check []byte) error {
 		return s.st.PutAccount(ctx, a, users, check, s.sealer(token))
 	})
+	switch {
+	case errors.Is(err, store.ErrNotDefault) && a.Default:
+		return fmt.Errorf("an account named %s exists and is not the default account (it was connected for some people, who alone may use it): connect the default account under another name (LINKUP_ACCOUNT_NAME), or remove that one first with %s", name, commandLine("linkedin-bot", "accounts", "remove", "--name", name))
+	case errors.Is(err, store.ErrNotDefault):
+		return fmt.Errorf("the account named %s was connected as the default account, for everyone; LINKUP_ACCOUNT_NAME now names another, so it is no one's: remove it with %s, or set LINKUP_ACCOUNT_NAME=%s again", name, commandLine("linkedin-bot", "accounts", "remove", "--name", name), name)
+	}
+	return err
 }
 
 // Choice is an account a user may send from.
@@ -283,30 +301,75 @@ func (s *Service) Choices(ctx context.Context, user string) ([]Choice, error) {
 	}
 	var own, shared []Choice
 	for _, a := range as {
-		if c := choiceOf(a, a.Owner == user); c.Kind == "own" {
+		if c := s.choiceOf(a, a.Owner == user); c.Kind == "own" {
 			own = append(own, c)
 		} else {
 			shared = append(shared, c)
 		}
 	}
-	return append(append(own, shared...), s.defaultChoice()...), nil
+	def, err := s.defaultChoice(ctx)
+	return append(append(own, shared...), def...), err
 }
 
-// choiceOf is a stored account as a choice: own (a person's) or shared.
-func choiceOf(a store.Account, own bool) Choice {
+// choiceOf is a stored account as a choice: the default one, own (a
+// person's) or shared.
+func (s *Service) choiceOf(a store.Account, own bool) Choice {
 	c := Choice{Name: a.Name, Country: a.Country, Kind: "shared", Expired: a.State == store.AccountExpired}
-	if own {
+	switch {
+	case a.Default && a.Name == s.defaultName:
+		c.Kind = "default"
+	case own:
 		c.Kind = "own"
 	}
 	return c
 }
 
 // defaultChoice is the default account, when there is one.
-func (s *Service) defaultChoice() []Choice {
-	if !s.hasDefault {
+func (s *Service) defaultChoice(ctx context.Context) ([]Choice, error) {
+	if s.envDefault {
+		return []Choice{{Name: s.defaultName, Country: s.defaultCountry, Kind: "default"}}, nil
+	}
+	a, err := s.st.Account(ctx, s.defaultName)
+	if errors.Is(err, store.ErrNoAccount) || err == nil && !a.Default {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []Choice{s.choiceOf(a, false)}, nil
+}
+
+// TwoDefaults is the error of a default account that is both
+// LINKUP_LOGIN_TOKEN and a stored one, connected as the default: two
+// sessions under one name, so which one a send would go from would be a
+// guess. The bot does not start then; the accounts command works, to
+// remove one.
+func (s *Service) TwoDefaults(ctx context.Context) error {
+	if !s.tokenDefault {
 		return nil
 	}
-	return []Choice{{Name: s.defaultName, Country: s.defaultCountry, Kind: "default"}}
+	a, err := s.st.Account(ctx, s.defaultName)
+	if errors.Is(err, store.ErrNoAccount) || err == nil && !a.Default {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: the default account %s is LINKUP_LOGIN_TOKEN and is also connected with `linkedin-bot accounts connect` (stored, encrypted), so which session it sends from would be a guess: keep one, by emptying LINKUP_LOGIN_TOKEN, or by removing the stored one with %s", ErrTwoDefaults, s.defaultName, commandLine("linkedin-bot", "accounts", "remove", "--name", s.defaultName))
+}
+
+// ErrTwoDefaults: the default account is both LINKUP_LOGIN_TOKEN and a
+// stored account connected as the default.
+var ErrTwoDefaults = errors.New("LINKUP_LOGIN_TOKEN: two default accounts")
+
+// Default is the default account, and whether there is one: the one
+// anyone allowed to send may use.
+func (s *Service) Default(ctx context.Context) (Choice, bool, error) {
+	cs, err := s.defaultChoice(ctx)
+	if err != nil || len(cs) == 0 {
+		return Choice{}, false, err
+	}
+	return cs[0], true, nil
 }
 
 // Usable returns every account that can be used now: the default first,
@@ -317,13 +380,22 @@ func (s *Service) Usable(ctx context.Context) ([]Choice, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := s.defaultChoice()
+	var def, out []Choice
+	if s.envDefault {
+		def, _ = s.defaultChoice(ctx)
+	}
 	for _, a := range as {
-		if c := choiceOf(a, a.Owner != "" || len(a.Users) == 1); !c.Expired {
+		switch c := s.choiceOf(a, a.Owner != "" || len(a.Users) == 1); {
+		case c.Expired:
+		case c.Kind == "default":
+			if !s.envDefault { // else a dry run's default stands for it
+				def = []Choice{c}
+			}
+		default:
 			out = append(out, c)
 		}
 	}
-	return out, nil
+	return append(def, out...), nil
 }
 
 // ErrNotAllowed: the user may not send from the account they chose.
@@ -401,7 +473,7 @@ type Session struct {
 // Session returns account name's login token, decrypted; ErrExpired when
 // its session expired, ErrNone when it is gone.
 func (s *Service) Session(ctx context.Context, name string) (Session, error) {
-	if name == s.defaultName && s.hasDefault {
+	if s.IsDefault(name) {
 		return Session{Country: s.defaultCountry}, nil
 	}
 	a, err := s.st.Account(ctx, name)
@@ -448,7 +520,7 @@ func (s *Service) keyChanged(ctx context.Context) bool {
 // returns who to tell (its owner, else whoever connected it), once per
 // expiry; empty when nobody is to be told, or for the default account.
 func (s *Service) Expire(ctx context.Context, name string) (tell string, err error) {
-	if name == s.defaultName && s.hasDefault {
+	if s.IsDefault(name) {
 		return "", nil
 	}
 	first, err := s.st.ExpireAccount(ctx, name)
@@ -461,7 +533,7 @@ func (s *Service) Expire(ctx context.Context, name string) (tell string, err err
 // Contact is who to tell about account name: its owner, else its only
 // user, else whoever connected it; empty when nobody (or the default account).
 func (s *Service) Contact(ctx context.Context, name string) (string, error) {
-	if name == s.defaultName && s.hasDefault {
+	if s.IsDefault(name) {
 		return "", nil
 	}
 	a, err := s.st.Account(ctx, name)
@@ -480,11 +552,12 @@ func (s *Service) Contact(ctx context.Context, name string) (string, error) {
 	return "", nil
 }
 
-// IsDefault reports whether name is the default account.
-func (s *Service) IsDefault(name string) bool { return name == s.defaultName }
-
-// HasDefault reports whether there is a default account.
-func (s *Service) HasDefault() bool { return s.hasDefault }
+// IsDefault reports whether name is the default account of
+// LINKUP_LOGIN_TOKEN (or of a dry run): it goes out with the Linkup
+// client's own token, and its session is an admin's setting. A default
+// account connected with `accounts connect` is not: it has a stored
+// token, expires and is connected again like the others.
+func (s *Service) IsDefault(name string) bool { return s.envDefault && name == s.defaultName }
 
 // Own returns user's own account: the one they own; ErrNone when they
 // have none.
@@ -507,10 +580,7 @@ func (s *Service) ConnectOwn(ctx context.Context, user, name, country, token str
 	if label == "" {
 		label = user
 	}
-	var reserved []string
-	if s.HasDefault() {
-		reserved = append(reserved, s.defaultName)
-	}
+	reserved := []string{s.defaultName} // whether or not there is a default account yet
 	var got string
 	err := s.write(ctx, func(check []byte) error {
 		var err error
@@ -518,6 +588,14 @@ func (s *Service) ConnectOwn(ctx context.Context, user, name, country, token str
 		return err
 	})
 	return got, err
+}
+
+// commandLine is args as a command for an operator to paste into a shell.
+func commandLine(args ...string) string {
+	for i, a := range args {
+		args[i] = slackpost.ShellQuote(a)
+	}
+	return strings.Join(args, " ")
 }
 
 // Label is name made fit to label an account: printable, on one line,

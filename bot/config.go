@@ -99,6 +99,19 @@ func LogAt(getenv func(string) string) store.Where {
 	return store.Where{Dir: DataDir(getenv), URL: strings.TrimSpace(getenv("DATABASE_URL"))}
 }
 
+// DefaultAccountAt is the default account's settings read through getenv,
+// for the accounts command: its name (LINKUP_ACCOUNT_NAME, else
+// "default") and LINKUP_LOGIN_TOKEN; the error names a setting that is
+// wrong, as LoadConfig would.
+func DefaultAccountAt(getenv func(string) string) (name, loginToken string, err error) {
+	r := reader{getenv: getenv}
+	name, loginToken = r.name("LINKUP_ACCOUNT_NAME", "default"), r.get("LINKUP_LOGIN_TOKEN")
+	if len(r.errs) > 0 {
+		return "", "", r.errs
+	}
+	return name, loginToken, nil
+}
+
 // DataDir is where the send log lives: DATA_DIR, or ./data.
 func DataDir(getenv func(string) string) string {
 	if d := strings.TrimSpace(getenv("DATA_DIR")); d != "" {

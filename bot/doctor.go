@@ -18,6 +18,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"linkedin-bot/account"
+	"linkedin-bot/slackpost"
 	"linkedin-bot/store"
 )
 
@@ -131,6 +132,9 @@ func Doctor(ctx context.Context, cfg Config, api *slack.Client, httpClient *http
 		{"LinkedIn accounts", func(ctx context.Context) (string, error) { return accountsCheck(ctx, cfg) }, func(err error) string {
 			if errors.Is(err, errLogUnreadable) {
 				return "the accounts live in the send log: fix the " + cfg.Log().String() + " check above first"
+			}
+			if errors.Is(err, account.ErrTwoDefaults) {
+				return "keep one default account: empty LINKUP_LOGIN_TOKEN, or remove the stored one with linkedin-bot accounts remove --name " + slackpost.ShellQuote(cfg.LinkupAccountName)
 			}
 			if errors.Is(err, account.ErrNoKey) {
 				return "set ACCOUNTS_KEY to the key the accounts were stored with (linkedin-bot doctor --new-key makes one only for a log with no accounts yet)"
@@ -318,7 +322,7 @@ func logCheck(cfg Config) check {
 // accountsCheck opens the stored accounts with ACCOUNTS_KEY, reading the
 // log only, and says which can send and which expired.
 func accountsCheck(ctx context.Context, cfg Config) (string, error) {
-	def := "no default account (LINKUP_LOGIN_TOKEN empty)"
+	def := "no default account (LINKUP_LOGIN_TOKEN empty, none connected as the default)"
 	switch {
 	case cfg.LinkupLoginToken != "":
 		def = "default account " + cfg.LinkupAccountName
@@ -337,9 +341,18 @@ func accountsCheck(ctx context.Context, cfg Config) (string, error) {
 		return "", fmt.Errorf("%w: %w", errLogUnreadable, err)
 	}
 	defer st.Close()
-	if _, err := account.New(ctx, st, account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,
-		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry, DryRun: cfg.LinkupDryRun, ReadOnly: true}); err != nil {
+	svc, err := account.New(ctx, st, account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,
+		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry, DryRun: cfg.LinkupDryRun, ReadOnly: true})
+	if err != nil {
 		return "", err
+	}
+	if err := svc.TwoDefaults(ctx); err != nil {
+		return "", err
+	}
+	if d, ok, err := svc.Default(ctx); err != nil {
+		return "", err
+	} else if ok && !svc.IsDefault(d.Name) {
+		def = "default account " + d.Name + " (connected with accounts connect)"
 	}
 	as, err := st.Accounts(ctx)
 	if err != nil {

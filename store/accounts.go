@@ -29,7 +29,12 @@ type Account struct {
 	// Owner is the Slack user whose own account this is (then its only
 	// user), empty for the others: self-service finds a person's account by
 	// it, never by its name.
-	Owner       string
+	Owner string
+	// Default marks the default account connected like the others: it has
+	// no users, as anyone allowed to send may use it (package account
+	// takes it as the default when its name is LINKUP_ACCOUNT_NAME). It is
+	// set when it is first stored, never by its name alone.
+	Default     bool
 	Country     string
 	Token       []byte
 	State       string
@@ -59,6 +64,14 @@ var ErrKeyChanged = errors.New("the stored accounts were re-sealed under another
 
 // ErrOwned is an account for a person who already owns one.
 var ErrOwned = errors.New("already has an own account")
+
+// ErrNotDefault is a connect of the default account under the name of an
+// account that is not the default, or the reverse: nothing was stored.
+var ErrNotDefault = errors.New("is not the default account")
+
+// ErrIsDefault is a user assigned to the default account: everyone allowed
+// to send may use it already, so it has no users.
+var ErrIsDefault = errors.New("is the default account, which everyone allowed to send may use: it has no users to assign")
 
 // Seal seals a login token to the ID of the account it is stored in. It is
 // called inside the write's transaction, once the ID is known.
@@ -112,7 +125,14 @@ func (s *Store) PutAccount(ctx context.Context, a Account, users []string, check
 			return err
 		}
 		var id, owner string
-		err := tx.QueryRowContext(ctx, `SELECT id, owner FROM accounts WHERE name = ?`, a.Name).Scan(&id, &owner)
+		var isDefault bool
+		err := tx.QueryRowContext(ctx, `SELECT id, owner, is_default FROM accounts WHERE name = ?`, a.Name).Scan(&id, &owner, &isDefault)
+		if err == nil && isDefault != a.Default {
+			return ErrNotDefault
+		}
+		if a.Default && len(users) > 0 {
+			return ErrIsDefault
+		}
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			if a.Owner != "" {
@@ -130,8 +150,8 @@ func (s *Store) PutAccount(ctx context.Context, a Account, users []string, check
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, owner, country, token, state, connected_at, connected_by)
-				VALUES (?, ?, ?, ?, ?, 'connected', ?, ?)`, id, a.Name, owner, a.Country, token, now, a.ConnectedBy); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, owner, is_default, country, token, state, connected_at, connected_by)
+				VALUES (?, ?, ?, ?, ?, ?, 'connected', ?, ?)`, id, a.Name, owner, flag(a.Default), a.Country, token, now, a.ConnectedBy); err != nil {
 				return err
 			}
 		case err != nil:
@@ -165,9 +185,21 @@ func (s *Store) PutAccount(ctx context.Context, a Account, users []string, check
 	return nil
 }
 
+// flag is b as the store keeps it, an INTEGER 1 or 0 on both databases.
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // assignIn lets user send from account name, in tx: an owned account
 // another person is added to is shared from then on.
 func assignIn(ctx context.Context, tx conn, name, user string) error {
+	var isDefault bool
+	if err := tx.QueryRowContext(ctx, `SELECT is_default FROM accounts WHERE name = ?`, name).Scan(&isDefault); err == nil && isDefault {
+		return ErrIsDefault
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO account_users (account, "user") VALUES (?, ?) ON CONFLICT DO NOTHING`, name, user); err != nil {
 		return err
 	}
@@ -302,7 +334,7 @@ func (s *Store) accounts(ctx context.Context, where string, args ...any) ([]Acco
 	if s.db.pg {
 		users = `(SELECT string_agg("user", ',' ORDER BY "user") FROM account_users WHERE account = a.name)`
 	}
-	rows, err := s.queryBeside(ctx, `SELECT a.id, a.name, a.owner, a.country, a.token, a.state, a.connected_at, a.connected_by, a.expired_at, a.told,
+	rows, err := s.queryBeside(ctx, `SELECT a.id, a.name, a.owner, a.is_default, a.country, a.token, a.state, a.connected_at, a.connected_by, a.expired_at, a.told,
 		coalesce(`+users+`, '') FROM accounts a `+where+` ORDER BY a.name`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading accounts: %w", err)
@@ -313,7 +345,7 @@ func (s *Store) accounts(ctx context.Context, where string, args ...any) ([]Acco
 		var a Account
 		var connected, expired int64
 		var users string
-		if err := rows.Scan(&a.ID, &a.Name, &a.Owner, &a.Country, &a.Token, &a.State, &connected, &a.ConnectedBy, &expired, &a.Told, &users); err != nil {
+		if err := rows.Scan(&a.ID, &a.Name, &a.Owner, &a.Default, &a.Country, &a.Token, &a.State, &connected, &a.ConnectedBy, &expired, &a.Told, &users); err != nil {
 			return nil, fmt.Errorf("reading accounts: %w", err)
 		}
 		a.ConnectedAt, a.ExpiredAt = msTime(connected), msTime(expired)
@@ -333,6 +365,9 @@ func (s *Store) Assign(ctx context.Context, name, user string) error {
 		return err
 	}
 	err := s.tx(ctx, func(tx conn) error { return assignIn(ctx, tx, name, user) })
+	if errors.Is(err, ErrIsDefault) {
+		return fmt.Errorf("%s %w", name, err)
+	}
 	if err != nil {
 		return fmt.Errorf("assigning an account: %w", err)
 	}

@@ -324,3 +324,37 @@ func TestOwnAccountNamesAreNeverOnesWithHistory(t *testing.T) {
 		assert.Equal(t, "Fresh", own("U0NEW", "Fresh"))
 	})
 }
+
+func TestTheDefaultAccountIsMarkedWhenConnectedNeverByItsName(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		check := []byte{1}
+		put := func(a Account, users ...string) error {
+			return s.PutAccount(ctx, a, users, check, func(string) ([]byte, error) { return []byte{7}, nil })
+		}
+		require.NoError(t, put(Account{Name: "default", Default: true, Country: "FR", ConnectedBy: "command line"}))
+		a, err := s.Account(ctx, "default")
+		require.NoError(t, err)
+		assert.True(t, a.Default)
+		assert.Empty(t, a.Users)
+
+		assert.ErrorIs(t, s.Assign(ctx, "default", "U1"), ErrIsDefault, "everyone may use it: it has no users")
+		assert.ErrorIs(t, put(Account{Name: "default", Default: true, Country: "FR"}, "U1"), ErrIsDefault)
+		assert.ErrorIs(t, put(Account{Name: "default", Country: "FR"}, "U1"), ErrNotDefault, "connected again for someone, it would stay everyone's")
+		require.NoError(t, put(Account{Name: "default", Default: true, Country: "DE", ConnectedBy: "command line"}), "connected again as the default")
+		a, err = s.Account(ctx, "default")
+		require.NoError(t, err)
+		assert.True(t, a.Default)
+		assert.Equal(t, "DE", a.Country)
+		assert.Empty(t, a.Users, "nobody was added")
+
+		// An account of that name connected for someone is theirs: marking
+		// it the default would hand it to everyone.
+		require.NoError(t, put(Account{Name: "main", Owner: "U1", Country: "FR"}, "U1"))
+		assert.ErrorIs(t, put(Account{Name: "main", Default: true, Country: "FR"}), ErrNotDefault)
+		a, err = s.Account(ctx, "main")
+		require.NoError(t, err)
+		assert.False(t, a.Default)
+		assert.Equal(t, []string{"U1"}, a.Users)
+	})
+}

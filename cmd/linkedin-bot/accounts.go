@@ -38,6 +38,8 @@ const accountsUsage = `usage: linkedin-bot accounts COMMAND [flags]   (accounts 
                                                 standard input) to ACCOUNTS_KEY
 
 An account connected for one user is theirs; with several users it is shared.
+The default account, which everyone allowed to send may use, is connected with
+--name default (LINKUP_ACCOUNT_NAME, when set, names it) and no --user.
 Connecting a name that exists reconnects it (same history and daily count).
 Tokens are stored only encrypted with ACCOUNTS_KEY; passwords never are.
 These work while the bot runs; it sees the change at its next send.
@@ -170,7 +172,11 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 	if sub == "rekey" {
 		return rekey(ctx, st, getenv, stdin, stdout)
 	}
-	svc, err := account.New(ctx, st, account.Config{Key: getenv("ACCOUNTS_KEY")})
+	defName, defToken, err := bot.DefaultAccountAt(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	svc, err := account.New(ctx, st, account.Config{Key: getenv("ACCOUNTS_KEY"), DefaultName: defName, DefaultToken: defToken})
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -185,6 +191,9 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 			}
 			if errors.Is(err, store.ErrNoAccount) {
 				return fmt.Errorf("accounts %s: there is no account %q (accounts list shows them); nothing was changed", sub, *name)
+			}
+			if errors.Is(err, store.ErrIsDefault) {
+				return fmt.Errorf("accounts %s: %w; nothing was changed", sub, err)
 			}
 			if err != nil {
 				return fmt.Errorf("accounts %s: %w", sub, err)
@@ -230,9 +239,11 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 			return fmt.Errorf("accounts connect: %w", err)
 		}
 		kind := "no users yet: let people send from it with accounts assign"
-		switch len(who) {
-		case 0:
-		case 1:
+		switch {
+		case *name == defName:
+			kind = "the default account: everyone allowed to send who has no account of their own or a shared one sends from it"
+		case len(who) == 0:
+		case len(who) == 1:
 			kind = "own account of " + who[0]
 		default:
 			kind = "shared by " + strings.Join(who, ", ")
@@ -253,11 +264,7 @@ func listAccounts(ctx context.Context, st *store.Store, getenv func(string) stri
 		return err
 	}
 	if strings.TrimSpace(getenv("LINKUP_LOGIN_TOKEN")) != "" {
-		name := strings.TrimSpace(getenv("LINKUP_ACCOUNT_NAME"))
-		if name == "" {
-			name = "default"
-		}
-		fmt.Fprintf(w, "Default account: %s (LINKUP_LOGIN_TOKEN), for everyone allowed to send who has no other.\n", name)
+		fmt.Fprintf(w, "Default account: %s (LINKUP_LOGIN_TOKEN), for everyone allowed to send who has no other.\n", defaultName(getenv))
 	}
 	if len(as) == 0 {
 		fmt.Fprintln(w, "No stored accounts. Connect one with: linkedin-bot accounts connect --name NAME --user U…")
@@ -272,6 +279,11 @@ func listAccounts(ctx context.Context, st *store.Store, getenv func(string) stri
 		}
 		owner, kind := a.Owner, "shared"
 		switch {
+		case a.Default:
+			owner, kind = "-", "default (everyone allowed)"
+			if a.Name != defaultName(getenv) {
+				kind = "was the default: LINKUP_ACCOUNT_NAME names another (accounts remove it)"
+			}
 		case owner != "":
 			kind = "own"
 		case len(a.Users) == 0:
@@ -282,6 +294,15 @@ func listAccounts(ctx context.Context, st *store.Store, getenv func(string) stri
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.State, users, a.Country, a.ConnectedAt.Format(time.DateTime), a.ConnectedBy, owner, kind)
 	}
 	return tw.Flush()
+}
+
+// defaultName is the default account's name: LINKUP_ACCOUNT_NAME, else
+// "default".
+func defaultName(getenv func(string) string) string {
+	if name := strings.TrimSpace(getenv("LINKUP_ACCOUNT_NAME")); name != "" {
+		return name
+	}
+	return "default"
 }
 
 // rekey runs `linkedin-bot accounts rekey`: every token re-sealed from the

@@ -99,7 +99,7 @@ func TestEachPersonSendsFromTheirAccount(t *testing.T) {
 func TestNoUsableAccountSendsNothing(t *testing.T) {
 	t.Parallel()
 	e := startBot(t, map[string]string{"ACCOUNTS_KEY": accountsKey, "LINKUP_LOGIN_TOKEN": ""})
-	assert.Contains(t, e.logs.String(), "LINKUP_LOGIN_TOKEN is empty: there is no default account")
+	assert.Contains(t, e.logs.String(), "there is no default account (LINKUP_LOGIN_TOKEN is empty, and none is connected as the default)")
 	_, ack := e.command("https://www.linkedin.com/in/jane-doe Hello")
 	assert.Contains(t, ackText(t, ack), "You have no LinkedIn account to send from, so nothing was sent.")
 	assert.Contains(t, ackText(t, ack), "linkedin-bot accounts connect --name <name> --user "+alice)

@@ -84,7 +84,7 @@ func TestDryRunNeedsNoLoginToken(t *testing.T) {
 			assert.Zero(t, e.linkup.Count(), "Linkup is never called")
 			assert.Empty(t, e.linkup.Reads(""), "nor read")
 			assert.Empty(t, e.linkup.AuthCalls(), "nor logged in to")
-			assert.NotContains(t, e.logs.String(), "LINKUP_LOGIN_TOKEN is empty")
+			assert.NotContains(t, e.logs.String(), "there is no default account")
 		})
 	}
 }

@@ -299,8 +299,13 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	if cfg.LinkupLoginToken == "" && !cfg.LinkupDryRun {
-		log.Warn().Msg("LINKUP_LOGIN_TOKEN is empty: there is no default account, so only people with an account of their own or a shared one can send (linkedin-bot accounts)")
+	if err := accounts.TwoDefaults(ctx); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	if _, ok, err := accounts.Default(ctx); err != nil {
+		return fmt.Errorf("reading the accounts: %w", err)
+	} else if !ok {
+		log.Warn().Msg("there is no default account (LINKUP_LOGIN_TOKEN is empty, and none is connected as the default), so only people with an account of their own or a shared one can send; connect one with: linkedin-bot accounts connect --name " + slackpost.ShellQuote(cfg.LinkupAccountName))
 	}
 
 	lk := linkup.New(linkup.Config{
