@@ -218,7 +218,7 @@ func (w *faultWorld) tokenName(token string) string {
 	switch {
 	case token == "":
 		return "no login token"
-	case token == loginToken:
+	case token == loginToken || token == defaultStoredToken:
 		return "the default account's token"
 	}
 	for _, a := range w.s.Setup.Accounts {
@@ -289,6 +289,15 @@ func checkOnceFromAllowedAccount(w *faultWorld) []string {
 	// account from the command line keeps its users and its token; one
 	// connected from Slack is its one owner's, with their LinkedIn session.
 	for _, a := range w.accounts {
+		if a.Name == "default" && w.s.Setup.DefaultConnected { // everyone's: it has no users, and its own token
+			if len(a.Users) > 0 {
+				out = append(out, fmt.Sprintf("the default account, connected with the command, has users: %s", strings.Join(a.Users, ", ")))
+			}
+			if a.Token != "" && a.Token != defaultStoredToken {
+				out = append(out, fmt.Sprintf("the default account opens to %s, not its own token", w.tokenName(a.Token)))
+			}
+			continue
+		}
 		cli := slices.IndexFunc(w.s.Setup.Accounts, func(c cliAccount) bool { return c.Name == a.Name })
 		if cli >= 0 {
 			c := w.s.Setup.Accounts[cli]

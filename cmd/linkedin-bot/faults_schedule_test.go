@@ -30,8 +30,10 @@ type setup struct {
 	Users    []string // Slack users allowed to send
 	// Outsider, when set, is not on ALLOWED_USERS (which then lists Users).
 	Outsider string
-	// Default: LINKUP_LOGIN_TOKEN is set, so everyone allowed may send from the default account.
-	Default bool
+	// Default: there is a default account, which everyone allowed may send
+	// from: LINKUP_LOGIN_TOKEN, or, with DefaultConnected, the account
+	// `accounts connect --name default` stored (its token defaultStoredToken).
+	Default, DefaultConnected bool
 	// Accounts connected from the command line before the first start.
 	Accounts []cliAccount
 	// SelfService turns ACCOUNT_SELF_SERVICE on; Logins are the LinkedIn
@@ -148,8 +150,10 @@ type step struct {
 const (
 	ownTokenPrefix  = "AQEDAsecretOwn"
 	selfTokenPrefix = "AQEDAsecretSelf"
-	passwordPrefix  = "pw-Secret-"
-	codePrefix      = "Zq"
+	// defaultStoredToken is the default account's token when it is connected with the command.
+	defaultStoredToken = "AQEDAsecretDefaultStored"
+	passwordPrefix     = "pw-Secret-"
+	codePrefix         = "Zq"
 )
 
 var faultRecipients = []string{
@@ -163,6 +167,8 @@ func generateSchedule(seed int64, steps int) schedule {
 	r := rand.New(rand.NewPCG(uint64(seed), 0x5eedfa17))
 	s := schedule{Seed: seed}
 	s.Setup = genSetup(r)
+	// Drawn from a stream of its own, so that earlier seeds' schedules stay as they were.
+	s.Setup.DefaultConnected = s.Setup.Default && rand.New(rand.NewPCG(uint64(seed), 0xdefa017)).IntN(2) == 0
 	g := &gen{r: r, s: &s}
 	for len(s.Steps) < steps {
 		g.next()
@@ -651,8 +657,12 @@ func (s schedule) String() string {
 	if su.Outsider != "" {
 		fmt.Fprintf(&b, "; %s is not on ALLOWED_USERS", su.Outsider)
 	}
-	fmt.Fprintf(&b, "\n  default account: %v; DAILY_SEND_LIMIT=%d READ_CREDITS_PER_DAY=%d LINKUP_TIMEOUT=%s SEND_CONCURRENCY=%d; LinkedIn's clock %+v from the bots'\n",
-		su.Default, su.DailyLimit, su.ReadCredits, su.LinkupTimeout, su.Concurrency, su.ClockOffset)
+	def := fmt.Sprint(su.Default)
+	if su.DefaultConnected {
+		def = "connected with accounts connect --name default"
+	}
+	fmt.Fprintf(&b, "\n  default account: %s; DAILY_SEND_LIMIT=%d READ_CREDITS_PER_DAY=%d LINKUP_TIMEOUT=%s SEND_CONCURRENCY=%d; LinkedIn's clock %+v from the bots'\n",
+		def, su.DailyLimit, su.ReadCredits, su.LinkupTimeout, su.Concurrency, su.ClockOffset)
 	for _, a := range su.Accounts {
 		fmt.Fprintf(&b, "  account %s (command line) for %s\n", a.Name, strings.Join(a.Users, ", "))
 	}

@@ -238,7 +238,7 @@ func newFaultRun(t *testing.T, s schedule) *faultRun {
 		"LINKUP_TIMEOUT": su.LinkupTimeout.String(), "SEND_CONCURRENCY": fmt.Sprint(su.Concurrency), "SHUTDOWN_TIMEOUT": "3s",
 		"REPLY_POLL_INTERVAL": "1s", "REPLY_POLL_MAX": "1s", "UNKNOWN_CHECK_AFTER": "200ms",
 	}
-	if su.Default {
+	if su.Default && !su.DefaultConnected {
 		vars["LINKUP_LOGIN_TOKEN"] = loginToken
 	}
 	if su.SelfService {
@@ -263,6 +263,9 @@ func newFaultRun(t *testing.T, s schedule) *faultRun {
 	for _, a := range su.Accounts {
 		lk.AddLogin(fakelinkup.Login{Email: "cli-" + a.Name + "@example.com", Token: a.Token, Name: "Acct " + a.Name})
 	}
+	if su.DefaultConnected {
+		lk.AddLogin(fakelinkup.Login{Email: "cli-default@example.com", Token: defaultStoredToken, Name: "Acct default"})
+	}
 	for _, l := range su.Logins {
 		lk.AddLogin(fakelinkup.Login{Email: l.Email, Password: l.Password, Code: l.Code, Token: l.Token, Name: "Self " + l.User})
 	}
@@ -281,6 +284,11 @@ func newFaultRun(t *testing.T, s schedule) *faultRun {
 		}
 		if out, err := fr.accountsCmd(a.Token+"\n", args...); err != nil {
 			t.Fatalf("accounts %v: %v\n%s", args, err, out)
+		}
+	}
+	if su.DefaultConnected {
+		if out, err := fr.accountsCmd(defaultStoredToken+"\n", "connect", "--name", "default", "--token-stdin"); err != nil {
+			t.Fatalf("accounts connect --name default: %v\n%s", err, out)
 		}
 	}
 	return fr
@@ -1305,10 +1313,13 @@ func (fr *faultRun) world() *faultWorld {
 		posts: sl.Posts(), slackCalls: sl.Calls(""), hooks: sl.Hooks(), responseURLs: sl.IssuedResponseURLs(),
 		logs: fr.c.logs.String(), defaultToken: "",
 	}
-	if fr.s.Setup.Default {
+	switch {
+	case fr.s.Setup.DefaultConnected:
+		w.defaultToken = defaultStoredToken
+	case fr.s.Setup.Default:
 		w.defaultToken = loginToken
 	}
-	w.secrets = []string{appToken, botToken, apiKey, loginToken, accountsKey}
+	w.secrets = []string{appToken, botToken, apiKey, loginToken, accountsKey, defaultStoredToken}
 	for _, a := range fr.s.Setup.Accounts {
 		w.secrets = append(w.secrets, a.Token)
 	}
