@@ -410,6 +410,9 @@ func (s *Store) RemoveAccount(ctx context.Context, name string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNoAccount
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM linkup_accounts WHERE name = ?`, name); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM accounts_key_check WHERE NOT EXISTS (SELECT 1 FROM accounts)`)
 		return err
 	})
