@@ -168,6 +168,13 @@ func (s *Service) upgrade(ctx context.Context, legacy []byte) error {
 	return err
 }
 
+// CheckKey says what is wrong with an ACCOUNTS_KEY, for the settings'
+// check at start: nil when it is well-formed.
+func CheckKey(k string) error {
+	_, err := parseKey(k)
+	return err
+}
+
 // parseKey is the AEAD of an ACCOUNTS_KEY.
 func parseKey(k string) (cipher.AEAD, error) {
 	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(k))
@@ -257,18 +264,10 @@ func (s *Service) write(ctx context.Context, put func(check []byte) error) error
 // own one already. Another user added to an own account makes it shared.
 // It is ErrKeyChanged after a rekey: nothing is stored.
 func (s *Service) Connect(ctx context.Context, name, country, token string, users []string, by string) error {
-	if s.aead == nil {
-		return ErrNoKey
+	if err := s.MayConnect(name, users); err != nil {
+		return err
 	}
 	a := store.Account{Name: name, Country: country, ConnectedBy: by, Default: name == s.defaultName}
-	if a.Default {
-		switch {
-		case s.tokenDefault:
-			return fmt.Errorf("%q is the default account's name (LINKUP_ACCOUNT_NAME), and LINKUP_LOGIN_TOKEN is that account: empty LINKUP_LOGIN_TOKEN to connect the default account here instead, or choose another name", name)
-		case len(users) > 0:
-			return fmt.Errorf("%q is the default account's name (LINKUP_ACCOUNT_NAME): everyone allowed to send may use the default account, so it takes no --user; choose another name for an account of these people", name)
-		}
-	}
 	if len(users) == 1 {
 		a.Owner = users[0]
 	}
@@ -283,6 +282,28 @@ func (s *Service) Connect(ctx context.Context, name, country, token string, user
 	}
 	return err
 }
+
+// MayConnect says, before anyone logs in (a login costs credits and,
+// repeated, can lock the LinkedIn account), whether Connect could store
+// account name for users: nil, or why not.
+func (s *Service) MayConnect(name string, users []string) error {
+	switch {
+	case s.aead == nil:
+		return ErrNoKey
+	case name == "default" && s.defaultName != "default" && len(users) == 0:
+		return fmt.Errorf("LINKUP_ACCOUNT_NAME names the default account %s: connect it with --name %s (an account named default here would be nobody's until someone is assigned to it)", s.defaultName, slackpost.ShellQuote(s.defaultName))
+	case name != s.defaultName:
+		return nil
+	case s.tokenDefault:
+		return fmt.Errorf("%q is the default account's name (LINKUP_ACCOUNT_NAME), and LINKUP_LOGIN_TOKEN is that account: empty LINKUP_LOGIN_TOKEN to connect the default account here instead, or choose another name", name)
+	case len(users) > 0:
+		return fmt.Errorf("%q is the default account's name (LINKUP_ACCOUNT_NAME): everyone allowed to send may use the default account, so it takes no --user; choose another name for an account of these people", name)
+	}
+	return nil
+}
+
+// DefaultName is the default account's name (LINKUP_ACCOUNT_NAME).
+func (s *Service) DefaultName() string { return s.defaultName }
 
 // Choice is an account a user may send from.
 type Choice struct {

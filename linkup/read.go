@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -258,7 +260,13 @@ func (c *Client) call(ctx context.Context, path string, body map[string]any) (an
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	req, err := c.post(ctx, path, bytes.NewReader(raw), int64(len(raw)))
+	var wrote atomic.Bool // the whole request went out: Linkup may have acted on it
+	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
+		if info.Err == nil {
+			wrote.Store(true)
+		}
+	}}
+	req, err := c.post(httptrace.WithClientTrace(ctx, trace), path, bytes.NewReader(raw), int64(len(raw)))
 	if err != nil {
 		return answer{}, nil, 0, err
 	}
@@ -266,6 +274,9 @@ func (c *Client) call(ctx context.Context, path string, body map[string]any) (an
 	if err != nil {
 		// Not resent either way: a read is read again at the next poll, and a
 		// login that may have gone through is never repeated.
+		if !wrote.Load() {
+			return answer{}, nil, 0, &Error{Kind: KindUnreachable, Message: "Linkup could not be reached", Err: err}
+		}
 		return answer{}, nil, 0, &Error{Kind: KindUnknown, Message: "no answer from Linkup", Err: err}
 	}
 	defer resp.Body.Close()
