@@ -23,9 +23,9 @@ func TestTheDefaultAccountConnectedByCommandIsEveryones(t *testing.T) {
 	e := startBot(t, map[string]string{"ACCOUNTS_KEY": accountsKey, "LINKUP_LOGIN_TOKEN": ""})
 	e.secrets = append(e.secrets, defaultToken, "AQEDAsecretFreshDefault")
 
-	out, err := e.accounts(defaultToken+"\n", "connect", "--name", "default", "--token-stdin", "--user", alice)
+	_, err := e.accounts(defaultToken+"\n", "connect", "--name", "default", "--token-stdin", "--user", alice)
 	require.ErrorContains(t, err, "everyone allowed to send may use the default account, so it takes no --user")
-	out, _ = e.accounts("", "list")
+	out, _ := e.accounts("", "list")
 	assert.Contains(t, out, "No stored accounts", "nothing was stored")
 
 	out, err = e.accounts(defaultToken+"\n", "connect", "--name", "default", "--token-stdin")
