@@ -1005,17 +1005,26 @@ func capOutcome(ce *store.CapError) store.Outcome {
 }
 
 // session is the login token sd goes out with, and its country: its
-// account's, or empty for the default account (the client's own).
+// account's, or empty for the default account of LINKUP_LOGIN_TOKEN (the
+// client's own), which Sessions still checks (a stored account may have
+// taken its name since the start).
 func (p *Pipeline) session(ctx context.Context, sd store.Send) (token, country string, err error) {
-	if p.cfg.Sessions == nil || p.cfg.Sessions.IsDefault(sd.Account) {
+	if p.cfg.Sessions == nil {
 		return "", "", nil
 	}
-	return p.cfg.Sessions.Session(ctx, sd.Account)
+	token, country, err = p.cfg.Sessions.Session(ctx, sd.Account)
+	if p.cfg.Sessions.IsDefault(sd.Account) {
+		country = "" // the send's own: LINKUP_COUNTRY, unless its requester chose one
+	}
+	return token, country, err
 }
 
 // Reconnect says how account name is connected again, in a sentence.
 func (p *Pipeline) Reconnect(name string) string {
 	admin := slackpost.Command("linkedin-bot", "accounts", "connect", "--name", name)
+	if name == p.cfg.Account { // the default account: nobody's own, an admin's to connect
+		return "It is the team's default account: the bot's admin connects it again with " + admin + " (it keeps its name, history and daily count)."
+	}
 	if p.cfg.SelfService {
 		return "Its owner can connect it again with `/linkedin-send connect` (their own account) or ask the bot's admin to run " + admin + "; it keeps its name, history and daily count."
 	}

@@ -219,7 +219,7 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 		if c, err = linkup.Country(c); err != nil {
 			return fmt.Errorf("accounts connect: --country: %w", err)
 		}
-		if err := svc.MayConnect(*name, who); err != nil { // before a login spends anything
+		if err := svc.MayConnect(ctx, *name, who); err != nil { // before a login spends anything
 			return fmt.Errorf("accounts connect: %w", err)
 		}
 		var token string

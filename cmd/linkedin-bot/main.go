@@ -295,11 +295,11 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		return fmt.Errorf("configuration: LEASE_DURATION: %w", err)
 	}
 	accounts, err := account.New(ctx, st, account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,
-		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry, DryRun: cfg.LinkupDryRun})
+		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry, DryRun: cfg.LinkupDryRun, Team: cfg.NotifyChannel})
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	if err := accounts.TwoDefaults(ctx); err != nil {
+	if err := accounts.Clash(ctx); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	if _, ok, err := accounts.Default(ctx); err != nil {
