@@ -377,6 +377,13 @@ func TestStreamErrorsHoldNoSecret(t *testing.T) {
 	}
 }
 
+func TestStreamHasNoOverallTimeout(t *testing.T) {
+	c := New(Config{Version: V2, HTTPClient: &http.Client{Timeout: time.Second}, Timeout: time.Second})
+	assert.Equal(t, time.Second, c.httpClient.Timeout, "calls keep the caller's client")
+	assert.Zero(t, c.streamClient.Timeout, "the stream is long-lived: only its idle watchdog ends it")
+	assert.NotNil(t, c.streamClient.CheckRedirect, "and follows no redirect, which would carry the key elsewhere")
+}
+
 func TestStreamNeedsAWebhook(t *testing.T) {
 	s := newSSEServer(t)
 	err := v2client(s.URL).Stream(context.Background(), "", guard, nil)

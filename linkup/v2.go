@@ -150,7 +150,8 @@ func kindOfCode(code string) (Kind, bool) {
 // decodeAnswerV2 reads a v2 answer: a success, or a *Error. success:true in
 // a 2xx is the only success. A refusal is an answer that proves Linkup
 // turned the request away: a 4xx, or a 2xx with success:false; its code
-// (kindOfCode) says which Kind, else its status does. A 5xx (whatever its
+// (kindOfCode) says which Kind, else its status does (401 KindKey, 402
+// KindCredits, 429 KindRateLimited, any other KindInvalid). A 5xx (whatever its
 // body says), a redirect, a 2xx that cannot be read or says neither true nor
 // false are KindUnknown, as on v1.
 func decodeAnswerV2(resp *http.Response, raw []byte) (answerV2, error) {
@@ -203,9 +204,10 @@ func decodeAnswerV2(resp *http.Response, raw []byte) (answerV2, error) {
 		e.Kind = KindKey
 	case status == http.StatusPaymentRequired:
 		e.Kind = KindCredits
-	case status == http.StatusForbidden:
-		e.Kind = KindAuth
 	case status >= 400 && status < 500:
+		// A 403 without a code among them: v2 names an account's trouble
+		// (ACCOUNT_INACTIVE), so a bare 403 (a gateway's, a firewall's) is
+		// not taken to be the account's.
 		e.Kind = KindInvalid
 	default:
 		// A 5xx (with a success:false body too), a redirect or anything

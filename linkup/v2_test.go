@@ -147,7 +147,7 @@ func TestV2SendAnswers(t *testing.T) {
 		{name: "429 without a body", code: 429, want: want{kind: KindRateLimited, message: "Too Many Requests"}},
 		{name: "401 without a code is the key's", code: 401, body: `{"message":"Unauthorized"}`, want: want{kind: KindKey, message: "Unauthorized"}},
 		{name: "402 without a code", code: 402, want: want{kind: KindCredits}},
-		{name: "403 without a code", code: 403, body: `{"success":false}`, want: want{kind: KindAuth}},
+		{name: "403 without a code is no account's", code: 403, body: `{"message":"Forbidden"}`, want: want{kind: KindInvalid, message: "Forbidden"}},
 		{name: "404 without a code", code: 404, body: ``, want: want{kind: KindInvalid, message: "Not Found"}},
 		{name: "an unknown code on a 4xx", code: 409, body: errBody("SOMETHING_NEW"), want: want{kind: KindInvalid, code: "SOMETHING_NEW"}},
 		{name: "error as a bare string", code: 400, body: `{"success":false,"error":"Profile not found"}`, want: want{kind: KindInvalid, message: "Profile not found"}},
@@ -403,6 +403,16 @@ func TestV2ErrorsHoldNoSecret(t *testing.T) {
 	_, err = c.Migrate(context.Background(), "AQEDAR-token", "FR")
 	errs = append(errs, err)
 	_, err = c.Checkpoint(context.Background(), "acc-1", "424242")
+	errs = append(errs, err)
+	errs = append(errs, c.CheckKey(context.Background()))
+	_, err = c.Inbox(context.Background(), InboxQuery{AccountID: "acc-1"})
+	errs = append(errs, err)
+	_, err = c.CreateWebhook(context.Background(), "acc-1", nil)
+	errs = append(errs, err)
+	_, err = c.Webhooks(context.Background())
+	errs = append(errs, err)
+	errs = append(errs, c.StartWebhook(context.Background(), "wh-1"))
+	_, err = c.Events(context.Background(), "wh-1", time.Now(), 10)
 	errs = append(errs, err)
 	for i, err := range errs {
 		require.Error(t, err, i)

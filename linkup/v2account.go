@@ -78,12 +78,14 @@ func (c *Client) Migrate(ctx context.Context, loginToken, country string) (strin
 // error says nothing of the key (unreachable, unknown, …).
 func (c *Client) CheckKey(ctx context.Context) error {
 	_, err := c.callV2(ctx, http.MethodGet, v2Accounts+"?limit=1", nil)
-	if e, ok := err.(*Error); ok && e.Kind == KindAuth {
+	if e, ok := err.(*Error); ok {
 		// No account is named here: a refusal of credentials is the key's,
 		// and a 404 INVALID_ACCOUNT (as for an unknown path) is the URL's.
-		e.Kind = KindInvalid
-		if e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden {
+		switch {
+		case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
 			e.Kind = KindKey
+		case e.Kind == KindAuth:
+			e.Kind = KindInvalid
 		}
 	}
 	return err
