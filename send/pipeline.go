@@ -1131,6 +1131,10 @@ func outcomeOf(res linkup.Result, err error, account string) store.Outcome {
 		}
 	case le.Kind == linkup.KindAuth && account != "":
 		o.Reason = fmt.Sprintf("The LinkedIn session of the %s account expired (Linkup: %s), so nothing was sent.", MrkdwnEscape(account), msg)
+	case le.Kind == linkup.KindKey:
+		o.Reason = fmt.Sprintf("Linkup refused the bot's API key (%s): an admin must check LINKUP_API_KEY in the Linkup dashboard. Nothing was sent.", msg)
+	case le.Kind == linkup.KindCredits:
+		o.Reason = fmt.Sprintf("The Linkup account has no credits left (%s): an admin must add some in the Linkup dashboard. Nothing was sent.", msg)
 	case le.Kind == linkup.KindAuth:
 		o.Reason = fmt.Sprintf("Linkup did not accept the bot's credentials (%s). The LinkedIn session may have expired or the Linkup account may be out of credits: an admin must renew LINKUP_LOGIN_TOKEN or check the Linkup account. Nothing was sent.", msg)
 	case le.Kind == linkup.KindRateLimited:
