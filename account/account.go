@@ -74,6 +74,7 @@ type Service struct {
 	envDefault     bool // the default account is LINKUP_LOGIN_TOKEN's, or a dry run's
 	tokenDefault   bool // LINKUP_LOGIN_TOKEN is set
 	defaultCountry string
+	team           string
 
 	mu    sync.Mutex
 	check []byte // the key check this key verified or made; nil without a key
@@ -94,6 +95,10 @@ type Config struct {
 	// ReadOnly is for a store opened read-only (doctor): the key is
 	// checked, and tokens of an earlier version are not re-sealed.
 	ReadOnly bool
+	// Team is the channel told about an account nobody in particular is
+	// (NOTIFY_CHANNEL): the default account, one shared and connected on
+	// the command line. Empty: such news goes to the log only.
+	Team string
 }
 
 // New returns a Service over st. It fails, naming ACCOUNTS_KEY, when the
@@ -102,7 +107,7 @@ type Config struct {
 // Tokens sealed before they were bound to their account (a store of an
 // earlier version) are re-sealed, bound, at once, in one transaction.
 func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
-	s := &Service{st: st, defaultName: cfg.DefaultName, defaultCountry: cfg.DefaultCountry,
+	s := &Service{st: st, defaultName: cfg.DefaultName, defaultCountry: cfg.DefaultCountry, team: cfg.Team,
 		envDefault: cfg.DefaultToken != "" || cfg.DryRun, tokenDefault: cfg.DefaultToken != ""}
 	if s.defaultName == "" {
 		s.defaultName = "default"
@@ -165,6 +170,13 @@ func (s *Service) upgrade(ctx context.Context, legacy []byte) error {
 	if err == nil {
 		s.check = check
 	}
+	return err
+}
+
+// CheckKey says what is wrong with an ACCOUNTS_KEY, for the settings'
+// check at start: nil when it is well-formed.
+func CheckKey(k string) error {
+	_, err := parseKey(k)
 	return err
 }
 
@@ -257,32 +269,73 @@ func (s *Service) write(ctx context.Context, put func(check []byte) error) error
 // own one already. Another user added to an own account makes it shared.
 // It is ErrKeyChanged after a rekey: nothing is stored.
 func (s *Service) Connect(ctx context.Context, name, country, token string, users []string, by string) error {
-	if s.aead == nil {
-		return ErrNoKey
+	if err := s.mayConnect(name, users); err != nil {
+		return err
 	}
 	a := store.Account{Name: name, Country: country, ConnectedBy: by, Default: name == s.defaultName}
-	if a.Default {
-		switch {
-		case s.tokenDefault:
-			return fmt.Errorf("%q is the default account's name (LINKUP_ACCOUNT_NAME), and LINKUP_LOGIN_TOKEN is that account: empty LINKUP_LOGIN_TOKEN to connect the default account here instead, or choose another name", name)
-		case len(users) > 0:
-			return fmt.Errorf("%q is the default account's name (LINKUP_ACCOUNT_NAME): everyone allowed to send may use the default account, so it takes no --user; choose another name for an account of these people", name)
-		}
-	}
 	if len(users) == 1 {
 		a.Owner = users[0]
 	}
 	err := s.write(ctx, func(check []byte) error {
 		return s.st.PutAccount(ctx, a, users, check, s.sealer(token))
 	})
-	switch {
-	case errors.Is(err, store.ErrNotDefault) && a.Default:
-		return fmt.Errorf("an account named %s exists and is not the default account (it was connected for some people, who alone may use it): connect the default account under another name (LINKUP_ACCOUNT_NAME), or remove that one first with %s", name, commandLine("linkedin-bot", "accounts", "remove", "--name", name))
-	case errors.Is(err, store.ErrNotDefault):
-		return fmt.Errorf("the account named %s was connected as the default account, for everyone; LINKUP_ACCOUNT_NAME now names another, so it is no one's: remove it with %s, or set LINKUP_ACCOUNT_NAME=%s again", name, commandLine("linkedin-bot", "accounts", "remove", "--name", name), name)
+	if errors.Is(err, store.ErrNotDefault) { // stored since MayConnect looked
+		if stored, rerr := s.st.Account(ctx, name); rerr == nil {
+			return notDefault(stored, a.Default)
+		}
 	}
 	return err
 }
+
+// MayConnect says, before anyone logs in (a login costs credits and,
+// repeated, can lock the LinkedIn account), whether Connect could store
+// account name for users: nil, or why not.
+func (s *Service) MayConnect(ctx context.Context, name string, users []string) error {
+	if err := s.mayConnect(name, users); err != nil {
+		return err
+	}
+	a, err := s.st.Account(ctx, name)
+	if errors.Is(err, store.ErrNoAccount) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if isDefault := name == s.defaultName; a.Default != isDefault {
+		return notDefault(a, isDefault)
+	}
+	return nil
+}
+
+// notDefault is the refusal to connect account a (as the default one when
+// asDefault) over what it is.
+func notDefault(a store.Account, asDefault bool) error {
+	remove := commandLine("linkedin-bot", "accounts", "remove", "--name", a.Name)
+	if asDefault {
+		return fmt.Errorf("an account named %s exists and is not the default account (it may be used by %s, and connecting it as the default would hand it to everyone): connect the default account under another name (LINKUP_ACCOUNT_NAME), or remove that one first with %s", a.Name, usersOf(a), remove)
+	}
+	return fmt.Errorf("the account named %s was connected as the default account, for everyone; LINKUP_ACCOUNT_NAME now names another, so it is no one's: remove it with %s, or set LINKUP_ACCOUNT_NAME=%s again", a.Name, remove, a.Name)
+}
+
+// mayConnect is MayConnect's checks that need no store.
+func (s *Service) mayConnect(name string, users []string) error {
+	switch {
+	case s.aead == nil:
+		return ErrNoKey
+	case name == "default" && s.defaultName != "default" && len(users) == 0:
+		return fmt.Errorf("LINKUP_ACCOUNT_NAME names the default account %s: connect it with --name %s (an account named default here would be nobody's until someone is assigned to it)", s.defaultName, slackpost.ShellQuote(s.defaultName))
+	case name != s.defaultName:
+		return nil
+	case s.tokenDefault:
+		return fmt.Errorf("%q is the default account's name (LINKUP_ACCOUNT_NAME), and LINKUP_LOGIN_TOKEN is that account: empty LINKUP_LOGIN_TOKEN to connect the default account here instead, or choose another name", name)
+	case len(users) > 0:
+		return fmt.Errorf("%q is the default account's name (LINKUP_ACCOUNT_NAME): everyone allowed to send may use the default account, so it takes no --user; choose another name for an account of these people", name)
+	}
+	return nil
+}
+
+// DefaultName is the default account's name (LINKUP_ACCOUNT_NAME).
+func (s *Service) DefaultName() string { return s.defaultName }
 
 // Choice is an account a user may send from.
 type Choice struct {
@@ -339,28 +392,41 @@ func (s *Service) defaultChoice(ctx context.Context) ([]Choice, error) {
 	return []Choice{s.choiceOf(a, false)}, nil
 }
 
-// TwoDefaults is the error of a default account that is both
-// LINKUP_LOGIN_TOKEN and a stored one, connected as the default: two
-// sessions under one name, so which one a send would go from would be a
-// guess. The bot does not start then; the accounts command works, to
-// remove one.
-func (s *Service) TwoDefaults(ctx context.Context) error {
+// Clash is the error of LINKUP_LOGIN_TOKEN's default account whose name
+// a stored account has too: the default connected with `accounts connect`,
+// or someone's account of that name. Two sessions under one name: which
+// one a send goes from, and who may use it, would be a guess. The bot does
+// not start then, and refuses to send from that name if it happens while
+// it runs; the accounts command works, to remove one.
+func (s *Service) Clash(ctx context.Context) error {
 	if !s.tokenDefault {
 		return nil
 	}
 	a, err := s.st.Account(ctx, s.defaultName)
-	if errors.Is(err, store.ErrNoAccount) || err == nil && !a.Default {
+	if errors.Is(err, store.ErrNoAccount) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("%w: the default account %s is LINKUP_LOGIN_TOKEN and is also connected with `linkedin-bot accounts connect` (stored, encrypted), so which session it sends from would be a guess: keep one, by emptying LINKUP_LOGIN_TOKEN, or by removing the stored one with %s", ErrTwoDefaults, s.defaultName, commandLine("linkedin-bot", "accounts", "remove", "--name", s.defaultName))
+	remove := commandLine("linkedin-bot", "accounts", "remove", "--name", s.defaultName)
+	if a.Default {
+		return fmt.Errorf("%w: the default account %s is LINKUP_LOGIN_TOKEN and is also connected with `linkedin-bot accounts connect` (stored, encrypted), so which session it sends from would be a guess: keep one, by emptying LINKUP_LOGIN_TOKEN (and restarting), or by removing the stored one with %s", ErrClash, s.defaultName, remove)
+	}
+	return fmt.Errorf("%w: LINKUP_LOGIN_TOKEN's default account is named %s, and so is a stored account (of %s), which must keep its own session and its people: give the default account another name with LINKUP_ACCOUNT_NAME, or remove the stored one with %s", ErrClash, s.defaultName, usersOf(a), remove)
 }
 
-// ErrTwoDefaults: the default account is both LINKUP_LOGIN_TOKEN and a
-// stored account connected as the default.
-var ErrTwoDefaults = errors.New("LINKUP_LOGIN_TOKEN: two default accounts")
+// usersOf says who may use stored account a.
+func usersOf(a store.Account) string {
+	if len(a.Users) == 0 {
+		return "nobody yet"
+	}
+	return strings.Join(a.Users, ", ")
+}
+
+// ErrClash: LINKUP_LOGIN_TOKEN's default account has the name of a
+// stored account.
+var ErrClash = errors.New("LINKUP_LOGIN_TOKEN: two accounts of one name")
 
 // Default is the default account, and whether there is one: the one
 // anyone allowed to send may use.
@@ -474,6 +540,9 @@ type Session struct {
 // its session expired, ErrNone when it is gone.
 func (s *Service) Session(ctx context.Context, name string) (Session, error) {
 	if s.IsDefault(name) {
+		if err := s.Clash(ctx); err != nil {
+			return Session{}, err // changed since the start: nothing goes from either
+		}
 		return Session{Country: s.defaultCountry}, nil
 	}
 	a, err := s.st.Account(ctx, name)
@@ -531,7 +600,10 @@ func (s *Service) Expire(ctx context.Context, name string) (tell string, err err
 }
 
 // Contact is who to tell about account name: its owner, else its only
-// user, else whoever connected it; empty when nobody (or the default account).
+// user, else whoever connected it from Slack, else the team's channel
+// (Config.Team: the default account connected with the command, a shared
+// one); empty when nobody, or for LINKUP_LOGIN_TOKEN's default account
+// (its session is the bot's setting, and a send's thread says so).
 func (s *Service) Contact(ctx context.Context, name string) (string, error) {
 	if s.IsDefault(name) {
 		return "", nil
@@ -549,7 +621,7 @@ func (s *Service) Contact(ctx context.Context, name string) (string, error) {
 	if strings.HasPrefix(a.ConnectedBy, "U") || strings.HasPrefix(a.ConnectedBy, "W") {
 		return a.ConnectedBy, nil
 	}
-	return "", nil
+	return s.team, nil
 }
 
 // IsDefault reports whether name is the default account of

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"linkedin-bot/account"
 	"linkedin-bot/conversation"
 	"linkedin-bot/internal/suggest"
 	"linkedin-bot/linkup"
@@ -132,7 +133,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SlackAPIURL:       r.url("SLACK_API_URL", "https://slack.com/api/"),
 		LinkupAPIKey:      r.linkupKey(),
 		LinkupLoginToken:  r.get("LINKUP_LOGIN_TOKEN"),
-		AccountsKey:       r.get("ACCOUNTS_KEY"),
+		AccountsKey:       r.accountsKey(),
 		SelfService:       r.boolean("ACCOUNT_SELF_SERVICE"),
 		LinkupAccountName: r.name("LINKUP_ACCOUNT_NAME", "default"),
 		LinkupBaseURL:     r.url("LINKUP_BASE_URL", linkup.DefaultBaseURL),
@@ -360,6 +361,17 @@ func parseBool(v string) (b, ok bool) {
 		return true, true
 	}
 	return false, false
+}
+
+// accountsKey reads ACCOUNTS_KEY: optional, and well-formed when set.
+func (r *reader) accountsKey() string {
+	v := r.get("ACCOUNTS_KEY")
+	if v != "" {
+		if err := account.CheckKey(v); err != nil {
+			r.fail("ACCOUNTS_KEY", "%v", err)
+		}
+	}
+	return v
 }
 
 // linkupKey reads LINKUP_API_KEY: required, but for a dry run

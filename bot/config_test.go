@@ -171,7 +171,6 @@ func TestSettingsAreTheOnesDocumented(t *testing.T) {
 			documented = append(documented, name)
 		}
 	}
-	documented = append(documented, AccountsKeyOld) // documented with accounts rekey
 	settings := Settings()
 	assert.ElementsMatch(t, documented, append(settings, "POSTGRES_PASSWORD"), "POSTGRES_PASSWORD is docker-compose.yml's")
 	assert.Contains(t, settings, "DATA_DIR", "read through DataDir")

@@ -133,8 +133,8 @@ func Doctor(ctx context.Context, cfg Config, api *slack.Client, httpClient *http
 			if errors.Is(err, errLogUnreadable) {
 				return "the accounts live in the send log: fix the " + cfg.Log().String() + " check above first"
 			}
-			if errors.Is(err, account.ErrTwoDefaults) {
-				return "keep one default account: empty LINKUP_LOGIN_TOKEN, or remove the stored one with linkedin-bot accounts remove --name " + slackpost.ShellQuote(cfg.LinkupAccountName)
+			if errors.Is(err, account.ErrClash) {
+				return "keep one account of that name: empty LINKUP_LOGIN_TOKEN, or name the default account otherwise with LINKUP_ACCOUNT_NAME, or remove the stored one with linkedin-bot accounts remove --name " + slackpost.ShellQuote(cfg.LinkupAccountName)
 			}
 			if errors.Is(err, account.ErrNoKey) {
 				return "set ACCOUNTS_KEY to the key the accounts were stored with (linkedin-bot doctor --new-key makes one only for a log with no accounts yet)"
@@ -346,7 +346,7 @@ func accountsCheck(ctx context.Context, cfg Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := svc.TwoDefaults(ctx); err != nil {
+	if err := svc.Clash(ctx); err != nil {
 		return "", err
 	}
 	if d, ok, err := svc.Default(ctx); err != nil {

@@ -54,9 +54,6 @@ func (b *Bridge) tellBadToken(ctx context.Context, name string, watched int) {
 	if err != nil {
 		log.Error().Err(err).Msg("finding who to tell about an account's unopenable token failed")
 	}
-	if tell == "" {
-		tell = b.cfg.NotifyChannel
-	}
 	if tell != "" {
 		text := fmt.Sprintf(":warning: The stored LinkedIn token of the *%s* account does not open as this account's (it was copied from another account's row, sealed under another key, or damaged), so the bot does not use it: replies in its LinkedIn conversations are not read into Slack, and nothing is sent from it, until it is connected again.", slackpost.Escape(name))
 		if b.cfg.Reconnect != nil {

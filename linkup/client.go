@@ -1,9 +1,11 @@
-// Package linkup is a client of the Linkup API's v1 messaging endpoints, the
-// part of Linkup that linkedin-bot uses: send-message, and the inbox and
-// conversation reads (read.go). It knows nothing of Slack.
+// Package linkup is a client of the Linkup API, the part of it that
+// linkedin-bot uses. It speaks v1 (send-message, the inbox and conversation
+// reads of read.go, login) or v2 (v2.go: the same calls on an account_id,
+// and the v2-only accounts, webhooks, event replay and event stream), as
+// Config.Version says. It knows nothing of Slack.
 //
-// Linkup has no idempotency key and bills failed calls, so every error this
-// package returns says whether the message may have gone out: see Error.
+// Linkup has no idempotency key (and v1 bills failed calls), so every error
+// this package returns says whether the message may have gone out: see Error.
 package linkup
 
 import (
@@ -52,8 +54,12 @@ type Message struct {
 	// Media is an optional file sent as media_file, streamed from its Body.
 	Media *Media
 	// LoginToken is the LinkedIn session to send from; the client's
-	// (LINKUP_LOGIN_TOKEN) when empty.
+	// (LINKUP_LOGIN_TOKEN) when empty. v1 only.
 	LoginToken string
+	// AccountID is the Linkup account to send from; v2 only, and required
+	// there (there is no client-wide default: a forgotten one must not send
+	// from another account).
+	AccountID string
 }
 
 // Media is a file to attach, read once as the request is written: the
@@ -66,6 +72,9 @@ type Media struct {
 	Size int64
 	// Body is the content. The caller closes it, if it needs closing.
 	Body io.Reader
+	// Name is the file name v2 sends with the file (media_file.filename);
+	// "attachment" with the MIME type's extension when empty. v1 sends none.
+	Name string
 }
 
 // MediaTypes are the MIME types Linkup attaches, by file extension.
@@ -111,14 +120,25 @@ type Client struct {
 	baseURL    string
 	apiKey     string
 	loginToken string
+	version    string
 	httpClient *http.Client
-	timeout    time.Duration
+	// streamClient is httpClient without its Timeout, for the long-lived
+	// event stream (which has its own idle watchdog instead).
+	streamClient *http.Client
+	timeout      time.Duration
 }
 
 // Config holds what a Client needs.
 type Config struct {
-	// BaseURL is Linkup's API root, without the /v1 path; DefaultBaseURL when empty.
+	// BaseURL is Linkup's API root, without the /v1 or /v2 path; DefaultBaseURL when empty.
 	BaseURL string
+	// Version is the API spoken by the calls both versions have
+	// (SendMessage, Inbox, Conversation, Login): V1 (the default, when
+	// empty) or V2. The v2-only calls (Checkpoint, Migrate, CheckKey, the
+	// webhooks, Events, Stream) always speak v2. Any other value makes the
+	// calls both versions have fail (KindInvalid) without a request: check
+	// it first with ParseVersion.
+	Version string
 	// APIKey goes in the x-api-key header.
 	APIKey string
 	// LoginToken is the LinkedIn session of the sending account.
@@ -135,6 +155,7 @@ func New(cfg Config) *Client {
 		baseURL:    strings.TrimRight(cfg.BaseURL, "/"),
 		apiKey:     cfg.APIKey,
 		loginToken: cfg.LoginToken,
+		version:    normalVersion(cfg.Version),
 		httpClient: cfg.HTTPClient,
 		timeout:    cfg.Timeout,
 	}
@@ -150,6 +171,9 @@ func New(cfg Config) *Client {
 	// be Linkup's to this request. It is reported as unknown.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.httpClient = &hc
+	sc := hc
+	sc.Timeout = 0
+	c.streamClient = &sc
 	if c.timeout <= 0 {
 		c.timeout = 60 * time.Second
 	}
@@ -181,11 +205,35 @@ type answer struct {
 // must not resend such a message by itself. Error.SafeToResend says when a
 // resend cannot make a second message.
 func (c *Client) SendMessage(ctx context.Context, m Message) (Result, error) {
+	switch c.version {
+	case V1:
+	case V2:
+		return c.sendV2(ctx, m)
+	default:
+		return Result{}, c.badVersion()
+	}
 	body, length, err := c.encode(m)
 	if err != nil {
 		return Result{}, err
 	}
+	resp, raw, err := c.exchange(ctx, http.MethodPost, sendPath, body, length, maxAnswerBytes)
+	if err != nil {
+		return Result{}, err
+	}
+	a, err := decodeAnswer(resp, raw)
+	if err != nil {
+		return Result{}, err
+	}
+	return a.result(m.Credits()), nil
+}
 
+// exchange makes one request (body of length bytes, or none when body is
+// nil) within the client's timeout and reads at most limit bytes of its
+// answer; the answer's body is closed. It never sends the request twice (see
+// request). An error is a *Error whose Kind says whether the request may
+// have reached Linkup: KindUnreachable (or KindMedia) when it never left
+// whole, KindUnknown once it did.
+func (c *Client) exchange(ctx context.Context, method, path string, body io.Reader, length, limit int64) (*http.Response, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
@@ -199,9 +247,9 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (Result, error) {
 			}
 		},
 	}
-	req, err := c.post(httptrace.WithClientTrace(ctx, trace), sendPath, body, length)
+	req, err := c.request(httptrace.WithClientTrace(ctx, trace), method, path, body, length)
 	if err != nil {
-		return Result{}, err
+		return nil, nil, err
 	}
 
 	resp, err := c.httpClient.Do(req)
@@ -209,26 +257,22 @@ func (c *Client) SendMessage(ctx context.Context, m Message) (Result, error) {
 		if mr, ok := body.(*mediaBody); ok && mr.err != nil {
 			if mr.started {
 				// Part of the request went out: what Linkup made of it is not known.
-				return Result{}, &Error{Kind: KindUnknown, Message: "the attachment broke off after part of the request had gone to Linkup", Err: mr.err}
+				return nil, nil, &Error{Kind: KindUnknown, Message: "the attachment broke off after part of the request had gone to Linkup", Err: mr.err}
 			}
-			return Result{}, &Error{Kind: KindMedia, Message: "the attachment could not be read", Err: mr.err}
+			return nil, nil, &Error{Kind: KindMedia, Message: "the attachment could not be read", Err: mr.err}
 		}
 		if !wrote.Load() {
-			return Result{}, &Error{Kind: KindUnreachable, Message: "Linkup could not be reached", Err: err}
+			return nil, nil, &Error{Kind: KindUnreachable, Message: "Linkup could not be reached", Err: err}
 		}
-		return Result{}, &Error{Kind: KindUnknown, Message: "no answer from Linkup", Err: err}
+		return nil, nil, &Error{Kind: KindUnknown, Message: "no answer from Linkup", Err: err}
 	}
 	defer resp.Body.Close()
 
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
-		return Result{}, &Error{Kind: KindUnknown, Status: resp.StatusCode, Message: "Linkup's answer was cut off", Err: err}
+		return nil, nil, &Error{Kind: KindUnknown, Status: resp.StatusCode, Message: "Linkup's answer was cut off", Err: err}
 	}
-	a, err := decodeAnswer(resp, raw)
-	if err != nil {
-		return Result{}, err
-	}
-	return a.result(m.Credits()), nil
+	return resp, raw, nil
 }
 
 // token is the session to use: the call's own, else the client's.
@@ -245,13 +289,24 @@ func (c *Client) token(own string) string {
 // HTTP/1 one whose reused connection broke, when it can rewind the body).
 // The only resends are the caller's, by its own rules.
 func (c *Client) post(ctx context.Context, path string, body io.Reader, length int64) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+path, body)
+	return c.request(ctx, http.MethodPost, path, body, length)
+}
+
+// request builds a request of method to path, with the key; body (length
+// bytes) may be nil for none. Like post's, it has no GetBody.
+func (c *Client) request(ctx context.Context, method, path string, body io.Reader, length int64) (*http.Request, error) {
+	if body == nil {
+		body = http.NoBody
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+path, body)
 	if err != nil {
 		return nil, &Error{Kind: KindUnreachable, Message: "the Linkup URL is not valid", Err: err}
 	}
 	req.ContentLength = length
 	req.GetBody = nil
-	req.Header.Set("Content-Type", "application/json")
+	if body != http.NoBody {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("x-api-key", c.apiKey)
 	return req, nil
@@ -506,8 +561,11 @@ const (
 	// KindInvalid: Linkup refused the request (bad URL, not connected to the
 	// recipient, profile not found, bad media). Not sent; retrying as is fails again.
 	KindInvalid Kind = iota + 1
-	// KindAuth: the API key or the LinkedIn login token is bad or expired, or
-	// the account has no credits. Not sent; an operator must act.
+	// KindAuth: on v1, the API key or the LinkedIn login token is bad or
+	// expired, or the account has no credits. On v2, the account's LinkedIn
+	// session is not active or the account_id is unknown (ACCOUNT_INACTIVE,
+	// INVALID_ACCOUNT): the account must log in again. Not sent; someone
+	// must act.
 	KindAuth
 	// KindRateLimited: Linkup or LinkedIn asked to slow down. Not sent; an
 	// HTTP 429 is safe to resend after Error.RetryAfter (see SafeToResend).
@@ -522,6 +580,13 @@ const (
 	// KindMedia: the attachment could not be read or is not one Linkup
 	// takes; the request was aborted before it was complete. Not sent.
 	KindMedia
+	// KindKey: the API key is wrong (v2's INVALID_API_KEY, or a 401): a
+	// configuration error, not any account's, so no account is to be
+	// expired. Not sent; an operator must act. Only v2 returns it.
+	KindKey
+	// KindCredits: the Linkup balance is empty (v2's INSUFFICIENT_CREDITS,
+	// or a 402). Not sent; an operator must buy credits. Only v2 returns it.
+	KindCredits
 )
 
 func (k Kind) String() string {
@@ -538,6 +603,10 @@ func (k Kind) String() string {
 		return "unreachable"
 	case KindMedia:
 		return "media"
+	case KindKey:
+		return "key"
+	case KindCredits:
+		return "credits"
 	default:
 		return fmt.Sprintf("kind(%d)", int(k))
 	}
@@ -553,6 +622,15 @@ type Error struct {
 	Message string
 	// RetryAfter is set on KindRateLimited when Linkup said how long to wait.
 	RetryAfter time.Duration
+	// Code is Linkup's error code (v2: INVALID_PARAMS, ACCOUNT_INACTIVE, …);
+	// empty on v1, which has none, and when no answer came.
+	Code string
+	// Credits is what the failed call cost, as v2's metadata.credits_consumed
+	// says (0 when it says nothing: v2 documents that errors are free). On
+	// v1 it is always 0, though v1 bills every answered call, failed ones
+	// included, except an HTTP 500 (linkup-send-message.md); its answers do
+	// not say how much, so a v1 caller counts that charge itself.
+	Credits int
 	// Err is the underlying transport or decoding error, if any.
 	Err error
 }
@@ -561,8 +639,13 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("linkup: ")
 	b.WriteString(e.Kind.String())
-	if e.Status != 0 {
+	switch {
+	case e.Status != 0 && e.Code != "":
+		fmt.Fprintf(&b, " (HTTP %d, %s)", e.Status, e.Code)
+	case e.Status != 0:
 		fmt.Fprintf(&b, " (HTTP %d)", e.Status)
+	case e.Code != "":
+		fmt.Fprintf(&b, " (%s)", e.Code)
 	}
 	if e.Message != "" {
 		b.WriteString(": ")

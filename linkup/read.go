@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,9 +29,12 @@ const maxReadBytes = 4 << 20
 
 // InboxQuery asks for one page of the account's conversations.
 type InboxQuery struct {
-	// LoginToken is the session to read; the client's when empty.
+	// LoginToken is the session to read; the client's when empty. v1 only.
 	LoginToken string
-	Country    string
+	// AccountID is the account to read; v2 only, and required there.
+	AccountID string
+	// Country is v1's proxy country; v2 uses the account's.
+	Country string
 	// Count is the page size, at most MaxPage; 10 when zero.
 	Count int
 	// Cursor is the previous page's NextCursor; empty for the first page.
@@ -67,8 +72,10 @@ type Person struct {
 // ConversationQuery asks for one page of a conversation's messages, by
 // ConversationID or, when it is not known, by ProfileURL.
 type ConversationQuery struct {
-	// LoginToken is the session to read; the client's when empty.
-	LoginToken     string
+	// LoginToken is the session to read; the client's when empty. v1 only.
+	LoginToken string
+	// AccountID is the account to read; v2 only, and required there.
+	AccountID      string
 	ConversationID string
 	ProfileURL     string
 	Country        string
@@ -81,6 +88,7 @@ type ConversationQuery struct {
 // ConversationPage is one page of a conversation, newest message first.
 type ConversationPage struct {
 	// ConversationID is in its short form; empty when Linkup gave none.
+	// v2's answer has none: there it is the query's, when it named one.
 	ConversationID string
 	ProfileURL     string
 	Messages       []ChatMessage
@@ -101,6 +109,47 @@ type ChatMessage struct {
 	Type string
 	// At is zero when the time could not be read.
 	At time.Time
+	// Author says whether the account itself wrote the message, when
+	// Linkup says so (v2's sender.is_me); AuthorUnknown on v1.
+	Author Author
+	// SenderProfile is the writer's profile URL (often the /in/ACoAA… form),
+	// when Linkup gives it (v2); empty on v1.
+	SenderProfile string
+}
+
+// Author says who wrote a message, as far as Linkup tells.
+type Author int8
+
+const (
+	// AuthorUnknown: Linkup did not say (v1, or a v2 answer without is_me).
+	AuthorUnknown Author = iota
+	// AuthorMe: the account itself wrote it.
+	AuthorMe
+	// AuthorOther: someone else did.
+	AuthorOther
+)
+
+func (a Author) String() string {
+	switch a {
+	case AuthorMe:
+		return "me"
+	case AuthorOther:
+		return "other"
+	default:
+		return "unknown"
+	}
+}
+
+// authorOf is the Author an is_me field says; unknown when it is absent.
+func authorOf(isMe *flexBool) Author {
+	switch {
+	case isMe == nil:
+		return AuthorUnknown
+	case bool(*isMe):
+		return AuthorMe
+	default:
+		return AuthorOther
+	}
 }
 
 // ShortConversationID returns a conversation ID's short form (the "2-…"
@@ -121,6 +170,13 @@ func ShortConversationID(id string) string {
 // Inbox lists one page of the account's conversations. Errors are *Error;
 // a read changes nothing, so any of them may be tried again later.
 func (c *Client) Inbox(ctx context.Context, q InboxQuery) (InboxPage, error) {
+	switch c.version {
+	case V1:
+	case V2:
+		return c.inboxV2(ctx, q)
+	default:
+		return InboxPage{}, c.badVersion()
+	}
 	body := map[string]any{"login_token": c.token(q.LoginToken), "country": q.Country, "total_results": pageSize(q.Count)}
 	if q.Cursor != "" {
 		body["next_cursor"] = q.Cursor
@@ -166,6 +222,13 @@ func (c *Client) Inbox(ctx context.Context, q InboxQuery) (InboxPage, error) {
 // Conversation reads one page of a conversation, newest message first.
 // Errors are *Error; a read changes nothing.
 func (c *Client) Conversation(ctx context.Context, q ConversationQuery) (ConversationPage, error) {
+	switch c.version {
+	case V1:
+	case V2:
+		return c.conversationV2(ctx, q)
+	default:
+		return ConversationPage{}, c.badVersion()
+	}
 	body := map[string]any{"login_token": c.token(q.LoginToken), "country": q.Country, "total_results": pageSize(q.Count)}
 	if q.ConversationID != "" {
 		body["conversation_id"] = q.ConversationID
@@ -258,7 +321,13 @@ func (c *Client) call(ctx context.Context, path string, body map[string]any) (an
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	req, err := c.post(ctx, path, bytes.NewReader(raw), int64(len(raw)))
+	var wrote atomic.Bool // the whole request went out: Linkup may have acted on it
+	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
+		if info.Err == nil {
+			wrote.Store(true)
+		}
+	}}
+	req, err := c.post(httptrace.WithClientTrace(ctx, trace), path, bytes.NewReader(raw), int64(len(raw)))
 	if err != nil {
 		return answer{}, nil, 0, err
 	}
@@ -266,6 +335,9 @@ func (c *Client) call(ctx context.Context, path string, body map[string]any) (an
 	if err != nil {
 		// Not resent either way: a read is read again at the next poll, and a
 		// login that may have gone through is never repeated.
+		if !wrote.Load() {
+			return answer{}, nil, 0, &Error{Kind: KindUnreachable, Message: "Linkup could not be reached", Err: err}
+		}
 		return answer{}, nil, 0, &Error{Kind: KindUnknown, Message: "no answer from Linkup", Err: err}
 	}
 	defer resp.Body.Close()
@@ -343,26 +415,53 @@ func ParseTime(v string) time.Time {
 	return time.Time{}
 }
 
-// LoginResult is Linkup's answer to a login or a verification.
+// LoginResult is Linkup's answer to a login, a verification (v1) or a
+// checkpoint (v2).
 type LoginResult struct {
-	// Token is the LinkedIn session; empty when a code is needed.
+	// Token is the LinkedIn session (v1); empty when a code is needed, and
+	// always on v2.
 	Token string
-	// NeedsCode: LinkedIn sent the account's owner a code, to pass to Verify.
+	// AccountID is the Linkup account (v2), set both once it is connected
+	// and while a checkpoint is required (Checkpoint needs it); empty on v1.
+	AccountID string
+	// NeedsCode: LinkedIn sent the account's owner a code, to pass to
+	// Verify (v1) or Checkpoint (v2).
 	NeedsCode bool
+	// NeedsApproval (v2): LinkedIn asks the owner to approve the login in
+	// the LinkedIn app; Checkpoint, without a code, completes it once done.
+	NeedsApproval bool
 	// Message is Linkup's own words.
 	Message string
 }
 
-// Login logs a LinkedIn account in (POST /v1/auth/login). It is made once:
-// a login costs credits and, repeated, can lock the account, so no error
-// of it is ever retried here. The password goes only to Linkup.
+// Connected reports whether the login is complete: a session (v1) or an
+// account (v2), and nothing more to do.
+func (r LoginResult) Connected() bool {
+	return !r.NeedsCode && !r.NeedsApproval && (r.Token != "" || r.AccountID != "")
+}
+
+// Login logs a LinkedIn account in: POST /v1/auth/login, or on v2 POST
+// /v2/login (see loginV2). It is made once: a login costs credits (on v1)
+// and, repeated, can lock the account, so no error of it is ever retried
+// here. The password goes only to Linkup and appears in no error.
 func (c *Client) Login(ctx context.Context, email, password, country string) (LoginResult, error) {
+	switch c.version {
+	case V1:
+	case V2:
+		return c.loginV2(ctx, email, password, country)
+	default:
+		return LoginResult{}, c.badVersion()
+	}
 	return c.auth(ctx, "/v1/auth/login", map[string]any{"email": email, "password": password, "country": country})
 }
 
-// Verify completes a login that asked for a code (POST /v1/auth/verify);
-// made once, like Login.
+// Verify completes a v1 login that asked for a code (POST /v1/auth/verify);
+// made once, like Login. A v2 client refuses it (KindInvalid, no request):
+// a v2 code goes to Checkpoint.
 func (c *Client) Verify(ctx context.Context, email, code, country string) (LoginResult, error) {
+	if c.version != V1 {
+		return LoginResult{}, &Error{Kind: KindInvalid, Message: "Verify is v1's: on v2 a login's code goes to Checkpoint"}
+	}
 	return c.auth(ctx, "/v1/auth/verify", map[string]any{"email": email, "code": code, "country": country})
 }
 

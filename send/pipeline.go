@@ -1005,17 +1005,26 @@ func capOutcome(ce *store.CapError) store.Outcome {
 }
 
 // session is the login token sd goes out with, and its country: its
-// account's, or empty for the default account (the client's own).
+// account's, or empty for the default account of LINKUP_LOGIN_TOKEN (the
+// client's own), which Sessions still checks (a stored account may have
+// taken its name since the start).
 func (p *Pipeline) session(ctx context.Context, sd store.Send) (token, country string, err error) {
-	if p.cfg.Sessions == nil || p.cfg.Sessions.IsDefault(sd.Account) {
+	if p.cfg.Sessions == nil {
 		return "", "", nil
 	}
-	return p.cfg.Sessions.Session(ctx, sd.Account)
+	token, country, err = p.cfg.Sessions.Session(ctx, sd.Account)
+	if p.cfg.Sessions.IsDefault(sd.Account) {
+		country = "" // the send's own: LINKUP_COUNTRY, unless its requester chose one
+	}
+	return token, country, err
 }
 
 // Reconnect says how account name is connected again, in a sentence.
 func (p *Pipeline) Reconnect(name string) string {
 	admin := slackpost.Command("linkedin-bot", "accounts", "connect", "--name", name)
+	if name == p.cfg.Account { // the default account: nobody's own, an admin's to connect
+		return "It is the team's default account: the bot's admin connects it again with " + admin + " (it keeps its name, history and daily count)."
+	}
 	if p.cfg.SelfService {
 		return "Its owner can connect it again with `/linkedin-send connect` (their own account) or ask the bot's admin to run " + admin + "; it keeps its name, history and daily count."
 	}
@@ -1122,6 +1131,10 @@ func outcomeOf(res linkup.Result, err error, account string) store.Outcome {
 		}
 	case le.Kind == linkup.KindAuth && account != "":
 		o.Reason = fmt.Sprintf("The LinkedIn session of the %s account expired (Linkup: %s), so nothing was sent.", MrkdwnEscape(account), msg)
+	case le.Kind == linkup.KindKey:
+		o.Reason = fmt.Sprintf("Linkup refused the bot's API key (%s): an admin must check LINKUP_API_KEY in the Linkup dashboard. Nothing was sent.", msg)
+	case le.Kind == linkup.KindCredits:
+		o.Reason = fmt.Sprintf("The Linkup account has no credits left (%s): an admin must add some in the Linkup dashboard. Nothing was sent.", msg)
 	case le.Kind == linkup.KindAuth:
 		o.Reason = fmt.Sprintf("Linkup did not accept the bot's credentials (%s). The LinkedIn session may have expired or the Linkup account may be out of credits: an admin must renew LINKUP_LOGIN_TOKEN or check the Linkup account. Nothing was sent.", msg)
 	case le.Kind == linkup.KindRateLimited:

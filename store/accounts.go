@@ -71,7 +71,7 @@ var ErrNotDefault = errors.New("is not the default account")
 
 // ErrIsDefault is a user assigned to the default account: everyone allowed
 // to send may use it already, so it has no users.
-var ErrIsDefault = errors.New("is the default account, which everyone allowed to send may use: it has no users to assign")
+var ErrIsDefault = errors.New("was connected as the default account, for everyone allowed to send: it has no users to assign or unassign")
 
 // Seal seals a login token to the ID of the account it is stored in. It is
 // called inside the write's transaction, once the ID is known.
@@ -377,8 +377,10 @@ func (s *Store) Assign(ctx context.Context, name, user string) error {
 // Unassign stops user from sending from account name; when it was theirs,
 // it is no longer owned. An account the store does not hold is ErrNoAccount.
 func (s *Store) Unassign(ctx context.Context, name, user string) error {
-	if _, err := s.Account(ctx, name); err != nil {
+	if a, err := s.Account(ctx, name); err != nil {
 		return err
+	} else if a.Default {
+		return fmt.Errorf("%s %w", name, ErrIsDefault)
 	}
 	err := s.tx(ctx, func(tx conn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM account_users WHERE account = ? AND "user" = ?`, name, user); err != nil {

@@ -118,8 +118,7 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 			usage = c.usage
 		}
 	}
-	if usage == "" {
-		fmt.Fprint(stderr, accountsUsage)
+	if usage == "" { // the error alone: the usage would bury it
 		if mean, ok := suggest.Closest(sub, names); ok {
 			return fmt.Errorf("unknown accounts command %q; did you mean %s? (the commands: %s)", sub, mean, strings.Join(names, ", "))
 		}
@@ -219,6 +218,9 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 		}
 		if c, err = linkup.Country(c); err != nil {
 			return fmt.Errorf("accounts connect: --country: %w", err)
+		}
+		if err := svc.MayConnect(ctx, *name, who); err != nil { // before a login spends anything
+			return fmt.Errorf("accounts connect: %w", err)
 		}
 		var token string
 		if f.tokenStdin {
@@ -386,6 +388,20 @@ func login(ctx context.Context, getenv func(string) string, country string, stdi
 	})
 }
 
+// loginFailure says what became of a login step (what: "login" or
+// "code") that failed with err: refused, or not known.
+func loginFailure(err error, what string) string {
+	switch linkup.AsError(err).Kind {
+	case linkup.KindUnreachable:
+		return "Linkup could not be reached, so the " + what + " was not sent"
+	case linkup.KindUnknown:
+		return "Linkup gave no clear answer, so whether the " + what + " went through is not known; wait a few minutes before trying again"
+	case linkup.KindRateLimited:
+		return "Linkup's rate limit was reached; wait a minute before trying again"
+	}
+	return "Linkup refused the " + what
+}
+
 // prompts asks the operator for a line, or for a secret without echo.
 type prompts struct {
 	line   func(prompt string) (string, error)
@@ -407,7 +423,7 @@ func logIn(ctx context.Context, client *linkup.Client, country string, ask promp
 	res, err := client.Login(ctx, strings.TrimSpace(email), string(pw), country)
 	clear(pw)
 	if err != nil {
-		return "", fmt.Errorf("accounts connect: Linkup refused the login (not retried: each try costs credits and can lock the account): %w", err)
+		return "", fmt.Errorf("accounts connect: %s (not retried: each try costs credits and can lock the account): %w", loginFailure(err, "login"), err)
 	}
 	if !res.NeedsCode {
 		return res.Token, nil
@@ -418,7 +434,7 @@ func logIn(ctx context.Context, client *linkup.Client, country string, ask promp
 	}
 	res, err = client.Verify(ctx, strings.TrimSpace(email), strings.TrimSpace(code), country)
 	if err != nil {
-		return "", fmt.Errorf("accounts connect: Linkup refused the code (not retried): %w", err)
+		return "", fmt.Errorf("accounts connect: %s (not retried): %w", loginFailure(err, "code"), err)
 	}
 	if res.Token == "" {
 		return "", fmt.Errorf("accounts connect: Linkup gave no login token after the code (%s)", res.Message)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,7 +164,12 @@ func TestAWrongAccountsKeyStopsTheBotAndLosesNothing(t *testing.T) {
 		require.Error(t, err, "key %q", key)
 		assert.Contains(t, err.Error(), "ACCOUNTS_KEY")
 		var out strings.Builder
-		require.Error(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return vars[k] }, &out, &strings.Builder{}))
+		err = run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return vars[k] }, &out, &strings.Builder{})
+		require.Error(t, err)
+		if key == "short" { // malformed: a setting's problem, named with the others before anything is opened
+			assert.ErrorContains(t, err, "configuration: ACCOUNTS_KEY: must be 32 random bytes in base64")
+			continue
+		}
 		assert.Contains(t, out.String(), "FAIL LinkedIn accounts: ACCOUNTS_KEY", "doctor names the key")
 	}
 	var out strings.Builder
@@ -305,4 +311,21 @@ func TestTheCommandLineLogsInOnceAndAsksForTheCode(t *testing.T) {
 	assert.Contains(t, err.Error(), "Invalid verification code")
 	assert.NotContains(t, err.Error(), wrongCode)
 	assert.Len(t, lk.AuthCalls(), 4, "one login and one verify: none retried")
+}
+
+// A login that got no answer is not called a refusal: whether it happened
+// is said as it is known.
+func TestALoginWithoutAnAnswerIsNotCalledARefusal(t *testing.T) {
+	t.Parallel()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close() // nothing listens there now
+	client := linkup.New(linkup.Config{BaseURL: closed.URL, APIKey: apiKey, HTTPClient: http.DefaultClient})
+	_, err := logIn(t.Context(), client, "FR", prompts{
+		line:   func(string) (string, error) { return "rec@example.com\n", nil },
+		secret: func(string) ([]byte, error) { return []byte(alicePassword), nil },
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "accounts connect: Linkup could not be reached, so the login was not sent (not retried")
+	assert.NotContains(t, err.Error(), "Linkup refused")
+	assert.NotContains(t, err.Error(), alicePassword)
 }

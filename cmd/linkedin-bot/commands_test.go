@@ -39,20 +39,21 @@ func TestTheUsageListsEveryCommand(t *testing.T) {
 func TestATypoGetsDidYouMean(t *testing.T) {
 	inFolder(t, "")
 	for typo, want := range map[string]string{
-		"histroy": `unknown command "histroy"; did you mean history?`,
-		"acounts": `unknown command "acounts"; did you mean accounts?`,
-		"doctr":   `unknown command "doctr"; did you mean doctor?`,
-		"launch":  `unknown command "launch"`,
+		"histroy": `unknown command "histroy"; did you mean history? (linkedin-bot help lists the commands)`,
+		"acounts": `unknown command "acounts"; did you mean accounts? (linkedin-bot help lists the commands)`,
+		"doctr":   `unknown command "doctr"; did you mean doctor? (linkedin-bot help lists the commands)`,
+		"helpp":   `unknown command "helpp"; did you mean help? (linkedin-bot help lists the commands)`,
+		"launch":  `unknown command "launch": linkedin-bot help lists the commands`,
 	} {
 		_, stderr, err := cli(t, nil, typo)
 		require.Error(t, err)
 		assert.Equal(t, want, err.Error())
-		assert.Contains(t, stderr, "usage: linkedin-bot")
+		assert.NotContains(t, stderr, "usage: linkedin-bot", "the error alone, not buried under the usage")
 	}
 	vars := map[string]string{"DATA_DIR": filepath.Join(t.TempDir(), "data")}
 	_, stderr, err := cli(t, vars, "accounts", "bogus", "--name", "x")
 	assert.EqualError(t, err, `unknown accounts command "bogus": use one of list, connect, assign, unassign, remove, rekey`)
-	assert.Contains(t, stderr, "usage: linkedin-bot accounts COMMAND")
+	assert.NotContains(t, stderr, "usage: linkedin-bot accounts COMMAND")
 	_, _, err = cli(t, vars, "accounts", "lst")
 	assert.EqualError(t, err, `unknown accounts command "lst"; did you mean list? (the commands: list, connect, assign, unassign, remove, rekey)`)
 	_, statErr := os.Stat(vars["DATA_DIR"])

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"maps"
 	"os"
 	"strings"
 	"sync"
@@ -86,4 +87,40 @@ func echoes(t *testing.T, tty *os.File) bool {
 		t.Fatalf("reading the terminal's settings: %v", e)
 	}
 	return st.Lflag&syscall.ECHO != 0
+}
+
+// What connect can refuse, it refuses before asking for the password: a
+// login costs credits and, repeated, can lock the LinkedIn account.
+func TestConnectRefusesBeforeAnyLogin(t *testing.T) {
+	t.Parallel()
+	lk := fakelinkup.New()
+	lk.AddLogin(fakelinkup.Login{Email: "team@example.com", Password: "pw", Token: defaultToken})
+	e := startBotWith(t, lk, map[string]string{"ACCOUNTS_KEY": accountsKey, "LINKUP_LOGIN_TOKEN": ""})
+	_, tty := openPTY(t)
+	connect := func(vars map[string]string, args ...string) error {
+		t.Helper()
+		done := make(chan error, 1)
+		go func() {
+			done <- accountsCmd(context.Background(), append([]string{"connect"}, args...), func(k string) string { return vars[k] }, tty, tty, tty)
+		}()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(waitFor):
+			t.Fatalf("accounts connect %v waits for the operator: it asked for the login before refusing", args)
+			return nil
+		}
+	}
+	with := func(k, v string) map[string]string {
+		vars := maps.Clone(e.vars)
+		vars[k] = v
+		return vars
+	}
+	require.ErrorContains(t, connect(e.vars, "--name", "default", "--user", alice), "so it takes no --user")
+	require.ErrorContains(t, connect(with("LINKUP_LOGIN_TOKEN", loginToken), "--name", "default"), "LINKUP_LOGIN_TOKEN is that account")
+	require.ErrorContains(t, connect(with("ACCOUNTS_KEY", ""), "--name", "alice-li", "--user", alice), "ACCOUNTS_KEY is not set")
+	require.ErrorContains(t, connect(with("LINKUP_ACCOUNT_NAME", "team"), "--name", "default"), "LINKUP_ACCOUNT_NAME names the default account team: connect it with --name team")
+	assert.Empty(t, lk.AuthCalls(), "no login was made")
+	out, _ := e.accounts("", "list")
+	assert.Contains(t, out, "No stored accounts")
 }

@@ -23,16 +23,16 @@ func TestTheDefaultAccountConnectedByCommandIsEveryones(t *testing.T) {
 	e := startBot(t, map[string]string{"ACCOUNTS_KEY": accountsKey, "LINKUP_LOGIN_TOKEN": ""})
 	e.secrets = append(e.secrets, defaultToken, "AQEDAsecretFreshDefault")
 
-	out, err := e.accounts(defaultToken+"\n", "connect", "--name", "default", "--token-stdin", "--user", alice)
+	_, err := e.accounts(defaultToken+"\n", "connect", "--name", "default", "--token-stdin", "--user", alice)
 	require.ErrorContains(t, err, "everyone allowed to send may use the default account, so it takes no --user")
-	out, _ = e.accounts("", "list")
+	out, _ := e.accounts("", "list")
 	assert.Contains(t, out, "No stored accounts", "nothing was stored")
 
 	out, err = e.accounts(defaultToken+"\n", "connect", "--name", "default", "--token-stdin")
 	require.NoError(t, err)
 	assert.Contains(t, out, "default: connected (FR, the default account: everyone allowed to send who has no account of their own or a shared one sends from it); the token is stored encrypted")
 	_, err = e.accounts("", "assign", "--name", "default", "--user", bob)
-	require.ErrorContains(t, err, "default is the default account, which everyone allowed to send may use: it has no users to assign; nothing was changed")
+	require.ErrorContains(t, err, "accounts assign: default was connected as the default account, for everyone allowed to send: it has no users to assign or unassign; nothing was changed")
 	out, err = e.accounts("", "list")
 	require.NoError(t, err)
 	assert.Regexp(t, `default +connected +- +FR .* command line +- +default \(everyone allowed\)`, out)
@@ -74,16 +74,27 @@ func TestTheDefaultAccountConnectedByCommandIsEveryones(t *testing.T) {
 		e.linkup.Deliver(w, r, req)
 	})
 	e.commandAs(bob, "https://www.linkedin.com/in/jane-doe Expired")
-	e.finished(4)
-	require.Equal(t, 4, e.linkup.Count())
 	var outcome string
-	for _, p := range e.postsIn(salesChannel) {
-		if strings.Contains(p.Text, "expired") {
-			outcome = p.Text
+	e.waitUntil("the outcome in the thread", func() bool {
+		for _, p := range e.postsIn(salesChannel) {
+			if strings.Contains(p.Text, "expired") {
+				outcome = p.Text
+			}
 		}
-	}
+		return outcome != ""
+	})
+	require.Equal(t, 4, e.linkup.Count())
 	assert.Contains(t, outcome, "The LinkedIn session of the default account expired")
 	assert.Contains(t, outcome, "`linkedin-bot accounts connect --name default`")
+	// The default account has no owner: the team's channel is told, once.
+	e.waitUntil("the team told", func() bool { return len(e.postsIn(notifyChannel)) == 5 })
+	notices := 0
+	for _, p := range e.postsIn(notifyChannel) {
+		if strings.HasPrefix(p.Text, ":warning: The LinkedIn session of the *default* account expired") {
+			notices++
+		}
+	}
+	assert.Equal(t, 1, notices)
 	_, ack := e.commandAs(bob, "https://www.linkedin.com/in/jane-doe Refused")
 	assert.Contains(t, ackText(t, ack), "The LinkedIn session of the account *default* expired, so nothing was sent")
 	assert.Equal(t, 4, e.linkup.Count(), "Linkup was not called")
@@ -91,7 +102,7 @@ func TestTheDefaultAccountConnectedByCommandIsEveryones(t *testing.T) {
 	_, err = e.accounts("AQEDAsecretFreshDefault\n", "connect", "--name", "default", "--token-stdin")
 	require.NoError(t, err, "connected again")
 	e.commandAs(bob, "https://www.linkedin.com/in/jane-doe Back")
-	e.finished(5)
+	e.finished(6)
 	require.Equal(t, 5, e.linkup.Count())
 	assert.Equal(t, "AQEDAsecretFreshDefault", e.linkup.Requests()[4].Body.LoginToken)
 	var doctor strings.Builder
@@ -107,15 +118,15 @@ func TestTheDefaultAccountConnectedByCommandIsEveryones(t *testing.T) {
 	assert.ErrorContains(t, err, "linkedin-bot accounts remove --name default")
 	doctor.Reset()
 	require.Error(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return e.vars[k] }, &doctor, &strings.Builder{}))
-	assert.Contains(t, doctor.String(), "FAIL LinkedIn accounts: LINKUP_LOGIN_TOKEN: two default accounts")
-	assert.Contains(t, doctor.String(), "fix: keep one default account: empty LINKUP_LOGIN_TOKEN, or remove the stored one with linkedin-bot accounts remove --name default")
+	assert.Contains(t, doctor.String(), "FAIL LinkedIn accounts: LINKUP_LOGIN_TOKEN: two accounts of one name: the default account default is LINKUP_LOGIN_TOKEN and is also connected")
+	assert.Contains(t, doctor.String(), "fix: keep one account of that name: empty LINKUP_LOGIN_TOKEN, or name the default account otherwise with LINKUP_ACCOUNT_NAME, or remove the stored one with linkedin-bot accounts remove --name default")
 	_, err = e.accounts("x\n", "connect", "--name", "default", "--token-stdin")
 	require.ErrorContains(t, err, "LINKUP_LOGIN_TOKEN is that account")
 	_, err = e.accounts("", "remove", "--name", "default")
 	require.NoError(t, err, "the accounts command works, to keep one")
 	e.start()
 	e.commandAs(bob, "https://www.linkedin.com/in/jane-doe From the token")
-	e.finished(6)
+	e.finished(7)
 	assert.Equal(t, loginToken, e.linkup.Requests()[5].Body.LoginToken)
 }
 

@@ -127,11 +127,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
-		fmt.Fprint(stderr, usage)
-		if mean, ok := suggest.Closest(cmd, commandsIn(usage)); ok {
-			return fmt.Errorf("unknown command %q; did you mean %s?", cmd, mean)
+		// The error alone, which ends the output: the usage would bury it.
+		if mean, ok := suggest.Closest(cmd, append(commandsIn(usage), "help")); ok {
+			return fmt.Errorf("unknown command %q; did you mean %s? (linkedin-bot help lists the commands)", cmd, mean)
 		}
-		return fmt.Errorf("unknown command %q", cmd)
+		return fmt.Errorf("unknown command %q: linkedin-bot help lists the commands", cmd)
 	}
 	if cmd == "history" && wantsHelp(args[2:]) {
 		return history(ctx, args[2:], store.Where{}, stdout, stderr)
@@ -295,11 +295,11 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		return fmt.Errorf("configuration: LEASE_DURATION: %w", err)
 	}
 	accounts, err := account.New(ctx, st, account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,
-		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry, DryRun: cfg.LinkupDryRun})
+		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry, DryRun: cfg.LinkupDryRun, Team: cfg.NotifyChannel})
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	if err := accounts.TwoDefaults(ctx); err != nil {
+	if err := accounts.Clash(ctx); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	if _, ok, err := accounts.Default(ctx); err != nil {
