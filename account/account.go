@@ -25,7 +25,9 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -74,7 +76,9 @@ type Service struct {
 	envDefault     bool // the default account is LINKUP_LOGIN_TOKEN's, or a dry run's
 	tokenDefault   bool // LINKUP_LOGIN_TOKEN is set
 	defaultCountry string
+	defaultToken   string // LINKUP_LOGIN_TOKEN, migrated to v2 with the others
 	team           string
+	linkup         Migrator // nil on v1
 
 	mu    sync.Mutex
 	check []byte // the key check this key verified or made; nil without a key
@@ -95,6 +99,10 @@ type Config struct {
 	// ReadOnly is for a store opened read-only (doctor): the key is
 	// checked, and tokens of an earlier version are not re-sealed.
 	ReadOnly bool
+	// Linkup, when set, is Linkup v2 (LINKUP_API_VERSION=v2): each
+	// account's session then carries its persistent account ID, got once
+	// by migrating its login token (free) and kept in the store.
+	Linkup Migrator
 	// Team is the channel told about an account nobody in particular is
 	// (NOTIFY_CHANNEL): the default account, one shared and connected on
 	// the command line. Empty: such news goes to the log only.
@@ -108,6 +116,7 @@ type Config struct {
 // earlier version) are re-sealed, bound, at once, in one transaction.
 func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 	s := &Service{st: st, defaultName: cfg.DefaultName, defaultCountry: cfg.DefaultCountry, team: cfg.Team,
+		defaultToken: cfg.DefaultToken, linkup: cfg.Linkup,
 		envDefault: cfg.DefaultToken != "" || cfg.DryRun, tokenDefault: cfg.DefaultToken != ""}
 	if s.defaultName == "" {
 		s.defaultName = "default"
@@ -534,6 +543,43 @@ func (s *Service) MayUse(ctx context.Context, user, name string) error {
 type Session struct {
 	Token   string // empty for the default account: the client's own
 	Country string
+	// AccountID is its Linkup v2 account ID; empty on v1.
+	AccountID string
+}
+
+// Migrator gives a login token its Linkup v2 account ID (linkup.Client).
+type Migrator interface {
+	Migrate(ctx context.Context, loginToken, country string) (string, error)
+}
+
+// withAccountID is sess with account name's v2 account ID, on v2: the one
+// kept for its login token, else got by migrating the token (free; the
+// same token gives the same ID) and kept, so that a restart logs in to
+// nothing again. A token that changed (the account connected again) is
+// migrated again.
+func (s *Service) withAccountID(ctx context.Context, name string, sess Session, token string) (Session, error) {
+	if s.linkup == nil || token == "" {
+		return sess, nil
+	}
+	sum := sha256.Sum256([]byte(token))
+	hash := hex.EncodeToString(sum[:])
+	kept, ok, err := s.st.LinkupAccount(ctx, name)
+	if err != nil {
+		return Session{}, err
+	}
+	if ok && kept.TokenHash == hash {
+		sess.AccountID = kept.AccountID
+		return sess, nil
+	}
+	id, err := s.linkup.Migrate(ctx, token, sess.Country)
+	if err != nil {
+		return Session{}, fmt.Errorf("getting the account's Linkup v2 ID: %w", err)
+	}
+	if err := s.st.PutLinkupAccount(ctx, store.LinkupAccount{Name: name, AccountID: id, TokenHash: hash}); err != nil {
+		return Session{}, err
+	}
+	sess.AccountID = id
+	return sess, nil
 }
 
 // Session returns account name's login token, decrypted; ErrExpired when
@@ -543,7 +589,7 @@ func (s *Service) Session(ctx context.Context, name string) (Session, error) {
 		if err := s.Clash(ctx); err != nil {
 			return Session{}, err // changed since the start: nothing goes from either
 		}
-		return Session{Country: s.defaultCountry}, nil
+		return s.withAccountID(ctx, name, Session{Country: s.defaultCountry}, s.defaultToken)
 	}
 	a, err := s.st.Account(ctx, name)
 	if errors.Is(err, store.ErrNoAccount) {
@@ -562,7 +608,7 @@ func (s *Service) Session(ctx context.Context, name string) (Session, error) {
 		}
 		return Session{}, unopenable(name)
 	}
-	return Session{Token: token, Country: a.Country}, nil
+	return s.withAccountID(ctx, name, Session{Token: token, Country: a.Country}, token)
 }
 
 // ErrUnopenable: an account's stored token does not open as its own.

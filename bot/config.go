@@ -30,7 +30,8 @@ type Config struct {
 	LinkupBaseURL     string
 	LinkupCountry     string
 	LinkupTimeout     time.Duration
-	LinkupDryRun      bool // everything runs but the Linkup call
+	LinkupDryRun      bool   // everything runs but the Linkup call
+	LinkupAPIVersion  string // LINKUP_API_VERSION: linkup.V1 (the default) or linkup.V2
 
 	NotifyChannel   string // optional channel ID for the team notification
 	MaxMessageLen   int
@@ -140,6 +141,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		LinkupCountry:     r.country("LINKUP_COUNTRY", "FR"),
 		LinkupTimeout:     r.duration("LINKUP_TIMEOUT", 60*time.Second),
 		LinkupDryRun:      r.boolean("LINKUP_DRY_RUN"),
+		LinkupAPIVersion:  r.oneOf("LINKUP_API_VERSION", linkup.V1, linkup.V1, linkup.V2),
 		NotifyChannel:     r.channel("NOTIFY_CHANNEL"),
 		MaxMessageLen:     r.positive("MAX_MESSAGE_LENGTH", 8000),
 		MaxMediaBytes:     int64(r.positive("MAX_MEDIA_BYTES", 20<<20)),
@@ -161,7 +163,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		LogFormat:         r.oneOf("LOG_FORMAT", "", "json", "console"),
 		CPUProfile:        r.get("CPU_PROFILE"),
 	}
-	c.LinkupBaseURL = strings.TrimSuffix(strings.TrimRight(c.LinkupBaseURL, "/"), "/v1") // the client adds /v1/…
+	c.LinkupBaseURL = strings.TrimSuffix(strings.TrimSuffix(strings.TrimRight(c.LinkupBaseURL, "/"), "/v1"), "/v2") // the client adds /v1/… or /v2/…
 	if c.ReplyPollInterval > 0 && c.ReplyPollInterval < time.Second {
 		r.fail("REPLY_POLL_INTERVAL", "must be at least 1s (each poll costs a credit)")
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"linkedin-bot/account"
+	"linkedin-bot/linkup"
 	"linkedin-bot/slackpost"
 	"linkedin-bot/store"
 )
@@ -253,6 +254,18 @@ func linkupCheck(ctx context.Context, c *http.Client, cfg Config) (string, error
 	if cfg.LinkupDryRun {
 		return "dry run (LINKUP_DRY_RUN): Linkup is not contacted, so LINKUP_API_KEY and LINKUP_LOGIN_TOKEN are not needed", nil
 	}
+	if cfg.LinkupAPIVersion == linkup.V2 {
+		// v2 has a free call that proves the key: listing one account.
+		lk := linkup.New(linkup.Config{BaseURL: cfg.LinkupBaseURL, APIKey: cfg.LinkupAPIKey, HTTPClient: c, Version: linkup.V2})
+		switch err := lk.CheckKey(ctx); {
+		case err == nil:
+			return fmt.Sprintf("API v2 at %s: the key is accepted (GET /v2/accounts, free)", cfg.LinkupBaseURL), nil
+		case linkup.AsError(err).Kind == linkup.KindKey:
+			return "", &linkupError{status: linkup.AsError(err).Status, auth: true}
+		default:
+			return "", err
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.LinkupBaseURL+"/v1/", nil)
 	if err != nil {
 		return "", err
@@ -269,7 +282,7 @@ func linkupCheck(ctx context.Context, c *http.Client, cfg Config) (string, error
 	case resp.StatusCode >= 500:
 		return "", &linkupError{status: resp.StatusCode}
 	}
-	return fmt.Sprintf("%s answered HTTP %d, without refusing the key", cfg.LinkupBaseURL, resp.StatusCode), nil
+	return fmt.Sprintf("API v1 at %s: answered HTTP %d, without refusing the key", cfg.LinkupBaseURL, resp.StatusCode), nil
 }
 
 // dataDirCheck checks that the send log's folder can be written and is not

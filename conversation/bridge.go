@@ -60,7 +60,7 @@ type Sessions interface {
 	// Session returns account name's login token ("" for the default: the
 	// client's own) and country; an error when it cannot be used (expired,
 	// removed).
-	Session(ctx context.Context, name string) (token, country string, err error)
+	Session(ctx context.Context, name string) (linkup.Session, error)
 	// Expire marks name's session expired after Linkup refused it, and
 	// returns who to tell, once.
 	Expire(ctx context.Context, name string) (tell string, err error)

@@ -70,7 +70,8 @@ func (b *Bridge) tellCapped(ctx context.Context, day string) {
 
 // session is an account's LinkedIn session, as the reads use it.
 type session struct {
-	name, token, country string
+	name string
+	linkup.Session
 }
 
 // errSessionLost: Linkup refused an account's session; it is marked
@@ -114,7 +115,7 @@ func (b *Bridge) poll(ctx context.Context) (int, error) {
 		if len(byAccount[r.Name]) == 0 && !inbox {
 			continue // nothing to look for: nothing spent
 		}
-		token, country, err := b.cfg.Sessions.Session(ctx, r.Name)
+		sess, err := b.cfg.Sessions.Session(ctx, r.Name)
 		if errors.Is(err, store.ErrTokenUnopenable) {
 			b.tellBadToken(ctx, r.Name, len(byAccount[r.Name]))
 			continue
@@ -124,7 +125,7 @@ func (b *Bridge) poll(ctx context.Context) (int, error) {
 			continue
 		}
 		b.tokenOpens(ctx, r.Name)
-		n, err := b.pollAccount(ctx, session{r.Name, token, country}, inbox, byAccount[r.Name])
+		n, err := b.pollAccount(ctx, session{r.Name, sess}, inbox, byAccount[r.Name])
 		news += n
 		if errors.Is(err, errCapped) || ctx.Err() != nil {
 			return news, err
@@ -208,7 +209,7 @@ func (b *Bridge) pollAccount(ctx context.Context, s session, inbox bool, watched
 		if err := b.spend(ctx, linkup.ReadCost(size)); err != nil {
 			return news, err
 		}
-		p, err := b.linkup.Inbox(ctx, linkup.InboxQuery{Country: s.country, LoginToken: s.token, Count: size, Cursor: cursor})
+		p, err := b.linkup.Inbox(ctx, linkup.InboxQuery{Country: s.Country, LoginToken: s.LoginToken, AccountID: s.AccountID, Count: size, Cursor: cursor})
 		if b.sessionLost(ctx, s.name, err) {
 			return news, errSessionLost
 		}
@@ -467,7 +468,7 @@ func (b *Bridge) fetchFrom(ctx context.Context, s session, c store.Conversation,
 			return f, err
 		}
 		f.pages++
-		q := linkup.ConversationQuery{ConversationID: f.convID, Country: s.country, LoginToken: s.token, Count: messagePage, Cursor: cursor}
+		q := linkup.ConversationQuery{ConversationID: f.convID, Country: s.Country, LoginToken: s.LoginToken, AccountID: s.AccountID, Count: messagePage, Cursor: cursor}
 		if f.convID == "" {
 			q.ProfileURL = c.ProfileURL
 		}

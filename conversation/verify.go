@@ -65,11 +65,11 @@ func (b *Bridge) runChecks(ctx context.Context) {
 		if b.now().Before(due) {
 			continue
 		}
-		token, country, err := b.cfg.Sessions.Session(ctx, u.Account)
+		sess, err := b.cfg.Sessions.Session(ctx, u.Account)
 		if err != nil {
 			continue // its account cannot be read now (expired, removed): checked once it can
 		}
-		if err := b.check(ctx, session{u.Account, token, country}, u); errors.Is(err, errCapped) || ctx.Err() != nil {
+		if err := b.check(ctx, session{u.Account, sess}, u); errors.Is(err, errCapped) || ctx.Err() != nil {
 			return
 		}
 	}
@@ -200,7 +200,7 @@ func (b *Bridge) lookFor(ctx context.Context, s session, c store.Conversation, u
 		if err := b.spend(ctx, linkup.ReadCost(messagePage)); err != nil {
 			return nil, "", err
 		}
-		q := linkup.ConversationQuery{ConversationID: convID, Country: s.country, LoginToken: s.token, Count: messagePage, Cursor: cursor}
+		q := linkup.ConversationQuery{ConversationID: convID, Country: s.Country, LoginToken: s.LoginToken, AccountID: s.AccountID, Count: messagePage, Cursor: cursor}
 		if convID == "" {
 			q.ProfileURL = c.ProfileURL
 		}

@@ -28,6 +28,15 @@ const (
 	V2 = "v2"
 )
 
+// Session is what Linkup acts as for one LinkedIn account: its login
+// token on v1 (the client's own when empty), its persistent account ID on
+// v2, and the country it logged in from (empty: the call's own).
+type Session struct {
+	LoginToken string
+	AccountID  string
+	Country    string
+}
+
 // The v2 routes, below the base URL.
 const (
 	v2Messages   = "/v2/messages"

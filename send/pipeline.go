@@ -95,7 +95,7 @@ type Request struct {
 type Sessions interface {
 	// Session is account's login token (empty: the client's own) and
 	// country; store.ErrAccountExpired when its session expired.
-	Session(ctx context.Context, account string) (token, country string, err error)
+	Session(ctx context.Context, account string) (linkup.Session, error)
 	// Expire marks account's session expired and returns who to tell, once.
 	Expire(ctx context.Context, account string) (tell string, err error)
 	// IsDefault reports whether account is the default one (LINKUP_LOGIN_TOKEN).
@@ -888,9 +888,16 @@ func (p *Pipeline) process(sd store.Send, capped *store.CapError) {
 	}
 
 	ctx := context.WithoutCancel(p.work)
-	token, country, err := p.session(ctx, sd)
-	if country != "" {
-		sd.Country = country // an account sends with the country it logged in from
+	sess, err := p.session(ctx, sd)
+	if sess.Country != "" {
+		sd.Country = sess.Country // an account sends with the country it logged in from
+	}
+	if le, ok := errors.AsType[*linkup.Error](err); ok && le.Kind == linkup.KindAuth {
+		// Linkup refused the session before the send (getting its v2 ID):
+		// expired, as a refused send finds it.
+		log.Warn().Err(err).Msg("Linkup refused the send's account's session; not sent")
+		p.expire(sd, log)
+		err = store.ErrAccountExpired
 	}
 	if err != nil {
 		log.Warn().Err(err).Msg("the send's account cannot be used; not sent")
@@ -898,7 +905,7 @@ func (p *Pipeline) process(sd store.Send, capped *store.CapError) {
 		return
 	}
 
-	res, err := p.sendOnce(sd, token, log)
+	res, err := p.sendOnce(sd, sess, log)
 	sd = announced(sd)
 	if err != nil {
 		le := linkup.AsError(err)
@@ -1004,19 +1011,19 @@ func capOutcome(ce *store.CapError) store.Outcome {
 		ce.Limit, ce.ResetAt.UTC().Format("15:04"))}
 }
 
-// session is the login token sd goes out with, and its country: its
-// account's, or empty for the default account of LINKUP_LOGIN_TOKEN (the
-// client's own), which Sessions still checks (a stored account may have
-// taken its name since the start).
-func (p *Pipeline) session(ctx context.Context, sd store.Send) (token, country string, err error) {
+// session is what sd goes out as: its account's login token (v1) or
+// account ID (v2), and its country; the token is empty for the default
+// account of LINKUP_LOGIN_TOKEN (the client's own), which Sessions still
+// checks (a stored account may have taken its name since the start).
+func (p *Pipeline) session(ctx context.Context, sd store.Send) (linkup.Session, error) {
 	if p.cfg.Sessions == nil {
-		return "", "", nil
+		return linkup.Session{}, nil
 	}
-	token, country, err = p.cfg.Sessions.Session(ctx, sd.Account)
+	s, err := p.cfg.Sessions.Session(ctx, sd.Account)
 	if p.cfg.Sessions.IsDefault(sd.Account) {
-		country = "" // the send's own: LINKUP_COUNTRY, unless its requester chose one
+		s.Country = "" // the send's own: LINKUP_COUNTRY, unless its requester chose one
 	}
-	return token, country, err
+	return s, err
 }
 
 // Reconnect says how account name is connected again, in a sentence.
@@ -1063,12 +1070,13 @@ func (p *Pipeline) expire(sd store.Send, log zerolog.Logger) {
 	}
 }
 
-// sendOnce makes the Linkup call from the session token (empty: the
-// client's own), streaming the attached Slack file, if any, from its
+// sendOnce makes the Linkup call as sess (a login token, empty for the
+// client's own, or a v2 account ID), streaming the attached Slack file, if any, from its
 // download. A file that cannot be had fails the send with KindMedia before
 // Linkup is called.
-func (p *Pipeline) sendOnce(sd store.Send, token string, log zerolog.Logger) (linkup.Result, error) {
-	m := linkup.Message{ProfileURL: sd.Recipient, Text: sd.Message, Country: sd.Country, MediaLink: sd.MediaLink, LoginToken: token}
+func (p *Pipeline) sendOnce(sd store.Send, sess linkup.Session, log zerolog.Logger) (linkup.Result, error) {
+	m := linkup.Message{ProfileURL: sd.Recipient, Text: sd.Message, Country: sd.Country, MediaLink: sd.MediaLink,
+		LoginToken: sess.LoginToken, AccountID: sess.AccountID}
 	if sd.MediaLink == "" && sd.MediaURL != "" {
 		if p.cfg.Files == nil {
 			return linkup.Result{}, &linkup.Error{Kind: linkup.KindMedia, Message: "the bot cannot download Slack files"}
@@ -1087,7 +1095,7 @@ func (p *Pipeline) sendOnce(sd store.Send, token string, log zerolog.Logger) (li
 			return linkup.Result{}, &linkup.Error{Kind: linkup.KindMedia, Message: err.Error(), Err: err}
 		}
 		log.Debug().Str("file", sd.MediaFileID).Int64("bytes", sd.MediaSize).Msg("streaming the attachment")
-		m.Media = &linkup.Media{MIME: sd.MediaType, Size: sd.MediaSize, Body: r}
+		m.Media = &linkup.Media{MIME: sd.MediaType, Size: sd.MediaSize, Body: r, Name: sd.MediaName}
 	}
 	return p.linkup.SendMessage(p.work, m)
 }

@@ -481,7 +481,7 @@ func TestDoctor(t *testing.T) {
 	assert.Contains(t, out.String(), `PASS Slack bot token (auth.test): workspace "Fake Team", bot user @linkedin-bot`)
 	assert.Contains(t, out.String(), "PASS Slack Socket Mode connection: connected and received hello")
 	assert.Contains(t, out.String(), "PASS LinkedIn accounts: default account default; no send log yet, so no other accounts; self-service off")
-	assert.Contains(t, out.String(), "PASS Linkup: "+lk.URL()+" answered HTTP 404, without refusing the key")
+	assert.Contains(t, out.String(), "PASS Linkup: API v1 at "+lk.URL()+": answered HTTP 404, without refusing the key")
 	assert.Contains(t, out.String(), "info reply bridge: polls each account's inbox every 5m, slowing to 30m when quiet; watches a conversation 30 days after its last activity; at most 200 read credits a day")
 	assert.Zero(t, lk.Count(), "the doctor sends nothing")
 	assert.Empty(t, lk.Reads(""), "nor reads")

@@ -294,8 +294,20 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	if err := st.SetLease(cfg.Lease); err != nil {
 		return fmt.Errorf("configuration: LEASE_DURATION: %w", err)
 	}
-	accounts, err := account.New(ctx, st, account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,
-		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry, DryRun: cfg.LinkupDryRun, Team: cfg.NotifyChannel})
+	lk := linkup.New(linkup.Config{
+		BaseURL:    cfg.LinkupBaseURL,
+		APIKey:     cfg.LinkupAPIKey,
+		LoginToken: cfg.LinkupLoginToken,
+		Timeout:    cfg.LinkupTimeout,
+		HTTPClient: newHTTPClient(0),
+		Version:    cfg.LinkupAPIVersion,
+	})
+	acfg := account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,
+		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry, DryRun: cfg.LinkupDryRun, Team: cfg.NotifyChannel}
+	if cfg.LinkupAPIVersion == linkup.V2 && !cfg.LinkupDryRun {
+		acfg.Linkup = lk
+	}
+	accounts, err := account.New(ctx, st, acfg)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -308,13 +320,6 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		log.Warn().Msg("there is no default account (LINKUP_LOGIN_TOKEN is empty, and none is connected as the default), so only people with an account of their own or a shared one can send; connect one with: linkedin-bot accounts connect --name " + slackpost.ShellQuote(cfg.LinkupAccountName))
 	}
 
-	lk := linkup.New(linkup.Config{
-		BaseURL:    cfg.LinkupBaseURL,
-		APIKey:     cfg.LinkupAPIKey,
-		LoginToken: cfg.LinkupLoginToken,
-		Timeout:    cfg.LinkupTimeout,
-		HTTPClient: newHTTPClient(0),
-	})
 	var sender send.Linkup = lk
 	if cfg.LinkupDryRun {
 		sender = linkup.DryRun{}
@@ -349,7 +354,10 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	case cfg.SelfService && cfg.LinkupDryRun:
 		log.Warn().Msg("ACCOUNT_SELF_SERVICE is off during a dry run: connecting an account calls Linkup")
 	case cfg.SelfService:
-		logins = lk
+		// Logins go through v1's endpoints, which Linkup keeps during the
+		// transition, whatever LINKUP_API_VERSION says: they give a login
+		// token, which v2 migrates (free) at the account's first use.
+		logins = linkup.New(linkup.Config{BaseURL: cfg.LinkupBaseURL, APIKey: cfg.LinkupAPIKey, Timeout: cfg.LinkupTimeout, HTTPClient: newHTTPClient(0), Version: linkup.V1})
 		log.Info().Msg("ACCOUNT_SELF_SERVICE: people may connect their own LinkedIn account with /linkedin-send connect (their password passes through Slack and the bot to Linkup, once, and is never stored)")
 	}
 	bcfg := bot.BridgeConfig(cfg)
@@ -389,7 +397,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		return fmt.Errorf("starting the Home tabs: %w", err)
 	}
 	defer home.Close()
-	log.Info().Str("LINKUP_COUNTRY", cfg.LinkupCountry).Int("SEND_CONCURRENCY", cfg.SendConcurrency).Int("DAILY_SEND_LIMIT", cfg.DailySendLimit).
+	log.Info().Str("LINKUP_API_VERSION", cfg.LinkupAPIVersion).Str("LINKUP_COUNTRY", cfg.LinkupCountry).Int("SEND_CONCURRENCY", cfg.SendConcurrency).Int("DAILY_SEND_LIMIT", cfg.DailySendLimit).
 		Stringer("log", cfg.Log()).Msg("linkedin-bot starting")
 	log.Info().Msg("reply bridge: " + bcfg.Summary())
 	runErr := b.Run(ctx)
@@ -408,9 +416,9 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 // sessions gives the send pipeline and the reply bridge each account's session.
 type sessions struct{ *account.Service }
 
-func (s sessions) Session(ctx context.Context, name string) (string, string, error) {
+func (s sessions) Session(ctx context.Context, name string) (linkup.Session, error) {
 	sess, err := s.Service.Session(ctx, name)
-	return sess.Token, sess.Country, err
+	return linkup.Session{LoginToken: sess.Token, AccountID: sess.AccountID, Country: sess.Country}, err
 }
 
 // Readers are the accounts the reply bridge reads: every usable one; the
