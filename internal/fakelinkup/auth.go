@@ -15,8 +15,13 @@ import (
 // Login is a LinkedIn account the fake can log in.
 type Login struct {
 	Email, Password string
-	// Code, when set, is asked for after the password (the emailed code).
+	// Code, when set, is asked for after the password (the emailed code;
+	// v2's code_challenge).
 	Code string
+	// Approval, when set without a Code, makes a v2 login wait for an
+	// approval in the LinkedIn app (v2's app_challenge; see Approve).
+	// v1 logins ignore it.
+	Approval bool
 	// Token is the session the login gives.
 	Token string
 	// Name is the account's name as LinkedIn shows it on its messages.
@@ -34,11 +39,16 @@ func (s *Server) AddLogin(l Login) {
 	}
 }
 
-// Expire ends the session of token: every call with it gets a 401.
+// Expire ends the session of token: every v1 call with it gets a 401.
+// The v2 account of its mailbox becomes inactive (403 ACCOUNT_INACTIVE on
+// its messages) and, if it was active, its active webhooks get a
+// disconnection event, whatever their filter. A login (v1 or v2) of the
+// mailbox makes it active again.
 func (s *Server) Expire(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expired[token] = true
+	s.disconnect(s.box(token))
 }
 
 // AuthCalls returns the login and verify calls so far, in order; their
@@ -103,6 +113,7 @@ func (s *Server) serveVerify(w http.ResponseWriter, r *http.Request) {
 // login starts l's session again. Caller holds s.mu.
 func (s *Server) login(l Login) {
 	delete(s.expired, l.Token)
+	delete(s.v2.down, s.box(l.Token))
 }
 
 func (s *Server) authRequest(r *http.Request, into any) map[string]any {
@@ -112,7 +123,7 @@ func (s *Server) authRequest(r *http.Request, into any) map[string]any {
 		body = nil
 	}
 	s.mu.Lock()
-	s.auths = append(s.auths, ReadCall{Path: r.URL.Path, Body: body})
+	s.auths = append(s.auths, ReadCall{Path: r.URL.Path, Body: body, Version: "v1"})
 	s.mu.Unlock()
 	return body
 }

@@ -41,13 +41,59 @@ type Shapes struct {
 	URNIDs bool
 	// NoData answers sends without data (older Linkup versions).
 	NoData bool
+
+	// The variants below are v2's: ../shared/linkup-v2.md leaves each open.
+
+	// DeliveredAtMillis gives a v2 send's deliveredAt in epoch
+	// milliseconds (v1's form), not ISO 8601 (the v2 docs' example).
+	DeliveredAtMillis bool
+	// ConversationIDInRead adds conversation_id to v2 get_conversation
+	// answers, whose documented shape has none.
+	ConversationIDInRead bool
+	// EchoOwnMessages makes the account's own messages (its sends, and
+	// Write with its name) produce message events too; the docs do not
+	// say whether they do.
+	EchoOwnMessages bool
+	// EventsNewestFirst lists /events items newest first; oldest first
+	// otherwise. The docs do not give the order.
+	EventsNewestFirst bool
+	// WebhooksStartStopped leaves a created webhook stopped until /start
+	// (the introduction's reading); the create page says monitoring starts
+	// on create, which is the default.
+	WebhooksStartStopped bool
+	// WebhookListAsArray gives GET /v2/webhooks's data as the list itself,
+	// not as {"items":[…]}.
+	WebhookListAsArray bool
+	// PlaceholderHost names https://api.example.com in a created
+	// webhook's stream_url and events_url, as some doc pages show.
+	PlaceholderHost bool
+	// StreamURLWithKey puts ?api_key=<the key of the create call> in a
+	// created webhook's stream_url; whether Linkup does is not documented.
+	StreamURLWithKey bool
 }
 
-// ReadCall is one inbox or conversation request.
+// ReadCall is one inbox or conversation request (or, in AuthCalls, one
+// login call).
 type ReadCall struct {
+	// Path is the route, or for a v2 read, one of InboxV2 and
+	// ConversationV2 (the route with its action).
 	Path string
+	// Body is the JSON body as sent; nil when it was not JSON.
 	Body map[string]any
+	// Version is the API the call came through: "v1" or "v2".
+	Version string
+	// Action is a v2 call's action ("list_inbox", "get_conversation"); empty on v1.
+	Action string
 }
+
+// The keys of Reads and SetReadAnswer: v1's read routes, and v2's read
+// actions, which share the route /v2/messages.
+const (
+	InboxV1        = "/v1/messages/inbox"
+	ConversationV1 = "/v1/messages/conversation"
+	InboxV2        = "/v2/messages?action=list_inbox"
+	ConversationV2 = "/v2/messages?action=get_conversation"
+)
 
 type conversation struct {
 	box      string // the login token whose mailbox it is in; "" for the default one
@@ -90,9 +136,10 @@ func (s *Server) SetShapes(sh Shapes) {
 	s.shapes = sh
 }
 
-// SetReadAnswer lets a answer the calls to path ("/v1/messages/inbox" or
-// "/v1/messages/conversation") it chooses to, until it is set to nil.
-// Every call is still counted in Reads.
+// SetReadAnswer lets a answer the calls to path (InboxV1, ConversationV1,
+// InboxV2 or ConversationV2) it chooses to, until it is set to nil. Every
+// call is still counted in Reads. A v2 hook runs once the account is known
+// and active, and gets the whole body ({account_id, action, params}).
 func (s *Server) SetReadAnswer(path string, a ReadAnswer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -105,7 +152,9 @@ func (s *Server) SetReadAnswer(path string, a ReadAnswer) {
 
 // SetClockOffset sets LinkedIn's clock d ahead of this machine's (behind
 // when negative): the messages written from now on without a time are
-// dated by it, in every answer. A bot 10 minutes ahead of LinkedIn is
+// dated by it, in every answer. It is also the clock of v2's metadata,
+// of webhook events (created_at, the replay's 24 hours) and of monitoring:
+// moving it forward while a webhook is active bills the time skipped. A bot 10 minutes ahead of LinkedIn is
 // SetClockOffset(-10 * time.Minute).
 func (s *Server) SetClockOffset(d time.Duration) {
 	s.mu.Lock()
@@ -187,7 +236,7 @@ func (s *Server) ConversationIDIn(token, profileURL string) string {
 	return ""
 }
 
-// Reads returns the read calls to path so far ("" for all).
+// Reads returns the read calls to path so far ("" for all, v1 and v2).
 func (s *Server) Reads(path string) []ReadCall {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -201,8 +250,13 @@ func (s *Server) Reads(path string) []ReadCall {
 }
 
 // Deliver is the default answer: the message goes into its conversation,
-// from the account, and Linkup's success answer names both.
+// from the account, and Linkup's success answer names both, in the shape
+// of the request's Version.
 func (s *Server) Deliver(w http.ResponseWriter, r *http.Request, req Request) {
+	if req.Version == "v2" {
+		s.deliverV2(w, req)
+		return
+	}
 	m, id := s.Record(req)
 	s.mu.Lock()
 	sh := s.shapes
@@ -220,11 +274,18 @@ func (s *Server) Deliver(w http.ResponseWriter, r *http.Request, req Request) {
 }
 
 // Record puts req's message in its conversation, as LinkedIn would once
-// Linkup processed it, and returns it with the conversation's ID.
+// Linkup processed it, and returns it with the conversation's ID. A v2
+// request's mailbox is its account's (the default one when unknown).
 func (s *Server) Record(req Request) (Msg, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	box := s.box(req.Body.LoginToken)
+	if req.Version == "v2" {
+		box = ""
+		if a := s.v2.byID[req.AccountID]; a != nil {
+			box = a.box
+		}
+	}
 	c := s.conv(box, Person{ProfileURL: req.Body.LinkedInURL})
 	return s.add(c, Msg{Text: req.Body.MessageText, Sender: s.nameOfBox(box)}), c.id
 }
@@ -265,7 +326,7 @@ func (s *Server) conv(box string, who Person) *conversation {
 	return c
 }
 
-// add appends m to c. Caller holds s.mu.
+// add appends m to c, and tells c's account's webhooks. Caller holds s.mu.
 func (s *Server) add(c *conversation, m Msg) Msg {
 	s.seq++
 	if m.At.IsZero() {
@@ -275,6 +336,7 @@ func (s *Server) add(c *conversation, m Msg) Msg {
 		m.URN = fmt.Sprintf("urn:li:msg_message:(urn:li:fsd_profile:ACoAAFAKE,%s-%d)", c.id, s.seq)
 	}
 	c.messages = append(c.messages, m)
+	s.messageEvent(c, m)
 	return m
 }
 
@@ -299,7 +361,7 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request) (map[string
 	var body map[string]any
 	_ = json.Unmarshal(raw, &body)
 	s.mu.Lock()
-	s.reads = append(s.reads, ReadCall{Path: r.URL.Path, Body: body})
+	s.reads = append(s.reads, ReadCall{Path: r.URL.Path, Body: body, Version: "v1"})
 	hook := s.readHook[r.URL.Path]
 	s.mu.Unlock()
 	if token, _ := body["login_token"].(string); s.refuseExpired(w, token) {

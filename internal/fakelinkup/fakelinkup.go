@@ -3,23 +3,76 @@
 // function the test sets; by default a send is delivered into a scripted
 // LinkedIn conversation that the inbox and conversation endpoints read
 // back (conversations.go), and that a test can change ("Jane replies now").
+//
+// # v1 and v2 over one LinkedIn
+//
+// The same server answers Linkup's v1 routes (/v1/...) and its v2 routes
+// (/v2/...), as ../shared/linkup-v2.md documents them, over the same
+// scripted LinkedIn: a mailbox (one per AddLogin token with a Name, plus
+// the default one) is one v2 account with a stable 24-hex account_id
+// (AccountID), whichever API reads or writes it.
+//
+// v2 answers are {"success":true,"data":…,"metadata":{…,"credits_consumed"}}
+// or {"success":false,"error":{"code","message"},"metadata":{…}} with real
+// HTTP statuses: 403 INVALID_API_KEY for a wrong x-api-key (until SetAPIKey
+// any non-empty key is right), 404 INVALID_ACCOUNT for an unknown
+// account_id, an unknown webhook_id or an unknown /v2 path, 403
+// ACCOUNT_INACTIVE for an account whose session Expire ended, 400
+// INVALID_ACTION and INVALID_PARAMS. Errors cost 0 credits; Credits sums
+// what v2 answers consumed (v2.go).
+//
+//   - POST /v2/login migrates a login token (0 credits, the same id every
+//     time) or logs in an AddLogin Login by email and password, answering
+//     status "checkpoint_required" when the Login has a Code
+//     (code_challenge) or Approval (app_challenge); POST /v2/checkpoint
+//     completes it (1 credit; the app challenge once Approve was called).
+//     GET /v2/accounts lists the accounts.
+//   - POST /v2/messages: "send" goes through the same Answer as a v1 send
+//     (SetAnswer, Deliver; Request.Version tells them apart; SuccessV2 and
+//     ReplyV2Error answer in v2's shape); "list_inbox" and
+//     "get_conversation" read the mailbox (v2messages.go) and are counted
+//     in Reads under InboxV2 and ConversationV2.
+//   - Hosted webhooks (webhooks.go): create, list, delete, start, stop; an
+//     active webhook gets the account's events (a reply written by Reply,
+//     ReplyIn or Write; Expire's disconnection; InvitationAccepted), kept
+//     24 hours on LinkedIn's clock for GET /v2/webhooks/{id}/events and
+//     pushed to its Server-Sent Events streams (stream.go), which a test can
+//     drop, silence and push odd frames to. MonitoringCredits estimates
+//     what monitoring cost.
+//
+// The fake logs nothing; in particular the stream's URL, which carries
+// the API key, appears in no log, error or recorded call.
 package fakelinkup
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 )
 
-// Request is one send-message call as Linkup received it.
+// Request is one send-message call as Linkup received it, through v1 or v2.
 type Request struct {
 	APIKey string
 	Body   Body
+	// Version is the API the call came through: "v1" or "v2".
+	Version string
+	// AccountID is a v2 send's account_id; empty on v1, where
+	// Body.LoginToken names the account.
+	AccountID string
+	// Media is the attachment sent as media_file, decoded: v1's data URL
+	// or v2's base64 data. It is nil without one or when it does not decode.
+	Media []byte
+	// MediaName is a v2 media_file's filename (v1 sends none).
+	MediaName string
 }
 
-// Body is the JSON body of a send-message call.
+// Body is the JSON body of a v1 send-message call. A v2 send's params are
+// put under their v1 names: profile_url in LinkedInURL, media_file's
+// base64 data in MediaFile; LoginToken stays empty.
 type Body struct {
 	LinkedInURL string `json:"linkedin_url"`
 	MessageText string `json:"message_text"`
@@ -55,12 +108,14 @@ type Server struct {
 	aborted  int
 	arrived  chan struct{}
 	linkedIn
+	v2 v2State
 }
 
 // New starts a fake Linkup that answers Deliver until SetAnswer.
 func New() *Server {
 	s := &Server{arrived: make(chan struct{}, 1<<16)}
 	s.linkedIn = newLinkedIn()
+	s.v2 = newV2()
 	s.answer = s.Deliver
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/messages/send-message", s.serve)
@@ -68,6 +123,7 @@ func New() *Server {
 	mux.HandleFunc("POST /v1/messages/conversation", s.serveConversation)
 	mux.HandleFunc("POST /v1/auth/login", s.serveLogin)
 	mux.HandleFunc("POST /v1/auth/verify", s.serveVerify)
+	s.routeV2(mux)
 	s.srv = httptest.NewServer(mux)
 	return s
 }
@@ -75,8 +131,15 @@ func New() *Server {
 // URL is the base URL to give the client (LINKUP_BASE_URL).
 func (s *Server) URL() string { return s.srv.URL }
 
-// Close stops the server, cutting held requests off.
+// String names the server by its URL: no key, token or password.
+func (s *Server) String() string { return "fakelinkup.Server(" + s.srv.URL + ")" }
+
+// GoString is String, so that %#v shows no secret either.
+func (s *Server) GoString() string { return s.String() }
+
+// Close stops the server, cutting held requests and open streams off.
 func (s *Server) Close() {
+	s.DropStreams()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 }
@@ -121,8 +184,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		return
 	}
-	req := Request{APIKey: r.Header.Get("x-api-key")}
+	req := Request{APIKey: r.Header.Get("x-api-key"), Version: "v1"}
 	err = json.Unmarshal(raw, &req.Body)
+	req.Media = dataURLBytes(req.Body.MediaFile)
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
 	answer := s.answer
@@ -139,4 +203,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	answer(w, r, req)
+}
+
+// dataURLBytes decodes a v1 media_file, a data URL; nil when it is not one.
+func dataURLBytes(u string) []byte {
+	_, b64, ok := strings.Cut(u, ";base64,")
+	if !ok {
+		return nil
+	}
+	data, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil
+	}
+	return data
 }
