@@ -358,3 +358,25 @@ func TestTheDefaultAccountIsMarkedWhenConnectedNeverByItsName(t *testing.T) {
 		assert.Equal(t, []string{"U1"}, a.Users)
 	})
 }
+
+func TestLinkupV2IDsAreKeptAndGoWithTheirAccount(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		_, ok, err := s.LinkupAccount(ctx, "team")
+		require.NoError(t, err)
+		assert.False(t, ok)
+		require.NoError(t, s.PutLinkupAccount(ctx, LinkupAccount{Name: "team", AccountID: "69c1", TokenHash: "h1"}))
+		require.NoError(t, s.PutLinkupAccount(ctx, LinkupAccount{Name: "team", AccountID: "69c2", TokenHash: "h2"}), "connected again: replaced")
+		got, ok, err := s.LinkupAccount(ctx, "team")
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, LinkupAccount{Name: "team", AccountID: "69c2", TokenHash: "h2"}, got)
+
+		check := []byte{1}
+		require.NoError(t, s.PutAccount(ctx, Account{Name: "team", Country: "FR"}, []string{"U1", "U2"}, check, func(string) ([]byte, error) { return []byte{7}, nil }))
+		require.NoError(t, s.RemoveAccount(ctx, "team"))
+		_, ok, err = s.LinkupAccount(ctx, "team")
+		require.NoError(t, err)
+		assert.False(t, ok, "a removed account's v2 ID goes with it: a new account of that name is another LinkedIn profile")
+	})
+}
