@@ -40,6 +40,14 @@
 //     drop, silence and push odd frames to. MonitoringCredits estimates
 //     what monitoring cost.
 //
+// Where the docs are silent the fake takes the documented or likelier
+// reading and Shapes gives the other, so that a client is tested against
+// both: deliveredAt in ms, conversation_id in get_conversation, events for
+// the account's own messages, /events newest first, webhooks that wait for
+// /start, a bare list from GET /v2/webhooks, a placeholder host or the key
+// in stream_url. Not faked: custom webhooks (a url; refused), /v2/network,
+// GET /v2/accounts/{id}, webhook signing.
+//
 // The fake logs nothing; in particular the stream's URL, which carries
 // the API key, appears in no log, error or recorded call.
 package fakelinkup
