@@ -79,9 +79,16 @@ func TestSendsAndRepliesOnV2(t *testing.T) {
 	e.finished(5)
 	assert.Equal(t, 2, migrations(lk), "no migration after a restart")
 	assert.Equal(t, 1, mirrored(), "mirrored once")
-	reqs = lk.Requests()
-	assert.Equal(t, reqs[0].AccountID, reqs[3].AccountID)
-	assert.Equal(t, reqs[1].AccountID, reqs[4].AccountID)
+	// The two sends may reach Linkup in either order (finished counts
+	// notification lines, and the reply's may be one): name each by its text.
+	e.waitUntil("five sends at Linkup", func() bool { return len(lk.Requests()) >= 5 })
+	assert.Len(t, lk.Requests(), 5)
+	byText := map[string]string{}
+	for _, r := range lk.Requests() {
+		byText[r.Body.MessageText] = r.AccountID
+	}
+	assert.Equal(t, lk.AccountID(loginToken), byText["After the restart"], "the default account after the restart")
+	assert.Equal(t, lk.AccountID(aliceToken), byText["Alice after the restart"], "Alice's own after the restart")
 }
 
 // v2's refusals are refusals (nothing sent, nothing spent), its 5xx is
