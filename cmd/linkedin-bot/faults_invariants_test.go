@@ -14,7 +14,8 @@ package main
 //	I2  every acked request ends sent, failed or unknown, true to what
 //	    LinkedIn got, and its requester can see that outcome
 //	I3  every LinkedIn message of a watched conversation appears in its
-//	    thread exactly once, in order (the bot's own never again)
+//	    thread exactly once, in order (the bot's own never again); an
+//	    account whose sealed token was swapped is not read, and Slack is told
 //	I4  no token, password, code or response_url in logs, posts, edits,
 //	    views, response_url answers or the log; I4rest apart: response_urls
 //	    kept at rest, in the log or in a view's private_metadata (which
@@ -39,6 +40,7 @@ import (
 	"linkedin-bot/internal/fakelinkup"
 	"linkedin-bot/internal/fakeslack"
 	"linkedin-bot/linkup"
+	"linkedin-bot/slackpost"
 	"linkedin-bot/store"
 )
 
@@ -492,8 +494,10 @@ func checkEveryMessageOnceInOrder(w *faultWorld) []string {
 			byURN[c.URN] = i
 		}
 	}
+	unreadable := unreadableAccounts(w)
 	for _, mb := range w.mailboxes {
 		start := -1
+		account := ""
 		threads := map[[2]string]bool{}
 		dms := map[string]bool{}
 		for idx, m := range mb.Messages {
@@ -506,7 +510,7 @@ func checkEveryMessageOnceInOrder(w *faultWorld) []string {
 				continue
 			}
 			if start < 0 {
-				start = idx
+				start, account = idx, sd.Account
 			}
 			threads[[2]string{sd.RootChannel, sd.Thread()}] = true
 			dms[dm(sd.Requester)] = true
@@ -516,6 +520,15 @@ func checkEveryMessageOnceInOrder(w *faultWorld) []string {
 		}
 		if start < 0 {
 			continue // not watched: no send of it ended sent in a thread
+		}
+		if told, ok := unreadable[account]; ok {
+			// Someone copied another account's sealed token into this
+			// account's row: the bot cannot read its conversations until it
+			// is connected again, and must have said so in Slack.
+			if !told {
+				out = append(out, fmt.Sprintf("conversation %s with %s: its account %s cannot be read (its stored token does not open) and nobody was told", mb.ID, mb.With.Name, account))
+			}
+			continue
 		}
 		last, lastText := -1, ""
 		var missing []fakelinkup.Msg
@@ -549,6 +562,31 @@ func checkEveryMessageOnceInOrder(w *faultWorld) []string {
 		if len(missing) > 0 {
 			out = append(out, fmt.Sprintf("conversation %s with %s: %d of the %d messages written since it is watched never reached its thread, from %s (written at %s by LinkedIn's clock) to %s",
 				mb.ID, mb.With.Name, len(missing), required, brief(missing[0].Text), missing[0].At.Format("15:04:05.000"), brief(missing[len(missing)-1].Text)))
+		}
+	}
+	return out
+}
+
+// unreadableAccounts are the accounts whose sealed token a schedule's
+// tamper step replaced and that do not open at the end, each with whether
+// the bot told Slack that it does not use them.
+func unreadableAccounts(w *faultWorld) map[string]bool {
+	out := map[string]bool{}
+	for _, st := range w.s.Steps {
+		if st.Kind != stepTamper {
+			continue
+		}
+		for _, a := range w.accounts {
+			if a.Name == st.Account && a.Token == "" {
+				out[a.Name] = false
+			}
+		}
+	}
+	for name := range out {
+		for _, p := range w.posts {
+			if strings.Contains(p.Text, "token of the *"+slackpost.Escape(name)+"* account does not open") {
+				out[name] = true
+			}
 		}
 	}
 	return out
@@ -968,6 +1006,15 @@ func TestFaultInvariantsCatchViolations(t *testing.T) {
 		{"a send says sent and nothing reached LinkedIn", func(w *faultWorld) {
 			w.calls[first].Delivered = false
 		}, []string{"I2"}, "never delivered its message"},
+		{"an account whose token was swapped is not read, and nobody is told", func(w *faultWorld) {
+			w.s.Steps = append(slices.Clone(w.s.Steps), step{Kind: stepTamper, Account: "li-02", Text: "default"})
+			w.accounts = slices.Clone(w.accounts)
+			for i := range w.accounts {
+				if w.accounts[i].Name == "li-02" {
+					w.accounts[i].Token = ""
+				}
+			}
+		}, []string{"I3"}, "cannot be read (its stored token does not open) and nobody was told"},
 		{"a reply is lost", func(w *faultWorld) {
 			w.posts = slices.Delete(w.posts, mirrored[1], mirrored[1]+1)
 		}, []string{"I3"}, "never reached its thread"},
