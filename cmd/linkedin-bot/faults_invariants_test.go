@@ -524,8 +524,10 @@ func checkEveryMessageOnceInOrder(w *faultWorld) []string {
 		if told, ok := unreadable[account]; ok {
 			// Someone copied another account's sealed token into this
 			// account's row: the bot cannot read its conversations until it
-			// is connected again, and must have said so in Slack.
-			if !told {
+			// is connected again, and must have said so in Slack, once it
+			// reads again: with the read credits spent it reads nothing,
+			// and so cannot yet know (seed 17).
+			if !told && !capped {
 				out = append(out, fmt.Sprintf("conversation %s with %s: its account %s cannot be read (its stored token does not open) and nobody was told", mb.ID, mb.With.Name, account))
 			}
 			continue
