@@ -93,7 +93,10 @@ func checkInvariants(w *faultWorld) map[string][]string {
 
 // attribution ties each Linkup call to the send it was made for: among the
 // sends of its text (a request and its retries share it; every request's
-// text is unique in a schedule), the latest recorded before the call.
+// text is unique in a schedule), the latest recorded before the call. A
+// send recorded up to 5 ms after the call counts only when none was
+// recorded before it: a retry can be recorded a few milliseconds after the
+// refused call it retries (seed 1387), and that call is its original's.
 type attribution struct {
 	send   []int           // call index → index in w.sends; -1 when no send accounts for it
 	bySend map[int64][]int // send ID → its calls
@@ -101,15 +104,22 @@ type attribution struct {
 
 func attribute(w *faultWorld) attribution {
 	a := attribution{send: make([]int, len(w.calls)), bySend: map[int64][]int{}}
-	for i, c := range w.calls {
-		a.send[i] = -1
+	latest := func(c linkupCall, slack time.Duration) int {
+		best := -1
 		for j, sd := range w.sends {
-			if sd.Message != c.Text || sd.CreatedAt.After(c.At.Add(5*time.Millisecond)) {
+			if sd.Message != c.Text || sd.CreatedAt.After(c.At.Add(slack)) {
 				continue
 			}
-			if k := a.send[i]; k < 0 || !sd.CreatedAt.Before(w.sends[k].CreatedAt) {
-				a.send[i] = j
+			if best < 0 || !sd.CreatedAt.Before(w.sends[best].CreatedAt) {
+				best = j
 			}
+		}
+		return best
+	}
+	for i, c := range w.calls {
+		a.send[i] = latest(c, 0)
+		if a.send[i] < 0 {
+			a.send[i] = latest(c, 5*time.Millisecond)
 		}
 		if k := a.send[i]; k >= 0 {
 			a.bySend[w.sends[k].ID] = append(a.bySend[w.sends[k].ID], i)
