@@ -1176,6 +1176,9 @@ func (fr *faultRun) settle() {
 	fr.unlockLog()
 	fr.c.slack.FailPosts(salesChannel, "")
 	fr.c.slack.DelayPosts(0)
+	fr.c.slack.LoseAnswers("chat.postMessage", 0)
+	fr.c.slack.FailCalls("chat.postMessage", 0)
+	fr.c.slack.RateLimit("chat.postMessage", 0)
 	for rep := range fr.procs {
 		fr.start(rep)
 	}
@@ -1286,8 +1289,13 @@ func (fr *faultRun) busy() (why string, owedOnly bool) {
 		owed = append(owed, fmt.Sprintf("%d LinkedIn messages owe their posts", len(msgs)))
 	}
 	switch {
-	case unread != "":
+	case unread != "" && len(msgs) == 0:
 		return unread, false
+	case unread != "":
+		// The messages not in Slack are owed posts (Slack failed them):
+		// a start makes them at once (seed 1365: three 503s). One the
+		// bot does not owe stays missing after the start, and I3 says so.
+		return unread + "; " + strings.Join(owed, "; "), true
 	case len(owed) > 0:
 		return strings.Join(owed, "; "), true
 	}
