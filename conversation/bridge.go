@@ -173,8 +173,11 @@ type Bridge struct {
 	told     bool          // the log said which bot runs the bridge
 	pace     time.Duration // the wait after the last poll
 	nextPoll time.Time
-	nextOwed time.Time       // when owed posts are tried again
-	badToken map[string]bool // account → its unopenable token was told (tellBadToken); absent: not looked up yet
+	nextOwed time.Time // when owed posts are tried again
+	// slackFree is when Slack takes posts again: it rate-limited one, and
+	// said to wait until then (Retry-After). No post is tried before.
+	slackFree time.Time
+	badToken  map[string]bool // account → its unopenable token was told (tellBadToken); absent: not looked up yet
 
 	links slackpost.Permalinks
 	dms   slackpost.DMs // the requesters' DMs, where messages fall back
@@ -313,6 +316,13 @@ func (b *Bridge) cycle(ctx context.Context) {
 
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
 		return a
 	}
 	return b

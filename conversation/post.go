@@ -25,7 +25,8 @@ const ReplyActionID = "reply_linkedin"
 const postEvent = "linkedin_bot_message"
 
 // maxTries bounds the tries of a post that cannot be looked for: it
-// appears at most twice. A try Slack refused is not counted: it made no post.
+// appears at most twice. A try Slack refused or rate-limited is not
+// counted: it made no post.
 const maxTries = 2
 
 // maxNameRunes bounds a LinkedIn name shown in a post (a hostile name
@@ -41,6 +42,22 @@ var errMaybePosted = errors.New("the post may already be in Slack and cannot be 
 
 // errRefusedEverywhere: Slack refused the post at every place it may go.
 var errRefusedEverywhere = errors.New("Slack refused the post everywhere it may go")
+
+// errRateLimited: Slack rate-limited the post, or an earlier one whose
+// Retry-After has not passed yet. It was not made: it is owed, and made
+// again once Slack takes posts (b.slackFree).
+var errRateLimited = errors.New("Slack rate-limited the bot's posts: not posted, it is posted once Slack takes posts again")
+
+// rateLimited records that Slack rate-limited a post and said to wait
+// wait: no post is tried before, and the owed ones are tried again then,
+// not at the next minute's round.
+func (b *Bridge) rateLimited(wait time.Duration) {
+	b.slackFree = b.now().Add(wait)
+	b.nextOwed = b.slackFree
+}
+
+// slackBusy reports whether Slack said to wait before the next post.
+func (b *Bridge) slackBusy() bool { return b.now().Before(b.slackFree) }
 
 // deliverOwed makes the posts a crash or a Slack failure left owed.
 func (b *Bridge) deliverOwed(ctx context.Context) {
@@ -63,8 +80,9 @@ func (b *Bridge) deliverConversation(ctx context.Context, log zerolog.Logger, c 
 	}
 	for _, m := range owed {
 		if b.stopping() || !b.deliverMessage(ctx, log, c, m) {
-			// Owed, with the ones after it: the next round posts them in order.
-			b.nextOwed = b.now()
+			// Owed, with the ones after it: the next round posts them in
+			// order, once Slack takes posts.
+			b.nextOwed = maxTime(b.now(), b.slackFree)
 			return
 		}
 	}
@@ -77,8 +95,8 @@ func (b *Bridge) deliverAll(ctx context.Context, owed []store.ConvMessage) {
 	convs := map[int64]*store.Conversation{}
 	blocked := map[int64]bool{}
 	for _, m := range owed {
-		if b.stopping() {
-			return
+		if b.stopping() || b.slackBusy() {
+			return // rate-limited: the rest waits for its Retry-After (nextOwed)
 		}
 		c, ok := convs[m.Conversation]
 		if !ok {
@@ -160,6 +178,9 @@ func (b *Bridge) deliverMessage(ctx context.Context, log zerolog.Logger, c *stor
 	if c.ThreadTS == "" {
 		err := b.postRoot(ctx, log, c)
 		switch {
+		case errors.Is(err, errRateLimited):
+			log.Warn().Err(err).Msg("Slack rate-limited the conversation's root in the inbox channel; it is posted once Slack takes posts again")
+			return false
 		case errors.Is(err, errRefusedEverywhere):
 			rootRefused = slackpost.Reason(err)
 			log.Warn().Err(err).Msg("Slack refused the conversation's root in the inbox channel; its message goes elsewhere")
@@ -188,9 +209,12 @@ func (b *Bridge) deliverMessage(ctx context.Context, log zerolog.Logger, c *stor
 				}
 				return b.store.IntendMessage(ctx, c.ID, m.Key, false)
 			},
-			refused: func() error { return b.store.RefusedMessage(ctx, c.ID, m.Key, false) },
+			notMade: func() error { return b.store.RefusedMessage(ctx, c.ID, m.Key, false) },
 		})
 		switch {
+		case errors.Is(err, errRateLimited):
+			log.Warn().Err(err).Msg("Slack rate-limited the LinkedIn message's post; it is posted once Slack takes posts again")
+			return false
 		case errors.Is(err, errRefusedEverywhere):
 			log.Error().Err(err).Msg("Slack refused the LinkedIn message in its thread and everywhere else it may go: it is not in Slack (read it on LinkedIn); the conversation goes on")
 		case errors.Is(err, errMaybePosted):
@@ -238,9 +262,12 @@ func (b *Bridge) deliverMessage(ctx context.Context, log zerolog.Logger, c *stor
 			return text, []slack.Block{slackpost.Section(text)}
 		},
 		intend:  func(target) error { return b.store.IntendMessage(ctx, c.ID, m.Key, true) },
-		refused: func() error { return b.store.RefusedMessage(ctx, c.ID, m.Key, true) },
+		notMade: func() error { return b.store.RefusedMessage(ctx, c.ID, m.Key, true) },
 	})
 	switch {
+	case errors.Is(err, errRateLimited):
+		log.Warn().Err(err).Msg("Slack rate-limited the reply's notification; it is posted once Slack takes posts again")
+		return true
 	case errors.Is(err, errRefusedEverywhere):
 		log.Warn().Err(err).Msg("Slack refused the reply's notification; it is not posted")
 	case errors.Is(err, errMaybePosted):
@@ -271,7 +298,7 @@ func (b *Bridge) postRoot(ctx context.Context, log zerolog.Logger, c *store.Conv
 			c.RootTries++
 			return b.store.IntendRoot(ctx, c.ID)
 		},
-		refused: func() error {
+		notMade: func() error {
 			c.RootTries--
 			return b.store.RefusedRoot(ctx, c.ID)
 		},
@@ -302,10 +329,11 @@ type post struct {
 	// tried is how many of targets earlier tries may have reached (all
 	// when zero): a lost answer's post is looked for there.
 	tried int
-	// intend records a try at a target before it is made; refused records
-	// that Slack refused it: it made no post.
+	// intend records a try at a target before it is made; notMade records
+	// that it certainly made no post (Slack refused or rate-limited it), so
+	// that it is no try that may have.
 	intend  func(t target) error
-	refused func() error
+	notMade func() error
 }
 
 // postOnce makes p once, at the first of its targets that takes it, and
@@ -314,10 +342,14 @@ type post struct {
 // made again only under maxTries (errMaybePosted). A post Slack refuses
 // for what it holds is made again in its short form at the same place; a
 // post refused by the place goes to the next one; errRefusedEverywhere
-// when no place took it. Any other error leaves it open: a later try looks
-// for it first.
+// when no place took it. A post Slack rate-limits was not made and is not
+// counted: errRateLimited, and no post is tried until its Retry-After has
+// passed. Any other error leaves it open: a later try looks for it first.
 func (b *Bridge) postOnce(ctx context.Context, log zerolog.Logger, p post) (ts string, at int, err error) {
 	log = log.With().Str("post", p.kind).Logger()
+	if b.slackBusy() {
+		return "", -1, fmt.Errorf("%w (until %s)", errRateLimited, b.slackFree.Format(time.TimeOnly))
+	}
 	if p.tries > 0 {
 		unsure := false
 		var ferr error
@@ -368,6 +400,17 @@ func (b *Bridge) postOnce(ctx context.Context, log zerolog.Logger, p post) (ts s
 			if err == nil {
 				return ts, i, nil
 			}
+			if wait, limited := slackpost.Later(err); limited {
+				// Turned away before Slack acted: certainly not posted, so
+				// not a try that may have; and no refusal: the same place
+				// takes it after Retry-After.
+				if rerr := p.notMade(); rerr != nil {
+					log.Error().Err(rerr).Msg("recording a rate-limited post failed")
+				}
+				b.rateLimited(wait)
+				log.Warn().Err(err).Stringer("target", t).Stringer("retry_after", wait).Msg("Slack rate-limited the post; it is made again after Retry-After")
+				return "", -1, fmt.Errorf("%w (%s, retry after %s): %w", errRateLimited, t, wait, err)
+			}
 			if !slackpost.Refused(err) {
 				// No answer, a 5xx or fatal_error: Slack may have posted it. Look at once.
 				if _, found, ferr := b.find(ctx, t.channel, t.thread, since(p.since, b.now()), p.kind, p.conv, p.key); found != "" {
@@ -378,7 +421,7 @@ func (b *Bridge) postOnce(ctx context.Context, log zerolog.Logger, p post) (ts s
 				return "", -1, err
 			}
 			// Refused: certainly not posted, so not a try that may have.
-			if rerr := p.refused(); rerr != nil {
+			if rerr := p.notMade(); rerr != nil {
 				log.Error().Err(rerr).Msg("recording a refused post failed")
 			}
 			refusals = append(refusals, fmt.Errorf("%s: %w", t, err))

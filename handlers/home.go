@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -220,19 +219,19 @@ func (m *Home) publish(ctx context.Context, user string) {
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_, err := m.slack.PublishViewContext(pctx, slack.PublishViewContextRequest{UserID: user, View: m.render(pctx, user)})
-	var rl *slack.RateLimitedError
+	wait, limited := slackpost.Later(err)
 	switch {
 	case err == nil:
 		log.Debug().Msg("Home published")
-	case errors.As(err, &rl):
-		log.Warn().Stringer("retry_after", rl.RetryAfter).Msg("views.publish rate limited; waiting")
+	case limited:
+		log.Warn().Stringer("retry_after", wait).Msg("views.publish rate limited; waiting")
 		m.mu.Lock()
 		if _, ok := m.due[user]; !ok {
 			m.due[user] = time.Now()
 		}
 		m.mu.Unlock()
 		select {
-		case <-time.After(max(rl.RetryAfter, time.Second)):
+		case <-time.After(max(wait, time.Second)):
 		case <-m.stop:
 		}
 	case ctx.Err() == nil:

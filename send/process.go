@@ -256,6 +256,11 @@ func (p *Pipeline) hook(sd store.Send) string {
 // errGaveUp: a post may already be in Slack, and cannot be checked.
 var errGaveUp = errors.New("the post may already be in Slack and cannot be checked there, so it is not made again")
 
+// errRateLimited: Slack rate-limited every attempt of a post, for longer
+// than the delivery could wait. It certainly made no post: it is owed, and
+// made at the next delivery.
+var errRateLimited = errors.New("Slack rate-limited the post for longer than the bot waits: not posted")
+
 // postOnce makes post d of send sd at the first of targets that takes it,
 // and returns where it went; the caller records it. Before each target's
 // try it records the try, unless intended says the first one's was (with
@@ -301,6 +306,14 @@ func (p *Pipeline) postOnce(ctx context.Context, log zerolog.Logger, sd *store.S
 			return ch, ts, nil
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", t, err))
+		if errors.Is(err, errRateLimited) {
+			// Not posted, so not a try that may have; and no refusal: the
+			// same place takes it at the next delivery.
+			if nerr := p.store.NotMade(ctx, sd.ID, d); nerr != nil {
+				log.Error().Err(nerr).Msg("recording a rate-limited post failed")
+			}
+			return "", "", errors.Join(errs...)
+		}
 		if !refused(err) {
 			// It may have gone out: a later delivery looks before posting.
 			return "", "", errors.Join(errs...)
@@ -310,9 +323,11 @@ func (p *Pipeline) postOnce(ctx context.Context, log zerolog.Logger, sd *store.S
 	return "", "", errors.Join(errs...)
 }
 
-// postTo makes one post at t. It tries again after a Slack 429 (Slack did
-// nothing) and, after a 5xx or a lost answer, only once it has looked and
-// not found the post.
+// postTo makes one post at t. It tries again after a Slack rate limit,
+// once its Retry-After has passed (Slack did nothing), and after a 5xx or
+// a lost answer, only once it has looked and not found the post. When
+// every attempt met a rate limit (the last one's Retry-After outlasting
+// ctx or the attempts), the error is errRateLimited: nothing was posted.
 func (p *Pipeline) postTo(ctx context.Context, log zerolog.Logger, sd store.Send, d store.Delivery, t target, text string, blocks []slack.Block) (channel, ts string, err error) {
 	if t.hook != "" {
 		return "", "", p.webhook(ctx, t.hook, text, blocks...)
@@ -328,20 +343,20 @@ func (p *Pipeline) postTo(ctx context.Context, log zerolog.Logger, sd store.Send
 	if t.thread != "" {
 		opts = append(opts, slack.MsgOptionTS(t.thread))
 	}
+	onlyLimited := true // every attempt so far met a rate limit: none posted
 	for attempt := 1; ; attempt++ {
 		channel, ts, err = p.slack.PostMessageContext(ctx, t.channel, opts...)
 		if err == nil {
 			return channel, ts, nil
 		}
-		var wait time.Duration
-		var rl *slack.RateLimitedError
+		wait, limited := slackpost.Later(err)
 		switch {
-		case errors.As(err, &rl):
-			wait = max(rl.RetryAfter, 100*time.Millisecond)
+		case limited:
 		case refused(err):
 			return "", "", err
 		default:
 			// A 5xx or no answer: Slack may have posted it.
+			onlyLimited = false
 			ch, ts, found, ferr := p.findPost(ctx, sd, d, t)
 			if found {
 				return ch, ts, nil
@@ -351,11 +366,10 @@ func (p *Pipeline) postTo(ctx context.Context, log zerolog.Logger, sd store.Send
 			}
 			wait = time.Duration(attempt) * 500 * time.Millisecond
 		}
-		if attempt >= slackAttempts {
-			return "", "", err
-		}
-		log.Warn().Err(err).Stringer("wait", wait).Msg("Slack asked to retry")
-		if !sleep(ctx, wait) {
+		if attempt >= slackAttempts || !waitOut(ctx, log, err, wait) {
+			if limited && onlyLimited {
+				return "", "", fmt.Errorf("%w: %w", errRateLimited, err)
+			}
 			return "", "", err
 		}
 	}
@@ -426,32 +440,38 @@ func (p *Pipeline) slackCtx() (context.Context, context.CancelFunc) {
 const slackAttempts = 4
 
 // slackCall runs an idempotent Slack call f (an edit, a read), and again
-// after a Slack 429 (honouring Retry-After) or 5xx.
+// after a Slack rate limit (once its Retry-After has passed) or 5xx.
 func (p *Pipeline) slackCall(ctx context.Context, log zerolog.Logger, f func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		err := f(ctx)
 		if err == nil {
 			return nil
 		}
-		var wait time.Duration
-		var rl *slack.RateLimitedError
+		wait, limited := slackpost.Later(err)
 		var sc slack.StatusCodeError
 		switch {
-		case errors.As(err, &rl):
-			wait = max(rl.RetryAfter, 100*time.Millisecond)
+		case limited:
 		case errors.As(err, &sc) && sc.Code >= 500:
 			wait = time.Duration(attempt) * 500 * time.Millisecond
 		default:
 			return err
 		}
-		if attempt >= slackAttempts {
-			return err
-		}
-		log.Warn().Err(err).Stringer("wait", wait).Msg("Slack asked to retry")
-		if !sleep(ctx, wait) {
+		if attempt >= slackAttempts || !waitOut(ctx, log, err, wait) {
 			return err
 		}
 	}
+}
+
+// waitOut waits d before a Slack call is made again after err, unless ctx
+// ends first; it reports whether it waited. A wait that would outlast ctx
+// is not begun: the call is left to a later delivery.
+func waitOut(ctx context.Context, log zerolog.Logger, err error, d time.Duration) bool {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+		log.Warn().Err(err).Stringer("wait", d).Msg("Slack asked to wait longer than the delivery may; it is tried again later")
+		return false
+	}
+	log.Warn().Err(err).Stringer("wait", d).Msg("Slack asked to retry")
+	return sleep(ctx, d)
 }
 
 // sleep waits d or until ctx ends; it reports whether d passed.

@@ -2,7 +2,6 @@ package slackpost
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 	"unicode/utf8"
 
@@ -32,20 +31,25 @@ const (
 // channel_not_found, is_archived, an expired response_url, …), not with a
 // failure that leaves it open. fatal_error and internal_error are not
 // refusals (Slack documents that part of the call may have succeeded), nor
-// are a rate limit, a 5xx or a lost answer: the post may have been made,
-// and is looked for before it is made again.
+// are a 5xx or a lost answer: the post may have been made, and is looked
+// for before it is made again. Nor is a rate limit, in any of its shapes
+// (see Later): nothing was posted, and the same post is made again at
+// the same place after its Retry-After.
 func Refused(err error) bool {
+	if _, limited := Later(err); limited {
+		return false
+	}
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) {
 		switch se.Err {
-		case "fatal_error", "internal_error", "service_unavailable", "request_timeout", "ratelimited":
+		case "fatal_error", "internal_error", "service_unavailable", "request_timeout":
 			return false
 		}
 		return true // Slack answered ok=false: nothing was posted
 	}
 	var sc slack.StatusCodeError
 	if errors.As(err, &sc) {
-		return sc.Code >= 400 && sc.Code < 500 && sc.Code != http.StatusTooManyRequests
+		return sc.Code >= 400 && sc.Code < 500
 	}
 	return false
 }

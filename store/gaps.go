@@ -164,8 +164,9 @@ func (s *Store) IntendFallback(ctx context.Context, conv int64, key string) erro
 }
 
 // RefusedMessage records that the try of a message's post (notify: of its
-// notification line) that IntendMessage recorded was refused by Slack: it
-// certainly made no post, so it no longer counts as a try that may have.
+// notification line) that IntendMessage recorded was refused or
+// rate-limited by Slack: it certainly made no post, so it no longer counts
+// as a try that may have.
 func (s *Store) RefusedMessage(ctx context.Context, conv int64, key string, notify bool) error {
 	col := "tries"
 	if notify {

@@ -871,6 +871,18 @@ func (s *Store) Intend(ctx context.Context, id int64, d Delivery) error {
 	return s.exec(ctx, "recording a post's try", `UPDATE sends SET `+col+` = `+col+` + 1, updated_at = ? WHERE id = ?`, s.now().UnixMilli(), id)
 }
 
+// NotMade records that a try of post d for send id that was recorded
+// (Intend, or the claim or outcome that recorded the first) certainly
+// made no post: Slack rate-limited it. It no longer counts as a try that
+// may have posted.
+func (s *Store) NotMade(ctx context.Context, id int64, d Delivery) error {
+	col := tryColumn[d]
+	if col == "" {
+		return fmt.Errorf("post %q has no tries", d)
+	}
+	return s.exec(ctx, "recording a post not made", `UPDATE sends SET `+col+` = `+col+` - 1, updated_at = ? WHERE id = ? AND `+col+` > 0`, s.now().UnixMilli(), id)
+}
+
 // Posted says that post D of send ID went out, at Channel/TS when they
 // are set (the root, the outcome and the notification are edited later;
 // for a retry, Announced's Channel/TS are the thread it was posted in).

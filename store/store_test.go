@@ -288,6 +288,15 @@ func TestIntendCountsTries(t *testing.T) {
 		require.NoError(t, s.MarkDelivered(ctx, a.ID, Announced))
 		got, _ = s.Get(ctx, a.ID)
 		assert.True(t, got.Announced)
+
+		// A try Slack rate-limited made no post: it is taken back, never below zero.
+		require.NoError(t, s.NotMade(ctx, a.ID, OutcomePosted))
+		require.NoError(t, s.NotMade(ctx, a.ID, Notified))
+		assert.Error(t, s.NotMade(ctx, a.ID, RootUpdated))
+		got, _ = s.Get(ctx, a.ID)
+		assert.Equal(t, 1, got.Tries(OutcomePosted))
+		assert.Equal(t, 0, got.Tries(Notified))
+		assert.Equal(t, 1, got.Tries(Announced))
 	})
 }
 

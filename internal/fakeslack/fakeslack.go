@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,9 +42,11 @@ type Server struct {
 	posts      []Post
 	tsSeq      int
 	viewSeq    int
-	closed     map[string]bool   // views the user closed: views.update says not_found
-	failures   map[string]string // channel → Slack error for chat.postMessage
-	limited    map[string]int    // method → how many more calls answer 429
+	closed     map[string]bool          // views the user closed: views.update says not_found
+	failures   map[string]string        // channel → Slack error for chat.postMessage
+	limited    map[string]int           // method → how many more calls answer 429
+	limitFor   map[string]time.Duration // method → a rate limit that starts at its next call and lasts that long (LimitFor)
+	limitUntil map[string]time.Time     // method → when its rate limit lifts
 	files      map[string]File
 	users      map[string]string // user ID → display name
 	channels   map[string]string // channel ID → name, for conversations.info
@@ -101,6 +104,11 @@ type Call struct {
 	Params map[string]string
 	// JSON is the body of a JSON call (views.*), nil for form calls.
 	JSON json.RawMessage
+	// At is when the fake received it.
+	At time.Time
+	// RetryAfter is set when the fake rate-limited the call (HTTP 429):
+	// the Retry-After it answered.
+	RetryAfter time.Duration
 }
 
 // Hook is one post to a response_url.
@@ -142,6 +150,8 @@ func New(opts Options) *Server {
 		ackWaiters: map[string]chan struct{}{},
 		failures:   map[string]string{},
 		limited:    map[string]int{},
+		limitFor:   map[string]time.Duration{},
+		limitUntil: map[string]time.Time{},
 		files:      map[string]File{},
 		users:      map[string]string{},
 		channels:   map[string]string{},
@@ -350,6 +360,17 @@ func (s *Server) RateLimit(method string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.limited[method] = n
+}
+
+// LimitFor rate-limits method for d from its next call on, as Slack does:
+// each call until the limit lifts answers HTTP 429 with Retry-After the
+// seconds left (rounded up), and does nothing; then calls go through
+// again. RateLimit's calls come first.
+func (s *Server) LimitFor(method string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limitFor[method] = d
+	delete(s.limitUntil, method)
 }
 
 // WaitConnected waits until a client holds a Socket Mode connection; it
@@ -567,11 +588,24 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	s.calls = append(s.calls, call)
-	limited := s.limited[method] > 0
-	if limited {
+	call.At = time.Now()
+	if s.limited[method] > 0 {
 		s.limited[method]--
+		call.RetryAfter = time.Second
+	} else {
+		if d, ok := s.limitFor[method]; ok {
+			delete(s.limitFor, method)
+			s.limitUntil[method] = call.At.Add(d)
+		}
+		if left := s.limitUntil[method].Sub(call.At); left > 0 {
+			call.RetryAfter = left.Truncate(time.Second)
+			if call.RetryAfter < left {
+				call.RetryAfter += time.Second
+			}
+		}
 	}
+	limited := call.RetryAfter > 0
+	s.calls = append(s.calls, call)
 	failing := !limited && s.failing[method] > 0
 	if failing {
 		s.failing[method]--
@@ -582,7 +616,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if limited {
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", strconv.Itoa(int(call.RetryAfter/time.Second)))
 		w.WriteHeader(http.StatusTooManyRequests)
 		return
 	}
