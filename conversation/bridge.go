@@ -173,7 +173,8 @@ type Bridge struct {
 	told     bool          // the log said which bot runs the bridge
 	pace     time.Duration // the wait after the last poll
 	nextPoll time.Time
-	nextOwed time.Time // when owed posts are tried again
+	nextOwed time.Time     // when owed posts are tried again
+	owedWait time.Duration // the last wait after owed posts failed; 0 after a round that made them all
 	// slackFree is when Slack takes posts again: it rate-limited one, and
 	// said to wait until then (Retry-After). No post is tried before.
 	slackFree time.Time

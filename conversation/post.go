@@ -56,6 +56,17 @@ func (b *Bridge) rateLimited(wait time.Duration) {
 	b.nextOwed = b.slackFree
 }
 
+// The owed posts Slack failed (a 5xx, no answer) are tried again after
+// owedFirstWait, then twice as long each time up to the minute's round:
+// a blip costs a reply seconds, an outage costs Slack few calls.
+const owedFirstWait = 2 * time.Second
+
+// backOff sets when the owed posts that just failed are tried again.
+func (b *Bridge) backOff() {
+	b.owedWait = min(max(2*b.owedWait, owedFirstWait), time.Minute)
+	b.nextOwed = b.now().Add(b.owedWait)
+}
+
 // slackBusy reports whether Slack said to wait before the next post.
 func (b *Bridge) slackBusy() bool { return b.now().Before(b.slackFree) }
 
@@ -94,9 +105,19 @@ func (b *Bridge) deliverConversation(ctx context.Context, log zerolog.Logger, c 
 func (b *Bridge) deliverAll(ctx context.Context, owed []store.ConvMessage) {
 	convs := map[int64]*store.Conversation{}
 	blocked := map[int64]bool{}
+	defer func() {
+		switch {
+		case b.slackBusy():
+			// rate-limited: the rest waits for its Retry-After (nextOwed)
+		case len(blocked) > 0:
+			b.backOff()
+		default:
+			b.owedWait = 0
+		}
+	}()
 	for _, m := range owed {
 		if b.stopping() || b.slackBusy() {
-			return // rate-limited: the rest waits for its Retry-After (nextOwed)
+			return
 		}
 		c, ok := convs[m.Conversation]
 		if !ok {

@@ -21,8 +21,9 @@ import (
 // 1; nil: posted) and which cannot be read back, so that the bridge cannot
 // look for a post it may have made.
 type slackStub struct {
-	mu     sync.Mutex
-	answer func(n int) error
+	mu       sync.Mutex
+	answer   func(n int) error
+	readable bool // threads and channels read back empty, instead of a 503
 	posts  []string // where each post was tried: channel, or channel/thread
 	opened []string // DMs opened: a post fell back to one
 }
@@ -52,10 +53,16 @@ func (s *slackStub) tried() []string {
 }
 
 func (s *slackStub) GetConversationHistoryContext(context.Context, *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error) {
+	if s.readable {
+		return &slack.GetConversationHistoryResponse{}, nil
+	}
 	return nil, slack.StatusCodeError{Code: http.StatusServiceUnavailable, Status: "503 Service Unavailable"}
 }
 
 func (s *slackStub) GetConversationRepliesContext(context.Context, *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error) {
+	if s.readable {
+		return nil, false, "", nil
+	}
 	return nil, false, "", slack.StatusCodeError{Code: http.StatusServiceUnavailable, Status: "503 Service Unavailable"}
 }
 
@@ -173,4 +180,42 @@ func TestARateLimitedPostIsOwedUntilItsRetryAfterAndIsNoTry(t *testing.T) {
 			})
 		}
 	}
+}
+
+// A post Slack fails (a 503: nothing posted, as reading the thread back
+// shows) is tried again after 2 s, then 4 s, then 8 s, not at the next
+// minute's round; the wait starts over once the owed posts are made.
+func TestAFailedPostIsTriedAgainSoonThenLessOften(t *testing.T) {
+	const thread = "1700000000.000100"
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	c, err := st.Watch(ctx, store.Conversation{Account: "default", ConversationID: "c1", ProfileURL: "https://www.linkedin.com/in/jane-doe",
+		Participant: "Jane Doe", Requester: "U0ALICE01", Channel: "C0SALES01", ThreadTS: thread, LastActivity: time.Now()})
+	require.NoError(t, err)
+	_, err = st.RecordMessages(ctx, []store.ConvMessage{{Conversation: c.ID, Key: "m1", Kind: store.MsgReply, Sender: "Jane Doe", Body: "Tuesday?", SentAt: time.Now()}})
+	require.NoError(t, err)
+	sl := &slackStub{readable: true, answer: func(n int) error {
+		if n <= 3 {
+			return slack.StatusCodeError{Code: http.StatusServiceUnavailable, Status: "503 Service Unavailable"}
+		}
+		return nil
+	}}
+	b := New(Config{CreditsPerDay: 10}, st, nil, sl, zerolog.Nop())
+	now := time.Now()
+	b.now = func() time.Time { return now }
+
+	for i, wait := range []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second} {
+		b.deliverOwed(ctx)
+		require.Len(t, sl.tried(), i+1)
+		assert.Equal(t, now.Add(wait), b.nextOwed, "after failure %d", i+1)
+		now = b.nextOwed
+	}
+	b.deliverOwed(ctx)
+	assert.Equal(t, []string{"C0SALES01/" + thread, "C0SALES01/" + thread, "C0SALES01/" + thread, "C0SALES01/" + thread}, sl.tried())
+	owed, err := st.OwedMessages(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, owed, "posted once, on the fourth try")
+	assert.Zero(t, b.owedWait, "the wait starts over")
 }
