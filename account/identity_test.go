@@ -83,7 +83,7 @@ func TestParallelConnectsNeverMerge(t *testing.T) {
 		for g := range 12 {
 			user := fmt.Sprintf("U0PERSON%d", g%6)
 			wg.Go(func() {
-				_, err := svcs[g%2].ConnectOwn(ctx, user, "Sam Lee", "FR", Credential{Token: "tok-"+user})
+				_, err := svcs[g%2].ConnectOwn(ctx, user, "Sam Lee", "FR", Credential{Token: "tok-" + user})
 				assert.NoError(t, err)
 			})
 		}
