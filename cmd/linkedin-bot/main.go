@@ -346,6 +346,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		Files:           files,
 		DownloadTimeout: cfg.LinkupTimeout + 5*time.Second,
 		DryRun:          cfg.LinkupDryRun,
+		LinkupVersion:   cfg.LinkupAPIVersion,
 		Sessions:        sessions{accounts},
 		SelfService:     cfg.SelfService,
 		Changed:         home.Changed,
