@@ -18,6 +18,13 @@
 //     user ID, never by its name, which is a label the bot makes unique.
 //   - An account whose session expired is refused at once, with no Linkup
 //     call, until it is connected again.
+//   - On Linkup v2 an account is named by its persistent account_id. One
+//     connected with a login token gets it by migrating the token (free),
+//     once, and keeps it (store.LinkupAccount, bound to the token's hash).
+//     A v2 login by email and password may give the ID alone, without a
+//     token: then the ID, marked as such, is what is sealed in the token's
+//     place, bound to the account like a token, and the kept row is only
+//     its copy. Such an account cannot send on v1.
 package account
 
 import (
@@ -67,6 +74,61 @@ var ErrExpired = store.ErrAccountExpired
 // ErrNone: the user has no account to send from.
 var ErrNone = errors.New("no LinkedIn account to send from")
 
+// ErrNeedsV2 is an account connected on Linkup v2 with its account ID
+// alone (no login token): v1, which sends with a login token, cannot use it.
+var ErrNeedsV2 = errors.New("it was connected on Linkup v2, which gave no v1 login token: set LINKUP_API_VERSION=v2, or connect it again")
+
+// Credential is what logging an account in gave: a LinkedIn session (v1's
+// login token; a v2 login may give one too) and its Linkup v2 account ID
+// (empty on v1). At least one is set. Neither is ever logged; the token is
+// stored only sealed.
+type Credential struct {
+	Token     string
+	AccountID string
+}
+
+// v2Mark prefixes the v2 account ID sealed in the token's place for an
+// account that has no login token (a LinkedIn li_at token never has it).
+const v2Mark = "linkup-v2-account_id:"
+
+// sealed is the text sealed for c: its token, else its v2 account ID,
+// marked.
+func (c Credential) sealed() (string, error) {
+	token, id := strings.TrimSpace(c.Token), strings.TrimSpace(c.AccountID)
+	switch {
+	case strings.HasPrefix(token, v2Mark):
+		return "", errors.New("this is not a LinkedIn login token")
+	case token != "":
+		return token, nil
+	case id != "":
+		return v2Mark + id, nil
+	}
+	return "", errors.New("the login gave neither a LinkedIn session nor a Linkup account: nothing to store")
+}
+
+// keepID keeps account name's v2 account ID, when c has one, as the copy
+// sends and webhooks read (bound to the token's hash when there is a
+// token, so that no migration is needed). It is best effort: when it
+// fails, Session gets the ID again (from the sealed mark, or by migrating
+// the token, free).
+func (s *Service) keepID(ctx context.Context, name string, c Credential) {
+	id := strings.TrimSpace(c.AccountID)
+	if id == "" {
+		return
+	}
+	hash := ""
+	if token := strings.TrimSpace(c.Token); token != "" {
+		hash = tokenHash(token)
+	}
+	_ = s.st.PutLinkupAccount(ctx, store.LinkupAccount{Name: name, AccountID: id, TokenHash: hash})
+}
+
+// tokenHash is the SHA-256 of a login token, in hex, as store.LinkupAccount keeps it.
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
 // Service holds the accounts. It reads the store on each use, so that a
 // change made by `linkedin-bot accounts` while the bot runs is seen at once.
 type Service struct {
@@ -78,7 +140,8 @@ type Service struct {
 	defaultCountry string
 	defaultToken   string // LINKUP_LOGIN_TOKEN, migrated to v2 with the others
 	team           string
-	linkup         Migrator // nil on v1
+	linkup         Migrator // nil on v1, and in a dry run
+	v2             bool     // LINKUP_API_VERSION=v2
 
 	mu    sync.Mutex
 	check []byte // the key check this key verified or made; nil without a key
@@ -103,6 +166,10 @@ type Config struct {
 	// account's session then carries its persistent account ID, got once
 	// by migrating its login token (free) and kept in the store.
 	Linkup Migrator
+	// V2 is LINKUP_API_VERSION=v2, with or without Linkup (a dry run
+	// calls no Linkup): an account connected on v2 without a login token
+	// can be used only then.
+	V2 bool
 	// Team is the channel told about an account nobody in particular is
 	// (NOTIFY_CHANNEL): the default account, one shared and connected on
 	// the command line. Empty: such news goes to the log only.
@@ -116,7 +183,7 @@ type Config struct {
 // earlier version) are re-sealed, bound, at once, in one transaction.
 func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 	s := &Service{st: st, defaultName: cfg.DefaultName, defaultCountry: cfg.DefaultCountry, team: cfg.Team,
-		defaultToken: cfg.DefaultToken, linkup: cfg.Linkup,
+		defaultToken: cfg.DefaultToken, linkup: cfg.Linkup, v2: cfg.V2 || cfg.Linkup != nil,
 		envDefault: cfg.DefaultToken != "" || cfg.DryRun, tokenDefault: cfg.DefaultToken != ""}
 	if s.defaultName == "" {
 		s.defaultName = "default"
@@ -272,26 +339,33 @@ func (s *Service) write(ctx context.Context, put func(check []byte) error) error
 	return put(sealed)
 }
 
-// Connect stores a login token as account name (or renews the one of that
-// name: same identity, history and daily count), for users, connected by
-// by. A new account for one user is theirs (their own); it fails when they
-// own one already. Another user added to an own account makes it shared.
-// It is ErrKeyChanged after a rekey: nothing is stored.
-func (s *Service) Connect(ctx context.Context, name, country, token string, users []string, by string) error {
+// Connect stores a login's credential as account name (or renews the one
+// of that name: same identity, history and daily count), for users,
+// connected by by. A new account for one user is theirs (their own); it
+// fails when they own one already. Another user added to an own account
+// makes it shared. It is ErrKeyChanged after a rekey: nothing is stored.
+func (s *Service) Connect(ctx context.Context, name, country string, cred Credential, users []string, by string) error {
 	if err := s.mayConnect(name, users); err != nil {
+		return err
+	}
+	token, err := cred.sealed()
+	if err != nil {
 		return err
 	}
 	a := store.Account{Name: name, Country: country, ConnectedBy: by, Default: name == s.defaultName}
 	if len(users) == 1 {
 		a.Owner = users[0]
 	}
-	err := s.write(ctx, func(check []byte) error {
+	err = s.write(ctx, func(check []byte) error {
 		return s.st.PutAccount(ctx, a, users, check, s.sealer(token))
 	})
 	if errors.Is(err, store.ErrNotDefault) { // stored since MayConnect looked
 		if stored, rerr := s.st.Account(ctx, name); rerr == nil {
 			return notDefault(stored, a.Default)
 		}
+	}
+	if err == nil {
+		s.keepID(ctx, name, cred)
 	}
 	return err
 }
@@ -561,8 +635,7 @@ func (s *Service) withAccountID(ctx context.Context, name string, sess Session, 
 	if s.linkup == nil || token == "" {
 		return sess, nil
 	}
-	sum := sha256.Sum256([]byte(token))
-	hash := hex.EncodeToString(sum[:])
+	hash := tokenHash(token)
 	kept, ok, err := s.st.LinkupAccount(ctx, name)
 	if err != nil {
 		return Session{}, err
@@ -608,7 +681,30 @@ func (s *Service) Session(ctx context.Context, name string) (Session, error) {
 		}
 		return Session{}, unopenable(name)
 	}
+	if id, marked := strings.CutPrefix(token, v2Mark); marked {
+		return s.v2Session(ctx, name, Session{Country: a.Country}, id)
+	}
 	return s.withAccountID(ctx, name, Session{Token: token, Country: a.Country}, token)
+}
+
+// v2Session is sess for account name connected on v2 with its account ID
+// alone: the sealed ID, which the kept copy is made to match (no Linkup
+// call); ErrNeedsV2 on v1.
+func (s *Service) v2Session(ctx context.Context, name string, sess Session, id string) (Session, error) {
+	if !s.v2 {
+		return Session{}, fmt.Errorf("account %s cannot be used on Linkup v1: %w", name, ErrNeedsV2)
+	}
+	kept, ok, err := s.st.LinkupAccount(ctx, name)
+	if err != nil {
+		return Session{}, err
+	}
+	if !ok || kept.AccountID != id || kept.TokenHash != "" {
+		if err := s.st.PutLinkupAccount(ctx, store.LinkupAccount{Name: name, AccountID: id}); err != nil {
+			return Session{}, err
+		}
+	}
+	sess.AccountID = id
+	return sess, nil
 }
 
 // ErrUnopenable: an account's stored token does not open as its own.
@@ -687,24 +783,31 @@ func (s *Service) Own(ctx context.Context, user string) (store.Account, error) {
 	return a, err
 }
 
-// ConnectOwn stores token as user's own account (self-service): the
-// account they own renewed, when they have one (same name, history and
-// daily count); else a new one, theirs, labelled after them (name, their
-// Slack name, made printable) and made unique by the bot. It never joins,
-// renews or adds user to another account, whatever name they chose. It
-// returns the account's name.
-func (s *Service) ConnectOwn(ctx context.Context, user, name, country, token string) (string, error) {
+// ConnectOwn stores a login's credential as user's own account
+// (self-service): the account they own renewed, when they have one (same
+// name, history and daily count); else a new one, theirs, labelled after
+// them (name, their Slack name, made printable) and made unique by the
+// bot. It never joins, renews or adds user to another account, whatever
+// name they chose. It returns the account's name.
+func (s *Service) ConnectOwn(ctx context.Context, user, name, country string, cred Credential) (string, error) {
+	token, err := cred.sealed()
+	if err != nil {
+		return "", err
+	}
 	label := Label(name)
 	if label == "" {
 		label = user
 	}
 	reserved := []string{s.defaultName} // whether or not there is a default account yet
 	var got string
-	err := s.write(ctx, func(check []byte) error {
+	err = s.write(ctx, func(check []byte) error {
 		var err error
 		got, err = s.st.PutOwnAccount(ctx, user, label, country, reserved, check, s.sealer(token))
 		return err
 	})
+	if err == nil {
+		s.keepID(ctx, got, cred)
+	}
 	return got, err
 }
 

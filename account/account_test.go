@@ -20,14 +20,14 @@ func TestTokensAreSealedAndTheKeyIsChecked(t *testing.T) {
 
 	none, err := New(ctx, st, Config{})
 	require.NoError(t, err, "no key and no accounts: fine")
-	assert.ErrorIs(t, none.Connect(ctx, "alice", "FR", "tok", []string{"U1"}, "test"), ErrNoKey)
+	assert.ErrorIs(t, none.Connect(ctx, "alice", "FR", Credential{Token: "tok"}, []string{"U1"}, "test"), ErrNoKey)
 
 	key := NewKey()
 	svc, err := New(ctx, st, Config{Key: key, DefaultName: "team", DefaultToken: "teamtok", DefaultCountry: "FR"})
 	require.NoError(t, err)
-	require.NoError(t, svc.Connect(ctx, "alice", "DE", "AQEDAsecret", []string{"U1"}, "test"))
-	require.NoError(t, svc.Connect(ctx, "shared", "FR", "AQEDAshared", []string{"U1", "U2"}, "test"))
-	assert.Error(t, svc.Connect(ctx, "team", "FR", "x", nil, "test"), "the default account's name is taken")
+	require.NoError(t, svc.Connect(ctx, "alice", "DE", Credential{Token: "AQEDAsecret"}, []string{"U1"}, "test"))
+	require.NoError(t, svc.Connect(ctx, "shared", "FR", Credential{Token: "AQEDAshared"}, []string{"U1", "U2"}, "test"))
+	assert.Error(t, svc.Connect(ctx, "team", "FR", Credential{Token: "x"}, nil, "test"), "the default account's name is taken")
 
 	a, err := st.Account(ctx, "alice")
 	require.NoError(t, err)
@@ -50,7 +50,7 @@ func TestTokensAreSealedAndTheKeyIsChecked(t *testing.T) {
 	assert.Empty(t, tell, "once")
 	_, err = svc.Session(ctx, "alice")
 	assert.ErrorIs(t, err, ErrExpired)
-	require.NoError(t, svc.Connect(ctx, "alice", "DE", "AQEDAnew", nil, "test"))
+	require.NoError(t, svc.Connect(ctx, "alice", "DE", Credential{Token: "AQEDAnew"}, nil, "test"))
 	s, err = svc.Session(ctx, "alice")
 	require.NoError(t, err)
 	assert.Equal(t, "AQEDAnew", s.Token, "reconnected")
@@ -73,8 +73,8 @@ func TestMayUseIsWhoMaySendFromTheAccountNow(t *testing.T) {
 	key := NewKey()
 	svc, err := New(ctx, st, Config{Key: key, DefaultName: "team", DefaultToken: "teamtok", DefaultCountry: "FR"})
 	require.NoError(t, err)
-	require.NoError(t, svc.Connect(ctx, "alice", "DE", "AQEDAalice", []string{"U1"}, "test"))
-	require.NoError(t, svc.Connect(ctx, "shared", "FR", "AQEDAshared", []string{"U1", "U2", "U3"}, "test"))
+	require.NoError(t, svc.Connect(ctx, "alice", "DE", Credential{Token: "AQEDAalice"}, []string{"U1"}, "test"))
+	require.NoError(t, svc.Connect(ctx, "shared", "FR", Credential{Token: "AQEDAshared"}, []string{"U1", "U2", "U3"}, "test"))
 
 	cases := []struct {
 		user, account string

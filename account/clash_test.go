@@ -23,7 +23,7 @@ func TestALoginTokenDefaultNamedLikeAStoredAccountClashes(t *testing.T) {
 	key := NewKey()
 	before, err := New(ctx, st, Config{Key: key, DefaultName: "other"})
 	require.NoError(t, err)
-	require.NoError(t, before.Connect(ctx, "team", "DE", "AQEDAu1", []string{"U1"}, "test"))
+	require.NoError(t, before.Connect(ctx, "team", "DE", Credential{Token: "AQEDAu1"}, []string{"U1"}, "test"))
 
 	svc, err := New(ctx, st, Config{Key: key, DefaultName: "team", DefaultToken: "teamtok", DefaultCountry: "FR"})
 	require.NoError(t, err)

@@ -40,7 +40,7 @@ func TestSelfServiceOwnsByUserNotByName(t *testing.T) {
 		svc, err := New(ctx, st, Config{Key: NewKey(), DefaultName: "team", DefaultToken: "teamtok"})
 		require.NoError(t, err)
 		connect := func(user, name, token string) string {
-			got, err := svc.ConnectOwn(ctx, user, name, "FR", token)
+			got, err := svc.ConnectOwn(ctx, user, name, "FR", Credential{Token: token})
 			require.NoError(t, err)
 			return got
 		}
@@ -83,7 +83,7 @@ func TestParallelConnectsNeverMerge(t *testing.T) {
 		for g := range 12 {
 			user := fmt.Sprintf("U0PERSON%d", g%6)
 			wg.Go(func() {
-				_, err := svcs[g%2].ConnectOwn(ctx, user, "Sam Lee", "FR", "tok-"+user)
+				_, err := svcs[g%2].ConnectOwn(ctx, user, "Sam Lee", "FR", Credential{Token: "tok-" + user})
 				assert.NoError(t, err)
 			})
 		}
@@ -107,8 +107,8 @@ func TestATokenOpensOnlyInItsAccount(t *testing.T) {
 		ctx := context.Background()
 		svc, err := New(ctx, st, Config{Key: NewKey()})
 		require.NoError(t, err)
-		require.NoError(t, svc.Connect(ctx, "alice", "FR", "tok-alice", []string{"U1"}, "test"))
-		require.NoError(t, svc.Connect(ctx, "bob", "FR", "tok-bob", []string{"U2"}, "test"))
+		require.NoError(t, svc.Connect(ctx, "alice", "FR", Credential{Token: "tok-alice"}, []string{"U1"}, "test"))
+		require.NoError(t, svc.Connect(ctx, "bob", "FR", Credential{Token: "tok-bob"}, []string{"U2"}, "test"))
 		bob, err := st.Account(ctx, "bob")
 		require.NoError(t, err)
 		check, _, err := st.KeyCheck(ctx)
@@ -134,8 +134,8 @@ func TestRekeyReSealsEverything(t *testing.T) {
 		oldKey, newKey := NewKey(), NewKey()
 		running, err := New(ctx, st, Config{Key: oldKey})
 		require.NoError(t, err)
-		require.NoError(t, running.Connect(ctx, "alice", "FR", "tok-alice", []string{"U1"}, "test"))
-		_, err = running.ConnectOwn(ctx, "U2", "Bob", "DE", "tok-bob")
+		require.NoError(t, running.Connect(ctx, "alice", "FR", Credential{Token: "tok-alice"}, []string{"U1"}, "test"))
+		_, err = running.ConnectOwn(ctx, "U2", "Bob", "DE", Credential{Token: "tok-bob"})
 		require.NoError(t, err)
 		before, err := st.Accounts(ctx)
 		require.NoError(t, err)
@@ -154,8 +154,8 @@ func TestRekeyReSealsEverything(t *testing.T) {
 		_, err = running.Session(ctx, "alice")
 		assert.ErrorIs(t, err, ErrKeyChanged)
 		assert.Contains(t, err.Error(), "restart it with the new ACCOUNTS_KEY")
-		assert.ErrorIs(t, running.Connect(ctx, "carol", "FR", "tok-carol", []string{"U3"}, "test"), ErrKeyChanged)
-		_, err = running.ConnectOwn(ctx, "U2", "Bob", "DE", "tok-bob-2")
+		assert.ErrorIs(t, running.Connect(ctx, "carol", "FR", Credential{Token: "tok-carol"}, []string{"U3"}, "test"), ErrKeyChanged)
+		_, err = running.ConnectOwn(ctx, "U2", "Bob", "DE", Credential{Token: "tok-bob-2"})
 		assert.ErrorIs(t, err, ErrKeyChanged)
 		_, err = st.Account(ctx, "carol")
 		assert.ErrorIs(t, err, store.ErrNoAccount, "nothing stored under the old key")
@@ -184,7 +184,7 @@ func TestRekeyWithAWrongOldKeyChangesNothing(t *testing.T) {
 		key := NewKey()
 		svc, err := New(ctx, st, Config{Key: key})
 		require.NoError(t, err)
-		require.NoError(t, svc.Connect(ctx, "alice", "FR", "tok-alice", []string{"U1"}, "test"))
+		require.NoError(t, svc.Connect(ctx, "alice", "FR", Credential{Token: "tok-alice"}, []string{"U1"}, "test"))
 		before, err := st.Accounts(ctx)
 		require.NoError(t, err)
 		check, _, err := st.KeyCheck(ctx)
@@ -215,8 +215,8 @@ func TestTheKeyCheckIsClearedWithTheLastAccount(t *testing.T) {
 		ctx := context.Background()
 		svc, err := New(ctx, st, Config{Key: NewKey()})
 		require.NoError(t, err)
-		require.NoError(t, svc.Connect(ctx, "alice", "FR", "tok-alice", []string{"U1"}, "test"))
-		_, err = svc.ConnectOwn(ctx, "U2", "Bob", "FR", "tok-bob")
+		require.NoError(t, svc.Connect(ctx, "alice", "FR", Credential{Token: "tok-alice"}, []string{"U1"}, "test"))
+		_, err = svc.ConnectOwn(ctx, "U2", "Bob", "FR", Credential{Token: "tok-bob"})
 		require.NoError(t, err)
 		require.NoError(t, st.RemoveAccount(ctx, "alice"))
 		_, err = New(ctx, st, Config{Key: NewKey()})
@@ -229,8 +229,8 @@ func TestTheKeyCheckIsClearedWithTheLastAccount(t *testing.T) {
 
 		other, err := New(ctx, st, Config{Key: NewKey()})
 		require.NoError(t, err, "another key may start")
-		require.NoError(t, other.Connect(ctx, "carol", "FR", "tok-carol", []string{"U3"}, "test"))
-		assert.ErrorIs(t, svc.Connect(ctx, "dave", "FR", "tok-dave", nil, "test"), ErrKeyChanged, "the first key, still running, stores nothing")
+		require.NoError(t, other.Connect(ctx, "carol", "FR", Credential{Token: "tok-carol"}, []string{"U3"}, "test"))
+		assert.ErrorIs(t, svc.Connect(ctx, "dave", "FR", Credential{Token: "tok-dave"}, nil, "test"), ErrKeyChanged, "the first key, still running, stores nothing")
 	})
 }
 

@@ -25,9 +25,17 @@ import (
 // which account their sends go from.
 //
 // The password passes through Slack to the bot and on to Linkup, once: it
-// is never stored, logged or put in a view. Each login and verify call is
-// made once, on a person's submission: a call costs credits and, repeated,
-// can lock the LinkedIn account.
+// is never stored, logged or put in a view. Each login, verify and
+// checkpoint call is made once, on a person's submission: a call costs
+// credits and, repeated, can lock the LinkedIn account.
+//
+// On Linkup v1 a login gives a login token, after the emailed code when
+// LinkedIn asks for one (/v1/auth/login, /v1/auth/verify). On v2 it gives
+// the account's persistent account_id (POST /v2/login); LinkedIn may ask
+// for the emailed code or for an approval in the LinkedIn app, which POST
+// /v2/checkpoint completes: with the code, or, once the person says they
+// approved, without one. The form then says "approve it in the app" and
+// checks only when they press "I approved it".
 
 // The connect form's callback and block IDs (each block's action_id is its block_id).
 const (
@@ -40,15 +48,23 @@ const (
 // Logins logs LinkedIn accounts in; *linkup.Client is the production one.
 type Logins interface {
 	Login(ctx context.Context, email, password, country string) (linkup.LoginResult, error)
+	// Verify is v1's second step (the emailed code), Checkpoint v2's (the
+	// code, or none after an approval in the LinkedIn app).
 	Verify(ctx context.Context, email, code, country string) (linkup.LoginResult, error)
+	Checkpoint(ctx context.Context, accountID, code string) (linkup.LoginResult, error)
+	// Version is the Linkup API the logins go through: linkup.V1 or V2.
+	Version() string
 }
 
 // connectMeta is the connect form's private_metadata: its step, and after
-// a login that asked for a code, the email and country to verify with.
+// a login that asked for a code or an approval, the email and country to
+// verify with (v1) or the Linkup account to complete (v2). Slack keeps it
+// with the view: the person cannot change it.
 type connectMeta struct {
-	Step    string `json:"s"` // "form", "wait", "code", "again"
+	Step    string `json:"s"` // "form", "wait", "code", "approve", "again", "done"
 	Email   string `json:"e,omitempty"`
 	Country string `json:"c,omitempty"`
+	Account string `json:"a,omitempty"` // v2: the account_id the checkpoint completes
 }
 
 // Once tells a request acted on the first time from a repeat: a connect
@@ -218,6 +234,13 @@ func (h *Handlers) connectForm(problem string) slack.ModalViewRequest {
 		"It is *never stored or logged*: the bot keeps only the LinkedIn session Linkup returns, encrypted. " +
 		"Slack shows the password as you type it, so mind who can see your screen.\n" +
 		"LinkedIn may email you a code; this form asks for it next."
+	if h.cfg.Logins != nil && h.cfg.Logins.Version() == linkup.V2 {
+		intro = "*Connect your LinkedIn account*, so that your messages go from your own profile.\n" +
+			":lock: Your password goes from Slack to this bot, which passes it once to Linkup (the LinkedIn API the bot uses) to log you in. " +
+			"It is *never stored or logged*: the bot keeps only what Linkup returns to name your LinkedIn session, encrypted. " +
+			"Slack shows the password as you type it, so mind who can see your screen.\n" +
+			"LinkedIn may email you a code, or ask you to approve the login in the LinkedIn app; this form guides you through either."
+	}
 	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, intro, false, false), nil, nil)}
 	if problem != "" {
 		blocks = append(blocks, slack.NewContextBlock("problem", slack.NewTextBlockObject(slack.MarkdownType, truncate(problem, 3000), false, false)))
@@ -243,6 +266,20 @@ func codeForm(m connectMeta, problem string) slack.ModalViewRequest {
 	return connectView("Connect LinkedIn", "Verify", m,
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(text, 3000), false, false), nil, nil),
 		slack.NewInputBlock(BlockCode, plain("Code"), nil, in))
+}
+
+// approveForm asks the person to approve the login in the LinkedIn app
+// (v2's app challenge), then to press the button, which checks it once;
+// problem, when set, says why the last check did not connect.
+func approveForm(m connectMeta, problem string) slack.ModalViewRequest {
+	text := ":iphone: LinkedIn asks you to *approve this login in the LinkedIn app*: open the app on your phone and approve the sign-in it shows. " +
+		"Then press *I approved it*: the bot checks with LinkedIn once, when you press."
+	if problem != "" {
+		text = problem + "\nApprove the sign-in in the LinkedIn app, then press *I approved it* again; or close this and start over with `/linkedin-send connect`."
+	}
+	m.Step = "approve"
+	return connectView("Connect LinkedIn", "I approved it", m,
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(text, 3000), false, false), nil, nil))
 }
 
 // connectView is a step of the connect form; submit empty has no button.
@@ -289,7 +326,7 @@ func (h *Handlers) connectSubmit(ctx context.Context, cb slack.InteractionCallba
 		if code == "" {
 			return Response{Ack: slack.NewErrorsViewSubmissionResponse(map[string]string{BlockCode: "Enter the code LinkedIn emailed."})}
 		}
-		if m.Email == "" {
+		if m.Email == "" && m.Account == "" {
 			return Response{Ack: slack.NewUpdateViewSubmissionResponse(ptr(h.connectForm(":warning: This form lost track of the login; please start again.")))}
 		}
 		if first, done := h.firstSubmission(ctx, cb); !first {
@@ -299,8 +336,28 @@ func (h *Handlers) connectSubmit(ctx context.Context, cb slack.InteractionCallba
 		return Response{
 			Ack: slack.NewUpdateViewSubmissionResponse(ptr(note(":hourglass_flowing_sand: Checking the code with LinkedIn…", wait, ""))),
 			After: func(ctx context.Context, log zerolog.Logger) {
-				res, err := h.cfg.Logins.Verify(ctx, m.Email, code, m.Country)
-				h.connected(ctx, log, cb, m, res, err, true)
+				var res linkup.LoginResult
+				var err error
+				if m.Account != "" { // v2
+					res, err = h.cfg.Logins.Checkpoint(ctx, m.Account, code)
+				} else {
+					res, err = h.cfg.Logins.Verify(ctx, m.Email, code, m.Country)
+				}
+				h.connected(ctx, log, cb, m, res, err, "code")
+			},
+		}
+	case "approve":
+		if m.Account == "" {
+			return Response{Ack: slack.NewUpdateViewSubmissionResponse(ptr(h.connectForm(":warning: This form lost track of the login; please start again.")))}
+		}
+		if first, done := h.firstSubmission(ctx, cb); !first {
+			return done
+		}
+		return Response{
+			Ack: slack.NewUpdateViewSubmissionResponse(ptr(note(":hourglass_flowing_sand: Checking with LinkedIn that you approved the login…", connectMeta{Step: "wait"}, ""))),
+			After: func(ctx context.Context, log zerolog.Logger) {
+				res, err := h.cfg.Logins.Checkpoint(ctx, m.Account, "")
+				h.connected(ctx, log, cb, m, res, err, "approve")
 			},
 		}
 	}
@@ -336,42 +393,67 @@ func (h *Handlers) connectSubmit(ctx context.Context, cb slack.InteractionCallba
 		After: func(ctx context.Context, log zerolog.Logger) {
 			log.Info().Str("user", user).Msg("logging a LinkedIn account in (self-service)")
 			res, err := h.cfg.Logins.Login(ctx, email, password, country)
-			h.connected(ctx, log, cb, m, res, err, false)
+			h.connected(ctx, log, cb, m, res, err, "")
 		},
 	}
 }
 
-// connected shows the outcome of a login (or, afterCode, of a verify): a
-// code to ask for, the account connected, or Linkup's reason. Where the
-// view is gone (closed), the person is told in a DM.
-func (h *Handlers) connected(ctx context.Context, log zerolog.Logger, cb slack.InteractionCallback, m connectMeta, res linkup.LoginResult, err error, afterCode bool) {
+// connected shows the outcome of a login, or of its second step (step
+// "code": a verify or a checkpoint with the code; "approve": a checkpoint
+// after an approval in the app): a code or an approval to ask for, the
+// account connected, or Linkup's reason. Where the view is gone (closed),
+// the person is told in a DM.
+func (h *Handlers) connected(ctx context.Context, log zerolog.Logger, cb slack.InteractionCallback, m connectMeta, res linkup.LoginResult, err error, step string) {
 	user := cb.User.ID
 	var view slack.ModalViewRequest
 	var dm string
+	if res.AccountID != "" {
+		m.Account = res.AccountID
+	}
 	switch {
 	case err != nil:
-		log.Warn().Err(err).Bool("code", afterCode).Msg("Linkup refused the LinkedIn login (not retried)")
+		log.Warn().Err(err).Str("step", step).Msg("Linkup refused the LinkedIn login (not retried)")
 		why := loginRefusal(err)
-		if afterCode {
-			var le *linkup.Error
-			if errors.As(err, &le) && le.Kind == linkup.KindInvalid {
+		var le *linkup.Error
+		if errors.As(err, &le) && le.Kind == linkup.KindInvalid {
+			switch step {
+			case "code":
 				view = codeForm(m, ":warning: Linkup refused the code: "+send.MrkdwnEscape(le.Message)+".")
 				dm = ":warning: Linkup refused the LinkedIn code. Enter it again in the form, or start over with `/linkedin-send connect`."
+			case "approve":
+				view = approveForm(m, ":warning: LinkedIn has not confirmed the approval yet (Linkup: "+send.MrkdwnEscape(le.Message)+").")
+				dm = ":warning: LinkedIn has not confirmed the approval of your login yet. Press *I approved it* in the form once you have, or start over with `/linkedin-send connect`."
+			}
+			if step != "" {
 				break
 			}
 		}
 		view = note(":warning: "+why+"\nNothing was tried again on your behalf: each try costs credits and repeated tries can lock a LinkedIn account.", connectMeta{Step: "again"}, "Try again")
 		dm = ":warning: Connecting your LinkedIn account failed: " + why + " Start again with `/linkedin-send connect`."
-	case res.NeedsCode && !afterCode:
-		log.Info().Msg("LinkedIn asked for the emailed code")
-		view = codeForm(m, "")
+	case res.NeedsApproval && m.Account != "":
+		log.Info().Str("step", step).Msg("LinkedIn asked for an approval in its app")
+		problem := ""
+		if step == "approve" {
+			problem = ":warning: LinkedIn has not confirmed the approval yet."
+		}
+		view = approveForm(m, problem)
+		dm = ":information_source: LinkedIn asks you to approve the login in the LinkedIn app, but the connect form was closed. Start again with `/linkedin-send connect`."
+	case res.NeedsCode && (step == "" || m.Account != ""):
+		// v1: a login asked for the emailed code; v2: a login, or a
+		// checkpoint that still wants one.
+		log.Info().Str("step", step).Msg("LinkedIn asked for the emailed code")
+		problem := ""
+		if step != "" {
+			problem = ":warning: LinkedIn still asks for the code."
+		}
+		view = codeForm(m, problem)
 		dm = ":information_source: LinkedIn emailed you a code, but the connect form was closed. Start again with `/linkedin-send connect`."
-	case res.Token == "":
+	case !res.Connected():
 		log.Warn().Msg("Linkup gave no login token after the code")
 		view = note(":warning: Linkup accepted the code but gave no LinkedIn session ("+send.MrkdwnEscape(res.Message)+"). Please try again.", connectMeta{Step: "again"}, "Try again")
 		dm = ":warning: Connecting your LinkedIn account failed: Linkup gave no session. Start again with `/linkedin-send connect`."
 	default:
-		name, err := h.cfg.Accounts.ConnectOwn(ctx, user, h.nameOf(ctx, cb), m.Country, res.Token)
+		name, err := h.cfg.Accounts.ConnectOwn(ctx, user, h.nameOf(ctx, cb), m.Country, account.Credential{Token: res.Token, AccountID: res.AccountID})
 		if err != nil {
 			log.Error().Err(err).Msg("storing a self-service account failed")
 			view = note(":warning: LinkedIn logged you in, but the bot could not store the session, so nothing is sent from it. Tell the bot's admin.", connectMeta{Step: "again"}, "Try again")

@@ -58,7 +58,7 @@ type Accounts interface {
 	// MayUse says whether user may act now on a send or a conversation
 	// of account name (see account.Service.MayUse).
 	MayUse(ctx context.Context, user, name string) error
-	ConnectOwn(ctx context.Context, user, name, country, token string) (string, error)
+	ConnectOwn(ctx context.Context, user, name, country string, cred account.Credential) (string, error)
 	DisconnectOwn(ctx context.Context, user string) (string, error)
 	SentToday(ctx context.Context, name string) (int, error)
 }

@@ -418,8 +418,9 @@ func ParseTime(v string) time.Time {
 // LoginResult is Linkup's answer to a login, a verification (v1) or a
 // checkpoint (v2).
 type LoginResult struct {
-	// Token is the LinkedIn session (v1); empty when a code is needed, and
-	// always on v2.
+	// Token is the LinkedIn session (v1); empty when a code is needed. On
+	// v2 it is empty unless Linkup's answer carried one anyway (the docs'
+	// does not): a v2 account is named by AccountID.
 	Token string
 	// AccountID is the Linkup account (v2), set both once it is connected
 	// and while a checkpoint is required (Checkpoint needs it); empty on v1.

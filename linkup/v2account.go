@@ -93,7 +93,9 @@ func (c *Client) CheckKey(ctx context.Context) error {
 
 // login reads the data of a /v2/login or /v2/checkpoint answer. id is the
 // account already known (a checkpoint's), used when the answer names none;
-// secrets are kept out of the result's Message. A status it does not know,
+// secrets are kept out of the result's Message. The docs' answer carries no
+// login token; one given anyway (data.login_token) is kept in Token, once
+// the login is complete. A status it does not know,
 // or an account it cannot name, is KindUnknown: the login may or may not
 // have happened.
 func (a answerV2) login(id string, secrets ...string) (LoginResult, error) {
@@ -104,6 +106,9 @@ func (a answerV2) login(id string, secrets ...string) (LoginResult, error) {
 		CheckpointType flexString      `json:"checkpoint_type"`
 		Checkpoint     json.RawMessage `json:"checkpoint"`
 		Message        flexString      `json:"message"`
+		// Not in the docs' answer: a v1-style session, kept when given.
+		LoginToken  flexString `json:"login_token"`
+		LoginToken2 flexString `json:"loginToken"`
 	}
 	lenient(a.Data, &d)
 	// checkpoint may be an object {type} or the challenge's name itself.
@@ -117,12 +122,16 @@ func (a answerV2) login(id string, secrets ...string) (LoginResult, error) {
 	r := LoginResult{
 		AccountID: strings.TrimSpace(firstOf(string(d.AccountID), id)),
 		Message:   strings.TrimSpace(firstOf(string(a.Message), string(d.Message))),
+		Token:     strings.TrimSpace(firstOf(string(d.LoginToken), string(d.LoginToken2))),
 	}
 	var hide []string
 	for _, s := range secrets {
 		if s != "" {
 			hide = append(hide, s)
 		}
+	}
+	if r.Token != "" {
+		hide = append(hide, r.Token)
 	}
 	r.Message = hideAll(r.Message, hide)
 	challenge := strings.ToLower(firstOf(string(d.ChallengeType), string(d.CheckpointType), string(cp.Type), string(cp.ChallengeType)))
@@ -140,6 +149,9 @@ func (a answerV2) login(id string, secrets ...string) (LoginResult, error) {
 	}
 	if r.AccountID == "" {
 		return LoginResult{}, &Error{Kind: KindUnknown, Status: a.status, Message: "Linkup answered the login without an account_id"}
+	}
+	if !r.Connected() {
+		r.Token = "" // a session is had once the login is complete
 	}
 	return r, nil
 }

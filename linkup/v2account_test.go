@@ -32,6 +32,17 @@ func TestV2Login(t *testing.T) {
 		{"a checkpoint without its type asks for a code", `{"success":true,"data":{"account_id":"acc-1","status":"checkpoint_required"}}`,
 			LoginResult{AccountID: "acc-1", NeedsCode: true}, false},
 		{"no status, an id: connected", `{"success":true,"data":{"account_id":"acc-1"}}`, LoginResult{AccountID: "acc-1"}, true},
+		// The docs' answer has no login token; one given anyway is kept.
+		{"a login token given anyway", `{"success":true,"data":{"account_id":"acc-1","status":"connected","login_token":" AQEDAR "}}`,
+			LoginResult{AccountID: "acc-1", Token: "AQEDAR"}, true},
+		{"a login token in camel case", `{"success":true,"data":{"account_id":"acc-1","loginToken":"AQEDAR"}}`,
+			LoginResult{AccountID: "acc-1", Token: "AQEDAR"}, true},
+		{"a login token of another type is none", `{"success":true,"data":{"account_id":"acc-1","login_token":{"v":1}}}`,
+			LoginResult{AccountID: "acc-1"}, true},
+		{"no session before the checkpoint", `{"success":true,"data":{"account_id":"acc-1","status":"checkpoint_required","login_token":"AQEDAR"}}`,
+			LoginResult{AccountID: "acc-1", NeedsCode: true}, false},
+		{"the token stays out of the message", `{"success":true,"message":"session AQEDAR opened","data":{"account_id":"acc-1","login_token":"AQEDAR"}}`,
+			LoginResult{AccountID: "acc-1", Token: "AQEDAR", Message: "session [redacted] opened"}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,6 +107,12 @@ func TestV2Checkpoint(t *testing.T) {
 	assert.True(t, got.Connected())
 	assert.Equal(t, "acc-1", got.AccountID)
 	assert.Equal(t, map[string]any{"account_id": "acc-1"}, log.body)
+
+	// A session given anyway is kept.
+	s, _ = v2server(t, 200, nil, `{"success":true,"data":{"account_id":"acc-1","status":"connected","login_token":"AQEDAR"}}`)
+	got, err = v2client(s.URL).Checkpoint(context.Background(), "acc-1", "424242")
+	require.NoError(t, err)
+	assert.Equal(t, LoginResult{AccountID: "acc-1", Token: "AQEDAR"}, got)
 
 	// The approval not given yet.
 	s, _ = v2server(t, 200, nil, `{"success":true,"data":{"account_id":"acc-1","status":"checkpoint_required","challenge_type":"app_challenge"}}`)

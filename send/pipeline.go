@@ -166,6 +166,10 @@ type Config struct {
 	// given to New must then be a linkup.DryRun. Dry runs count toward no
 	// daily cap.
 	DryRun bool
+	// LinkupVersion is the Linkup API the sends go through (linkup.V1,
+	// the default, or V2), recorded with each send Linkup answered: v2
+	// bills no error, so a send it refused cost nothing (and says so).
+	LinkupVersion string
 	// Sessions gives each send's account its session; nil sends everything
 	// from the default account (the Linkup client's own token).
 	Sessions Sessions
@@ -928,6 +932,12 @@ func (p *Pipeline) process(sd store.Send, capped *store.CapError) {
 		own = sd.Account
 	}
 	out := outcomeOf(res, err, own)
+	if !sd.DryRun {
+		out.LinkupAPI = p.cfg.LinkupVersion
+		if out.LinkupAPI == "" {
+			out.LinkupAPI = linkup.V1
+		}
+	}
 	if own != "" && err != nil && linkup.AsError(err).Kind == linkup.KindAuth {
 		out.Reason += " " + p.Reconnect(own)
 	}
@@ -974,7 +984,7 @@ func (p *Pipeline) finish(sd store.Send, out store.Outcome, log zerolog.Logger) 
 		log.Error().Str("state", string(out.State)).Str("reason", out.Reason).Msg("another bot took this send over while it was being sent; it reported it as unknown")
 		return
 	}
-	sd.State, sd.Reason, sd.Credits, sd.FinishedAt = out.State, out.Reason, out.Credits, p.now()
+	sd.State, sd.Reason, sd.Credits, sd.FinishedAt, sd.LinkupAPI = out.State, out.Reason, out.Credits, p.now(), out.LinkupAPI
 	sd.LinkupStatus, sd.LinkupAnswer, sd.ConversationID, sd.EntityURN = out.LinkupStatus, out.LinkupAnswer, out.ConversationID, out.EntityURN
 	sd.OutcomeTries++
 	if p.cfg.NotifyChannel != "" {

@@ -88,9 +88,16 @@ func outcomeText(sd store.Send) string {
 	case store.Unknown:
 		return ":warning: " + sd.Reason
 	default:
+		if sd.FreeFailure() {
+			return ":x: Not sent. " + sd.Reason + " " + FreeFailureText
+		}
 		return ":x: Not sent. " + sd.Reason
 	}
 }
+
+// FreeFailureText is what a send that failed on Linkup v2's answer cost
+// (v1 bills failed calls, and its outcome says nothing of credits).
+const FreeFailureText = "No credit spent (Linkup v2 does not bill errors)."
 
 // verdictText tells the thread what reading the conversation found about
 // an unknown send.

@@ -61,6 +61,13 @@ const (
 // Final reports whether s is an end state.
 func (s State) Final() bool { return s == Sent || s == Failed || s == Unknown }
 
+// FreeFailure reports whether sd failed on an answer of Linkup v2, which
+// bills no error: it cost no credit. On v1, which bills failed calls, and
+// for a send Linkup never answered, it is false.
+func (sd Send) FreeFailure() bool {
+	return sd.State == Failed && sd.LinkupAPI == "v2" && sd.LinkupStatus != 0
+}
+
 // Send is one row of the log.
 type Send struct {
 	ID      int64
@@ -90,6 +97,9 @@ type Send struct {
 	LinkupAnswer string    // Linkup's last words
 	Reason       string    // for the requester, on failed and unknown
 	Credits      int       // what Linkup charged
+	// LinkupAPI is the Linkup API that answered the call ("v1" or "v2");
+	// empty when no answer is recorded (see Outcome.LinkupAPI).
+	LinkupAPI string
 
 	RootChannel   string // the message announcing the send, once posted
 	RootTS        string
@@ -787,6 +797,9 @@ type Outcome struct {
 	LinkupAnswer string
 	Reason       string
 	Credits      int
+	// LinkupAPI is the Linkup API the call went through ("v1" or "v2"),
+	// set when Linkup was called: v2 does not bill errors (FreeFailure).
+	LinkupAPI string
 	// ConversationID and EntityURN are where the message went, when known.
 	ConversationID string
 	EntityURN      string
@@ -823,12 +836,12 @@ func (s *Store) Finish(ctx context.Context, id int64, o Outcome) error {
 	now := s.now().UnixMilli()
 	var n int64
 	err := s.inLane(ctx, func() (err error) {
-		n, err = s.execN(ctx, `UPDATE sends SET state = ?, linkup_status = ?, linkup_answer = ?, reason = ?, credits = ?,
+		n, err = s.execN(ctx, `UPDATE sends SET state = ?, linkup_status = ?, linkup_answer = ?, reason = ?, credits = ?, linkup_api = ?,
 		conversation_id = ?, entity_urn = ?, finished_at = ?, updated_at = ?, owner = ?, lease_until = `+dbNow+` + ?,
 		announced = CASE WHEN ? = 1 THEN 1 ELSE announced END,
 		root_channel = CASE WHEN ? = 1 THEN ? ELSE root_channel END, root_ts = CASE WHEN ? = 1 THEN ? ELSE root_ts END,
 		outcome_tries = outcome_tries + ?, notify_tries = notify_tries + ?, verdict_tries = verdict_tries + ?
-		WHERE id = ? AND state IN ('queued', 'sending') AND owner IN (?, '')`, o.State, o.LinkupStatus, o.LinkupAnswer, o.Reason, o.Credits,
+		WHERE id = ? AND state IN ('queued', 'sending') AND owner IN (?, '')`, o.State, o.LinkupStatus, o.LinkupAnswer, o.Reason, o.Credits, o.LinkupAPI,
 			o.ConversationID, o.EntityURN, now, now, s.owner, s.leaseMS(),
 			o.Announced, o.Announced, o.RootChannel, o.Announced, o.RootTS,
 			tries[OutcomePosted], tries[Notified], tries[VerdictPosted], id, s.owner)
@@ -1098,7 +1111,7 @@ func (s *Store) exec(ctx context.Context, doing, q string, args ...any) error {
 
 const columns = `id, idem_key, coalesce(retry_of, 0), account, requester, channel, response_url, thread_ts,
 	recipient, message, country, media_link, media_name, media_type, media_size, media_file_id, media_url,
-	state, attempts, not_before, linkup_status, linkup_answer, reason, credits,
+	state, attempts, not_before, linkup_status, linkup_answer, reason, credits, linkup_api,
 	root_channel, root_ts, announced, outcome_posted, root_updated, notified,
 	root_tries, outcome_tries, notify_tries,
 	outcome_channel, outcome_ts, notify_channel, notify_ts,
@@ -1114,7 +1127,7 @@ func scan(r scanner) (Send, error) {
 	var notBefore, created, updated, finished, called, lease int64
 	err := r.Scan(&sd.ID, &sd.IdemKey, &sd.RetryOf, &sd.Account, &sd.Requester, &sd.Channel, &sd.ResponseURL, &sd.ThreadTS,
 		&sd.Recipient, &sd.Message, &sd.Country, &sd.MediaLink, &sd.MediaName, &sd.MediaType, &sd.MediaSize, &sd.MediaFileID, &sd.MediaURL,
-		&sd.State, &sd.Attempts, &notBefore, &sd.LinkupStatus, &sd.LinkupAnswer, &sd.Reason, &sd.Credits,
+		&sd.State, &sd.Attempts, &notBefore, &sd.LinkupStatus, &sd.LinkupAnswer, &sd.Reason, &sd.Credits, &sd.LinkupAPI,
 		&sd.RootChannel, &sd.RootTS, &sd.Announced, &sd.OutcomePosted, &sd.RootUpdated, &sd.Notified,
 		&sd.RootTries, &sd.OutcomeTries, &sd.NotifyTries,
 		&sd.OutcomeChannel, &sd.OutcomeTS, &sd.NotifyChannel, &sd.NotifyTS,

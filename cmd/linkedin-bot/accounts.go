@@ -29,6 +29,7 @@ const accountsUsage = `usage: linkedin-bot accounts COMMAND [flags]   (accounts 
   connect --name NAME [--country FR] [--user U…]…
                                                 log a LinkedIn account in: asks for its email and password
                                                 (not echoed), and for the emailed code if LinkedIn wants one
+                                                (on Linkup v2, or for an approval in the LinkedIn app)
   connect --name NAME --token-stdin [--user U…]…
                                                 store an existing login token read from standard input
   assign --name NAME --user U…                  let a Slack user send from the account
@@ -222,19 +223,19 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 		if err := svc.MayConnect(ctx, *name, who); err != nil { // before a login spends anything
 			return fmt.Errorf("accounts connect: %w", err)
 		}
-		var token string
+		var cred account.Credential
 		if f.tokenStdin {
 			line, err := bufio.NewReader(stdin).ReadString('\n')
 			if err != nil && !errors.Is(err, io.EOF) {
 				return fmt.Errorf("accounts connect: reading the token: %w", err)
 			}
-			if token = strings.TrimSpace(line); token == "" {
+			if cred.Token = strings.TrimSpace(line); cred.Token == "" {
 				return errors.New("accounts connect: no token on standard input")
 			}
-		} else if token, err = login(ctx, getenv, c, stdin, stdout); err != nil {
+		} else if cred, err = login(ctx, getenv, c, stdin, stdout); err != nil {
 			return err
 		}
-		if err := svc.Connect(ctx, *name, c, token, who, "command line"); err != nil {
+		if err := svc.Connect(ctx, *name, c, cred, who, "command line"); err != nil {
 			if errors.Is(err, store.ErrOwned) {
 				return fmt.Errorf("accounts connect: %w: reconnect that one with its --name, or connect this one without --user and assign it", err)
 			}
@@ -249,6 +250,10 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 			kind = "own account of " + who[0]
 		default:
 			kind = "shared by " + strings.Join(who, ", ")
+		}
+		if cred.Token == "" { // a v2 login that gave the account's ID alone
+			fmt.Fprintf(stdout, "%s: connected on Linkup v2 (%s, %s); its Linkup account is stored encrypted\n", *name, c, kind)
+			return nil
 		}
 		fmt.Fprintf(stdout, "%s: connected (%s, %s); the token is stored encrypted\n", *name, c, kind)
 		return nil
@@ -356,24 +361,29 @@ func rekey(ctx context.Context, st *store.Store, getenv func(string) string, std
 }
 
 // login asks for the account's email and password (without echo), logs it
-// in at Linkup, asks for the emailed code when LinkedIn wants one, and
-// returns the login token.
-func login(ctx context.Context, getenv func(string) string, country string, stdin io.Reader, out io.Writer) (string, error) {
+// in at Linkup (through LINKUP_API_VERSION's endpoints), asks for the
+// emailed code or the approval in the LinkedIn app when LinkedIn wants one,
+// and returns what the login gave.
+func login(ctx context.Context, getenv func(string) string, country string, stdin io.Reader, out io.Writer) (account.Credential, error) {
 	// The password, the code and the API key go to LINKUP_BASE_URL: never
 	// over plain http to another machine, as the bot refuses at start.
 	base, err := bot.URLSetting(getenv, "LINKUP_BASE_URL", "")
 	if err != nil {
-		return "", fmt.Errorf("configuration: %w", err)
+		return account.Credential{}, fmt.Errorf("configuration: %w", err)
+	}
+	version, err := linkup.ParseVersion(getenv("LINKUP_API_VERSION"))
+	if err != nil {
+		return account.Credential{}, fmt.Errorf("configuration: LINKUP_API_VERSION: %w", err)
 	}
 	f, ok := stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return "", errors.New("accounts connect: the password is asked for on a terminal; without one, pass an existing token with --token-stdin")
+		return account.Credential{}, errors.New("accounts connect: the password is asked for on a terminal; without one, pass an existing token with --token-stdin")
 	}
 	key := strings.TrimSpace(getenv("LINKUP_API_KEY"))
 	if key == "" {
-		return "", errors.New("configuration: LINKUP_API_KEY: is required to log an account in")
+		return account.Credential{}, errors.New("configuration: LINKUP_API_KEY: is required to log an account in")
 	}
-	client := linkup.New(linkup.Config{BaseURL: strings.TrimSuffix(strings.TrimRight(base, "/"), "/v1"), APIKey: key, HTTPClient: newHTTPClient(0)})
+	client := linkup.New(linkup.Config{BaseURL: strings.TrimSuffix(strings.TrimRight(base, "/"), "/v1"), APIKey: key, HTTPClient: newHTTPClient(0), Version: version})
 	in := bufio.NewReader(f)
 	return logIn(ctx, client, country, prompts{
 		line: func(prompt string) (string, error) {
@@ -409,35 +419,86 @@ type prompts struct {
 }
 
 // logIn logs an account in at Linkup, asking ask for the email, the
-// password and, when LinkedIn wants one, the emailed code. Each Linkup call
-// is made once: a login costs credits and, repeated, can lock the account.
-func logIn(ctx context.Context, client *linkup.Client, country string, ask prompts) (string, error) {
+// password and, when LinkedIn wants one, the emailed code (v1's verify,
+// v2's checkpoint) or, on v2, an approval in the LinkedIn app, checked
+// each time the operator presses Enter (at most maxApprovalChecks times).
+// Each Linkup call is made once: a login costs credits and, repeated, can
+// lock the account.
+func logIn(ctx context.Context, client *linkup.Client, country string, ask prompts) (account.Credential, error) {
 	email, err := ask.line("LinkedIn email: ")
 	if err != nil {
-		return "", fmt.Errorf("reading the email: %w", err)
+		return account.Credential{}, fmt.Errorf("reading the email: %w", err)
 	}
 	pw, err := ask.secret("LinkedIn password (not shown, never stored): ")
 	if err != nil {
-		return "", fmt.Errorf("reading the password: %w", err)
+		return account.Credential{}, fmt.Errorf("reading the password: %w", err)
 	}
 	res, err := client.Login(ctx, strings.TrimSpace(email), string(pw), country)
 	clear(pw)
 	if err != nil {
-		return "", fmt.Errorf("accounts connect: %s (not retried: each try costs credits and can lock the account): %w", loginFailure(err, "login"), err)
+		return account.Credential{}, fmt.Errorf("accounts connect: %s (not retried: each try costs credits and can lock the account): %w", loginFailure(err, "login"), err)
 	}
-	if !res.NeedsCode {
-		return res.Token, nil
+	switch {
+	case res.NeedsApproval:
+		return approve(ctx, client, res, ask)
+	case !res.NeedsCode:
+		return credentialOf(res, "the login")
 	}
 	code, err := ask.line("LinkedIn sent a code by email. Code: ")
 	if err != nil {
-		return "", fmt.Errorf("reading the code: %w", err)
+		return account.Credential{}, fmt.Errorf("reading the code: %w", err)
 	}
-	res, err = client.Verify(ctx, strings.TrimSpace(email), strings.TrimSpace(code), country)
+	if res.AccountID != "" { // v2
+		res, err = client.Checkpoint(ctx, res.AccountID, strings.TrimSpace(code))
+	} else {
+		res, err = client.Verify(ctx, strings.TrimSpace(email), strings.TrimSpace(code), country)
+	}
 	if err != nil {
-		return "", fmt.Errorf("accounts connect: %s (not retried): %w", loginFailure(err, "code"), err)
+		return account.Credential{}, fmt.Errorf("accounts connect: %s (not retried): %w", loginFailure(err, "code"), err)
 	}
-	if res.Token == "" {
-		return "", fmt.Errorf("accounts connect: Linkup gave no login token after the code (%s)", res.Message)
+	return credentialOf(res, "the code")
+}
+
+// maxApprovalChecks bounds the checks of an approval in the LinkedIn app.
+const maxApprovalChecks = 5
+
+// approve asks the operator to approve login res in the LinkedIn app and
+// to press Enter, then checks it (POST /v2/checkpoint without a code), once
+// per Enter; "q" gives up.
+func approve(ctx context.Context, client *linkup.Client, res linkup.LoginResult, ask prompts) (account.Credential, error) {
+	prompt := "LinkedIn asks to approve this login in the LinkedIn app: approve the sign-in on your phone, then press Enter here (q to give up): "
+	for range maxApprovalChecks {
+		answer, err := ask.line(prompt)
+		if err != nil {
+			return account.Credential{}, fmt.Errorf("reading the answer: %w", err)
+		}
+		if strings.EqualFold(strings.TrimSpace(answer), "q") {
+			return account.Credential{}, errors.New("accounts connect: given up before LinkedIn confirmed the approval; nothing was stored")
+		}
+		got, err := client.Checkpoint(ctx, res.AccountID, "")
+		var le *linkup.Error
+		switch {
+		case errors.As(err, &le) && le.Kind == linkup.KindInvalid:
+			prompt = fmt.Sprintf("LinkedIn has not confirmed the approval yet (Linkup: %s). Approve it in the app, then press Enter (q to give up): ", le.Message)
+		case err != nil:
+			return account.Credential{}, fmt.Errorf("accounts connect: %s (not retried): %w", loginFailure(err, "approval check"), err)
+		case got.NeedsApproval:
+			prompt = "LinkedIn has not confirmed the approval yet. Approve it in the app, then press Enter (q to give up): "
+		default:
+			return credentialOf(got, "the approval")
+		}
 	}
-	return res.Token, nil
+	return account.Credential{}, fmt.Errorf("accounts connect: LinkedIn did not confirm the approval after %d checks; nothing was stored: connect again", maxApprovalChecks)
+}
+
+// credentialOf is what a completed login res gave; after names the step
+// it followed, for the error when it gave nothing to store.
+func credentialOf(res linkup.LoginResult, after string) (account.Credential, error) {
+	if !res.Connected() {
+		if res.AccountID == "" {
+			return account.Credential{}, fmt.Errorf("accounts connect: Linkup gave no login token after %s (%s)", after, res.Message)
+		}
+		return account.Credential{}, fmt.Errorf("accounts connect: LinkedIn still asks for a challenge after %s (%s); nothing was stored: connect again", after, res.Message)
+	}
+	return account.Credential{Token: res.Token, AccountID: res.AccountID}, nil
 }

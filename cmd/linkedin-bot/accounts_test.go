@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"linkedin-bot/account"
 	"linkedin-bot/internal/fakelinkup"
 	"linkedin-bot/internal/fakeslack"
 	"linkedin-bot/linkup"
@@ -299,7 +300,7 @@ func TestTheCommandLineLogsInOnceAndAsksForTheCode(t *testing.T) {
 	}
 	token, err := logIn(t.Context(), client, "DE", answers("rec@example.com", aliceCode))
 	require.NoError(t, err)
-	assert.Equal(t, teamToken, token)
+	assert.Equal(t, account.Credential{Token: teamToken}, token, "v1: a token, no v2 account")
 	calls := lk.AuthCalls()
 	require.Len(t, calls, 2)
 	assert.Equal(t, []string{"/v1/auth/login", "/v1/auth/verify"}, []string{calls[0].Path, calls[1].Path})

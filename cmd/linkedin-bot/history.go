@@ -164,9 +164,13 @@ type entry struct {
 	State     string     `json:"state"`
 	Attempts  int        `json:"attempts"`
 	Credits   int        `json:"credits"`
-	Linkup    string     `json:"linkup_answer,omitempty"`
-	Status    int        `json:"linkup_status,omitempty"`
-	Reason    string     `json:"reason,omitempty"`
+	// CreditsNote says why a failed send cost nothing: Linkup v2 bills no error.
+	CreditsNote string `json:"credits_note,omitempty"`
+	// LinkupAPI is the Linkup API that answered ("v1", "v2"), when one did.
+	LinkupAPI string `json:"linkup_api,omitempty"`
+	Linkup    string `json:"linkup_answer,omitempty"`
+	Status    int    `json:"linkup_status,omitempty"`
+	Reason    string `json:"reason,omitempty"`
 }
 
 func printJSON(w io.Writer, sends []store.Send) error {
@@ -177,6 +181,10 @@ func printJSON(w io.Writer, sends []store.Send) error {
 			Attempts: s.Attempts, Credits: s.Credits, Linkup: s.LinkupAnswer, Status: s.LinkupStatus, Reason: s.Reason}
 		if !s.FinishedAt.IsZero() {
 			e.Finished = &s.FinishedAt
+		}
+		e.LinkupAPI = s.LinkupAPI
+		if s.FreeFailure() {
+			e.CreditsNote = freeFailureNote
 		}
 		out = append(out, e)
 	}
@@ -201,19 +209,30 @@ func printTable(w io.Writer, sends []store.Send) {
 	perDay := map[string]int{}
 	perUser := map[string]int{}
 	perAccount := map[string]int{}
+	free := 0
 	for _, s := range sends {
 		reason := s.Reason
 		if r := []rune(reason); len(r) > 60 {
 			reason = string(r[:60]) + "…"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", s.ID, s.CreatedAt.Format("2006-01-02 15:04:05"), s.Requester, s.Account, stateOf(s), s.Credits, s.Attempts, s.Recipient, reason)
+		credits := strconv.Itoa(s.Credits)
+		if s.FreeFailure() {
+			credits, free = "0 (v2: errors are free)", free+1
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.CreatedAt.Format("2006-01-02 15:04:05"), s.Requester, s.Account, stateOf(s), credits, s.Attempts, s.Recipient, reason)
 		perDay[s.CreatedAt.Format("2006-01-02")] += s.Credits
 		perUser[s.Requester] += s.Credits
 		perAccount[s.Account] += s.Credits
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "\n%d sends. Send credits per day: %s. Send credits per user: %s. Send credits per account: %s.\n", len(sends), totals(perDay), totals(perUser), totals(perAccount))
+	if free > 0 {
+		fmt.Fprintf(w, "%d failed %s refused by Linkup v2: %s.\n", free, map[bool]string{true: "send was", false: "sends were"}[free == 1], freeFailureNote)
+	}
 }
+
+// freeFailureNote is what history says a send refused by Linkup v2 cost.
+const freeFailureNote = "no credit spent (Linkup v2 does not bill errors)"
 
 // stateOf is a send's state as history shows it: a dry run's is dry_run.
 func stateOf(s store.Send) string {

@@ -303,7 +303,8 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		Version:    cfg.LinkupAPIVersion,
 	})
 	acfg := account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,
-		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry, DryRun: cfg.LinkupDryRun, Team: cfg.NotifyChannel}
+		DefaultToken: cfg.LinkupLoginToken, DefaultCountry: cfg.LinkupCountry, DryRun: cfg.LinkupDryRun, Team: cfg.NotifyChannel,
+		V2: cfg.LinkupAPIVersion == linkup.V2}
 	if cfg.LinkupAPIVersion == linkup.V2 && !cfg.LinkupDryRun {
 		acfg.Linkup = lk
 	}
@@ -345,6 +346,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		Files:           files,
 		DownloadTimeout: cfg.LinkupTimeout + 5*time.Second,
 		DryRun:          cfg.LinkupDryRun,
+		LinkupVersion:   cfg.LinkupAPIVersion,
 		Sessions:        sessions{accounts},
 		SelfService:     cfg.SelfService,
 		Changed:         home.Changed,
@@ -354,10 +356,10 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	case cfg.SelfService && cfg.LinkupDryRun:
 		log.Warn().Msg("ACCOUNT_SELF_SERVICE is off during a dry run: connecting an account calls Linkup")
 	case cfg.SelfService:
-		// Logins go through v1's endpoints, which Linkup keeps during the
-		// transition, whatever LINKUP_API_VERSION says: they give a login
-		// token, which v2 migrates (free) at the account's first use.
-		logins = linkup.New(linkup.Config{BaseURL: cfg.LinkupBaseURL, APIKey: cfg.LinkupAPIKey, Timeout: cfg.LinkupTimeout, HTTPClient: newHTTPClient(0), Version: linkup.V1})
+		// Logins go through LINKUP_API_VERSION's endpoints: v1's give a
+		// login token; v2's the account's persistent account_id, after a
+		// code or an approval in the LinkedIn app when LinkedIn asks.
+		logins = linkup.New(linkup.Config{BaseURL: cfg.LinkupBaseURL, APIKey: cfg.LinkupAPIKey, Timeout: cfg.LinkupTimeout, HTTPClient: newHTTPClient(0), Version: cfg.LinkupAPIVersion})
 		log.Info().Msg("ACCOUNT_SELF_SERVICE: people may connect their own LinkedIn account with /linkedin-send connect (their password passes through Slack and the bot to Linkup, once, and is never stored)")
 	}
 	bcfg := bot.BridgeConfig(cfg)

@@ -70,6 +70,13 @@ type Shapes struct {
 	// StreamURLWithKey puts ?api_key=<the key of the create call> in a
 	// created webhook's stream_url; whether Linkup does is not documented.
 	StreamURLWithKey bool
+	// LoginTokenV2 puts the mailbox's login_token in the data of a v2
+	// login or checkpoint that connects; the docs' answer has none.
+	LoginTokenV2 bool
+	// ApprovalPendingAsStatus answers a /v2/checkpoint made before the app
+	// approval with a success whose status is still checkpoint_required
+	// (0 credits), not with a 400 INVALID_PARAMS; the docs do not say.
+	ApprovalPendingAsStatus bool
 }
 
 // ReadCall is one inbox or conversation request (or, in AuthCalls, one

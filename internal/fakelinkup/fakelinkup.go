@@ -45,7 +45,8 @@
 // both: deliveredAt in ms, conversation_id in get_conversation, events for
 // the account's own messages, /events newest first, webhooks that wait for
 // /start, a bare list from GET /v2/webhooks, a placeholder host or the key
-// in stream_url. Not faked: custom webhooks (a url; refused), /v2/network,
+// in stream_url, a login_token in a v2 login's answer, an app approval not
+// given yet answered as a status rather than a refusal. Not faked: custom webhooks (a url; refused), /v2/network,
 // GET /v2/accounts/{id}, webhook signing.
 //
 // The fake logs nothing; in particular the stream's URL, which carries

@@ -320,6 +320,7 @@ func (s *Server) serveV2Login(w http.ResponseWriter, r *http.Request) {
 		a         *account
 		challenge string
 		fault     string
+		token     string // the session a login by email gives
 	)
 	switch l, known := s.logins[b.Email]; {
 	case b.LoginToken != "":
@@ -335,6 +336,7 @@ func (s *Server) serveV2Login(w http.ResponseWriter, r *http.Request) {
 		fault = "Invalid email or password"
 	default:
 		a = s.accountOf(s.box(l.Token))
+		token = l.Token
 		switch {
 		case l.Code != "":
 			challenge = "code_challenge"
@@ -365,14 +367,29 @@ func (s *Server) serveV2Login(w http.ResponseWriter, r *http.Request) {
 	case challenge != "":
 		s.v2OK(w, action, a.id, 0, map[string]any{"account_id": a.id, "status": "checkpoint_required", "challenge_type": challenge})
 	default:
-		s.v2OK(w, action, a.id, 0, map[string]any{"account_id": a.id, "status": "connected"})
+		s.v2OK(w, action, a.id, 0, s.connectedData(a, token))
 	}
+}
+
+// connectedData is the data of a v2 login or checkpoint that connected
+// account a, whose session is token: with login_token when
+// Shapes.LoginTokenV2 asks for it.
+func (s *Server) connectedData(a *account, token string) map[string]any {
+	d := map[string]any{"account_id": a.id, "status": "connected"}
+	s.mu.Lock()
+	with := s.shapes.LoginTokenV2
+	s.mu.Unlock()
+	if with && token != "" {
+		d["login_token"] = token
+	}
+	return d
 }
 
 // serveCheckpoint completes a login, after
 // https://docs.linkupapi.com/api-reference/v2/accounts/checkpoint: 1
-// credit; a wrong code, an approval not given yet, or no login waiting
-// is a 400 INVALID_PARAMS, and the login keeps waiting.
+// credit; a wrong code, an approval not given yet (unless
+// Shapes.ApprovalPendingAsStatus), or no login waiting is a 400
+// INVALID_PARAMS, and the login keeps waiting.
 func (s *Server) serveCheckpoint(w http.ResponseWriter, r *http.Request) {
 	const action = "checkpoint"
 	var b struct {
@@ -391,7 +408,8 @@ func (s *Server) serveCheckpoint(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	a := s.v2.byID[b.AccountID]
-	var fault string
+	var fault, token string
+	pending := false // an approval not given yet, answered as a status
 	switch email, waiting := "", false; {
 	case a == nil:
 		fault = "account"
@@ -403,6 +421,8 @@ func (s *Server) serveCheckpoint(w http.ResponseWriter, r *http.Request) {
 			fault = "No checkpoint pending for this account: log in first"
 		case l.Code != "" && l.Code != code:
 			fault = "Invalid verification code"
+		case l.Code == "" && !s.v2.approved[email] && s.shapes.ApprovalPendingAsStatus:
+			pending = true
 		case l.Code == "" && !s.v2.approved[email]:
 			fault = "The login is not approved in the LinkedIn app yet"
 		default:
@@ -410,14 +430,17 @@ func (s *Server) serveCheckpoint(w http.ResponseWriter, r *http.Request) {
 			delete(s.v2.approved, email)
 			s.login(l)
 			a.updated = s.now()
+			token = l.Token
 		}
 	}
 	s.mu.Unlock()
-	switch fault {
-	case "account":
+	switch {
+	case fault == "account":
 		s.v2Error(w, action, http.StatusNotFound, "INVALID_ACCOUNT", "Account not found")
-	case "":
-		s.v2OK(w, action, a.id, 1, map[string]any{"account_id": a.id, "status": "connected"})
+	case pending:
+		s.v2OK(w, action, a.id, 0, map[string]any{"account_id": a.id, "status": "checkpoint_required", "challenge_type": "app_challenge"})
+	case fault == "":
+		s.v2OK(w, action, a.id, 1, s.connectedData(a, token))
 	default:
 		s.v2Error(w, action, http.StatusBadRequest, "INVALID_PARAMS", fault)
 	}

@@ -206,6 +206,42 @@ func TestV2LoginByPasswordAndCheckpoints(t *testing.T) {
 	assert.Equal(t, 1+1+1+1, s.Credits(), "three checkpoints, one send")
 }
 
+// The readings the docs leave open: a session in the answer that connects,
+// and an approval not given yet answered as a status, not a refusal.
+func TestV2LoginShapes(t *testing.T) {
+	s := startV2(t)
+	s.AddLogin(Login{Email: "alice@example.com", Password: "pw", Token: aliceTok})
+	s.AddLogin(Login{Email: "bob@example.com", Password: "pw", Code: "123456", Token: "AQEDbob"})
+	s.AddLogin(Login{Email: "carol@example.com", Password: "pw", Approval: true, Token: "AQEDcarol"})
+	login := func(email string) map[string]any {
+		return map[string]any{"platform": "linkedin", "email": email, "password": "pw"}
+	}
+	var data map[string]any
+	ok(t, s, "POST", "/v2/login", login("alice@example.com"), &data)
+	assert.NotContains(t, data, "login_token", "the docs' answer")
+
+	s.SetShapes(Shapes{LoginTokenV2: true, ApprovalPendingAsStatus: true})
+	ok(t, s, "POST", "/v2/login", login("alice@example.com"), &data)
+	assert.Equal(t, map[string]any{"account_id": s.AccountID(aliceTok), "status": "connected", "login_token": aliceTok}, data)
+	data = nil
+	ok(t, s, "POST", "/v2/login", login("bob@example.com"), &data)
+	assert.NotContains(t, data, "login_token", "no session before the code")
+	ok(t, s, "POST", "/v2/checkpoint", map[string]any{"account_id": s.AccountID("AQEDbob"), "code": "123456"}, &data)
+	assert.Equal(t, "AQEDbob", data["login_token"])
+
+	ok(t, s, "POST", "/v2/login", login("carol@example.com"), nil)
+	id := s.AccountID("AQEDcarol")
+	before := s.Credits()
+	data = nil
+	e := ok(t, s, "POST", "/v2/checkpoint", map[string]any{"account_id": id}, &data)
+	assert.Equal(t, map[string]any{"account_id": id, "status": "checkpoint_required", "challenge_type": "app_challenge"}, data)
+	assert.Equal(t, 0, e.Metadata.Credits)
+	s.Approve("carol@example.com")
+	ok(t, s, "POST", "/v2/checkpoint", map[string]any{"account_id": id}, &data)
+	assert.Equal(t, "connected", data["status"])
+	assert.Equal(t, before+1, s.Credits(), "only the checkpoint that connected is billed")
+}
+
 type accountList struct {
 	Items []struct {
 		AccountID   string `json:"account_id"`
