@@ -23,9 +23,9 @@ import (
 type slackStub struct {
 	mu       sync.Mutex
 	answer   func(n int) error
-	readable bool // threads and channels read back empty, instead of a 503
-	posts  []string // where each post was tried: channel, or channel/thread
-	opened []string // DMs opened: a post fell back to one
+	readable bool     // threads and channels read back empty, instead of a 503
+	posts    []string // where each post was tried: channel, or channel/thread
+	opened   []string // DMs opened: a post fell back to one
 }
 
 func (s *slackStub) PostMessageContext(_ context.Context, channel string, opts ...slack.MsgOption) (string, string, error) {
