@@ -1025,6 +1025,9 @@ func (fr *faultRun) tamper(i int, to, from string) {
 		return
 	}
 	fr.count("sealed token copied to another account")
+	fr.mu.Lock()
+	fr.lastWrite = time.Now() // the bridge tells it at its next poll: the end waits for two
+	fr.mu.Unlock()
 	fr.note("step %d: account %s now holds the sealed token of %s", i, to, from)
 }
 
@@ -1265,7 +1268,7 @@ func (fr *faultRun) busy() (why string, owedOnly bool) {
 	fr.mu.Unlock()
 	unread := ""
 	for _, v := range checkEveryMessageOnceInOrder(w) {
-		if strings.Contains(v, "never reached its thread") {
+		if strings.Contains(v, "never reached its thread") || strings.Contains(v, "nobody was told") {
 			unread = v
 		}
 	}
