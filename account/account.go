@@ -118,14 +118,18 @@ func (s *Service) keepID(ctx context.Context, name string, c Credential) {
 	}
 	hash := ""
 	if token := strings.TrimSpace(c.Token); token != "" {
-		hash = tokenHash(token)
+		hash = tokenHash(token, id)
 	}
 	_ = s.st.PutLinkupAccount(ctx, store.LinkupAccount{Name: name, AccountID: id, TokenHash: hash})
 }
 
-// tokenHash is the SHA-256 of a login token, in hex, as store.LinkupAccount keeps it.
-func tokenHash(token string) string {
-	sum := sha256.Sum256([]byte(token))
+// tokenHash binds a kept v2 account ID to the login token it is the ID of:
+// the SHA-256, in hex, of the token and the ID (store.LinkupAccount's
+// TokenHash). The kept row is in clear; the token is sealed: an ID edited
+// in the store, or a row copied from another account, no longer matches
+// its account's token, and the token gets its own ID again (free).
+func tokenHash(token, id string) string {
+	sum := sha256.Sum256([]byte(token + "\x00" + id))
 	return hex.EncodeToString(sum[:])
 }
 
@@ -635,12 +639,11 @@ func (s *Service) withAccountID(ctx context.Context, name string, sess Session, 
 	if s.linkup == nil || token == "" {
 		return sess, nil
 	}
-	hash := tokenHash(token)
 	kept, ok, err := s.st.LinkupAccount(ctx, name)
 	if err != nil {
 		return Session{}, err
 	}
-	if ok && kept.TokenHash == hash {
+	if ok && kept.TokenHash == tokenHash(token, kept.AccountID) {
 		sess.AccountID = kept.AccountID
 		return sess, nil
 	}
@@ -648,7 +651,7 @@ func (s *Service) withAccountID(ctx context.Context, name string, sess Session, 
 	if err != nil {
 		return Session{}, fmt.Errorf("getting the account's Linkup v2 ID: %w", err)
 	}
-	if err := s.st.PutLinkupAccount(ctx, store.LinkupAccount{Name: name, AccountID: id, TokenHash: hash}); err != nil {
+	if err := s.st.PutLinkupAccount(ctx, store.LinkupAccount{Name: name, AccountID: id, TokenHash: tokenHash(token, id)}); err != nil {
 		return Session{}, err
 	}
 	sess.AccountID = id

@@ -378,8 +378,23 @@ func (b *Bridge) postOnce(ctx context.Context, log zerolog.Logger, p post) (ts s
 		if p.tried > 0 && p.tried < len(looked) {
 			looked = looked[:p.tried]
 		}
+		// A look Slack rate-limited was not made, and can be made once its
+		// Retry-After has passed: the post waits for it (owed, errRateLimited),
+		// rather than being given up as one that cannot be looked for.
+		lookLater := func(t target, ferr error) error {
+			wait, limited := slackpost.Later(ferr)
+			if !limited {
+				return nil
+			}
+			b.rateLimited(wait)
+			log.Warn().Err(ferr).Stringer("target", t).Stringer("retry_after", wait).Msg("Slack rate-limited the look for an earlier try's post; it is looked for after Retry-After")
+			return fmt.Errorf("%w (looking for an earlier try at %s, retry after %s): %w", errRateLimited, t, wait, ferr)
+		}
 		for i, t := range looked {
 			if t.channel, ferr = b.dms.Channel(ctx, b.slack, t.channel); ferr != nil {
+				if err := lookLater(t, ferr); err != nil {
+					return "", -1, err
+				}
 				unsure = true
 				log.Warn().Err(ferr).Stringer("target", t).Msg("could not look for an earlier try's post")
 				continue
@@ -388,6 +403,9 @@ func (b *Bridge) postOnce(ctx context.Context, log zerolog.Logger, p post) (ts s
 			if found != "" {
 				log.Info().Stringer("target", t).Msg("an earlier try had posted; not posting again")
 				return found, i, nil
+			}
+			if err := lookLater(t, ferr); err != nil {
+				return "", -1, err
 			}
 			if ferr != nil {
 				unsure = true

@@ -43,7 +43,13 @@ func (c *Client) Checkpoint(ctx context.Context, accountID, code string) (LoginR
 	if err != nil {
 		return LoginResult{}, err
 	}
-	return a.login(accountID, code)
+	r, err := a.login(accountID, code)
+	if err == nil && code == "" && r.NeedsCode && a.challenge() == "" {
+		// A check of an app approval that still waits, its challenge
+		// unnamed: no code was sent, so the approval is what it waits for.
+		r.NeedsCode, r.NeedsApproval = false, true
+	}
+	return r, err
 }
 
 // Migrate gives a v1 login token (LinkedIn's li_at session) its v2
@@ -100,25 +106,14 @@ func (c *Client) CheckKey(ctx context.Context) error {
 // have happened.
 func (a answerV2) login(id string, secrets ...string) (LoginResult, error) {
 	var d struct {
-		AccountID      flexString      `json:"account_id"`
-		Status         flexString      `json:"status"`
-		ChallengeType  flexString      `json:"challenge_type"`
-		CheckpointType flexString      `json:"checkpoint_type"`
-		Checkpoint     json.RawMessage `json:"checkpoint"`
-		Message        flexString      `json:"message"`
+		AccountID flexString `json:"account_id"`
+		Status    flexString `json:"status"`
+		Message   flexString `json:"message"`
 		// Not in the docs' answer: a v1-style session, kept when given.
 		LoginToken  flexString `json:"login_token"`
 		LoginToken2 flexString `json:"loginToken"`
 	}
 	lenient(a.Data, &d)
-	// checkpoint may be an object {type} or the challenge's name itself.
-	var cp struct {
-		Type          flexString `json:"type"`
-		ChallengeType flexString `json:"challenge_type"`
-	}
-	if !lenient(d.Checkpoint, &cp) {
-		_ = cp.Type.UnmarshalJSON(d.Checkpoint)
-	}
 	r := LoginResult{
 		AccountID: strings.TrimSpace(firstOf(string(d.AccountID), id)),
 		Message:   strings.TrimSpace(firstOf(string(a.Message), string(d.Message))),
@@ -134,7 +129,7 @@ func (a answerV2) login(id string, secrets ...string) (LoginResult, error) {
 		hide = append(hide, r.Token)
 	}
 	r.Message = hideAll(r.Message, hide)
-	challenge := strings.ToLower(firstOf(string(d.ChallengeType), string(d.CheckpointType), string(cp.Type), string(cp.ChallengeType)))
+	challenge := a.challenge()
 	status := strings.ToLower(strings.TrimSpace(string(d.Status)))
 	switch {
 	case status == "checkpoint_required" || status == "checkpoint" || status == "challenge_required" || status == "" && challenge != "":
@@ -154,6 +149,26 @@ func (a answerV2) login(id string, secrets ...string) (LoginResult, error) {
 		r.Token = "" // a session is had once the login is complete
 	}
 	return r, nil
+}
+
+// challenge is the challenge a /v2/login or /v2/checkpoint answer names
+// (challenge_type, checkpoint_type, or checkpoint, an object {type} or the
+// challenge's name itself), lower case; "" when it names none.
+func (a answerV2) challenge() string {
+	var d struct {
+		ChallengeType  flexString      `json:"challenge_type"`
+		CheckpointType flexString      `json:"checkpoint_type"`
+		Checkpoint     json.RawMessage `json:"checkpoint"`
+	}
+	lenient(a.Data, &d)
+	var cp struct {
+		Type          flexString `json:"type"`
+		ChallengeType flexString `json:"challenge_type"`
+	}
+	if !lenient(d.Checkpoint, &cp) {
+		_ = cp.Type.UnmarshalJSON(d.Checkpoint)
+	}
+	return strings.ToLower(strings.TrimSpace(firstOf(string(d.ChallengeType), string(d.CheckpointType), string(cp.Type), string(cp.ChallengeType))))
 }
 
 // quoteShort quotes s, cut to 40 bytes.

@@ -196,3 +196,25 @@ func TestV2CheckKey(t *testing.T) {
 		assert.NotContains(t, err.Error(), "key-1")
 	}
 }
+
+// A check of an app approval (a checkpoint without a code) that LinkedIn
+// has not confirmed yet, answered checkpoint_required without naming the
+// challenge, still waits for the approval: no code was ever sent, so it
+// does not ask for one. With a code, the same answer still asks for it.
+func TestV2ApprovalPendingWithoutItsType(t *testing.T) {
+	const pending = `{"success":true,"data":{"account_id":"acc-1","status":"checkpoint_required"}}`
+	s, _ := v2server(t, 200, nil, pending)
+	got, err := v2client(s.URL).Checkpoint(context.Background(), "acc-1", "")
+	require.NoError(t, err)
+	assert.Equal(t, LoginResult{AccountID: "acc-1", NeedsApproval: true}, got)
+
+	s, _ = v2server(t, 200, nil, pending)
+	got, err = v2client(s.URL).Checkpoint(context.Background(), "acc-1", "424242")
+	require.NoError(t, err)
+	assert.Equal(t, LoginResult{AccountID: "acc-1", NeedsCode: true}, got)
+
+	s, _ = v2server(t, 200, nil, `{"success":true,"data":{"account_id":"acc-1","status":"checkpoint_required","challenge_type":"code_challenge"}}`)
+	got, err = v2client(s.URL).Checkpoint(context.Background(), "acc-1", "")
+	require.NoError(t, err)
+	assert.Equal(t, LoginResult{AccountID: "acc-1", NeedsCode: true}, got, "a challenge named is taken as named")
+}

@@ -13,9 +13,11 @@ import (
 type LinkupAccount struct {
 	Name      string // the bot's name of the account, the default one's included
 	AccountID string
-	// TokenHash is the SHA-256 (hex) of the login token the ID was got by
-	// migrating, to get it again, free, when the account's token changes;
-	// empty when the account was logged in on v2 and has no token.
+	// TokenHash binds the ID to the login token it was got for (the
+	// account package's SHA-256, in hex, of the token and the ID): the ID
+	// is got again, free, when the account's token changes or the ID no
+	// longer matches it; empty when the account was logged in on v2 and
+	// has no token.
 	TokenHash string
 }
 

@@ -62,10 +62,12 @@ const (
 func (s State) Final() bool { return s == Sent || s == Failed || s == Unknown }
 
 // FreeFailure reports whether sd failed on an answer of Linkup v2, which
-// bills no error: it cost no credit. On v1, which bills failed calls, and
-// for a send Linkup never answered, it is false.
+// bills no error: it cost no credit. On v1, which bills failed calls, for
+// a send Linkup never answered, and for one whose outcome was unknown and
+// that reading the conversation settled (a verdict: the answer was no
+// error Linkup gave, so what it cost is not known), it is false.
 func (sd Send) FreeFailure() bool {
-	return sd.State == Failed && sd.LinkupAPI == "v2" && sd.LinkupStatus != 0
+	return sd.State == Failed && sd.LinkupAPI == "v2" && sd.LinkupStatus != 0 && sd.Verdict == ""
 }
 
 // Send is one row of the log.
