@@ -100,7 +100,7 @@ func TestALiveReplyIsMirroredOnceAndTheInboxNotPolled(t *testing.T) {
 	require.Equal(t, 1, lk.PushFrame(w.ID, again))
 	lk.ReplyIn(loginToken, jane, "And a second thought")
 	e.waitUntil("the second reply", func() bool { return e.mirrored(salesChannel, "And a second thought") == 1 })
-	time.Sleep(2 * time.Second) // two poll intervals: a poll would come now, were the inbox polled
+	time.Sleep(4 * time.Second) // polls were 1s, then 2s apart (REPLY_POLL_INTERVAL, doubling): one would come now, were the inbox polled
 	assert.Equal(t, 1, e.mirrored(salesChannel, "Thanks, team"), "mirrored once")
 	assert.Equal(t, convs+2, len(lk.Reads(fakelinkup.ConversationV2)), "one read per reply: the event delivered again reads nothing")
 	assert.Equal(t, inbox, len(lk.Reads(fakelinkup.InboxV2)), "no inbox poll while the stream is whole")
