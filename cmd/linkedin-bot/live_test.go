@@ -87,8 +87,11 @@ func TestALiveReplyIsMirroredOnceAndTheInboxNotPolled(t *testing.T) {
 	id := lk.AccountID(loginToken)
 	w := e.waitLive(id, 1)
 	assert.Equal(t, []string{"message_received", "accepted_invitation"}, w.Events)
-	// A poll covers what came before monitoring began: one, then none.
-	e.waitUntil("the first poll", func() bool { return len(lk.Reads(fakelinkup.InboxV2)) >= 1 })
+	// A poll covers what came before monitoring began: one (the inbox,
+	// then the new conversation), then none.
+	e.waitUntil("the first poll", func() bool {
+		return len(lk.Reads(fakelinkup.InboxV2)) >= 1 && len(lk.Reads(fakelinkup.ConversationV2)) >= 1
+	})
 	inbox, convs, credits := len(lk.Reads(fakelinkup.InboxV2)), len(lk.Reads(fakelinkup.ConversationV2)), lk.Credits()
 
 	lk.ReplyIn(loginToken, jane, "Thanks, team")
