@@ -329,16 +329,17 @@ func (b *Bridge) releaseAll() {
 // stream's URL (it holds the API key; Stream's errors do not).
 func (b *Bridge) listen(ctx context.Context, ls *liveStream) {
 	defer close(ls.done)
+	id, account := ls.hook.WebhookID, ls.hook.Account // ls.hook is the loop's from here on
 	wait := firstBackoff
 	for ctx.Err() == nil {
 		connected := false
-		err := b.cfg.Webhooks.Stream(ctx, ls.hook.WebhookID, b.cfg.StreamIdle, func(f linkup.StreamFrame) {
+		err := b.cfg.Webhooks.Stream(ctx, id, b.cfg.StreamIdle, func(f linkup.StreamFrame) {
 			switch f.Kind {
 			case linkup.FrameConnected:
 			case linkup.FrameEvent:
 			case linkup.FrameUnreadable:
 				// Its data may hold a message's text: not logged.
-				b.log.Warn().Str("account", ls.hook.Account).Str("frame", f.Name).Msg("a frame of the account's event stream could not be read; it is skipped (the replay may give it)")
+				b.log.Warn().Str("account", account).Str("frame", f.Name).Msg("a frame of the account's event stream could not be read; it is skipped (the replay may give it)")
 				return
 			default:
 				return
@@ -492,20 +493,24 @@ func (b *Bridge) onEvent(ctx context.Context, ls *liveStream, e linkup.Event) {
 	if done {
 		return
 	}
-	b.handle(ctx, log, ls.hook.Account, e)
-	if ctx.Err() != nil {
-		return // cut short: handled again after the restart
+	if !b.handle(ctx, log, ls.hook.Account, e) {
+		return // cut short by the stop: handled again after the restart
 	}
-	if err := b.store.MarkEventHandled(ctx, ls.hook.WebhookID, keys...); err != nil {
+	// Recorded even when the stop comes right after: what was read is
+	// recorded already, and the next bot need not read it again.
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slackTimeout)
+	defer cancel()
+	if err := b.store.MarkEventHandled(mctx, ls.hook.WebhookID, keys...); err != nil {
 		log.Error().Err(err).Msg("recording an event handled failed; handling it again mirrors nothing twice")
 	}
 }
 
-// handle acts on one event of account name.
-func (b *Bridge) handle(ctx context.Context, log zerolog.Logger, name string, e linkup.Event) {
+// handle acts on one event of account name; false when ctx ended before
+// it was done.
+func (b *Bridge) handle(ctx context.Context, log zerolog.Logger, name string, e linkup.Event) bool {
 	switch e.Type {
 	case linkup.EventMessage:
-		b.onMessage(ctx, name, e)
+		return b.onMessage(ctx, name, e)
 	case linkup.EventDisconnection:
 		b.expire(ctx, name, nil, "Linkup's webhook said its LinkedIn session ended"+reason(e.Reason), "LinkedIn ended it")
 		b.nextManage = b.now() // its webhook is stopped until it is connected again
@@ -518,6 +523,7 @@ func (b *Bridge) handle(ctx context.Context, log zerolog.Logger, name string, e 
 	default:
 		log.Debug().Msg("an event of a kind the bot does not act on")
 	}
+	return ctx.Err() == nil
 }
 
 func reason(r string) string {
@@ -533,7 +539,7 @@ func reason(r string) string {
 // another form) is looked for by polling the account's inbox, which
 // mirrors a new conversation to the inbox channel as a poll does. A read
 // that fails leaves the account due for a poll.
-func (b *Bridge) onMessage(ctx context.Context, name string, e linkup.Event) {
+func (b *Bridge) onMessage(ctx context.Context, name string, e linkup.Event) bool {
 	log := b.log.With().Str("account", name).Logger()
 	watched, err := b.store.Watched(ctx, b.now().Add(-b.cfg.WatchFor))
 	if err != nil {
@@ -541,7 +547,7 @@ func (b *Bridge) onMessage(ctx context.Context, name string, e linkup.Event) {
 			log.Error().Err(err).Msg("listing the watched conversations failed; the inbox is polled instead")
 			b.pollSoon(name)
 		}
-		return
+		return ctx.Err() == nil
 	}
 	var mine, with []store.Conversation
 	for _, c := range watched {
@@ -557,36 +563,40 @@ func (b *Bridge) onMessage(ctx context.Context, name string, e linkup.Event) {
 		readers, err := b.cfg.Sessions.Readers(ctx)
 		if err != nil {
 			b.pollSoon(name)
-			return
+			return ctx.Err() == nil
 		}
 		for _, r := range readers {
 			if r.Name == name {
 				log.Debug().Msg("a message from someone no watched conversation is with: the account's inbox is read")
 				if _, err := b.pollReader(ctx, r, mine); err != nil && !errors.Is(err, errCapped) {
 					b.pollSoon(name)
+					return ctx.Err() == nil
 				}
 			}
 		}
-		return
+		return true
 	}
 	sess, err := b.cfg.Sessions.Session(ctx, name)
 	if errors.Is(err, store.ErrTokenUnopenable) {
 		b.tellBadToken(ctx, name, len(mine))
-		return
+		return true
 	}
 	if err != nil {
 		log.Debug().Err(err).Msg("not reading an account that cannot be used")
-		return
+		return ctx.Err() == nil
 	}
 	for i := range with {
 		_, err := b.read(ctx, session{name, sess}, &with[i], "")
 		switch {
-		case errors.Is(err, errSessionLost), errors.Is(err, errCapped), ctx.Err() != nil:
-			return
+		case err != nil && ctx.Err() != nil:
+			return false // cut short before its messages were recorded
+		case errors.Is(err, errSessionLost), errors.Is(err, errCapped):
+			return true
 		case err != nil:
 			b.pollSoon(name)
 		}
 	}
+	return true
 }
 
 // sameProfile reports whether two profile URLs name the same member: by

@@ -683,7 +683,7 @@ func (b *Bridge) expire(ctx context.Context, name string, cause error, how, foun
 		log.Error().Err(xerr).Msg("marking the account expired failed")
 		return
 	}
-	log.Warn().AnErr("linkup", cause).Msg("the account's LinkedIn session ended (" + how + "): it is marked expired, and neither read nor sent from until it is connected again")
+	log.Warn().AnErr("linkup", cause).Msg("the account's LinkedIn session ended (" + how + "): it is marked expired, and neither read nor sent from until it is connected again (LINKUP_LOGIN_TOKEN's default excepted: its session is a setting, and its next send finds the end)")
 	if tell == "" {
 		return
 	}

@@ -201,13 +201,16 @@ func TestADisconnectionEventExpiresTheAccountAtOnce(t *testing.T) {
 	t.Parallel()
 	lk := fakelinkup.New()
 	lk.AddLogin(fakelinkup.Login{Email: "alice@example.com", Token: aliceToken, Name: "Alice Martin"})
-	e := startBotWith(t, lk, liveVars(map[string]string{"ACCOUNTS_KEY": accountsKey, "REPLY_POLL_INTERVAL": "1h", "REPLY_POLL_MAX": "1h"}))
+	e := startBotWith(t, lk, liveVars(map[string]string{"ACCOUNTS_KEY": accountsKey, "REPLY_POLL_MAX": "1h"}))
 	_, err := e.accounts(aliceToken+"\n", "connect", "--name", "alice-li", "--token-stdin", "--user", alice)
 	require.NoError(t, err)
 	e.command(jane + " Hi from Alice")
 	e.finished(1)
 	id := lk.AccountID(aliceToken)
 	w := e.waitLive(id, 1)
+	e.waitUntil("the first poll", func() bool {
+		return len(lk.Reads(fakelinkup.InboxV2)) >= 1 && len(lk.Reads(fakelinkup.ConversationV2)) >= 1
+	})
 	reads := len(lk.Reads(""))
 
 	lk.Expire(aliceToken)
