@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"maps"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"linkedin-bot/internal/fakelinkup"
 	"linkedin-bot/internal/pgtest"
+	"linkedin-bot/store"
 )
 
 // Live replies on Linkup v2 (issue 23): hosted webhooks, their event
@@ -278,4 +280,49 @@ func TestTwoBotsHoldOneStreamPerAccount(t *testing.T) {
 	assert.Equal(t, 1, e.mirrored(salesChannel, "To two bots"))
 	assert.Equal(t, 2, webhookCalls(lk, http.MethodGet, "/stream"), "one stream per bridge holder")
 	require.NoError(t, stopSecond())
+}
+
+// While the stream is whole, the inbox is still polled every
+// REPLY_POLL_MAX, for safety, on the same stream.
+func TestASafetyPollComesEveryReplyPollMax(t *testing.T) {
+	t.Parallel()
+	lk := fakelinkup.New()
+	e := startBotWith(t, lk, liveVars(map[string]string{"REPLY_POLL_MAX": "2s"}))
+	e.command(jane + " Hi from the team")
+	e.finished(1)
+	w := e.waitLive(lk.AccountID(loginToken), 1)
+	from := len(lk.Reads(fakelinkup.InboxV2))
+	e.waitUntil("two safety polls", func() bool { return len(lk.Reads(fakelinkup.InboxV2)) >= from+2 })
+	assert.Equal(t, map[string]int{w.ID: 1}, lk.Streams())
+	assert.Equal(t, 1, webhookCalls(lk, http.MethodGet, "/stream"), "polled while the stream stayed whole")
+}
+
+// A bot down longer than Linkup's replay keeps events says so; its poll
+// at start brings what the replay no longer holds.
+func TestAGapLongerThanTheReplayIsSaidAndPolled(t *testing.T) {
+	t.Parallel()
+	lk := fakelinkup.New()
+	e := startBotWith(t, lk, liveVars(map[string]string{"REPLY_POLL_INTERVAL": "1h", "REPLY_POLL_MAX": "1h"}))
+	e.command(jane + " Hi from the team")
+	e.finished(1)
+	id := lk.AccountID(loginToken)
+	e.waitLive(id, 1)
+	require.NoError(t, e.stop())
+
+	lk.ReplyIn(loginToken, jane, "Written during a long outage")
+	lk.AgeEvents(25 * time.Hour) // the replay no longer holds it
+	st, err := store.Open(context.Background(), e.vars["DATA_DIR"])
+	require.NoError(t, err)
+	hooks, err := st.LinkupWebhooks(context.Background())
+	require.NoError(t, err)
+	require.Len(t, hooks, 1)
+	hooks[0].HealthyAt = time.Now().Add(-25 * time.Hour)
+	require.NoError(t, st.PutLinkupWebhook(context.Background(), hooks[0]))
+	require.NoError(t, st.Close())
+
+	e.start()
+	e.waitUntil("the reply, polled", func() bool { return e.mirrored(salesChannel, "Written during a long outage") == 1 })
+	e.waitLive(id, 2)
+	assert.Contains(t, e.logs.String(), "the account's event stream was down longer than Linkup's replay keeps events (24h)")
+	assert.Empty(t, lk.Events(mustWebhook(t, lk, id).ID), "the replay held nothing")
 }
