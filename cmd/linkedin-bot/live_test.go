@@ -326,3 +326,24 @@ func TestAGapLongerThanTheReplayIsSaidAndPolled(t *testing.T) {
 	assert.Contains(t, e.logs.String(), "the account's event stream was down longer than Linkup's replay keeps events (24h)")
 	assert.Empty(t, lk.Events(mustWebhook(t, lk, id).ID), "the replay held nothing")
 }
+
+// With INBOX_CHANNEL, the default account is watched live though it has
+// sent nothing: a message from someone no conversation is with makes the
+// bot read its inbox, and the new conversation reaches the inbox channel.
+func TestALiveMessageFromSomeoneNewReachesTheInboxChannel(t *testing.T) {
+	t.Parallel()
+	lk := fakelinkup.New()
+	e := startBotWith(t, lk, liveVars(map[string]string{"INBOX_CHANNEL": inboxChannel, "REPLY_POLL_INTERVAL": "1h", "REPLY_POLL_MAX": "1h"}))
+	e.waitLive(lk.AccountID(loginToken), 1)
+	e.waitUntil("the first poll", func() bool { return len(lk.Reads(fakelinkup.InboxV2)) >= 1 })
+	lk.ReplyIn(loginToken, "https://www.linkedin.com/in/sam-new", "Hello, we have not met")
+	e.waitUntil("the new conversation in the inbox channel", func() bool {
+		for _, p := range e.postsIn(inboxChannel) {
+			if strings.Contains(p.Text, "Hello, we have not met") {
+				return true
+			}
+		}
+		return false
+	})
+	assert.Equal(t, 2, len(lk.Reads(fakelinkup.InboxV2)), "the poll at start, then the one the event asked for")
+}
