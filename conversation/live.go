@@ -151,13 +151,20 @@ func (b *Bridge) manage(ctx context.Context) {
 		some[c.Account] = true
 	}
 	want := map[string]string{} // account → its v2 account ID
+	unsure := map[string]bool{}  // its session could not be had now: left as it is
 	for _, r := range readers {
 		if !some[r.Name] && !(r.Inbox && b.cfg.InboxChannel != "") {
 			continue
 		}
 		sess, err := b.cfg.Sessions.Session(ctx, r.Name)
-		if err != nil || sess.AccountID == "" {
-			continue // cannot be used now, or no v2 ID: polled as before, if at all
+		switch {
+		case errors.Is(err, store.ErrTokenUnopenable):
+			continue // cannot be used: not watched
+		case err != nil:
+			unsure[r.Name] = true // its v2 ID could not be got now, say: neither started nor stopped
+			continue
+		case sess.AccountID == "":
+			continue // no v2 ID: polled as before
 		}
 		want[r.Name] = sess.AccountID
 	}
@@ -166,12 +173,12 @@ func (b *Bridge) manage(ctx context.Context) {
 		kept[h.Account] = h
 	}
 	for name, ls := range b.streams {
-		if _, ok := want[name]; !ok {
+		if _, ok := want[name]; !ok && !unsure[name] {
 			b.release(ls)
 		}
 	}
 	for _, h := range hooks {
-		if _, ok := want[h.Account]; !ok && h.State == store.WebhookActive {
+		if _, ok := want[h.Account]; !ok && !unsure[h.Account] && h.State == store.WebhookActive {
 			b.stopWebhook(ctx, h, "it has nothing left to watch, or cannot be used")
 		}
 	}
