@@ -454,6 +454,7 @@ func BridgeConfig(c Config) conversation.Config {
 		DryRun:        c.LinkupDryRun,
 		Account:       c.LinkupAccountName,
 		StreamIdle:    c.LinkupStreamIdle,
+		Live:          c.LinkupAPIVersion == linkup.V2,
 	}
 }
 

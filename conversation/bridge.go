@@ -115,9 +115,11 @@ type Config struct {
 	// Tick is how often local work runs (new sends to watch, checks due,
 	// posts owed); min(PollInterval/4, 5s) when zero.
 	Tick time.Duration
-	// Webhooks, when set (Linkup v2), makes replies live: each account
-	// read gets a hosted webhook whose event stream the bridge holds
-	// (live.go); its inbox is then polled only every PollMax, for safety.
+	// Live (Linkup v2) makes replies live with Webhooks: each account read
+	// gets a hosted webhook whose event stream the bridge holds (live.go);
+	// its inbox is then polled only every PollMax, for safety. Without
+	// Webhooks, or on v1, the bridge polls.
+	Live     bool
 	Webhooks Webhooks
 	// StreamIdle is how long a stream may send nothing, not even a
 	// keepalive, before it is taken for dead and opened again;
@@ -138,7 +140,7 @@ func (c Config) Summary() string {
 		inbox = "of the default and shared accounts to " + c.InboxChannel
 	}
 	how := fmt.Sprintf("polls each account's inbox every %s, slowing to %s when quiet", short(c.PollInterval), short(c.PollMax))
-	if c.Webhooks != nil {
+	if c.Live {
 		how = fmt.Sprintf("live: each account read gets a Linkup webhook whose event stream is held (dead after %s of silence) and caught up through its replay, its inbox polled only every %s for safety (as on v1, every %s slowing to %s, while it has no webhook or its stream is down)",
 			short(c.StreamIdle), short(c.PollMax), short(c.PollInterval), short(c.PollMax))
 	}
@@ -219,6 +221,9 @@ func New(cfg Config, st *store.Store, lk Linkup, sl Slack, log zerolog.Logger) *
 	if cfg.Tick <= 0 {
 		cfg.Tick = min(cfg.PollInterval/4, 5*time.Second)
 	}
+	if !cfg.Live {
+		cfg.Webhooks = nil
+	}
 	if cfg.StreamIdle <= 0 {
 		cfg.StreamIdle = linkup.DefaultStreamIdle
 	}
@@ -294,6 +299,7 @@ func (b *Bridge) cycle(ctx context.Context) {
 		if ctx.Err() == nil { // else Close cut it short: the shutdown, not a problem
 			b.log.Warn().Err(err).Msg("could not tell whether this bot runs the reply bridge; trying again")
 		}
+		b.releaseAll() // another bot may take the bridge meanwhile: one holds the streams
 		return
 	}
 	if held != b.held || !b.told {

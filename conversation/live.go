@@ -151,7 +151,7 @@ func (b *Bridge) manage(ctx context.Context) {
 		some[c.Account] = true
 	}
 	want := map[string]string{} // account → its v2 account ID
-	unsure := map[string]bool{}  // its session could not be had now: left as it is
+	unsure := map[string]bool{} // its session could not be had now: left as it is
 	for _, r := range readers {
 		if !some[r.Name] && !(r.Inbox && b.cfg.InboxChannel != "") {
 			continue

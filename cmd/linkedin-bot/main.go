@@ -362,7 +362,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	}
 	bcfg := bot.BridgeConfig(cfg)
 	bcfg.Pacer, bcfg.Settled, bcfg.Sessions, bcfg.Reconnect, bcfg.Changed = pacer, pipe.Redeliver, sessions{accounts}, pipe.Reconnect, home.Changed
-	if cfg.LinkupAPIVersion == linkup.V2 && !cfg.LinkupDryRun {
+	if bcfg.Live {
 		bcfg.Webhooks = lk // live replies: hosted webhooks and their event streams
 	}
 	bridge := conversation.New(bcfg, st, lk, api, log)
