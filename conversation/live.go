@@ -396,6 +396,16 @@ func (b *Bridge) heard(ctx context.Context, n note) {
 	case noteEvent:
 		b.onEvent(ctx, ls, n.ev)
 	case noteDown:
+		if le, ok := errors.AsType[*linkup.Error](n.err); ok && le.Status == 404 {
+			// Deleted at Linkup: forgotten here, and created again.
+			log.Warn().Str("webhook", ls.hook.WebhookID).Msg("Linkup no longer knows the account's webhook: a new one is created")
+			b.release(ls)
+			if err := b.store.DeleteLinkupWebhook(ctx, ls.hook.Account); err != nil {
+				log.Error().Err(err).Msg("forgetting the account's webhook failed")
+			}
+			b.nextManage = b.now()
+			return
+		}
 		if ls.connected || ls.downSince.IsZero() {
 			ev := log.Info()
 			if errors.Is(n.err, linkup.ErrStreamSilent) {

@@ -347,3 +347,28 @@ func TestALiveMessageFromSomeoneNewReachesTheInboxChannel(t *testing.T) {
 	})
 	assert.Equal(t, 2, len(lk.Reads(fakelinkup.InboxV2)), "the poll at start, then the one the event asked for")
 }
+
+// A webhook deleted at Linkup (by hand, in its dashboard) is forgotten
+// when its stream is refused, and made again: replies keep coming live.
+func TestAWebhookDeletedAtLinkupIsMadeAgain(t *testing.T) {
+	t.Parallel()
+	lk := fakelinkup.New()
+	e := startBotWith(t, lk, liveVars(map[string]string{"REPLY_POLL_INTERVAL": "1h", "REPLY_POLL_MAX": "1h"}))
+	e.command(jane + " Hi from the team")
+	e.finished(1)
+	id := lk.AccountID(loginToken)
+	old := e.waitLive(id, 1)
+	req, err := http.NewRequest(http.MethodDelete, lk.URL()+"/v2/webhooks/"+old.ID, nil)
+	require.NoError(t, err)
+	req.Header.Set("x-api-key", apiKey)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	w := e.waitLive(id, 2)
+	assert.NotEqual(t, old.ID, w.ID, "a new webhook")
+	lk.ReplyIn(loginToken, jane, "To the new webhook")
+	e.waitUntil("the reply", func() bool { return e.mirrored(salesChannel, "To the new webhook") == 1 })
+	assert.Contains(t, e.logs.String(), "Linkup no longer knows the account's webhook: a new one is created")
+}
