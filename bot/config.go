@@ -53,6 +53,7 @@ type Config struct {
 	ReplyPollMax      time.Duration // slowest, reached while nothing happens
 	ReplyWatchDays    int           // a conversation is watched this long after its last activity
 	UnknownCheckAfter time.Duration // first check of an unknown send
+	LinkupStreamIdle  time.Duration // LINKUP_STREAM_IDLE: silence after which a v2 event stream is dead
 
 	LogLevel   string
 	LogFormat  string // json, console, or empty: console on a terminal, json otherwise
@@ -159,6 +160,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		ReplyPollMax:      r.duration("REPLY_POLL_MAX", 30*time.Minute),
 		ReplyWatchDays:    r.positive("REPLY_WATCH_DAYS", 30),
 		UnknownCheckAfter: r.duration("UNKNOWN_CHECK_AFTER", 2*time.Minute),
+		LinkupStreamIdle:  r.duration("LINKUP_STREAM_IDLE", linkup.DefaultStreamIdle),
 		LogLevel:          r.oneOf("LOG_LEVEL", "info", "trace", "debug", "info", "warn", "error"),
 		LogFormat:         r.oneOf("LOG_FORMAT", "", "json", "console"),
 		CPUProfile:        r.get("CPU_PROFILE"),
@@ -174,6 +176,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.Lease < store.MinLease || c.Lease > store.MaxLease {
 		r.fail("LEASE_DURATION", "must be from %s to %s: another bot takes a stopped one's work once its lease ends", store.MinLease, store.MaxLease)
+	}
+	if c.LinkupStreamIdle > 0 && c.LinkupStreamIdle < time.Second {
+		r.fail("LINKUP_STREAM_IDLE", "must be at least 1s (Linkup sends a keepalive every 30s)")
 	}
 	if c.ReplyPollMax < c.ReplyPollInterval {
 		r.fail("REPLY_POLL_MAX", "must be at least REPLY_POLL_INTERVAL")
@@ -448,6 +453,8 @@ func BridgeConfig(c Config) conversation.Config {
 		CheckAfter:    c.UnknownCheckAfter,
 		DryRun:        c.LinkupDryRun,
 		Account:       c.LinkupAccountName,
+		StreamIdle:    c.LinkupStreamIdle,
+		Live:          c.LinkupAPIVersion == linkup.V2,
 	}
 }
 

@@ -115,6 +115,16 @@ type Config struct {
 	// Tick is how often local work runs (new sends to watch, checks due,
 	// posts owed); min(PollInterval/4, 5s) when zero.
 	Tick time.Duration
+	// Live (Linkup v2) makes replies live with Webhooks: each account read
+	// gets a hosted webhook whose event stream the bridge holds (live.go);
+	// its inbox is then polled only every PollMax, for safety. Without
+	// Webhooks, or on v1, the bridge polls.
+	Live     bool
+	Webhooks Webhooks
+	// StreamIdle is how long a stream may send nothing, not even a
+	// keepalive, before it is taken for dead and opened again;
+	// linkup.DefaultStreamIdle when zero.
+	StreamIdle time.Duration
 }
 
 // Summary is the bridge's settings in one line, for the start-up log and doctor.
@@ -129,8 +139,13 @@ func (c Config) Summary() string {
 	if c.InboxChannel != "" {
 		inbox = "of the default and shared accounts to " + c.InboxChannel
 	}
-	return fmt.Sprintf("polls each account's inbox every %s, slowing to %s when quiet; watches a conversation %s after its last activity; at most %d read credits a day; checks unknown sends after %s, %s and %s; inbound conversations %s",
-		short(c.PollInterval), short(c.PollMax), days(c.WatchFor), c.CreditsPerDay, short(c.CheckAfter), short(3*c.CheckAfter), short(10*c.CheckAfter), inbox)
+	how := fmt.Sprintf("polls each account's inbox every %s, slowing to %s when quiet", short(c.PollInterval), short(c.PollMax))
+	if c.Live {
+		how = fmt.Sprintf("live: each account read gets a Linkup webhook whose event stream is held (dead after %s of silence) and caught up through its replay, its inbox polled only every %s for safety (as on v1, every %s slowing to %s, while it has no webhook or its stream is down)",
+			short(c.StreamIdle), short(c.PollMax), short(c.PollInterval), short(c.PollMax))
+	}
+	return fmt.Sprintf("%s; watches a conversation %s after its last activity; at most %d read credits a day; checks unknown sends after %s, %s and %s; inbound conversations %s",
+		how, days(c.WatchFor), c.CreditsPerDay, short(c.CheckAfter), short(3*c.CheckAfter), short(10*c.CheckAfter), inbox)
 }
 
 // short writes a duration without its zero units: 5m, 1h30m, 300ms.
@@ -180,6 +195,15 @@ type Bridge struct {
 	slackFree time.Time
 	badToken  map[string]bool // account → its unopenable token was told (tellBadToken); absent: not looked up yet
 
+	// Live replies (live.go), owned by the loop but for the notes the
+	// streams' goroutines send.
+	loopCtx    context.Context
+	notes      chan note
+	streams    map[string]*liveStream // account → its stream held
+	lastPoll   map[string]time.Time   // account → its last inbox poll
+	retryAt    map[string]time.Time   // account → when its refused webhook is asked for again
+	nextManage time.Time
+
 	links slackpost.Permalinks
 	dms   slackpost.DMs // the requesters' DMs, where messages fall back
 }
@@ -201,8 +225,14 @@ func New(cfg Config, st *store.Store, lk Linkup, sl Slack, log zerolog.Logger) *
 	if cfg.Tick <= 0 {
 		cfg.Tick = min(cfg.PollInterval/4, 5*time.Second)
 	}
+	if !cfg.Live {
+		cfg.Webhooks = nil
+	}
+	if cfg.StreamIdle <= 0 {
+		cfg.StreamIdle = linkup.DefaultStreamIdle
+	}
 	return &Bridge{cfg: cfg, store: st, linkup: lk, slack: sl, log: log.With().Str("part", "bridge").Logger(), now: time.Now,
-		stop: make(chan struct{}), pace: cfg.PollInterval}
+		stop: make(chan struct{}), pace: cfg.PollInterval, notes: make(chan note, 256)}
 }
 
 // Start starts the loop; with reading off it does nothing.
@@ -244,14 +274,21 @@ func (b *Bridge) loop() {
 		<-b.stop
 		cancel()
 	}()
+	b.loopCtx = ctx
+	defer b.releaseAll()
 	t := time.NewTicker(b.cfg.Tick)
 	defer t.Stop()
 	for {
 		b.cycle(ctx)
-		select {
-		case <-t.C:
-		case <-b.stop:
-			return
+		for waiting := true; waiting; {
+			select {
+			case <-t.C:
+				waiting = false
+			case n := <-b.notes:
+				b.heard(ctx, n)
+			case <-b.stop:
+				return
+			}
 		}
 	}
 }
@@ -266,6 +303,7 @@ func (b *Bridge) cycle(ctx context.Context) {
 		if ctx.Err() == nil { // else Close cut it short: the shutdown, not a problem
 			b.log.Warn().Err(err).Msg("could not tell whether this bot runs the reply bridge; trying again")
 		}
+		b.releaseAll() // another bot may take the bridge meanwhile: one holds the streams
 		return
 	}
 	if held != b.held || !b.told {
@@ -277,6 +315,7 @@ func (b *Bridge) cycle(ctx context.Context) {
 		}
 	}
 	if !held {
+		b.releaseAll() // another bot holds the streams now
 		return
 	}
 	now := b.now()
@@ -291,6 +330,13 @@ func (b *Bridge) cycle(ctx context.Context) {
 		// A new send: its reply may come soon.
 		b.pace = b.cfg.PollInterval
 		b.nextPoll = minTime(b.nextPoll, now.Add(b.cfg.PollInterval))
+		b.nextManage = now // and its account may need a webhook
+	}
+	if b.stopping() {
+		return
+	}
+	if !now.Before(b.nextManage) {
+		b.manage(ctx)
 	}
 	if b.stopping() {
 		return

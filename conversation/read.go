@@ -111,30 +111,46 @@ func (b *Bridge) poll(ctx context.Context) (int, error) {
 	}
 	news := 0
 	for _, r := range readers {
-		inbox := r.Inbox && b.cfg.InboxChannel != ""
-		if len(byAccount[r.Name]) == 0 && !inbox {
-			continue // nothing to look for: nothing spent
+		if b.liveFor(r.Name) {
+			continue // its events say when something changed (live.go)
 		}
-		sess, err := b.cfg.Sessions.Session(ctx, r.Name)
-		if errors.Is(err, store.ErrTokenUnopenable) {
-			b.tellBadToken(ctx, r.Name, len(byAccount[r.Name]))
-			continue
-		}
-		if err != nil {
-			b.log.Debug().Err(err).Str("account", r.Name).Msg("not reading an account that cannot be used")
-			continue
-		}
-		b.tokenOpens(ctx, r.Name)
-		n, err := b.pollAccount(ctx, session{r.Name, sess}, inbox, byAccount[r.Name])
+		n, err := b.pollReader(ctx, r, byAccount[r.Name])
 		news += n
 		if errors.Is(err, errCapped) || ctx.Err() != nil {
 			return news, err
 		}
-		if err != nil && !errors.Is(err, errSessionLost) {
-			b.log.Warn().Err(err).Str("account", r.Name).Msg("polling an account's LinkedIn inbox failed")
-		}
 	}
 	return news, nil
+}
+
+// pollReader polls account r's inbox when it has something to look for
+// (its watched conversations, or its new ones with an inbox channel), and
+// returns how many new messages it mirrored. Its errors are logged here;
+// only errCapped and ctx's end are returned.
+func (b *Bridge) pollReader(ctx context.Context, r Reader, watched []store.Conversation) (int, error) {
+	inbox := r.Inbox && b.cfg.InboxChannel != ""
+	if len(watched) == 0 && !inbox {
+		return 0, nil // nothing to look for: nothing spent
+	}
+	sess, err := b.cfg.Sessions.Session(ctx, r.Name)
+	if errors.Is(err, store.ErrTokenUnopenable) {
+		b.tellBadToken(ctx, r.Name, len(watched))
+		return 0, nil
+	}
+	if err != nil {
+		b.log.Debug().Err(err).Str("account", r.Name).Msg("not reading an account that cannot be used")
+		return 0, nil
+	}
+	b.tokenOpens(ctx, r.Name)
+	b.polled(r.Name)
+	n, err := b.pollAccount(ctx, session{r.Name, sess}, inbox, watched)
+	if errors.Is(err, errCapped) || ctx.Err() != nil {
+		return n, err
+	}
+	if err != nil && !errors.Is(err, errSessionLost) {
+		b.log.Warn().Err(err).Str("account", r.Name).Msg("polling an account's LinkedIn inbox failed")
+	}
+	return n, nil
 }
 
 // watermark is account s's inbox watermark: nothing older is ever
@@ -652,22 +668,30 @@ func (b *Bridge) sessionLost(ctx context.Context, name string, err error) bool {
 	if le, ok := errors.AsType[*linkup.Error](err); !ok || le.Kind != linkup.KindAuth {
 		return false
 	}
+	b.expire(ctx, name, err, "while reading its conversations", "found while reading its conversations")
+	return true
+}
+
+// expire marks account name's session expired, so that nothing more is
+// sent or read from it until it is connected again, and tells its owner
+// once how to connect it again. how says, for the log, how the end was
+// learnt (cause, when set, is Linkup's refusal); found, for the owner.
+func (b *Bridge) expire(ctx context.Context, name string, cause error, how, found string) {
 	log := b.log.With().Str("account", name).Logger()
 	tell, xerr := b.cfg.Sessions.Expire(ctx, name)
 	if xerr != nil {
 		log.Error().Err(xerr).Msg("marking the account expired failed")
-		return true
+		return
 	}
-	log.Warn().Err(err).Msg("Linkup refused the account's LinkedIn session while reading: it is marked expired, and neither read nor sent from until it is connected again")
+	log.Warn().AnErr("linkup", cause).Msg("the account's LinkedIn session ended (" + how + "): it is marked expired, and neither read nor sent from until it is connected again (LINKUP_LOGIN_TOKEN's default excepted: its session is a setting, and its next send finds the end)")
 	if tell == "" {
-		return true
+		return
 	}
-	text := fmt.Sprintf(":warning: The LinkedIn session of the *%s* account expired (found while reading its conversations): LinkedIn sessions end without notice. Replies are not mirrored and nothing is sent from it until it is connected again.", slackpost.Escape(name))
+	text := fmt.Sprintf(":warning: The LinkedIn session of the *%s* account expired (%s): LinkedIn sessions end without notice. Replies are not mirrored and nothing is sent from it until it is connected again.", slackpost.Escape(name), found)
 	if b.cfg.Reconnect != nil {
 		text += " " + b.cfg.Reconnect(name)
 	}
 	if _, _, err := b.slack.PostMessageContext(ctx, tell, slack.MsgOptionText(text, false)); err != nil {
 		log.Error().Err(err).Msg("telling the account's owner that its session expired failed")
 	}
-	return true
 }

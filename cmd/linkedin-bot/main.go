@@ -364,6 +364,9 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	}
 	bcfg := bot.BridgeConfig(cfg)
 	bcfg.Pacer, bcfg.Settled, bcfg.Sessions, bcfg.Reconnect, bcfg.Changed = pacer, pipe.Redeliver, sessions{accounts}, pipe.Reconnect, home.Changed
+	if bcfg.Live {
+		bcfg.Webhooks = lk // live replies: hosted webhooks and their event streams
+	}
 	bridge := conversation.New(bcfg, st, lk, api, log)
 	h := handlers.New(handlers.Config{
 		MaxMessageLen:  cfg.MaxMessageLen,

@@ -145,6 +145,7 @@ func TestDoctorOnV2ChecksTheKey(t *testing.T) {
 	var out strings.Builder
 	require.NoError(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return e.vars[k] }, &out, &strings.Builder{}))
 	assert.Contains(t, out.String(), "PASS Linkup: API v2 at "+e.linkup.URL()+": the key is accepted (GET /v2/accounts, free)")
+	assert.Contains(t, out.String(), "info reply bridge: live: each account read gets a Linkup webhook", "doctor says replies come live")
 	e.linkup.SetAPIKey("another-key")
 	out.Reset()
 	require.Error(t, run(context.Background(), []string{"linkedin-bot", "doctor"}, func(k string) string { return e.vars[k] }, &out, &strings.Builder{}))

@@ -39,6 +39,7 @@ type v2State struct {
 
 	webhooks     []*webhook // in the order they were made
 	webhookCalls []WebhookCall
+	refusal      *refusal                    // RefuseWebhooks
 	streams      map[string]map[*stream]bool // open streams, by webhook id
 	silenced     bool
 	keepalive    time.Duration

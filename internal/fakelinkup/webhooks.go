@@ -186,6 +186,24 @@ func (s *Server) webhookOr404(w http.ResponseWriter, r *http.Request, action str
 
 var subscriptions = []string{"message_received", "accepted_invitation", "all"}
 
+// refusal is how webhook creates are refused (RefuseWebhooks).
+type refusal struct {
+	status        int
+	code, message string
+}
+
+// RefuseWebhooks makes every webhook create answer an error of status
+// with code and message (as Linkup may for a plan or key without
+// webhooks), before anything is made; a status of 0 lifts it.
+func (s *Server) RefuseWebhooks(status int, code, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.v2.refusal = nil
+	if status != 0 {
+		s.v2.refusal = &refusal{status, code, message}
+	}
+}
+
 // serveCreateWebhook makes a hosted webhook, after
 // https://docs.linkupapi.com/api-reference/v2/webhooks/create: free,
 // events ["all"] by default, monitoring from now (unless
@@ -201,8 +219,12 @@ func (s *Server) serveCreateWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	a := s.v2.byID[b.AccountID]
+	a, no := s.v2.byID[b.AccountID], s.v2.refusal
 	s.mu.Unlock()
+	if no != nil {
+		s.v2Error(w, action, no.status, no.code, no.message)
+		return
+	}
 	events := b.Events
 	if len(events) == 0 {
 		events = []string{"all"}

@@ -624,3 +624,16 @@ func TestNoStreamURLOrKeyIsLogged(t *testing.T) {
 	}
 	assert.NotContains(t, s.String(), testKey)
 }
+
+// RefuseWebhooks refuses every create, making nothing, until lifted.
+func TestRefusedWebhooksMakeNothing(t *testing.T) {
+	s := startV2(t)
+	s.AddLogin(Login{Email: "alice@example.com", Password: "pw", Token: aliceTok, Name: "Alice Martin"})
+	alice := s.AccountID(aliceTok)
+	s.RefuseWebhooks(http.StatusForbidden, "FEATURE_NOT_AVAILABLE", "Webhooks are not in your plan")
+	refused(t, s, "POST", "/v2/webhooks", map[string]any{"account_id": alice}, http.StatusForbidden, "FEATURE_NOT_AVAILABLE")
+	assert.Empty(t, s.Webhooks())
+	s.RefuseWebhooks(0, "", "")
+	createWebhook(t, s, alice)
+	assert.Len(t, s.Webhooks(), 1)
+}
