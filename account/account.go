@@ -76,7 +76,7 @@ var ErrNone = errors.New("no LinkedIn account to send from")
 
 // ErrNeedsV2 is an account connected on Linkup v2 with its account ID
 // alone (no login token): v1, which sends with a login token, cannot use it.
-var ErrNeedsV2 = errors.New("it was connected on Linkup v2, which gave no v1 login token: set LINKUP_API_VERSION=v2, or connect it again")
+var ErrNeedsV2 = store.ErrNeedsV2
 
 // Credential is what logging an account in gave: a LinkedIn session (v1's
 // login token; a v2 login may give one too) and its Linkup v2 account ID

@@ -2,12 +2,14 @@ package conversation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/slack-go/slack"
 
 	"linkedin-bot/slackpost"
+	"linkedin-bot/store"
 )
 
 // badTokenKey is the bridge value, per account, set once its owner was
@@ -33,29 +35,36 @@ func (b *Bridge) badTokenTold(ctx context.Context, name string) (bool, error) {
 }
 
 // tellBadToken says, once per account (not per poll, not per restart),
-// that account name's stored token does not open as its own (copied from
-// another account's row, sealed under another key): its conversations
-// (watched of them) are not read. The log gets an error; its owner (or
-// whoever connected it; else the notification channel) a message with how
-// to connect it again. The token itself is never read or shown.
-func (b *Bridge) tellBadToken(ctx context.Context, name string, watched int) {
+// that account name cannot be used as it is stored (why): its token does
+// not open as its own (store.ErrTokenUnopenable: copied from another
+// account's row, sealed under another key), or it was connected on Linkup
+// v2 and this bot runs v1 (store.ErrNeedsV2). Its conversations (watched
+// of them) are not read. The log gets an error; its owner (or whoever
+// connected it; else the notification channel) a message with what to do.
+// The token itself is never read or shown.
+func (b *Bridge) tellBadToken(ctx context.Context, name string, watched int, why error) {
 	log := b.log.With().Str("account", name).Logger()
 	told, err := b.badTokenTold(ctx, name)
 	if err != nil {
-		log.Error().Err(err).Msg("reading whether an account's unopenable token was told failed")
+		log.Error().Err(err).Msg("reading whether an account's unusable token was told failed")
 		return
 	}
 	if told {
-		log.Debug().Msg("not reading an account whose stored token does not open (told)")
+		log.Debug().Msg("not reading an account that cannot be used as stored (told)")
 		return
 	}
-	log.Error().Int("watched", watched).Msg("the account's stored token does not open as its own (copied from another account's row, sealed under another key, or damaged): its conversations are not read until it is connected again")
+	text := fmt.Sprintf(":warning: The stored LinkedIn token of the *%s* account does not open as this account's (it was copied from another account's row, sealed under another key, or damaged), so the bot does not use it: replies in its LinkedIn conversations are not read into Slack, and nothing is sent from it, until it is connected again.", slackpost.Escape(name))
+	if errors.Is(why, store.ErrNeedsV2) {
+		log.Error().Int("watched", watched).Msg("the account was connected on Linkup v2 (its account ID, no login token) and this bot runs v1: its conversations are not read until LINKUP_API_VERSION=v2 or it is connected again")
+		text = fmt.Sprintf(":warning: The *%s* account was connected on Linkup v2, which gave it no v1 login token, and the bot now runs on Linkup v1 (`LINKUP_API_VERSION`): replies in its LinkedIn conversations are not read into Slack, and nothing is sent from it, until the bot runs on v2 again or the account is connected again.", slackpost.Escape(name))
+	} else {
+		log.Error().Int("watched", watched).Msg("the account's stored token does not open as its own (copied from another account's row, sealed under another key, or damaged): its conversations are not read until it is connected again")
+	}
 	tell, err := b.cfg.Sessions.Contact(ctx, name)
 	if err != nil {
 		log.Error().Err(err).Msg("finding who to tell about an account's unopenable token failed")
 	}
 	if tell != "" {
-		text := fmt.Sprintf(":warning: The stored LinkedIn token of the *%s* account does not open as this account's (it was copied from another account's row, sealed under another key, or damaged), so the bot does not use it: replies in its LinkedIn conversations are not read into Slack, and nothing is sent from it, until it is connected again.", slackpost.Escape(name))
 		if b.cfg.Reconnect != nil {
 			text += " " + b.cfg.Reconnect(name)
 		}
@@ -90,5 +99,5 @@ func (b *Bridge) tokenOpens(ctx context.Context, name string) {
 		return
 	}
 	b.badToken[name] = false
-	b.log.Info().Str("account", name).Msg("the account's stored token opens again: its conversations are read")
+	b.log.Info().Str("account", name).Msg("the account can be used again: its conversations are read")
 }

@@ -594,8 +594,8 @@ func (b *Bridge) onMessage(ctx context.Context, name string, e linkup.Event) boo
 		return true
 	}
 	sess, err := b.cfg.Sessions.Session(ctx, name)
-	if errors.Is(err, store.ErrTokenUnopenable) {
-		b.tellBadToken(ctx, name, len(mine))
+	if errors.Is(err, store.ErrTokenUnopenable) || errors.Is(err, store.ErrNeedsV2) {
+		b.tellBadToken(ctx, name, len(mine), err)
 		return true
 	}
 	if err != nil {

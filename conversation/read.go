@@ -133,8 +133,8 @@ func (b *Bridge) pollReader(ctx context.Context, r Reader, watched []store.Conve
 		return 0, nil // nothing to look for: nothing spent
 	}
 	sess, err := b.cfg.Sessions.Session(ctx, r.Name)
-	if errors.Is(err, store.ErrTokenUnopenable) {
-		b.tellBadToken(ctx, r.Name, len(watched))
+	if errors.Is(err, store.ErrTokenUnopenable) || errors.Is(err, store.ErrNeedsV2) {
+		b.tellBadToken(ctx, r.Name, len(watched), err)
 		return 0, nil
 	}
 	if err != nil {

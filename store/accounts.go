@@ -57,6 +57,11 @@ var ErrAccountExpired = errors.New("the LinkedIn session expired")
 // another key, or damaged): it is not used until it is connected again.
 var ErrTokenUnopenable = errors.New("the stored token does not open as this account's")
 
+// ErrNeedsV2 is an account connected on Linkup v2 with its account ID
+// alone (no login token): a bot on v1, which sends with a login token,
+// cannot use it.
+var ErrNeedsV2 = errors.New("it was connected on Linkup v2, which gave no v1 login token: set LINKUP_API_VERSION=v2, or connect it again")
+
 // ErrKeyChanged is a write that found another key check than the one its
 // caller verified its key with: the accounts were re-sealed under another
 // key (linkedin-bot accounts rekey) since. Nothing was written.
