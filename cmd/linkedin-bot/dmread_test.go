@@ -82,7 +82,7 @@ func TestAnUnopenableTokenIsToldOnceByTheBridge(t *testing.T) {
 		return c
 	}
 	skipped := func() int {
-		return strings.Count(e.logs.String(), "not reading an account whose stored token does not open (told)")
+		return strings.Count(e.logs.String(), "not reading an account that cannot be used as stored (told)")
 	}
 	e.start()
 	e.waitUntil("the notice", func() bool { return told() == 1 })
