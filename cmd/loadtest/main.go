@@ -11,14 +11,19 @@
 //     shortcut's streaming path and reports the bot's peak RSS over idle; or
 //   - with -bridge, watches that many conversations on a sped-up clock and
 //     reports the read credits per day and the delay from a LinkedIn reply
-//     to its Slack post (bridge.go).
+//     to its Slack post (bridge.go); with -api v2, the same on Linkup v2's
+//     live replies over several accounts, or (-outage) the replies written
+//     while the event streams are cut (bridge_live.go).
 //
-// It fails (exit 1) when a message reaches Linkup twice or never.
+// It fails (exit 1) when a message reaches Linkup twice or never, or a
+// reply reaches its thread twice or never.
 //
 //	go run ./cmd/loadtest                      # 1,000 commands at ~1,000/s
 //	go run ./cmd/loadtest -n 20 -rate 200      # what CI runs
 //	go run ./cmd/loadtest -media 50            # a 50 MiB attachment
 //	go run ./cmd/loadtest -bridge 100          # the reply bridge: read credits per day, reply delay
+//	go run ./cmd/loadtest -bridge 100 -accounts 10 -api v2        # live replies: event → thread delay, credits
+//	go run ./cmd/loadtest -bridge 100 -accounts 10 -api v2 -outage 10m   # streams cut 10 minutes
 package main
 
 import (
