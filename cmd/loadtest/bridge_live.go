@@ -150,7 +150,7 @@ func liveRun(out io.Writer, o options, tmp string) error {
 		o.watched, o.accounts, len(plan), o.hours, o.scale, interval, maxPoll)
 	fmt.Fprintf(out, "read credits: %d (%.1f per account per simulated day); monitoring %.1f per account-day (fake's rate, real clock); %.1f per account-day in all\n",
 		reads, readsPerDay, monPerDay, readsPerDay+monPerDay)
-	fmt.Fprintf(out, "reply event → Slack post (real time): p50 %s, p99 %s, max %s; %d of %d replies posted once, in order\n",
+	fmt.Fprintf(out, "reply event → Slack post (real time): p50 %s, p99 %s, max %s; %d of %d replies found in their threads\n",
 		round(d.p50), round(d.p99), round(d.max), len(delays), len(plan))
 	return err
 }
@@ -193,7 +193,7 @@ func liveOutage(ctx context.Context, out io.Writer, o options, sl *fakeslack.Ser
 	d := percentiles(after)
 	fmt.Fprintf(out, "bridge v2 outage: %d watched conversations on %d accounts; streams cut for %s (real time), %d replies written meanwhile, polls 1h\n",
 		o.watched, o.accounts, o.outage, n)
-	fmt.Fprintf(out, "posted before the streams came back: %d; after their return: p50 %s, p99 %s, last %s; %d of %d posted once, in order\n",
+	fmt.Fprintf(out, "posted before the streams came back: %d; after their return: p50 %s, p99 %s, last %s; %d of %d found in their threads\n",
 		early, round(d.p50), round(d.p99), round(d.max), len(after), n)
 	return err
 }
