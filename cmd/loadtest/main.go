@@ -11,14 +11,19 @@
 //     shortcut's streaming path and reports the bot's peak RSS over idle; or
 //   - with -bridge, watches that many conversations on a sped-up clock and
 //     reports the read credits per day and the delay from a LinkedIn reply
-//     to its Slack post (bridge.go).
+//     to its Slack post (bridge.go); with -api v2, the same on Linkup v2's
+//     live replies over several accounts, or (-outage) the replies written
+//     while the event streams are cut (bridge_live.go).
 //
-// It fails (exit 1) when a message reaches Linkup twice or never.
+// It fails (exit 1) when a message reaches Linkup twice or never, or a
+// reply reaches its thread twice or never.
 //
 //	go run ./cmd/loadtest                      # 1,000 commands at ~1,000/s
 //	go run ./cmd/loadtest -n 20 -rate 200      # what CI runs
 //	go run ./cmd/loadtest -media 50            # a 50 MiB attachment
 //	go run ./cmd/loadtest -bridge 100          # the reply bridge: read credits per day, reply delay
+//	go run ./cmd/loadtest -bridge 100 -accounts 10 -api v2        # live replies: event → thread delay, credits
+//	go run ./cmd/loadtest -bridge 100 -accounts 10 -api v2 -outage 10m   # streams cut 10 minutes
 package main
 
 import (
@@ -74,6 +79,9 @@ type options struct {
 	scale      int
 	database   string
 	replicas   int
+	api        string
+	accounts   int
+	outage     time.Duration
 }
 
 func run(args []string, out io.Writer) error {
@@ -92,8 +100,17 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.scale, "scale", 300, "with -bridge: how many times faster the clock runs (5m polls become 5m/scale)")
 	fs.StringVar(&o.database, "database-url", "", "run the bot on this PostgreSQL database (DATABASE_URL; an empty schema, e.g. ?search_path=loadtest) instead of SQLite")
 	fs.IntVar(&o.replicas, "replicas", 1, "with -database-url: run this many bots on the database, the fake Slack spreading the commands over their sockets")
+	fs.StringVar(&o.api, "api", "v1", "with -bridge: the Linkup API, v1 (polling) or v2 (live replies through hosted webhooks; bridge_live.go)")
+	fs.IntVar(&o.accounts, "accounts", 1, "with -bridge -api v2: spread the conversations over this many connected accounts")
+	fs.DurationVar(&o.outage, "outage", 0, "with -bridge -api v2: instead of the sped-up day, cut the streams for this long (real time) while replies are written")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.api != "v1" && o.api != "v2" {
+		return fmt.Errorf("-api %q: v1 or v2", o.api)
+	}
+	if o.api == "v1" && (o.accounts != 1 || o.outage != 0) {
+		return errors.New("-accounts and -outage need -api v2")
 	}
 	if o.cpuProfile != "" {
 		abs, err := filepath.Abs(o.cpuProfile)
@@ -119,6 +136,9 @@ func run(args []string, out io.Writer) error {
 		}
 	}
 
+	if o.watched > 0 && o.api == "v2" {
+		return liveRun(out, o, tmp)
+	}
 	if o.watched > 0 {
 		return bridgeRun(out, o, tmp)
 	}
@@ -169,12 +189,7 @@ func run(args []string, out io.Writer) error {
 // for its Socket Mode connection. stop sends it SIGTERM and waits.
 func startBot(ctx context.Context, binary, tmp string, sl *fakeslack.Server, linkupURL string, extra ...string) (pid int, stop func(), err error) {
 	bot := exec.Command(binary)
-	bot.Env = append([]string{
-		"SLACK_APP_TOKEN=" + appToken, "SLACK_BOT_TOKEN=" + botToken, "SLACK_API_URL=" + sl.APIURL(),
-		"LINKUP_API_KEY=loadtest", "LINKUP_LOGIN_TOKEN=loadtest", "LINKUP_BASE_URL=" + linkupURL,
-		"NOTIFY_CHANNEL=" + notify, "DATA_DIR=" + filepath.Join(tmp, "data"),
-		"DAILY_SEND_LIMIT=0", "LINKUP_RATE_PER_MINUTE=0", "PATH=" + os.Getenv("PATH"),
-	}, extra...)
+	bot.Env = append(botEnv(tmp, sl, linkupURL), extra...)
 	bot.Dir = tmp
 	bot.Stdout, bot.Stderr = io.Discard, io.Discard
 	if err := bot.Start(); err != nil {
@@ -189,6 +204,17 @@ func startBot(ctx context.Context, binary, tmp string, sl *fakeslack.Server, lin
 		return 0, nil, err
 	}
 	return bot.Process.Pid, stop, nil
+}
+
+// botEnv is the bot's environment against the fakes, before any extra
+// settings.
+func botEnv(tmp string, sl *fakeslack.Server, linkupURL string) []string {
+	return []string{
+		"SLACK_APP_TOKEN=" + appToken, "SLACK_BOT_TOKEN=" + botToken, "SLACK_API_URL=" + sl.APIURL(),
+		"LINKUP_API_KEY=loadtest", "LINKUP_LOGIN_TOKEN=loadtest", "LINKUP_BASE_URL=" + linkupURL,
+		"NOTIFY_CHANNEL=" + notify, "DATA_DIR=" + filepath.Join(tmp, "data"),
+		"DAILY_SEND_LIMIT=0", "LINKUP_RATE_PER_MINUTE=0", "PATH=" + os.Getenv("PATH"),
+	}
 }
 
 // burst measures idle acks, then a burst of n commands.
