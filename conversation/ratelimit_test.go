@@ -188,14 +188,7 @@ func TestARateLimitedPostIsOwedUntilItsRetryAfterAndIsNoTry(t *testing.T) {
 func TestAFailedPostIsTriedAgainSoonThenLessOften(t *testing.T) {
 	const thread = "1700000000.000100"
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
-	c, err := st.Watch(ctx, store.Conversation{Account: "default", ConversationID: "c1", ProfileURL: "https://www.linkedin.com/in/jane-doe",
-		Participant: "Jane Doe", Requester: "U0ALICE01", Channel: "C0SALES01", ThreadTS: thread, LastActivity: time.Now()})
-	require.NoError(t, err)
-	_, err = st.RecordMessages(ctx, []store.ConvMessage{{Conversation: c.ID, Key: "m1", Kind: store.MsgReply, Sender: "Jane Doe", Body: "Tuesday?", SentAt: time.Now()}})
-	require.NoError(t, err)
+	st, _ := oneReplyOwed(t, thread)
 	sl := &slackStub{readable: true, answer: func(n int) error {
 		if n <= 3 {
 			return slack.StatusCodeError{Code: http.StatusServiceUnavailable, Status: "503 Service Unavailable"}
@@ -218,4 +211,20 @@ func TestAFailedPostIsTriedAgainSoonThenLessOften(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, owed, "posted once, on the fourth try")
 	assert.Zero(t, b.owedWait, "the wait starts over")
+}
+
+// oneReplyOwed is a log on SQLite with one watched conversation, in
+// thread, and one reply of it (m1) not yet posted.
+func oneReplyOwed(t *testing.T, thread string) (*store.Store, store.Conversation) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	c, err := st.Watch(ctx, store.Conversation{Account: "default", ConversationID: "c1", ProfileURL: "https://www.linkedin.com/in/jane-doe",
+		Participant: "Jane Doe", Requester: "U0ALICE01", Channel: "C0SALES01", ThreadTS: thread, LastActivity: time.Now()})
+	require.NoError(t, err)
+	_, err = st.RecordMessages(ctx, []store.ConvMessage{{Conversation: c.ID, Key: "m1", Kind: store.MsgReply, Sender: "Jane Doe", Body: "Tuesday?", SentAt: time.Now()}})
+	require.NoError(t, err)
+	return st, c
 }

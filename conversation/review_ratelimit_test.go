@@ -10,8 +10,6 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"linkedin-bot/store"
 )
 
 // limitedReads is a Slack whose posts are made and whose reads of a
@@ -42,14 +40,7 @@ func (s *limitedReads) GetConversationRepliesContext(ctx context.Context, p *sla
 func TestARateLimitedLookIsNotACannotLook(t *testing.T) {
 	const thread = "1700000000.000100"
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
-	c, err := st.Watch(ctx, store.Conversation{Account: "default", ConversationID: "c1", ProfileURL: "https://www.linkedin.com/in/jane-doe",
-		Participant: "Jane Doe", Requester: "U0ALICE01", Channel: "C0SALES01", ThreadTS: thread, LastActivity: time.Now()})
-	require.NoError(t, err)
-	_, err = st.RecordMessages(ctx, []store.ConvMessage{{Conversation: c.ID, Key: "m1", Kind: store.MsgReply, Sender: "Jane Doe", Body: "Tuesday?", SentAt: time.Now()}})
-	require.NoError(t, err)
+	st, c := oneReplyOwed(t, thread)
 	for range maxTries { // two tries whose answers were lost (they made nothing)
 		require.NoError(t, st.IntendMessage(ctx, c.ID, "m1", false))
 	}
