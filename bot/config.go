@@ -51,6 +51,7 @@ type Config struct {
 	ReadCreditsPerDay int           // credits spent reading per UTC day; 0 turns reading off
 	ReplyPollInterval time.Duration // fastest inbox poll
 	ReplyPollMax      time.Duration // slowest, reached while nothing happens
+	ReplySafetyPoll   time.Duration // on v2, a live account's inbox poll, for safety
 	ReplyWatchDays    int           // a conversation is watched this long after its last activity
 	UnknownCheckAfter time.Duration // first check of an unknown send
 	LinkupStreamIdle  time.Duration // LINKUP_STREAM_IDLE: silence after which a v2 event stream is dead
@@ -158,6 +159,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		ReadCreditsPerDay: r.whole("READ_CREDITS_PER_DAY", 200),
 		ReplyPollInterval: r.duration("REPLY_POLL_INTERVAL", 5*time.Minute),
 		ReplyPollMax:      r.duration("REPLY_POLL_MAX", 30*time.Minute),
+		ReplySafetyPoll:   r.duration("REPLY_SAFETY_POLL", 24*time.Hour),
 		ReplyWatchDays:    r.positive("REPLY_WATCH_DAYS", 30),
 		UnknownCheckAfter: r.duration("UNKNOWN_CHECK_AFTER", 2*time.Minute),
 		LinkupStreamIdle:  r.duration("LINKUP_STREAM_IDLE", linkup.DefaultStreamIdle),
@@ -182,6 +184,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.ReplyPollMax < c.ReplyPollInterval {
 		r.fail("REPLY_POLL_MAX", "must be at least REPLY_POLL_INTERVAL")
+	}
+	if c.ReplySafetyPoll < c.ReplyPollMax && r.get("REPLY_SAFETY_POLL") == "" {
+		c.ReplySafetyPoll = c.ReplyPollMax // the default is a day, or the slowest poll when slower
+	} else if c.ReplySafetyPoll < c.ReplyPollMax {
+		r.fail("REPLY_SAFETY_POLL", "must be at least REPLY_POLL_MAX (it is the slower poll of an account whose replies come live)")
 	}
 	if len(r.errs) > 0 {
 		return Config{}, r.errs
@@ -449,6 +456,7 @@ func BridgeConfig(c Config) conversation.Config {
 		CreditsPerDay: c.ReadCreditsPerDay,
 		PollInterval:  c.ReplyPollInterval,
 		PollMax:       c.ReplyPollMax,
+		SafetyPoll:    c.ReplySafetyPoll,
 		WatchFor:      time.Duration(c.ReplyWatchDays) * 24 * time.Hour,
 		CheckAfter:    c.UnknownCheckAfter,
 		DryRun:        c.LinkupDryRun,

@@ -31,6 +31,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	assert.Equal(t, 200, c.ReadCreditsPerDay)
 	assert.Equal(t, 5*time.Minute, c.ReplyPollInterval)
 	assert.Equal(t, 30*time.Minute, c.ReplyPollMax)
+	assert.Equal(t, 24*time.Hour, c.ReplySafetyPoll)
 	assert.Equal(t, 30, c.ReplyWatchDays)
 	assert.Equal(t, 2*time.Minute, c.UnknownCheckAfter)
 	assert.Empty(t, c.InboxChannel)
@@ -47,6 +48,7 @@ func TestLoadConfigBridgeSettings(t *testing.T) {
 	}{
 		{map[string]string{"REPLY_POLL_INTERVAL": "500ms"}, "REPLY_POLL_INTERVAL: must be at least 1s"},
 		{map[string]string{"REPLY_POLL_INTERVAL": "10m", "REPLY_POLL_MAX": "5m"}, "REPLY_POLL_MAX: must be at least REPLY_POLL_INTERVAL"},
+		{map[string]string{"REPLY_POLL_MAX": "2h", "REPLY_SAFETY_POLL": "1h"}, "REPLY_SAFETY_POLL: must be at least REPLY_POLL_MAX"},
 		{map[string]string{"READ_CREDITS_PER_DAY": "-1"}, "READ_CREDITS_PER_DAY: must be a whole number"},
 		{map[string]string{"REPLY_WATCH_DAYS": "0"}, "REPLY_WATCH_DAYS: must be a positive whole number"},
 		{map[string]string{"INBOX_CHANNEL": "#inbox"}, "INBOX_CHANNEL: must be a channel ID"},
@@ -68,6 +70,24 @@ func TestLoadConfigBridgeSettings(t *testing.T) {
 		}
 		assert.ErrorContains(t, err, tc.wantErr, "%v", tc.set)
 	}
+}
+
+// Unset, REPLY_SAFETY_POLL is a day, or REPLY_POLL_MAX when that is
+// slower: a slow v1 pace never makes the v2 safety net faster, nor fails.
+func TestReplySafetyPollIsNeverFasterThanReplyPollMax(t *testing.T) {
+	env := map[string]string{
+		"SLACK_APP_TOKEN": "xapp-1", "SLACK_BOT_TOKEN": "xoxb-1", "LINKUP_API_KEY": "k", "LINKUP_LOGIN_TOKEN": "l",
+		"REPLY_POLL_MAX": "48h",
+	}
+	c, err := LoadConfig(func(k string) string { return env[k] })
+	require.NoError(t, err)
+	assert.Equal(t, 48*time.Hour, c.ReplySafetyPoll)
+	assert.Equal(t, 48*time.Hour, BridgeConfig(c).SafetyPoll)
+	env["REPLY_SAFETY_POLL"] = "6h"
+	env["REPLY_POLL_MAX"] = "1h"
+	c, err = LoadConfig(func(k string) string { return env[k] })
+	require.NoError(t, err)
+	assert.Equal(t, 6*time.Hour, BridgeConfig(c).SafetyPoll)
 }
 
 func TestLoadConfigReportsEveryProblemAtOnce(t *testing.T) {

@@ -117,7 +117,7 @@ type Config struct {
 	Tick time.Duration
 	// Live (Linkup v2) makes replies live with Webhooks: each account read
 	// gets a hosted webhook whose event stream the bridge holds (live.go);
-	// its inbox is then polled only every PollMax, for safety. Without
+	// its inbox is then polled only every SafetyPoll, for safety. Without
 	// Webhooks, or on v1, the bridge polls.
 	Live     bool
 	Webhooks Webhooks
@@ -125,6 +125,10 @@ type Config struct {
 	// keepalive, before it is taken for dead and opened again;
 	// linkup.DefaultStreamIdle when zero.
 	StreamIdle time.Duration
+	// SafetyPoll is how often a live account's inbox is polled while its
+	// stream is whole, for what Linkup's monitoring might miss; at least
+	// PollMax (which it is when zero).
+	SafetyPoll time.Duration
 }
 
 // Summary is the bridge's settings in one line, for the start-up log and doctor.
@@ -142,7 +146,7 @@ func (c Config) Summary() string {
 	how := fmt.Sprintf("polls each account's inbox every %s, slowing to %s when quiet", short(c.PollInterval), short(c.PollMax))
 	if c.Live {
 		how = fmt.Sprintf("live: each account read gets a Linkup webhook whose event stream is held (dead after %s of silence) and caught up through its replay, its inbox polled only every %s for safety (as on v1, every %s slowing to %s, while it has no webhook or its stream is down)",
-			short(c.StreamIdle), short(c.PollMax), short(c.PollInterval), short(c.PollMax))
+			short(c.StreamIdle), short(c.SafetyPoll), short(c.PollInterval), short(c.PollMax))
 	}
 	return fmt.Sprintf("%s; watches a conversation %s after its last activity; at most %d read credits a day; checks unknown sends after %s, %s and %s; inbound conversations %s",
 		how, days(c.WatchFor), c.CreditsPerDay, short(c.CheckAfter), short(3*c.CheckAfter), short(10*c.CheckAfter), inbox)
@@ -215,6 +219,9 @@ func New(cfg Config, st *store.Store, lk Linkup, sl Slack, log zerolog.Logger) *
 	}
 	if cfg.PollMax < cfg.PollInterval {
 		cfg.PollMax = cfg.PollInterval
+	}
+	if cfg.SafetyPoll < cfg.PollMax {
+		cfg.SafetyPoll = cfg.PollMax
 	}
 	if cfg.WatchFor <= 0 {
 		cfg.WatchFor = 30 * 24 * time.Hour

@@ -21,7 +21,7 @@ import (
 // that person is read from its last mirrored message and mirrored through
 // the same exactly-once, in-order path as a poll (read). While an
 // account's stream is whole its inbox is not polled, but for a safety poll
-// at most every PollMax; without a webhook (v1, a refused creation, a
+// every SafetyPoll; without a webhook (v1, a refused creation, a
 // stream down) it is polled as before.
 //
 // Everything but holding the streams runs on the bridge's loop, under its
@@ -90,14 +90,14 @@ const (
 )
 
 // liveFor reports whether account name's stream is whole and its last
-// poll recent (PollMax): it is not polled.
+// poll recent (SafetyPoll): it is not polled.
 func (b *Bridge) liveFor(name string) bool {
 	ls := b.streams[name]
 	if ls == nil || !ls.caught {
 		return false
 	}
 	at, ok := b.lastPoll[name]
-	return ok && b.now().Before(at.Add(b.cfg.PollMax))
+	return ok && b.now().Before(at.Add(b.cfg.SafetyPoll))
 }
 
 // polled records that account name's inbox is being polled.
@@ -478,7 +478,7 @@ func (b *Bridge) catchUp(ctx context.Context, ls *liveStream) {
 	}
 	ls.caught, ls.downSince = true, time.Time{}
 	b.markHealthy(ctx, ls)
-	log.Debug().Msg("the account's replies come live: its inbox is polled only every REPLY_POLL_MAX, for safety")
+	log.Debug().Msg("the account's replies come live: its inbox is polled only every REPLY_SAFETY_POLL, for safety")
 }
 
 // markHealthy records that ls's stream is whole now.

@@ -78,12 +78,12 @@ func (e *env) mirrored(channel, text string) int {
 
 // A reply comes on the stream and is mirrored once, though the stream
 // delivers its event again; each reply costs one get_conversation, and
-// while the stream is whole the inbox is not polled at all (REPLY_POLL_MAX
-// is an hour: no safety poll yet).
+// while the stream is whole the inbox is not polled at all, though
+// REPLY_POLL_MAX is 2s: REPLY_SAFETY_POLL, a day by default, is its pace.
 func TestALiveReplyIsMirroredOnceAndTheInboxNotPolled(t *testing.T) {
 	t.Parallel()
 	lk := fakelinkup.New()
-	e := startBotWith(t, lk, liveVars(map[string]string{"REPLY_POLL_MAX": "1h"}))
+	e := startBotWith(t, lk, liveVars(nil))
 	e.command(jane + " Hi from the team")
 	e.finished(1)
 	id := lk.AccountID(loginToken)
@@ -105,7 +105,7 @@ func TestALiveReplyIsMirroredOnceAndTheInboxNotPolled(t *testing.T) {
 	require.Equal(t, 1, lk.PushFrame(w.ID, again))
 	lk.ReplyIn(loginToken, jane, "And a second thought")
 	e.waitUntil("the second reply", func() bool { return e.mirrored(salesChannel, "And a second thought") == 1 })
-	time.Sleep(4 * time.Second) // polls were 1s, then 2s apart (REPLY_POLL_INTERVAL, doubling): one would come now, were the inbox polled
+	time.Sleep(5 * time.Second) // polls would be 1s, then 2s apart (REPLY_POLL_INTERVAL, REPLY_POLL_MAX): two would come now, were the inbox polled
 	assert.Equal(t, 1, e.mirrored(salesChannel, "Thanks, team"), "mirrored once")
 	assert.Equal(t, convs+2, len(lk.Reads(fakelinkup.ConversationV2)), "one read per reply: the event delivered again reads nothing")
 	assert.Equal(t, inbox, len(lk.Reads(fakelinkup.InboxV2)), "no inbox poll while the stream is whole")
@@ -283,11 +283,11 @@ func TestTwoBotsHoldOneStreamPerAccount(t *testing.T) {
 }
 
 // While the stream is whole, the inbox is still polled every
-// REPLY_POLL_MAX, for safety, on the same stream.
-func TestASafetyPollComesEveryReplyPollMax(t *testing.T) {
+// REPLY_SAFETY_POLL, for safety, on the same stream.
+func TestASafetyPollComesEveryReplySafetyPoll(t *testing.T) {
 	t.Parallel()
 	lk := fakelinkup.New()
-	e := startBotWith(t, lk, liveVars(map[string]string{"REPLY_POLL_MAX": "2s"}))
+	e := startBotWith(t, lk, liveVars(map[string]string{"REPLY_POLL_MAX": "2s", "REPLY_SAFETY_POLL": "2s"}))
 	e.command(jane + " Hi from the team")
 	e.finished(1)
 	w := e.waitLive(lk.AccountID(loginToken), 1)

@@ -29,7 +29,7 @@ type liveReply struct {
 // liveRun measures the reply bridge on Linkup v2 (LINKUP_API_VERSION=v2):
 // o.watched conversations spread over o.accounts connected accounts, each
 // watched by one hosted webhook whose event stream the bot holds. Polls
-// (the safety net) run on the clock sped up o.scale times, as in
+// (the safety net, REPLY_SAFETY_POLL's day) run on the clock sped up o.scale times, as in
 // bridgeRun; the events are real time, so the delay from a reply's event
 // to its post in its thread is in real time. Credits are the fake's
 // billing: credits_consumed of every v2 answer, and monitoring at 10 per
@@ -50,8 +50,9 @@ func liveRun(out io.Writer, o options, tmp string) error {
 	scale := float64(o.scale)
 	interval := time.Duration(float64(5*time.Minute) / scale)
 	maxPoll := time.Duration(float64(30*time.Minute) / scale)
+	safety := time.Duration(float64(24*time.Hour) / scale)
 	if o.outage > 0 {
-		interval, maxPoll = time.Hour, time.Hour
+		interval, maxPoll, safety = time.Hour, time.Hour, time.Hour
 	}
 	if interval < time.Second {
 		return fmt.Errorf("-scale %d makes the poll interval %s, under the 1s minimum", o.scale, interval)
@@ -65,7 +66,7 @@ func liveRun(out io.Writer, o options, tmp string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	settings := []string{"LOG_LEVEL=warn", "READ_CREDITS_PER_DAY=1000000", "LINKUP_API_VERSION=v2",
-		"ACCOUNTS_KEY=" + loadAccountsKey, "REPLY_POLL_INTERVAL=" + interval.String(), "REPLY_POLL_MAX=" + maxPoll.String()}
+		"ACCOUNTS_KEY=" + loadAccountsKey, "REPLY_POLL_INTERVAL=" + interval.String(), "REPLY_POLL_MAX=" + maxPoll.String(), "REPLY_SAFETY_POLL=" + safety.String()}
 
 	// Each account is a LinkedIn mailbox of its own, connected by the
 	// command line for one Slack user, who sends from it.
@@ -146,8 +147,8 @@ func liveRun(out io.Writer, o options, tmp string) error {
 	d := percentiles(delays)
 	readsPerDay := float64(reads) * 24 / float64(o.hours) / float64(o.accounts)
 	monPerDay := monitoring / float64(o.accounts) / (elapsed.Hours() / 24)
-	fmt.Fprintf(out, "bridge v2: %d watched conversations on %d accounts, %d replies over %d simulated hours (polls ×%d: %s to %s)\n",
-		o.watched, o.accounts, len(plan), o.hours, o.scale, interval, maxPoll)
+	fmt.Fprintf(out, "bridge v2: %d watched conversations on %d accounts, %d replies over %d simulated hours (polls ×%d: %s to %s, safety poll %s)\n",
+		o.watched, o.accounts, len(plan), o.hours, o.scale, interval, maxPoll, safety)
 	fmt.Fprintf(out, "read credits: %d (%.1f per account per simulated day); monitoring %.1f per account-day (fake's rate, real clock); %.1f per account-day in all\n",
 		reads, readsPerDay, monPerDay, readsPerDay+monPerDay)
 	fmt.Fprintf(out, "reply event → Slack post (real time): p50 %s, p99 %s, max %s; %d of %d replies found in their threads\n",
