@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 
@@ -42,6 +43,9 @@ func health(ctx context.Context, getenv func(string) string, stdout io.Writer) e
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("health: %s (METRICS_ADDR): no answer within %s", url, healthBudget)
+		}
+		if ue, ok := errors.AsType[*neturl.Error](err); ok {
+			err = ue.Err // without the URL again
 		}
 		return fmt.Errorf("health: %s (METRICS_ADDR): %w", url, err)
 	}

@@ -433,7 +433,9 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 				return nil
 			},
 			State:    func(ctx context.Context) (metrics.State, error) { return figures(ctx, st) },
-			Operator: func(ctx context.Context, name string) (bool, error) { return operatorAccount(ctx, st, name) },
+			Operator: func(ctx context.Context, name string) (bool, error) {
+				return operatorAccount(ctx, st, cfg.LinkupAccountName, name)
+			},
 		})
 	}
 
@@ -488,11 +490,12 @@ func figures(ctx context.Context, st *store.Store) (metrics.State, error) {
 
 // operatorAccount reports whether account name is one an operator
 // configured (the default, a shared one, one assigned with accounts
-// connect): not a person's own, whose name may be theirs.
-func operatorAccount(ctx context.Context, st *store.Store, name string) (bool, error) {
+// connect): not a person's own, whose name may be theirs, nor one the log
+// does not hold.
+func operatorAccount(ctx context.Context, st *store.Store, defaultName, name string) (bool, error) {
 	a, err := st.Account(ctx, name)
 	if errors.Is(err, store.ErrNoAccount) {
-		return true, nil // the default account of LINKUP_LOGIN_TOKEN, which is not stored
+		return name == defaultName, nil // the default account of LINKUP_LOGIN_TOKEN is not stored
 	}
 	return err == nil && a.Owner == "", err
 }
