@@ -432,7 +432,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 				}
 				return nil
 			},
-			State:    func(ctx context.Context) (metrics.State, error) { return figures(ctx, st) },
+			State: func(ctx context.Context) (metrics.State, error) { return figures(ctx, st) },
 			Operator: func(ctx context.Context, name string) (bool, error) {
 				return operatorAccount(ctx, st, cfg.LinkupAccountName, name)
 			},
