@@ -218,3 +218,32 @@ func TestNilMetricsDoNothing(t *testing.T) {
 	assert.Equal(t, rt, m.SlackTransport(rt))
 	assert.Equal(t, rt, m.LinkupTransport(rt))
 }
+
+// BenchmarkPerSend is what the metrics add to one text send: four Slack
+// calls and one Linkup call through the transports, an ack and an outcome
+// (go test -bench PerSend ./metrics; compare with -benchtime and the
+// load tool's CPU per send).
+func BenchmarkPerSend(b *testing.B) {
+	m := New(Config{})
+	m.Attach(Source{Operator: func(context.Context, string) (bool, error) { return true, nil }})
+	ok := roundTrip(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(`{"ok":true,"channel":"C0SALES01","ts":"1.2"}`))}, nil
+	})
+	slack := m.SlackTransport(ok)
+	linkup := m.LinkupTransport(ok)
+	post, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1/api/chat.postMessage", nil)
+	send, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1/v1/messages/send-message", nil)
+	buf := make([]byte, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		for range 4 {
+			resp, _ := slack.RoundTrip(post)
+			_, _ = resp.Body.Read(buf)
+			_ = resp.Body.Close()
+		}
+		resp, _ := linkup.RoundTrip(send)
+		_ = resp.Body.Close()
+		m.Acked(time.Millisecond)
+		m.Finished("sent", "default", 1)
+	}
+}

@@ -184,10 +184,10 @@ func (b *peekBody) Close() error {
 // slackError reads an answer's start: whether its ok is false, and its
 // error code (one that does not look like Slack's is "other").
 func slackError(head []byte) (string, bool) {
-	compact := bytes.ReplaceAll(head, []byte(" "), nil)
-	if !bytes.Contains(compact, []byte(`"ok":false`)) {
-		return "", false
+	if !bytes.Contains(head, []byte(`"ok":false`)) && !bytes.Contains(head, []byte(`"ok": false`)) {
+		return "", false // the common case, without an allocation
 	}
+	compact := bytes.ReplaceAll(head, []byte(" "), nil)
 	_, rest, ok := bytes.Cut(compact, []byte(`"error":"`))
 	if !ok {
 		return "unknown", true
