@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -37,6 +38,40 @@ type Bot struct {
 	after sync.WaitGroup
 
 	stop context.CancelCauseFunc // ends Run with a refused app token
+
+	obs       Observer
+	connected atomic.Bool // a Socket Mode connection is held
+	opened    int         // connections opened (Run's loop only)
+	readAt    time.Time   // when the envelope being handled was read (Run's loop only)
+}
+
+// Observer is told what the metrics show of the runtime; every method
+// must return at once.
+type Observer interface {
+	// Acked: an ack was written d after its envelope was read.
+	Acked(d time.Duration)
+	// Connected: a Socket Mode connection is held (up) or lost; reconnect
+	// says it is not the first one.
+	Connected(up, reconnect bool)
+}
+
+// Observe tells obs what happens; call it before Run.
+func (b *Bot) Observe(obs Observer) { b.obs = obs }
+
+// Connected reports whether the bot holds a Socket Mode connection now:
+// false until the first is open, from a dropped one until the next, and
+// once Run returned.
+func (b *Bot) Connected() bool { return b.connected.Load() }
+
+// setConnected records whether a connection is held.
+func (b *Bot) setConnected(up bool) {
+	was := b.connected.Swap(up)
+	if up {
+		b.opened++
+	}
+	if b.obs != nil && (was != up) {
+		b.obs.Connected(up, up && b.opened > 1)
+	}
 }
 
 // New returns a Bot that reads sm's events and answers them with h.
@@ -55,11 +90,14 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer b.stop(nil)
 	errc := make(chan error, 1)
 	go func() { errc <- b.sm.RunContext(ctx) }()
+	defer b.setConnected(false)
 	for {
 		select {
 		case evt := <-b.sm.Events:
+			b.readAt = time.Now()
 			b.handle(ctx, evt)
 		case err := <-errc:
+			b.setConnected(false)
 			b.after.Wait()
 			if cause := context.Cause(ctx); ctx.Err() != nil && parent.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
 				return cause
@@ -100,8 +138,10 @@ func appTokenRefused(err error) error {
 func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
+		b.setConnected(false) // (again): the last connection ended
 		b.log.Debug().Msg("connecting to Slack")
 	case socketmode.EventTypeConnected:
+		b.setConnected(true)
 		b.log.Info().Msg("connected to Slack")
 	case socketmode.EventTypeHello:
 		b.log.Debug().Msg("Slack said hello")
@@ -137,6 +177,7 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 				// or Slack asked for a new connection (a disconnect frame:
 				// warning, refresh_requested), or the network dropped it. The
 				// client reconnects.
+				b.setConnected(false)
 				if ctx.Err() != nil {
 					b.log.Debug().Msg("the Slack connection closed: shutting down")
 					return
@@ -240,6 +281,9 @@ func (b *Bot) ack(log zerolog.Logger, req *socketmode.Request, payload any) {
 			_ = b.sm.AckCtx(ctx, req.EnvelopeID, nil)
 		}
 		return
+	}
+	if b.obs != nil {
+		b.obs.Acked(time.Since(b.readAt))
 	}
 	log.Debug().Msg("acked")
 }

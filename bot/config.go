@@ -60,6 +60,10 @@ type Config struct {
 	LogFormat  string // json, console, or empty: console on a terminal, json otherwise
 	CPUProfile string // when set, a pprof CPU profile is written there until exit
 
+	// MetricsAddr (METRICS_ADDR), when set, is the host:port of the
+	// listener for /metrics, /healthz and /readyz; empty: none.
+	MetricsAddr string
+
 	// Unknown are the names, in .env or the environment, that look like
 	// settings and are none (a typo): the bot warns of each at start and
 	// doctor fails them. The caller sets it (UnknownSettings).
@@ -166,6 +170,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		LogLevel:          r.oneOf("LOG_LEVEL", "info", "trace", "debug", "info", "warn", "error"),
 		LogFormat:         r.oneOf("LOG_FORMAT", "", "json", "console"),
 		CPUProfile:        r.get("CPU_PROFILE"),
+		MetricsAddr:       r.listenAddr("METRICS_ADDR"),
 	}
 	c.LinkupBaseURL = strings.TrimSuffix(strings.TrimSuffix(strings.TrimRight(c.LinkupBaseURL, "/"), "/v1"), "/v2") // the client adds /v1/… or /v2/…
 	if c.ReplyPollInterval > 0 && c.ReplyPollInterval < time.Second {
@@ -197,6 +202,33 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.SlackAPIURL += "/" // slack-go joins method names straight onto it
 	}
 	return c, nil
+}
+
+// MetricsAddrAt is METRICS_ADDR read through getenv as LoadConfig reads
+// it, for the health command, which needs no other setting.
+func MetricsAddrAt(getenv func(string) string) (string, error) {
+	r := reader{getenv: getenv}
+	v := r.listenAddr("METRICS_ADDR")
+	if len(r.errs) > 0 {
+		return "", r.errs
+	}
+	return v, nil
+}
+
+// listenAddr reads a host:port to listen on (":9090", "127.0.0.1:9090");
+// empty is none.
+func (r *reader) listenAddr(name string) string {
+	v := r.get(name)
+	if v == "" {
+		return ""
+	}
+	_, port, err := net.SplitHostPort(v)
+	n, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || n < 1 || n > 65535 {
+		r.fail(name, "must be host:port to listen on, such as :9090 (every interface) or 127.0.0.1:9090 (this machine only)")
+		return ""
+	}
+	return v
 }
 
 // databaseURL reads a PostgreSQL URL; empty keeps the embedded store.

@@ -107,6 +107,12 @@ type Config struct {
 	// Changed, when set, is told the requester of each conversation a reply
 	// was posted in, for their Home tab; it must not block.
 	Changed func(user string)
+	// ReadCredits, when set, is told the read credits spent for an
+	// account's reads; Mirrored, each LinkedIn reply posted in Slack, lag
+	// after its own time (LinkedIn's clock against this bot's). For the
+	// metrics; they must not block.
+	ReadCredits func(account string, n int)
+	Mirrored    func(lag time.Duration)
 	// DryRun turns reading off: a dry run calls Linkup for nothing.
 	DryRun bool
 	// Account is the default account's name (LINKUP_ACCOUNT_NAME): the

@@ -247,6 +247,9 @@ func (b *Bridge) deliverMessage(ctx context.Context, log zerolog.Logger, c *stor
 		if err := b.store.MarkMessage(ctx, c.ID, m.Key, false); err != nil {
 			log.Error().Err(err).Msg("recording a posted message failed")
 		}
+		if b.cfg.Mirrored != nil && err == nil && m.Kind == store.MsgReply {
+			b.cfg.Mirrored(b.now().Sub(m.SentAt))
+		}
 		if b.cfg.Changed != nil && c.Requester != "" {
 			b.cfg.Changed(c.Requester) // their Home's "Waiting for you"
 		}

@@ -40,7 +40,7 @@ const accountNameKey = "account_name"
 
 // spend takes cost credits from the day's reading budget, then waits for
 // a turn at Linkup's rate. Reaching the cap is told once a day.
-func (b *Bridge) spend(ctx context.Context, cost int) error {
+func (b *Bridge) spend(ctx context.Context, account string, cost int) error {
 	day := b.now().UTC().Format(time.DateOnly)
 	ok, err := b.store.SpendReadCredits(ctx, day, cost, b.cfg.CreditsPerDay)
 	if err != nil {
@@ -49,6 +49,9 @@ func (b *Bridge) spend(ctx context.Context, cost int) error {
 	if !ok {
 		b.tellCapped(ctx, day)
 		return errCapped
+	}
+	if b.cfg.ReadCredits != nil {
+		b.cfg.ReadCredits(account, cost)
 	}
 	return b.cfg.Pacer.WaitRead(ctx)
 }
@@ -222,7 +225,7 @@ func (b *Bridge) pollAccount(ctx context.Context, s session, inbox bool, watched
 		if page > 0 {
 			size = inboxPage
 		}
-		if err := b.spend(ctx, linkup.ReadCost(size)); err != nil {
+		if err := b.spend(ctx, s.name, linkup.ReadCost(size)); err != nil {
 			return news, err
 		}
 		p, err := b.linkup.Inbox(ctx, linkup.InboxQuery{Country: s.Country, LoginToken: s.LoginToken, AccountID: s.AccountID, Count: size, Cursor: cursor})
@@ -478,7 +481,7 @@ func (b *Bridge) fetchFrom(ctx context.Context, s session, c store.Conversation,
 	fromTop := cursor == ""
 	inWindow := true
 	for page := 0; ; page++ {
-		if err := b.spend(ctx, linkup.ReadCost(messagePage)); err != nil {
+		if err := b.spend(ctx, s.name, linkup.ReadCost(messagePage)); err != nil {
 			slices.Reverse(f.msgs)
 			f.cut, f.next = true, cursor
 			return f, err

@@ -197,7 +197,7 @@ func (b *Bridge) lookFor(ctx context.Context, s session, c store.Conversation, u
 	found, covered := false, false
 	cursor := ""
 	for page := 0; page < maxCheckPages && !found && !covered; page++ {
-		if err := b.spend(ctx, linkup.ReadCost(messagePage)); err != nil {
+		if err := b.spend(ctx, s.name, linkup.ReadCost(messagePage)); err != nil {
 			return nil, "", err
 		}
 		q := linkup.ConversationQuery{ConversationID: convID, Country: s.Country, LoginToken: s.LoginToken, AccountID: s.AccountID, Count: messagePage, Cursor: cursor}

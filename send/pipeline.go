@@ -179,6 +179,12 @@ type Config struct {
 	// Changed, when set, is told the requester of each send that changed
 	// (announced, finished, settled), for their Home tab; it must not block.
 	Changed func(user string)
+	// Finished, when set, is told each send whose outcome this bot
+	// recorded (or that it found unknown after a crash), and each request
+	// refused at the daily cap (recorded or not), with its state as the
+	// metrics name it: sent, dry_run, failed, unknown, or RefusedCap; it
+	// must not block.
+	Finished func(state string, sd store.Send)
 	// Pacer paces the Linkup calls (Linkup allows 300 per minute per API
 	// key, reads included); nil means no cap. Sends wait in the queue for
 	// their turn.
@@ -288,6 +294,7 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	}
 	for _, sd := range unknown {
 		p.log.Warn().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("send interrupted by a crash after its claim, when Linkup may have been called: outcome unknown, not resent")
+		p.finished(sd)
 	}
 	p.workers.Go(p.redeliver)
 	p.workers.Go(p.leases)
@@ -366,6 +373,7 @@ func (p *Pipeline) leases() {
 		// up the renewals, or this bot's own leases would run out.
 		for _, sd := range unknown {
 			p.log.Warn().Int64("send_id", sd.ID).Str("user", sd.Requester).Msg("another bot stopped after claiming this send, when Linkup may have been called: outcome unknown, not resent")
+			p.finished(sd)
 			p.workers.Go(func() { p.deliver(sd, p.sendLog(sd)) })
 		}
 		for _, sd := range orphans {
@@ -526,6 +534,7 @@ func (p *Pipeline) accept(ctx context.Context, sd store.Send) (store.Send, error
 	case errors.Is(err, ErrDuplicate):
 		p.log.Info().Str("idem_key", sd.IdemKey).Int64("send_id", out.ID).Msg("duplicate request ignored")
 	case errors.As(err, &ce):
+		p.finished(sd, RefusedCap)
 	default:
 		if held, ok := p.heldByAnother(ctx, sd); ok {
 			p.log.Info().Err(err).Str("idem_key", sd.IdemKey).Int64("send_id", held.ID).Msg("duplicate request ignored (its repeat could not be recorded in time)")
@@ -887,7 +896,7 @@ func (p *Pipeline) process(sd store.Send, capped *store.CapError) {
 	announced := p.announceAsync(sd, log)
 	if capped != nil {
 		log.Warn().Int("daily_limit", capped.Limit).Msg("daily cap reached when the send came up; not sent")
-		p.finish(announced(sd), capOutcome(capped), log)
+		p.finish(announced(sd), capOutcome(capped), log, RefusedCap)
 		return
 	}
 
@@ -955,7 +964,7 @@ func (p *Pipeline) process(sd store.Send, capped *store.CapError) {
 // and the first try of its outcome and notification. When the log cannot
 // record it, the thread is told so (once) and the write is tried again
 // until it lands.
-func (p *Pipeline) finish(sd store.Send, out store.Outcome, log zerolog.Logger) {
+func (p *Pipeline) finish(sd store.Send, out store.Outcome, log zerolog.Logger, as ...string) {
 	out.Announced, out.RootChannel, out.RootTS = sd.Announced, sd.RootChannel, sd.RootTS
 	out.Intend = []store.Delivery{store.OutcomePosted}
 	if p.cfg.NotifyChannel != "" {
@@ -985,12 +994,34 @@ func (p *Pipeline) finish(sd store.Send, out store.Outcome, log zerolog.Logger) 
 		return
 	}
 	sd.State, sd.Reason, sd.Credits, sd.FinishedAt, sd.LinkupAPI = out.State, out.Reason, out.Credits, p.now(), out.LinkupAPI
+	p.finished(sd, as...)
 	sd.LinkupStatus, sd.LinkupAnswer, sd.ConversationID, sd.EntityURN = out.LinkupStatus, out.LinkupAnswer, out.ConversationID, out.EntityURN
 	sd.OutcomeTries++
 	if p.cfg.NotifyChannel != "" {
 		sd.NotifyTries++
 	}
 	p.deliverFrom(sd, log, true, out.Intend)
+}
+
+// RefusedCap is the state Config.Finished is told for a request refused
+// at the daily cap: when asked (nothing recorded), or when it came up
+// (recorded as failed).
+const RefusedCap = "refused_cap"
+
+// finished tells Config.Finished of sd, recorded with its outcome, in the
+// state the metrics name: as when given, else dry_run, or the store's.
+func (p *Pipeline) finished(sd store.Send, as ...string) {
+	if p.cfg.Finished == nil {
+		return
+	}
+	state := string(sd.State)
+	switch {
+	case len(as) > 0:
+		state = as[0]
+	case sd.DryRun && sd.State == store.Sent:
+		state = "dry_run"
+	}
+	p.cfg.Finished(state, sd)
 }
 
 // unrecordedText is told in the thread when the log cannot record an outcome.

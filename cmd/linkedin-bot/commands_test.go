@@ -26,7 +26,7 @@ func cli(t *testing.T, vars map[string]string, args ...string) (stdout, stderr s
 
 func TestTheUsageListsEveryCommand(t *testing.T) {
 	commands := commandsIn(usage)
-	for _, c := range []string{"doctor", "history", "accounts", "version"} {
+	for _, c := range []string{"doctor", "history", "accounts", "health", "version"} {
 		assert.Contains(t, commands, c)
 	}
 	var subs []string
@@ -42,6 +42,7 @@ func TestATypoGetsDidYouMean(t *testing.T) {
 		"histroy": `unknown command "histroy"; did you mean history? (linkedin-bot help lists the commands)`,
 		"acounts": `unknown command "acounts"; did you mean accounts? (linkedin-bot help lists the commands)`,
 		"doctr":   `unknown command "doctr"; did you mean doctor? (linkedin-bot help lists the commands)`,
+		"helth":   `unknown command "helth"; did you mean health? (linkedin-bot help lists the commands)`,
 		"helpp":   `unknown command "helpp"; did you mean help? (linkedin-bot help lists the commands)`,
 		"launch":  `unknown command "launch": linkedin-bot help lists the commands`,
 	} {

@@ -40,6 +40,7 @@ import (
 	"linkedin-bot/handlers"
 	"linkedin-bot/internal/suggest"
 	"linkedin-bot/linkup"
+	"linkedin-bot/metrics"
 	"linkedin-bot/send"
 	"linkedin-bot/slackpost"
 	"linkedin-bot/store"
@@ -54,7 +55,7 @@ func main() {
 	}
 }
 
-const usage = `usage: linkedin-bot [demo | doctor | history [flags] | accounts … | version]
+const usage = `usage: linkedin-bot [demo | doctor | history [flags] | accounts … | health | version]
 
   demo          see it work first, with nothing set up: the bot against a fake
                 Slack and a fake LinkedIn in this process; prints the thread
@@ -62,6 +63,7 @@ const usage = `usage: linkedin-bot [demo | doctor | history [flags] | accounts �
   doctor        check the configuration, the Slack tokens, Linkup and DATA_DIR, then exit
   history       print the send log and the credits used (history -h for flags)
   accounts      list, connect, assign or remove LinkedIn accounts (accounts -h)
+  health        exit 0 when the running bot's /readyz at METRICS_ADDR answers 200
   version       print the version, commit and build date
 
 Settings come from the environment and from .env in the working folder: a
@@ -104,7 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd = args[1]
 	}
 	switch cmd {
-	case "", "history", "accounts":
+	case "", "history", "accounts", "health":
 	case "doctor":
 		if len(args) > 2 {
 			if args[2] == "-h" || args[2] == "--help" || args[2] == "help" {
@@ -147,6 +149,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cmd == "accounts" {
 		return accountsCmd(ctx, args[2:], getenv, os.Stdin, stdout, stderr)
 	}
+	if cmd == "health" {
+		return health(ctx, getenv, stdout)
+	}
 	cfg, err := loadConfig(getenv, proc, dotEnvNames)
 	if err != nil {
 		return fmt.Errorf("configuration: %w\n(%s)", err, source)
@@ -175,7 +180,23 @@ func runBot(ctx context.Context, cfg bot.Config, source string, stderr io.Writer
 		}
 		defer stop()
 	}
-	return serve(ctx, cfg, newSlack(cfg, httpClient), httpClient, log)
+	m := newMetrics(cfg, log) // nil without METRICS_ADDR: nothing counted
+	api := newSlack(cfg, &http.Client{Transport: m.SlackTransport(httpClient.Transport), Timeout: httpClient.Timeout})
+	return serve(ctx, cfg, api, httpClient, m, log)
+}
+
+// newMetrics is the bot's metrics when METRICS_ADDR is set, else nil.
+func newMetrics(cfg bot.Config, log zerolog.Logger) *metrics.Metrics {
+	if cfg.MetricsAddr == "" {
+		return nil
+	}
+	return metrics.New(metrics.Config{
+		ReadCreditsPerDay: cfg.ReadCreditsPerDay,
+		DailySendLimit:    cfg.DailySendLimit,
+		Jobs:              []string{store.BridgeJob},
+		BridgeJob:         store.BridgeJob,
+		Log:               log,
+	})
 }
 
 // newSlack is the Slack Web API client of cfg.
@@ -264,9 +285,21 @@ func versionOf(stampedVersion, stampedCommit, stampedDate string) string {
 }
 
 // serve runs the bot until ctx ends, then drains the sends in flight.
-func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *http.Client, log zerolog.Logger) error {
+func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *http.Client, m *metrics.Metrics, log zerolog.Logger) error {
 	for _, u := range cfg.Unknown {
 		log.Warn().Str("setting", u.Name).Str("in", u.Where).Str("did_you_mean", u.Mean).Msg(u.String() + " (linkedin-bot doctor fails it)")
+	}
+	if m != nil {
+		// Bound first: a port taken stops the bot before it does anything.
+		ln, err := metrics.Listen(cfg.MetricsAddr)
+		if err != nil {
+			return err
+		}
+		mctx, stopMetrics := context.WithCancel(context.WithoutCancel(ctx))
+		served := make(chan struct{})
+		go func() { defer close(served); m.Serve(mctx, ln) }()
+		defer func() { stopMetrics(); <-served }()
+		log.Info().Str("METRICS_ADDR", ln.Addr().String()).Msg("serving " + metrics.MetricsPath + ", " + metrics.HealthPath + " and " + metrics.ReadyPath)
 	}
 	// A bot that cannot post could send LinkedIn messages and tell no one:
 	// a bot token Slack refuses stops it here. Other failures (Slack
@@ -299,7 +332,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		APIKey:     cfg.LinkupAPIKey,
 		LoginToken: cfg.LinkupLoginToken,
 		Timeout:    cfg.LinkupTimeout,
-		HTTPClient: newHTTPClient(0),
+		HTTPClient: linkupHTTP(m),
 		Version:    cfg.LinkupAPIVersion,
 	})
 	acfg := account.Config{Key: cfg.AccountsKey, DefaultName: cfg.LinkupAccountName,
@@ -350,6 +383,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		Sessions:        sessions{accounts},
 		SelfService:     cfg.SelfService,
 		Changed:         home.Changed,
+		Finished:        func(state string, sd store.Send) { m.Finished(state, sd.Account, sd.Credits) },
 	}, st, sender, api, log)
 	var logins handlers.Logins // self-service: people connect their own account from Slack
 	switch {
@@ -359,11 +393,14 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		// Logins go through LINKUP_API_VERSION's endpoints: v1's give a
 		// login token; v2's the account's persistent account_id, after a
 		// code or an approval in the LinkedIn app when LinkedIn asks.
-		logins = linkup.New(linkup.Config{BaseURL: cfg.LinkupBaseURL, APIKey: cfg.LinkupAPIKey, Timeout: cfg.LinkupTimeout, HTTPClient: newHTTPClient(0), Version: cfg.LinkupAPIVersion})
+		logins = linkup.New(linkup.Config{BaseURL: cfg.LinkupBaseURL, APIKey: cfg.LinkupAPIKey, Timeout: cfg.LinkupTimeout, HTTPClient: linkupHTTP(m), Version: cfg.LinkupAPIVersion})
 		log.Info().Msg("ACCOUNT_SELF_SERVICE: people may connect their own LinkedIn account with /linkedin-send connect (their password passes through Slack and the bot to Linkup, once, and is never stored)")
 	}
 	bcfg := bot.BridgeConfig(cfg)
 	bcfg.Pacer, bcfg.Settled, bcfg.Sessions, bcfg.Reconnect, bcfg.Changed = pacer, pipe.Redeliver, sessions{accounts}, pipe.Reconnect, home.Changed
+	if m != nil {
+		bcfg.ReadCredits, bcfg.Mirrored = m.ReadCredits, m.Mirrored
+	}
 	if bcfg.Live {
 		bcfg.Webhooks = lk // live replies: hosted webhooks and their event streams
 	}
@@ -382,6 +419,25 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		Sealer:         sealer,
 	}, slackAPI{api, files}, pipe, bridge, httpClient)
 	b := bot.New(socketmode.New(api), h, httpClient, log)
+	if m != nil {
+		b.Observe(m)
+		m.Attach(metrics.Source{
+			Ready: func(ctx context.Context) error {
+				if !b.Connected() {
+					return errors.New("no Slack connection (Socket Mode)")
+				}
+				if err := st.Ping(ctx); err != nil {
+					log.Warn().Err(err).Msg("readiness: the send log did not answer")
+					return errors.New("the send log does not answer (the bot's log says why)")
+				}
+				return nil
+			},
+			State: func(ctx context.Context) (metrics.State, error) { return figures(ctx, st) },
+			Operator: func(ctx context.Context, name string) (bool, error) {
+				return operatorAccount(ctx, st, cfg.LinkupAccountName, name)
+			},
+		})
+	}
 
 	if len(cfg.AllowedUsers) == 0 {
 		log.Warn().Msg("ALLOWED_USERS is empty: everyone in the workspace may send LinkedIn messages")
@@ -416,6 +472,32 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	}
 	log.Info().Msg("linkedin-bot stopped")
 	return runErr
+}
+
+// linkupHTTP is the HTTP client of Linkup calls, timed by m.
+func linkupHTTP(m *metrics.Metrics) *http.Client {
+	c := newHTTPClient(0)
+	c.Transport = m.LinkupTransport(c.Transport)
+	return c
+}
+
+// figures are the send log's figures for the metrics.
+func figures(ctx context.Context, st *store.Store) (metrics.State, error) {
+	f, err := st.Figures(ctx)
+	return metrics.State{Queued: f.Queued, OldestQueued: f.OldestQueued, ReadCreditsSpent: f.ReadCredits,
+		Accounts: f.Accounts, Jobs: f.Jobs, Webhooks: f.Webhooks}, err
+}
+
+// operatorAccount reports whether account name is one an operator
+// configured (the default, a shared one, one assigned with accounts
+// connect): not a person's own, whose name may be theirs, nor one the log
+// does not hold.
+func operatorAccount(ctx context.Context, st *store.Store, defaultName, name string) (bool, error) {
+	a, err := st.Account(ctx, name)
+	if errors.Is(err, store.ErrNoAccount) {
+		return name == defaultName, nil // the default account of LINKUP_LOGIN_TOKEN is not stored
+	}
+	return err == nil && a.Owner == "", err
 }
 
 // sessions gives the send pipeline and the reply bridge each account's session.

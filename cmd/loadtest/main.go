@@ -36,12 +36,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -82,6 +84,7 @@ type options struct {
 	api        string
 	accounts   int
 	outage     time.Duration
+	metrics    time.Duration // scrape /metrics this often (0: no METRICS_ADDR)
 }
 
 func run(args []string, out io.Writer) error {
@@ -103,6 +106,7 @@ func run(args []string, out io.Writer) error {
 	fs.StringVar(&o.api, "api", "v1", "with -bridge: the Linkup API, v1 (polling) or v2 (live replies through hosted webhooks; bridge_live.go)")
 	fs.IntVar(&o.accounts, "accounts", 1, "with -bridge -api v2: spread the conversations over this many connected accounts")
 	fs.DurationVar(&o.outage, "outage", 0, "with -bridge -api v2: instead of the sped-up day, cut the streams for this long (real time) while replies are written")
+	fs.DurationVar(&o.metrics, "metrics", 0, "run the bot with METRICS_ADDR and scrape /metrics this often during the burst (e.g. 1s); 0: no metrics")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -154,14 +158,22 @@ func run(args []string, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	var pids []int
+	var scrape []string // the bots' METRICS_ADDR
 	for i := range o.replicas {
 		profile := ""
 		if i == 0 {
 			profile = o.cpuProfile
 		}
+		addr := ""
+		if o.metrics > 0 {
+			if addr, err = freeAddr(); err != nil {
+				return err
+			}
+			scrape = append(scrape, addr)
+		}
 		pid, stop, err := startBot(ctx, o.bot, tmp, sl, lk.srv.URL, "LOG_LEVEL=info",
 			"MAX_MEDIA_BYTES="+fmt.Sprint((o.mediaMiB+1)<<20), "LINKUP_TIMEOUT=5m", "CPU_PROFILE="+profile, "DATABASE_URL="+o.database,
-			"DATA_DIR="+filepath.Join(tmp, fmt.Sprint("data-", i)))
+			"DATA_DIR="+filepath.Join(tmp, fmt.Sprint("data-", i)), "METRICS_ADDR="+addr)
 		if err != nil {
 			return err
 		}
@@ -181,7 +193,110 @@ func run(args []string, out io.Writer) error {
 	if o.mediaMiB > 0 {
 		return media(ctx, out, o, sl, lk, pids[0], idle)
 	}
+	if o.metrics > 0 {
+		sctx, stopScraping := context.WithCancel(ctx)
+		defer stopScraping()
+		scraped := make(chan scrapes, 1)
+		go func() { scraped <- scrapeEvery(sctx, o.metrics, scrape) }()
+		if err := burst(ctx, out, o, sl, lk, pids, idle); err != nil {
+			return err
+		}
+		stopScraping()
+		got := <-scraped
+		if got.err != nil {
+			return got.err
+		}
+		sent, err := sentSum(scrape)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "metrics: %d scrapes of %d bot(s) every %s, %d series in the last; linkedin_bot_sends_total{state=\"sent\"} sums to %d\n",
+			got.n, len(scrape), o.metrics, got.series, sent)
+		if sent != o.idle+o.n {
+			return fmt.Errorf("the metrics count %d sends sent, not %d", sent, o.idle+o.n)
+		}
+		return nil
+	}
 	return burst(ctx, out, o, sl, lk, pids, idle)
+}
+
+// freeAddr is a loopback address whose port was free a moment ago.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+type scrapes struct {
+	n, series int
+	err       error
+}
+
+// scrapeEvery reads each bot's /metrics every d until ctx ends, as
+// Prometheus would (Prometheus's default is every minute; 15 s is common).
+func scrapeEvery(ctx context.Context, d time.Duration, addrs []string) scrapes {
+	var s scrapes
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return s
+		case <-t.C:
+		}
+		for _, a := range addrs {
+			body, err := getMetrics(ctx, a)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.err = err
+				}
+				return s
+			}
+			s.n++
+			s.series = strings.Count(body, "\n") - strings.Count(body, "\n#")
+		}
+	}
+}
+
+func getMetrics(ctx context.Context, addr string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("scraping %s: %w", addr, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("scraping %s: %s", addr, resp.Status)
+	}
+	return string(b), err
+}
+
+// sentSum adds up linkedin_bot_sends_total{state="sent"} over the bots.
+func sentSum(addrs []string) (int, error) {
+	total := 0.0
+	for _, a := range addrs {
+		body, err := getMetrics(context.Background(), a)
+		if err != nil {
+			return 0, err
+		}
+		for _, line := range strings.Split(body, "\n") {
+			if strings.HasPrefix(line, "linkedin_bot_sends_total{") && strings.Contains(line, `state="sent"`) {
+				v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+				if err != nil {
+					return 0, err
+				}
+				total += v
+			}
+		}
+	}
+	return int(total), nil
 }
 
 // startBot runs the bot binary in tmp against the fake Slack sl and the
