@@ -31,6 +31,7 @@ import (
 // Webhooks is Linkup v2's hosted webhooks; *linkup.Client is the production one.
 type Webhooks interface {
 	CreateWebhook(ctx context.Context, accountID string, events []string) (linkup.Webhook, error)
+	Webhooks(ctx context.Context) ([]linkup.Webhook, error)
 	StartWebhook(ctx context.Context, id string) error
 	StopWebhook(ctx context.Context, id string) error
 	Events(ctx context.Context, webhookID string, since time.Time, limit int) (linkup.EventPage, error)
@@ -186,7 +187,7 @@ func (b *Bridge) manage(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		b.ensure(ctx, name, id, kept[name])
+		b.ensure(ctx, name, id, kept)
 	}
 	for _, ls := range b.streams {
 		if ls.connected && !ls.caught {
@@ -199,9 +200,10 @@ func (b *Bridge) manage(ctx context.Context) {
 }
 
 // ensure gives account name (v2 account ID id) a started webhook and
-// holds its stream; h is its webhook as kept (zero when none).
-func (b *Bridge) ensure(ctx context.Context, name, id string, h store.LinkupWebhook) {
+// holds its stream; kept is every account's webhook as kept.
+func (b *Bridge) ensure(ctx context.Context, name, id string, kept map[string]store.LinkupWebhook) {
 	log := b.log.With().Str("account", name).Logger()
+	h := kept[name]
 	if ls := b.streams[name]; ls != nil && ls.hook.WebhookID == h.WebhookID && h.AccountID == id {
 		return // held
 	}
@@ -219,17 +221,26 @@ func (b *Bridge) ensure(ctx context.Context, name, id string, h store.LinkupWebh
 		h = store.LinkupWebhook{}
 	}
 	if h.WebhookID == "" {
-		w, err := b.cfg.Webhooks.CreateWebhook(ctx, id, subscriptions)
+		w, made, err := b.adoptOrCreate(ctx, id, kept)
 		if err != nil {
-			b.refused(ctx, name, err, "creating")
+			doing := "creating"
+			if !made {
+				doing = "looking for"
+			}
+			b.refused(ctx, name, err, doing)
 			return
 		}
 		h = store.LinkupWebhook{Account: name, WebhookID: w.ID, AccountID: id, State: store.WebhookStopped}
 		if err := b.store.PutLinkupWebhook(ctx, h); err != nil {
-			log.Error().Err(err).Str("webhook", w.ID).Msg("keeping the account's new webhook failed; it is created again")
+			// Found again by the next adoptOrCreate, not made twice.
+			log.Error().Err(err).Str("webhook", w.ID).Msg("keeping the account's webhook failed; it is looked for again")
 			return
 		}
-		log.Info().Str("webhook", h.WebhookID).Msg("created the account's Linkup webhook: its replies come live")
+		if made {
+			log.Info().Str("webhook", h.WebhookID).Msg("created the account's Linkup webhook: its replies come live")
+		} else {
+			log.Info().Str("webhook", h.WebhookID).Msg("adopted the account's Linkup webhook already there (none is created): its replies come live")
+		}
 	}
 	// Started whenever a bot begins to hold it (free, harmless when it
 	// runs), so that one Linkup stopped is monitoring again.
@@ -255,6 +266,39 @@ func (b *Bridge) ensure(ctx context.Context, name, id string, h store.LinkupWebh
 	}
 	delete(b.retryAt, name)
 	b.hold(name, h)
+}
+
+// adoptOrCreate is a webhook for v2 account id: one Linkup already has,
+// when it is hosted, watches id for every subscription and is kept for no
+// other account here (an active one first), else a new one (made true).
+// Linkup has no idempotency key: a create whose answer was lost (a 5xx, a
+// timeout) may have made a webhook that bills monitoring, and looking
+// first is how the next try finds it rather than making a second. When
+// the list cannot be read nothing is created: made is false with the
+// list's error.
+func (b *Bridge) adoptOrCreate(ctx context.Context, id string, kept map[string]store.LinkupWebhook) (w linkup.Webhook, made bool, err error) {
+	there, err := b.cfg.Webhooks.Webhooks(ctx)
+	if err != nil {
+		return linkup.Webhook{}, false, err
+	}
+	taken := map[string]bool{}
+	for _, k := range kept {
+		taken[k.WebhookID] = true
+	}
+	found := false
+	for _, c := range there {
+		if c.AccountID != id || c.Custom || taken[c.ID] || !c.Covers(subscriptions) {
+			continue
+		}
+		if !found || (c.Active && !w.Active) {
+			w, found = c, true
+		}
+	}
+	if found {
+		return w, false, nil
+	}
+	w, err = b.cfg.Webhooks.CreateWebhook(ctx, id, subscriptions)
+	return w, true, err
 }
 
 // refused records that Linkup would not create or start account name's

@@ -48,6 +48,23 @@ type Webhook struct {
 	Active bool
 	// Events are its subscriptions (SubscribeMessages, …).
 	Events []string
+	// Custom is true for a webhook that posts to a url of its own (mode
+	// "custom", or a url given): its events reach no stream of ours.
+	Custom bool
+}
+
+// Covers reports whether w gets every event of subscriptions: it names
+// them, or "all", or nothing (Linkup's default is all).
+func (w Webhook) Covers(subscriptions []string) bool {
+	if len(w.Events) == 0 || slices.Contains(w.Events, SubscribeAll) {
+		return true
+	}
+	for _, s := range subscriptions {
+		if !slices.Contains(w.Events, s) {
+			return false
+		}
+	}
+	return true
 }
 
 // CreateWebhook creates a hosted webhook (no url: its events are read from
@@ -170,6 +187,8 @@ func decodeWebhook(raw json.RawMessage) (Webhook, bool) {
 		Monitoring *flexBool       `json:"monitoring"`
 		Status     flexString      `json:"status"`
 		Events     json.RawMessage `json:"events"`
+		Mode       flexString      `json:"mode"`
+		URL        flexString      `json:"url"`
 	}
 	if !lenient(raw, &j) {
 		return Webhook{}, false
@@ -177,6 +196,8 @@ func decodeWebhook(raw json.RawMessage) (Webhook, bool) {
 	w := Webhook{
 		ID:        strings.TrimSpace(firstOf(string(j.WebhookID), string(j.ID), string(j.MongoID))),
 		AccountID: strings.TrimSpace(string(j.AccountID)),
+		Custom: strings.EqualFold(strings.TrimSpace(string(j.Mode)), "custom") ||
+			strings.TrimSpace(string(j.URL)) != "",
 	}
 	switch {
 	case j.Active != nil:

@@ -272,3 +272,27 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 	})
 }
+
+// A custom webhook (mode "custom", or a url) is told apart from a hosted
+// one, whose events come on our stream; Covers reads "all" and no events
+// as every subscription.
+func TestWebhooksCustomAndCovers(t *testing.T) {
+	s, _ := v2server(t, 200, nil, `{"success":true,"data":{"items":[
+		{"webhook_id":"wh-h","account_id":"acc-1","mode":"hosted","events":["message_received"]},
+		{"webhook_id":"wh-c","account_id":"acc-1","mode":"CUSTOM","events":["all"]},
+		{"webhook_id":"wh-u","account_id":"acc-1","url":"https://example.com/hook","mode":{"odd":1}},
+		{"webhook_id":"wh-n","account_id":"acc-1"}]}}`)
+	got, err := v2client(s.URL).Webhooks(context.Background())
+	require.NoError(t, err)
+	require.Len(t, got, 4)
+	assert.False(t, got[0].Custom)
+	assert.True(t, got[1].Custom)
+	assert.True(t, got[2].Custom)
+	assert.False(t, got[3].Custom)
+	both := []string{SubscribeMessages, SubscribeInvitations}
+	assert.False(t, got[0].Covers(both), "messages only")
+	assert.True(t, got[0].Covers([]string{SubscribeMessages}))
+	assert.True(t, got[1].Covers(both), "all")
+	assert.True(t, got[3].Covers(both), "none named: Linkup's default, all")
+	assert.True(t, Webhook{Events: both}.Covers(both))
+}

@@ -372,3 +372,54 @@ func TestAWebhookDeletedAtLinkupIsMadeAgain(t *testing.T) {
 	e.waitUntil("the reply", func() bool { return e.mirrored(salesChannel, "To the new webhook") == 1 })
 	assert.Contains(t, e.logs.String(), "Linkup no longer knows the account's webhook: a new one is created")
 }
+
+// A webhook create whose answer is lost (a gateway's 502 after Linkup made
+// it) leaves a webhook that bills monitoring. The next try (here a
+// restart) finds it in Linkup's list and adopts it rather than making a
+// second one, and replies come live through it. (Which listed webhooks
+// may be adopted, custom ones and partial subscriptions not, is
+// linkup's TestWebhooksCustomAndCovers and conversation's adoption test.)
+func TestALostWebhookCreateIsAdoptedNotMadeTwice(t *testing.T) {
+	t.Parallel()
+	lk := fakelinkup.New()
+	lk.LoseWebhookCreates(1)
+	e := startBotWith(t, lk, liveVars(map[string]string{"REPLY_POLL_INTERVAL": "1h", "REPLY_POLL_MAX": "1h"}))
+	e.command(jane + " Hi from the team")
+	e.finished(1)
+	id := lk.AccountID(loginToken)
+	e.waitUntil("the lost create said", func() bool {
+		return strings.Contains(e.logs.String(), "creating the account's Linkup webhook failed")
+	})
+	orphan, ok := webhookOf(lk, id)
+	require.True(t, ok, "Linkup made the webhook whose answer was lost")
+	assert.True(t, orphan.Active, "and it bills monitoring")
+	require.NoError(t, e.stop())
+
+	e.start()
+	w := e.waitLive(id, 1)
+	assert.Equal(t, orphan.ID, w.ID, "the lost webhook, adopted")
+	assert.Equal(t, 1, webhookCalls(lk, http.MethodPost, "/v2/webhooks"), "none made twice")
+	assert.Len(t, lk.Webhooks(), 1)
+	assert.Contains(t, e.logs.String(), "adopted the account's Linkup webhook already there")
+	lk.ReplyIn(loginToken, jane, "Through the adopted webhook")
+	e.waitUntil("the reply", func() bool { return e.mirrored(salesChannel, "Through the adopted webhook") == 1 })
+}
+
+// When Linkup's list of webhooks cannot be read, nothing is created (a
+// webhook made then could be a second one): the account is polled, and
+// the list is asked again later.
+func TestAnUnreadableWebhookListCreatesNothing(t *testing.T) {
+	t.Parallel()
+	lk := fakelinkup.New()
+	lk.FailWebhookLists(http.StatusGatewayTimeout)
+	e := startBotWith(t, lk, liveVars(nil))
+	e.command(jane + " Hi from the team")
+	e.finished(1)
+	e.waitUntil("the failed list said", func() bool {
+		return strings.Contains(e.logs.String(), "looking for the account's Linkup webhook failed: its inbox is polled as on v1")
+	})
+	lk.ReplyIn(loginToken, jane, "Polled back")
+	e.waitUntil("the reply, polled", func() bool { return e.mirrored(salesChannel, "Polled back") == 1 })
+	assert.Zero(t, webhookCalls(lk, http.MethodPost, "/v2/webhooks"), "nothing created")
+	assert.Empty(t, lk.Webhooks())
+}

@@ -40,6 +40,8 @@ type v2State struct {
 	webhooks     []*webhook // in the order they were made
 	webhookCalls []WebhookCall
 	refusal      *refusal                    // RefuseWebhooks
+	loseCreates  int                         // LoseWebhookCreates
+	failLists    int                         // FailWebhookLists
 	streams      map[string]map[*stream]bool // open streams, by webhook id
 	silenced     bool
 	keepalive    time.Duration

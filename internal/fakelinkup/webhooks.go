@@ -204,6 +204,15 @@ func (s *Server) RefuseWebhooks(status int, code, message string) {
 	}
 }
 
+// LoseWebhookCreates makes the next n webhook creates make their webhook,
+// then answer a gateway's 502 as if the answer was lost on the way back:
+// the bot cannot know whether one was made.
+func (s *Server) LoseWebhookCreates(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.v2.loseCreates = n
+}
+
 // serveCreateWebhook makes a hosted webhook, after
 // https://docs.linkupapi.com/api-reference/v2/webhooks/create: free,
 // events ["all"] by default, monitoring from now (unless
@@ -259,7 +268,15 @@ func (s *Server) serveCreateWebhook(w http.ResponseWriter, r *http.Request) {
 		stream += "?api_key=" + url.QueryEscape(r.Header.Get("x-api-key"))
 	}
 	data := s.webhookData(wh)
+	lost := s.v2.loseCreates > 0
+	if lost {
+		s.v2.loseCreates--
+	}
 	s.mu.Unlock()
+	if lost {
+		http.Error(w, "502 Bad Gateway", http.StatusBadGateway)
+		return
+	}
 	data["stream_url"], data["events_url"] = stream, base+"/events"
 	s.v2OK(w, action, a.id, 0, data)
 }
@@ -271,10 +288,23 @@ func (s *Server) webhookData(wh *webhook) map[string]any {
 		"signature_enabled": false, "monitoring": wh.active, "created_at": isoTime(wh.created)}
 }
 
+// FailWebhookLists makes GET /v2/webhooks answer a bare status (a
+// gateway's 504, say) with no envelope; 0 lifts it.
+func (s *Server) FailWebhookLists(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.v2.failLists = status
+}
+
 // serveListWebhooks lists the webhooks as {items, total}, or as the list
 // itself (Shapes.WebhookListAsArray); the docs give no shape.
 func (s *Server) serveListWebhooks(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
+	if fail := s.v2.failLists; fail != 0 {
+		s.mu.Unlock()
+		http.Error(w, http.StatusText(fail), fail)
+		return
+	}
 	items := []map[string]any{}
 	for _, wh := range s.v2.webhooks {
 		items = append(items, s.webhookData(wh))
