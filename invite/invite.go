@@ -786,3 +786,8 @@ func NoteFrom(message string) string {
 	}
 	return strings.TrimRight(cut, " \n\t,;:") + "…"
 }
+
+// FromSend returns send id, the one an Invite with a note button names.
+func (s *Service) FromSend(ctx context.Context, id int64) (store.Send, error) {
+	return s.store.Get(ctx, id)
+}
