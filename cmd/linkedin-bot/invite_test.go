@@ -384,3 +384,58 @@ func TestTheWeeklyInvitationCap(t *testing.T) {
 		})
 	}
 }
+
+// A note LinkedIn refuses (CUSTOM_INVITE_LIMIT_REACHED) is explained, with
+// a button that invites without one, once however often it is pressed; an
+// invitation Linkup does not answer is unknown and never sent again.
+func TestARefusedNoteAndAnUnansweredInvitation(t *testing.T) {
+	for _, s := range []inviteSetup{inviteSetups[0], inviteSetups[1]} {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			e := startInviteBot(t, s, nil)
+			root, view := inviteFromRefusal(t, e, s.v2, "Hi Jane")
+			e.linkup.SetInviteAnswer(func(w http.ResponseWriter, c fakelinkup.InviteCall) bool {
+				if c.Note == "" {
+					return false
+				}
+				if s.v2 {
+					fakelinkup.ReplyV2Error(w, http.StatusTooManyRequests, "CUSTOM_INVITE_LIMIT_REACHED", "Custom invite limit reached")
+				} else {
+					fakelinkup.Reply(w, http.StatusBadRequest, `{"status":"error","message":"CUSTOM_INVITE_LIMIT_REACHED"}`)
+				}
+				return true
+			})
+			assert.Empty(t, e.submitInvite("VNOTE1", view, "A note", true))
+			e.waitUntil("the refusal explained", func() bool { return len(e.inThread(root.TS, "LinkedIn refused the note")) == 1 })
+			value, _ := buttonValue(t, e.inThread(root.TS, "LinkedIn refused the note")[0], "invite_without_note")
+			e.clickAs(alice, "invite_without_note", value)
+			e.clickAs(alice, "invite_without_note", value)
+			e.waitUntil("invited without a note", func() bool { return len(e.inThread(root.TS, "Invitation sent to")) == 1 })
+			e.settle()
+			calls := e.linkup.InviteCalls()
+			require.Len(t, calls, 2, "the refused one, then one without a note")
+			assert.Empty(t, calls[1].Note)
+			assert.Len(t, e.inThread(root.TS, "Invitation sent to"), 1)
+
+			// No answer: unknown, never sent again.
+			e.linkup.SetInviteAnswer(func(w http.ResponseWriter, c fakelinkup.InviteCall) bool {
+				fakelinkup.Reply(w, http.StatusBadGateway, `bad gateway`)
+				return true
+			})
+			_, ack := e.command("invite https://www.linkedin.com/in/john-roe")
+			assert.Empty(t, ack.Payload)
+			_, view = openedView(t, e, 2)
+			assert.Empty(t, e.submitInvite("VNOTE2", view, "", false))
+			e.waitUntil("unknown told", func() bool {
+				for _, p := range e.postsIn(salesChannel) {
+					if strings.Contains(p.Text, "may or may not have been sent") {
+						return true
+					}
+				}
+				return false
+			})
+			e.settle()
+			assert.Len(t, e.linkup.InviteCalls(), 3, "never called again")
+		})
+	}
+}
