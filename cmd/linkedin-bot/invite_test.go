@@ -439,3 +439,33 @@ func TestARefusedNoteAndAnUnansweredInvitation(t *testing.T) {
 		})
 	}
 }
+
+// Home shows a person's pending invitations, with Cancel where their
+// message waits for the acceptance; Cancel from Home withdraws it.
+func TestHomeShowsPendingInvitationsWithCancel(t *testing.T) {
+	t.Parallel()
+	e := startInviteBot(t, inviteSetups[0], nil)
+	root, view := inviteFromRefusal(t, e, false, "Hi Jane")
+	assert.Empty(t, e.submitInvite("VHOME1", view, "Hello", true))
+	e.waitUntil("the invitation's outcome", func() bool { return len(e.inThread(root.TS, "Invitation sent to")) == 1 })
+	value, _ := buttonValue(t, e.inThread(root.TS, "Invitation sent to")[0], "cancel_on_accept")
+	e.openHome(alice)
+	e.waitUntil("a Home with the invitation", func() bool {
+		vs := e.published(alice)
+		return len(vs) > 0 && strings.Contains(fmt.Sprint(vs[len(vs)-1]), "Your pending invitations")
+	})
+	vs := e.published(alice)
+	assert.Contains(t, buttons(vs[len(vs)-1]), "cancel_on_accept="+value)
+	assert.Contains(t, fmt.Sprint(vs[len(vs)-1]), "your message goes once they accept")
+
+	e.homeClick(alice, "cancel_on_accept", value)
+	e.waitUntil("cancelled in the thread", func() bool { return len(e.inThread(root.TS, "cancelled the message")) == 1 })
+	e.waitUntil("Home without the Cancel", func() bool {
+		vs := e.published(alice)
+		return !strings.Contains(fmt.Sprint(buttons(vs[len(vs)-1])), "cancel_on_accept")
+	})
+	e.acceptInvite(false)
+	e.waitUntil("the acceptance", func() bool { return len(e.inThread(root.TS, "accepted your invitation")) == 1 })
+	e.settle()
+	assert.Equal(t, 1, e.linkup.Count(), "cancelled from Home: not sent")
+}
