@@ -35,6 +35,8 @@ type Inviter interface {
 	Get(ctx context.Context, id int64) (store.Invitation, error)
 	// FromSend is send id, the one an Invite with a note button names.
 	FromSend(ctx context.Context, id int64) (store.Send, error)
+	// Of lists user's invitations still waiting, newest first.
+	Of(ctx context.Context, user string) ([]store.Invitation, error)
 }
 
 // inviteMeta travels in the invitation form's private_metadata.
@@ -288,4 +290,47 @@ func (h *Handlers) inviteWithoutNote(cb slack.InteractionCallback) Response {
 			h.reply(ctx, log, cb.ResponseURL, cb.User.ID, ":warning: "+text)
 		}
 	}}
+}
+
+// homeInvitations is the Home tab's section of user's pending
+// invitations, with their state and, where a message waits for the
+// acceptance, its Cancel button; none when they have none.
+func (h *Handlers) homeInvitations(ctx context.Context, log zerolog.Logger, user string) []slack.Block {
+	if h.cfg.Inviter == nil {
+		return nil
+	}
+	invs, err := h.cfg.Inviter.Of(ctx, user)
+	if err != nil {
+		log.Error().Err(err).Msg("reading a person's invitations for Home failed")
+		return nil
+	}
+	if len(invs) == 0 {
+		return nil
+	}
+	blocks := []slack.Block{slack.NewDividerBlock(), slack.NewHeaderBlock(plain("Your pending invitations"))}
+	for _, inv := range invs {
+		state := "waiting for an answer"
+		switch {
+		case inv.State == store.InviteAccepted:
+			state = "accepted"
+		case inv.State == store.InviteCalling:
+			state = "being sent"
+		}
+		switch inv.Intent {
+		case store.IntentWanted:
+			state += "; your message goes once they accept"
+		case store.IntentDue, store.IntentSending:
+			state += "; your message is being sent"
+		}
+		line := fmt.Sprintf(":envelope_with_arrow: %s · %s · %s", recipientLink(inv.Recipient), state, slackDate(inv.CreatedAt))
+		if link := h.cfg.Home.link(ctx, inv.Channel, inv.ThreadTS); link != "" {
+			line += " · <" + link + "|thread>"
+		}
+		sec := slack.NewSectionBlock(verbatim(truncate(line, 3000)), nil, nil)
+		if inv.Intent == store.IntentWanted {
+			sec.Accessory = slack.NewAccessory(invite.CancelButton(inv.ID))
+		}
+		blocks = append(blocks, sec)
+	}
+	return blocks
 }
