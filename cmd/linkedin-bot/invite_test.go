@@ -226,6 +226,26 @@ func TestInvitationAfterARefusedSendSendsTheMessageOnceOnAcceptance(t *testing.T
 			assert.Equal(t, 2, e.linkup.Count(), "sent once")
 			assert.Len(t, e.inThread(root.TS, "accepted your invitation"), 1, "told once")
 			assert.Equal(t, 1, e.linkup.Invites())
+			if !s.pg {
+				// history shows the invitation and its credit apart from the sends.
+				out, err := hist(t, e.vars["DATA_DIR"])
+				require.NoError(t, err)
+				assert.Contains(t, out, "2 sends.")
+				assert.Contains(t, out, "Invitations: 1, costing 1 credit (")
+				out, err = hist(t, e.vars["DATA_DIR"], "--invitations")
+				require.NoError(t, err)
+				assert.Contains(t, out, "1 invitations. Invitation credits per account: default 1.")
+				assert.Contains(t, out, "accepted")
+				out, err = hist(t, e.vars["DATA_DIR"], "--invitations", "--json")
+				require.NoError(t, err)
+				var invs []map[string]any
+				require.NoError(t, json.Unmarshal([]byte(out), &invs))
+				require.Len(t, invs, 1)
+				assert.Equal(t, "accepted", invs[0]["state"])
+				assert.Equal(t, "sent", invs[0]["intent"])
+				assert.EqualValues(t, 1, invs[0]["credits"])
+				assert.EqualValues(t, 2, invs[0]["send_id"])
+			}
 		})
 	}
 }
