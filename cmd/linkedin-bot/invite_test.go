@@ -254,10 +254,13 @@ func TestAcceptanceSendsNothingUnlessAsked(t *testing.T) {
 	for _, s := range []inviteSetup{inviteSetups[0], inviteSetups[3]} {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
-			e := startInviteBot(t, s, nil)
+			addr := freeAddr(t)
+			e := startInviteBot(t, s, map[string]string{"METRICS_ADDR": addr})
 			root, view := inviteFromRefusal(t, e, s.v2, "Hi Jane")
 			assert.Empty(t, e.submitInvite("VINV2", view, "", false))
 			e.waitUntil("the invitation's outcome", func() bool { return len(e.inThread(root.TS, "Invitation sent to")) == 1 })
+			_, m := get(t, addr, "/metrics")
+			assert.Equal(t, float64(1), sample(m, `linkedin_bot_credits_total{account="default",kind="invite"}`), "the invitation's credit")
 			assert.Empty(t, e.linkup.InviteCalls()[0].Note, "no note")
 			e.acceptInvite(s.v2)
 			e.waitUntil("the acceptance in the thread", func() bool { return len(e.inThread(root.TS, "accepted your invitation")) == 1 })
