@@ -172,12 +172,12 @@ func (s *Server) serveV2Network(w http.ResponseWriter, r *http.Request) {
 	err := json.Unmarshal(raw, &b)
 	c := InviteCall{Version: "v2", Action: b.Action, Profile: b.Params.ProfileURL, Note: b.Params.Message, AccountID: b.AccountID}
 	answer := s.recordNetwork(c)
-	if err != nil {
-		s.v2Error(w, "", http.StatusBadRequest, "INVALID_PARAMS", "Invalid JSON body")
+	a, ok := s.activeAccount(w, b.Action, b.AccountID) // no body names no account
+	if !ok {
 		return
 	}
-	a, ok := s.activeAccount(w, b.Action, b.AccountID)
-	if !ok {
+	if err != nil {
+		s.v2Error(w, "", http.StatusBadRequest, "INVALID_PARAMS", "Invalid JSON body")
 		return
 	}
 	if b.Action != "invite" && b.Action != "check_invitation" {

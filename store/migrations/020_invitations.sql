@@ -5,7 +5,7 @@
 -- pipeline under an idempotency key of its own), sent, cancelled, dropped
 -- (the invitation expired or failed).
 CREATE TABLE invitations (
-    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           INTEGER PRIMARY KEY,
     idem_key     TEXT    NOT NULL UNIQUE,
     account      TEXT    NOT NULL,
     requester    TEXT    NOT NULL,
