@@ -129,7 +129,9 @@ func (s *Store) GetInvitation(ctx context.Context, id int64) (Invitation, error)
 // ErrDuplicate, with the invitation it names. With weekLimit > 0, an
 // account that already has weekLimit invitations called in the last 7
 // days (by this bot's clock) that may have reached LinkedIn gets a
-// *WeekCapError and nothing is recorded. On PostgreSQL the count and the
+// *WeekCapError and nothing is recorded. The week is judged by this bot's
+// clock against the call times other bots wrote: a skew of minutes moves
+// the cap's edge by as much, over a 7-day window. On PostgreSQL the count and the
 // insert run under the account's cap lock, so that replicas never both
 // pass the cap.
 func (s *Store) AcceptInvitation(ctx context.Context, inv Invitation, weekLimit int) (Invitation, error) {
@@ -152,8 +154,8 @@ func (s *Store) AcceptInvitation(ctx context.Context, inv Invitation, weekLimit 
 			return &WeekCapError{Limit: weekLimit, NextAt: msTime(oldest.Int64).Add(Week)}
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO invitations (idem_key, account, requester, channel, thread_ts, recipient, note, country,
-			from_send, message, intent, state, created_at, called_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'calling', ?, ?)
+			from_send, message, intent, state, created_at, called_at, called_db)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'calling', ?, ?, `+dbNow+`)
 			ON CONFLICT (idem_key) DO NOTHING RETURNING id`,
 			inv.IdemKey, inv.Account, inv.Requester, inv.Channel, inv.ThreadTS, inv.Recipient, inv.Note, inv.Country,
 			inv.FromSend, inv.Message, inv.Intent, now.UnixMilli(), now.UnixMilli()).Scan(&id)
@@ -198,11 +200,12 @@ func (s *Store) FinishInvitation(ctx context.Context, id int64, state string, cr
 
 // RecoverInvitations makes the invitations a crash left calling unknown
 // (Linkup may have been called; never called again). On a shared log,
-// only those older than grace (another bot may be calling them now).
+// only those whose call began more than grace ago by the database's
+// clock (another bot may be calling them now; no bot's clock is compared).
 func (s *Store) RecoverInvitations(ctx context.Context, reason string, grace time.Duration) (int64, error) {
 	return s.execN(ctx, `UPDATE invitations SET state = 'unknown', reason = ?, finished_at = ?,
 		intent = CASE WHEN intent = 'wanted' THEN 'dropped' ELSE intent END
-		WHERE state = 'calling' AND called_at < ?`, reason, s.now().UnixMilli(), s.now().Add(-grace).UnixMilli())
+		WHERE state = 'calling' AND called_db <= `+dbNow+` - ?`, reason, s.now().UnixMilli(), grace.Milliseconds())
 }
 
 // MarkAccepted records that pending invitation id was accepted (by name,

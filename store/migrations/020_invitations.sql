@@ -29,7 +29,8 @@ CREATE TABLE invitations (
     called_at    INTEGER NOT NULL DEFAULT 0,  -- ms; counts toward the weekly cap
     finished_at  INTEGER NOT NULL DEFAULT 0,
     checked_at   INTEGER NOT NULL DEFAULT 0,
-    accepted_at  INTEGER NOT NULL DEFAULT 0
+    accepted_at  INTEGER NOT NULL DEFAULT 0,
+    called_db    INTEGER NOT NULL DEFAULT 0   -- ms, the database's clock: when the call began, for recovery
 );
 CREATE INDEX invitations_account ON invitations (account, called_at);
 CREATE INDEX invitations_state ON invitations (state);

@@ -24,7 +24,8 @@ CREATE TABLE invitations (
     called_at     BIGINT NOT NULL DEFAULT 0,
     finished_at   BIGINT NOT NULL DEFAULT 0,
     checked_at    BIGINT NOT NULL DEFAULT 0,
-    accepted_at   BIGINT NOT NULL DEFAULT 0
+    accepted_at   BIGINT NOT NULL DEFAULT 0,
+    called_db     BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX invitations_account ON invitations (account, called_at);
 CREATE INDEX invitations_state ON invitations (state);
