@@ -12,7 +12,7 @@ func TestNoteFromCutsAtAWord(t *testing.T) {
 	assert.Equal(t, "Hi Jane", NoteFrom("  Hi Jane \n"))
 	exact := strings.Repeat("a", 300)
 	assert.Equal(t, exact, NoteFrom(exact), "300 fit")
-	long := strings.Repeat("hello ", 60) // 360 characters
+	long := "x" + strings.Repeat(" hello", 60) // 361 characters; the limit falls inside a word
 	got := NoteFrom(long)
 	assert.LessOrEqual(t, utf8.RuneCountInString(got), 300)
 	assert.True(t, strings.HasSuffix(got, "hello…"), "cut after a whole word: %q", got)
