@@ -102,6 +102,11 @@ func (h *Handlers) inviteButton(ctx context.Context, cb slack.InteractionCallbac
 			h.reply(ctx, log, cb.ResponseURL, cb.User.ID, ":warning: The bot has no record of that message; nobody was invited.")
 			return
 		}
+		if !send.RecipientRefused(sd) {
+			log.Warn().Int64("send_id", id).Str("state", string(sd.State)).Msg("invite asked from a send not refused for its recipient; the form did not open")
+			h.reply(ctx, log, cb.ResponseURL, cb.User.ID, ":warning: "+invite.ErrNotRefused.Error()+"; nobody was invited.")
+			return
+		}
 		if h.cfg.Accounts != nil {
 			if err := h.cfg.Accounts.MayUse(ctx, cb.User.ID, sd.Account); err != nil {
 				log.Warn().Err(err).Str("account", sd.Account).Int64("send_id", id).Msg("invite refused for its account; the form did not open")
@@ -218,7 +223,7 @@ func (h *Handlers) inviteRefusal(err error, userID string) (string, bool) {
 	case errors.As(err, &wc):
 		return fmt.Sprintf("This LinkedIn account sent its %d invitations of the last 7 days (INVITES_PER_WEEK), so nobody was invited. The next one is possible from %s UTC (in %s).",
 			wc.Limit, wc.NextAt.UTC().Format("Mon 2 Jan 15:04"), time.Until(wc.NextAt).Round(time.Minute)), true
-	case errors.Is(err, invite.ErrNoteLen), errors.Is(err, invite.ErrDryRun), errors.Is(err, invite.ErrClosed):
+	case errors.Is(err, invite.ErrNoteLen), errors.Is(err, invite.ErrDryRun), errors.Is(err, invite.ErrClosed), errors.Is(err, invite.ErrNotRefused):
 		return err.Error() + ". Nobody was invited.", true
 	case errors.Is(err, account.ErrNotAllowed):
 		return "You may not use this message's LinkedIn account, so nobody was invited.", true
@@ -274,6 +279,10 @@ func (h *Handlers) inviteWithoutNote(cb slack.InteractionCallback) Response {
 		inv, err := h.cfg.Inviter.Get(ctx, id)
 		if err != nil {
 			h.reply(ctx, log, cb.ResponseURL, cb.User.ID, ":warning: The bot has no record of that invitation; nobody was invited.")
+			return
+		}
+		if inv.State != store.InviteFailed || inv.Code != linkup.CodeNoteLimit {
+			h.reply(ctx, log, cb.ResponseURL, cb.User.ID, ":information_source: LinkedIn did not refuse that invitation's note, so nobody was invited again.")
 			return
 		}
 		req := invite.Request{IdemKey: store.IdemKey("invite-nonote", strconv.FormatInt(id, 10)), UserID: cb.User.ID,

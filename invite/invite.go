@@ -110,6 +110,8 @@ var (
 	ErrDryRun  = errors.New("invitations are off during a dry run (LINKUP_DRY_RUN): nothing would go to LinkedIn")
 	ErrClosed  = errors.New("the bot is shutting down")
 	ErrNoteLen = fmt.Errorf("a note may be at most %d characters (LinkedIn's limit)", linkup.MaxNoteRunes)
+	// ErrNotRefused: an invitation follows only a send Linkup refused for its recipient.
+	ErrNotRefused = errors.New("that message was not refused for its recipient, so there is nothing to invite from it")
 )
 
 // Service sends invitations and follows them up.
@@ -188,6 +190,9 @@ func (s *Service) Invite(ctx context.Context, req Request) (store.Invitation, er
 		sd, err := s.store.Get(actx, req.FromSend)
 		if err != nil {
 			return store.Invitation{}, fmt.Errorf("reading the send: %w", err)
+		}
+		if !send.RecipientRefused(sd) {
+			return store.Invitation{}, ErrNotRefused
 		}
 		// From the send's account, and only for someone who may use it now.
 		if err := s.sessions.MayUse(actx, req.UserID, sd.Account); err != nil {

@@ -297,10 +297,19 @@ func TestCancelStopsTheMessageOnAcceptance(t *testing.T) {
 			e.waitUntil("alice told again", func() bool { return len(hooksTo(e, hook)) == 1 })
 			assert.Contains(t, hooksTo(e, hook)[0], "already cancelled")
 
+			// An invitation button with the id of a send that went out opens nothing.
+			e.command("https://www.linkedin.com/in/john-roe Hello John")
+			e.finished(2)
+			opens := len(e.slack.Calls("views.open"))
+			hook = e.clickAs(alice, "invite_linkedin", "2")
+			e.waitUntil("alice told", func() bool { return len(hooksTo(e, hook)) == 1 })
+			assert.Contains(t, hooksTo(e, hook)[0], "was not refused for its recipient")
+			assert.Len(t, e.slack.Calls("views.open"), opens)
+
 			e.acceptInviteOf(aliceToken, s.v2)
 			e.waitUntil("the acceptance in the thread", func() bool { return len(e.inThread(root.TS, "accepted your invitation")) == 1 })
 			e.settle()
-			assert.Equal(t, 1, e.linkup.Count(), "cancelled: not sent")
+			assert.Equal(t, 2, e.linkup.Count(), "cancelled: not sent (the refused send and the one to John only)")
 		})
 	}
 }
