@@ -18,8 +18,9 @@
 //     to the send pipeline under an idempotency key derived from the
 //     invitation, so that taking a crash's due intent up again can never
 //     send it twice. Cancel withdraws it until it is handed over.
-//   - Expiry, v1's daily checks and the follow-up of accepted invitations
-//     run on the one bot that holds the invitations' job lease.
+//   - Expiry, the checks (v1's daily ones; v2's weekly safety net beside
+//     its webhook events) and the follow-up of accepted invitations run on
+//     the one bot that holds the invitations' job lease.
 package invite
 
 import (
@@ -94,8 +95,9 @@ type Config struct {
 	DryRun bool
 	// Tick is how often the job runs (expiry, checks, intents, posts owed); 1 min when zero.
 	Tick time.Duration
-	// CheckEvery is how often a pending invitation is checked (without
-	// Live); 24 h when zero.
+	// CheckEvery is how often a pending invitation is checked: 24 h when
+	// zero, and with Live 7 times that, a safety net for an acceptance
+	// whose event was missed (an outage longer than the replay's day).
 	CheckEvery time.Duration
 	// Credits, when set, is told the credits an invitation ("invite") or a
 	// check ("check") cost, for the metrics; it must not block.
@@ -140,6 +142,9 @@ func New(cfg Config, st *store.Store, lk Linkup, sessions Sessions, sender Sende
 	}
 	if cfg.CheckEvery <= 0 {
 		cfg.CheckEvery = 24 * time.Hour
+	}
+	if cfg.Live {
+		cfg.CheckEvery *= 7
 	}
 	if cfg.Wait <= 0 {
 		cfg.Wait = 21 * 24 * time.Hour
@@ -422,6 +427,9 @@ func (s *Service) Start(ctx context.Context) error {
 	if n > 0 {
 		s.log.Warn().Int64("invitations", n).Msg("invitations interrupted by a crash during their call: outcome unknown, not sent again")
 	}
+	if s.cfg.CheckCredits <= 0 && !s.cfg.Live && !s.cfg.DryRun {
+		s.log.Warn().Msg("READ_CREDITS_PER_DAY=0: invitations are never checked, so an acceptance is not seen and no message goes on acceptance (the invitations expire)")
+	}
 	s.running.Go(s.loop)
 	return nil
 }
@@ -482,9 +490,7 @@ func (s *Service) cycle(ctx context.Context) {
 		s.log.Info().Int64("invitation_id", inv.ID).Msg("invitation expired")
 		s.tellID(inv.ID)
 	}
-	if !s.cfg.Live {
-		s.check(ctx)
-	}
+	s.check(ctx)
 	s.followUp(ctx)
 }
 
