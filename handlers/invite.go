@@ -45,7 +45,6 @@ type inviteMeta struct {
 	ThreadTS string `json:"t,omitempty"`
 	Profile  string `json:"p,omitempty"`
 	Send     int64  `json:"s,omitempty"`
-	Response string `json:"r,omitempty"`
 }
 
 // isInvite reports whether text is the invite subcommand.
@@ -74,7 +73,7 @@ func (h *Handlers) inviteCommand(cmd slack.SlashCommand) Response {
 	if n := utf8.RuneCountInString(note); n > linkup.MaxNoteRunes {
 		return ephemeral(fmt.Sprintf(":warning: The note has %d characters; LinkedIn takes at most %d. Nobody was invited.", n, linkup.MaxNoteRunes))
 	}
-	meta := inviteMeta{Channel: cmd.ChannelID, Profile: url, Response: h.cfg.Sealer.Seal(cmd.ResponseURL, cmd.UserID)}
+	meta := inviteMeta{Channel: cmd.ChannelID, Profile: url}
 	return Response{After: func(ctx context.Context, log zerolog.Logger) {
 		choices, why := h.accounts(ctx, cmd.UserID)
 		if why != "" {
@@ -114,7 +113,7 @@ func (h *Handlers) inviteButton(ctx context.Context, cb slack.InteractionCallbac
 				return
 			}
 		}
-		meta := inviteMeta{Send: sd.ID, Profile: sd.Recipient, Response: h.cfg.Sealer.Seal(cb.ResponseURL, cb.User.ID)}
+		meta := inviteMeta{Send: sd.ID, Profile: sd.Recipient}
 		h.openView(ctx, log, cb.TriggerID, inviteForm(meta, invite.NoteFrom(sd.Message), true, nil), cb.ResponseURL, cb.User.ID)
 	}}
 }
