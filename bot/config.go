@@ -45,6 +45,8 @@ type Config struct {
 	Lease          time.Duration   // LEASE_DURATION: how long a dead bot's work stays its own
 	AllowedUsers   map[string]bool // Slack user IDs who may send; empty allows everyone
 	DailySendLimit int             // sends per LinkedIn account per UTC day; 0 means no cap
+	InvitesPerWeek int             // invitations per LinkedIn account per rolling 7 days; 0 means no cap
+	InviteWaitDays int             // a pending invitation expires after this many days
 
 	// The reply bridge (package conversation).
 	InboxChannel      string        // new inbound conversations get a root there; empty: none
@@ -159,6 +161,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		Lease:             r.duration("LEASE_DURATION", store.DefaultLease),
 		AllowedUsers:      r.users("ALLOWED_USERS"),
 		DailySendLimit:    r.whole("DAILY_SEND_LIMIT", 100),
+		InvitesPerWeek:    r.whole("INVITES_PER_WEEK", 100),
+		InviteWaitDays:    r.positive("INVITE_WAIT_DAYS", 21),
 		InboxChannel:      r.channel("INBOX_CHANNEL"),
 		ReadCreditsPerDay: r.whole("READ_CREDITS_PER_DAY", 200),
 		ReplyPollInterval: r.duration("REPLY_POLL_INTERVAL", 5*time.Minute),

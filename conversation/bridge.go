@@ -135,6 +135,19 @@ type Config struct {
 	// stream is whole, for what Linkup's monitoring might miss; at least
 	// PollMax (which it is when zero).
 	SafetyPoll time.Duration
+	// Invitations, when set, is told each accepted_invitation event, and
+	// its accounts with invitations pending are watched live too (v2).
+	Invitations Invitations
+}
+
+// Invitations hears of accepted connection requests (package invite,
+// injected at wiring: this package does not import it).
+type Invitations interface {
+	// PendingAccounts are the accounts with invitations waiting for an answer.
+	PendingAccounts(ctx context.Context) (map[string]bool, error)
+	// Accepted handles an accepted_invitation event of account; handling
+	// one twice must do nothing twice.
+	Accepted(ctx context.Context, account string, people []linkup.Person)
 }
 
 // Summary is the bridge's settings in one line, for the start-up log and doctor.

@@ -151,6 +151,16 @@ func (b *Bridge) manage(ctx context.Context) {
 	for _, c := range watched {
 		some[c.Account] = true
 	}
+	if b.cfg.Invitations != nil {
+		// An account waiting for an acceptance is watched too.
+		pending, err := b.cfg.Invitations.PendingAccounts(ctx)
+		if err != nil && ctx.Err() == nil {
+			b.log.Warn().Err(err).Msg("listing the accounts with pending invitations failed")
+		}
+		for name := range pending {
+			some[name] = true
+		}
+	}
 	want := map[string]string{} // account → its v2 account ID
 	unsure := map[string]bool{} // its session could not be had now: left as it is
 	for _, r := range readers {
@@ -580,7 +590,10 @@ func (b *Bridge) handle(ctx context.Context, log zerolog.Logger, name string, e 
 		for _, p := range e.NewConnections {
 			people = append(people, strings.TrimSpace(p.Name+" "+p.ProfileURL))
 		}
-		log.Info().Strs("new_connections", people).Msg("connection requests the account sent were accepted (nothing is posted yet)")
+		log.Info().Strs("new_connections", people).Msg("connection requests the account sent were accepted")
+		if b.cfg.Invitations != nil {
+			b.cfg.Invitations.Accepted(ctx, name, e.NewConnections)
+		}
 	default:
 		log.Debug().Msg("an event of a kind the bot does not act on")
 	}

@@ -19,6 +19,7 @@ import (
 
 	"linkedin-bot/account"
 	"linkedin-bot/conversation"
+	"linkedin-bot/invite"
 	"linkedin-bot/linkup"
 	"linkedin-bot/send"
 	"linkedin-bot/slackpost"
@@ -90,6 +91,9 @@ type Config struct {
 	// submission from a repeat across every bot of the log (*store.Store);
 	// without it, within this bot only.
 	Once Once
+	// Inviter, when set, sends invitations (the Invite with a note button,
+	// `/linkedin-send invite`, the invitation form and its buttons).
+	Inviter Inviter
 	// Sealer seals the response_url a form keeps in its private_metadata,
 	// bound to the user it was opened for; one that does not open is no
 	// response_url. Nil seals under a key of this process only.
@@ -144,6 +148,9 @@ func (h *Handlers) Command(ctx context.Context, cmd slack.SlashCommand, envelope
 	if r, ok := h.selfCommand(cmd); ok {
 		return r
 	}
+	if isInvite(cmd.Text) {
+		return h.inviteCommand(cmd)
+	}
 	c, err := ParseCommand(cmd.Text, h.cfg.MaxMessageLen)
 	switch {
 	case err != nil:
@@ -194,6 +201,18 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 		return h.retry(ctx, cb)
 	case cb.Type == slack.InteractionTypeBlockActions && len(cb.ActionCallback.BlockActions) > 0 && cb.ActionCallback.BlockActions[0].ActionID == conversation.ReplyActionID:
 		return h.replyButton(ctx, cb)
+	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == InviteCallbackID:
+		return h.inviteSubmit(ctx, cb)
+	case cb.Type == slack.InteractionTypeBlockActions && len(cb.ActionCallback.BlockActions) > 0:
+		switch cb.ActionCallback.BlockActions[0].ActionID {
+		case send.InviteActionID:
+			return h.inviteButton(ctx, cb)
+		case invite.CancelActionID:
+			return h.cancelOnAccept(cb)
+		case invite.NoNoteActionID:
+			return h.inviteWithoutNote(cb)
+		}
+		return Response{}
 	default:
 		return Response{}
 	}
@@ -634,5 +653,6 @@ func usage(command string) string {
 		"• Example: `" + command + " " + linkup.ExampleProfileURL + " Hi Jane, great to meet you!`\n" +
 		"• The message goes from your LinkedIn account (`" + command + " account` says which); the outcome is posted in a thread here.\n" +
 		"• `" + command + " connect` connects your own LinkedIn account, where the bot allows it; `" + command + " disconnect` removes it.\n" +
+		"• `" + command + " invite <linkedin profile url> [note]` invites someone to connect, with a note of up to 300 characters (1 credit); LinkedIn lets an account message only its connections.\n" +
 		"• A text message costs 1 Linkup credit, one with an attachment 2. Use the form to add an attachment link."
 }

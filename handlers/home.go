@@ -313,6 +313,7 @@ func (h *Handlers) homeView(ctx context.Context, user string) slack.HomeTabViewR
 		sec.Accessory = slack.NewAccessory(conversation.ReplyButton(c.ID))
 		blocks = append(blocks, sec)
 	}
+	blocks = append(blocks, h.homeInvitations(ctx, log, user)...)
 	if len(blocks) > maxBlocks {
 		blocks = append(blocks[:maxBlocks-1], md("…"))
 	}

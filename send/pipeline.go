@@ -33,6 +33,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -1175,8 +1176,11 @@ func outcomeOf(res linkup.Result, err error, account string) store.Outcome {
 	switch {
 	case le.Kind == linkup.KindInvalid:
 		o.Reason = fmt.Sprintf("Linkup refused the message: %s.", msg)
-		if containsFold(le.Message, "invalid parameter") {
-			o.Reason += " This usually means the sending account is not connected to this person on LinkedIn."
+		switch {
+		case containsFold(le.Message, "invalid parameter"):
+			o.Reason += " " + notConnectedText
+		case recipientRefusal(le):
+			o.Reason += " " + mayNotBeConnectedText
 		}
 	case le.Kind == linkup.KindAuth && account != "":
 		o.Reason = fmt.Sprintf("The LinkedIn session of the %s account expired (Linkup: %s), so nothing was sent.", MrkdwnEscape(account), msg)
@@ -1215,4 +1219,19 @@ func linkupCause(le *linkup.Error) string {
 		return le.Message + " (" + le.Err.Error() + ")"
 	}
 	return le.Message
+}
+
+// recipientRefusal reports whether le is Linkup's refusal of a send's
+// recipient or its parameters: v2's INVALID_PARAMS; on v1, an answer
+// (a 4xx, or a 200 with "status":"error") that KindInvalid sorts as none
+// of the account's, the credits' or the rate's. The bot's own refusals
+// (no answer: Status 0) are not.
+func recipientRefusal(le *linkup.Error) bool {
+	if le.Kind != linkup.KindInvalid || le.Status == 0 {
+		return false
+	}
+	if le.Code != "" {
+		return strings.EqualFold(le.Code, "INVALID_PARAMS")
+	}
+	return le.Status < 500
 }

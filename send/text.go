@@ -129,7 +129,36 @@ func outcomeBlocks(sd store.Send, text string) []slack.Block {
 	if sd.State != store.Failed && sd.State != store.Unknown {
 		return blocks
 	}
-	return append(blocks, slack.NewActionBlock("retry", RetryButton(sd)))
+	elems := []slack.BlockElement{RetryButton(sd)}
+	if RecipientRefused(sd) {
+		elems = append(elems, InviteButton(sd))
+	}
+	return append(blocks, slack.NewActionBlock("retry", elems...))
+}
+
+// InviteActionID is the action_id of the Invite with a note button of a
+// send Linkup refused for its recipient; its value is the send ID.
+const InviteActionID = "invite_linkedin"
+
+// The sentences a refusal about the recipient adds to its reason: the
+// first when Linkup said "Invalid parameter", the second otherwise.
+const (
+	notConnectedText      = "This usually means the sending account is not connected to this person on LinkedIn."
+	mayNotBeConnectedText = "The recipient may not be a connection of the sending account: LinkedIn lets it message only its 1st-degree connections."
+)
+
+// RecipientRefused reports whether sd failed because Linkup refused its
+// recipient (v1: an HTTP 4xx or a "status":"error" about the recipient or
+// its parameters; v2: INVALID_PARAMS), which an invitation may cure; not
+// for account, credit, rate-limit or server errors.
+func RecipientRefused(sd store.Send) bool {
+	return sd.State == store.Failed && sd.Verdict == "" &&
+		(strings.Contains(sd.Reason, notConnectedText) || strings.Contains(sd.Reason, mayNotBeConnectedText))
+}
+
+// InviteButton offers to invite the recipient of sd, a send refused for them.
+func InviteButton(sd store.Send) *slack.ButtonBlockElement {
+	return slack.NewButtonBlockElement(InviteActionID, strconv.FormatInt(sd.ID, 10), slack.NewTextBlockObject(slack.PlainTextType, "Invite with a note", false, false))
 }
 
 // RetryButton is the Retry button of a failed or unknown send; retrying

@@ -64,8 +64,9 @@ func history(ctx context.Context, args []string, where store.Where, stdout, stde
 	user := fs.String("user", "", "only sends requested by this Slack user ID")
 	state := fs.String("state", "", "only sends in this state: "+strings.Join(states, ", ")+" (sent: really sent; dry_run: with LINKUP_DRY_RUN)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	invitations := fs.Bool("invitations", false, "print the invitations (connection requests) instead of the sends")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: linkedin-bot history [--since 24h|7d|0] [--user U…] [--state STATE] [--json]\n\nPrints the send log in DATA_DIR, or DATABASE_URL (read-only; it works while the bot runs).")
+		fmt.Fprintln(fs.Output(), "usage: linkedin-bot history [--since 24h|7d|0] [--user U…] [--state STATE] [--invitations] [--json]\n\nPrints the send log in DATA_DIR, or DATABASE_URL (read-only; it works while the bot runs).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -75,7 +76,7 @@ func history(ctx context.Context, args []string, where store.Where, stdout, stde
 		return fmt.Errorf("history: %w", err)
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("history: unexpected argument %q (flags: --since, --user, --state, --json)", fs.Arg(0))
+		return fmt.Errorf("history: unexpected argument %q (flags: --since, --user, --state, --invitations, --json)", fs.Arg(0))
 	}
 	if *state != "" && !slices.Contains(states, *state) {
 		return fmt.Errorf("history: unknown state %q: use one of %s", *state, strings.Join(states, ", "))
@@ -93,6 +94,17 @@ func history(ctx context.Context, args []string, where store.Where, stdout, stde
 		return fmt.Errorf("history: %w", err)
 	}
 	defer st.Close()
+	if *invitations {
+		invs, err := st.ListInvitations(ctx, f.Since)
+		if err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+		if *asJSON {
+			return printInvitationsJSON(stdout, invs)
+		}
+		printInvitations(stdout, invs)
+		return nil
+	}
 	list := func(f store.Filter) ([]store.Send, error) {
 		sends, err := st.List(ctx, f)
 		if *state == "" || err != nil {
@@ -136,6 +148,13 @@ func history(ctx context.Context, args []string, where store.Where, stdout, stde
 		return err
 	}
 	fmt.Fprintf(stdout, "Read credits per day (replies and checks of unknown sends): %s.\n", totals(reads))
+	if invs, err := st.ListInvitations(ctx, f.Since); err == nil && len(invs) > 0 {
+		n := 0
+		for _, inv := range invs {
+			n += inv.Credits
+		}
+		fmt.Fprintf(stdout, "Invitations: %d, costing %d credit%s (apart from the sends above: history --invitations lists them).\n", len(invs), n, map[bool]string{true: "", false: "s"}[n == 1])
+	}
 	return nil
 }
 

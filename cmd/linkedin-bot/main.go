@@ -39,6 +39,7 @@ import (
 	"linkedin-bot/conversation"
 	"linkedin-bot/handlers"
 	"linkedin-bot/internal/suggest"
+	"linkedin-bot/invite"
 	"linkedin-bot/linkup"
 	"linkedin-bot/metrics"
 	"linkedin-bot/send"
@@ -404,6 +405,24 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	if bcfg.Live {
 		bcfg.Webhooks = lk // live replies: hosted webhooks and their event streams
 	}
+	inviter := invite.New(invite.Config{
+		WeekLimit:    cfg.InvitesPerWeek,
+		Wait:         time.Duration(cfg.InviteWaitDays) * 24 * time.Hour,
+		Live:         bcfg.Live && bcfg.CreditsPerDay > 0, // acceptances come on the webhooks the bridge holds
+		CheckCredits: cfg.ReadCreditsPerDay,
+		Country:      cfg.LinkupCountry,
+		DryRun:       cfg.LinkupDryRun,
+		Tick:         min(max(cfg.ReplyPollInterval/4, time.Second), time.Minute),
+		Changed:      home.Changed,
+		Credits: func(kind, account string, n int) {
+			if kind == "check" {
+				m.Credits(metrics.CreditsRead, account, n) // the checks share the read budget
+			} else {
+				m.Credits(metrics.CreditsInvite, account, n)
+			}
+		},
+	}, st, lk, sessions{accounts}, pipe, api, log)
+	bcfg.Invitations = inviter
 	bridge := conversation.New(bcfg, st, lk, api, log)
 	h := handlers.New(handlers.Config{
 		MaxMessageLen:  cfg.MaxMessageLen,
@@ -417,6 +436,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		Home:           home,
 		Once:           st,
 		Sealer:         sealer,
+		Inviter:        inviter,
 	}, slackAPI{api, files}, pipe, bridge, httpClient)
 	b := bot.New(socketmode.New(api), h, httpClient, log)
 	if m != nil {
@@ -451,6 +471,9 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	if err := pipe.Start(ctx); err != nil {
 		return fmt.Errorf("starting the send pipeline: %w", err)
 	}
+	if err := inviter.Start(ctx); err != nil {
+		return fmt.Errorf("starting the invitations: %w", err)
+	}
 	if err := bridge.Start(ctx); err != nil {
 		return fmt.Errorf("starting the reply bridge: %w", err)
 	}
@@ -463,6 +486,7 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	log.Info().Msg("reply bridge: " + bcfg.Summary())
 	runErr := b.Run(ctx)
 	bridge.Close()
+	inviter.Close()
 
 	log.Info().Stringer("timeout", cfg.ShutdownTimeout).Msg("stopped taking requests; finishing sends in flight, leaving queued ones for the next start")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)

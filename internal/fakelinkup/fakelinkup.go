@@ -46,7 +46,9 @@
 // the account's own messages, /events newest first, webhooks that wait for
 // /start, a bare list from GET /v2/webhooks, a placeholder host or the key
 // in stream_url, a login_token in a v2 login's answer, an app approval not
-// given yet answered as a status rather than a refusal. Not faked: custom webhooks (a url; refused), /v2/network,
+// given yet answered as a status rather than a refusal. Connection requests (network.go): v1's network/connect and
+// invitation-status, v2's /v2/network invite and check_invitation, and a
+// scripted acceptance (Accept). Not faked: custom webhooks (a url; refused),
 // GET /v2/accounts/{id}, webhook signing.
 //
 // The fake logs nothing; in particular the stream's URL, which carries
@@ -117,7 +119,8 @@ type Server struct {
 	aborted  int
 	arrived  chan struct{}
 	linkedIn
-	v2 v2State
+	v2  v2State
+	net network // connection requests (network.go)
 }
 
 // New starts a fake Linkup that answers Deliver until SetAnswer.
@@ -132,6 +135,7 @@ func New() *Server {
 	mux.HandleFunc("POST /v1/messages/conversation", s.serveConversation)
 	mux.HandleFunc("POST /v1/auth/login", s.serveLogin)
 	mux.HandleFunc("POST /v1/auth/verify", s.serveVerify)
+	s.routeNetwork(mux)
 	s.routeV2(mux)
 	s.srv = httptest.NewServer(mux)
 	return s

@@ -1,0 +1,804 @@
+// Package invite sends LinkedIn connection requests (invitations) from
+// Slack and follows them up: when the recipient of a message was refused
+// because they are not a connection, the requester invites them with a
+// note, and, when asked, the original message goes once they accept.
+//
+// The rules it keeps, the send pipeline's own:
+//   - One invitation per logical request (its Slack view): a repeated
+//     idempotency key invites nobody.
+//   - At most once to Linkup: the invitation is recorded, and synced,
+//     before Linkup is called; a refusal is failed, a timeout or a 5xx is
+//     unknown, and neither is ever called again by the bot; a crash
+//     during the call leaves it unknown.
+//   - The weekly cap (INVITES_PER_WEEK per account, rolling 7 days) is
+//     counted in the log, under the account's lock on PostgreSQL, so that
+//     replicas share it.
+//   - The message sent on acceptance goes exactly once: acceptance and
+//     the intent's move to due are one write; the message is then handed
+//     to the send pipeline under an idempotency key derived from the
+//     invitation, so that taking a crash's due intent up again can never
+//     send it twice. Cancel withdraws it until it is handed over.
+//   - Expiry, the checks (v1's daily ones; v2's weekly safety net beside
+//     its webhook events) and the follow-up of accepted invitations run on
+//     the one bot that holds the invitations' job lease.
+package invite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+
+	"linkedin-bot/linkup"
+	"linkedin-bot/send"
+	"linkedin-bot/slackpost"
+	"linkedin-bot/store"
+)
+
+// Action IDs of the buttons this package posts; the value of each is an
+// invitation's ID.
+const (
+	// CancelActionID withdraws the message to send on acceptance.
+	CancelActionID = "cancel_on_accept"
+	// NoNoteActionID invites again without a note, after LinkedIn refused it.
+	NoNoteActionID = "invite_without_note"
+)
+
+// Linkup sends invitations and checks them; *linkup.Client is the production one.
+type Linkup interface {
+	Invite(ctx context.Context, inv linkup.Invitation) (linkup.InviteResult, error)
+	CheckInvitation(ctx context.Context, profileURL string, sess linkup.Session) (linkup.InvitationStatus, error)
+}
+
+// Sessions is the part of the accounts the invitations use (see send.Sessions).
+type Sessions interface {
+	Session(ctx context.Context, account string) (linkup.Session, error)
+	Pick(ctx context.Context, user, want string) (string, error)
+	MayUse(ctx context.Context, user, account string) error
+}
+
+// Sender hands a message to the send pipeline; *send.Pipeline is the production one.
+type Sender interface {
+	Submit(ctx context.Context, req send.Request) (store.Send, error)
+}
+
+// Slack is the part of the Web API the invitations post with.
+type Slack interface {
+	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+}
+
+// Config tunes a Service.
+type Config struct {
+	// WeekLimit is INVITES_PER_WEEK: invitations per account per rolling
+	// 7 days; 0 means no cap.
+	WeekLimit int
+	// Wait is INVITE_WAIT_DAYS: how long an invitation waits for its
+	// acceptance before it expires and its intent is dropped.
+	Wait time.Duration
+	// Live says acceptances come as events (Linkup v2's webhooks, through
+	// Accepted); without it, each pending invitation is checked once a day
+	// within CheckCredits.
+	Live bool
+	// CheckCredits is READ_CREDITS_PER_DAY, which the daily checks share
+	// with the reply bridge; 0 turns the checks off.
+	CheckCredits int
+	// Country is the default proxy country.
+	Country string
+	// DryRun (LINKUP_DRY_RUN) refuses every invitation: nothing goes to Linkup.
+	DryRun bool
+	// Tick is how often the job runs (expiry, checks, intents, posts owed); 1 min when zero.
+	Tick time.Duration
+	// CheckEvery is how often a pending invitation is checked: 24 h when
+	// zero, and with Live 7 times that, a safety net for an acceptance
+	// whose event was missed (an outage longer than the replay's day).
+	CheckEvery time.Duration
+	// Credits, when set, is told the credits an invitation ("invite") or a
+	// check ("check") cost, for the metrics; it must not block.
+	Credits func(kind, account string, n int)
+	// Changed, when set, is told the requester of each invitation that
+	// changed, for their Home tab; it must not block.
+	Changed func(user string)
+}
+
+// Errors of Invite, the requester's to read.
+var (
+	ErrDryRun  = errors.New("invitations are off during a dry run (LINKUP_DRY_RUN): nothing would go to LinkedIn")
+	ErrClosed  = errors.New("the bot is shutting down")
+	ErrNoteLen = fmt.Errorf("a note may be at most %d characters (LinkedIn's limit)", linkup.MaxNoteRunes)
+	// ErrNotRefused: an invitation follows only a send Linkup refused for its recipient.
+	ErrNotRefused = errors.New("that message was not refused for its recipient, so there is nothing to invite from it")
+)
+
+// Service sends invitations and follows them up.
+type Service struct {
+	cfg      Config
+	store    *store.Store
+	linkup   Linkup
+	sessions Sessions
+	sender   Sender
+	slack    Slack
+	log      zerolog.Logger
+	now      func() time.Time
+
+	mu      sync.Mutex
+	closed  bool
+	capped  map[int64]time.Time // intents the daily cap refused, not before then
+	running sync.WaitGroup
+	stop    chan struct{}
+	wake    chan struct{}
+}
+
+// New returns a Service; Start runs its job.
+func New(cfg Config, st *store.Store, lk Linkup, sessions Sessions, sender Sender, sl Slack, log zerolog.Logger) *Service {
+	if cfg.Tick <= 0 {
+		cfg.Tick = time.Minute
+	}
+	if cfg.CheckEvery <= 0 {
+		cfg.CheckEvery = 24 * time.Hour
+	}
+	if cfg.Live {
+		cfg.CheckEvery *= 7
+	}
+	if cfg.Wait <= 0 {
+		cfg.Wait = 21 * 24 * time.Hour
+	}
+	return &Service{cfg: cfg, store: st, linkup: lk, sessions: sessions, sender: sender, slack: sl,
+		log: log.With().Str("component", "invitations").Logger(), now: time.Now,
+		capped: map[int64]time.Time{}, stop: make(chan struct{}), wake: make(chan struct{}, 1)}
+}
+
+// Request is one request to invite someone, as the Slack surface hands it over.
+type Request struct {
+	// IdemKey names the logical request (its Slack view); a second with it invites nobody.
+	IdemKey string
+	UserID  string
+	// Channel and ThreadTS are where the story is told; from a failed
+	// send, its own thread wins.
+	Channel, ThreadTS string
+	// Profile is the person, as linkup.ProfileURL returns it; from a
+	// failed send, its recipient wins.
+	Profile string
+	Note    string
+	// Account is the account to invite from (empty: the requester's best);
+	// from a failed send, its account wins.
+	Account string
+	// FromSend is the failed send the invitation follows (0: none), whose
+	// message SendOnAccept sends once they accept.
+	FromSend     int64
+	SendOnAccept bool
+}
+
+// Invite records req's invitation and calls Linkup for it in the
+// background, telling the outcome in its thread. It returns the recorded
+// invitation, or store.ErrDuplicate (with the existing one), a
+// *store.WeekCapError, an account refusal, ErrNoteLen, ErrDryRun or
+// ErrClosed; in each of those cases nobody new is invited.
+func (s *Service) Invite(ctx context.Context, req Request) (store.Invitation, error) {
+	if len([]rune(req.Note)) > linkup.MaxNoteRunes {
+		return store.Invitation{}, ErrNoteLen
+	}
+	if s.cfg.DryRun {
+		return store.Invitation{}, ErrDryRun
+	}
+	inv := store.Invitation{IdemKey: req.IdemKey, Requester: req.UserID, Channel: req.Channel, ThreadTS: req.ThreadTS,
+		Recipient: req.Profile, Note: strings.TrimSpace(req.Note), Country: s.cfg.Country, Account: req.Account}
+	actx, cancel := context.WithTimeout(ctx, send.AcceptBudget)
+	defer cancel()
+	if req.FromSend != 0 {
+		sd, err := s.store.Get(actx, req.FromSend)
+		if err != nil {
+			return store.Invitation{}, fmt.Errorf("reading the send: %w", err)
+		}
+		if !send.RecipientRefused(sd) {
+			return store.Invitation{}, ErrNotRefused
+		}
+		// From the send's account, and only for someone who may use it now.
+		if err := s.sessions.MayUse(actx, req.UserID, sd.Account); err != nil {
+			return store.Invitation{}, err
+		}
+		inv.Account, inv.Recipient, inv.FromSend = sd.Account, sd.Recipient, sd.ID
+		inv.Channel, inv.ThreadTS = sd.RootChannel, sd.Thread()
+		if inv.Channel == "" {
+			inv.Channel = sd.Channel
+		}
+		if sd.Country != "" {
+			inv.Country = sd.Country
+		}
+		if req.SendOnAccept {
+			inv.Message, inv.Intent = sd.Message, store.IntentWanted
+		}
+	} else {
+		name, err := s.sessions.Pick(actx, req.UserID, req.Account)
+		if err != nil {
+			return store.Invitation{}, err
+		}
+		inv.Account = name
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return store.Invitation{}, ErrClosed
+	}
+	s.running.Add(1)
+	s.mu.Unlock()
+	out, err := s.store.AcceptInvitation(actx, inv, s.cfg.WeekLimit)
+	if err != nil {
+		s.running.Done()
+		if errors.Is(err, store.ErrDuplicate) {
+			s.log.Info().Str("idem_key", inv.IdemKey).Int64("invitation_id", out.ID).Msg("duplicate invitation request ignored")
+		}
+		return out, err
+	}
+	go func() {
+		defer s.running.Done()
+		s.call(out)
+	}()
+	return out, nil
+}
+
+// call makes the one Linkup call of calling invitation inv and records
+// and tells its outcome.
+func (s *Service) call(inv store.Invitation) {
+	log := s.log.With().Int64("invitation_id", inv.ID).Str("user", inv.Requester).Str("account", inv.Account).Logger()
+	ctx := context.Background()
+	state, credits, name, reason, code := store.InviteFailed, 0, "", "", ""
+	sess, err := s.sessions.Session(ctx, inv.Account)
+	if err != nil {
+		reason = fmt.Sprintf("The LinkedIn session of the %s account cannot be used (%s), so nobody was invited.", send.MrkdwnEscape(inv.Account), send.MrkdwnEscape(err.Error()))
+	} else {
+		country := inv.Country
+		if sess.Country != "" {
+			country = sess.Country
+		}
+		res, err := s.linkup.Invite(ctx, linkup.Invitation{ProfileURL: inv.Recipient, Note: inv.Note, Country: country,
+			LoginToken: sess.LoginToken, AccountID: sess.AccountID})
+		if err == nil {
+			state, credits, name = store.InvitePending, res.Credits, res.Name
+		} else {
+			le := linkup.AsError(err)
+			state, reason, code = outcomeOf(le)
+			credits = le.Credits
+			log.Warn().Err(le).Str("state", state).Msg("invitation not sent")
+		}
+	}
+	if credits > 0 && s.cfg.Credits != nil {
+		s.cfg.Credits("invite", inv.Account, credits)
+	}
+	if err := s.persist(func(ctx context.Context) error {
+		return s.store.FinishInvitation(ctx, inv.ID, state, credits, name, reason, code)
+	}); err != nil {
+		log.Error().Err(err).Msg("recording the invitation's outcome failed; it is found unknown at the next start")
+		return
+	}
+	log.Info().Str("state", state).Int("credits", credits).Msg("invitation finished")
+	s.tellID(inv.ID)
+}
+
+// outcomeOf turns a refused or unanswered invitation into its state, the
+// requester's reason and Linkup's code.
+func outcomeOf(le *linkup.Error) (state, reason, code string) {
+	msg := send.MrkdwnEscape(le.Message)
+	switch {
+	case linkup.NoteLimited(le):
+		return store.InviteFailed, "LinkedIn refused the note: this account has used its allowance of invitations with a note this month (free accounts get about 5 to 10). An invitation without a note still goes.", linkup.CodeNoteLimit
+	case le.Kind == linkup.KindInvalid:
+		return store.InviteFailed, fmt.Sprintf("Linkup refused the invitation: %s. Nobody was invited.", msg), le.Code
+	case le.Kind == linkup.KindAuth, le.Kind == linkup.KindKey:
+		return store.InviteFailed, fmt.Sprintf("Linkup refused the account or the bot's key (%s), so nobody was invited: an admin or the account's owner must act.", msg), le.Code
+	case le.Kind == linkup.KindCredits:
+		return store.InviteFailed, fmt.Sprintf("The Linkup account has no credits left (%s). Nobody was invited.", msg), le.Code
+	case le.Kind == linkup.KindRateLimited:
+		return store.InviteFailed, fmt.Sprintf("Linkup or LinkedIn is limiting the rate (%s). Nobody was invited; try again later.", msg), le.Code
+	case le.Kind == linkup.KindUnreachable:
+		return store.InviteFailed, "Linkup could not be reached, so nobody was invited. Try again in a moment.", le.Code
+	default:
+		return store.InviteUnknown, fmt.Sprintf("Linkup gave no confirmation (%s). The invitation may or may not have been sent: check on LinkedIn before inviting again.", msg), le.Code
+	}
+}
+
+// persist runs a write that must land, again for a while when it fails.
+func (s *Service) persist(f func(context.Context) error) error {
+	var err error
+	for i := range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = f(ctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		time.Sleep(time.Duration(100*(i+1)) * time.Millisecond)
+	}
+	return err
+}
+
+// Accepted handles an accepted_invitation event of account: each pending
+// invitation from it to one of people is accepted, and its message, when
+// wanted, sent. Handling it twice does nothing twice.
+func (s *Service) Accepted(ctx context.Context, account string, people []linkup.Person) {
+	pending, err := s.store.PendingInvitations(ctx)
+	if err != nil {
+		s.log.Error().Err(err).Msg("listing the pending invitations failed; v1-style checks will find the acceptance")
+		return
+	}
+	for _, inv := range pending {
+		if inv.Account != account {
+			continue
+		}
+		for _, p := range people {
+			if SameProfile(inv.Recipient, p.ProfileURL) {
+				s.accept(ctx, inv, p.Name)
+				break
+			}
+		}
+	}
+	s.poke()
+}
+
+// accept records inv accepted by name (with its intent due, in the same
+// write), tells it, and hands its message over.
+func (s *Service) accept(ctx context.Context, inv store.Invitation, name string) {
+	changed, err := s.store.MarkAccepted(ctx, inv.ID, name)
+	if err != nil {
+		s.log.Error().Err(err).Int64("invitation_id", inv.ID).Msg("recording an accepted invitation failed")
+		return
+	}
+	if !changed {
+		return
+	}
+	s.log.Info().Int64("invitation_id", inv.ID).Str("account", inv.Account).Msg("invitation accepted")
+	s.tellID(inv.ID)
+	s.followUp(ctx)
+}
+
+// PendingAccounts are the accounts with invitations waiting for an
+// answer: the reply bridge watches them live (v2).
+func (s *Service) PendingAccounts(ctx context.Context) (map[string]bool, error) {
+	pending, err := s.store.PendingInvitations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, inv := range pending {
+		out[inv.Account] = true
+	}
+	return out, nil
+}
+
+// Cancel withdraws the message to send when invitation id is accepted,
+// asked by user: the requester, or someone who may use its account now.
+// It returns the sentence to tell them (an error's text is for them too).
+func (s *Service) Cancel(ctx context.Context, id int64, user string) (string, error) {
+	inv, err := s.store.GetInvitation(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if user != inv.Requester {
+		if err := s.sessions.MayUse(ctx, user, inv.Account); err != nil {
+			s.log.Warn().Str("user", user).Int64("invitation_id", id).Msg("cancel refused: neither the requester nor someone who may use the account")
+			return "", errNotYours
+		}
+	}
+	ok, err := s.store.SetIntent(ctx, id, store.IntentCancelled, store.IntentWanted, store.IntentDue)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		inv, _ = s.store.GetInvitation(ctx, id)
+		switch inv.Intent {
+		case store.IntentCancelled:
+			return "The message was already cancelled: it will not be sent.", nil
+		case store.IntentSending, store.IntentSent:
+			return "Too late: the message has already been handed over to be sent.", nil
+		default:
+			return "There is no message waiting for this invitation.", nil
+		}
+	}
+	s.log.Info().Str("user", user).Int64("invitation_id", id).Msg("message on acceptance cancelled")
+	s.post(inv, fmt.Sprintf(":no_entry_sign: <@%s> cancelled the message: it will not be sent when %s accepts.", user, profileLink(inv.Recipient)), nil)
+	s.changed(inv.Requester)
+	return "Cancelled: the message will not be sent when they accept.", nil
+}
+
+var errNotYours = errors.New("only the person who asked for this invitation, or someone who may send from its account, may cancel its message")
+
+// ErrNotYours is Cancel's refusal of someone else.
+var ErrNotYours = errNotYours
+
+// Start recovers the invitations a crash left calling (unknown, never
+// called again) and runs the job: on the one bot that holds its lease,
+// every Tick, the posts owed, expiry, the due intents and (without Live)
+// the daily checks.
+func (s *Service) Start(ctx context.Context) error {
+	grace := time.Duration(0)
+	if s.store.Shared() {
+		grace = 2 * time.Minute // another bot's call may still run: its Linkup timeout is under this
+	}
+	n, err := s.store.RecoverInvitations(ctx, "The bot stopped while this invitation was being sent, so its outcome could not be confirmed. Check on LinkedIn before inviting again.", grace)
+	if err != nil {
+		return fmt.Errorf("recovering the invitations: %w", err)
+	}
+	if n > 0 {
+		s.log.Warn().Int64("invitations", n).Msg("invitations interrupted by a crash during their call: outcome unknown, not sent again")
+	}
+	if s.cfg.CheckCredits <= 0 && !s.cfg.Live && !s.cfg.DryRun {
+		s.log.Warn().Msg("READ_CREDITS_PER_DAY=0: invitations are never checked, so an acceptance is not seen and no message goes on acceptance (the invitations expire)")
+	}
+	s.running.Go(s.loop)
+	return nil
+}
+
+// Close stops the job and waits for the calls in flight.
+func (s *Service) Close() {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.stop)
+	}
+	s.mu.Unlock()
+	s.running.Wait()
+}
+
+func (s *Service) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Service) loop() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-s.stop
+		cancel()
+	}()
+	t := time.NewTicker(s.cfg.Tick)
+	defer t.Stop()
+	for {
+		s.cycle(ctx)
+		select {
+		case <-t.C:
+		case <-s.wake:
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+// cycle runs the job once, on the bot that holds its lease.
+func (s *Service) cycle(ctx context.Context) {
+	held, err := s.store.Hold(ctx, store.InvitationJob)
+	if err != nil || !held {
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn().Err(err).Msg("could not tell whether this bot follows the invitations up")
+		}
+		return
+	}
+	s.tellOwed(ctx)
+	expired, err := s.store.ExpireInvitations(ctx, s.now().Add(-s.cfg.Wait))
+	if err != nil && ctx.Err() == nil {
+		s.log.Error().Err(err).Msg("expiring invitations failed")
+	}
+	for _, inv := range expired {
+		s.log.Info().Int64("invitation_id", inv.ID).Msg("invitation expired")
+		s.tellID(inv.ID)
+	}
+	s.check(ctx)
+	s.followUp(ctx)
+}
+
+// check reads the state of each pending invitation not checked for
+// CheckEvery, within the day's read credits.
+func (s *Service) check(ctx context.Context) {
+	if s.cfg.CheckCredits <= 0 {
+		return
+	}
+	pending, err := s.store.PendingInvitations(ctx)
+	if err != nil {
+		return
+	}
+	for _, inv := range pending {
+		if ctx.Err() != nil {
+			return
+		}
+		last := inv.CheckedAt
+		if last.IsZero() {
+			last = inv.CalledAt
+		}
+		if s.now().Sub(last) < s.cfg.CheckEvery {
+			continue
+		}
+		day := s.now().UTC().Format(time.DateOnly)
+		ok, err := s.store.SpendReadCredits(ctx, day, linkup.CreditsInvite, s.cfg.CheckCredits)
+		if err != nil || !ok {
+			return // the day's read credits are spent: tomorrow
+		}
+		sess, err := s.sessions.Session(ctx, inv.Account)
+		if err != nil {
+			continue
+		}
+		st, err := s.linkup.CheckInvitation(ctx, inv.Recipient, sess)
+		cost := st.Credits
+		if err != nil {
+			cost = linkup.AsError(err).Credits
+		}
+		if err := s.store.CheckedInvitation(ctx, inv.ID, cost); err != nil {
+			s.log.Error().Err(err).Msg("recording an invitation's check failed")
+		}
+		if cost > 0 && s.cfg.Credits != nil {
+			s.cfg.Credits("check", inv.Account, cost)
+		}
+		if err != nil {
+			s.log.Warn().Err(err).Int64("invitation_id", inv.ID).Msg("checking an invitation failed; checked again tomorrow")
+			continue
+		}
+		if st.Accepted() {
+			s.accept(ctx, inv, "")
+		}
+	}
+}
+
+// followUp hands the message of each accepted invitation whose intent is
+// due to the send pipeline, once: the intent becomes sending before the
+// hand-over (Cancel can no longer take it back), and the send's
+// idempotency key is the invitation's, so that an intent a crash left
+// sending is handed over again without a second send.
+func (s *Service) followUp(ctx context.Context) {
+	due, err := s.store.DueIntents(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error().Err(err).Msg("listing the messages due on acceptance failed")
+		}
+		return
+	}
+	for _, inv := range due {
+		if ctx.Err() != nil {
+			return
+		}
+		s.mu.Lock()
+		wait := s.now().Before(s.capped[inv.ID])
+		s.mu.Unlock()
+		if wait {
+			continue
+		}
+		if inv.Intent == store.IntentDue {
+			ok, err := s.store.SetIntent(ctx, inv.ID, store.IntentSending, store.IntentDue)
+			if err != nil || !ok {
+				continue // cancelled meanwhile, or taken by another call
+			}
+		}
+		log := s.log.With().Int64("invitation_id", inv.ID).Logger()
+		sd, err := s.sender.Submit(ctx, send.Request{
+			IdemKey:   SendKey(inv.ID),
+			UserID:    inv.Requester,
+			ChannelID: inv.Channel,
+			ThreadTS:  inv.ThreadTS,
+			Message:   linkup.Message{ProfileURL: inv.Recipient, Text: inv.Message, Country: inv.Country},
+			Account:   inv.Account,
+		})
+		var ce *store.CapError
+		switch {
+		case err == nil, errors.Is(err, send.ErrDuplicate) && sd.ID != 0:
+			if err := s.store.IntentSentAs(ctx, inv.ID, sd.ID); err != nil {
+				log.Error().Err(err).Msg("recording the send of an accepted invitation failed; its key keeps it from going twice")
+				continue
+			}
+			log.Info().Int64("send_id", sd.ID).Msg("the message of an accepted invitation was handed to the send pipeline")
+			s.changed(inv.Requester)
+		case errors.As(err, &ce):
+			s.mu.Lock()
+			s.capped[inv.ID] = ce.ResetAt
+			s.mu.Unlock()
+			log.Info().Time("reset_at", ce.ResetAt).Msg("the daily send cap is reached: the message of an accepted invitation waits for it")
+			s.post(inv, fmt.Sprintf(":hourglass_flowing_sand: The daily send limit is reached: the message goes after %s.", ce.ResetAt.UTC().Format("15:04 UTC")), nil)
+		case errors.Is(err, send.ErrClosed), errors.Is(err, send.ErrNotRecorded), ctx.Err() != nil:
+			// Handed over again at the next cycle, under the same key.
+		default:
+			// Refused for its account (the requester may no longer use it): dropped.
+			if _, derr := s.store.SetIntent(ctx, inv.ID, store.IntentDropped, store.IntentSending); derr != nil {
+				log.Error().Err(derr).Msg("dropping a message that cannot be sent failed")
+			}
+			log.Warn().Err(err).Msg("the message of an accepted invitation could not be sent")
+			s.post(inv, ":warning: The message was not sent: "+send.MrkdwnEscape(err.Error())+".", nil)
+		}
+	}
+}
+
+// SendKey is the idempotency key of the send of invitation id's message.
+func SendKey(id int64) string { return store.IdemKey("invitation", strconv.FormatInt(id, 10)) }
+
+// tellOwed posts the states not told yet (a crash between a change and its post).
+func (s *Service) tellOwed(ctx context.Context) {
+	untold, err := s.store.Untold(ctx)
+	if err != nil {
+		return
+	}
+	for _, inv := range untold {
+		s.tell(inv)
+	}
+}
+
+// tellID tells invitation id's state in its thread, once.
+func (s *Service) tellID(id int64) {
+	inv, err := s.store.GetInvitation(context.Background(), id)
+	if err != nil {
+		s.log.Error().Err(err).Int64("invitation_id", id).Msg("reading an invitation to tell it failed")
+		return
+	}
+	s.tell(inv)
+}
+
+func (s *Service) tell(inv store.Invitation) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ok, err := s.store.MarkTold(ctx, inv.ID, inv.State)
+	if err != nil || !ok {
+		return
+	}
+	text, blocks := StateText(inv), []slack.Block(nil)
+	switch {
+	case inv.State == store.InvitePending && inv.Intent == store.IntentWanted:
+		blocks = []slack.Block{section(text), slack.NewActionBlock("invitation", CancelButton(inv.ID))}
+	case inv.State == store.InviteFailed && inv.Code == linkup.CodeNoteLimit:
+		btn := slack.NewButtonBlockElement(NoNoteActionID, strconv.FormatInt(inv.ID, 10), slack.NewTextBlockObject(slack.PlainTextType, "Invite without a note", false, false))
+		blocks = []slack.Block{section(text), slack.NewActionBlock("invitation", btn)}
+	}
+	s.post(inv, text, blocks)
+	s.changed(inv.Requester)
+}
+
+// CancelButton is the Cancel button of invitation id's message on acceptance.
+func CancelButton(id int64) *slack.ButtonBlockElement {
+	return slack.NewButtonBlockElement(CancelActionID, strconv.FormatInt(id, 10), slack.NewTextBlockObject(slack.PlainTextType, "Cancel the message", false, false))
+}
+
+// StateText is what the thread says of inv's state.
+func StateText(inv store.Invitation) string {
+	who := profileLink(inv.Recipient)
+	switch inv.State {
+	case store.InvitePending:
+		t := fmt.Sprintf(":envelope_with_arrow: Invitation sent to %s (%s) from the *%s* account", who, credits(inv.Credits), send.MrkdwnEscape(inv.Account))
+		if inv.Note != "" {
+			t += ", with a note"
+		}
+		t += "."
+		if inv.Intent == store.IntentWanted {
+			t += " Your message goes once they accept; Cancel withdraws it."
+		}
+		return t
+	case store.InviteAccepted:
+		name := strings.TrimSpace(inv.Name)
+		if name == "" {
+			name = who
+		} else {
+			name = send.MrkdwnEscape(name)
+		}
+		t := fmt.Sprintf(":handshake: %s accepted your invitation.", name)
+		if inv.Intent == store.IntentDue || inv.Intent == store.IntentSending || inv.Intent == store.IntentSent {
+			t += " Your message is being sent."
+		}
+		return t
+	case store.InviteExpired:
+		t := fmt.Sprintf(":hourglass: The invitation to %s was not accepted within %d days", who, int(inviteWait(inv)/(24*time.Hour)))
+		if inv.Intent == store.IntentDropped {
+			t += ": the message will not be sent"
+		}
+		return t + "."
+	case store.InviteUnknown:
+		return ":warning: " + inv.Reason
+	default:
+		return ":x: Invitation not sent. " + inv.Reason
+	}
+}
+
+// inviteWait is the wait an expired invitation had.
+func inviteWait(inv store.Invitation) time.Duration {
+	if inv.FinishedAt.IsZero() || inv.CalledAt.IsZero() {
+		return 21 * 24 * time.Hour
+	}
+	return inv.FinishedAt.Sub(inv.CalledAt).Round(24 * time.Hour)
+}
+
+// post posts text (and blocks) in inv's thread; an invitation asked by
+// command gets a root message, whose thread then holds its story.
+func (s *Service) post(inv store.Invitation, text string, blocks []slack.Block) {
+	if inv.Channel == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
+	if blocks != nil {
+		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	if inv.ThreadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(inv.ThreadTS))
+	}
+	ch, ts, err := s.slack.PostMessageContext(ctx, inv.Channel, opts...)
+	if err != nil {
+		s.log.Warn().Err(err).Int64("invitation_id", inv.ID).Msg("telling an invitation's state in Slack failed")
+		return
+	}
+	if inv.ThreadTS == "" {
+		if err := s.store.SetInvitationThread(ctx, inv.ID, ch, ts); err != nil {
+			s.log.Error().Err(err).Msg("recording an invitation's thread failed")
+		}
+	}
+}
+
+func (s *Service) changed(user string) {
+	if s.cfg.Changed != nil {
+		s.cfg.Changed(user)
+	}
+}
+
+// Of lists user's invitations still waiting (for the Home tab).
+func (s *Service) Of(ctx context.Context, user string) ([]store.Invitation, error) {
+	return s.store.InvitationsOf(ctx, user, 10)
+}
+
+// Get returns invitation id.
+func (s *Service) Get(ctx context.Context, id int64) (store.Invitation, error) {
+	return s.store.GetInvitation(ctx, id)
+}
+
+func section(text string) slack.Block {
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil)
+}
+
+func credits(n int) string {
+	if n == 1 {
+		return "1 credit"
+	}
+	return fmt.Sprintf("%d credits", n)
+}
+
+func profileLink(u string) string {
+	slug := u[strings.LastIndexByte(strings.TrimRight(u, "/"), '/')+1:]
+	return fmt.Sprintf("<%s|%s>", u, slackpost.Escape(strings.TrimRight(slug, "/")))
+}
+
+// SameProfile reports whether two profile URLs name the same member: by
+// their /in/ slug, whatever the host form, case or trailing slash.
+func SameProfile(a, b string) bool {
+	ka, kb := profileKey(a), profileKey(b)
+	return ka != "" && ka == kb
+}
+
+func profileKey(u string) string {
+	if canon, err := linkup.ProfileURL(u); err == nil {
+		u = canon
+	}
+	u = strings.TrimRight(strings.TrimSpace(u), "/")
+	if dec, err := url.PathUnescape(u); err == nil {
+		u = dec
+	}
+	return strings.ToLower(u)
+}
+
+// NoteFrom is a note prefilled from message: cut at a word boundary to
+// fit LinkedIn's limit, with an ellipsis when cut.
+func NoteFrom(message string) string {
+	m := strings.TrimSpace(message)
+	r := []rune(m)
+	if len(r) <= linkup.MaxNoteRunes {
+		return m
+	}
+	cut := string(r[:linkup.MaxNoteRunes-1])
+	if i := strings.LastIndexAny(cut, " \n\t"); i > linkup.MaxNoteRunes/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " \n\t,;:") + "…"
+}
+
+// FromSend returns send id, the one an Invite with a note button names.
+func (s *Service) FromSend(ctx context.Context, id int64) (store.Send, error) {
+	return s.store.Get(ctx, id)
+}
