@@ -3,7 +3,7 @@
 -- idempotency key is campaign:<id>:<row>), so at most once holds as for
 -- any send. Times are epoch milliseconds.
 CREATE TABLE campaigns (
-    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           INTEGER PRIMARY KEY,
     idem_key     TEXT    NOT NULL UNIQUE, -- the form's view: submitted twice, one campaign
     name         TEXT    NOT NULL,
     owner        TEXT    NOT NULL,        -- Slack user ID
