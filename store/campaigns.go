@@ -388,3 +388,28 @@ func (s *Store) QueuedFor(ctx context.Context, account string) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// SetCampaignTZ records campaign id's owner's time zone (IANA name).
+func (s *Store) SetCampaignTZ(ctx context.Context, id int64, tz string) error {
+	return s.exec(ctx, "recording a campaign's time zone", `UPDATE campaigns SET tz = ? WHERE id = ?`, tz, id)
+}
+
+// Replied returns the recipients (profile URLs) whose conversation is
+// mirrored in the thread channel/threadTS and who replied there.
+func (s *Store) Replied(ctx context.Context, channel, threadTS string) (map[string]bool, error) {
+	rows, err := s.query(ctx, `SELECT DISTINCT c.profile_url FROM conversations c JOIN conversation_messages m ON m.conversation = c.id
+		WHERE c.channel = ? AND c.thread_ts = ? AND m.kind = 'reply'`, channel, threadTS)
+	if err != nil {
+		return nil, fmt.Errorf("reading the replies: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	out := map[string]bool{}
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, fmt.Errorf("reading the replies: %w", err)
+		}
+		out[u] = true
+	}
+	return out, rows.Err()
+}
