@@ -90,6 +90,9 @@ type Config struct {
 	// submission from a repeat across every bot of the log (*store.Store);
 	// without it, within this bot only.
 	Once Once
+	// Campaigns, when set, takes `/linkedin-send campaign` and the
+	// campaigns' buttons (issue 27).
+	Campaigns Campaigns
 	// Sealer seals the response_url a form keeps in its private_metadata,
 	// bound to the user it was opened for; one that does not open is no
 	// response_url. Nil seals under a key of this process only.
@@ -188,6 +191,10 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 		return h.messageShortcut(ctx, cb, raw)
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ModalCallbackID:
 		return h.submit(ctx, cb)
+	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == CampaignCallbackID:
+		return h.campaignSubmit(ctx, cb)
+	case campaignButton(cb):
+		return h.campaignAction(ctx, cb)
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ConnectCallbackID:
 		return h.connectSubmit(ctx, cb)
 	case cb.Type == slack.InteractionTypeBlockActions && len(cb.ActionCallback.BlockActions) > 0 && cb.ActionCallback.BlockActions[0].ActionID == send.RetryActionID:
