@@ -1,0 +1,227 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"linkedin-bot/internal/fakelinkup"
+	"linkedin-bot/internal/fakeslack"
+	"linkedin-bot/internal/pgtest"
+)
+
+
+// campaignVars are the settings of the campaign tests: quick gaps, no
+// working hours, the reply bridge polling fast, and Alice's own account.
+func campaignVars(extra map[string]string) map[string]string {
+	v := bridgeVars(map[string]string{"CAMPAIGN_GAP_MIN": "1s", "CAMPAIGN_GAP_MAX": "2s", "CAMPAIGN_HOURS": "always", "ACCOUNTS_KEY": accountsKey})
+	for k, val := range extra {
+		v[k] = val
+	}
+	return v
+}
+
+// eachLog runs test on SQLite and on PostgreSQL (skipped without TEST_DATABASE_URL).
+func eachLog(t *testing.T, test func(t *testing.T, vars map[string]string)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, campaignVars(nil)) })
+	t.Run("postgres", func(t *testing.T) { test(t, campaignVars(map[string]string{"DATABASE_URL": pgtest.Schema(t)})) })
+}
+
+// submitCampaign submits the campaign form as user, and returns its ack's errors.
+func (e *env) submitCampaign(viewID, user, csvText, template string) map[string]string {
+	e.t.Helper()
+	id, f := e.frame("d1-view-submission-docs.json", func(p map[string]any) {
+		v := p["view"].(map[string]any)
+		v["id"] = viewID
+		v["callback_id"] = "linkedin_campaign"
+		v["private_metadata"] = `{"c":"` + salesChannel + `"}`
+		v["state"] = map[string]any{"values": map[string]any{
+			"campaign_name": map[string]any{"campaign_name": map[string]any{"type": "plain_text_input", "value": "Meetup thanks"}},
+			"recipients":    map[string]any{"recipients": map[string]any{"type": "plain_text_input", "value": csvText}},
+			"template":      map[string]any{"template": map[string]any{"type": "plain_text_input", "value": template}},
+		}}
+		p["user"] = map[string]any{"id": user, "username": "someone"}
+	})
+	ack := e.send(id, f)
+	if len(ack.Payload) == 0 {
+		return nil
+	}
+	var p struct {
+		Errors map[string]string `json:"errors"`
+	}
+	require.NoError(e.t, json.Unmarshal(ack.Payload, &p))
+	return p.Errors
+}
+
+// click presses a campaign's button as user.
+func (e *env) click(action, value, user string) {
+	e.t.Helper()
+	id, f := e.frame("e1-block-actions-docs-message.json", func(p map[string]any) {
+		p["user"] = map[string]any{"id": user, "username": "someone"}
+		p["response_url"] = e.slack.ResponseURL("click-" + user)
+		p["actions"] = []any{map[string]any{"action_id": action, "block_id": "campaign", "value": value, "type": "button", "action_ts": "1"}}
+	})
+	e.send(id, f)
+}
+
+// campaignRoot waits for the campaign's root in the sales channel.
+func (e *env) campaignRoot() fakeslack.Post {
+	e.t.Helper()
+	var root fakeslack.Post
+	e.waitUntil("the campaign's review", func() bool {
+		for _, p := range e.postsIn(salesChannel) {
+			if p.ThreadTS == "" && strings.Contains(p.Text, "Campaign “") {
+				root = p
+				return true
+			}
+		}
+		return false
+	})
+	return root
+}
+
+// rootNow is the root's text as last edited.
+func (e *env) rootNow(root fakeslack.Post) string {
+	text := root.Text
+	for _, c := range e.slack.Calls("chat.update") {
+		if c.Params["ts"] == root.TS {
+			text = c.Params["text"]
+		}
+	}
+	return text
+}
+
+const campaignCSV = "\uFEFFprofile_url;first_name;event\r\n" +
+	"https://www.linkedin.com/in/jane-doe;Jane;the meetup\r\n" +
+	"linkedin.com/in/john-roe;John;\"the fair; Paris\"\r\n" +
+	"not a profile;Nobody;x\r\n" +
+	"https://www.linkedin.com/in/jane-doe/;Jane again;the meetup\r\n" +
+	"https://www.linkedin.com/in/sam-poe;Sam;the dinner\r\n"
+
+var campaignTexts = map[string]string{
+	"https://www.linkedin.com/in/jane-doe": "Hi Jane, great to meet you at the meetup!",
+	"https://www.linkedin.com/in/john-roe": "Hi John, great to meet you at the fair; Paris!",
+	"https://www.linkedin.com/in/sam-poe":  "Hi Sam, great to meet you at the dinner!",
+}
+
+func TestCampaignReviewedThenSentOnceEach(t *testing.T) {
+	eachLog(t, func(t *testing.T, vars map[string]string) {
+		e := startBot(t, vars)
+		_, err := e.accounts(aliceToken+"\n", "connect", "--name", "alice-li", "--token-stdin", "--user", alice)
+		require.NoError(t, err)
+		e.slack.AddUser(alice, "Alice")
+		e.slack.SetUserTZ(alice, "Europe/Paris")
+
+		// The command opens the form.
+		_, ack := e.command("campaign")
+		assert.Empty(t, ack.Payload)
+		e.waitUntil("the form", func() bool { return len(e.slack.Calls("views.open")) == 1 })
+		assert.Contains(t, string(e.slack.Calls("views.open")[0].JSON), `"callback_id":"linkedin_campaign"`)
+
+		// What cannot be a campaign is refused inline, and nothing recorded.
+		errs := e.submitCampaign("VC0", alice, "name,event\nJane,x\n", "Hi")
+		assert.Contains(t, errs["recipients"], "profile_url")
+		errs = e.submitCampaign("VC0", alice, campaignCSV, "Hi {first_name} from {company}")
+		assert.Contains(t, errs["template"], "{company}")
+
+		// A valid form: a review, nothing sent.
+		require.Nil(t, e.submitCampaign("VC1", alice, campaignCSV, "Hi {first_name}, great to meet you at {event}!"))
+		require.Nil(t, e.submitCampaign("VC1", alice, campaignCSV, "Hi {first_name}, great to meet you at {event}!"), "submitted twice")
+		root := e.campaignRoot()
+		assert.Contains(t, root.Text, "<@"+alice+">")
+		assert.Contains(t, root.Text, "*alice-li*")
+		assert.Contains(t, root.Text, "3 recipients, 2 skipped")
+		assert.Contains(t, root.Blocks, "row 3 (not a profile): invalid profile URL")
+		assert.Contains(t, root.Blocks, "row 4 (https://www.linkedin.com/in/jane-doe): recipient listed twice")
+		assert.Contains(t, root.Blocks, "Hi Jane, great to meet you at the meetup!")
+		assert.Contains(t, root.Blocks, "Hi Sam, great to meet you at the dinner!")
+		assert.Contains(t, root.Blocks, "Credits:* about 3")
+		assert.Contains(t, root.Blocks, "(Europe/Paris)")
+		value, _ := buttonValue(t, root, "campaign_start")
+		require.NotEmpty(t, value)
+		time.Sleep(1500 * time.Millisecond)
+		assert.Zero(t, e.linkup.Count(), "nothing is sent before Start")
+		assert.Len(t, e.postsIn(salesChannel), 1, "one review for a form submitted twice")
+
+		// Someone else's click does nothing.
+		e.click("campaign_start", value, bob)
+		e.waitUntil("Bob's refusal", func() bool { return len(e.slack.Hooks()) == 1 })
+		assert.Contains(t, e.slack.Hooks()[0].Body["text"], "Only the campaign's owner")
+		time.Sleep(1500 * time.Millisecond)
+		assert.Zero(t, e.linkup.Count(), "someone else's Start starts nothing")
+
+		// Alice starts it: each row once, with its text, a gap apart.
+		e.click("campaign_start", value, alice)
+		e.click("campaign_start", value, alice)
+		e.waitUntil("three sends", func() bool { return e.linkup.Count() >= 3 })
+		e.waitUntil("the report", func() bool { return len(e.slack.Uploads()) == 1 })
+		settle()
+		require.Equal(t, 3, e.linkup.Count(), "each row once")
+		got := map[string]string{}
+		for _, r := range e.linkup.Requests() {
+			got[r.Body.LinkedInURL] = r.Body.MessageText
+			assert.Equal(t, aliceToken, r.Body.LoginToken, "from the campaign's account")
+		}
+		assert.Equal(t, campaignTexts, got)
+		var at []time.Time
+		for _, p := range e.slack.Thread(salesChannel, root.TS) {
+			if strings.Contains(p.Text, "sent a LinkedIn message to") {
+				at = append(at, p.At)
+			}
+		}
+		require.Len(t, at, 3, "each send announced in the campaign's thread")
+		for i := 1; i < len(at); i++ {
+			assert.GreaterOrEqual(t, at[i].Sub(at[i-1]), 900*time.Millisecond, "a gap of CAMPAIGN_GAP_MIN at least")
+		}
+
+		// The report, in the thread.
+		up := e.slack.Uploads()[0]
+		assert.Equal(t, root.TS, up.ThreadTS)
+		recs, err := csv.NewReader(strings.NewReader(up.Content)).ReadAll()
+		require.NoError(t, err)
+		require.Len(t, recs, 6)
+		assert.Equal(t, []string{"row", "profile_url", "state", "reason", "sent_at", "replied"}, recs[0])
+		assert.Equal(t, []string{"sent", "sent", "skipped", "skipped", "sent"}, []string{recs[1][2], recs[2][2], recs[3][2], recs[4][2], recs[5][2]})
+		assert.Equal(t, "invalid profile URL", recs[3][3])
+		e.waitUntil("the root says done", func() bool { return strings.Contains(e.rootNow(root), "Done: 3 of 3 sent · 2 skipped") })
+
+		// A reply lands in the campaign's thread, mentioning its owner.
+		e.linkup.Reply("https://www.linkedin.com/in/jane-doe", "Thanks, lovely to meet you too")
+		e.waitUntil("the reply in the campaign's thread", func() bool {
+			for _, p := range e.slack.Thread(salesChannel, root.TS) {
+				if strings.Contains(p.Text, "lovely to meet you") && strings.Contains(p.Text, "<@"+alice+">") {
+					return true
+				}
+			}
+			return false
+		})
+		assert.Len(t, e.slack.Uploads(), 1, "one report")
+	})
+}
+
+func TestCampaignCancelStopsIt(t *testing.T) {
+	eachLog(t, func(t *testing.T, vars map[string]string) {
+		vars["CAMPAIGN_GAP_MIN"], vars["CAMPAIGN_GAP_MAX"] = "2s", "2s"
+		e := startBot(t, vars)
+		_, err := e.accounts(aliceToken+"\n", "connect", "--name", "alice-li", "--token-stdin", "--user", alice)
+		require.NoError(t, err)
+		require.Nil(t, e.submitCampaign("VC2", alice, campaignCSV, "Hi {first_name}, great to meet you at {event}!"))
+		root := e.campaignRoot()
+		value, _ := buttonValue(t, root, "campaign_start")
+		e.click("campaign_start", value, alice)
+		e.waitUntil("the first send", func() bool { return e.linkup.Count() == 1 })
+		e.click("campaign_cancel", value, alice)
+		e.waitUntil("the report", func() bool { return len(e.slack.Uploads()) == 1 })
+		time.Sleep(2500 * time.Millisecond)
+		assert.Equal(t, 1, e.linkup.Count(), "nothing more after Cancel")
+		assert.Contains(t, e.rootNow(root), "Cancelled: 1 of 3 sent · 2 skipped · 2 cancelled")
+		assert.Contains(t, e.slack.Uploads()[0].Content, "cancelled")
+	})
+}
+
+var _ = fakelinkup.New
