@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"linkedin-bot/account"
+	"linkedin-bot/campaign"
 	"linkedin-bot/conversation"
 	"linkedin-bot/internal/suggest"
-	"linkedin-bot/campaign"
 	"linkedin-bot/linkup"
 	"linkedin-bot/store"
 )

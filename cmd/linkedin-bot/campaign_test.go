@@ -15,7 +15,6 @@ import (
 	"linkedin-bot/internal/pgtest"
 )
 
-
 // campaignVars are the settings of the campaign tests: quick gaps, no
 // working hours, the reply bridge polling fast, and Alice's own account.
 func campaignVars(extra map[string]string) map[string]string {

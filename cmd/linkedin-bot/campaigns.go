@@ -16,8 +16,8 @@ import (
 // the buttons are checked against accounts, the Home tabs told.
 func newCampaigns(cfg bot.Config, st *store.Store, pipe *send.Pipeline, api *slack.Client, accounts *account.Service, home *handlers.Home, log zerolog.Logger) *campaign.Service {
 	return campaign.New(campaign.Config{
-		Pace: campaign.Pace{GapMin: cfg.CampaignGapMin, GapMax: cfg.CampaignGapMax, Hours: cfg.CampaignHours, DailyLimit: cfg.DailySendLimit},
-		Limits: campaign.Limits{MaxRows: cfg.CampaignMaxRows, MaxMessageLen: cfg.MaxMessageLen, RecontactDays: cfg.CampaignRecontactDays},
+		Pace:     campaign.Pace{GapMin: cfg.CampaignGapMin, GapMax: cfg.CampaignGapMax, Hours: cfg.CampaignHours, DailyLimit: cfg.DailySendLimit},
+		Limits:   campaign.Limits{MaxRows: cfg.CampaignMaxRows, MaxMessageLen: cfg.MaxMessageLen, RecontactDays: cfg.CampaignRecontactDays},
 		Country:  cfg.LinkupCountry,
 		Accounts: accounts,
 		Changed:  home.Changed,
