@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -223,4 +224,44 @@ func TestCampaignCancelStopsIt(t *testing.T) {
 	})
 }
 
-var _ = fakelinkup.New
+// A bot killed while Linkup holds a campaign's second send: the next one
+// (a restart on SQLite, another replica on PostgreSQL once the lease ran
+// out) finds that send unknown, never resends it, and goes on with the
+// third row; no row is sent twice, none forgotten.
+func TestCampaignSIGKILLResumesWithoutADuplicate(t *testing.T) {
+	eachLog(t, func(t *testing.T, vars map[string]string) {
+		delete(vars, "ACCOUNTS_KEY")
+		vars["LEASE_DURATION"] = "3s"
+		c := newChildren(t, vars)
+		c.linkup.SetAnswer(func(w http.ResponseWriter, r *http.Request, req fakelinkup.Request) {
+			if strings.Contains(req.Body.LinkedInURL, "john-roe") {
+				<-r.Context().Done() // held until the bot dies
+				return
+			}
+			fakelinkup.Success(w, r, req)
+		})
+		first := c.start()
+		require.Nil(t, c.submitCampaign("VC3", alice, campaignCSV, "Hi {first_name}, great to meet you at {event}!"))
+		root := c.campaignRoot()
+		value, _ := buttonValue(t, root, "campaign_start")
+		c.click("campaign_start", value, alice)
+		c.waitUntil("the second send at Linkup", func() bool { return c.linkup.Count() == 2 })
+		c.kill(first)
+
+		second := c.start()
+		c.waitUntil("the report", func() bool { return len(c.slack.Uploads()) == 1 })
+		settle()
+		require.Equal(t, 3, c.linkup.Count(), "no row sent twice, none forgotten")
+		seen := map[string]int{}
+		for _, r := range c.linkup.Requests() {
+			seen[r.Body.LinkedInURL]++
+		}
+		assert.Equal(t, map[string]int{"https://www.linkedin.com/in/jane-doe": 1, "https://www.linkedin.com/in/john-roe": 1, "https://www.linkedin.com/in/sam-poe": 1}, seen)
+		recs, err := csv.NewReader(strings.NewReader(c.slack.Uploads()[0].Content)).ReadAll()
+		require.NoError(t, err)
+		require.Len(t, recs, 6)
+		assert.Equal(t, []string{"sent", "unknown", "skipped", "skipped", "sent"}, []string{recs[1][2], recs[2][2], recs[3][2], recs[4][2], recs[5][2]},
+			"the send the crash interrupted is unknown, not resent")
+		c.term(second)
+	})
+}
