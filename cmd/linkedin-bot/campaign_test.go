@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
@@ -221,6 +222,16 @@ func TestCampaignCancelStopsIt(t *testing.T) {
 		assert.Equal(t, 1, e.linkup.Count(), "nothing more after Cancel")
 		assert.Contains(t, e.rootNow(root), "Cancelled: 1 of 3 sent · 2 skipped · 2 cancelled")
 		assert.Contains(t, e.slack.Uploads()[0].Content, "cancelled")
+
+		// history --campaign prints its rows and their states.
+		var out, errOut strings.Builder
+		require.NoError(t, run(context.Background(), []string{"linkedin-bot", "history", "--campaign", "1"}, func(k string) string { return e.vars[k] }, &out, &errOut), errOut.String())
+		assert.Contains(t, out.String(), `Campaign 1 "Meetup thanks" by `+alice+` from alice-li: cancelled, 1 of 3 sent · 2 skipped · 2 cancelled`)
+		assert.Regexp(t, `(?m)^3 +not a profile +skipped +invalid profile URL$`, out.String())
+		assert.Regexp(t, `(?m)^1 +https://www.linkedin.com/in/jane-doe +sent +\d+ +\d{4}-`, out.String())
+		assert.Regexp(t, `(?m)^5 +https://www.linkedin.com/in/sam-poe +cancelled`, out.String())
+		err = run(context.Background(), []string{"linkedin-bot", "history", "--campaign", "9"}, func(k string) string { return e.vars[k] }, &out, &errOut)
+		assert.ErrorContains(t, err, "no campaign 9")
 	})
 }
 

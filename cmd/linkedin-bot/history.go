@@ -64,8 +64,9 @@ func history(ctx context.Context, args []string, where store.Where, stdout, stde
 	user := fs.String("user", "", "only sends requested by this Slack user ID")
 	state := fs.String("state", "", "only sends in this state: "+strings.Join(states, ", ")+" (sent: really sent; dry_run: with LINKUP_DRY_RUN)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	campaignID := fs.Int64("campaign", 0, "print this campaign's rows and their states instead")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: linkedin-bot history [--since 24h|7d|0] [--user U…] [--state STATE] [--json]\n\nPrints the send log in DATA_DIR, or DATABASE_URL (read-only; it works while the bot runs).")
+		fmt.Fprintln(fs.Output(), "usage: linkedin-bot history [--since 24h|7d|0] [--user U…] [--state STATE] [--campaign ID] [--json]\n\nPrints the send log in DATA_DIR, or DATABASE_URL (read-only; it works while the bot runs).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -75,7 +76,7 @@ func history(ctx context.Context, args []string, where store.Where, stdout, stde
 		return fmt.Errorf("history: %w", err)
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("history: unexpected argument %q (flags: --since, --user, --state, --json)", fs.Arg(0))
+		return fmt.Errorf("history: unexpected argument %q (flags: --since, --user, --state, --campaign, --json)", fs.Arg(0))
 	}
 	if *state != "" && !slices.Contains(states, *state) {
 		return fmt.Errorf("history: unknown state %q: use one of %s", *state, strings.Join(states, ", "))
@@ -93,6 +94,9 @@ func history(ctx context.Context, args []string, where store.Where, stdout, stde
 		return fmt.Errorf("history: %w", err)
 	}
 	defer st.Close()
+	if *campaignID != 0 {
+		return campaignHistory(ctx, st, *campaignID, *asJSON, stdout)
+	}
 	list := func(f store.Filter) ([]store.Send, error) {
 		sends, err := st.List(ctx, f)
 		if *state == "" || err != nil {
