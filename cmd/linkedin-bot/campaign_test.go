@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -216,12 +217,28 @@ func TestCampaignCancelStopsIt(t *testing.T) {
 		value, _ := buttonValue(t, root, "campaign_start")
 		e.click("campaign_start", value, alice)
 		e.waitUntil("the first send", func() bool { return e.linkup.Count() == 1 })
-		e.click("campaign_cancel", value, alice)
+		// Home lists it, with its buttons; Cancel is pressed there.
+		e.openHome(alice)
+		e.waitUntil("the campaign on Home", func() bool {
+			views := e.published(alice)
+			if len(views) == 0 {
+				return false
+			}
+			b, _ := json.Marshal(views[len(views)-1])
+			return strings.Contains(string(b), "Your campaigns in progress") && strings.Contains(string(b), "Meetup thanks") &&
+				slices.Contains(buttons(views[len(views)-1]), "campaign_pause="+value)
+		})
+		e.homeClick(alice, "campaign_cancel", value)
 		e.waitUntil("the report", func() bool { return len(e.slack.Uploads()) == 1 })
 		time.Sleep(2500 * time.Millisecond)
 		assert.Equal(t, 1, e.linkup.Count(), "nothing more after Cancel")
 		assert.Contains(t, e.rootNow(root), "Cancelled: 1 of 3 sent · 2 skipped · 2 cancelled")
 		assert.Contains(t, e.slack.Uploads()[0].Content, "cancelled")
+		e.waitUntil("Home without the campaign", func() bool {
+			views := e.published(alice)
+			b, _ := json.Marshal(views[len(views)-1])
+			return !strings.Contains(string(b), "Your campaigns in progress")
+		})
 
 		// history --campaign prints its rows and their states.
 		var out, errOut strings.Builder
