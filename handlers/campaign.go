@@ -4,15 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
 	"linkedin-bot/account"
 	"linkedin-bot/campaign"
+	"linkedin-bot/send"
 	"linkedin-bot/store"
 )
 
@@ -191,4 +195,74 @@ func accountNames(cs []account.Choice) []string {
 		out[i] = c.Name
 	}
 	return out
+}
+
+// FileOpener downloads a Slack file with the bot token (*send.SlackFiles,
+// through the wiring): the Slack given to New may do it too.
+type FileOpener interface {
+	OpenFile(ctx context.Context, url string) (io.ReadCloser, error)
+}
+
+// csvFile is the first .csv file of a message, if any.
+func csvFile(files []slack.File) (slack.File, bool) {
+	for _, f := range files {
+		if f.ID == "" {
+			continue
+		}
+		if strings.EqualFold(f.Filetype, "csv") || strings.HasSuffix(strings.ToLower(f.Name), ".csv") || strings.EqualFold(f.Mimetype, "text/csv") {
+			return f, true
+		}
+	}
+	return slack.File{}, false
+}
+
+// campaignShortcut opens the campaign form on a message that carries a
+// .csv file, with the file's content as its recipients (downloaded as
+// attachments are); a file larger than the form holds is refused, saying
+// so.
+func (h *Handlers) campaignShortcut(cb slack.InteractionCallback, f slack.File) Response {
+	meta := campaignMeta{Channel: cb.Channel.ID}
+	return Response{After: func(ctx context.Context, log zerolog.Logger) {
+		name := fileLabel(f)
+		tell := func(text string) { h.reply(ctx, log, cb.ResponseURL, cb.User.ID, text) }
+		if f.Size > modalInputMax {
+			tell(fmt.Sprintf(":warning: %s is %s; the campaign form holds %d characters of CSV. Paste fewer rows with `/linkedin-send campaign`, or split the file.", send.MrkdwnEscape(name), humanSize(int64(f.Size)), modalInputMax))
+			return
+		}
+		opener, ok := h.slack.(FileOpener)
+		url := f.URLPrivateDownload
+		if url == "" {
+			url = f.URLPrivate
+		}
+		if !ok || url == "" {
+			tell(":warning: The bot cannot read " + send.MrkdwnEscape(name) + "; paste its rows with `/linkedin-send campaign`.")
+			return
+		}
+		dctx, cancel := context.WithTimeout(ctx, 2*time.Second) // the trigger lasts 3 s
+		defer cancel()
+		body, err := opener.OpenFile(dctx, url)
+		var b []byte
+		if err == nil {
+			b, err = io.ReadAll(io.LimitReader(body, modalInputMax+1))
+			_ = body.Close()
+		}
+		switch {
+		case err != nil:
+			log.Warn().Err(err).Str("file", f.ID).Msg("downloading a campaign's CSV failed")
+			tell(":warning: The bot could not download " + send.MrkdwnEscape(name) + "; paste its rows with `/linkedin-send campaign`.")
+			return
+		case len(b) > modalInputMax:
+			tell(fmt.Sprintf(":warning: %s is longer than the %d characters the campaign form holds. Paste fewer rows with `/linkedin-send campaign`, or split the file.", send.MrkdwnEscape(name), modalInputMax))
+			return
+		case !campaign.CSVText(b):
+			tell(":warning: " + send.MrkdwnEscape(name) + " is not a text CSV file (UTF-8); export it again as CSV UTF-8.")
+			return
+		}
+		choices, why := h.accounts(ctx, cb.User.ID)
+		if why != "" {
+			tell(why)
+			return
+		}
+		h.openView(ctx, log, cb.TriggerID, h.campaignForm(meta, string(b), accountNames(usableAccounts(choices))), cb.ResponseURL, cb.User.ID)
+	}}
 }

@@ -188,6 +188,9 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 		// No channel: the outcome comes in a DM.
 		return h.openModal(cb.TriggerID, prefill{Upload: true}, modalMeta{}, "", cb.User.ID)
 	case cb.Type == slack.InteractionTypeMessageAction && cb.CallbackID == MessageShortcutID:
+		if f, ok := csvFile(append(cb.Message.Files, messageFiles(raw)...)); ok && h.cfg.Campaigns != nil {
+			return h.campaignShortcut(cb, f) // a list of recipients: a campaign
+		}
 		return h.messageShortcut(ctx, cb, raw)
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ModalCallbackID:
 		return h.submit(ctx, cb)

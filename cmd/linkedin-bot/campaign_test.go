@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -292,4 +293,48 @@ func TestCampaignSIGKILLResumesWithoutADuplicate(t *testing.T) {
 			"the send the crash interrupted is unknown, not resent")
 		c.term(second)
 	})
+}
+
+// csvFileObject registers a CSV file with the fake Slack and returns its
+// object, as a message carries it.
+func (e *env) csvFileObject(id, name, content string, size int) map[string]any {
+	obj := map[string]any{"name": name, "title": name, "filetype": "csv", "mimetype": "text/csv", "pretty_type": "CSV", "size": size, "mode": "hosted", "file_access": "visible"}
+	e.slack.AddFile(id, fakeslack.File{Object: obj, Size: int64(len(content)), Open: func() io.Reader { return strings.NewReader(content) }})
+	return obj
+}
+
+func TestCampaignFromACSVFile(t *testing.T) {
+	e := startBot(t, campaignVars(nil))
+	obj := e.csvFileObject("F0CSV0001", "meetup.csv", campaignCSV, len(campaignCSV))
+	view := e.shortcut("Here are the people from the meetup", []map[string]any{obj})
+	assert.Equal(t, "linkedin_campaign", view["callback_id"], "a message with a .csv file opens the campaign form")
+	b, _ := json.Marshal(view)
+	assert.Contains(t, string(b), `"initial_value":`+mustJSON(t, campaignCSV), "its recipients are the file's content")
+	assert.Len(t, e.slack.Downloads(), 1)
+
+	// A file larger than the form holds is refused, with the reason.
+	big := "profile_url\n" + strings.Repeat("https://www.linkedin.com/in/someone-long-name\n", 80)
+	opened := len(e.slack.Calls("views.open"))
+	id, f := e.frame("b2-message-action-with-files.json", func(p map[string]any) {
+		p["callback_id"] = "linkedin_send_message"
+		p["channel"] = map[string]any{"id": salesChannel, "name": "sales"}
+		p["user"] = map[string]any{"id": alice, "name": "alice"}
+		p["response_url"] = e.slack.ResponseURL("big")
+		msg := p["message"].(map[string]any)
+		msg["files"] = []map[string]any{e.csvFileObject("F0CSV0002", "all.csv", big, len(big))}
+		delete(msg, "blocks")
+	})
+	e.send(id, f)
+	e.waitUntil("the refusal", func() bool { return len(e.slack.Hooks()) == 1 })
+	assert.Contains(t, e.slack.Hooks()[0].Body["text"], "all.csv")
+	assert.Contains(t, e.slack.Hooks()[0].Body["text"], "holds 3000 characters")
+	assert.Len(t, e.slack.Calls("views.open"), opened, "no form")
+	assert.Len(t, e.slack.Downloads(), 1, "not downloaded")
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
 }

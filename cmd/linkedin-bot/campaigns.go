@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"io"
+
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
@@ -22,4 +25,9 @@ func newCampaigns(cfg bot.Config, st *store.Store, pipe *send.Pipeline, api *sla
 		Accounts: accounts,
 		Changed:  home.Changed,
 	}, st, pipe, api, log)
+}
+
+// OpenFile downloads a Slack file (a campaign's CSV) with the bot token.
+func (s slackAPI) OpenFile(ctx context.Context, url string) (io.ReadCloser, error) {
+	return s.files.Open(ctx, url)
 }
