@@ -49,8 +49,9 @@ func Count(rows []store.CampaignRow) Progress {
 }
 
 // Line is the campaign's progress in one line: "12 of 40 sent · 1 failed ·
-// 2 skipped · next at 14:05 (Europe/Paris)".
-func Line(p Progress, next time.Time, loc *time.Location) string {
+// 2 skipped · next at 14:05 (Europe/Paris)" (the day too when next is not
+// on now's day in loc).
+func Line(p Progress, next, now time.Time, loc *time.Location) string {
 	parts := []string{fmt.Sprintf("%d of %d sent", p.Sent, p.Total)}
 	if p.Failed > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed", p.Failed))
@@ -65,16 +66,16 @@ func Line(p Progress, next time.Time, loc *time.Location) string {
 		parts = append(parts, fmt.Sprintf("%d cancelled", p.Cancelled))
 	}
 	if !next.IsZero() && p.Pending > 0 {
-		parts = append(parts, "next at "+when(next, loc))
+		parts = append(parts, "next at "+when(next, now, loc))
 	}
 	return strings.Join(parts, " · ")
 }
 
-// when is t in loc, with its day when it is not today there.
-func when(t time.Time, loc *time.Location) string {
+// when is t in loc, with its day when it is not now's day there.
+func when(t, now time.Time, loc *time.Location) string {
 	lt := t.In(loc)
 	f := "15:04"
-	if y, m, d := lt.Date(); y != time.Now().In(loc).Year() || m != time.Now().In(loc).Month() || d != time.Now().In(loc).Day() {
+	if y, m, d := lt.Date(); y != now.In(loc).Year() || m != now.In(loc).Month() || d != now.In(loc).Day() {
 		f = "Mon 2 Jan 15:04"
 	}
 	return lt.Format(f) + " (" + loc.String() + ")"
@@ -101,13 +102,13 @@ func (s *Service) render(ctx context.Context, c store.Campaign, rows []store.Cam
 	case store.CampaignReview:
 		status = fmt.Sprintf(":clipboard: In review: %d recipients, %d skipped. Nothing is sent before *Start*.", p.Total, p.Skipped)
 	case store.CampaignRunning:
-		status = ":arrow_forward: " + Line(p, next, loc)
+		status = ":arrow_forward: " + Line(p, next, s.cfg.Now(), loc)
 	case store.CampaignPaused:
-		status = ":double_vertical_bar: Paused: " + Line(p, time.Time{}, loc)
+		status = ":double_vertical_bar: Paused: " + Line(p, time.Time{}, time.Time{}, loc)
 	case store.CampaignCancelled:
-		status = ":no_entry_sign: Cancelled: " + Line(p, time.Time{}, loc) + ". Nothing more is sent; what was sent stays sent. The report is in the thread."
+		status = ":no_entry_sign: Cancelled: " + Line(p, time.Time{}, time.Time{}, loc) + ". Nothing more is sent; what was sent stays sent. The report is in the thread."
 	case store.CampaignDone:
-		status = ":white_check_mark: Done: " + Line(p, time.Time{}, loc) + ". The report is in the thread."
+		status = ":white_check_mark: Done: " + Line(p, time.Time{}, time.Time{}, loc) + ". The report is in the thread."
 	}
 	text := head + "\n" + status
 	blocks := []slack.Block{slackpost.Section(cut(text))}
@@ -138,7 +139,7 @@ func (s *Service) render(ctx context.Context, c store.Campaign, rows []store.Cam
 		sent, _ := s.st.SentToday(ctx, c.Account)
 		finish := s.cfg.Pace.Finish(s.cfg.Pace.Next(s.cfg.Now(), time.Time{}, loc, sent), p.Total, loc, sent)
 		blocks = append(blocks, slackpost.Section(cut(fmt.Sprintf("*Credits:* about %d (%d per message). *Estimated finish:* %s, at one message every %s to %s.",
-			p.Total*s.cfg.Credits, s.cfg.Credits, when(finish, loc), s.cfg.Pace.GapMin, s.cfg.Pace.GapMax))))
+			p.Total*s.cfg.Credits, s.cfg.Credits, when(finish, s.cfg.Now(), loc), s.cfg.Pace.GapMin, s.cfg.Pace.GapMax))))
 	}
 	id := strconv.FormatInt(c.ID, 10)
 	var buttons []slack.BlockElement

@@ -186,7 +186,7 @@ func (s *Service) sendNext(ctx context.Context, c *store.Campaign, r *store.Camp
 	if queued, err := s.st.QueuedFor(ctx, c.Account); err != nil || queued {
 		return now.Add(s.cfg.Tick), err
 	}
-	ok, err := s.st.ClaimRow(ctx, c.ID, r.No)
+	ok, err := s.st.ClaimRow(ctx, c.ID, r.No, now)
 	if err != nil || !ok {
 		return time.Time{}, err
 	}

@@ -51,7 +51,7 @@ func (h *Handlers) campaignBlocks(ctx context.Context, log zerolog.Logger, user 
 			continue
 		}
 		line := fmt.Sprintf("*%s* · %s · from *%s*\n%s", send.MrkdwnEscape(c.Name), c.State, send.MrkdwnEscape(c.Account),
-			campaign.Line(campaign.Count(rows), time.Time{}, time.UTC))
+			campaign.Line(campaign.Count(rows), time.Time{}, time.Time{}, time.UTC))
 		if link := h.cfg.Home.link(ctx, c.RootChannel, c.RootTS); link != "" {
 			line += " · <" + link + "|thread>"
 		}

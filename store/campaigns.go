@@ -289,14 +289,14 @@ func (s *Store) SetCampaignNext(ctx context.Context, id int64, at time.Time) err
 	return s.exec(ctx, "recording a campaign's next send", `UPDATE campaigns SET next_at = ? WHERE id = ?`, at.UnixMilli(), id)
 }
 
-// ClaimRow marks row no of campaign id claimed, as its send is about to be
-// recorded, when it is pending and the campaign running; it reports
-// whether it did. A claimed row is never pending again but by UnclaimRow,
+// ClaimRow marks row no of campaign id claimed at at (the runner's clock,
+// which the gaps are measured by), as its send is about to be recorded,
+// when it is pending and the campaign running; it reports whether it did. A claimed row is never pending again but by UnclaimRow,
 // for a send that was certainly not recorded.
-func (s *Store) ClaimRow(ctx context.Context, id int64, no int) (bool, error) {
+func (s *Store) ClaimRow(ctx context.Context, id int64, no int, at time.Time) (bool, error) {
 	n, err := s.execN(ctx, `UPDATE campaign_rows SET state = 'claimed', claimed_at = ?
 		WHERE campaign_id = ? AND row_no = ? AND state = 'pending'
-		AND EXISTS (SELECT 1 FROM campaigns WHERE id = ? AND state = 'running')`, s.now().UnixMilli(), id, no, id)
+		AND EXISTS (SELECT 1 FROM campaigns WHERE id = ? AND state = 'running')`, at.UnixMilli(), id, no, id)
 	if err != nil {
 		return false, fmt.Errorf("claiming row %d of campaign %d: %w", no, id, err)
 	}

@@ -23,7 +23,7 @@ func TestCampaignRowsMoveOnlyForward(t *testing.T) {
 		require.ErrorIs(t, err, ErrDuplicate, "a form submitted twice records one campaign")
 		assert.Equal(t, c.ID, again.ID)
 
-		ok, err := s.ClaimRow(ctx, c.ID, 1)
+		ok, err := s.ClaimRow(ctx, c.ID, 1, time.Now())
 		require.NoError(t, err)
 		assert.False(t, ok, "nothing is claimed in review")
 
@@ -34,13 +34,13 @@ func TestCampaignRowsMoveOnlyForward(t *testing.T) {
 		require.NoError(t, err)
 		assert.False(t, moved, "Start pressed twice starts once")
 
-		ok, err = s.ClaimRow(ctx, c.ID, 1)
+		ok, err = s.ClaimRow(ctx, c.ID, 1, time.Now())
 		require.NoError(t, err)
 		require.True(t, ok)
-		ok, err = s.ClaimRow(ctx, c.ID, 1)
+		ok, err = s.ClaimRow(ctx, c.ID, 1, time.Now())
 		require.NoError(t, err)
 		assert.False(t, ok, "a row is claimed once")
-		ok, err = s.ClaimRow(ctx, c.ID, 3)
+		ok, err = s.ClaimRow(ctx, c.ID, 3, time.Now())
 		require.NoError(t, err)
 		assert.False(t, ok, "a skipped row is never claimed")
 

@@ -33,7 +33,7 @@ func campaignHistory(ctx context.Context, st *store.Store, id int64, asJSON bool
 		return enc.Encode(map[string]any{"campaign": c, "rows": rows})
 	}
 	fmt.Fprintf(stdout, "Campaign %d %q by %s from %s: %s, %s\n\n", c.ID, c.Name, c.Owner, c.Account, c.State,
-		campaign.Line(campaign.Count(rows), time.Time{}, time.UTC))
+		campaign.Line(campaign.Count(rows), time.Time{}, time.Time{}, time.UTC))
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "ROW\tPROFILE\tSTATE\tSEND\tSENT AT (UTC)\tREASON")
 	for _, r := range rows {
