@@ -118,7 +118,7 @@ func (s *Service) render(ctx context.Context, c store.Campaign, rows []store.Cam
 		shown := 0
 		for _, r := range rows {
 			if r.State == store.RowSkipped {
-				skipped = append(skipped, fmt.Sprintf("• row %d (%s): %s", r.No, slackpost.Escape(r.ProfileURL), r.Reason))
+				skipped = append(skipped, fmt.Sprintf("• row %d (%s): %s", r.No, slackpost.Escape(r.ProfileURL), slackpost.Escape(r.Reason)))
 			}
 		}
 		if len(skipped) > 0 {

@@ -133,7 +133,10 @@ func (h *Handlers) campaignSubmit(ctx context.Context, cb slack.InteractionCallb
 			acct = usable[0]
 		}
 	}
-	c, err := h.cfg.Campaigns.Create(ctx, campaign.Draft{
+	// The ack waits for the record: within send.AcceptBudget, as a send's.
+	cctx, cancel := context.WithTimeout(ctx, send.AcceptBudget)
+	defer cancel()
+	c, err := h.cfg.Campaigns.Create(cctx, campaign.Draft{
 		Key: store.IdemKey("view", cb.View.ID), Name: strings.TrimSpace(v[BlockCampaignName][BlockCampaignName].Value), Owner: cb.User.ID,
 		Account: acct, Channel: channel, CSV: v[BlockRecipients][BlockRecipients].Value, Template: v[BlockTemplate][BlockTemplate].Value,
 	})

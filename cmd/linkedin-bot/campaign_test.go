@@ -330,6 +330,26 @@ func TestCampaignFromACSVFile(t *testing.T) {
 	assert.Contains(t, e.slack.Hooks()[0].Body["text"], "holds 3000 characters")
 	assert.Len(t, e.slack.Calls("views.open"), opened, "no form")
 	assert.Len(t, e.slack.Downloads(), 1, "not downloaded")
+
+	// Where the bot cannot post, the review goes to the owner's DM; a
+	// column named to mention everyone is shown inert.
+	e.slack.FailPosts(salesChannel, "not_in_channel")
+	require.Nil(t, e.submitCampaign("VC9", alice, "url,<!channel>\nlinkedin.com/in/a,A\nlinkedin.com/in/b,\n", "Hi {<!channel>}"))
+	e.waitUntil("the review in Alice's DM", func() bool { return len(e.postsIn("D"+alice[1:])) == 1 })
+	review := e.postsIn("D" + alice[1:])[0]
+	assert.Contains(t, review.Text, "1 recipients, 1 skipped")
+	var blocks []struct {
+		Text struct {
+			Text string `json:"text"`
+		} `json:"text"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(review.Blocks), &blocks))
+	var shown strings.Builder
+	for _, b := range blocks {
+		shown.WriteString(b.Text.Text)
+	}
+	assert.NotContains(t, shown.String(), "<!channel>", "escaped: no broadcast")
+	assert.Contains(t, shown.String(), "empty value for {&lt;!channel&gt;}")
 }
 
 func mustJSON(t *testing.T, v any) string {
