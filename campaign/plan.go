@@ -54,6 +54,11 @@ func (e Errors) Error() string { return strings.TrimSpace(e.Recipients + " " + e
 // Empty reports whether there is no error.
 func (e Errors) Empty() bool { return e.Recipients == "" && e.Template == "" }
 
+// sentence is an error worded for the form's author.
+type sentence string
+
+func (s sentence) Error() string { return string(s) }
+
 // Row is one recipient as planned: its message, or why it is skipped.
 type Row struct {
 	No         int // 1 for the first line after the header
@@ -76,7 +81,7 @@ type Table struct {
 func ParseCSV(text string) (Table, error) {
 	text = strings.TrimPrefix(text, "\uFEFF")
 	if strings.TrimSpace(text) == "" {
-		return Table{}, errors.New("The recipients are empty: paste a CSV with a header row, such as `profile_url,first_name`.")
+		return Table{}, sentence("The recipients are empty: paste a CSV with a header row, such as `profile_url,first_name`.")
 	}
 	first, _, _ := strings.Cut(text, "\n")
 	r := csv.NewReader(strings.NewReader(text))
@@ -94,9 +99,9 @@ func ParseCSV(text string) (Table, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return Table{}, fmt.Errorf("The recipients are not valid CSV: line %d: %s.", pe.Line, pe.Err)
+				return Table{}, sentence(fmt.Sprintf("The recipients are not valid CSV: line %d: %s.", pe.Line, pe.Err))
 			}
-			return Table{}, fmt.Errorf("The recipients are not valid CSV: %s.", err)
+			return Table{}, sentence(fmt.Sprintf("The recipients are not valid CSV: %s.", err))
 		}
 		if t.Header == nil {
 			for _, h := range rec {
