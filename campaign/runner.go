@@ -61,17 +61,22 @@ func (s *Service) stopping() bool {
 func (s *Service) cycle(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	// A read first: without a campaign to run, the job's lease is not
+	// written (a write a second would compete with the acks').
+	cs, err := s.st.CampaignsOwing(ctx)
+	if err != nil {
+		s.log.Error().Err(err).Msg("listing the campaigns failed")
+		return
+	}
+	if len(cs) == 0 {
+		return
+	}
 	held, err := s.st.Hold(ctx, store.CampaignJob)
 	if err != nil {
 		s.log.Error().Err(err).Msg("holding the campaigns' job failed")
 		return
 	}
 	if !held {
-		return
-	}
-	cs, err := s.st.CampaignsOwing(ctx)
-	if err != nil {
-		s.log.Error().Err(err).Msg("listing the campaigns failed")
 		return
 	}
 	busy := map[string]bool{} // accounts whose one campaign sending now is served
