@@ -3,13 +3,17 @@ package campaign
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"linkedin-bot/account"
 	"linkedin-bot/linkup"
 	"linkedin-bot/send"
+	"linkedin-bot/slackpost"
 	"linkedin-bot/store"
 )
 
@@ -133,6 +137,12 @@ func (s *Service) run(ctx context.Context, c store.Campaign, busy map[string]boo
 			if err != nil {
 				return err
 			}
+			if rows[i].State == store.RowPending {
+				// Not sent: the campaign may have paused meanwhile.
+				if got, err := s.st.GetCampaign(ctx, c.ID); err == nil {
+					c = got
+				}
+			}
 		}
 	} else if c.State == store.CampaignRunning {
 		busy[c.Account] = true
@@ -246,13 +256,28 @@ func (s *Service) submit(ctx context.Context, c store.Campaign, r store.Campaign
 		r.State = store.RowPending
 		return r, nil
 	case errors.Is(err, account.ErrNone), errors.Is(err, account.ErrNotAllowed), errors.As(err, &ee):
-		// The account cannot be used: nothing recorded, the row fails with why.
-		reason := "the account cannot be used: " + strings.TrimSuffix(err.Error(), ".")
-		log.Warn().Err(err).Msg("campaign row refused for its account; nothing sent")
-		if err := s.st.SettleRow(ctx, c.ID, r.No, store.RowFailed, reason, 0, time.Time{}); err != nil {
+		// The account cannot be used (its session expired, its owner lost
+		// it): nothing recorded. Every next row would fail the same way,
+		// so the campaign pauses, the row pending, until someone resumes it.
+		refusal := strings.TrimSuffix(err.Error(), ".")
+		log.Warn().Err(err).Msg("campaign row refused for its account; nothing sent, the campaign pauses")
+		if err := s.st.UnclaimRow(ctx, c.ID, r.No); err != nil {
 			return r, err
 		}
-		r.State, r.Reason = store.RowFailed, reason
+		r.State = store.RowPending
+		if err := s.st.SetCampaignNext(ctx, c.ID, s.cfg.Now()); err != nil { // nothing was sent: no gap to keep
+			return r, err
+		}
+		moved, err := s.st.MoveCampaign(ctx, c.ID, store.CampaignPaused, store.CampaignRunning)
+		if err != nil || !moved {
+			return r, err
+		}
+		s.changed(c.Owner)
+		text := fmt.Sprintf(":double_vertical_bar: <@%s> the campaign is paused: the LinkedIn account *%s* cannot be used now (%s). Nothing was sent for row %d. Press *Resume* once it can.",
+			c.Owner, slackpost.Escape(c.Account), slackpost.Escape(refusal), r.No)
+		if _, _, perr := s.slack.PostMessageContext(ctx, c.RootChannel, slack.MsgOptionText(text, false), slack.MsgOptionTS(c.RootTS)); perr != nil {
+			log.Warn().Err(perr).Msg("telling the thread the campaign paused failed")
+		}
 		return r, nil
 	default:
 		// Not known to be recorded (the log did not answer in time): the

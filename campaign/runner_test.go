@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"linkedin-bot/account"
 	"linkedin-bot/send"
 	"linkedin-bot/store"
 )
@@ -23,11 +24,15 @@ import (
 // recorder is a Sender that records each request in the log, as the
 // pipeline's accept does, without sending it.
 type recorder struct {
-	st   *store.Store
-	keys []string
+	st     *store.Store
+	keys   []string
+	refuse error // when set, every request is refused with it, unrecorded
 }
 
 func (r *recorder) Submit(ctx context.Context, req send.Request) (store.Send, error) {
+	if r.refuse != nil {
+		return store.Send{}, r.refuse
+	}
 	sd, err := r.st.Accept(ctx, store.Send{IdemKey: req.IdemKey, Account: req.Account, Requester: req.UserID, Channel: req.ChannelID,
 		ThreadTS: req.ThreadTS, Recipient: req.Message.ProfileURL, Message: req.Message.Text, Country: req.Message.Country}, 0)
 	if err == nil {
@@ -43,9 +48,17 @@ type deskSlack struct {
 	root    string
 	uploads []slack.UploadFileParameters
 	failUps int // uploads that fail (each may have reached Slack)
+	posts   []string
 }
 
 func (d *deskSlack) PostMessageContext(_ context.Context, ch string, opts ...slack.MsgOption) (string, string, error) {
+	_, values, err := slack.UnsafeApplyMsgOptions("", ch, "", opts...)
+	if err != nil {
+		return "", "", err
+	}
+	d.mu.Lock()
+	d.posts = append(d.posts, values.Get("thread_ts")+" "+values.Get("text"))
+	d.mu.Unlock()
 	return ch, "1700000000.000100", nil
 }
 
@@ -184,4 +197,37 @@ func TestReportIsTriedTwiceAtMost(t *testing.T) {
 	}
 	assert.Len(t, sl.uploads, 2, "an upload that may have reached Slack is tried twice, never a third time")
 	assert.Contains(t, sl.root, "Cancelled: 0 of 1 sent · 1 cancelled")
+}
+
+func TestAnAccountThatCannotBeUsedPausesTheCampaign(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &deskSlack{}
+	rec := &recorder{st: st, refuse: &account.ExpiredError{Name: "acct"}}
+	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30}},
+		st, rec, sl, zerolog.New(io.Discard))
+	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\nlinkedin.com/in/b\n", Template: "Hi"})
+	require.NoError(t, err)
+	require.NoError(t, s.PostReview(ctx, c.ID))
+	_, err = s.Act(ctx, c.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	s.cycle(ctx)
+	s.cycle(ctx)
+	got, err := st.GetCampaign(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.CampaignPaused, got.State, "every next row would fail the same way")
+	rows, err := st.CampaignRows(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.RowPending, rows[0].State, "nothing lost: the row waits")
+	require.Len(t, sl.posts, 2, "the review, then one line in its thread")
+	assert.Contains(t, sl.posts[1], "1700000000.000100 :double_vertical_bar: <@U1> the campaign is paused")
+	assert.Contains(t, sl.root, "Paused: 0 of 2 sent")
+
+	rec.refuse = nil
+	_, err = s.Act(ctx, c.ID, "U1", ResumeActionID)
+	require.NoError(t, err)
+	s.cycle(ctx)
+	assert.Equal(t, []string{"campaign:1:1 Hi"}, rec.keys, "resumed where it was")
 }
