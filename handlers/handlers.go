@@ -644,5 +644,6 @@ func usage(command string) string {
 		"• Example: `" + command + " " + linkup.ExampleProfileURL + " Hi Jane, great to meet you!`\n" +
 		"• The message goes from your LinkedIn account (`" + command + " account` says which); the outcome is posted in a thread here.\n" +
 		"• `" + command + " connect` connects your own LinkedIn account, where the bot allows it; `" + command + " disconnect` removes it.\n" +
+		"• `" + command + " campaign` sends one reviewed message to many people from a CSV, paced like a careful person; nothing goes before you press Start.\n" +
 		"• A text message costs 1 Linkup credit, one with an attachment 2. Use the form to add an attachment link."
 }
