@@ -97,3 +97,25 @@ func TestMessagedCountsSendsThatMayHaveReachedLinkedIn(t *testing.T) {
 		assert.True(t, q)
 	})
 }
+
+func TestRepliedReadsTheCampaignThread(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		now := time.Now()
+		jane, err := s.Watch(ctx, Conversation{ConversationID: "2-jane", ProfileURL: "https://www.linkedin.com/in/jane", Channel: "C1", ThreadTS: "1.1", Since: now, LastActivity: now})
+		require.NoError(t, err)
+		sam, err := s.Watch(ctx, Conversation{ConversationID: "2-sam", ProfileURL: "https://www.linkedin.com/in/sam", Channel: "C1", ThreadTS: "1.1", Since: now, LastActivity: now})
+		require.NoError(t, err)
+		other, err := s.Watch(ctx, Conversation{ConversationID: "2-bob", ProfileURL: "https://www.linkedin.com/in/bob", Channel: "C1", ThreadTS: "2.2", Since: now, LastActivity: now})
+		require.NoError(t, err)
+		_, err = s.RecordMessages(ctx, []ConvMessage{
+			{Conversation: jane.ID, Key: "m1", SentAt: now, Kind: MsgReply, Body: "thanks"},
+			{Conversation: sam.ID, Key: "m2", SentAt: now, Kind: MsgOwn, Body: "our own send"},
+			{Conversation: other.ID, Key: "m3", SentAt: now, Kind: MsgReply, Body: "another thread"},
+		})
+		require.NoError(t, err)
+		got, err := s.Replied(ctx, "C1", "1.1")
+		require.NoError(t, err)
+		assert.Equal(t, map[string]bool{"https://www.linkedin.com/in/jane": true}, got, "a reply in the campaign's thread; our own send is none")
+	})
+}
