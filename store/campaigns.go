@@ -87,6 +87,9 @@ func CampaignRowKey(id int64, no int) string {
 	return IdemKey("campaign", fmt.Sprintf("%d:%d", id, no))
 }
 
+// IsCampaignKey reports whether idemKey is a campaign row's (CampaignRowKey).
+func IsCampaignKey(idemKey string) bool { return strings.HasPrefix(idemKey, "campaign:") }
+
 // ErrNoCampaign is returned for an unknown campaign ID.
 var ErrNoCampaign = errors.New("store: no such campaign")
 

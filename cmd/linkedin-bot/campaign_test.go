@@ -172,12 +172,23 @@ func TestCampaignReviewedThenSentOnceEach(t *testing.T) {
 		}
 		assert.Equal(t, campaignTexts, got)
 		var at []time.Time
-		for _, p := range e.slack.Thread(salesChannel, root.TS) {
-			if strings.Contains(p.Text, "sent a LinkedIn message to") {
+		thread := e.slack.Thread(salesChannel, root.TS)
+		for _, p := range thread {
+			if strings.HasPrefix(p.Text, "To <https://www.linkedin.com/in/") {
 				at = append(at, p.At)
+				e.waitUntil("the row's line edited to its outcome", func() bool {
+					for _, c := range e.slack.Calls("chat.update") {
+						if c.Params["ts"] == p.TS && strings.HasSuffix(c.Params["text"], ": :white_check_mark: Sent (1 credit)") {
+							return true
+						}
+					}
+					return false
+				})
 			}
+			assert.NotContains(t, p.Text, "Sent on LinkedIn", "one short line per row that went")
 		}
-		require.Len(t, at, 3, "each send announced in the campaign's thread")
+		require.Len(t, at, 3, "each send one line in the campaign's thread")
+		require.Len(t, thread, 4, "the root and the three rows' lines, nothing else")
 		for i := 1; i < len(at); i++ {
 			assert.GreaterOrEqual(t, at[i].Sub(at[i-1]), 900*time.Millisecond, "a gap of CAMPAIGN_GAP_MIN at least")
 		}
