@@ -369,3 +369,28 @@ func mustJSON(t *testing.T, v any) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// Two bots on one PostgreSQL log: the form, the buttons and the runner may
+// each land on either; the one holding the campaigns' lease runs it, and
+// each row is sent once, the report uploaded once.
+func TestCampaignOnTwoReplicas(t *testing.T) {
+	vars := campaignVars(map[string]string{"DATABASE_URL": pgtest.Schema(t)})
+	delete(vars, "ACCOUNTS_KEY")
+	e := startBotOn(t, 2, fakelinkup.New(), vars)
+	e.another(2)
+	require.Nil(t, e.submitCampaign("VC5", alice, campaignCSV, "Hi {first_name}, great to meet you at {event}!"))
+	root := e.campaignRoot()
+	value, _ := buttonValue(t, root, "campaign_start")
+	e.click("campaign_start", value, alice)
+	e.click("campaign_start", value, alice) // the second to the other bot
+	e.waitUntil("the report", func() bool { return len(e.slack.Uploads()) == 1 })
+	time.Sleep(1500 * time.Millisecond)
+	require.Equal(t, 3, e.linkup.Count(), "each row once")
+	seen := map[string]string{}
+	for _, r := range e.linkup.Requests() {
+		seen[r.Body.LinkedInURL] = r.Body.MessageText
+	}
+	assert.Equal(t, campaignTexts, seen)
+	assert.Len(t, e.slack.Uploads(), 1, "one report")
+	assert.Len(t, e.postsIn(salesChannel), 4, "the review and three lines, once each")
+}
