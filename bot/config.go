@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"linkedin-bot/account"
+	"linkedin-bot/campaign"
 	"linkedin-bot/conversation"
 	"linkedin-bot/internal/suggest"
 	"linkedin-bot/linkup"
@@ -61,6 +62,13 @@ type Config struct {
 	LogLevel   string
 	LogFormat  string // json, console, or empty: console on a terminal, json otherwise
 	CPUProfile string // when set, a pprof CPU profile is written there until exit
+
+	// Campaigns (package campaign): the pace of bulk sends.
+	CampaignGapMin        time.Duration  // CAMPAIGN_GAP_MIN: shortest gap between two sends of an account
+	CampaignGapMax        time.Duration  // CAMPAIGN_GAP_MAX: longest
+	CampaignHours         campaign.Hours // CAMPAIGN_HOURS: when campaigns send, in the owner's time zone
+	CampaignMaxRows       int            // CAMPAIGN_MAX_ROWS
+	CampaignRecontactDays int            // CAMPAIGN_RECONTACT_DAYS
 
 	// MetricsAddr (METRICS_ADDR), when set, is the host:port of the
 	// listener for /metrics, /healthz and /readyz; empty: none.
@@ -176,6 +184,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		CPUProfile:        r.get("CPU_PROFILE"),
 		MetricsAddr:       r.listenAddr("METRICS_ADDR"),
 	}
+	r.campaigns(&c)
 	c.LinkupBaseURL = strings.TrimSuffix(strings.TrimSuffix(strings.TrimRight(c.LinkupBaseURL, "/"), "/v1"), "/v2") // the client adds /v1/… or /v2/…
 	if c.ReplyPollInterval > 0 && c.ReplyPollInterval < time.Second {
 		r.fail("REPLY_POLL_INTERVAL", "must be at least 1s (each poll costs a credit)")
@@ -577,4 +586,27 @@ func UnknownSettings(names []string, where string) []Unknown {
 		out = append(out, Unknown{Name: n, Where: where, Mean: mean})
 	}
 	return out
+}
+
+// campaigns reads the campaign settings into c.
+func (r *reader) campaigns(c *Config) {
+	c.CampaignGapMin = r.duration("CAMPAIGN_GAP_MIN", 90*time.Second)
+	c.CampaignGapMax = r.duration("CAMPAIGN_GAP_MAX", 300*time.Second)
+	c.CampaignMaxRows = r.positive("CAMPAIGN_MAX_ROWS", 200)
+	c.CampaignRecontactDays = r.whole("CAMPAIGN_RECONTACT_DAYS", 30)
+	hours := r.get("CAMPAIGN_HOURS")
+	if hours == "" {
+		hours = "Mon-Fri 09:00-18:00"
+	}
+	h, err := campaign.ParseHours(hours)
+	if err != nil {
+		r.fail("CAMPAIGN_HOURS", "%s", err)
+	}
+	c.CampaignHours = h
+	if c.CampaignGapMin < time.Second {
+		r.fail("CAMPAIGN_GAP_MIN", "must be at least 1s")
+	}
+	if c.CampaignGapMax < c.CampaignGapMin {
+		r.fail("CAMPAIGN_GAP_MAX", "must be at least CAMPAIGN_GAP_MIN")
+	}
 }

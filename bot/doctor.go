@@ -44,6 +44,7 @@ var Scopes = []struct {
 	{"channels:history", "finding a post again after a crash in public channels (without it a post may appear twice)", false},
 	{"groups:history", "the same in private channels", false},
 	{"im:history", "the same in DMs", false},
+	{"files:write", "uploading a campaign's report to its thread", false},
 	{"im:write", "opening a requester's DM for a mirrored reply whose thread Slack refuses, so that it can be read back (without it such a reply may appear twice)", false},
 }
 
@@ -156,6 +157,9 @@ func Doctor(ctx context.Context, cfg Config, api *slack.Client, httpClient *http
 	}
 	fmt.Fprintln(out, "note: Linkup has no free call that checks LINKUP_API_KEY's credits or LINKUP_LOGIN_TOKEN: only a real send (1 credit) does")
 	fmt.Fprintln(out, "info reply bridge: "+BridgeConfig(cfg).Summary())
+	for _, w := range AccountSafety(cfg) {
+		fmt.Fprintln(out, "WARN account safety: "+w)
+	}
 	if cfg.LinkupDryRun {
 		fmt.Fprintln(out, "info DRY RUN (LINKUP_DRY_RUN): the bot will run everything but the Linkup call; nothing is sent, nothing is spent")
 	}
@@ -417,4 +421,25 @@ func openSocketOnce(ctx context.Context, api *slack.Client) (string, error) {
 		return "", errors.New("the first frame was not hello")
 	}
 	return "connected and received hello", nil
+}
+
+// AccountSafety warns of settings that make a LinkedIn account look like a
+// robot (see README, "Account safety"): more than 100 sends a day, or
+// campaign gaps under 30 s. Doctor prints them; they do not fail it.
+func AccountSafety(cfg Config) []string {
+	var out []string
+	if cfg.DailySendLimit > 100 || cfg.DailySendLimit == 0 {
+		out = append(out, fmt.Sprintf("DAILY_SEND_LIMIT is %s: careful outreach tools keep to about 50 messages a day per account; above 100 LinkedIn may restrict it", limitWords(cfg.DailySendLimit)))
+	}
+	if cfg.CampaignGapMin < 30*time.Second {
+		out = append(out, fmt.Sprintf("CAMPAIGN_GAP_MIN is %s: gaps under 30s between a campaign's messages look automated; keep minutes (the default is 90s)", cfg.CampaignGapMin))
+	}
+	return out
+}
+
+func limitWords(n int) string {
+	if n == 0 {
+		return "0 (no cap)"
+	}
+	return fmt.Sprint(n)
 }

@@ -133,6 +133,8 @@ func (h *Handlers) selfCommand(cmd slack.SlashCommand) (Response, bool) {
 		return h.later(cmd, h.disconnect), true
 	case "account":
 		return h.later(cmd, h.accountStatus), true
+	case "campaign":
+		return h.campaignCommand(cmd), true
 	}
 	return Response{}, false
 }

@@ -94,6 +94,9 @@ type Config struct {
 	// Inviter, when set, sends invitations (the Invite with a note button,
 	// `/linkedin-send invite`, the invitation form and its buttons).
 	Inviter Inviter
+	// Campaigns, when set, takes `/linkedin-send campaign` and the
+	// campaigns' buttons (issue 27).
+	Campaigns Campaigns
 	// Sealer seals the response_url a form keeps in its private_metadata,
 	// bound to the user it was opened for; one that does not open is no
 	// response_url. Nil seals under a key of this process only.
@@ -192,9 +195,16 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 		// No channel: the outcome comes in a DM.
 		return h.openModal(cb.TriggerID, prefill{Upload: true}, modalMeta{}, "", cb.User.ID)
 	case cb.Type == slack.InteractionTypeMessageAction && cb.CallbackID == MessageShortcutID:
+		if f, ok := csvFile(append(cb.Message.Files, messageFiles(raw)...)); ok && h.cfg.Campaigns != nil {
+			return h.campaignShortcut(cb, f) // a list of recipients: a campaign
+		}
 		return h.messageShortcut(ctx, cb, raw)
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ModalCallbackID:
 		return h.submit(ctx, cb)
+	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == CampaignCallbackID:
+		return h.campaignSubmit(ctx, cb)
+	case campaignButton(cb):
+		return h.campaignAction(ctx, cb)
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ConnectCallbackID:
 		return h.connectSubmit(ctx, cb)
 	case cb.Type == slack.InteractionTypeBlockActions && len(cb.ActionCallback.BlockActions) > 0 && cb.ActionCallback.BlockActions[0].ActionID == send.RetryActionID:
@@ -654,5 +664,6 @@ func usage(command string) string {
 		"• The message goes from your LinkedIn account (`" + command + " account` says which); the outcome is posted in a thread here.\n" +
 		"• `" + command + " connect` connects your own LinkedIn account, where the bot allows it; `" + command + " disconnect` removes it.\n" +
 		"• `" + command + " invite <linkedin profile url> [note]` invites someone to connect, with a note of up to 300 characters (1 credit); LinkedIn lets an account message only its connections.\n" +
+		"• `" + command + " campaign` sends one reviewed message to many people from a CSV, paced like a careful person; nothing goes before you press Start.\n" +
 		"• A text message costs 1 Linkup credit, one with an attachment 2. Use the form to add an attachment link."
 }

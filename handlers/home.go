@@ -270,9 +270,9 @@ func (h *Handlers) homeView(ctx context.Context, user string) slack.HomeTabViewR
 		slack.NewHeaderBlock(plain("Your LinkedIn desk")),
 		slack.NewActionBlock("home_actions", slack.NewButtonBlockElement(HomeNewSendID, "new", plain("New LinkedIn message")).WithStyle(slack.StylePrimary)),
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*Your account*\n"+h.accountStatus(ctx, log, user), false, false), nil, nil),
-		slack.NewDividerBlock(),
-		slack.NewHeaderBlock(plain("Your recent sends")),
 	}
+	blocks = append(blocks, h.campaignBlocks(ctx, log, user)...)
+	blocks = append(blocks, slack.NewDividerBlock(), slack.NewHeaderBlock(plain("Your recent sends")))
 	sends, err := h.cfg.Home.desk.RecentSends(ctx, user, homeSends)
 	switch {
 	case err != nil:

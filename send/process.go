@@ -173,6 +173,12 @@ func (p *Pipeline) deliverFrom(sd store.Send, log zerolog.Logger, fresh bool, in
 		return err
 	}
 
+	if !sd.OutcomePosted && sd.State == store.Sent && sd.Announced && sd.RootTS != "" && store.IsCampaignKey(sd.IdemKey) {
+		// A campaign's row that went: its line (the root, edited below) says
+		// so; a failed or unknown one gets its outcome, reason and Retry.
+		posted = append(posted, store.Posted{ID: sd.ID, D: store.OutcomePosted})
+		sd.OutcomePosted = true
+	}
 	if !sd.OutcomePosted {
 		if err := post(store.OutcomePosted, p.outcomeTargets(sd), outcomeText(sd), outcomeBlocks(sd, outcomeText(sd))); err != nil {
 			log.Error().Err(err).Str("state", string(sd.State)).Msg("the outcome could not be delivered to the requester; it is tried again later")

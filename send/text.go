@@ -24,6 +24,11 @@ const (
 // rootText is the message announcing a send: who sends to whom, a preview,
 // and its state.
 func rootText(sd store.Send) string {
+	if store.IsCampaignKey(sd.IdemKey) {
+		// A campaign's row: one short line in the campaign's thread, edited
+		// to its outcome (the review showed the messages).
+		return fmt.Sprintf("To %s: %s", profileLink(sd.Recipient), status(sd))
+	}
 	var b strings.Builder
 	verb := "is sending"
 	switch {

@@ -486,7 +486,8 @@ func TestDoctor(t *testing.T) {
 	assert.Zero(t, lk.Count(), "the doctor sends nothing")
 	assert.Empty(t, lk.Reads(""), "nor reads")
 
-	assert.Contains(t, out.String(), "PASS Slack bot token scopes: all 11 scopes of the manifest")
+	assert.Contains(t, out.String(), "PASS Slack bot token scopes: all 12 scopes of the manifest")
+	assert.NotContains(t, out.String(), "WARN account safety", "the defaults are safe")
 	assert.Contains(t, out.String(), "PASS DATA_DIR "+vars["DATA_DIR"]+": writable, no send log yet")
 
 	vars["SLACK_APP_TOKEN"] = "xapp-wrong"

@@ -65,8 +65,9 @@ func history(ctx context.Context, args []string, where store.Where, stdout, stde
 	state := fs.String("state", "", "only sends in this state: "+strings.Join(states, ", ")+" (sent: really sent; dry_run: with LINKUP_DRY_RUN)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	invitations := fs.Bool("invitations", false, "print the invitations (connection requests) instead of the sends")
+	campaignID := fs.Int64("campaign", 0, "print this campaign's rows and their states instead")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: linkedin-bot history [--since 24h|7d|0] [--user U…] [--state STATE] [--invitations] [--json]\n\nPrints the send log in DATA_DIR, or DATABASE_URL (read-only; it works while the bot runs).")
+		fmt.Fprintln(fs.Output(), "usage: linkedin-bot history [--since 24h|7d|0] [--user U…] [--state STATE] [--invitations | --campaign ID] [--json]\n\nPrints the send log in DATA_DIR, or DATABASE_URL (read-only; it works while the bot runs).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -76,7 +77,7 @@ func history(ctx context.Context, args []string, where store.Where, stdout, stde
 		return fmt.Errorf("history: %w", err)
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("history: unexpected argument %q (flags: --since, --user, --state, --invitations, --json)", fs.Arg(0))
+		return fmt.Errorf("history: unexpected argument %q (flags: --since, --user, --state, --invitations, --campaign, --json)", fs.Arg(0))
 	}
 	if *state != "" && !slices.Contains(states, *state) {
 		return fmt.Errorf("history: unknown state %q: use one of %s", *state, strings.Join(states, ", "))
@@ -94,6 +95,12 @@ func history(ctx context.Context, args []string, where store.Where, stdout, stde
 		return fmt.Errorf("history: %w", err)
 	}
 	defer st.Close()
+	if *invitations && *campaignID != 0 {
+		return fmt.Errorf("history: --invitations and --campaign print different lists: give one")
+	}
+	if *campaignID != 0 {
+		return campaignHistory(ctx, st, *campaignID, *asJSON, stdout)
+	}
 	if *invitations {
 		invs, err := st.ListInvitations(ctx, f.Since)
 		if err != nil {

@@ -424,7 +424,9 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	}, st, lk, sessions{accounts}, pipe, api, log)
 	bcfg.Invitations = inviter
 	bridge := conversation.New(bcfg, st, lk, api, log)
+	campaigns := newCampaigns(cfg, st, pipe, api, accounts, home, log)
 	h := handlers.New(handlers.Config{
+		Campaigns:      campaigns,
 		MaxMessageLen:  cfg.MaxMessageLen,
 		Country:        cfg.LinkupCountry,
 		AllowedUsers:   cfg.AllowedUsers,
@@ -481,12 +483,14 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 		return fmt.Errorf("starting the Home tabs: %w", err)
 	}
 	defer home.Close()
+	campaigns.Start()
 	log.Info().Str("LINKUP_API_VERSION", cfg.LinkupAPIVersion).Str("LINKUP_COUNTRY", cfg.LinkupCountry).Int("SEND_CONCURRENCY", cfg.SendConcurrency).Int("DAILY_SEND_LIMIT", cfg.DailySendLimit).
 		Stringer("log", cfg.Log()).Msg("linkedin-bot starting")
 	log.Info().Msg("reply bridge: " + bcfg.Summary())
 	runErr := b.Run(ctx)
 	bridge.Close()
 	inviter.Close()
+	campaigns.Close()
 
 	log.Info().Stringer("timeout", cfg.ShutdownTimeout).Msg("stopped taking requests; finishing sends in flight, leaving queued ones for the next start")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)

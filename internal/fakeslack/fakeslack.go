@@ -59,6 +59,7 @@ type Server struct {
 	appRefusal string // apps.connections.open's error, when set
 	scopes     string // auth.test's x-oauth-scopes header
 	violations []Violation
+	uploads    uploads
 }
 
 // File is a file the fake serves, for files.info and downloads.
@@ -136,7 +137,7 @@ type Ack struct {
 }
 
 // DefaultScopes are the bot scopes of the app's manifest, which auth.test reports.
-const DefaultScopes = "commands,chat:write,chat:write.public,files:read,users:read,channels:read,groups:read,channels:history,groups:history,im:history,im:write"
+const DefaultScopes = "commands,chat:write,chat:write.public,files:read,files:write,users:read,channels:read,groups:read,channels:history,groups:history,im:history,im:write"
 
 // New starts a fake Slack on 127.0.0.1.
 func New(opts Options) *Server {
@@ -168,6 +169,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("/link/", s.serveSocket)
 	mux.HandleFunc("/response/", s.serveHook)
 	mux.HandleFunc("/files-pri/", s.serveFile)
+	mux.HandleFunc("/upload/", s.serveUpload)
 	s.srv = httptest.NewServer(mux)
 	return s
 }
@@ -698,7 +700,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, map[string]any{"ok": false, "error": "user_not_found"})
 			return
 		}
-		writeJSON(w, map[string]any{"ok": true, "user": map[string]any{"id": call.Params["user"], "name": strings.ToLower(name), "profile": map[string]any{"display_name": name, "real_name": name}}})
+		user := map[string]any{"id": call.Params["user"], "name": strings.ToLower(name), "profile": map[string]any{"display_name": name, "real_name": name}}
+		if tz := s.zone(call.Params["user"]); tz != "" {
+			user["tz"] = tz
+		}
+		writeJSON(w, map[string]any{"ok": true, "user": user})
 	case "views.open", "views.update", "views.publish":
 		var req struct {
 			TriggerID string `json:"trigger_id"`
@@ -723,7 +729,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		writeJSON(w, map[string]any{"ok": true, "view": map[string]any{"id": id, "hash": "hash-" + id}})
 	default:
-		writeJSON(w, map[string]any{"ok": false, "error": "unknown_method"})
+		if !s.serveUploads(w, r, method, call.Params) {
+			writeJSON(w, map[string]any{"ok": false, "error": "unknown_method"})
+		}
 	}
 }
 

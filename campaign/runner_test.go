@@ -1,0 +1,233 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"linkedin-bot/account"
+	"linkedin-bot/send"
+	"linkedin-bot/store"
+)
+
+// recorder is a Sender that records each request in the log, as the
+// pipeline's accept does, without sending it.
+type recorder struct {
+	st     *store.Store
+	keys   []string
+	refuse error // when set, every request is refused with it, unrecorded
+}
+
+func (r *recorder) Submit(ctx context.Context, req send.Request) (store.Send, error) {
+	if r.refuse != nil {
+		return store.Send{}, r.refuse
+	}
+	sd, err := r.st.Accept(ctx, store.Send{IdemKey: req.IdemKey, Account: req.Account, Requester: req.UserID, Channel: req.ChannelID,
+		ThreadTS: req.ThreadTS, Recipient: req.Message.ProfileURL, Message: req.Message.Text, Country: req.Message.Country}, 0)
+	if err == nil {
+		r.keys = append(r.keys, req.IdemKey+" "+req.Message.Text)
+	}
+	return sd, err
+}
+
+// deskSlack is a Slack that keeps what the campaign posted.
+type deskSlack struct {
+	mu      sync.Mutex
+	tz      string
+	root    string
+	uploads []slack.UploadFileParameters
+	failUps int // uploads that fail (each may have reached Slack)
+	posts   []string
+}
+
+func (d *deskSlack) PostMessageContext(_ context.Context, ch string, opts ...slack.MsgOption) (string, string, error) {
+	_, values, err := slack.UnsafeApplyMsgOptions("", ch, "", opts...)
+	if err != nil {
+		return "", "", err
+	}
+	d.mu.Lock()
+	d.posts = append(d.posts, values.Get("thread_ts")+" "+values.Get("text"))
+	d.mu.Unlock()
+	return ch, "1700000000.000100", nil
+}
+
+func (d *deskSlack) UpdateMessageContext(_ context.Context, ch, ts string, opts ...slack.MsgOption) (string, string, string, error) {
+	_, values, err := slack.UnsafeApplyMsgOptions("", ch, "", opts...)
+	if err != nil {
+		return "", "", "", err
+	}
+	d.mu.Lock()
+	d.root = values.Get("text")
+	d.mu.Unlock()
+	return ch, ts, "", nil
+}
+
+func (d *deskSlack) GetUserInfoContext(_ context.Context, user string, _ ...slack.GetUserInfoOption) (*slack.User, error) {
+	return &slack.User{ID: user, TZ: d.tz}, nil
+}
+
+func (d *deskSlack) UploadFileContext(_ context.Context, p slack.UploadFileParameters) (*slack.FileSummary, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.uploads = append(d.uploads, p)
+	if d.failUps > 0 {
+		d.failUps--
+		return nil, errors.New("files.completeUploadExternal: 500")
+	}
+	return &slack.FileSummary{ID: "F1"}, nil
+}
+
+// finishAll sends every queued send of the log (the pipeline's part).
+func finishAll(t *testing.T, st *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	for {
+		sd, ok, err := st.Claim(ctx, 0)
+		require.NoError(t, err)
+		if !ok {
+			return
+		}
+		require.NoError(t, st.Finish(ctx, sd.ID, store.Outcome{State: store.Sent, Credits: 1}))
+	}
+}
+
+func TestRunnerPacesOnItsClock(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	hours, _ := ParseHours("Mon-Fri 09:00-18:00")
+	paris, _ := time.LoadLocation("Europe/Paris")
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, paris) // a Wednesday morning
+	rec := &recorder{st: st}
+	sl := &deskSlack{tz: "Europe/Paris"}
+	s := New(Config{
+		Pace:   Pace{GapMin: 90 * time.Second, GapMax: 300 * time.Second, Hours: hours},
+		Limits: Limits{MaxRows: 10, MaxMessageLen: 100, RecontactDays: 30},
+		Now:    func() time.Time { return now }, Rand: rand.New(rand.NewPCG(1, 1)),
+	}, st, rec, sl, zerolog.New(io.Discard))
+	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1",
+		CSV: "url,name\nlinkedin.com/in/a,A\nlinkedin.com/in/b,B\nlinkedin.com/in/c,C\nlinkedin.com/in/d,D\n", Template: "Hi {name}"})
+	require.NoError(t, err)
+	require.NoError(t, s.PostReview(ctx, c.ID))
+
+	s.cycle(ctx)
+	assert.Empty(t, rec.keys, "nothing before Start")
+	_, err = s.Act(ctx, c.ID, "U2", StartActionID)
+	require.ErrorIs(t, err, ErrNotYours, "no Accounts: the owner only")
+	text, err := s.Act(ctx, c.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	require.Empty(t, text)
+
+	s.cycle(ctx)
+	require.Equal(t, []string{"campaign:1:1 Hi A"}, rec.keys, "the first row at once")
+	finishAll(t, st)
+	now = now.Add(89 * time.Second)
+	s.cycle(ctx)
+	assert.Len(t, rec.keys, 1, "not within CAMPAIGN_GAP_MIN")
+	assert.Regexp(t, `1 of 4 sent · next at 10:0[1-5] \(Europe/Paris\)$`, sl.root, "the gap's end, in the owner's zone")
+
+	now = now.Add(300 * time.Second)
+	s.cycle(ctx)
+	require.Len(t, rec.keys, 2, "after the gap")
+	finishAll(t, st)
+
+	// A manual send waiting for the account goes first.
+	_, err = st.Accept(ctx, store.Send{IdemKey: "envelope:manual", Account: "acct", Requester: "U3", Channel: "C1", Recipient: "https://www.linkedin.com/in/z", Message: "manual"}, 0)
+	require.NoError(t, err)
+	now = now.Add(301 * time.Second)
+	s.cycle(ctx)
+	assert.Len(t, rec.keys, 2, "the campaign waits while a manual send is queued")
+	finishAll(t, st)
+	s.cycle(ctx)
+	require.Len(t, rec.keys, 3)
+	finishAll(t, st)
+
+	// After 18:00 in Paris, the next morning at 09:00.
+	now = time.Date(2026, 12, 2, 18, 30, 0, 0, paris)
+	s.cycle(ctx)
+	assert.Len(t, rec.keys, 3, "not outside CAMPAIGN_HOURS")
+	assert.Contains(t, sl.root, "3 of 4 sent · next at Thu 3 Dec 09:00 (Europe/Paris)")
+	now = time.Date(2026, 12, 3, 8, 59, 0, 0, paris)
+	s.cycle(ctx)
+	assert.Len(t, rec.keys, 3)
+	now = time.Date(2026, 12, 3, 9, 0, 0, 0, paris)
+	s.cycle(ctx)
+	require.Len(t, rec.keys, 4)
+	finishAll(t, st)
+	s.cycle(ctx)
+	assert.Contains(t, sl.root, "Done: 4 of 4 sent")
+	require.Len(t, sl.uploads, 1)
+	assert.Equal(t, "1700000000.000100", sl.uploads[0].ThreadTimestamp)
+	assert.Equal(t, 5, strings.Count(sl.uploads[0].Content, "\n"), "a header and four rows")
+	s.cycle(ctx)
+	assert.Len(t, sl.uploads, 1, "one report")
+	got, err := st.GetCampaign(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.CampaignDone, got.State)
+	assert.False(t, errors.Is(err, store.ErrNoCampaign))
+}
+
+func TestReportIsTriedTwiceAtMost(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &deskSlack{failUps: 5}
+	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30}},
+		st, &recorder{st: st}, sl, zerolog.New(io.Discard))
+	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\n", Template: "Hi"})
+	require.NoError(t, err)
+	require.NoError(t, s.PostReview(ctx, c.ID))
+	_, err = s.Act(ctx, c.ID, "U1", CancelActionID)
+	require.NoError(t, err)
+	for range 4 {
+		s.cycle(ctx)
+	}
+	assert.Len(t, sl.uploads, 2, "an upload that may have reached Slack is tried twice, never a third time")
+	assert.Contains(t, sl.root, "Cancelled: 0 of 1 sent · 1 cancelled")
+}
+
+func TestAnAccountThatCannotBeUsedPausesTheCampaign(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &deskSlack{}
+	rec := &recorder{st: st, refuse: &account.ExpiredError{Name: "acct"}}
+	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30}},
+		st, rec, sl, zerolog.New(io.Discard))
+	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\nlinkedin.com/in/b\n", Template: "Hi"})
+	require.NoError(t, err)
+	require.NoError(t, s.PostReview(ctx, c.ID))
+	_, err = s.Act(ctx, c.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	s.cycle(ctx)
+	s.cycle(ctx)
+	got, err := st.GetCampaign(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.CampaignPaused, got.State, "every next row would fail the same way")
+	rows, err := st.CampaignRows(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.RowPending, rows[0].State, "nothing lost: the row waits")
+	require.Len(t, sl.posts, 2, "the review, then one line in its thread")
+	assert.Contains(t, sl.posts[1], "1700000000.000100 :double_vertical_bar: <@U1> the campaign is paused")
+	assert.Contains(t, sl.root, "Paused: 0 of 2 sent")
+
+	rec.refuse = nil
+	_, err = s.Act(ctx, c.ID, "U1", ResumeActionID)
+	require.NoError(t, err)
+	s.cycle(ctx)
+	assert.Equal(t, []string{"campaign:1:1 Hi"}, rec.keys, "resumed where it was")
+}

@@ -1,0 +1,291 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+
+	"linkedin-bot/send"
+	"linkedin-bot/store"
+)
+
+// Button action IDs of a campaign's root; their value is the campaign's ID.
+const (
+	StartActionID  = "campaign_start"
+	PauseActionID  = "campaign_pause"
+	ResumeActionID = "campaign_resume"
+	CancelActionID = "campaign_cancel"
+)
+
+// Sender records sends; *send.Pipeline is the production one.
+type Sender interface {
+	Submit(ctx context.Context, req send.Request) (store.Send, error)
+}
+
+// Slack is the part of the Web API campaigns use; *slack.Client is the
+// production one.
+type Slack interface {
+	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
+	GetUserInfoContext(ctx context.Context, user string, options ...slack.GetUserInfoOption) (*slack.User, error)
+	UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error)
+}
+
+// Accounts says whether someone may act on a campaign of an account (the
+// rules of who sends as whom); *account.Service is the production one.
+type Accounts interface {
+	MayUse(ctx context.Context, user, name string) error
+}
+
+// Config tunes a Service.
+type Config struct {
+	Pace    Pace
+	Limits  Limits
+	Country string // the proxy country of the sends
+	// Tick is how often the runner looks for work; 1 s when zero (at most
+	// a quarter of GapMin).
+	Tick time.Duration
+	// Accounts checks who may press a campaign's buttons; nil: the owner only.
+	Accounts Accounts
+	// Credits is what one send costs (1 on Linkup for a text message).
+	Credits int
+	// Now and Rand, when set, replace the clock and the gaps' randomness.
+	Now  func() time.Time
+	Rand *rand.Rand
+	// Changed, when set, is told the owner of each campaign that changed
+	// (their Home tab); it must not block.
+	Changed func(user string)
+}
+
+// Service creates campaigns, acts on their buttons and runs them.
+type Service struct {
+	cfg    Config
+	st     *store.Store
+	sender Sender
+	slack  Slack
+	log    zerolog.Logger
+
+	mu       sync.Mutex
+	rootText map[int64]string // the root's text as last edited, to edit only on change
+	rnd      *rand.Rand
+
+	wake chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+// New returns a Service; Start runs its runner.
+func New(cfg Config, st *store.Store, sender Sender, sl Slack, log zerolog.Logger) *Service {
+	if cfg.Tick <= 0 {
+		cfg.Tick = time.Second
+		if q := cfg.Pace.GapMin / 4; q > 0 && q < cfg.Tick {
+			cfg.Tick = q
+		}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	if cfg.Credits <= 0 {
+		cfg.Credits = 1
+	}
+	return &Service{cfg: cfg, st: st, sender: sender, slack: sl, log: log.With().Str("component", "campaigns").Logger(),
+		rootText: map[int64]string{}, rnd: cfg.Rand, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Draft is a campaign's form as submitted.
+type Draft struct {
+	Key      string // the form's view: submitted twice, recorded once
+	Name     string
+	Owner    string
+	Account  string
+	Channel  string // where the root goes; the owner's ID for a DM
+	CSV      string
+	Template string
+}
+
+// Create validates d and records it in review (nothing is sent before
+// Start). An invalid form is Errors, for its fields; a form submitted
+// again is store.ErrDuplicate with the campaign recorded the first time.
+func (s *Service) Create(ctx context.Context, d Draft) (store.Campaign, error) {
+	messaged, err := s.st.Messaged(ctx, d.Account, s.cfg.Now().AddDate(0, 0, -s.cfg.Limits.RecontactDays))
+	if err != nil {
+		return store.Campaign{}, err
+	}
+	rows, err := Plan(d.CSV, d.Template, s.cfg.Limits, messaged)
+	if err != nil {
+		return store.Campaign{}, err
+	}
+	if n, _ := Counts(rows); n == 0 {
+		return store.Campaign{}, Errors{Recipients: "Every row is skipped, so there is nothing to send: " + skippedSummary(rows, 3)}
+	}
+	recs := make([]store.CampaignRow, len(rows))
+	for i, r := range rows {
+		recs[i] = store.CampaignRow{No: r.No, ProfileURL: r.ProfileURL, Message: r.Message, State: store.RowPending}
+		if r.Skip != "" {
+			recs[i].State, recs[i].Reason = store.RowSkipped, r.Skip
+		}
+	}
+	name := d.Name
+	if name == "" {
+		name = "Campaign of " + s.cfg.Now().UTC().Format("2 Jan 15:04")
+	}
+	return s.st.CreateCampaign(ctx, store.Campaign{IdemKey: d.Key, Name: name, Owner: d.Owner, Account: d.Account, Channel: d.Channel, Template: d.Template}, recs)
+}
+
+// PostReview posts campaign id's review root, with Start and Cancel, in
+// its channel, or the owner's DM where the bot cannot post there. It
+// reads the owner's time zone first (users.info), for the hours.
+func (s *Service) PostReview(ctx context.Context, id int64) error {
+	c, err := s.st.GetCampaign(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.RootTS != "" {
+		return nil
+	}
+	if u, err := s.slack.GetUserInfoContext(ctx, c.Owner); err != nil {
+		s.log.Warn().Err(err).Str("user", c.Owner).Msg("users.info failed; the campaign keeps its hours in UTC")
+	} else if u.TZ != "" {
+		if _, err := time.LoadLocation(u.TZ); err == nil {
+			if err := s.st.SetCampaignTZ(ctx, id, u.TZ); err != nil {
+				return err
+			}
+			c.TZ = u.TZ
+		}
+	}
+	rows, err := s.st.CampaignRows(ctx, id)
+	if err != nil {
+		return err
+	}
+	text, blocks := s.render(ctx, c, rows, time.Time{})
+	ch, ts, err := s.slack.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	if err != nil && c.Channel != c.Owner {
+		s.log.Warn().Err(err).Str("channel", c.Channel).Msg("posting the campaign's review failed; it goes to its owner's DM")
+		ch, ts, err = s.slack.PostMessageContext(ctx, c.Owner, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	}
+	if err != nil {
+		return fmt.Errorf("posting campaign %d's review: %w", id, err)
+	}
+	s.remember(id, text)
+	return s.st.SetCampaignRoot(ctx, id, ch, ts)
+}
+
+// ErrNotYours refuses a campaign's button to someone who is neither its
+// owner nor allowed to send from its account.
+var ErrNotYours = errors.New("only the campaign's owner, or someone who may send from its account, may do this")
+
+// Act handles a button of campaign id pressed by user: Start, Pause,
+// Resume or Cancel. It returns a sentence for the user when nothing
+// happened (refused, or already done), else "".
+func (s *Service) Act(ctx context.Context, id int64, user, action string) (string, error) {
+	c, err := s.st.GetCampaign(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if user != c.Owner {
+		if s.cfg.Accounts == nil {
+			return "", ErrNotYours
+		}
+		if err := s.cfg.Accounts.MayUse(ctx, user, c.Account); err != nil {
+			s.log.Warn().Err(err).Str("user", user).Int64("campaign", id).Str("action", action).Msg("campaign button refused: not the owner, and may not use its account; nothing done")
+			return "", ErrNotYours
+		}
+	}
+	var to store.CampaignState
+	var from []store.CampaignState
+	switch action {
+	case StartActionID:
+		to, from = store.CampaignRunning, []store.CampaignState{store.CampaignReview}
+	case PauseActionID:
+		to, from = store.CampaignPaused, []store.CampaignState{store.CampaignRunning}
+	case ResumeActionID:
+		to, from = store.CampaignRunning, []store.CampaignState{store.CampaignPaused}
+	case CancelActionID:
+		to, from = store.CampaignCancelled, []store.CampaignState{store.CampaignReview, store.CampaignRunning, store.CampaignPaused}
+	default:
+		return "", fmt.Errorf("unknown campaign action %q", action)
+	}
+	moved, err := s.st.MoveCampaign(ctx, id, to, from...)
+	if err != nil {
+		return "", err
+	}
+	if !moved {
+		return fmt.Sprintf(":information_source: This campaign is %s; nothing changed.", c.State), nil
+	}
+	s.log.Info().Int64("campaign", id).Str("user", user).Str("state", string(to)).Msg("campaign " + string(to))
+	s.changed(c.Owner)
+	if err := s.refresh(ctx, id); err != nil {
+		s.log.Warn().Err(err).Int64("campaign", id).Msg("editing the campaign's root failed; the runner edits it later")
+	}
+	s.poke()
+	return "", nil
+}
+
+func (s *Service) changed(user string) {
+	if s.cfg.Changed != nil && user != "" {
+		s.cfg.Changed(user)
+	}
+}
+
+func (s *Service) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Service) remember(id int64, text string) {
+	s.mu.Lock()
+	s.rootText[id] = text
+	s.mu.Unlock()
+}
+
+// refresh edits campaign id's root to say where it is, when that changed.
+func (s *Service) refresh(ctx context.Context, id int64) error {
+	c, err := s.st.GetCampaign(ctx, id)
+	if err != nil {
+		return err
+	}
+	rows, err := s.st.CampaignRows(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.edit(ctx, c, rows, s.nextShown(ctx, c))
+}
+
+func (s *Service) edit(ctx context.Context, c store.Campaign, rows []store.CampaignRow, next time.Time) error {
+	if c.RootTS == "" {
+		return nil
+	}
+	text, blocks := s.render(ctx, c, rows, next)
+	s.mu.Lock()
+	same := s.rootText[c.ID] == text
+	s.mu.Unlock()
+	if same {
+		return nil
+	}
+	if _, _, _, err := s.slack.UpdateMessageContext(ctx, c.RootChannel, c.RootTS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		return fmt.Errorf("editing campaign %d's root: %w", c.ID, err)
+	}
+	s.remember(c.ID, text)
+	return nil
+}
+
+// location is campaign c's time zone, UTC when unknown.
+func location(c store.Campaign) *time.Location {
+	if c.TZ != "" {
+		if loc, err := time.LoadLocation(c.TZ); err == nil {
+			return loc
+		}
+	}
+	return time.UTC
+}
