@@ -7,6 +7,10 @@
 //     p50/p99/max, the time until every send reached Linkup, the bot's CPU
 //     time per send (everything included: log writes, thread reply, root
 //     update, notification) and its idle and peak RSS; or
+//   - with -baseline, runs the same burst, in the same run and against the
+//     same fakes, on a plain slack-go bot that persists nothing
+//     (./plainbot), alternating the two bots -runs times, and prints every
+//     figure for both with their ratio (baseline.go); or
 //   - with -media, forwards one file of that size through the message
 //     shortcut's streaming path and reports the bot's peak RSS over idle; or
 //   - with -bridge, watches that many conversations on a sped-up clock and
@@ -20,6 +24,7 @@
 //
 //	go run ./cmd/loadtest                      # 1,000 commands at ~1,000/s
 //	go run ./cmd/loadtest -n 20 -rate 200      # what CI runs
+//	go run ./cmd/loadtest -baseline -runs 5    # the same burst on a plain slack-go bot too, alternated; medians and ratios
 //	go run ./cmd/loadtest -media 50            # a 50 MiB attachment
 //	go run ./cmd/loadtest -bridge 100          # the reply bridge: read credits per day, reply delay
 //	go run ./cmd/loadtest -bridge 100 -accounts 10 -api v2        # live replies: event → thread delay, credits
@@ -85,6 +90,9 @@ type options struct {
 	accounts   int
 	outage     time.Duration
 	metrics    time.Duration // scrape /metrics this often (0: no METRICS_ADDR)
+	baseline   bool
+	runs       int
+	tag        string // prefixes envelope IDs and texts, unique per run
 }
 
 func run(args []string, out io.Writer) error {
@@ -107,6 +115,8 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.accounts, "accounts", 1, "with -bridge -api v2: spread the conversations over this many connected accounts")
 	fs.DurationVar(&o.outage, "outage", 0, "with -bridge -api v2: instead of the sped-up day, cut the streams for this long (real time) while replies are written")
 	fs.DurationVar(&o.metrics, "metrics", 0, "run the bot with METRICS_ADDR and scrape /metrics this often during the burst (e.g. 1s); 0: no metrics")
+	fs.BoolVar(&o.baseline, "baseline", false, "also run the burst on a plain slack-go bot that persists nothing (cmd/loadtest/plainbot) and print both bots' figures with their ratio")
+	fs.IntVar(&o.runs, "runs", 1, "with -baseline: alternate the two bots this many times each and print medians")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -140,6 +150,9 @@ func run(args []string, out io.Writer) error {
 		}
 	}
 
+	if o.baseline {
+		return baselineRun(out, o, tmp)
+	}
 	if o.watched > 0 && o.api == "v2" {
 		return liveRun(out, o, tmp)
 	}
@@ -198,7 +211,7 @@ func run(args []string, out io.Writer) error {
 		defer stopScraping()
 		scraped := make(chan scrapes, 1)
 		go func() { scraped <- scrapeEvery(sctx, o.metrics, scrape) }()
-		if err := burst(ctx, out, o, sl, lk, pids, idle); err != nil {
+		if _, err := burst(ctx, out, o, sl, lk, pids, idle); err != nil {
 			return err
 		}
 		stopScraping()
@@ -217,7 +230,8 @@ func run(args []string, out io.Writer) error {
 		}
 		return nil
 	}
-	return burst(ctx, out, o, sl, lk, pids, idle)
+	_, err = burst(ctx, out, o, sl, lk, pids, idle)
+	return err
 }
 
 // freeAddr is a loopback address whose port was free a moment ago.
@@ -332,23 +346,29 @@ func botEnv(tmp string, sl *fakeslack.Server, linkupURL string) []string {
 	}
 }
 
+// figures are what a burst measures of a bot.
+type figures struct {
+	ackP50, ackP99, cpuPerSend time.Duration
+	idleRSS, peakRSS           int64
+}
+
 // burst measures idle acks, then a burst of n commands.
-func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, lk *linkup, pids []int, idle proc) error {
+func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, lk *linkup, pids []int, idle proc) (figures, error) {
 	// Idle: one command at a time, each fully done before the next.
 	var idleLat []time.Duration
 	for i := range o.idle {
-		lat, err := command(ctx, sl, fmt.Sprintf("idle-%d", i))
+		lat, err := command(ctx, sl, fmt.Sprintf("%sidle-%d", o.tag, i))
 		if err != nil {
-			return err
+			return figures{}, err
 		}
 		idleLat = append(idleLat, lat)
 		if err := waitFor(ctx, func() bool { return lk.count() == i+1 && notified(sl) == i+1 }); err != nil {
-			return fmt.Errorf("idle send %d: %w", i, err)
+			return figures{}, fmt.Errorf("idle send %d: %w", i, err)
 		}
 	}
 	before, err := readProcs(pids)
 	if err != nil {
-		return err
+		return figures{}, err
 	}
 
 	// The burst: frames written at the given rate, acks read as they come.
@@ -363,10 +383,10 @@ func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, 
 		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
 			time.Sleep(d)
 		}
-		id := fmt.Sprintf("burst-%d", i)
+		id := fmt.Sprintf("%sburst-%d", o.tag, i)
 		frames[i] = sent{id: id, at: time.Now()}
 		if err := sl.SendFrame(frame(id)); err != nil {
-			return err
+			return figures{}, err
 		}
 	}
 	written := time.Since(start)
@@ -374,26 +394,26 @@ func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, 
 	for _, f := range frames {
 		a, err := sl.WaitAck(ctx, f.id)
 		if err != nil {
-			return err
+			return figures{}, err
 		}
 		lat = append(lat, a.At.Sub(f.at))
 	}
 	total := o.idle + o.n
 	if err := waitFor(ctx, func() bool { return lk.count() >= total }); err != nil {
-		return fmt.Errorf("only %d of %d sends reached Linkup: %w", lk.count(), total, err)
+		return figures{}, fmt.Errorf("only %d of %d sends reached Linkup: %w", lk.count(), total, err)
 	}
 	allLinkup := time.Since(start)
 	if err := waitFor(ctx, func() bool { return notified(sl) >= total }); err != nil {
-		return fmt.Errorf("only %d of %d notifications: %w", notified(sl), total, err)
+		return figures{}, fmt.Errorf("only %d of %d notifications: %w", notified(sl), total, err)
 	}
 	allDone := time.Since(start)
 	after, err := readProcs(pids)
 	if err != nil {
-		return err
+		return figures{}, err
 	}
 	time.Sleep(500 * time.Millisecond) // a duplicate would show up now
 	if err := lk.exactlyOnce(total); err != nil {
-		return err
+		return figures{}, err
 	}
 
 	p := percentiles(lat)
@@ -404,7 +424,7 @@ func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, 
 	fmt.Fprintf(out, "delivered exactly once: %d of %d\n", total, total)
 	fmt.Fprintf(out, "bot CPU per send: %s (user+system over the burst, all bots)\n", round((after.cpu-before.cpu)/time.Duration(o.n)))
 	fmt.Fprintf(out, "RSS: idle %.1f MiB, peak %.1f MiB (the largest bot)\n", mib(idle.rss), mib(after.hwm))
-	return nil
+	return figures{ackP50: p.p50, ackP99: p.p99, cpuPerSend: (after.cpu - before.cpu) / time.Duration(o.n), idleRSS: idle.rss, peakRSS: after.hwm}, nil
 }
 
 // media forwards one generated file of o.mediaMiB MiB through the message
