@@ -608,7 +608,7 @@ var qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, channe
 		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT),
 		CAST(? AS INTEGER), ` + dbNow + ` + CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER), ` + lastSeen("CAST(? AS TEXT)", "CAST(? AS TEXT)") + `, CAST(? AS TEXT)
 	WHERE CAST(? AS BIGINT) <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND state IN ('queued', 'sending', 'sent', 'unknown')
-		AND (called_at = 0 OR called_at >= ?) AND dry_run = 0 LIMIT ?) AS counted) < ?
+		AND (called_at = 0 OR called_at >= ?) AND dry_run = 0 LIMIT CAST(? AS INTEGER)) AS counted) < ?
 	ON CONFLICT (idem_key) DO NOTHING
 	RETURNING id, lease_until, ` + leased
 
