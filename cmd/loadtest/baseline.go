@@ -74,7 +74,8 @@ func burstOnce(out io.Writer, o options, tmp, binary string) (figures, error) {
 	defer lk.srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	pid, stop, err := startBot(ctx, binary, tmp, sl, lk.srv.URL, "LOG_LEVEL=info", "LINKUP_TIMEOUT=5m",
+	logPath := filepath.Join(tmp, "bot-"+o.tag+".log")
+	pid, stop, err := startBotLog(ctx, binary, tmp, sl, lk.srv.URL, logPath, "LOG_LEVEL=info", "LINKUP_TIMEOUT=5m",
 		"DATABASE_URL="+o.database, "DATA_DIR="+filepath.Join(tmp, "data-"+o.tag))
 	if err != nil {
 		return figures{}, err
@@ -85,7 +86,12 @@ func burstOnce(out io.Writer, o options, tmp, binary string) (figures, error) {
 	if err != nil {
 		return figures{}, err
 	}
-	return burst(ctx, out, o, sl, lk, []int{pid}, idle)
+	f, err := burst(ctx, out, o, sl, lk, []int{pid}, idle)
+	if err != nil || binary != o.bot {
+		return f, err // the plain bot persists nothing
+	}
+	stop()
+	return f, guard(out, o, f, []string{logPath})
 }
 
 // printComparison prints the medians of both bots' figures and their
@@ -112,6 +118,7 @@ func printComparison(out io.Writer, ours, base []figures) {
 		{"CPU per send", "ms", "≤ 1.5×", func(f figures) float64 { return ms(f.cpuPerSend) }},
 		{"peak RSS", "MiB", "≤ 20 MiB", func(f figures) float64 { return mib(f.peakRSS) }},
 		{"idle RSS", "MiB", "≤ 12 MiB", func(f figures) float64 { return mib(f.idleRSS) }},
+		{"idle own mem", "MiB", "RssAnon", func(f figures) float64 { return mib(f.idleAnon) }},
 	}
 	fmt.Fprintf(out, "\nmedians of %d run(s) each, alternated:\n", len(ours))
 	fmt.Fprintf(out, "%-14s %12s %14s %7s  %s\n", "figure", "plain bot", "linkedin-bot", "ratio", "target")

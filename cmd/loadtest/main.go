@@ -92,7 +92,9 @@ type options struct {
 	metrics    time.Duration // scrape /metrics this often (0: no METRICS_ADDR)
 	baseline   bool
 	runs       int
-	tag        string // prefixes envelope IDs and texts, unique per run
+	maxIdleOwn float64 // MiB of idle RssAnon over which the run fails (0: no check)
+	maxSyncs   float64 // durable writes per send over which the run fails (0: no check)
+	tag        string  // prefixes envelope IDs and texts, unique per run
 }
 
 func run(args []string, out io.Writer) error {
@@ -117,6 +119,8 @@ func run(args []string, out io.Writer) error {
 	fs.DurationVar(&o.metrics, "metrics", 0, "run the bot with METRICS_ADDR and scrape /metrics this often during the burst (e.g. 1s); 0: no metrics")
 	fs.BoolVar(&o.baseline, "baseline", false, "also run the burst on a plain slack-go bot that persists nothing (cmd/loadtest/plainbot) and print both bots' figures with their ratio")
 	fs.IntVar(&o.runs, "runs", 1, "with -baseline: alternate the two bots this many times each and print medians")
+	fs.Float64Var(&o.maxIdleOwn, "max-idle-own", 0, "fail when the bot's idle own memory (RssAnon: heap, stacks, SQLite's caches; not the binary's pages) exceeds this many MiB (CI's guard)")
+	fs.Float64Var(&o.maxSyncs, "max-syncs-per-send", 0, "fail when the bot's durable writes (log fsyncs on SQLite, commits of accept groups on PostgreSQL) per send exceed this (CI's guard; counted, not timed)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -171,6 +175,8 @@ func run(args []string, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	var pids []int
+	var stops []func()
+	var logs []string   // the bots' output
 	var scrape []string // the bots' METRICS_ADDR
 	for i := range o.replicas {
 		profile := ""
@@ -184,13 +190,16 @@ func run(args []string, out io.Writer) error {
 			}
 			scrape = append(scrape, addr)
 		}
-		pid, stop, err := startBot(ctx, o.bot, tmp, sl, lk.srv.URL, "LOG_LEVEL=info",
+		logPath := filepath.Join(tmp, fmt.Sprint("bot-", i, ".log"))
+		logs = append(logs, logPath)
+		pid, stop, err := startBotLog(ctx, o.bot, tmp, sl, lk.srv.URL, logPath, "LOG_LEVEL=info",
 			"MAX_MEDIA_BYTES="+fmt.Sprint((o.mediaMiB+1)<<20), "LINKUP_TIMEOUT=5m", "CPU_PROFILE="+profile, "DATABASE_URL="+o.database,
 			"DATA_DIR="+filepath.Join(tmp, fmt.Sprint("data-", i)), "METRICS_ADDR="+addr)
 		if err != nil {
 			return err
 		}
 		defer stop()
+		stops = append(stops, stop)
 		if _, err := sl.WaitSockets(ctx, i+1); err != nil {
 			return err
 		}
@@ -230,8 +239,63 @@ func run(args []string, out io.Writer) error {
 		}
 		return nil
 	}
-	_, err = burst(ctx, out, o, sl, lk, pids, idle)
-	return err
+	f, err := burst(ctx, out, o, sl, lk, pids, idle)
+	if err != nil {
+		return err
+	}
+	for _, stop := range stops {
+		stop()
+	}
+	return guard(out, o, f, logs)
+}
+
+// guard prints what the bots made durable (their last log line) and fails
+// when a figure CI guards exceeds its bound: idle own memory, and durable
+// writes per send (counted, not timed, so not at the machine's mercy).
+func guard(out io.Writer, o options, f figures, logs []string) error {
+	var groups, fsyncs int64
+	for _, path := range logs {
+		d, err := durability(path)
+		if err != nil {
+			return err
+		}
+		groups, fsyncs = groups+d.groups, fsyncs+d.fsyncs
+	}
+	sends := o.idle + o.n
+	writes, what := fsyncs, "write-ahead log fsyncs"
+	if o.database != "" {
+		writes, what = groups, "accept commits"
+	}
+	f.writes = float64(writes) / float64(sends)
+	fmt.Fprintf(out, "durable writes: %d accept groups, %d log fsyncs for %d sends (%.2f %s a send)\n", groups, fsyncs, sends, f.writes, what)
+	if o.maxIdleOwn > 0 && mib(f.idleAnon) > o.maxIdleOwn {
+		return fmt.Errorf("idle own memory (RssAnon) %.1f MiB exceeds -max-idle-own %.1f MiB", mib(f.idleAnon), o.maxIdleOwn)
+	}
+	if o.maxSyncs > 0 && f.writes > o.maxSyncs {
+		return fmt.Errorf("%.2f %s a send exceeds -max-syncs-per-send %.2f", f.writes, what, o.maxSyncs)
+	}
+	return nil
+}
+
+type durableWrites struct{ groups, fsyncs int64 }
+
+// durability reads the counts the bot logs as it stops.
+func durability(logPath string) (durableWrites, error) {
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		return durableWrites{}, err
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		var line struct {
+			Groups *int64 `json:"accept_groups"`
+			Fsyncs int64  `json:"log_fsyncs"`
+		}
+		if json.Unmarshal([]byte(lines[i]), &line) == nil && line.Groups != nil {
+			return durableWrites{*line.Groups, line.Fsyncs}, nil
+		}
+	}
+	return durableWrites{}, fmt.Errorf("%s: the bot did not log its durable writes as it stopped", logPath)
 }
 
 // freeAddr is a loopback address whose port was free a moment ago.
@@ -317,16 +381,33 @@ func sentSum(addrs []string) (int, error) {
 // Linkup at linkupURL, with sends uncapped and extra settings, and waits
 // for its Socket Mode connection. stop sends it SIGTERM and waits.
 func startBot(ctx context.Context, binary, tmp string, sl *fakeslack.Server, linkupURL string, extra ...string) (pid int, stop func(), err error) {
+	return startBotLog(ctx, binary, tmp, sl, linkupURL, "", extra...)
+}
+
+// startBotLog is startBot with the bot's output written to the file
+// logPath (none when empty).
+func startBotLog(ctx context.Context, binary, tmp string, sl *fakeslack.Server, linkupURL, logPath string, extra ...string) (pid int, stop func(), err error) {
 	bot := exec.Command(binary)
 	bot.Env = append(botEnv(tmp, sl, linkupURL), extra...)
 	bot.Dir = tmp
 	bot.Stdout, bot.Stderr = io.Discard, io.Discard
+	if logPath != "" {
+		f, err := os.Create(logPath)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer f.Close() // the child has its own copy
+		bot.Stdout, bot.Stderr = f, f
+	}
 	if err := bot.Start(); err != nil {
 		return 0, nil, fmt.Errorf("starting the bot: %w", err)
 	}
+	var once sync.Once
 	stop = func() {
-		_ = bot.Process.Signal(syscall.SIGTERM)
-		_ = bot.Wait()
+		once.Do(func() {
+			_ = bot.Process.Signal(syscall.SIGTERM)
+			_ = bot.Wait()
+		})
 	}
 	if _, err := sl.WaitConnected(ctx); err != nil {
 		stop()
@@ -350,6 +431,8 @@ func botEnv(tmp string, sl *fakeslack.Server, linkupURL string) []string {
 type figures struct {
 	ackP50, ackP99, cpuPerSend time.Duration
 	idleRSS, peakRSS           int64
+	idleAnon                   int64   // idle RssAnon: the bot's own memory, without the binary's pages
+	writes                     float64 // durable writes per send (guard)
 }
 
 // burst measures idle acks, then a burst of n commands.
@@ -423,8 +506,9 @@ func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, 
 	fmt.Fprintf(out, "all sends reached Linkup after %s; all answered and notified after %s (%.0f sends/s)\n", round(allLinkup), round(allDone), float64(o.n)/allDone.Seconds())
 	fmt.Fprintf(out, "delivered exactly once: %d of %d\n", total, total)
 	fmt.Fprintf(out, "bot CPU per send: %s (user+system over the burst, all bots)\n", round((after.cpu-before.cpu)/time.Duration(o.n)))
-	fmt.Fprintf(out, "RSS: idle %.1f MiB, peak %.1f MiB (the largest bot)\n", mib(idle.rss), mib(after.hwm))
-	return figures{ackP50: p.p50, ackP99: p.p99, cpuPerSend: (after.cpu - before.cpu) / time.Duration(o.n), idleRSS: idle.rss, peakRSS: after.hwm}, nil
+	fmt.Fprintf(out, "RSS: idle %.1f MiB (own memory %.1f MiB, the binary's and other file pages %.1f MiB), peak %.1f MiB (the largest bot)\n",
+		mib(idle.rss), mib(idle.anon), mib(idle.rss-idle.anon), mib(after.hwm))
+	return figures{ackP50: p.p50, ackP99: p.p99, cpuPerSend: (after.cpu - before.cpu) / time.Duration(o.n), idleRSS: idle.rss, peakRSS: after.hwm, idleAnon: idle.anon}, nil
 }
 
 // media forwards one generated file of o.mediaMiB MiB through the message
@@ -644,7 +728,7 @@ func readProcs(pids []int) (proc, error) {
 			return total, err
 		}
 		total.cpu += p.cpu
-		total.rss, total.hwm = max(total.rss, p.rss), max(total.hwm, p.hwm)
+		total.rss, total.hwm, total.anon = max(total.rss, p.rss), max(total.hwm, p.hwm), max(total.anon, p.anon)
 	}
 	return total, nil
 }
@@ -652,6 +736,7 @@ func readProcs(pids []int) (proc, error) {
 // proc is what /proc tells of the bot.
 type proc struct {
 	rss, hwm int64 // bytes
+	anon     int64 // RssAnon: resident and not backed by a file (heap, stacks, caches)
 	cpu      time.Duration
 }
 
@@ -668,6 +753,9 @@ func readProc(pid int) (proc, error) {
 		}
 		if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &kb); err == nil {
 			p.hwm = kb << 10
+		}
+		if _, err := fmt.Sscanf(line, "RssAnon: %d kB", &kb); err == nil {
+			p.anon = kb << 10
 		}
 	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
