@@ -47,7 +47,8 @@ type grouper struct {
 	in      chan *acceptReq
 	quit    chan struct{}
 	stopped chan struct{}
-	last    atomic.Int64 // when the last accept arrived, UnixNano
+	last    atomic.Int64   // when the last accept arrived, UnixNano
+	syncing sync.WaitGroup // the groups' fsyncs under way (SQLite)
 
 	groups atomic.Int64 // groups written (one commit each)
 	fsyncs atomic.Int64 // fsyncs of the write-ahead log (SQLite)
@@ -103,6 +104,7 @@ func (s *Store) stopGroups() {
 func (s *Store) writeGroups() {
 	g := &s.group
 	defer close(g.stopped)
+	defer g.syncing.Wait()
 	for {
 		var first *acceptReq
 		select {
@@ -137,17 +139,34 @@ func (s *Store) writeGroups() {
 			}
 		}
 		g.last.Store(time.Now().UnixNano())
-		s.writeGroup(batch)
-		for _, r := range batch {
-			close(r.done)
+		written := s.writeGroup(batch)
+		if len(written) == 0 || s.db.pg {
+			// PostgreSQL's commit was durable when it returned.
+			for _, r := range batch {
+				close(r.done)
+			}
+			continue
 		}
+		// The next group is written while this one's fsync runs: its own
+		// Sync waits for an fsync that started after its commit (Sync).
+		g.syncing.Go(func() {
+			if err := s.Sync(); err != nil {
+				for _, r := range written {
+					r.err = err
+				}
+			}
+			for _, r := range batch {
+				close(r.done)
+			}
+		})
 	}
 }
 
-// writeGroup writes batch in one transaction and syncs it. A member whose
-// statement fails is left out, with its error, and the others written
-// again without it; a failed commit or sync is every member's error.
-func (s *Store) writeGroup(batch []*acceptReq) {
+// writeGroup writes batch in one transaction and returns the members it
+// wrote (none when the commit failed), whose caller syncs them. A member
+// whose statement fails is left out, with its error, and the others
+// written again without it; a failed commit is every member's error.
+func (s *Store) writeGroup(batch []*acceptReq) []*acceptReq {
 	// Members that gave up are not written.
 	live := batch[:0:0]
 	for _, r := range batch {
@@ -176,7 +195,7 @@ func (s *Store) writeGroup(batch []*acceptReq) {
 		for _, r := range live {
 			r.err = err
 		}
-		return
+		return nil
 	}
 	for len(live) > 0 {
 		var failed *acceptReq
@@ -204,15 +223,14 @@ func (s *Store) writeGroup(batch []*acceptReq) {
 			live = slices.DeleteFunc(live, func(r *acceptReq) bool { return r == failed })
 			continue
 		}
-		if err == nil {
-			s.group.groups.Add(1)
-			err = s.Sync()
-		}
 		if err != nil {
 			for _, r := range live {
 				r.err = err
 			}
+			return nil
 		}
-		return
+		s.group.groups.Add(1)
+		return live
 	}
+	return nil
 }
