@@ -23,6 +23,8 @@ const (
 	commitDelay = time.Millisecond
 	burstWindow = 20 * time.Millisecond
 	maxGroup    = 64
+	// pgWriters is how many groups commit at once on PostgreSQL.
+	pgWriters = 4
 	// groupTimeout bounds a group's write. A member whose own context ends
 	// first returns at once; its row may still land, as an accept that
 	// timed out always could (Abandon, by its accept token).
@@ -39,8 +41,9 @@ type acceptReq struct {
 	done       chan struct{}
 }
 
-// grouper collects accepts into groups and writes each group. Its one
-// goroutine starts with the first accept and ends with Close.
+// grouper collects accepts into groups and writes each group. Its
+// goroutines (one on SQLite, pgWriters on PostgreSQL) start with the first
+// accept and end with Close.
 type grouper struct {
 	start   sync.Once
 	stop    sync.Once
@@ -70,7 +73,20 @@ func (s *Store) acceptGrouped(ctx context.Context, account string, dailyLimit in
 	g := &s.group
 	g.start.Do(func() {
 		g.in, g.quit, g.stopped = make(chan *acceptReq), make(chan struct{}), make(chan struct{})
-		go s.writeGroups()
+		// SQLite has one writing connection; PostgreSQL's pool lets
+		// several groups commit at once, each waiting for the server's disk.
+		writers := 1
+		if s.db.pg {
+			writers = pgWriters
+		}
+		var running sync.WaitGroup
+		for range writers {
+			running.Go(s.writeGroups)
+		}
+		go func() {
+			running.Wait()
+			close(g.stopped)
+		}()
 	})
 	r := &acceptReq{ctx: ctx, account: account, dailyLimit: dailyLimit, args: args, dest: dest, done: make(chan struct{})}
 	select {
@@ -100,10 +116,9 @@ func (s *Store) stopGroups() {
 	<-g.stopped
 }
 
-// writeGroups is the group writer's loop.
+// writeGroups is a group writer's loop.
 func (s *Store) writeGroups() {
 	g := &s.group
-	defer close(g.stopped)
 	defer g.syncing.Wait()
 	for {
 		var first *acceptReq

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx"
 
 	"linkedin-bot/internal/fakeslack"
 )
@@ -74,6 +79,15 @@ func burstOnce(out io.Writer, o options, tmp, binary string) (figures, error) {
 	defer lk.srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
+	if o.database != "" && binary == o.bot {
+		// A schema of its own each run, as a first start has it.
+		db, drop, err := freshSchema(ctx, o.database, o.tag)
+		if err != nil {
+			return figures{}, err
+		}
+		defer drop()
+		o.database = db
+	}
 	logPath := filepath.Join(tmp, "bot-"+o.tag+".log")
 	pid, stop, err := startBotLog(ctx, binary, tmp, sl, lk.srv.URL, logPath, "LOG_LEVEL=info", "LINKUP_TIMEOUT=5m",
 		"DATABASE_URL="+o.database, "DATA_DIR="+filepath.Join(tmp, "data-"+o.tag))
@@ -130,4 +144,34 @@ func printComparison(out io.Writer, ours, base []figures) {
 		}
 		fmt.Fprintf(out, "%-14s %9.2f %-3s %10.2f %-3s %7s  %s\n", r.name, p, r.unit, l, r.unit, ratio, r.target)
 	}
+}
+
+// freshSchema creates an empty schema in the database at rawURL and
+// returns the URL that uses it, and drop, which removes it.
+func freshSchema(ctx context.Context, rawURL, tag string) (string, func(), error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("-database-url: %w", err)
+	}
+	name := "loadtest_" + strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(tag))
+	db, err := sql.Open("pgx", rawURL)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+name); err != nil {
+		_ = db.Close()
+		return "", nil, fmt.Errorf("creating schema %s: %w", name, err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String(), func() {
+		_, _ = db.ExecContext(context.Background(), "DROP SCHEMA "+name+" CASCADE")
+		_ = db.Close()
+	}, nil
 }
