@@ -26,6 +26,11 @@ import (
 // ackTimeout bounds queueing one ack; Slack gives up after 3 s anyway.
 const ackTimeout = 3 * time.Second
 
+// maxCommands bounds the slash commands handled at once: a burst is not
+// served one command at a time (each ack waits for its accept), yet a flood
+// cannot start goroutines without end. Past it, the loop waits for a slot.
+const maxCommands = 32
+
 // afterTimeout bounds a handler's work after the ack (opening a modal).
 const afterTimeout = 10 * time.Second
 
@@ -37,12 +42,16 @@ type Bot struct {
 	log   zerolog.Logger
 	after sync.WaitGroup
 
+	commands sync.WaitGroup // slash commands being handled
+	slots    chan struct{}  // one per command being handled (maxCommands)
+	// handleEvent is handle; tests replace it.
+	handleEvent func(ctx context.Context, evt socketmode.Event, readAt time.Time)
+
 	stop context.CancelCauseFunc // ends Run with a refused app token
 
 	obs       Observer
 	connected atomic.Bool // a Socket Mode connection is held
 	opened    int         // connections opened (Run's loop only)
-	readAt    time.Time   // when the envelope being handled was read (Run's loop only)
 }
 
 // Observer is told what the metrics show of the runtime; every method
@@ -77,7 +86,9 @@ func (b *Bot) setConnected(up bool) {
 // New returns a Bot that reads sm's events and answers them with h.
 // httpClient posts to response_urls.
 func New(sm *socketmode.Client, h *handlers.Handlers, httpClient *http.Client, log zerolog.Logger) *Bot {
-	return &Bot{sm: sm, h: h, http: httpClient, log: log}
+	b := &Bot{sm: sm, h: h, http: httpClient, log: log, slots: make(chan struct{}, maxCommands)}
+	b.handleEvent = b.handle
+	return b
 }
 
 // Run connects and serves until ctx ends or Slack refuses the app for good
@@ -94,10 +105,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	for {
 		select {
 		case evt := <-b.sm.Events:
-			b.readAt = time.Now()
-			b.handle(ctx, evt)
+			b.dispatch(ctx, evt, time.Now())
 		case err := <-errc:
 			b.setConnected(false)
+			b.commands.Wait()
 			b.after.Wait()
 			if cause := context.Cause(ctx); ctx.Err() != nil && parent.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
 				return cause
@@ -111,6 +122,26 @@ func (b *Bot) Run(ctx context.Context) error {
 			return fmt.Errorf("slack socket mode: %w", err)
 		}
 	}
+}
+
+// dispatch handles evt, read at readAt: a slash command in a goroutine of
+// its own (at most maxCommands at once), so that a burst's acks do not
+// wait for each other's accepts; anything else in Run's loop, in order.
+func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, readAt time.Time) {
+	if evt.Type != socketmode.EventTypeSlashCommand {
+		b.handleEvent(ctx, evt, readAt)
+		return
+	}
+	select {
+	case b.slots <- struct{}{}:
+	case <-ctx.Done():
+		b.handleEvent(ctx, evt, readAt) // shutting down: acked in the loop
+		return
+	}
+	b.commands.Go(func() {
+		defer func() { <-b.slots }()
+		b.handleEvent(ctx, evt, readAt)
+	})
 }
 
 // transient are Slack's answers to apps.connections.open worth retrying.
@@ -135,7 +166,7 @@ func appTokenRefused(err error) error {
 	return fmt.Errorf("configuration: SLACK_APP_TOKEN: Slack refused it (%v): paste %s, and check that Socket Mode is enabled", err, tokenHelp["SLACK_APP_TOKEN"])
 }
 
-func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
+func (b *Bot) handle(ctx context.Context, evt socketmode.Event, readAt time.Time) {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
 		b.setConnected(false) // (again): the last connection ended
@@ -192,21 +223,21 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 			b.log.Error().Err(e.Cause).Str("envelope_id", e.Response.EnvelopeID).Msg("writing an ack failed")
 		}
 	case socketmode.EventTypeErrorBadMessage:
-		b.badMessage(ctx, evt)
+		b.badMessage(ctx, evt, readAt)
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
 		if !ok {
-			b.ack(b.envelopeLog(evt, "", ""), evt.Request, nil)
+			b.ack(b.envelopeLog(evt, "", ""), evt.Request, nil, readAt)
 			return
 		}
-		b.command(ctx, evt, cmd)
+		b.command(ctx, evt, cmd, readAt)
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok {
-			b.ack(b.envelopeLog(evt, "", ""), evt.Request, nil)
+			b.ack(b.envelopeLog(evt, "", ""), evt.Request, nil, readAt)
 			return
 		}
-		b.interaction(ctx, evt, cb)
+		b.interaction(ctx, evt, cb, readAt)
 	case socketmode.EventTypeEventsAPI:
 		// Acked at once (Slack redelivers what is not); app_home_opened
 		// publishes the Home tab after the ack, and the rest is ignored.
@@ -214,13 +245,13 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 			return
 		}
 		log := b.envelopeLog(evt, "", "")
-		b.serve(log, evt.Request, handlers.Response{}, func() handlers.Response { return b.h.Event(ctx, evt.Request.Payload) })
+		b.serve(log, evt.Request, readAt, handlers.Response{}, func() handlers.Response { return b.h.Event(ctx, evt.Request.Payload) })
 	default:
 		// Anything newer: ack so Slack does not redeliver, then ignore.
 		if evt.Request != nil && evt.Request.EnvelopeID != "" {
 			log := b.envelopeLog(evt, "", "")
 			log.Debug().Msg("ignoring envelope")
-			b.ack(log, evt.Request, nil)
+			b.ack(log, evt.Request, nil, readAt)
 		}
 	}
 }
@@ -228,19 +259,19 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event) {
 // commandFallback acks a command whose handler failed.
 var commandFallback = handlers.Response{Ack: map[string]any{"response_type": "ephemeral", "text": ":warning: Something went wrong reading this command; nothing was sent. Please try again."}}
 
-func (b *Bot) command(ctx context.Context, evt socketmode.Event, cmd slack.SlashCommand) {
+func (b *Bot) command(ctx context.Context, evt socketmode.Event, cmd slack.SlashCommand, readAt time.Time) {
 	log := b.envelopeLog(evt, cmd.UserID, cmd.ChannelID)
-	b.serve(log, evt.Request, commandFallback, func() handlers.Response { return b.h.Command(ctx, cmd, evt.Request.EnvelopeID) })
+	b.serve(log, evt.Request, readAt, commandFallback, func() handlers.Response { return b.h.Command(ctx, cmd, evt.Request.EnvelopeID) })
 }
 
-func (b *Bot) interaction(ctx context.Context, evt socketmode.Event, cb slack.InteractionCallback) {
+func (b *Bot) interaction(ctx context.Context, evt socketmode.Event, cb slack.InteractionCallback, readAt time.Time) {
 	log := b.envelopeLog(evt, cb.User.ID, cb.Channel.ID).With().Str("interaction", string(cb.Type)).Str("callback_id", cb.CallbackID+cb.View.CallbackID).Logger()
-	b.serve(log, evt.Request, handlers.Response{}, func() handlers.Response { return b.h.Interaction(ctx, cb, evt.Request.Payload) })
+	b.serve(log, evt.Request, readAt, handlers.Response{}, func() handlers.Response { return b.h.Interaction(ctx, cb, evt.Request.Payload) })
 }
 
 // serve runs a handler, acks with its answer and starts its after-work. A
 // handler that panics is acked with fallback and logged.
-func (b *Bot) serve(log zerolog.Logger, req *socketmode.Request, fallback handlers.Response, handler func() handlers.Response) {
+func (b *Bot) serve(log zerolog.Logger, req *socketmode.Request, readAt time.Time, fallback handlers.Response, handler func() handlers.Response) {
 	resp := func() (r handlers.Response) {
 		defer func() {
 			if p := recover(); p != nil {
@@ -250,7 +281,7 @@ func (b *Bot) serve(log zerolog.Logger, req *socketmode.Request, fallback handle
 		}()
 		return handler()
 	}()
-	b.ack(log, req, resp.Ack)
+	b.ack(log, req, resp.Ack, readAt)
 	if resp.Refused {
 		log.Warn().Msg("refused: user not on the allow-list")
 	}
@@ -269,9 +300,9 @@ func (b *Bot) serve(log zerolog.Logger, req *socketmode.Request, fallback handle
 	})
 }
 
-// ack acknowledges req with payload (none when nil). It never blocks for
-// longer than Slack would wait.
-func (b *Bot) ack(log zerolog.Logger, req *socketmode.Request, payload any) {
+// ack acknowledges req, read at readAt, with payload (none when nil). It
+// never blocks for longer than Slack would wait.
+func (b *Bot) ack(log zerolog.Logger, req *socketmode.Request, payload any, readAt time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
 	defer cancel()
 	if err := b.sm.AckCtx(ctx, req.EnvelopeID, payload); err != nil {
@@ -283,7 +314,7 @@ func (b *Bot) ack(log zerolog.Logger, req *socketmode.Request, payload any) {
 		return
 	}
 	if b.obs != nil {
-		b.obs.Acked(time.Since(b.readAt))
+		b.obs.Acked(time.Since(readAt))
 	}
 	log.Debug().Msg("acked")
 }
@@ -291,7 +322,7 @@ func (b *Bot) ack(log zerolog.Logger, req *socketmode.Request, payload any) {
 // badMessage acks a frame slack-go could not decode, from its raw
 // envelope_id, and tells the user through the payload's response_url when
 // it has one. slack-go neither acks nor reports such a frame otherwise.
-func (b *Bot) badMessage(ctx context.Context, evt socketmode.Event) {
+func (b *Bot) badMessage(ctx context.Context, evt socketmode.Event, readAt time.Time) {
 	bad, ok := evt.Data.(*socketmode.ErrorBadMessage)
 	if !ok {
 		return
@@ -308,14 +339,14 @@ func (b *Bot) badMessage(ctx context.Context, evt socketmode.Event) {
 	_ = json.Unmarshal(frame.Payload, &payload)
 
 	log := b.log.With().Str("envelope_id", frame.EnvelopeID).Str("type", frame.Type).Logger()
-	if frame.EnvelopeID != "" && b.lenient(ctx, log, frame.EnvelopeID, frame.Type, frame.Payload) {
+	if frame.EnvelopeID != "" && b.lenient(ctx, log, frame.EnvelopeID, frame.Type, frame.Payload, readAt) {
 		return
 	}
 	log.Warn().Err(bad.Cause).Int("bytes", len(bad.Message)).Msg("Slack sent a frame that could not be decoded")
 	if frame.EnvelopeID == "" {
 		return
 	}
-	b.ack(log, &socketmode.Request{EnvelopeID: frame.EnvelopeID}, nil)
+	b.ack(log, &socketmode.Request{EnvelopeID: frame.EnvelopeID}, nil, readAt)
 	if payload.ResponseURL == "" {
 		return
 	}
@@ -334,7 +365,7 @@ func (b *Bot) badMessage(ctx context.Context, evt socketmode.Event) {
 
 // lenient decodes a command or interaction slack-go refused, leaving out
 // the odd fields, and serves it; it reports whether it could.
-func (b *Bot) lenient(ctx context.Context, log zerolog.Logger, envelopeID, typ string, payload json.RawMessage) bool {
+func (b *Bot) lenient(ctx context.Context, log zerolog.Logger, envelopeID, typ string, payload json.RawMessage, readAt time.Time) bool {
 	evt := socketmode.Event{Request: &socketmode.Request{EnvelopeID: envelopeID, Type: typ, Payload: payload}}
 	switch typ {
 	case socketmode.RequestTypeSlashCommands:
@@ -344,7 +375,7 @@ func (b *Bot) lenient(ctx context.Context, log zerolog.Logger, envelopeID, typ s
 		}
 		log.Info().Strs("dropped", dropped).Msg("a command slack-go could not decode was read without its odd fields")
 		evt.Type = socketmode.EventTypeSlashCommand
-		b.command(ctx, evt, cmd)
+		b.command(ctx, evt, cmd, readAt)
 	case socketmode.RequestTypeInteractive:
 		cb, dropped, err := handlers.DecodeInteraction(payload)
 		if err != nil {
@@ -352,10 +383,10 @@ func (b *Bot) lenient(ctx context.Context, log zerolog.Logger, envelopeID, typ s
 		}
 		log.Info().Strs("dropped", dropped).Msg("an interaction slack-go could not decode was read without its odd fields")
 		evt.Type = socketmode.EventTypeInteractive
-		b.interaction(ctx, evt, cb)
+		b.interaction(ctx, evt, cb, readAt)
 	case socketmode.RequestTypeEventsAPI:
 		evt.Type = socketmode.EventTypeEventsAPI
-		b.serve(b.envelopeLog(evt, "", ""), evt.Request, handlers.Response{}, func() handlers.Response { return b.h.Event(ctx, payload) })
+		b.serve(b.envelopeLog(evt, "", ""), evt.Request, readAt, handlers.Response{}, func() handlers.Response { return b.h.Event(ctx, payload) })
 	default:
 		return false
 	}

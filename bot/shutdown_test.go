@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
@@ -27,12 +28,12 @@ func TestTheShutdownIsNotAConnectionProblem(t *testing.T) {
 	stopped, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, evt := range events {
-		b.handle(stopped, evt)
+		b.handle(stopped, evt, time.Now())
 	}
 	assert.Empty(t, logs.String(), "nothing at info level or above when shutting down")
 
 	for _, evt := range events {
-		b.handle(context.Background(), evt)
+		b.handle(context.Background(), evt, time.Now())
 	}
 	assert.Contains(t, logs.String(), `"level":"warn","error":"Post \"https://slack.com/api/apps.connections.open\": context canceled","attempt":1`)
 	assert.Contains(t, logs.String(), `"message":"the Slack connection closed; reconnecting"`)

@@ -214,7 +214,7 @@ func emojiOf(name, unicode string, tone int) string {
 		}
 	}
 	if s == "" {
-		s = emojiCodes[":"+name+":"]
+		s = emoji.CodeMap()[":"+name+":"]
 	}
 	if s == "" {
 		return ":" + name + ":"
@@ -225,9 +225,10 @@ func emojiOf(name, unicode string, tone int) string {
 	return s
 }
 
-// emojiCodes is the maintained table of emoji short names (Slack's names,
-// skin tones included) and their characters.
-var emojiCodes = emoji.CodeMap()
+// emoji.CodeMap is the maintained table of emoji short names (Slack's
+// names, skin tones included) and their characters. It is built on first
+// use (about 320 kB): most bots never need it, and an idle one should not
+// carry it.
 
 var shortcode = regexp.MustCompile(`:[a-z0-9_+'\-]+:`)
 
@@ -238,7 +239,7 @@ func Emojize(s string) string {
 		return s
 	}
 	return shortcode.ReplaceAllStringFunc(s, func(code string) string {
-		if c, ok := emojiCodes[code]; ok {
+		if c, ok := emoji.CodeMap()[code]; ok {
 			return c
 		}
 		return code

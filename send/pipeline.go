@@ -623,15 +623,7 @@ func (p *Pipeline) direct() (run func(sd store.Send, recorded bool), ok bool) {
 		go func() {
 			defer p.workers.Done()
 			defer func() { <-p.slots }()
-			if err := p.store.Sync(); err != nil {
-				// Not durable: queued again rather than called.
-				log := p.sendLog(sd)
-				log.Error().Err(err).Msg("syncing the claim to disk failed; the send is queued again")
-				if p.persist(log, "queueing a send again", func(ctx context.Context) error { return p.store.Unclaim(ctx, sd.ID) }) {
-					p.poke()
-				}
-				return
-			}
+			// Durable already: AcceptClaimed returns once its group is synced.
 			p.process(sd, nil)
 		}()
 	}, true

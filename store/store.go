@@ -231,6 +231,8 @@ type Store struct {
 	// pool): an accept, which an ack waits for, then waits for at most one
 	// of them.
 	lane chan struct{}
+
+	group grouper // accepts that arrive together, written together (acceptgroup.go)
 }
 
 // inLane runs f, a write of a send under way, in its lane (see lane),
@@ -348,6 +350,7 @@ func schemaProblem(version, known int, upgrading bool) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stopGroups()
 	s.walMu.Lock()
 	defer s.walMu.Unlock()
 	var err error
@@ -399,6 +402,7 @@ func (s *Store) Sync() error {
 	if err := s.wal.Sync(); err != nil {
 		return err
 	}
+	s.group.fsyncs.Add(1)
 	s.syncDone = covers
 	return nil
 }
@@ -533,8 +537,9 @@ func (s *Store) Accept(ctx context.Context, sd Send, dailyLimit int) (Send, erro
 // AcceptClaimed is Accept and Claim in one write, for a bot with a worker
 // free to send it now: the send is recorded sending, as claimed by this
 // store, with Linkup about to be called and its announcement's try. Like a
-// claim, it must be made durable (Sync) before Linkup is called, and from
-// then on a crash makes it unknown, never resent. The cap is counted as
+// claim, it must be durable before Linkup is called, and it is when it
+// returns (its group's sync, acceptgroup.go); from then on a crash makes
+// it unknown, never resent. The cap is counted as
 // by Accept, which counts this send from now on. Like Claim, it records
 // the last message seen in the recipient's conversation (Unsettled.SeenBefore).
 func (s *Store) AcceptClaimed(ctx context.Context, sd Send, dailyLimit int) (Send, error) {
@@ -560,10 +565,12 @@ func (s *Store) accept(ctx context.Context, req Send, dailyLimit int, claimed bo
 		attempts, lease, called, rootTries = 1, s.leaseMS(), now.UnixMilli(), 1
 	}
 	sd.Owner = s.owner
-	// One statement, so one implicit transaction: the cap's count and the
-	// insert cannot be split by another Accept.
+	// One statement: the cap's count and the insert cannot be split by
+	// another Accept (on PostgreSQL, its group holds the account's cap
+	// lock). Written with the accepts arriving at the same time, in one
+	// transaction and one sync (acceptgroup.go): durable when it returns.
 	var leaseUntil int64
-	err := s.underCap(ctx, sd.Account, dailyLimit, []any{&sd.ID, &leaseUntil, &sd.Leased}, qAccept,
+	err := s.acceptGrouped(ctx, sd.Account, dailyLimit, []any{&sd.ID, &leaseUntil, &sd.Leased},
 		sd.IdemKey, nullID(sd.RetryOf), sd.Account, sd.Requester, sd.Channel, sd.ResponseURL, sd.ThreadTS,
 		sd.Recipient, sd.Message, sd.Country, sd.MediaLink, sd.MediaName, sd.MediaType, sd.MediaSize, sd.MediaFileID, sd.MediaURL, sd.State,
 		sd.RootChannel, sd.RootTS, now.UnixMilli(), now.UnixMilli(), sd.DryRun, s.owner, attempts, lease, called, rootTries, sd.Account, sd.Recipient, sd.AcceptToken,
@@ -587,24 +594,6 @@ func (s *Store) accept(ctx context.Context, req Send, dailyLimit int, claimed bo
 	}
 }
 
-// underCap runs q, a statement that counts account's sends against the
-// daily cap and writes, and scans its one row into dest. On SQLite the
-// statement alone is atomic (one writer at a time); on PostgreSQL, where
-// several bots may write at once, it runs in a transaction holding an
-// advisory lock on the account, so that two counts never both pass the cap
-// (without a cap, dailyLimit <= 0, there is nothing to count).
-func (s *Store) underCap(ctx context.Context, account string, dailyLimit int, dest []any, q string, args ...any) error {
-	if !s.db.pg || dailyLimit <= 0 {
-		return s.queryRow(ctx, q, args...).Scan(dest...)
-	}
-	return s.tx(ctx, func(tx conn) error {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(?))`, capKey, account); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, q, args...).Scan(dest...)
-	})
-}
-
 // qAccept inserts a send unless its idempotency key exists or, with a cap
 // (the 31st parameter, when > 0), its account already has that many sends
 // called today that may have reached LinkedIn or waiting to be called. Its
@@ -619,7 +608,7 @@ var qAccept = `INSERT INTO sends (idem_key, retry_of, account, requester, channe
 		CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT),
 		CAST(? AS INTEGER), ` + dbNow + ` + CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER), ` + lastSeen("CAST(? AS TEXT)", "CAST(? AS TEXT)") + `, CAST(? AS TEXT)
 	WHERE CAST(? AS BIGINT) <= 0 OR (SELECT count(*) FROM (SELECT 1 FROM sends WHERE account = ? AND state IN ('queued', 'sending', 'sent', 'unknown')
-		AND (called_at = 0 OR called_at >= ?) AND dry_run = 0 LIMIT ?) AS counted) < ?
+		AND (called_at = 0 OR called_at >= ?) AND dry_run = 0 LIMIT CAST(? AS INTEGER)) AS counted) < ?
 	ON CONFLICT (idem_key) DO NOTHING
 	RETURNING id, lease_until, ` + leased
 

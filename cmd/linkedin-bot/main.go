@@ -498,7 +498,9 @@ func serve(ctx context.Context, cfg bot.Config, api *slack.Client, httpClient *h
 	if err := pipe.Close(sctx); err != nil {
 		log.Warn().Err(err).Msg("shutdown timeout: sends still waiting on Linkup were cut off and are reported as unknown")
 	}
-	log.Info().Msg("linkedin-bot stopped")
+	// What the log made durable, counted (cmd/loadtest checks it per send).
+	d := st.Durability()
+	log.Info().Int64("accept_groups", d.Groups).Int64("log_fsyncs", d.Fsyncs).Msg("linkedin-bot stopped")
 	return runErr
 }
 

@@ -7,6 +7,10 @@
 //     p50/p99/max, the time until every send reached Linkup, the bot's CPU
 //     time per send (everything included: log writes, thread reply, root
 //     update, notification) and its idle and peak RSS; or
+//   - with -baseline, runs the same burst, in the same run and against the
+//     same fakes, on a plain slack-go bot that persists nothing
+//     (./plainbot), alternating the two bots -runs times, and prints every
+//     figure for both with their ratio (baseline.go); or
 //   - with -media, forwards one file of that size through the message
 //     shortcut's streaming path and reports the bot's peak RSS over idle; or
 //   - with -bridge, watches that many conversations on a sped-up clock and
@@ -20,6 +24,7 @@
 //
 //	go run ./cmd/loadtest                      # 1,000 commands at ~1,000/s
 //	go run ./cmd/loadtest -n 20 -rate 200      # what CI runs
+//	go run ./cmd/loadtest -baseline -runs 5    # the same burst on a plain slack-go bot too, alternated; medians and ratios
 //	go run ./cmd/loadtest -media 50            # a 50 MiB attachment
 //	go run ./cmd/loadtest -bridge 100          # the reply bridge: read credits per day, reply delay
 //	go run ./cmd/loadtest -bridge 100 -accounts 10 -api v2        # live replies: event → thread delay, credits
@@ -85,6 +90,11 @@ type options struct {
 	accounts   int
 	outage     time.Duration
 	metrics    time.Duration // scrape /metrics this often (0: no METRICS_ADDR)
+	baseline   bool
+	runs       int
+	maxIdleOwn float64 // MiB of idle RssAnon over which the run fails (0: no check)
+	maxSyncs   float64 // durable writes per send over which the run fails (0: no check)
+	tag        string  // prefixes envelope IDs and texts, unique per run
 }
 
 func run(args []string, out io.Writer) error {
@@ -107,6 +117,10 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.accounts, "accounts", 1, "with -bridge -api v2: spread the conversations over this many connected accounts")
 	fs.DurationVar(&o.outage, "outage", 0, "with -bridge -api v2: instead of the sped-up day, cut the streams for this long (real time) while replies are written")
 	fs.DurationVar(&o.metrics, "metrics", 0, "run the bot with METRICS_ADDR and scrape /metrics this often during the burst (e.g. 1s); 0: no metrics")
+	fs.BoolVar(&o.baseline, "baseline", false, "also run the burst on a plain slack-go bot that persists nothing (cmd/loadtest/plainbot) and print both bots' figures with their ratio")
+	fs.IntVar(&o.runs, "runs", 1, "with -baseline: alternate the two bots this many times each and print medians")
+	fs.Float64Var(&o.maxIdleOwn, "max-idle-own", 0, "fail when the bot's idle own memory (RssAnon: heap, stacks, SQLite's caches; not the binary's pages) exceeds this many MiB (CI's guard)")
+	fs.Float64Var(&o.maxSyncs, "max-syncs-per-send", 0, "fail when the bot's durable writes (log fsyncs on SQLite, commits of accept groups on PostgreSQL) per send exceed this (CI's guard; counted, not timed)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -140,6 +154,9 @@ func run(args []string, out io.Writer) error {
 		}
 	}
 
+	if o.baseline {
+		return baselineRun(out, o, tmp)
+	}
 	if o.watched > 0 && o.api == "v2" {
 		return liveRun(out, o, tmp)
 	}
@@ -158,6 +175,8 @@ func run(args []string, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	var pids []int
+	var stops []func()
+	var logs []string   // the bots' output
 	var scrape []string // the bots' METRICS_ADDR
 	for i := range o.replicas {
 		profile := ""
@@ -171,13 +190,16 @@ func run(args []string, out io.Writer) error {
 			}
 			scrape = append(scrape, addr)
 		}
-		pid, stop, err := startBot(ctx, o.bot, tmp, sl, lk.srv.URL, "LOG_LEVEL=info",
+		logPath := filepath.Join(tmp, fmt.Sprint("bot-", i, ".log"))
+		logs = append(logs, logPath)
+		pid, stop, err := startBotLog(ctx, o.bot, tmp, sl, lk.srv.URL, logPath, "LOG_LEVEL=info",
 			"MAX_MEDIA_BYTES="+fmt.Sprint((o.mediaMiB+1)<<20), "LINKUP_TIMEOUT=5m", "CPU_PROFILE="+profile, "DATABASE_URL="+o.database,
 			"DATA_DIR="+filepath.Join(tmp, fmt.Sprint("data-", i)), "METRICS_ADDR="+addr)
 		if err != nil {
 			return err
 		}
 		defer stop()
+		stops = append(stops, stop)
 		if _, err := sl.WaitSockets(ctx, i+1); err != nil {
 			return err
 		}
@@ -198,7 +220,7 @@ func run(args []string, out io.Writer) error {
 		defer stopScraping()
 		scraped := make(chan scrapes, 1)
 		go func() { scraped <- scrapeEvery(sctx, o.metrics, scrape) }()
-		if err := burst(ctx, out, o, sl, lk, pids, idle); err != nil {
+		if _, err := burst(ctx, out, o, sl, lk, pids, idle); err != nil {
 			return err
 		}
 		stopScraping()
@@ -217,7 +239,67 @@ func run(args []string, out io.Writer) error {
 		}
 		return nil
 	}
-	return burst(ctx, out, o, sl, lk, pids, idle)
+	f, err := burst(ctx, out, o, sl, lk, pids, idle)
+	if err != nil {
+		return err
+	}
+	for _, stop := range stops {
+		stop()
+	}
+	return guard(out, o, f, logs)
+}
+
+// guard prints what the bots made durable (their last log line) and fails
+// when a figure CI guards exceeds its bound: idle own memory, and durable
+// writes per send (counted, not timed, so not at the machine's mercy).
+func guard(out io.Writer, o options, f figures, logs []string) error {
+	var groups, fsyncs int64
+	for _, path := range logs {
+		d, err := durability(path)
+		if err != nil && o.maxSyncs <= 0 {
+			fmt.Fprintf(out, "durable writes: not counted (%v)\n", err) // an older binary (-bot)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		groups, fsyncs = groups+d.groups, fsyncs+d.fsyncs
+	}
+	sends := o.idle + o.n
+	writes, what := fsyncs, "write-ahead log fsyncs"
+	if o.database != "" {
+		writes, what = groups, "accept commits"
+	}
+	f.writes = float64(writes) / float64(sends)
+	fmt.Fprintf(out, "durable writes: %d accept groups, %d log fsyncs for %d sends (%.2f %s a send)\n", groups, fsyncs, sends, f.writes, what)
+	if o.maxIdleOwn > 0 && mib(f.idleAnon) > o.maxIdleOwn {
+		return fmt.Errorf("idle own memory (RssAnon) %.1f MiB exceeds -max-idle-own %.1f MiB", mib(f.idleAnon), o.maxIdleOwn)
+	}
+	if o.maxSyncs > 0 && f.writes > o.maxSyncs {
+		return fmt.Errorf("%.2f %s a send exceeds -max-syncs-per-send %.2f", f.writes, what, o.maxSyncs)
+	}
+	return nil
+}
+
+type durableWrites struct{ groups, fsyncs int64 }
+
+// durability reads the counts the bot logs as it stops.
+func durability(logPath string) (durableWrites, error) {
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		return durableWrites{}, err
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		var line struct {
+			Groups *int64 `json:"accept_groups"`
+			Fsyncs int64  `json:"log_fsyncs"`
+		}
+		if json.Unmarshal([]byte(lines[i]), &line) == nil && line.Groups != nil {
+			return durableWrites{*line.Groups, line.Fsyncs}, nil
+		}
+	}
+	return durableWrites{}, fmt.Errorf("%s: the bot did not log its durable writes as it stopped", logPath)
 }
 
 // freeAddr is a loopback address whose port was free a moment ago.
@@ -303,16 +385,33 @@ func sentSum(addrs []string) (int, error) {
 // Linkup at linkupURL, with sends uncapped and extra settings, and waits
 // for its Socket Mode connection. stop sends it SIGTERM and waits.
 func startBot(ctx context.Context, binary, tmp string, sl *fakeslack.Server, linkupURL string, extra ...string) (pid int, stop func(), err error) {
+	return startBotLog(ctx, binary, tmp, sl, linkupURL, "", extra...)
+}
+
+// startBotLog is startBot with the bot's output written to the file
+// logPath (none when empty).
+func startBotLog(ctx context.Context, binary, tmp string, sl *fakeslack.Server, linkupURL, logPath string, extra ...string) (pid int, stop func(), err error) {
 	bot := exec.Command(binary)
 	bot.Env = append(botEnv(tmp, sl, linkupURL), extra...)
 	bot.Dir = tmp
 	bot.Stdout, bot.Stderr = io.Discard, io.Discard
+	if logPath != "" {
+		f, err := os.Create(logPath)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer f.Close() // the child has its own copy
+		bot.Stdout, bot.Stderr = f, f
+	}
 	if err := bot.Start(); err != nil {
 		return 0, nil, fmt.Errorf("starting the bot: %w", err)
 	}
+	var once sync.Once
 	stop = func() {
-		_ = bot.Process.Signal(syscall.SIGTERM)
-		_ = bot.Wait()
+		once.Do(func() {
+			_ = bot.Process.Signal(syscall.SIGTERM)
+			_ = bot.Wait()
+		})
 	}
 	if _, err := sl.WaitConnected(ctx); err != nil {
 		stop()
@@ -332,23 +431,31 @@ func botEnv(tmp string, sl *fakeslack.Server, linkupURL string) []string {
 	}
 }
 
+// figures are what a burst measures of a bot.
+type figures struct {
+	ackP50, ackP99, cpuPerSend time.Duration
+	idleRSS, peakRSS           int64
+	idleAnon                   int64   // idle RssAnon: the bot's own memory, without the binary's pages
+	writes                     float64 // durable writes per send (guard)
+}
+
 // burst measures idle acks, then a burst of n commands.
-func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, lk *linkup, pids []int, idle proc) error {
+func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, lk *linkup, pids []int, idle proc) (figures, error) {
 	// Idle: one command at a time, each fully done before the next.
 	var idleLat []time.Duration
 	for i := range o.idle {
-		lat, err := command(ctx, sl, fmt.Sprintf("idle-%d", i))
+		lat, err := command(ctx, sl, fmt.Sprintf("%sidle-%d", o.tag, i))
 		if err != nil {
-			return err
+			return figures{}, err
 		}
 		idleLat = append(idleLat, lat)
 		if err := waitFor(ctx, func() bool { return lk.count() == i+1 && notified(sl) == i+1 }); err != nil {
-			return fmt.Errorf("idle send %d: %w", i, err)
+			return figures{}, fmt.Errorf("idle send %d: %w", i, err)
 		}
 	}
 	before, err := readProcs(pids)
 	if err != nil {
-		return err
+		return figures{}, err
 	}
 
 	// The burst: frames written at the given rate, acks read as they come.
@@ -363,10 +470,10 @@ func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, 
 		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
 			time.Sleep(d)
 		}
-		id := fmt.Sprintf("burst-%d", i)
+		id := fmt.Sprintf("%sburst-%d", o.tag, i)
 		frames[i] = sent{id: id, at: time.Now()}
 		if err := sl.SendFrame(frame(id)); err != nil {
-			return err
+			return figures{}, err
 		}
 	}
 	written := time.Since(start)
@@ -374,26 +481,26 @@ func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, 
 	for _, f := range frames {
 		a, err := sl.WaitAck(ctx, f.id)
 		if err != nil {
-			return err
+			return figures{}, err
 		}
 		lat = append(lat, a.At.Sub(f.at))
 	}
 	total := o.idle + o.n
 	if err := waitFor(ctx, func() bool { return lk.count() >= total }); err != nil {
-		return fmt.Errorf("only %d of %d sends reached Linkup: %w", lk.count(), total, err)
+		return figures{}, fmt.Errorf("only %d of %d sends reached Linkup: %w", lk.count(), total, err)
 	}
 	allLinkup := time.Since(start)
 	if err := waitFor(ctx, func() bool { return notified(sl) >= total }); err != nil {
-		return fmt.Errorf("only %d of %d notifications: %w", notified(sl), total, err)
+		return figures{}, fmt.Errorf("only %d of %d notifications: %w", notified(sl), total, err)
 	}
 	allDone := time.Since(start)
 	after, err := readProcs(pids)
 	if err != nil {
-		return err
+		return figures{}, err
 	}
 	time.Sleep(500 * time.Millisecond) // a duplicate would show up now
 	if err := lk.exactlyOnce(total); err != nil {
-		return err
+		return figures{}, err
 	}
 
 	p := percentiles(lat)
@@ -403,8 +510,9 @@ func burst(ctx context.Context, out io.Writer, o options, sl *fakeslack.Server, 
 	fmt.Fprintf(out, "all sends reached Linkup after %s; all answered and notified after %s (%.0f sends/s)\n", round(allLinkup), round(allDone), float64(o.n)/allDone.Seconds())
 	fmt.Fprintf(out, "delivered exactly once: %d of %d\n", total, total)
 	fmt.Fprintf(out, "bot CPU per send: %s (user+system over the burst, all bots)\n", round((after.cpu-before.cpu)/time.Duration(o.n)))
-	fmt.Fprintf(out, "RSS: idle %.1f MiB, peak %.1f MiB (the largest bot)\n", mib(idle.rss), mib(after.hwm))
-	return nil
+	fmt.Fprintf(out, "RSS: idle %.1f MiB (own memory %.1f MiB, the binary's and other file pages %.1f MiB), peak %.1f MiB (the largest bot)\n",
+		mib(idle.rss), mib(idle.anon), mib(idle.rss-idle.anon), mib(after.hwm))
+	return figures{ackP50: p.p50, ackP99: p.p99, cpuPerSend: (after.cpu - before.cpu) / time.Duration(o.n), idleRSS: idle.rss, peakRSS: after.hwm, idleAnon: idle.anon}, nil
 }
 
 // media forwards one generated file of o.mediaMiB MiB through the message
@@ -624,7 +732,7 @@ func readProcs(pids []int) (proc, error) {
 			return total, err
 		}
 		total.cpu += p.cpu
-		total.rss, total.hwm = max(total.rss, p.rss), max(total.hwm, p.hwm)
+		total.rss, total.hwm, total.anon = max(total.rss, p.rss), max(total.hwm, p.hwm), max(total.anon, p.anon)
 	}
 	return total, nil
 }
@@ -632,6 +740,7 @@ func readProcs(pids []int) (proc, error) {
 // proc is what /proc tells of the bot.
 type proc struct {
 	rss, hwm int64 // bytes
+	anon     int64 // RssAnon: resident and not backed by a file (heap, stacks, caches)
 	cpu      time.Duration
 }
 
@@ -648,6 +757,9 @@ func readProc(pid int) (proc, error) {
 		}
 		if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &kb); err == nil {
 			p.hwm = kb << 10
+		}
+		if _, err := fmt.Sscanf(line, "RssAnon: %d kB", &kb); err == nil {
+			p.anon = kb << 10
 		}
 	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
