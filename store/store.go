@@ -369,7 +369,7 @@ func (s *Store) Close() error {
 // when SQLite has replaced it (a new file after its connection was reset).
 // Callers that overlap share an fsync: one that started after a caller's
 // commit covers it (group commit). A claim (Claim syncs itself,
-// AcceptClaimed's caller calls Sync) must be durable before Linkup is
+// AcceptClaimed returns once its group is synced) must be durable before Linkup is
 // called: after a power cut, a send not known to be called would be sent
 // again.
 func (s *Store) Sync() error {
