@@ -231,7 +231,17 @@ func (b *Bridge) ensure(ctx context.Context, name, id string, kept map[string]st
 		h = store.LinkupWebhook{}
 	}
 	if h.WebhookID == "" {
-		w, made, err := b.adoptOrCreate(ctx, id, kept)
+		lost := h.State == store.WebhookCreating && h.AccountID == id
+		if !lost {
+			// Marked before the create: a restart, or a next try, that finds
+			// the mark knows the create's answer was lost.
+			mark := store.LinkupWebhook{Account: name, AccountID: id, State: store.WebhookCreating}
+			if err := b.store.PutLinkupWebhook(ctx, mark); err != nil {
+				b.refused(ctx, name, err, "recording the create of")
+				return
+			}
+		}
+		w, made, err := b.adoptOrCreate(ctx, id, kept, lost)
 		if err != nil {
 			doing := "creating"
 			if !made {
@@ -242,14 +252,14 @@ func (b *Bridge) ensure(ctx context.Context, name, id string, kept map[string]st
 		}
 		h = store.LinkupWebhook{Account: name, WebhookID: w.ID, AccountID: id, State: store.WebhookStopped}
 		if err := b.store.PutLinkupWebhook(ctx, h); err != nil {
-			// Found again by the next adoptOrCreate, not made twice.
+			// The mark stays: the next try looks for it, and does not make a second.
 			log.Error().Err(err).Str("webhook", w.ID).Msg("keeping the account's webhook failed; it is looked for again")
 			return
 		}
 		if made {
 			log.Info().Str("webhook", h.WebhookID).Msg("created the account's Linkup webhook: its replies come live")
 		} else {
-			log.Info().Str("webhook", h.WebhookID).Msg("adopted the account's Linkup webhook already there (none is created): its replies come live")
+			log.Warn().Str("webhook", h.WebhookID).Msg("adopted the account's Linkup webhook that an earlier create whose answer was lost made (none is created): its replies come live")
 		}
 	}
 	// Started whenever a bot begins to hold it (free, harmless when it
@@ -278,15 +288,21 @@ func (b *Bridge) ensure(ctx context.Context, name, id string, kept map[string]st
 	b.hold(name, h)
 }
 
-// adoptOrCreate is a webhook for v2 account id: one Linkup already has,
-// when it is hosted, watches id for every subscription and is kept for no
-// other account here (an active one first), else a new one (made true).
-// Linkup has no idempotency key: a create whose answer was lost (a 5xx, a
-// timeout) may have made a webhook that bills monitoring, and looking
-// first is how the next try finds it rather than making a second. When
-// the list cannot be read nothing is created: made is false with the
-// list's error.
-func (b *Bridge) adoptOrCreate(ctx context.Context, id string, kept map[string]store.LinkupWebhook) (w linkup.Webhook, made bool, err error) {
+// adoptOrCreate is a webhook for v2 account id. Linkup has no idempotency
+// key: a create whose answer was lost (a 5xx, a timeout, a crash) may have
+// made a webhook that bills monitoring. After such a create (lost) the
+// list is read first, and a webhook there that is hosted, watches id for
+// every subscription and is kept for no other account here (an active one
+// first) is adopted (made false) rather than a second made; when the list
+// cannot be read nothing is created, and made is false with the list's
+// error. Otherwise, or when none is there, a new one is created (made
+// true): a webhook someone else made for the account (another deployment
+// on the same key) is never taken over.
+func (b *Bridge) adoptOrCreate(ctx context.Context, id string, kept map[string]store.LinkupWebhook, lost bool) (w linkup.Webhook, made bool, err error) {
+	if !lost {
+		w, err = b.cfg.Webhooks.CreateWebhook(ctx, id, subscriptions)
+		return w, true, err
+	}
 	there, err := b.cfg.Webhooks.Webhooks(ctx)
 	if err != nil {
 		return linkup.Webhook{}, false, err

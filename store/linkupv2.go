@@ -46,6 +46,11 @@ func (s *Store) PutLinkupAccount(ctx context.Context, a LinkupAccount) error {
 const (
 	WebhookActive  = "active"  // monitoring: it costs while it runs
 	WebhookStopped = "stopped" // kept, monitoring nothing
+	// WebhookCreating marks a create asked of Linkup whose answer is not
+	// kept yet (WebhookID empty): found on the next try, it means the
+	// create's answer was lost, and Linkup's list is read for the webhook
+	// it may have made before another is.
+	WebhookCreating = "creating"
 )
 
 // LinkupWebhook is the hosted webhook that watches an account on Linkup
@@ -55,7 +60,7 @@ type LinkupWebhook struct {
 	Account   string // the bot's account name
 	WebhookID string
 	AccountID string // the v2 account it watches
-	State     string // WebhookActive or WebhookStopped
+	State     string // WebhookActive, WebhookStopped or WebhookCreating
 	// EventsSince is the created_at of the newest event the replay gave
 	// (Linkup's clock): the next catch-up starts there, less an overlap.
 	EventsSince time.Time

@@ -400,26 +400,74 @@ func TestALostWebhookCreateIsAdoptedNotMadeTwice(t *testing.T) {
 	assert.Equal(t, orphan.ID, w.ID, "the lost webhook, adopted")
 	assert.Equal(t, 1, webhookCalls(lk, http.MethodPost, "/v2/webhooks"), "none made twice")
 	assert.Len(t, lk.Webhooks(), 1)
-	assert.Contains(t, e.logs.String(), "adopted the account's Linkup webhook already there")
+	assert.Contains(t, e.logs.String(), "adopted the account's Linkup webhook that an earlier create whose answer was lost made")
 	lk.ReplyIn(loginToken, jane, "Through the adopted webhook")
 	e.waitUntil("the reply", func() bool { return e.mirrored(salesChannel, "Through the adopted webhook") == 1 })
 }
 
-// When Linkup's list of webhooks cannot be read, nothing is created (a
-// webhook made then could be a second one): the account is polled, and
-// the list is asked again later.
+// When Linkup's list of webhooks cannot be read after a lost create,
+// nothing is created (a webhook made then could be a second one): the
+// account is polled, and the list is asked again later.
 func TestAnUnreadableWebhookListCreatesNothing(t *testing.T) {
 	t.Parallel()
 	lk := fakelinkup.New()
-	lk.FailWebhookLists(http.StatusGatewayTimeout)
+	lk.LoseWebhookCreates(1)
 	e := startBotWith(t, lk, liveVars(nil))
 	e.command(jane + " Hi from the team")
 	e.finished(1)
+	e.waitUntil("the lost create said", func() bool {
+		return strings.Contains(e.logs.String(), "creating the account's Linkup webhook failed")
+	})
+	require.NoError(t, e.stop())
+
+	lk.FailWebhookLists(http.StatusGatewayTimeout)
+	e.start()
 	e.waitUntil("the failed list said", func() bool {
 		return strings.Contains(e.logs.String(), "looking for the account's Linkup webhook failed: its inbox is polled as on v1")
 	})
 	lk.ReplyIn(loginToken, jane, "Polled back")
 	e.waitUntil("the reply, polled", func() bool { return e.mirrored(salesChannel, "Polled back") == 1 })
-	assert.Zero(t, webhookCalls(lk, http.MethodPost, "/v2/webhooks"), "nothing created")
-	assert.Empty(t, lk.Webhooks())
+	assert.Equal(t, 1, webhookCalls(lk, http.MethodPost, "/v2/webhooks"), "only the lost create")
+	assert.Len(t, lk.Webhooks(), 1, "the lost one, not a second")
+}
+
+// A webhook someone else made for the account (another deployment on the
+// same Linkup key, a script) is not taken over: with no create of its own
+// lost, the bot makes its own and reads only its own stream. The list is
+// not even read.
+func TestAnotherWebhookOfTheAccountIsNotTakenOver(t *testing.T) {
+	t.Parallel()
+	lk := fakelinkup.New()
+	e := startBotWith(t, lk, liveVars(map[string]string{"REPLY_POLL_INTERVAL": "1h", "REPLY_POLL_MAX": "1h"}))
+	id := lk.AccountID(loginToken)
+	body := strings.NewReader(`{"account_id":"` + id + `","events":["all"]}`)
+	req, err := http.NewRequest(http.MethodPost, lk.URL()+"/v2/webhooks", body)
+	require.NoError(t, err)
+	req.Header.Set("x-api-key", apiKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	foreign, ok := webhookOf(lk, id)
+	require.True(t, ok)
+
+	e.command(jane + " Hi from the team")
+	e.finished(1)
+	var own fakelinkup.Webhook
+	e.waitUntil("the bot's own webhook live", func() bool {
+		for _, w := range lk.Webhooks() {
+			if w.ID != foreign.ID && w.AccountID == id && w.Active && lk.Streams()[w.ID] == 1 {
+				own = w
+				return strings.Contains(e.logs.String(), liveLine)
+			}
+		}
+		return false
+	})
+	assert.Zero(t, lk.Streams()[foreign.ID], "the other webhook's stream is not read")
+	assert.Equal(t, 2, webhookCalls(lk, http.MethodPost, "/v2/webhooks"), "the other one, then the bot's")
+	assert.Zero(t, webhookCalls(lk, http.MethodGet, "/v2/webhooks"), "no list without a lost create")
+	lk.ReplyIn(loginToken, jane, "Through the bot's own webhook")
+	e.waitUntil("the reply", func() bool { return e.mirrored(salesChannel, "Through the bot's own webhook") == 1 })
+	assert.NotEqual(t, foreign.ID, own.ID)
 }
