@@ -358,6 +358,38 @@ func TestACrashBetweenAcceptanceAndTheSend(t *testing.T) {
 	}
 }
 
+// A message on acceptance the daily cap holds back waits due, not
+// handed over: Cancel still withdraws it, and nothing goes the next day.
+func TestTheDailyCapLeavesTheMessageOnAcceptanceCancellable(t *testing.T) {
+	for _, s := range []inviteSetup{inviteSetups[0], inviteSetups[3]} {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			e := startInviteBot(t, s, map[string]string{"DAILY_SEND_LIMIT": "1"})
+			root, view := inviteFromRefusal(t, e, s.v2, "Hi Jane")
+			assert.Empty(t, e.submitInvite("VDAY1", view, "Hello", true))
+			e.waitUntil("the invitation's outcome", func() bool { return len(e.inThread(root.TS, "Invitation sent to")) == 1 })
+			value, _ := buttonValue(t, e.inThread(root.TS, "Invitation sent to")[0], "cancel_on_accept")
+			e.command("https://www.linkedin.com/in/john-roe Hello John") // the day's one send
+			assert.Contains(t, e.finished(2).Text, ": sent")
+			require.Equal(t, 2, e.linkup.Count())
+
+			e.acceptInvite(s.v2)
+			e.waitUntil("the cap told", func() bool { return len(e.inThread(root.TS, "daily send limit is reached")) == 1 })
+			hook := e.clickAs(alice, "cancel_on_accept", value)
+			e.waitUntil("alice told", func() bool { return len(hooksTo(e, hook)) == 1 })
+			assert.Contains(t, hooksTo(e, hook)[0], "Cancelled")
+
+			// The next day, on a bot that knows nothing of the cap it met.
+			require.NoError(t, e.stop())
+			e.execLog(`UPDATE sends SET called_at = called_at - ?, created_at = created_at - ?`, int64(25*time.Hour/time.Millisecond), int64(25*time.Hour/time.Millisecond))
+			e.start()
+			e.settle()
+			assert.Equal(t, 2, e.linkup.Count(), "cancelled: the refused send and John's only")
+			assert.Empty(t, e.inThread(root.TS, "Sent on LinkedIn"))
+		})
+	}
+}
+
 func TestInvitationsExpire(t *testing.T) {
 	for _, s := range []inviteSetup{inviteSetups[0], inviteSetups[3]} {
 		t.Run(s.name, func(t *testing.T) {
