@@ -265,7 +265,8 @@ func (h *Handlers) cancelOnAccept(cb slack.InteractionCallback) Response {
 }
 
 // inviteWithoutNote invites again, without a note, someone whose
-// invitation LinkedIn refused for its note (CUSTOM_INVITE_LIMIT_REACHED).
+// invitation LinkedIn refused for its note (CUSTOM_INVITE_LIMIT_REACHED),
+// with its message on acceptance unless it was cancelled.
 func (h *Handlers) inviteWithoutNote(cb slack.InteractionCallback) Response {
 	if h.cfg.Inviter == nil {
 		return Response{}
@@ -286,7 +287,7 @@ func (h *Handlers) inviteWithoutNote(cb slack.InteractionCallback) Response {
 		}
 		req := invite.Request{IdemKey: store.IdemKey("invite-nonote", strconv.FormatInt(id, 10)), UserID: cb.User.ID,
 			Channel: inv.Channel, ThreadTS: inv.ThreadTS, Profile: inv.Recipient, Account: inv.Account,
-			FromSend: inv.FromSend, SendOnAccept: inv.Message != ""}
+			FromSend: inv.FromSend, SendOnAccept: inv.Message != "" && inv.Intent != store.IntentCancelled}
 		if h.cfg.Accounts != nil && req.FromSend == 0 {
 			if err := h.cfg.Accounts.MayUse(ctx, cb.User.ID, inv.Account); err != nil {
 				h.reply(ctx, log, cb.ResponseURL, cb.User.ID, inviteNotYours(inv.Account, err, h))

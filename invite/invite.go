@@ -36,6 +36,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
+	"linkedin-bot/account"
 	"linkedin-bot/linkup"
 	"linkedin-bot/send"
 	"linkedin-bot/slackpost"
@@ -549,7 +550,11 @@ func (s *Service) check(ctx context.Context) {
 // due to the send pipeline, once: the intent becomes sending before the
 // hand-over (Cancel can no longer take it back), and the send's
 // idempotency key is the invitation's, so that an intent a crash left
-// sending is handed over again without a second send.
+// sending is handed over again without a second send. A hand-over that
+// recorded nothing (the daily cap, shutdown, the log unreadable) makes it
+// due again, so that Cancel still takes it back; only one refused for its
+// account drops it. One that may have been recorded after all
+// (send.ErrNotRecorded) stays sending, handed over again under its key.
 func (s *Service) followUp(ctx context.Context) {
 	due, err := s.store.DueIntents(ctx)
 	if err != nil {
@@ -568,11 +573,13 @@ func (s *Service) followUp(ctx context.Context) {
 		if wait {
 			continue
 		}
+		moved := false // by this call: no earlier hand-over may have recorded the send
 		if inv.Intent == store.IntentDue {
 			ok, err := s.store.SetIntent(ctx, inv.ID, store.IntentSending, store.IntentDue)
 			if err != nil || !ok {
 				continue // cancelled meanwhile, or taken by another call
 			}
+			moved = true
 		}
 		log := s.log.With().Int64("invitation_id", inv.ID).Logger()
 		sd, err := s.sender.Submit(ctx, send.Request{
@@ -584,6 +591,7 @@ func (s *Service) followUp(ctx context.Context) {
 			Account:   inv.Account,
 		})
 		var ce *store.CapError
+		var ee *account.ExpiredError
 		switch {
 		case err == nil, errors.Is(err, send.ErrDuplicate) && sd.ID != 0:
 			if err := s.store.IntentSentAs(ctx, inv.ID, sd.ID); err != nil {
@@ -593,21 +601,46 @@ func (s *Service) followUp(ctx context.Context) {
 			log.Info().Int64("send_id", sd.ID).Msg("the message of an accepted invitation was handed to the send pipeline")
 			s.changed(inv.Requester)
 		case errors.As(err, &ce):
+			// Nothing is recorded under the key (the log looks it up
+			// before it counts the cap): due again, Cancel may take it back.
 			s.mu.Lock()
 			s.capped[inv.ID] = ce.ResetAt
 			s.mu.Unlock()
+			s.dueAgain(ctx, inv.ID, log)
 			log.Info().Time("reset_at", ce.ResetAt).Msg("the daily send cap is reached: the message of an accepted invitation waits for it")
 			s.post(inv, fmt.Sprintf(":hourglass_flowing_sand: The daily send limit is reached: the message goes after %s.", ce.ResetAt.UTC().Format("15:04 UTC")), nil)
-		case errors.Is(err, send.ErrClosed), errors.Is(err, send.ErrNotRecorded), ctx.Err() != nil:
-			// Handed over again at the next cycle, under the same key.
-		default:
-			// Refused for its account (the requester may no longer use it): dropped.
+		case errors.Is(err, send.ErrNotRecorded), ctx.Err() != nil && !errors.Is(err, send.ErrClosed):
+			// It may be recorded after all, and sent: it stays sending,
+			// handed over again at the next cycle under the same key.
+			log.Warn().Err(err).Msg("the message of an accepted invitation may not have been handed over; handed over again under its key")
+		case errors.Is(err, account.ErrNone), errors.Is(err, account.ErrNotAllowed), errors.As(err, &ee):
+			// Refused for its account (the requester may no longer use it, or its session expired): dropped.
 			if _, derr := s.store.SetIntent(ctx, inv.ID, store.IntentDropped, store.IntentSending); derr != nil {
 				log.Error().Err(derr).Msg("dropping a message that cannot be sent failed")
 			}
 			log.Warn().Err(err).Msg("the message of an accepted invitation could not be sent")
 			s.post(inv, ":warning: The message was not sent: "+send.MrkdwnEscape(err.Error())+".", nil)
+		default:
+			// Nothing recorded (shutting down, the accounts unreadable):
+			// handed over again at the next cycle. One a crash left
+			// sending may have been recorded before it, so it stays so.
+			if moved {
+				s.dueAgain(ctx, inv.ID, log)
+			}
+			log.Warn().Err(err).Msg("the message of an accepted invitation was not handed over; it is tried again")
 		}
+	}
+}
+
+// dueAgain makes invitation id's intent, which this followUp made
+// sending, due again after a hand-over that recorded nothing; the write
+// outlives a cancelled ctx (a shutdown), else a restart finds it sending
+// and hands it over again, which its key keeps from sending twice.
+func (s *Service) dueAgain(ctx context.Context, id int64, log zerolog.Logger) {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := s.store.SetIntent(wctx, id, store.IntentDue, store.IntentSending); err != nil {
+		log.Error().Err(err).Msg("making the message of an accepted invitation due again failed; it stays sending")
 	}
 }
 

@@ -126,8 +126,9 @@ func (s *Store) GetInvitation(ctx context.Context, id int64) (Invitation, error)
 // AcceptInvitation records inv as calling (Linkup about to be called,
 // called_at now), durable (synced) before it returns: from then on a
 // crash makes it unknown, never sent again. An IdemKey recorded before is
-// ErrDuplicate, with the invitation it names. With weekLimit > 0, an
-// account that already has weekLimit invitations called in the last 7
+// ErrDuplicate, with the invitation it names, even at the cap (a replay
+// gets the original's outcome). With weekLimit > 0, an account that
+// already has weekLimit invitations called in the last 7
 // days (by this bot's clock) that may have reached LinkedIn gets a
 // *WeekCapError and nothing is recorded. The week is judged by this bot's
 // clock against the call times other bots wrote: a skew of minutes moves
@@ -144,6 +145,14 @@ func (s *Store) AcceptInvitation(ctx context.Context, inv Invitation, weekLimit 
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(?))`, capKey+1, inv.Account); err != nil {
 				return err
 			}
+		}
+		// A replay of a recorded request is a duplicate, whatever the cap says now.
+		var held int64
+		switch err := tx.QueryRowContext(ctx, `SELECT id FROM invitations WHERE idem_key = ?`, inv.IdemKey).Scan(&held); {
+		case err == nil:
+			return errKeyHeld
+		case !isNoRows(err):
+			return err
 		}
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*), min(called_at) FROM invitations WHERE account = ? AND called_at >= ?
@@ -164,7 +173,7 @@ func (s *Store) AcceptInvitation(ctx context.Context, inv Invitation, weekLimit 
 	switch {
 	case errors.As(err, &ce):
 		return Invitation{}, ce
-	case isNoRows(err):
+	case isNoRows(err), errors.Is(err, errKeyHeld):
 		existing, gerr := scanInvitation(s.queryRow(ctx, `SELECT `+invitationColumns+` FROM invitations WHERE idem_key = ?`, inv.IdemKey))
 		if gerr != nil {
 			return Invitation{}, fmt.Errorf("recording an invitation: %w", gerr)
@@ -180,6 +189,9 @@ func (s *Store) AcceptInvitation(ctx context.Context, inv Invitation, weekLimit 
 	}
 	return s.GetInvitation(ctx, id)
 }
+
+// errKeyHeld is AcceptInvitation's own: its key was recorded before.
+var errKeyHeld = errors.New("store: idempotency key recorded before")
 
 // InvitationsThisWeek is how many invitations account called in the last 7 days.
 func (s *Store) InvitationsThisWeek(ctx context.Context, account string) (int, error) {

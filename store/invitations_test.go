@@ -99,6 +99,25 @@ func TestWeeklyInvitationCapIsRollingAndPerAccount(t *testing.T) {
 	})
 }
 
+// A replay of a recorded invitation at the weekly cap is its duplicate,
+// with the original, not a refusal for the cap.
+func TestAReplayAtTheWeeklyCapIsADuplicate(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		inv, err := s.AcceptInvitation(ctx, invitation("view:1"), 1)
+		require.NoError(t, err)
+		again, err := s.AcceptInvitation(ctx, invitation("view:1"), 1)
+		require.ErrorIs(t, err, ErrDuplicate)
+		assert.Equal(t, inv.ID, again.ID, "the original")
+		_, err = s.AcceptInvitation(ctx, invitation("view:2"), 1)
+		var ce *WeekCapError
+		require.ErrorAs(t, err, &ce, "a new one is over the cap")
+		n, err := s.InvitationsThisWeek(ctx, "acme")
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+	})
+}
+
 // Two bots on one PostgreSQL log never pass the weekly cap together.
 func TestWeeklyInvitationCapAcrossReplicas(t *testing.T) {
 	url := pgtest.Schema(t)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -358,6 +359,38 @@ func TestACrashBetweenAcceptanceAndTheSend(t *testing.T) {
 	}
 }
 
+// A message on acceptance the daily cap holds back waits due, not
+// handed over: Cancel still withdraws it, and nothing goes the next day.
+func TestTheDailyCapLeavesTheMessageOnAcceptanceCancellable(t *testing.T) {
+	for _, s := range []inviteSetup{inviteSetups[0], inviteSetups[3]} {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			e := startInviteBot(t, s, map[string]string{"DAILY_SEND_LIMIT": "1"})
+			root, view := inviteFromRefusal(t, e, s.v2, "Hi Jane")
+			assert.Empty(t, e.submitInvite("VDAY1", view, "Hello", true))
+			e.waitUntil("the invitation's outcome", func() bool { return len(e.inThread(root.TS, "Invitation sent to")) == 1 })
+			value, _ := buttonValue(t, e.inThread(root.TS, "Invitation sent to")[0], "cancel_on_accept")
+			e.command("https://www.linkedin.com/in/john-roe Hello John") // the day's one send
+			assert.Contains(t, e.finished(2).Text, ": sent")
+			require.Equal(t, 2, e.linkup.Count())
+
+			e.acceptInvite(s.v2)
+			e.waitUntil("the cap told", func() bool { return len(e.inThread(root.TS, "daily send limit is reached")) == 1 })
+			hook := e.clickAs(alice, "cancel_on_accept", value)
+			e.waitUntil("alice told", func() bool { return len(hooksTo(e, hook)) == 1 })
+			assert.Contains(t, hooksTo(e, hook)[0], "Cancelled")
+
+			// The next day, on a bot that knows nothing of the cap it met.
+			require.NoError(t, e.stop())
+			e.execLog(`UPDATE sends SET called_at = called_at - ?, created_at = created_at - ?`, int64(25*time.Hour/time.Millisecond), int64(25*time.Hour/time.Millisecond))
+			e.start()
+			e.settle()
+			assert.Equal(t, 2, e.linkup.Count(), "cancelled: the refused send and John's only")
+			assert.Empty(t, e.inThread(root.TS, "Sent on LinkedIn"))
+		})
+	}
+}
+
 func TestInvitationsExpire(t *testing.T) {
 	for _, s := range []inviteSetup{inviteSetups[0], inviteSetups[3]} {
 		t.Run(s.name, func(t *testing.T) {
@@ -468,6 +501,56 @@ func TestARefusedNoteAndAnUnansweredInvitation(t *testing.T) {
 			})
 			e.settle()
 			assert.Len(t, e.linkup.InviteCalls(), 3, "never called again")
+		})
+	}
+}
+
+// A message cancelled while its invitation was being sent stays
+// cancelled when LinkedIn refuses the note and the invitation goes again
+// without one: accepting it sends nothing.
+func TestInviteWithoutANoteKeepsTheMessageCancelled(t *testing.T) {
+	for _, s := range []inviteSetup{inviteSetups[1], inviteSetups[2]} {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			e := startInviteBot(t, s, nil)
+			root, view := inviteFromRefusal(t, e, s.v2, "Hi Jane")
+			calling, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			free := func() { once.Do(func() { close(release) }) }
+			t.Cleanup(free) // a failure before the release holds no call open
+			e.linkup.SetInviteAnswer(func(w http.ResponseWriter, c fakelinkup.InviteCall) bool {
+				if c.Note == "" {
+					return false
+				}
+				close(calling)
+				<-release // Linkup still answering: the invitation is calling
+				if s.v2 {
+					fakelinkup.ReplyV2Error(w, http.StatusTooManyRequests, "CUSTOM_INVITE_LIMIT_REACHED", "Custom invite limit reached")
+				} else {
+					fakelinkup.Reply(w, http.StatusBadRequest, `{"status":"error","message":"CUSTOM_INVITE_LIMIT_REACHED"}`)
+				}
+				return true
+			})
+			assert.Empty(t, e.submitInvite("VNOTE3", view, "A note", true))
+			select {
+			case <-calling:
+			case <-time.After(waitFor):
+				t.Fatal("the invitation was not called")
+			}
+			e.homeClick(alice, "cancel_on_accept", "1") // Home offers Cancel while it is sent
+			e.waitUntil("cancelled in the thread", func() bool { return len(e.inThread(root.TS, "cancelled the message")) == 1 })
+			free()
+			e.waitUntil("the refusal explained", func() bool { return len(e.inThread(root.TS, "LinkedIn refused the note")) == 1 })
+			value, _ := buttonValue(t, e.inThread(root.TS, "LinkedIn refused the note")[0], "invite_without_note")
+			e.clickAs(alice, "invite_without_note", value)
+			e.waitUntil("invited without a note", func() bool { return len(e.inThread(root.TS, "Invitation sent to")) == 1 })
+			assert.NotContains(t, e.inThread(root.TS, "Invitation sent to")[0].Text, "Your message goes once they accept")
+
+			e.acceptInvite(s.v2)
+			e.waitUntil("the acceptance in the thread", func() bool { return len(e.inThread(root.TS, "accepted your invitation")) == 1 })
+			e.settle()
+			assert.Equal(t, 1, e.linkup.Count(), "cancelled: only the refused send")
+			assert.Equal(t, 2, e.linkup.Invites(), "the refused one, then one without a note")
 		})
 	}
 }

@@ -1,0 +1,169 @@
+package invite
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"linkedin-bot/account"
+	"linkedin-bot/send"
+	"linkedin-bot/store"
+)
+
+// sender is a Sender whose answer is submit's; it counts the hand-overs.
+type sender struct {
+	mu     sync.Mutex
+	calls  int
+	submit func(req send.Request) (store.Send, error)
+}
+
+func (f *sender) Submit(_ context.Context, req send.Request) (store.Send, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	return f.submit(req)
+}
+
+func (f *sender) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+// posts is a Slack that keeps the texts posted.
+type posts struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+func (p *posts) PostMessageContext(_ context.Context, ch string, opts ...slack.MsgOption) (string, string, error) {
+	_, values, err := slack.UnsafeApplyMsgOptions("", ch, "", opts...)
+	if err != nil {
+		return "", "", err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.texts = append(p.texts, values.Get("text"))
+	return ch, "1700000000.000100", nil
+}
+
+// accepted returns a service on a fresh log whose one invitation (from
+// U1, its message wanted) was accepted: its intent is due.
+func accepted(t *testing.T, sd *sender) (*Service, *store.Store, *posts, int64) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &posts{}
+	s := New(Config{}, st, nil, nil, sd, sl, zerolog.New(io.Discard))
+	inv, err := st.AcceptInvitation(ctx, store.Invitation{IdemKey: "view:1", Account: "acme", Requester: "U1", Channel: "C1", ThreadTS: "1.1",
+		Recipient: "https://www.linkedin.com/in/jane-doe", FromSend: 1, Message: "Hi Jane", Intent: store.IntentWanted}, 0)
+	require.NoError(t, err)
+	require.NoError(t, st.FinishInvitation(ctx, inv.ID, store.InvitePending, 1, "", "", ""))
+	ok, err := st.MarkAccepted(ctx, inv.ID, "Jane")
+	require.NoError(t, err)
+	require.True(t, ok)
+	return s, st, sl, inv.ID
+}
+
+func intentOf(t *testing.T, st *store.Store, id int64) string {
+	t.Helper()
+	inv, err := st.GetInvitation(context.Background(), id)
+	require.NoError(t, err)
+	return inv.Intent
+}
+
+// A message the daily cap refused was not handed over: it is due again,
+// so Cancel still takes it back, and then nothing goes after the reset.
+func TestAMessageTheDailyCapRefusedCanStillBeCancelled(t *testing.T) {
+	ctx := context.Background()
+	reset := time.Now().Add(time.Hour)
+	sd := &sender{submit: func(send.Request) (store.Send, error) {
+		return store.Send{}, &store.CapError{Limit: 1, ResetAt: reset}
+	}}
+	s, st, sl, id := accepted(t, sd)
+	s.followUp(ctx)
+	require.Equal(t, 1, sd.count())
+	assert.Equal(t, store.IntentDue, intentOf(t, st, id), "nothing handed over: due again")
+	require.Len(t, sl.texts, 1)
+	assert.Contains(t, sl.texts[0], "daily send limit is reached")
+
+	text, err := s.Cancel(ctx, id, "U1")
+	require.NoError(t, err)
+	assert.Equal(t, "Cancelled: the message will not be sent when they accept.", text)
+	assert.Equal(t, store.IntentCancelled, intentOf(t, st, id))
+
+	s.now = func() time.Time { return reset.Add(time.Minute) }
+	sd.submit = func(send.Request) (store.Send, error) { return store.Send{ID: 7}, nil }
+	s.followUp(ctx)
+	assert.Equal(t, 1, sd.count(), "cancelled: not handed over after the reset")
+	assert.Equal(t, store.IntentCancelled, intentOf(t, st, id))
+}
+
+// Only a refusal for the account drops the message; a hand-over that
+// failed without recording anything is tried again, and one that may have
+// been recorded stays sending, handed over again under its key.
+func TestAMessageOnAcceptanceIsDroppedOnlyWhenRefused(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name    string
+		err     error
+		intent  string // after the failed hand-over
+		retried bool
+		crashed bool // a crash left the intent sending: its send may be recorded
+	}{
+		{"refused for its account", account.ErrNotAllowed, store.IntentDropped, false, false},
+		{"its account's session expired", &account.ExpiredError{Name: "acme"}, store.IntentDropped, false, false},
+		{"the accounts unreadable", errors.New("reading the accounts: connection refused"), store.IntentDue, true, false},
+		{"shutting down", send.ErrClosed, store.IntentDue, true, false},
+		{"maybe recorded", send.ErrNotRecorded, store.IntentSending, true, false},
+		{"the accounts unreadable after a crash", errors.New("reading the accounts: connection refused"), store.IntentSending, true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			failed := c.err
+			sd := &sender{}
+			sd.submit = func(send.Request) (store.Send, error) {
+				if failed != nil {
+					return store.Send{}, failed
+				}
+				return store.Send{ID: 7}, nil
+			}
+			s, st, sl, id := accepted(t, sd)
+			if c.crashed {
+				ok, err := st.SetIntent(ctx, id, store.IntentSending, store.IntentDue)
+				require.NoError(t, err)
+				require.True(t, ok)
+			}
+			s.followUp(ctx)
+			assert.Equal(t, c.intent, intentOf(t, st, id))
+			if c.retried {
+				assert.Empty(t, sl.texts, "nothing to tell yet")
+			} else {
+				require.Len(t, sl.texts, 1)
+				assert.Contains(t, sl.texts[0], "The message was not sent")
+			}
+
+			failed = nil
+			s.followUp(ctx)
+			inv, err := st.GetInvitation(ctx, id)
+			require.NoError(t, err)
+			if c.retried {
+				assert.Equal(t, 2, sd.count(), "handed over again")
+				assert.Equal(t, store.IntentSent, inv.Intent)
+				assert.EqualValues(t, 7, inv.SendID)
+			} else {
+				assert.Equal(t, 1, sd.count(), "dropped: never handed over again")
+				assert.Equal(t, store.IntentDropped, inv.Intent)
+			}
+		})
+	}
+}
