@@ -116,7 +116,7 @@ type Draft struct {
 // Start). An invalid form is Errors, for its fields; a form submitted
 // again is store.ErrDuplicate with the campaign recorded the first time.
 func (s *Service) Create(ctx context.Context, d Draft) (store.Campaign, error) {
-	messaged, err := s.st.Messaged(ctx, d.Account, s.cfg.Now().AddDate(0, 0, -s.cfg.Limits.RecontactDays))
+	messaged, err := s.st.Messaged(ctx, d.Account, s.cfg.Now().AddDate(0, 0, -s.cfg.Limits.RecontactDays), "")
 	if err != nil {
 		return store.Campaign{}, err
 	}

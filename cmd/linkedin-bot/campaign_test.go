@@ -394,3 +394,63 @@ func TestCampaignOnTwoReplicas(t *testing.T) {
 	assert.Len(t, e.slack.Uploads(), 1, "one report")
 	assert.Len(t, e.postsIn(salesChannel), 4, "the review and three lines, once each")
 }
+
+// campaignRoots waits for n campaign roots in the sales channel, oldest first.
+func (e *env) campaignRoots(n int) []fakeslack.Post {
+	e.t.Helper()
+	var roots []fakeslack.Post
+	e.waitUntil("the campaigns' reviews", func() bool {
+		roots = nil
+		for _, p := range e.postsIn(salesChannel) {
+			if p.ThreadTS == "" && strings.Contains(p.Text, "Campaign “") {
+				roots = append(roots, p)
+			}
+		}
+		return len(roots) == n
+	})
+	return roots
+}
+
+// The recontact rule holds when a row goes, not only when its campaign
+// was created: a recipient messaged since (by another campaign, or by
+// hand) is skipped, saying why, and nothing reaches Linkup for them.
+func TestCampaignSkipsWhoWasMessagedSinceItsCreation(t *testing.T) {
+	eachLog(t, func(t *testing.T, vars map[string]string) {
+		e := startBot(t, vars)
+		_, err := e.accounts(aliceToken+"\n", "connect", "--name", "alice-li", "--token-stdin", "--user", alice)
+		require.NoError(t, err)
+		require.Nil(t, e.submitCampaign("VR1", alice, "profile_url,first_name\nhttps://www.linkedin.com/in/jane-doe,Jane\nhttps://www.linkedin.com/in/sam-poe,Sam\n", "Hi {first_name}"))
+		e.campaignRoots(1)
+		require.Nil(t, e.submitCampaign("VR2", alice, "profile_url,first_name\nhttps://www.linkedin.com/in/jane-doe,Jane\nhttps://www.linkedin.com/in/john-roe,John\nhttps://www.linkedin.com/in/ann-lee,Ann\n", "Hello {first_name}"))
+		roots := e.campaignRoots(2)
+		first, _ := buttonValue(t, roots[0], "campaign_start")
+		second, _ := buttonValue(t, roots[1], "campaign_start")
+
+		// Both created, neither sent: now John is messaged by hand.
+		e.command("https://www.linkedin.com/in/john-roe Hi John, by hand")
+		e.waitUntil("the manual send", func() bool { return e.linkup.Count() == 1 })
+		e.click("campaign_start", first, alice)
+		e.waitUntil("the first campaign's report", func() bool { return len(e.slack.Uploads()) == 1 })
+		e.click("campaign_start", second, alice)
+		e.waitUntil("the second campaign's report", func() bool { return len(e.slack.Uploads()) == 2 })
+		settle()
+		seen := map[string]int{}
+		for _, r := range e.linkup.Requests() {
+			seen[r.Body.LinkedInURL]++
+		}
+		assert.Equal(t, map[string]int{"https://www.linkedin.com/in/jane-doe": 1, "https://www.linkedin.com/in/sam-poe": 1,
+			"https://www.linkedin.com/in/john-roe": 1, "https://www.linkedin.com/in/ann-lee": 1}, seen, "nobody messaged twice")
+		require.Equal(t, 4, e.linkup.Count())
+
+		up := e.slack.Uploads()[1]
+		assert.Equal(t, roots[1].TS, up.ThreadTS)
+		recs, err := csv.NewReader(strings.NewReader(up.Content)).ReadAll()
+		require.NoError(t, err)
+		require.Len(t, recs, 4)
+		for _, r := range recs[1:3] {
+			assert.Equal(t, []string{"skipped", "already messaged by this account in the last 30 days"}, r[2:4], r[1])
+		}
+		assert.Equal(t, "sent", recs[3][2])
+		e.waitUntil("the root says done", func() bool { return strings.Contains(e.rootNow(roots[1]), "Done: 1 of 1 sent · 2 skipped") })
+	})
+}
