@@ -231,3 +231,22 @@ func TestAnAccountThatCannotBeUsedPausesTheCampaign(t *testing.T) {
 	s.cycle(ctx)
 	assert.Equal(t, []string{"campaign:1:1 Hi"}, rec.keys, "resumed where it was")
 }
+
+func TestReportCommentEscapesTheCampaignName(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &deskSlack{}
+	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30}},
+		st, &recorder{st: st}, sl, zerolog.New(io.Discard))
+	c, err := s.Create(ctx, Draft{Key: "view:V1", Name: "<!channel> & <@U1>", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\n", Template: "Hi"})
+	require.NoError(t, err)
+	require.NoError(t, s.PostReview(ctx, c.ID))
+	_, err = s.Act(ctx, c.ID, "U1", CancelActionID)
+	require.NoError(t, err)
+	s.cycle(ctx)
+	require.Len(t, sl.uploads, 1)
+	assert.Equal(t, "Report of campaign “&lt;!channel&gt; &amp; &lt;@U1&gt;”: one line per row (row, profile URL, state, reason, sent at, replied).",
+		sl.uploads[0].InitialComment, "a name pings nobody")
+}
