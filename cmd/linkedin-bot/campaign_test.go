@@ -454,3 +454,29 @@ func TestCampaignSkipsWhoWasMessagedSinceItsCreation(t *testing.T) {
 		e.waitUntil("the root says done", func() bool { return strings.Contains(e.rootNow(roots[1]), "Done: 1 of 1 sent · 2 skipped") })
 	})
 }
+
+// A campaign whose review cannot be posted (its channel and its owner's
+// DM refuse it) is cancelled and its owner told; no button starts it.
+func TestCampaignWhoseReviewCannotBePostedIsCancelled(t *testing.T) {
+	e := startBot(t, campaignVars(nil))
+	_, err := e.accounts(aliceToken+"\n", "connect", "--name", "alice-li", "--token-stdin", "--user", alice)
+	require.NoError(t, err)
+	e.slack.FailCalls("chat.postMessage", 2)
+	require.Nil(t, e.submitCampaign("VF1", alice, campaignCSV, "Hi {first_name}, great to meet you at {event}!"))
+	dm := "D" + alice[1:]
+	e.waitUntil("the owner told", func() bool { return len(e.postsIn(dm)) == 1 })
+	assert.Equal(t, ":warning: Your campaign's review could not be posted, so the campaign was cancelled; nothing was sent. Please create it again.", e.postsIn(dm)[0].Text)
+	assert.Len(t, e.slack.Calls("chat.postMessage"), 3, "the channel, the DM, then the owner told")
+
+	var out, errOut strings.Builder
+	require.NoError(t, run(context.Background(), []string{"linkedin-bot", "history", "--campaign", "1"}, func(k string) string { return e.vars[k] }, &out, &errOut), errOut.String())
+	assert.Contains(t, out.String(), "from alice-li: cancelled, 0 of 3 sent")
+
+	// A Start button for it (forged, or from Home) starts nothing.
+	e.click("campaign_start", "1", alice)
+	e.waitUntil("the refusal", func() bool { return len(e.slack.Hooks()) == 1 })
+	assert.Contains(t, e.slack.Hooks()[0].Body["text"], "nothing was sent")
+	time.Sleep(1500 * time.Millisecond)
+	assert.Zero(t, e.linkup.Count())
+	assert.Empty(t, e.slack.Uploads(), "no report without a thread")
+}
