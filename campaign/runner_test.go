@@ -283,7 +283,7 @@ func TestACampaignWithoutItsReviewNeverStarts(t *testing.T) {
 	require.NoError(t, err)
 	text, err = s.Act(ctx, c.ID, "U1", StartActionID)
 	require.NoError(t, err)
-	assert.Equal(t, ":warning: This campaign's review was never posted, so it cannot start; nothing was sent. Please create it again.", text)
+	assert.Equal(t, ":warning: This campaign's review is not recorded as posted, so it cannot start; nothing was sent. If it does not appear in a moment, create the campaign again.", text)
 	got, err = st.GetCampaign(ctx, c.ID)
 	require.NoError(t, err)
 	assert.Equal(t, store.CampaignReview, got.State)

@@ -217,8 +217,8 @@ func (s *Service) Act(ctx context.Context, id int64, user, action string) (strin
 	var from []store.CampaignState
 	switch action {
 	case StartActionID:
-		if c.RootTS == "" {
-			return ":warning: This campaign's review was never posted, so it cannot start; nothing was sent. Please create it again.", nil
+		if c.State == store.CampaignReview && c.RootTS == "" {
+			return ":warning: This campaign's review is not recorded as posted, so it cannot start; nothing was sent. If it does not appear in a moment, create the campaign again.", nil
 		}
 		to, from = store.CampaignRunning, []store.CampaignState{store.CampaignReview}
 	case PauseActionID:

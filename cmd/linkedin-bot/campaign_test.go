@@ -17,6 +17,7 @@ import (
 	"linkedin-bot/internal/fakelinkup"
 	"linkedin-bot/internal/fakeslack"
 	"linkedin-bot/internal/pgtest"
+	"linkedin-bot/store"
 )
 
 // campaignVars are the settings of the campaign tests: quick gaps, no
@@ -85,7 +86,22 @@ func (e *env) campaignRoot() fakeslack.Post {
 		}
 		return false
 	})
+	e.rootRecorded(root)
 	return root
+}
+
+// rootRecorded waits until the bot recorded root as its campaign's (a
+// Start before is refused: its review is not recorded as posted).
+func (e *env) rootRecorded(root fakeslack.Post) {
+	e.t.Helper()
+	ctx := context.Background()
+	st, err := store.OpenAtReadOnly(ctx, store.Where{Dir: e.vars["DATA_DIR"], URL: e.vars["DATABASE_URL"]})
+	require.NoError(e.t, err)
+	defer func() { _ = st.Close() }()
+	e.waitUntil("the campaign's root recorded", func() bool {
+		cs, err := st.Campaigns(ctx, "")
+		return err == nil && slices.ContainsFunc(cs, func(c store.Campaign) bool { return c.RootTS == root.TS })
+	})
 }
 
 // rootNow is the root's text as last edited.
@@ -408,6 +424,9 @@ func (e *env) campaignRoots(n int) []fakeslack.Post {
 		}
 		return len(roots) == n
 	})
+	for _, r := range roots {
+		e.rootRecorded(r)
+	}
 	return roots
 }
 
@@ -475,8 +494,9 @@ func TestCampaignWhoseReviewCannotBePostedIsCancelled(t *testing.T) {
 	// A Start button for it (forged, or from Home) starts nothing.
 	e.click("campaign_start", "1", alice)
 	e.waitUntil("the refusal", func() bool { return len(e.slack.Hooks()) == 1 })
-	assert.Contains(t, e.slack.Hooks()[0].Body["text"], "nothing was sent")
+	assert.Equal(t, ":information_source: This campaign is cancelled; nothing changed.", e.slack.Hooks()[0].Body["text"])
 	time.Sleep(1500 * time.Millisecond)
 	assert.Zero(t, e.linkup.Count())
 	assert.Empty(t, e.slack.Uploads(), "no report without a thread")
 }
+
