@@ -500,3 +500,41 @@ func TestCampaignWhoseReviewCannotBePostedIsCancelled(t *testing.T) {
 	assert.Empty(t, e.slack.Uploads(), "no report without a thread")
 }
 
+// A campaign's button is acked before its work: a slow chat.update (the
+// root's edit) does not hold the ack past Slack's 3 s.
+func TestCampaignButtonAckedBeforeItsWork(t *testing.T) {
+	e := startBot(t, campaignVars(nil))
+	_, err := e.accounts(aliceToken+"\n", "connect", "--name", "alice-li", "--token-stdin", "--user", alice)
+	require.NoError(t, err)
+	require.Nil(t, e.submitCampaign("VA1", alice, campaignCSV, "Hi {first_name}, great to meet you at {event}!"))
+	root := e.campaignRoot()
+	value, _ := buttonValue(t, root, "campaign_start")
+
+	release := e.slack.HoldCalls("chat.update")
+	defer release()
+	id, f := e.frame("e1-block-actions-docs-message.json", func(p map[string]any) {
+		p["user"] = map[string]any{"id": alice, "username": "alice"}
+		p["response_url"] = e.slack.ResponseURL("click-ack")
+		p["actions"] = []any{map[string]any{"action_id": "campaign_start", "block_id": "campaign", "value": value, "type": "button", "action_ts": "1"}}
+	})
+	require.NoError(t, e.slack.SendFrame(f))
+	e.waitUntil("Start's edit of the root, held at Slack", func() bool {
+		for _, c := range e.slack.Calls("chat.update") {
+			if c.Params["ts"] == root.TS {
+				return true
+			}
+		}
+		return false
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	_, _ = e.slack.WaitAck(ctx, id) // without the ack, the edit is released after this wait
+	cancel()
+	released := time.Now()
+	release()
+	ctx, cancel = context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	ack, err := e.slack.WaitAck(ctx, id)
+	require.NoError(t, err)
+	assert.True(t, ack.At.Before(released), "the ack came while Slack still held the root's edit")
+	e.waitUntil("the first send", func() bool { return e.linkup.Count() == 1 })
+}
