@@ -32,8 +32,9 @@ const (
 // urlColumns are the accepted names of the recipients' column, best first.
 var urlColumns = []string{"profile_url", "linkedin_url", "url"}
 
-// placeholder is a {column} in a template.
-var placeholder = regexp.MustCompile(`\{([^{}\s][^{}]*)\}`)
+// placeholder is a {column} in a template, spaces inside its braces
+// allowed ({ first_name }).
+var placeholder = regexp.MustCompile(`\{\s*([^{}\s][^{}]*?)\s*\}`)
 
 // Limits bound what a plan accepts.
 type Limits struct {
@@ -204,6 +205,10 @@ func Plan(csvText, template string, lim Limits, messaged map[string]bool) ([]Row
 	}
 	if len(missing) > 0 {
 		errs.Template = fmt.Sprintf("No column of the CSV is named for %s; the columns are: %s.", strings.Join(missing, ", "), strings.Join(t.Header, ", "))
+	}
+	if strings.ContainsAny(placeholder.ReplaceAllString(template, ""), "{}") {
+		// Left as it is, it would be sent: "{{first_name}}" as "{Jane}".
+		errs.Template = strings.TrimSpace(errs.Template + " The template has a { or } that is not part of a placeholder: write each placeholder as {column}, with one pair of braces.")
 	}
 	if !errs.Empty() {
 		return nil, errs

@@ -84,3 +84,22 @@ func TestPlanRefusesWhatCannotBeACampaign(t *testing.T) {
 		})
 	}
 }
+
+func TestPlaceholdersTakeSpacesAndRefuseStrayBraces(t *testing.T) {
+	csv := "url,first_name\nlinkedin.com/in/jane,Jane\n"
+	rows, err := Plan(csv, "Hi { first_name }, and {FIRST_NAME}!", lim, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "Hi Jane, and Jane!", rows[0].Message)
+	for _, template := range []string{"Hi {{first_name}}", "Hi {first_name", "Hi first_name}", "Hi { }", "Hi {}"} {
+		t.Run(template, func(t *testing.T) {
+			_, err := Plan(csv, template, lim, nil)
+			var errs Errors
+			require.True(t, errors.As(err, &errs), "got %v", err)
+			assert.Contains(t, errs.Template, "a { or } that is not part of a placeholder")
+		})
+	}
+	_, err = Plan(csv, "Hi { company }", lim, nil)
+	var errs Errors
+	require.True(t, errors.As(err, &errs), "got %v", err)
+	assert.Equal(t, "No column of the CSV is named for {company}; the columns are: url, first_name.", errs.Template, "an unknown placeholder, spaced or not, is refused as before")
+}

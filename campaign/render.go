@@ -222,7 +222,7 @@ func (s *Service) report(ctx context.Context, c store.Campaign, rows []store.Cam
 	_, err = s.slack.UploadFileContext(ctx, slack.UploadFileParameters{
 		Filename: name, Title: "Campaign “" + c.Name + "”: report", Content: string(body), FileSize: len(body),
 		Channel: c.RootChannel, ThreadTimestamp: c.RootTS,
-		InitialComment: fmt.Sprintf("Report of campaign “%s”: one line per row (row, profile URL, state, reason, sent at, replied).", c.Name),
+		InitialComment: fmt.Sprintf("Report of campaign “%s”: one line per row (row, profile URL, state, reason, sent at, replied).", slackpost.Escape(c.Name)),
 	})
 	if err != nil {
 		log.Error().Err(err).Msg("uploading the campaign's report failed; it is tried again")

@@ -201,6 +201,25 @@ func (s *Service) sendNext(ctx context.Context, c *store.Campaign, r *store.Camp
 	if queued, err := s.st.QueuedFor(ctx, c.Account); err != nil || queued {
 		return now.Add(s.cfg.Tick), err
 	}
+	// The recontact rule again, as the row is about to go: since the
+	// campaign was created, another campaign or a manual send may have
+	// messaged its recipient.
+	messaged, err := s.st.Messaged(ctx, c.Account, now.AddDate(0, 0, -s.cfg.Limits.RecontactDays), store.CampaignRowKey(c.ID, r.No))
+	if err != nil {
+		return time.Time{}, err
+	}
+	if messaged[r.ProfileURL] {
+		reason := fmt.Sprintf(SkipRecontact, s.cfg.Limits.RecontactDays)
+		ok, err := s.st.SkipRow(ctx, c.ID, r.No, reason)
+		if err != nil || !ok {
+			return time.Time{}, err
+		}
+		s.log.Info().Int64("campaign", c.ID).Int("row", r.No).Msg("campaign row skipped: its recipient was messaged since the campaign was created; nothing sent")
+		r.State, r.Reason = store.RowSkipped, reason
+		s.changed(c.Owner)
+		s.poke() // the next row need not wait a tick
+		return now, nil
+	}
 	ok, err := s.st.ClaimRow(ctx, c.ID, r.No, now)
 	if err != nil || !ok {
 		return time.Time{}, err

@@ -48,6 +48,7 @@ type deskSlack struct {
 	root    string
 	uploads []slack.UploadFileParameters
 	failUps int // uploads that fail (each may have reached Slack)
+	failPos int // posts that fail (refused: not posted)
 	posts   []string
 }
 
@@ -57,8 +58,12 @@ func (d *deskSlack) PostMessageContext(_ context.Context, ch string, opts ...sla
 		return "", "", err
 	}
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.failPos > 0 {
+		d.failPos--
+		return "", "", errors.New("not_in_channel")
+	}
 	d.posts = append(d.posts, values.Get("thread_ts")+" "+values.Get("text"))
-	d.mu.Unlock()
 	return ch, "1700000000.000100", nil
 }
 
@@ -230,4 +235,62 @@ func TestAnAccountThatCannotBeUsedPausesTheCampaign(t *testing.T) {
 	require.NoError(t, err)
 	s.cycle(ctx)
 	assert.Equal(t, []string{"campaign:1:1 Hi"}, rec.keys, "resumed where it was")
+}
+
+func TestReportCommentEscapesTheCampaignName(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &deskSlack{}
+	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30}},
+		st, &recorder{st: st}, sl, zerolog.New(io.Discard))
+	c, err := s.Create(ctx, Draft{Key: "view:V1", Name: "<!channel> & <@U1>", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\n", Template: "Hi"})
+	require.NoError(t, err)
+	require.NoError(t, s.PostReview(ctx, c.ID))
+	_, err = s.Act(ctx, c.ID, "U1", CancelActionID)
+	require.NoError(t, err)
+	s.cycle(ctx)
+	require.Len(t, sl.uploads, 1)
+	assert.Equal(t, "Report of campaign “&lt;!channel&gt; &amp; &lt;@U1&gt;”: one line per row (row, profile URL, state, reason, sent at, replied).",
+		sl.uploads[0].InitialComment, "a name pings nobody")
+}
+
+func TestACampaignWithoutItsReviewNeverStarts(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &deskSlack{failPos: 2}
+	rec := &recorder{st: st}
+	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30}},
+		st, rec, sl, zerolog.New(io.Discard))
+
+	// Its channel and its owner's DM both refuse the review: it is cancelled.
+	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\n", Template: "Hi"})
+	require.NoError(t, err)
+	require.Error(t, s.PostReview(ctx, c.ID))
+	got, err := st.GetCampaign(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.CampaignCancelled, got.State)
+	assert.True(t, got.ReportDone, "no thread for a report")
+	text, err := s.Act(ctx, c.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	assert.NotEmpty(t, text)
+
+	// One whose review is not posted (yet, or its cancel failed): Start refuses it.
+	c, err = s.Create(ctx, Draft{Key: "view:V2", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/b\n", Template: "Hi"})
+	require.NoError(t, err)
+	text, err = s.Act(ctx, c.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	assert.Equal(t, ":warning: This campaign's review is not recorded as posted, so it cannot start; nothing was sent. If it does not appear in a moment, create the campaign again.", text)
+	got, err = st.GetCampaign(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.CampaignReview, got.State)
+	for range 3 {
+		s.cycle(ctx)
+	}
+	assert.Empty(t, rec.keys, "nothing sent")
+	assert.Empty(t, sl.uploads, "no report")
+	assert.Empty(t, sl.posts)
 }

@@ -116,7 +116,7 @@ type Draft struct {
 // Start). An invalid form is Errors, for its fields; a form submitted
 // again is store.ErrDuplicate with the campaign recorded the first time.
 func (s *Service) Create(ctx context.Context, d Draft) (store.Campaign, error) {
-	messaged, err := s.st.Messaged(ctx, d.Account, s.cfg.Now().AddDate(0, 0, -s.cfg.Limits.RecontactDays))
+	messaged, err := s.st.Messaged(ctx, d.Account, s.cfg.Now().AddDate(0, 0, -s.cfg.Limits.RecontactDays), "")
 	if err != nil {
 		return store.Campaign{}, err
 	}
@@ -143,7 +143,9 @@ func (s *Service) Create(ctx context.Context, d Draft) (store.Campaign, error) {
 
 // PostReview posts campaign id's review root, with Start and Cancel, in
 // its channel, or the owner's DM where the bot cannot post there. It
-// reads the owner's time zone first (users.info), for the hours.
+// reads the owner's time zone first (users.info), for the hours. When
+// neither post goes, the campaign is cancelled (nothing was sent) and
+// the error returned.
 func (s *Service) PostReview(ctx context.Context, id int64) error {
 	c, err := s.st.GetCampaign(ctx, id)
 	if err != nil {
@@ -173,6 +175,17 @@ func (s *Service) PostReview(ctx context.Context, id int64) error {
 		ch, ts, err = s.slack.PostMessageContext(ctx, c.Owner, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	}
 	if err != nil {
+		// Without its root, nobody can review it, nor follow or stop it:
+		// it ends here, before anything was sent.
+		if _, cerr := s.st.MoveCampaign(ctx, id, store.CampaignCancelled, store.CampaignReview); cerr != nil {
+			s.log.Error().Err(cerr).Int64("campaign", id).Msg("cancelling the campaign whose review could not be posted failed; Start refuses it without its review")
+		} else {
+			s.log.Warn().Err(err).Int64("campaign", id).Msg("campaign cancelled: its review could not be posted; nothing was sent")
+			if rerr := s.st.ReportDone(ctx, id); rerr != nil { // no thread for a report
+				s.log.Warn().Err(rerr).Int64("campaign", id).Msg("recording no report for the campaign failed")
+			}
+			s.changed(c.Owner)
+		}
 		return fmt.Errorf("posting campaign %d's review: %w", id, err)
 	}
 	s.remember(id, text)
@@ -204,6 +217,9 @@ func (s *Service) Act(ctx context.Context, id int64, user, action string) (strin
 	var from []store.CampaignState
 	switch action {
 	case StartActionID:
+		if c.State == store.CampaignReview && c.RootTS == "" {
+			return ":warning: This campaign's review is not recorded as posted, so it cannot start; nothing was sent. If it does not appear in a moment, create the campaign again.", nil
+		}
 		to, from = store.CampaignRunning, []store.CampaignState{store.CampaignReview}
 	case PauseActionID:
 		to, from = store.CampaignPaused, []store.CampaignState{store.CampaignRunning}

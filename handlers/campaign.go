@@ -161,35 +161,36 @@ func (h *Handlers) campaignSubmit(ctx context.Context, cb slack.InteractionCallb
 		log.Info().Int64("campaign", c.ID).Str("account", acct).Msg("campaign recorded in review; nothing is sent before Start")
 		if err := h.cfg.Campaigns.PostReview(ctx, c.ID); err != nil {
 			log.Error().Err(err).Int64("campaign", c.ID).Msg("posting the campaign's review failed")
-			h.reply(ctx, log, "", cb.User.ID, ":warning: Your campaign was recorded but its review could not be posted; nothing was sent. Please create it again.")
+			h.reply(ctx, log, "", cb.User.ID, ":warning: Your campaign's review could not be posted, so the campaign was cancelled; nothing was sent. Please create it again.")
 		}
 	}}
 }
 
-// campaignAction handles a campaign's button: only its owner, or someone
-// who may send from its account, may press one; anyone else is told
+// campaignAction handles a campaign's button after the ack (Act edits the
+// root, which may outlast Slack's 3 s): only its owner, or someone who
+// may send from its account, may press one; anyone else is told
 // privately, and nothing happens.
-func (h *Handlers) campaignAction(ctx context.Context, cb slack.InteractionCallback) Response {
+func (h *Handlers) campaignAction(cb slack.InteractionCallback) Response {
 	a := cb.ActionCallback.BlockActions[0]
 	id, err := strconv.ParseInt(a.Value, 10, 64)
 	if err != nil || h.cfg.Campaigns == nil {
 		return h.tellLater(cb.ResponseURL, cb.User.ID, ":warning: This campaign button is broken; nothing happened.")
 	}
-	text, err := h.cfg.Campaigns.Act(ctx, id, cb.User.ID, a.ActionID)
-	switch {
-	case errors.Is(err, campaign.ErrNotYours):
-		return h.tellLater(cb.ResponseURL, cb.User.ID, ":no_entry: Only the campaign's owner, or someone who may send from its LinkedIn account, may do this; nothing happened.")
-	case errors.Is(err, store.ErrNoCampaign):
-		return h.tellLater(cb.ResponseURL, cb.User.ID, ":warning: The bot has no record of this campaign; nothing happened.")
-	case err != nil:
-		return Response{After: func(ctx context.Context, log zerolog.Logger) {
+	return Response{After: func(ctx context.Context, log zerolog.Logger) {
+		text, err := h.cfg.Campaigns.Act(ctx, id, cb.User.ID, a.ActionID)
+		switch {
+		case errors.Is(err, campaign.ErrNotYours):
+			text = ":no_entry: Only the campaign's owner, or someone who may send from its LinkedIn account, may do this; nothing happened."
+		case errors.Is(err, store.ErrNoCampaign):
+			text = ":warning: The bot has no record of this campaign; nothing happened."
+		case err != nil:
 			log.Error().Err(err).Int64("campaign", id).Msg("a campaign button failed")
-			h.reply(ctx, log, cb.ResponseURL, cb.User.ID, ":warning: The bot could not do this; please try again.")
-		}}
-	case text != "":
-		return h.tellLater(cb.ResponseURL, cb.User.ID, text)
-	}
-	return Response{}
+			text = ":warning: The bot could not do this; please try again."
+		}
+		if text != "" {
+			h.reply(ctx, log, cb.ResponseURL, cb.User.ID, text)
+		}
+	}}
 }
 
 func accountNames(cs []account.Choice) []string {

@@ -204,7 +204,7 @@ func (h *Handlers) Interaction(ctx context.Context, cb slack.InteractionCallback
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == CampaignCallbackID:
 		return h.campaignSubmit(ctx, cb)
 	case campaignButton(cb):
-		return h.campaignAction(ctx, cb)
+		return h.campaignAction(cb)
 	case cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ConnectCallbackID:
 		return h.connectSubmit(ctx, cb)
 	case cb.Type == slack.InteractionTypeBlockActions && len(cb.ActionCallback.BlockActions) > 0 && cb.ActionCallback.BlockActions[0].ActionID == send.RetryActionID:

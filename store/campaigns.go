@@ -25,8 +25,8 @@ const (
 func (s CampaignState) Over() bool { return s == CampaignCancelled || s == CampaignDone }
 
 // RowState is where one row of a campaign is: pending → claimed → sent |
-// failed | unknown; or skipped (with its reason) from the start, or
-// cancelled while pending.
+// failed | unknown; or skipped (with its reason) from the start or while
+// pending, or cancelled while pending.
 type RowState string
 
 const (
@@ -325,6 +325,18 @@ func (s *Store) SettleRow(ctx context.Context, id int64, no int, state RowState,
 		WHERE campaign_id = ? AND row_no = ? AND state = 'claimed'`, state, reason, sendID, at, id, no)
 }
 
+// SkipRow marks pending row no of campaign id skipped for reason (its
+// recipient was messaged since the campaign was created); it reports
+// whether it did.
+func (s *Store) SkipRow(ctx context.Context, id int64, no int, reason string) (bool, error) {
+	n, err := s.execN(ctx, `UPDATE campaign_rows SET state = 'skipped', reason = ?
+		WHERE campaign_id = ? AND row_no = ? AND state = 'pending'`, reason, id, no)
+	if err != nil {
+		return false, fmt.Errorf("skipping row %d of campaign %d: %w", no, id, err)
+	}
+	return n > 0, nil
+}
+
 // LinkRow records the send of a claimed row.
 func (s *Store) LinkRow(ctx context.Context, id int64, no int, sendID int64) error {
 	return s.exec(ctx, "linking a row to its send", `UPDATE campaign_rows SET send_id = ? WHERE campaign_id = ? AND row_no = ?`, sendID, id, no)
@@ -361,11 +373,13 @@ func (s *Store) ReportDone(ctx context.Context, id int64) error {
 	return s.exec(ctx, "recording a report uploaded", `UPDATE campaigns SET report_done = 1 WHERE id = ?`, id)
 }
 
-// Messaged returns which of recipients account messaged since since (a
-// send recorded then that may have reached LinkedIn).
-func (s *Store) Messaged(ctx context.Context, account string, since time.Time) (map[string]bool, error) {
+// Messaged returns the recipients account messaged since since (a send
+// recorded then, of any kind, that may have reached LinkedIn), leaving
+// out the send keyed except (a campaign row's own; "" leaves out none).
+// A campaign checks it at its creation and again before each row.
+func (s *Store) Messaged(ctx context.Context, account string, since time.Time, except string) (map[string]bool, error) {
 	rows, err := s.query(ctx, `SELECT DISTINCT recipient FROM sends WHERE account = ? AND created_at >= ?
-		AND state IN ('queued', 'sending', 'sent', 'unknown') AND dry_run = 0`, account, since.UnixMilli())
+		AND state IN ('queued', 'sending', 'sent', 'unknown') AND dry_run = 0 AND idem_key <> ?`, account, since.UnixMilli(), except)
 	if err != nil {
 		return nil, fmt.Errorf("reading the recipients messaged: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"linkedin-bot/internal/fakelinkup"
 	"linkedin-bot/internal/fakeslack"
 	"linkedin-bot/internal/pgtest"
+	"linkedin-bot/store"
 )
 
 // campaignVars are the settings of the campaign tests: quick gaps, no
@@ -85,7 +86,22 @@ func (e *env) campaignRoot() fakeslack.Post {
 		}
 		return false
 	})
+	e.rootRecorded(root)
 	return root
+}
+
+// rootRecorded waits until the bot recorded root as its campaign's (a
+// Start before is refused: its review is not recorded as posted).
+func (e *env) rootRecorded(root fakeslack.Post) {
+	e.t.Helper()
+	ctx := context.Background()
+	st, err := store.OpenAtReadOnly(ctx, store.Where{Dir: e.vars["DATA_DIR"], URL: e.vars["DATABASE_URL"]})
+	require.NoError(e.t, err)
+	defer func() { _ = st.Close() }()
+	e.waitUntil("the campaign's root recorded", func() bool {
+		cs, err := st.Campaigns(ctx, "")
+		return err == nil && slices.ContainsFunc(cs, func(c store.Campaign) bool { return c.RootTS == root.TS })
+	})
 }
 
 // rootNow is the root's text as last edited.
@@ -393,4 +409,132 @@ func TestCampaignOnTwoReplicas(t *testing.T) {
 	assert.Equal(t, campaignTexts, seen)
 	assert.Len(t, e.slack.Uploads(), 1, "one report")
 	assert.Len(t, e.postsIn(salesChannel), 4, "the review and three lines, once each")
+}
+
+// campaignRoots waits for n campaign roots in the sales channel, oldest first.
+func (e *env) campaignRoots(n int) []fakeslack.Post {
+	e.t.Helper()
+	var roots []fakeslack.Post
+	e.waitUntil("the campaigns' reviews", func() bool {
+		roots = nil
+		for _, p := range e.postsIn(salesChannel) {
+			if p.ThreadTS == "" && strings.Contains(p.Text, "Campaign “") {
+				roots = append(roots, p)
+			}
+		}
+		return len(roots) == n
+	})
+	for _, r := range roots {
+		e.rootRecorded(r)
+	}
+	return roots
+}
+
+// The recontact rule holds when a row goes, not only when its campaign
+// was created: a recipient messaged since (by another campaign, or by
+// hand) is skipped, saying why, and nothing reaches Linkup for them.
+func TestCampaignSkipsWhoWasMessagedSinceItsCreation(t *testing.T) {
+	eachLog(t, func(t *testing.T, vars map[string]string) {
+		e := startBot(t, vars)
+		_, err := e.accounts(aliceToken+"\n", "connect", "--name", "alice-li", "--token-stdin", "--user", alice)
+		require.NoError(t, err)
+		require.Nil(t, e.submitCampaign("VR1", alice, "profile_url,first_name\nhttps://www.linkedin.com/in/jane-doe,Jane\nhttps://www.linkedin.com/in/sam-poe,Sam\n", "Hi {first_name}"))
+		e.campaignRoots(1)
+		require.Nil(t, e.submitCampaign("VR2", alice, "profile_url,first_name\nhttps://www.linkedin.com/in/jane-doe,Jane\nhttps://www.linkedin.com/in/john-roe,John\nhttps://www.linkedin.com/in/ann-lee,Ann\n", "Hello {first_name}"))
+		roots := e.campaignRoots(2)
+		first, _ := buttonValue(t, roots[0], "campaign_start")
+		second, _ := buttonValue(t, roots[1], "campaign_start")
+
+		// Both created, neither sent: now John is messaged by hand.
+		e.command("https://www.linkedin.com/in/john-roe Hi John, by hand")
+		e.waitUntil("the manual send", func() bool { return e.linkup.Count() == 1 })
+		e.click("campaign_start", first, alice)
+		e.waitUntil("the first campaign's report", func() bool { return len(e.slack.Uploads()) == 1 })
+		e.click("campaign_start", second, alice)
+		e.waitUntil("the second campaign's report", func() bool { return len(e.slack.Uploads()) == 2 })
+		settle()
+		seen := map[string]int{}
+		for _, r := range e.linkup.Requests() {
+			seen[r.Body.LinkedInURL]++
+		}
+		assert.Equal(t, map[string]int{"https://www.linkedin.com/in/jane-doe": 1, "https://www.linkedin.com/in/sam-poe": 1,
+			"https://www.linkedin.com/in/john-roe": 1, "https://www.linkedin.com/in/ann-lee": 1}, seen, "nobody messaged twice")
+		require.Equal(t, 4, e.linkup.Count())
+
+		up := e.slack.Uploads()[1]
+		assert.Equal(t, roots[1].TS, up.ThreadTS)
+		recs, err := csv.NewReader(strings.NewReader(up.Content)).ReadAll()
+		require.NoError(t, err)
+		require.Len(t, recs, 4)
+		for _, r := range recs[1:3] {
+			assert.Equal(t, []string{"skipped", "already messaged by this account in the last 30 days"}, r[2:4], r[1])
+		}
+		assert.Equal(t, "sent", recs[3][2])
+		e.waitUntil("the root says done", func() bool { return strings.Contains(e.rootNow(roots[1]), "Done: 1 of 1 sent · 2 skipped") })
+	})
+}
+
+// A campaign whose review cannot be posted (its channel and its owner's
+// DM refuse it) is cancelled and its owner told; no button starts it.
+func TestCampaignWhoseReviewCannotBePostedIsCancelled(t *testing.T) {
+	e := startBot(t, campaignVars(nil))
+	_, err := e.accounts(aliceToken+"\n", "connect", "--name", "alice-li", "--token-stdin", "--user", alice)
+	require.NoError(t, err)
+	e.slack.FailCalls("chat.postMessage", 2)
+	require.Nil(t, e.submitCampaign("VF1", alice, campaignCSV, "Hi {first_name}, great to meet you at {event}!"))
+	dm := "D" + alice[1:]
+	e.waitUntil("the owner told", func() bool { return len(e.postsIn(dm)) == 1 })
+	assert.Equal(t, ":warning: Your campaign's review could not be posted, so the campaign was cancelled; nothing was sent. Please create it again.", e.postsIn(dm)[0].Text)
+	assert.Len(t, e.slack.Calls("chat.postMessage"), 3, "the channel, the DM, then the owner told")
+
+	var out, errOut strings.Builder
+	require.NoError(t, run(context.Background(), []string{"linkedin-bot", "history", "--campaign", "1"}, func(k string) string { return e.vars[k] }, &out, &errOut), errOut.String())
+	assert.Contains(t, out.String(), "from alice-li: cancelled, 0 of 3 sent")
+
+	// A Start button for it (forged, or from Home) starts nothing.
+	e.click("campaign_start", "1", alice)
+	e.waitUntil("the refusal", func() bool { return len(e.slack.Hooks()) == 1 })
+	assert.Equal(t, ":information_source: This campaign is cancelled; nothing changed.", e.slack.Hooks()[0].Body["text"])
+	time.Sleep(1500 * time.Millisecond)
+	assert.Zero(t, e.linkup.Count())
+	assert.Empty(t, e.slack.Uploads(), "no report without a thread")
+}
+
+// A campaign's button is acked before its work: a slow chat.update (the
+// root's edit) does not hold the ack past Slack's 3 s.
+func TestCampaignButtonAckedBeforeItsWork(t *testing.T) {
+	e := startBot(t, campaignVars(nil))
+	_, err := e.accounts(aliceToken+"\n", "connect", "--name", "alice-li", "--token-stdin", "--user", alice)
+	require.NoError(t, err)
+	require.Nil(t, e.submitCampaign("VA1", alice, campaignCSV, "Hi {first_name}, great to meet you at {event}!"))
+	root := e.campaignRoot()
+	value, _ := buttonValue(t, root, "campaign_start")
+
+	release := e.slack.HoldCalls("chat.update")
+	defer release()
+	id, f := e.frame("e1-block-actions-docs-message.json", func(p map[string]any) {
+		p["user"] = map[string]any{"id": alice, "username": "alice"}
+		p["response_url"] = e.slack.ResponseURL("click-ack")
+		p["actions"] = []any{map[string]any{"action_id": "campaign_start", "block_id": "campaign", "value": value, "type": "button", "action_ts": "1"}}
+	})
+	require.NoError(t, e.slack.SendFrame(f))
+	e.waitUntil("Start's edit of the root, held at Slack", func() bool {
+		for _, c := range e.slack.Calls("chat.update") {
+			if c.Params["ts"] == root.TS {
+				return true
+			}
+		}
+		return false
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	_, _ = e.slack.WaitAck(ctx, id) // without the ack, the edit is released after this wait
+	cancel()
+	released := time.Now()
+	release()
+	ctx, cancel = context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	ack, err := e.slack.WaitAck(ctx, id)
+	require.NoError(t, err)
+	assert.True(t, ack.At.Before(released), "the ack came while Slack still held the root's edit")
+	e.waitUntil("the first send", func() bool { return e.linkup.Count() == 1 })
 }

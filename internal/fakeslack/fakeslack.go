@@ -51,10 +51,11 @@ type Server struct {
 	users      map[string]string // user ID → display name
 	channels   map[string]string // channel ID → name, for conversations.info
 	downloads  []Download
-	lostAnswer map[string]int  // method → how many more calls are made but answered 500
-	failing    map[string]int  // method → how many more calls do nothing and answer 503 (FailCalls)
-	expired    map[string]bool // response_url names that Slack no longer takes
-	issued     []string        // response_urls handed out
+	lostAnswer map[string]int           // method → how many more calls are made but answered 500
+	failing    map[string]int           // method → how many more calls do nothing and answer 503 (FailCalls)
+	held       map[string]chan struct{} // method → closed when its held calls may be answered (HoldCalls)
+	expired    map[string]bool          // response_url names that Slack no longer takes
+	issued     []string                 // response_urls handed out
 	postDelay  time.Duration
 	appRefusal string // apps.connections.open's error, when set
 	scopes     string // auth.test's x-oauth-scopes header
@@ -158,6 +159,7 @@ func New(opts Options) *Server {
 		channels:   map[string]string{},
 		lostAnswer: map[string]int{},
 		failing:    map[string]int{},
+		held:       map[string]chan struct{}{},
 		expired:    map[string]bool{},
 		scopes:     DefaultScopes,
 	}
@@ -228,6 +230,25 @@ func (s *Server) FailCalls(method string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failing[method] = n
+}
+
+// HoldCalls makes each call to method, from now until release is called,
+// wait recorded but unanswered (a slow Slack); release answers them and
+// lets the next ones through.
+func (s *Server) HoldCalls(method string) (release func()) {
+	hold := make(chan struct{})
+	s.mu.Lock()
+	s.held[method] = hold
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			delete(s.held, method)
+			s.mu.Unlock()
+			close(hold)
+		})
+	}
 }
 
 // DelayPosts makes each chat.postMessage take d after it is recorded,
@@ -612,7 +633,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if failing {
 		s.failing[method]--
 	}
+	hold := s.held[method]
 	s.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if failing {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
