@@ -50,6 +50,9 @@ type deskSlack struct {
 	failUps int // uploads that fail (each may have reached Slack)
 	failPos int // posts that fail (refused: not posted)
 	posts   []string
+	// beforeUpdate, when set, runs once as an edit of the root reaches
+	// Slack, before it lands (another bot's edit landing first).
+	beforeUpdate func()
 }
 
 func (d *deskSlack) PostMessageContext(_ context.Context, ch string, opts ...slack.MsgOption) (string, string, error) {
@@ -71,6 +74,13 @@ func (d *deskSlack) UpdateMessageContext(_ context.Context, ch, ts string, opts 
 	_, values, err := slack.UnsafeApplyMsgOptions("", ch, "", opts...)
 	if err != nil {
 		return "", "", "", err
+	}
+	d.mu.Lock()
+	hook := d.beforeUpdate
+	d.beforeUpdate = nil
+	d.mu.Unlock()
+	if hook != nil {
+		hook()
 	}
 	d.mu.Lock()
 	d.root = values.Get("text")
@@ -293,4 +303,39 @@ func TestACampaignWithoutItsReviewNeverStarts(t *testing.T) {
 	assert.Empty(t, rec.keys, "nothing sent")
 	assert.Empty(t, sl.uploads, "no report")
 	assert.Empty(t, sl.posts)
+}
+
+// Pause pressed on another bot while this one's runner edits the root:
+// the other bot's edit (Paused) lands first, this one's (Running) after.
+// The runner reads the state again after its edit and edits once more, so
+// the root ends saying Paused, with Resume.
+func TestARootEditedWhileAnotherBotPausesEndsPaused(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &deskSlack{}
+	rec := &recorder{st: st}
+	s := New(Config{Pace: Pace{GapMin: time.Hour, GapMax: time.Hour, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30}},
+		st, rec, sl, zerolog.New(io.Discard))
+	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\nlinkedin.com/in/b\n", Template: "Hi"})
+	require.NoError(t, err)
+	require.NoError(t, s.PostReview(ctx, c.ID))
+	_, err = s.Act(ctx, c.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	sl.mu.Lock()
+	sl.beforeUpdate = func() {
+		moved, err := st.MoveCampaign(ctx, c.ID, store.CampaignPaused, store.CampaignRunning)
+		assert.NoError(t, err)
+		assert.True(t, moved)
+		sl.mu.Lock()
+		sl.root = "Paused, by the other bot"
+		sl.mu.Unlock()
+	}
+	sl.mu.Unlock()
+	s.cycle(ctx)
+	require.Len(t, rec.keys, 1, "the first row went before the pause")
+	assert.Contains(t, sl.root, "Paused: 0 of 2 sent", "the root says where the campaign is")
+	s.cycle(ctx)
+	assert.Len(t, rec.keys, 1, "nothing more while paused")
 }

@@ -71,6 +71,7 @@ type Service struct {
 	slack  Slack
 	log    zerolog.Logger
 
+	editMu   sync.Mutex // one edit of a root at a time (see edit)
 	mu       sync.Mutex
 	rootText map[int64]string // the root's text as last edited, to edit only on change
 	rnd      *rand.Rand
@@ -267,32 +268,50 @@ func (s *Service) remember(id int64, text string) {
 
 // refresh edits campaign id's root to say where it is, when that changed.
 func (s *Service) refresh(ctx context.Context, id int64) error {
-	c, err := s.st.GetCampaign(ctx, id)
-	if err != nil {
-		return err
-	}
-	rows, err := s.st.CampaignRows(ctx, id)
-	if err != nil {
-		return err
-	}
-	return s.edit(ctx, c, rows, s.nextShown(ctx, c))
+	return s.edit(ctx, id, s.nextShown)
 }
 
-func (s *Service) edit(ctx context.Context, c store.Campaign, rows []store.CampaignRow, next time.Time) error {
-	if c.RootTS == "" {
-		return nil
+// edit edits campaign id's root to say where it is now, when that changed,
+// with next(c) as when its next send goes while it runs. Its state and
+// rows are read here, under editMu, so that of two edits in this bot (the
+// runner's and a button's) the last one says the newest. Another bot's
+// button may still move it between the read and the edit (the other
+// bot's edit landing first): the state is read again after the edit, and
+// the root edited again when it moved.
+func (s *Service) edit(ctx context.Context, id int64, next func(context.Context, store.Campaign) time.Time) error {
+	s.editMu.Lock()
+	defer s.editMu.Unlock()
+	for range 3 {
+		c, err := s.st.GetCampaign(ctx, id)
+		if err != nil {
+			return err
+		}
+		if c.RootTS == "" {
+			return nil
+		}
+		rows, err := s.st.CampaignRows(ctx, id)
+		if err != nil {
+			return err
+		}
+		at := time.Time{}
+		if c.State == store.CampaignRunning {
+			at = next(ctx, c)
+		}
+		text, blocks := s.render(ctx, c, rows, at)
+		s.mu.Lock()
+		same := s.rootText[c.ID] == text
+		s.mu.Unlock()
+		if same {
+			return nil
+		}
+		if _, _, _, err := s.slack.UpdateMessageContext(ctx, c.RootChannel, c.RootTS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+			return fmt.Errorf("editing campaign %d's root: %w", c.ID, err)
+		}
+		s.remember(c.ID, text)
+		if now, err := s.st.GetCampaign(ctx, id); err != nil || now.State == c.State {
+			return nil
+		}
 	}
-	text, blocks := s.render(ctx, c, rows, next)
-	s.mu.Lock()
-	same := s.rootText[c.ID] == text
-	s.mu.Unlock()
-	if same {
-		return nil
-	}
-	if _, _, _, err := s.slack.UpdateMessageContext(ctx, c.RootChannel, c.RootTS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
-		return fmt.Errorf("editing campaign %d's root: %w", c.ID, err)
-	}
-	s.remember(c.ID, text)
 	return nil
 }
 
