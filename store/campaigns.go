@@ -293,7 +293,7 @@ func (s *Store) SetCampaignNext(ctx context.Context, id int64, at time.Time) err
 }
 
 // ClaimRow marks row no of campaign id claimed at at (the runner's clock,
-// which the gaps are measured by), as its send is about to be recorded,
+// which the gaps are measured by: Clock, the database's on PostgreSQL), as its send is about to be recorded,
 // when it is pending and the campaign running; it reports whether it did. A claimed row is never pending again but by UnclaimRow,
 // for a send that was certainly not recorded.
 func (s *Store) ClaimRow(ctx context.Context, id int64, no int, at time.Time) (bool, error) {

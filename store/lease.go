@@ -208,3 +208,34 @@ func (s *Store) First(ctx context.Context, key string) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// clockEvery is how often Clock measures this bot's offset from
+// PostgreSQL's clock.
+const clockEvery = 10 * time.Second
+
+// Clock is the time by the database's clock, for what bots sharing a log
+// write with one clock and compare with another (a campaign's gaps, which
+// whichever bot holds the campaigns' job keeps): this bot's clock, on
+// PostgreSQL corrected by its offset from the server's, measured at most
+// every clockEvery (half a round trip's error). Until a measure succeeds,
+// and on SQLite (one machine), it is this bot's clock.
+func (s *Store) Clock() time.Time {
+	if !s.db.pg {
+		return s.now()
+	}
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	if time.Since(s.clockAt) >= clockEvery {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		sent := s.now()
+		var ms int64
+		if err := s.queryRow(ctx, `SELECT `+dbNow).Scan(&ms); err == nil {
+			back := s.now()
+			mid := sent.Add(back.Sub(sent) / 2)
+			s.clockOffset = time.UnixMilli(ms).Sub(mid)
+		}
+		s.clockAt = time.Now() // a failed measure is tried again later, not on every call
+	}
+	return s.now().Add(s.clockOffset)
+}

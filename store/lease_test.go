@@ -347,3 +347,22 @@ func TestARestartedBotOnItsOwnLogTakesEveryJobAtOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "the dead bot takes no share")
 }
+
+// A bot whose clock is a minute off still keeps time with the others
+// through Clock: on PostgreSQL it is the server's clock (here this
+// machine's), whatever the bot's says; on SQLite, one machine, the bot's.
+func TestClockIsTheDatabasesWhateverTheBotsSays(t *testing.T) {
+	for _, skew := range []time.Duration{time.Minute, -time.Minute} {
+		t.Run(fmt.Sprintf("bot %s off", skew), func(t *testing.T) {
+			eachStore(t, func(t *testing.T, s *Store) {
+				s.now = later(skew)
+				want := time.Now()
+				if !s.db.pg {
+					want = want.Add(skew)
+				}
+				assert.WithinDuration(t, want, s.Clock(), time.Second)
+				assert.WithinDuration(t, want, s.Clock(), time.Second, "the offset kept")
+			})
+		})
+	}
+}

@@ -233,6 +233,10 @@ type Store struct {
 	lane chan struct{}
 
 	group grouper // accepts that arrive together, written together (acceptgroup.go)
+
+	clockMu     sync.Mutex
+	clockOffset time.Duration // PostgreSQL's clock minus this bot's (Clock)
+	clockAt     time.Time     // when it was last measured
 }
 
 // inLane runs f, a write of a send under way, in its lane (see lane),

@@ -24,6 +24,9 @@ func newCampaigns(cfg bot.Config, st *store.Store, pipe *send.Pipeline, api *sla
 		Country:  cfg.LinkupCountry,
 		Accounts: accounts,
 		Changed:  home.Changed,
+		// The gaps are written by one bot and judged by whichever holds
+		// the campaigns' job next: one clock, the database's.
+		Now: st.Clock,
 	}, st, pipe, api, log)
 }
 
