@@ -402,7 +402,9 @@ func TestInvitationsExpire(t *testing.T) {
 			e.execLog(`UPDATE invitations SET called_at = called_at - ?`, int64(22*24*time.Hour/time.Millisecond))
 			e.waitUntil("the expiry in the thread", func() bool { return len(e.inThread(root.TS, "was not accepted within")) == 1 })
 			assert.Contains(t, e.inThread(root.TS, "was not accepted within")[0].Text, "the message will not be sent")
-			e.acceptInvite(s.v2)
+			// Jane accepts too late. On v2 the bridge may already have
+			// stopped the webhook, which has nothing left to watch.
+			e.linkup.Accept(loginToken, jane, "Jane Doe")
 			e.settle()
 			assert.Equal(t, 1, e.linkup.Count(), "expired: not sent")
 			assert.Empty(t, e.inThread(root.TS, "accepted your invitation"))
