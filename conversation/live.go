@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -247,6 +248,14 @@ func (b *Bridge) ensure(ctx context.Context, name, id string, kept map[string]st
 			if !made {
 				doing = "looking for"
 			}
+			if made && madeNothing(err) {
+				// Refused before anything was made: the mark goes, so that
+				// the next try creates rather than looks for one to adopt
+				// (which could be another deployment's).
+				if derr := b.store.DeleteLinkupWebhook(ctx, name); derr != nil {
+					log.Error().Err(derr).Msg("forgetting the mark of a refused webhook create failed; the next try looks for a webhook before creating one")
+				}
+			}
 			b.refused(ctx, name, err, doing)
 			return
 		}
@@ -325,6 +334,14 @@ func (b *Bridge) adoptOrCreate(ctx context.Context, id string, kept map[string]s
 	}
 	w, err = b.cfg.Webhooks.CreateWebhook(ctx, id, subscriptions)
 	return w, true, err
+}
+
+// madeNothing tells whether a create that failed with err surely made no
+// webhook: Linkup answered a refusal of the request (a 4xx other than a
+// timeout's 408), not a lost or late answer.
+func madeNothing(err error) bool {
+	le, ok := errors.AsType[*linkup.Error](err)
+	return ok && le.Status >= 400 && le.Status < 500 && le.Status != http.StatusRequestTimeout
 }
 
 // refused records that Linkup would not create or start account name's

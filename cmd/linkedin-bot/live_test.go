@@ -471,3 +471,48 @@ func TestAnotherWebhookOfTheAccountIsNotTakenOver(t *testing.T) {
 	e.waitUntil("the reply", func() bool { return e.mirrored(salesChannel, "Through the bot's own webhook") == 1 })
 	assert.NotEqual(t, foreign.ID, own.ID)
 }
+
+// A create Linkup refused (a 4xx: nothing was made) leaves no mark of a
+// lost create: the next try (here a restart) creates the bot's own
+// webhook and does not adopt one someone else made for the account
+// meanwhile (another deployment on the same key).
+func TestARefusedWebhookCreateLeavesNothingToAdopt(t *testing.T) {
+	t.Parallel()
+	lk := fakelinkup.New()
+	lk.RefuseWebhooks(http.StatusForbidden, "FEATURE_NOT_AVAILABLE", "Webhooks are not in your plan")
+	e := startBotWith(t, lk, liveVars(map[string]string{"REPLY_POLL_INTERVAL": "1h", "REPLY_POLL_MAX": "1h"}))
+	e.command(jane + " Hi from the team")
+	e.finished(1)
+	e.waitUntil("the refused create said", func() bool {
+		return strings.Contains(e.logs.String(), "creating the account's Linkup webhook failed")
+	})
+	require.NoError(t, e.stop())
+
+	lk.RefuseWebhooks(0, "", "")
+	id := lk.AccountID(loginToken)
+	body := strings.NewReader(`{"account_id":"` + id + `","events":["all"]}`)
+	req, err := http.NewRequest(http.MethodPost, lk.URL()+"/v2/webhooks", body)
+	require.NoError(t, err)
+	req.Header.Set("x-api-key", apiKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	foreign, ok := webhookOf(lk, id)
+	require.True(t, ok)
+
+	e.start()
+	e.waitUntil("the bot's own webhook live", func() bool {
+		for _, w := range lk.Webhooks() {
+			if w.ID != foreign.ID && w.AccountID == id && w.Active && lk.Streams()[w.ID] == 1 {
+				return strings.Contains(e.logs.String(), liveLine)
+			}
+		}
+		return false
+	})
+	assert.Zero(t, lk.Streams()[foreign.ID], "the other webhook is not adopted")
+	assert.Equal(t, 3, webhookCalls(lk, http.MethodPost, "/v2/webhooks"), "the refused create, the other one, the bot's")
+	assert.Zero(t, webhookCalls(lk, http.MethodGet, "/v2/webhooks"), "no list: no create was lost")
+	assert.NotContains(t, e.logs.String(), "adopted the account's Linkup webhook")
+}
