@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"linkedin-bot/account"
+	"linkedin-bot/linkup"
 	"linkedin-bot/send"
 	"linkedin-bot/store"
 )
@@ -166,4 +167,67 @@ func TestAMessageOnAcceptanceIsDroppedOnlyWhenRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// held is a Sender whose hand-overs of hold's key wait for release; it
+// counts the hand-overs by key.
+type held struct {
+	mu      sync.Mutex
+	keys    map[string]int
+	hold    string
+	started chan struct{}
+	release chan struct{}
+}
+
+func (h *held) Submit(_ context.Context, req send.Request) (store.Send, error) {
+	h.mu.Lock()
+	h.keys[req.IdemKey]++
+	n := h.keys[req.IdemKey]
+	h.mu.Unlock()
+	if req.IdemKey == h.hold && n == 1 {
+		close(h.started)
+		<-h.release
+	}
+	return store.Send{ID: 7}, nil
+}
+
+func (h *held) count(key string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.keys[key]
+}
+
+// An acceptance that arrives while the job hands a message over does not
+// hand anything over itself (only the job does): the message in flight,
+// sending, is not taken for a crash's and submitted a second time.
+func TestAnAcceptanceDuringAHandOverDoesNotSubmitAgain(t *testing.T) {
+	ctx := context.Background()
+	h := &held{keys: map[string]int{}, started: make(chan struct{}), release: make(chan struct{})}
+	s, st, _, first := accepted(t, nil)
+	s.sender = h
+	h.hold = SendKey(first)
+	second, err := st.AcceptInvitation(ctx, store.Invitation{IdemKey: "view:2", Account: "acme", Requester: "U1", Channel: "C1", ThreadTS: "1.2",
+		Recipient: "https://www.linkedin.com/in/john-roe", FromSend: 2, Message: "Hi John", Intent: store.IntentWanted}, 0)
+	require.NoError(t, err)
+	require.NoError(t, st.FinishInvitation(ctx, second.ID, store.InvitePending, 1, "", "", ""))
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.followUp(ctx) // the job's hand-over of the first message
+	}()
+	<-h.started
+	s.Accepted(ctx, "acme", []linkup.Person{{Name: "John", ProfileURL: "https://www.linkedin.com/in/john-roe"}})
+	s.Accepted(ctx, "acme", []linkup.Person{{Name: "John", ProfileURL: "https://www.linkedin.com/in/john-roe"}})
+	assert.Equal(t, 1, h.count(SendKey(first)), "the message in flight is not submitted again")
+	assert.Equal(t, 0, h.count(SendKey(second.ID)), "only the job hands a message over")
+	close(h.release)
+	<-done
+	assert.Equal(t, store.IntentSent, intentOf(t, st, first))
+	assert.Equal(t, store.IntentDue, intentOf(t, st, second.ID))
+
+	s.followUp(ctx) // the job's next cycle
+	assert.Equal(t, 1, h.count(SendKey(first)))
+	assert.Equal(t, 1, h.count(SendKey(second.ID)))
+	assert.Equal(t, store.IntentSent, intentOf(t, st, second.ID))
 }

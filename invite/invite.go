@@ -343,7 +343,11 @@ func (s *Service) Accepted(ctx context.Context, account string, people []linkup.
 }
 
 // accept records inv accepted by name (with its intent due, in the same
-// write), tells it, and hands its message over.
+// write) and tells it. It does not hand the message over: only the job's
+// cycle (the lease holder) runs followUp, so that two hand-overs never
+// run at once, where the second would take the first's sending intent
+// for a crash's and submit it again. Accepted pokes the job; check runs
+// in the cycle, followed by followUp.
 func (s *Service) accept(ctx context.Context, inv store.Invitation, name string) {
 	changed, err := s.store.MarkAccepted(ctx, inv.ID, name)
 	if err != nil {
@@ -355,7 +359,6 @@ func (s *Service) accept(ctx context.Context, inv store.Invitation, name string)
 	}
 	s.log.Info().Int64("invitation_id", inv.ID).Str("account", inv.Account).Msg("invitation accepted")
 	s.tellID(inv.ID)
-	s.followUp(ctx)
 }
 
 // PendingAccounts are the accounts with invitations waiting for an
