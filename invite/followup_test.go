@@ -231,3 +231,24 @@ func TestAnAcceptanceDuringAHandOverDoesNotSubmitAgain(t *testing.T) {
 	assert.Equal(t, 1, h.count(SendKey(second.ID)))
 	assert.Equal(t, store.IntentSent, intentOf(t, st, second.ID))
 }
+
+// An intent a crash left sending whose send is recorded under its key is
+// linked to that send, not submitted again.
+func TestAnIntentLeftSendingWhoseSendIsRecordedIsLinked(t *testing.T) {
+	ctx := context.Background()
+	sd := &sender{submit: func(send.Request) (store.Send, error) { return store.Send{ID: 99}, nil }}
+	s, st, _, id := accepted(t, sd)
+	ok, err := st.SetIntent(ctx, id, store.IntentSending, store.IntentDue)
+	require.NoError(t, err)
+	require.True(t, ok)
+	rec, err := st.Accept(ctx, store.Send{IdemKey: SendKey(id), Account: "acme", Requester: "U1", Channel: "C1", ThreadTS: "1.1",
+		Recipient: "https://www.linkedin.com/in/jane-doe", Message: "Hi Jane"}, 0)
+	require.NoError(t, err)
+
+	s.followUp(ctx)
+	assert.Equal(t, 0, sd.count(), "its send is recorded: not submitted again")
+	inv, err := st.GetInvitation(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, store.IntentSent, inv.Intent)
+	assert.Equal(t, rec.ID, inv.SendID)
+}

@@ -585,6 +585,25 @@ func (s *Service) followUp(ctx context.Context) {
 			moved = true
 		}
 		log := s.log.With().Int64("invitation_id", inv.ID).Logger()
+		if !moved {
+			// A crash left it sending: its hand-over may have recorded
+			// the send. One recorded under its key is linked, not
+			// submitted again.
+			held, err := s.store.KeyHolder(ctx, SendKey(inv.ID))
+			switch {
+			case err == nil:
+				if err := s.store.IntentSentAs(ctx, inv.ID, held.ID); err != nil {
+					log.Error().Err(err).Msg("recording the send of an accepted invitation failed; its key keeps it from going twice")
+					continue
+				}
+				log.Info().Int64("send_id", held.ID).Msg("the message of an accepted invitation left sending was already handed over: linked to its send")
+				s.changed(inv.Requester)
+				continue
+			case !errors.Is(err, store.ErrNotFound):
+				log.Warn().Err(err).Msg("looking up the send of an accepted invitation left sending failed; looked up again at the next cycle")
+				continue
+			}
+		}
 		sd, err := s.sender.Submit(ctx, send.Request{
 			IdemKey:   SendKey(inv.ID),
 			UserID:    inv.Requester,
