@@ -252,3 +252,34 @@ func TestAnIntentLeftSendingWhoseSendIsRecordedIsLinked(t *testing.T) {
 	assert.Equal(t, store.IntentSent, inv.Intent)
 	assert.Equal(t, rec.ID, inv.SendID)
 }
+
+// An invitation a killed bot left calling within the grace is recovered
+// by a later cycle of the job, once older than the grace, and told.
+func TestAnInvitationLeftCallingIsRecoveredByALaterCycle(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &posts{}
+	s := New(Config{}, st, nil, nil, &sender{}, sl, zerolog.New(io.Discard))
+	s.grace = 300 * time.Millisecond
+	inv, err := st.AcceptInvitation(ctx, store.Invitation{IdemKey: "view:1", Account: "acme", Requester: "U1", Channel: "C1", ThreadTS: "1.1",
+		Recipient: "https://www.linkedin.com/in/jane-doe"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, store.InviteCalling, inv.State)
+
+	s.cycle(ctx)
+	got, err := st.GetInvitation(ctx, inv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.InviteCalling, got.State, "within the grace: its call may still run")
+	assert.Empty(t, sl.texts)
+
+	time.Sleep(400 * time.Millisecond)
+	s.cycle(ctx)
+	got, err = st.GetInvitation(ctx, inv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.InviteUnknown, got.State)
+	s.cycle(ctx)
+	require.Len(t, sl.texts, 1, "told once")
+	assert.Contains(t, sl.texts[0], "outcome could not be confirmed")
+}

@@ -127,6 +127,9 @@ type Service struct {
 	slack    Slack
 	log      zerolog.Logger
 	now      func() time.Time
+	// grace is how long a calling invitation may be another call's in
+	// flight (its Linkup timeout is under it) before it is recovered.
+	grace time.Duration
 
 	mu      sync.Mutex
 	closed  bool
@@ -151,7 +154,7 @@ func New(cfg Config, st *store.Store, lk Linkup, sessions Sessions, sender Sende
 		cfg.Wait = 21 * 24 * time.Hour
 	}
 	return &Service{cfg: cfg, store: st, linkup: lk, sessions: sessions, sender: sender, slack: sl,
-		log: log.With().Str("component", "invitations").Logger(), now: time.Now,
+		log: log.With().Str("component", "invitations").Logger(), now: time.Now, grace: 2 * time.Minute,
 		capped: map[int64]time.Time{}, stop: make(chan struct{}), wake: make(chan struct{}, 1)}
 }
 
@@ -416,25 +419,38 @@ var errNotYours = errors.New("only the person who asked for this invitation, or 
 var ErrNotYours = errNotYours
 
 // Start recovers the invitations a crash left calling (unknown, never
-// called again) and runs the job: on the one bot that holds its lease,
+// called again; on a shared log only those called over 2 minutes ago, the
+// job's cycle recovering the others once they are) and runs the job: on the one bot that holds its lease,
 // every Tick, the posts owed, expiry, the due intents and (without Live)
 // the daily checks.
 func (s *Service) Start(ctx context.Context) error {
-	grace := time.Duration(0)
+	grace := time.Duration(0) // on a log of its own, no call runs yet
 	if s.store.Shared() {
-		grace = 2 * time.Minute // another bot's call may still run: its Linkup timeout is under this
+		grace = s.grace // another bot's call may still run
 	}
-	n, err := s.store.RecoverInvitations(ctx, "The bot stopped while this invitation was being sent, so its outcome could not be confirmed. Check on LinkedIn before inviting again.", grace)
+	if err := s.recover(ctx, grace); err != nil {
+		return err
+	}
+	if s.cfg.CheckCredits <= 0 && !s.cfg.Live && !s.cfg.DryRun {
+		s.log.Warn().Msg("READ_CREDITS_PER_DAY=0: invitations are never checked, so an acceptance is not seen and no message goes on acceptance (the invitations expire)")
+	}
+	s.running.Go(s.loop)
+	return nil
+}
+
+// recoverReason is what the thread says of an invitation a crash left calling.
+const recoverReason = "The bot stopped while this invitation was being sent, so its outcome could not be confirmed. Check on LinkedIn before inviting again."
+
+// recover makes the invitations left calling for longer than grace
+// unknown (never called again); the job's tellOwed tells them.
+func (s *Service) recover(ctx context.Context, grace time.Duration) error {
+	n, err := s.store.RecoverInvitations(ctx, recoverReason, grace)
 	if err != nil {
 		return fmt.Errorf("recovering the invitations: %w", err)
 	}
 	if n > 0 {
 		s.log.Warn().Int64("invitations", n).Msg("invitations interrupted by a crash during their call: outcome unknown, not sent again")
 	}
-	if s.cfg.CheckCredits <= 0 && !s.cfg.Live && !s.cfg.DryRun {
-		s.log.Warn().Msg("READ_CREDITS_PER_DAY=0: invitations are never checked, so an acceptance is not seen and no message goes on acceptance (the invitations expire)")
-	}
-	s.running.Go(s.loop)
 	return nil
 }
 
@@ -484,6 +500,12 @@ func (s *Service) cycle(ctx context.Context) {
 			s.log.Warn().Err(err).Msg("could not tell whether this bot follows the invitations up")
 		}
 		return
+	}
+	// Start recovers only what is older than the grace on a shared log:
+	// a call a bot killed left calling within it is recovered here, on
+	// any log (this bot's own calls may be in flight), then told.
+	if err := s.recover(ctx, s.grace); err != nil && ctx.Err() == nil {
+		s.log.Error().Err(err).Msg("recovering the invitations failed")
 	}
 	s.tellOwed(ctx)
 	expired, err := s.store.ExpireInvitations(ctx, s.now().Add(-s.cfg.Wait))
