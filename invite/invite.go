@@ -408,7 +408,7 @@ func (s *Service) Cancel(ctx context.Context, id int64, user string) (string, er
 		}
 	}
 	s.log.Info().Str("user", user).Int64("invitation_id", id).Msg("message on acceptance cancelled")
-	s.post(inv, fmt.Sprintf(":no_entry_sign: <@%s> cancelled the message: it will not be sent when %s accepts.", user, profileLink(inv.Recipient)), nil)
+	s.say(inv, fmt.Sprintf(":no_entry_sign: <@%s> cancelled the message: it will not be sent when %s accepts.", user, profileLink(inv.Recipient)))
 	s.changed(inv.Requester)
 	return "Cancelled: the message will not be sent when they accept.", nil
 }
@@ -652,7 +652,7 @@ func (s *Service) followUp(ctx context.Context) {
 			s.mu.Unlock()
 			s.dueAgain(ctx, inv.ID, log)
 			log.Info().Time("reset_at", ce.ResetAt).Msg("the daily send cap is reached: the message of an accepted invitation waits for it")
-			s.post(inv, fmt.Sprintf(":hourglass_flowing_sand: The daily send limit is reached: the message goes after %s.", ce.ResetAt.UTC().Format("15:04 UTC")), nil)
+			s.say(inv, fmt.Sprintf(":hourglass_flowing_sand: The daily send limit is reached: the message goes after %s.", ce.ResetAt.UTC().Format("15:04 UTC")))
 		case errors.Is(err, send.ErrNotRecorded), ctx.Err() != nil && !errors.Is(err, send.ErrClosed):
 			// It may be recorded after all, and sent: it stays sending,
 			// handed over again at the next cycle under the same key.
@@ -663,7 +663,7 @@ func (s *Service) followUp(ctx context.Context) {
 				log.Error().Err(derr).Msg("dropping a message that cannot be sent failed")
 			}
 			log.Warn().Err(err).Msg("the message of an accepted invitation could not be sent")
-			s.post(inv, ":warning: The message was not sent: "+send.MrkdwnEscape(err.Error())+".", nil)
+			s.say(inv, ":warning: The message was not sent: "+send.MrkdwnEscape(err.Error())+".")
 		default:
 			// Nothing recorded (shutting down, the accounts unreadable):
 			// handed over again at the next cycle. One a crash left
@@ -715,6 +715,8 @@ func (s *Service) tellID(id int64) {
 func (s *Service) tell(inv store.Invitation) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// MarkTold claims the post, so that two bots never both make it; a
+	// post certainly not made gives the claim back.
 	ok, err := s.store.MarkTold(ctx, inv.ID, inv.State)
 	if err != nil || !ok {
 		return
@@ -727,7 +729,18 @@ func (s *Service) tell(inv store.Invitation) {
 		btn := slack.NewButtonBlockElement(NoNoteActionID, strconv.FormatInt(inv.ID, 10), slack.NewTextBlockObject(slack.PlainTextType, "Invite without a note", false, false))
 		blocks = []slack.Block{section(text), slack.NewActionBlock("invitation", btn)}
 	}
-	s.post(inv, text, blocks)
+	if err := s.post(inv, text, blocks); err != nil {
+		if errors.Is(err, errNotPosted) {
+			// Nothing posted: given back, told again by a later cycle.
+			if uerr := s.persist(func(ctx context.Context) error { return s.store.UnmarkTold(ctx, inv.ID, inv.State) }); uerr != nil {
+				s.log.Error().Err(uerr).Int64("invitation_id", inv.ID).Msg("giving back an invitation's telling failed: its state is not told")
+			}
+			s.log.Warn().Err(err).Int64("invitation_id", inv.ID).Msg("an invitation's state was not posted; told again at the next cycle")
+		} else {
+			// It may have been posted: not posted again, which could double it.
+			s.log.Error().Err(err).Int64("invitation_id", inv.ID).Msg("an invitation's state may not have been posted; not posted again")
+		}
+	}
 	s.changed(inv.Requester)
 }
 
@@ -783,29 +796,74 @@ func inviteWait(inv store.Invitation) time.Duration {
 	return inv.FinishedAt.Sub(inv.CalledAt).Round(24 * time.Hour)
 }
 
+// say posts text in inv's thread (see post), logging a failure.
+func (s *Service) say(inv store.Invitation, text string) {
+	if err := s.post(inv, text, nil); err != nil {
+		s.log.Warn().Err(err).Int64("invitation_id", inv.ID).Msg("an invitation's note was not posted")
+	}
+}
+
+// errNotPosted says a post was certainly not made.
+var errNotPosted = errors.New("not posted")
+
+// postBudget bounds a post's tries, its rate limits' waits included.
+const postBudget = 30 * time.Second
+
 // post posts text (and blocks) in inv's thread; an invitation asked by
-// command gets a root message, whose thread then holds its story.
-func (s *Service) post(inv store.Invitation, text string, blocks []slack.Block) {
+// command gets a root message, whose thread then holds its story. Like
+// the send pipeline's posts, a rate-limited post is made again after
+// Slack's Retry-After (within postBudget), one Slack refuses for its
+// blocks goes as text, and one refused for its place (the bot left the
+// channel, it was archived or deleted) goes to the requester's DM. An
+// error wrapping errNotPosted says nothing was posted; any other, that
+// the post may have been made (a 5xx, no answer).
+func (s *Service) post(inv store.Invitation, text string, blocks []slack.Block) error {
 	if inv.Channel == "" {
-		return
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	log := s.log.With().Int64("invitation_id", inv.ID).Logger()
+	ctx, cancel := context.WithTimeout(context.Background(), postBudget)
 	defer cancel()
-	opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
-	if blocks != nil {
-		opts = append(opts, slack.MsgOptionBlocks(blocks...))
-	}
-	if inv.ThreadTS != "" {
-		opts = append(opts, slack.MsgOptionTS(inv.ThreadTS))
-	}
-	ch, ts, err := s.slack.PostMessageContext(ctx, inv.Channel, opts...)
-	if err != nil {
-		s.log.Warn().Err(err).Int64("invitation_id", inv.ID).Msg("telling an invitation's state in Slack failed")
-		return
-	}
-	if inv.ThreadTS == "" {
-		if err := s.store.SetInvitationThread(ctx, inv.ID, ch, ts); err != nil {
-			s.log.Error().Err(err).Msg("recording an invitation's thread failed")
+	channel, thread := inv.Channel, inv.ThreadTS
+	for {
+		opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
+		if blocks != nil {
+			opts = append(opts, slack.MsgOptionBlocks(blocks...))
+		}
+		if thread != "" {
+			opts = append(opts, slack.MsgOptionTS(thread))
+		}
+		ch, ts, err := s.slack.PostMessageContext(ctx, channel, opts...)
+		if err == nil {
+			if thread == "" {
+				if err := s.store.SetInvitationThread(ctx, inv.ID, ch, ts); err != nil {
+					log.Error().Err(err).Msg("recording an invitation's thread failed")
+				}
+			}
+			return nil
+		}
+		if wait, limited := slackpost.Later(err); limited {
+			log.Info().Dur("retry_after", wait).Msg("Slack rate-limited an invitation's post: made again after its wait")
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+				continue
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("telling an invitation's state in Slack: rate limited: %w", errNotPosted)
+			}
+		}
+		switch {
+		case slackpost.RefusedContent(err) && blocks != nil:
+			log.Warn().Err(err).Msg("Slack refused an invitation's post for its blocks: posted as text")
+			blocks = nil
+		case slackpost.Refused(err) && inv.Requester != "" && channel != inv.Requester:
+			log.Warn().Err(err).Str("channel", channel).Msg("Slack refused an invitation's post in its thread: posted in the requester's DM")
+			channel, thread = inv.Requester, ""
+		case slackpost.Refused(err):
+			return fmt.Errorf("telling an invitation's state in Slack: %s: %w", slackpost.Reason(err), errNotPosted)
+		default:
+			return fmt.Errorf("telling an invitation's state in Slack: %w", err)
 		}
 	}
 }

@@ -316,6 +316,13 @@ func (s *Store) MarkTold(ctx context.Context, id int64, state string) (bool, err
 	return n > 0, err
 }
 
+// UnmarkTold gives back the telling of invitation id's state that
+// MarkTold claimed, after a post Slack certainly did not make: Untold
+// lists it again, so that it is told later.
+func (s *Store) UnmarkTold(ctx context.Context, id int64, state string) error {
+	return s.exec(ctx, "giving back an invitation's telling", `UPDATE invitations SET told = '' WHERE id = ? AND told = ?`, id, state)
+}
+
 // CheckedInvitation records a check of invitation id (v1's
 // invitation-status) that cost credits.
 func (s *Store) CheckedInvitation(ctx context.Context, id int64, credits int) error {

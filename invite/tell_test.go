@@ -1,0 +1,98 @@
+package invite
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"linkedin-bot/internal/fakeslack"
+	"linkedin-bot/store"
+)
+
+// toldPending returns a service posting to a fake Slack, and a pending
+// invitation of U1's told nowhere yet, in C1's thread 1.1.
+func toldPending(t *testing.T) (*Service, *store.Store, *fakeslack.Server, int64) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	fs := fakeslack.New(fakeslack.Options{BotToken: "xoxb-test"})
+	t.Cleanup(fs.Close)
+	api := slack.New("xoxb-test", slack.OptionAPIURL(fs.APIURL()))
+	s := New(Config{}, st, nil, nil, &sender{}, api, zerolog.New(io.Discard))
+	inv, err := st.AcceptInvitation(ctx, store.Invitation{IdemKey: "view:1", Account: "acme", Requester: "U1", Channel: "C1", ThreadTS: "1.1",
+		Recipient: "https://www.linkedin.com/in/jane-doe"}, 0)
+	require.NoError(t, err)
+	require.NoError(t, st.FinishInvitation(ctx, inv.ID, store.InvitePending, 1, "", "", ""))
+	return s, st, fs, inv.ID
+}
+
+func invitationPosts(fs *fakeslack.Server) []fakeslack.Post {
+	var out []fakeslack.Post
+	for _, p := range fs.Posts() {
+		if strings.Contains(p.Text, "Invitation sent to") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// A post Slack rate-limits is made again after its Retry-After, once.
+func TestAnInvitationPostRateLimitedIsMadeAgain(t *testing.T) {
+	s, st, fs, id := toldPending(t)
+	fs.RateLimit("chat.postMessage", 1)
+	s.tellID(id)
+	posts := invitationPosts(fs)
+	require.Len(t, posts, 1)
+	assert.Equal(t, "C1", posts[0].Channel)
+	assert.Equal(t, "1.1", posts[0].ThreadTS)
+	untold, err := st.Untold(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, untold)
+	s.tellOwed(context.Background())
+	assert.Len(t, invitationPosts(fs), 1, "told once")
+}
+
+// A post Slack refuses in its channel goes to the requester's DM, once.
+func TestAnInvitationPostRefusedInItsChannelGoesToTheDM(t *testing.T) {
+	for _, code := range []string{"not_in_channel", "is_archived", "channel_not_found"} {
+		t.Run(code, func(t *testing.T) {
+			s, _, fs, id := toldPending(t)
+			fs.FailPosts("C1", code)
+			s.tellID(id)
+			s.tellOwed(context.Background())
+			posts := invitationPosts(fs)
+			require.Len(t, posts, 1)
+			assert.Equal(t, "D1", posts[0].Channel, "the requester's DM")
+			assert.Empty(t, posts[0].ThreadTS)
+		})
+	}
+}
+
+// A post refused everywhere is not lost: the state is told again by a
+// later cycle, once Slack takes it.
+func TestAnInvitationPostRefusedEverywhereIsToldLater(t *testing.T) {
+	ctx := context.Background()
+	s, st, fs, id := toldPending(t)
+	fs.FailPosts("C1", "not_in_channel")
+	fs.FailPosts("U1", "cannot_dm_bot")
+	s.tellID(id)
+	assert.Empty(t, invitationPosts(fs))
+	untold, err := st.Untold(ctx)
+	require.NoError(t, err)
+	require.Len(t, untold, 1, "still to be told")
+
+	fs.FailPosts("C1", "")
+	s.tellOwed(ctx)
+	s.tellOwed(ctx)
+	posts := invitationPosts(fs)
+	require.Len(t, posts, 1)
+	assert.Equal(t, "C1", posts[0].Channel)
+}
