@@ -131,7 +131,9 @@ func inviteNotYours(name string, err error, h *Handlers) string {
 // send (checked), and Send as when there are several accounts.
 func inviteForm(meta inviteMeta, note string, fromSend bool, choices []account.Choice) slack.ModalViewRequest {
 	md, _ := json.Marshal(meta)
-	to := "Invite " + send.MrkdwnEscape(meta.Profile) + " to connect. An invitation costs 1 Linkup credit; LinkedIn lets an account message only its connections."
+	// Shown as the Home tab shows it: a link labelled with its slug, in
+	// verbatim text, never a bare URL Slack would link and unfurl.
+	to := "Invite " + recipientLink(meta.Profile) + " to connect. An invitation costs 1 Linkup credit; LinkedIn lets an account message only its connections."
 	noteIn := slack.NewPlainTextInputBlockElement(plain("Hi Jane, I'd like to connect."), BlockNote)
 	noteIn.Multiline = true
 	noteIn.MaxLength = linkup.MaxNoteRunes
@@ -139,7 +141,7 @@ func inviteForm(meta inviteMeta, note string, fromSend bool, choices []account.C
 	noteBlock := slack.NewInputBlock(BlockNote, plain("Note"), plain("Optional, up to 300 characters. Free LinkedIn accounts may send only a few notes a month."), noteIn)
 	noteBlock.Optional = true
 	blocks := []slack.Block{
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(to, 3000), false, false), nil, nil),
+		slack.NewSectionBlock(verbatim(truncate(to, 3000)), nil, nil),
 		noteBlock,
 	}
 	if fromSend {
