@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"linkedin-bot/account"
+	"linkedin-bot/internal/pgtest"
 	"linkedin-bot/linkup"
 	"linkedin-bot/send"
 	"linkedin-bot/store"
@@ -280,6 +281,44 @@ func TestAnInvitationLeftCallingIsRecoveredByALaterCycle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, store.InviteUnknown, got.State)
 	s.cycle(ctx)
+	require.Len(t, sl.texts, 1, "told once")
+	assert.Contains(t, sl.texts[0], "outcome could not be confirmed")
+}
+
+// On a shared log (PostgreSQL), Start leaves an invitation called within
+// the grace (another bot's call may still run); the job's next cycle once
+// it is older recovers and tells it.
+func TestStartLeavesAYoungCallingInvitationToALaterCycle(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenPostgres(ctx, pgtest.Schema(t), true)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &posts{}
+	s := New(Config{Tick: time.Hour}, st, nil, nil, &sender{}, sl, zerolog.New(io.Discard))
+	s.grace = 500 * time.Millisecond
+	inv, err := st.AcceptInvitation(ctx, store.Invitation{IdemKey: "view:1", Account: "acme", Requester: "U1", Channel: "C1", ThreadTS: "1.1",
+		Recipient: "https://www.linkedin.com/in/jane-doe"}, 0)
+	require.NoError(t, err)
+	require.NoError(t, s.Start(ctx))
+	t.Cleanup(s.Close)
+	got, err := st.GetInvitation(ctx, inv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.InviteCalling, got.State, "within the grace: left by Start")
+
+	time.Sleep(600 * time.Millisecond)
+	s.poke()
+	require.Eventually(t, func() bool {
+		got, err := st.GetInvitation(ctx, inv.ID)
+		return err == nil && got.State == store.InviteUnknown
+	}, 5*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool {
+		sl.mu.Lock()
+		defer sl.mu.Unlock()
+		return len(sl.texts) == 1
+	}, 5*time.Second, 20*time.Millisecond)
+	s.Close()
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
 	require.Len(t, sl.texts, 1, "told once")
 	assert.Contains(t, sl.texts[0], "outcome could not be confirmed")
 }
