@@ -148,7 +148,7 @@ func (s *Service) run(ctx context.Context, c store.Campaign, busy map[string]boo
 		busy[c.Account] = true
 		next = s.nextShown(ctx, c)
 	}
-	if err := s.edit(ctx, c.ID, func(context.Context, store.Campaign) time.Time { return next }); err != nil {
+	if err := s.edit(ctx, c.ID, func(context.Context, store.Campaign) time.Time { return next }, false); err != nil {
 		s.log.Warn().Err(err).Int64("campaign", c.ID).Msg("editing the campaign's root failed; it is tried again")
 	}
 	if c.State.Over() && !inFlight && !c.ReportDone {

@@ -339,3 +339,32 @@ func TestARootEditedWhileAnotherBotPausesEndsPaused(t *testing.T) {
 	s.cycle(ctx)
 	assert.Len(t, rec.keys, 1, "nothing more while paused")
 }
+
+// Two bots share a campaign's root. This bot starts it (Running), the
+// other pauses it (Paused), then this bot resumes it: the root must say
+// Running again, though that is what this bot last wrote there.
+func TestAButtonEditsTheRootWhateverThisBotLastWroteThere(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &deskSlack{}
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	cfg := Config{Pace: Pace{GapMin: time.Hour, GapMax: time.Hour, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30},
+		Now: func() time.Time { return now }}
+	a := New(cfg, st, &recorder{st: st}, sl, zerolog.New(io.Discard))
+	b := New(cfg, st, &recorder{st: st}, sl, zerolog.New(io.Discard))
+	c, err := a.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\nlinkedin.com/in/b\n", Template: "Hi"})
+	require.NoError(t, err)
+	require.NoError(t, a.PostReview(ctx, c.ID))
+	_, err = a.Act(ctx, c.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	running := sl.root
+	require.Contains(t, running, ":arrow_forward: 0 of 2 sent")
+	_, err = b.Act(ctx, c.ID, "U1", PauseActionID)
+	require.NoError(t, err)
+	require.Contains(t, sl.root, "Paused: 0 of 2 sent", "the other bot's edit")
+	_, err = a.Act(ctx, c.ID, "U1", ResumeActionID)
+	require.NoError(t, err)
+	assert.Equal(t, running, sl.root, "this bot's Resume edits the root back to Running")
+}

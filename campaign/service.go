@@ -266,9 +266,11 @@ func (s *Service) remember(id int64, text string) {
 	s.mu.Unlock()
 }
 
-// refresh edits campaign id's root to say where it is, when that changed.
+// refresh edits campaign id's root to say where it is: always, whatever
+// this bot last wrote there, since another bot's button may have edited
+// it since (a button's edit is never skipped as unchanged).
 func (s *Service) refresh(ctx context.Context, id int64) error {
-	return s.edit(ctx, id, s.nextShown)
+	return s.edit(ctx, id, s.nextShown, true)
 }
 
 // edit edits campaign id's root to say where it is now, when that changed,
@@ -277,10 +279,18 @@ func (s *Service) refresh(ctx context.Context, id int64) error {
 // runner's and a button's) the last one says the newest. Another bot's
 // button may still move it between the read and the edit (the other
 // bot's edit landing first): the state is read again after the edit, and
-// the root edited again when it moved.
-func (s *Service) edit(ctx context.Context, id int64, next func(context.Context, store.Campaign) time.Time) error {
+// the root edited again when it moved. With force, this bot's memory of
+// the root's text is forgotten first (under editMu, so that no edit of
+// the runner's brings it back before this one's): the root is edited even
+// when it would say what this bot last wrote there.
+func (s *Service) edit(ctx context.Context, id int64, next func(context.Context, store.Campaign) time.Time, force bool) error {
 	s.editMu.Lock()
 	defer s.editMu.Unlock()
+	if force {
+		s.mu.Lock()
+		delete(s.rootText, id)
+		s.mu.Unlock()
+	}
 	for range 3 {
 		c, err := s.st.GetCampaign(ctx, id)
 		if err != nil {
