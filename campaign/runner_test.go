@@ -53,6 +53,8 @@ type deskSlack struct {
 	// beforeUpdate, when set, runs once as an edit of the root reaches
 	// Slack, before it lands (another bot's edit landing first).
 	beforeUpdate func()
+	// afterPost, when set, runs once as a post has reached Slack.
+	afterPost func()
 }
 
 func (d *deskSlack) PostMessageContext(_ context.Context, ch string, opts ...slack.MsgOption) (string, string, error) {
@@ -67,6 +69,10 @@ func (d *deskSlack) PostMessageContext(_ context.Context, ch string, opts ...sla
 		return "", "", errors.New("not_in_channel")
 	}
 	d.posts = append(d.posts, values.Get("thread_ts")+" "+values.Get("text"))
+	if hook := d.afterPost; hook != nil {
+		d.afterPost = nil
+		defer hook()
+	}
 	return ch, "1700000000.000100", nil
 }
 
@@ -367,4 +373,42 @@ func TestAButtonEditsTheRootWhateverThisBotLastWroteThere(t *testing.T) {
 	_, err = a.Act(ctx, c.ID, "U1", ResumeActionID)
 	require.NoError(t, err)
 	assert.Equal(t, running, sl.root, "this bot's Resume edits the root back to Running")
+}
+
+// The review is posted, but the request's time runs out before its root
+// is recorded: the campaign is cancelled, and the review posted (its
+// Start would be refused) is edited to say nothing of it will be sent.
+func TestAReviewPostedButNotRecordedSaysNothingWillBeSent(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &deskSlack{}
+	var changed []string
+	rec := &recorder{st: st}
+	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30},
+		Changed: func(u string) { changed = append(changed, u) }}, st, rec, sl, zerolog.New(io.Discard))
+	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\n", Template: "Hi"})
+	require.NoError(t, err)
+	rctx, cancel := context.WithCancel(ctx)
+	sl.afterPost = cancel
+	require.ErrorIs(t, s.PostReview(rctx, c.ID), context.Canceled)
+
+	require.Len(t, sl.posts, 1, "the review was posted")
+	assert.Equal(t, ":x: This campaign could not be recorded as posted, so nothing of it will be sent. Please create it again.", sl.root,
+		"the review posted says so")
+	got, err := st.GetCampaign(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.CampaignCancelled, got.State)
+	assert.Empty(t, got.RootTS)
+	assert.True(t, got.ReportDone, "no thread for a report")
+	assert.Equal(t, []string{"U1"}, changed)
+	text, err := s.Act(ctx, c.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	assert.NotEmpty(t, text, "Start refused")
+	for range 3 {
+		s.cycle(ctx)
+	}
+	assert.Empty(t, rec.keys, "nothing sent")
+	assert.Empty(t, sl.uploads, "no report")
 }
