@@ -208,7 +208,7 @@ func (s *Service) sendNext(ctx context.Context, c *store.Campaign, r *store.Camp
 	if err != nil {
 		return time.Time{}, err
 	}
-	if messaged[r.ProfileURL] {
+	if byProfile(messaged)[linkup.ProfileKey(r.ProfileURL)] {
 		reason := fmt.Sprintf(SkipRecontact, s.cfg.Limits.RecontactDays)
 		ok, err := s.st.SkipRow(ctx, c.ID, r.No, reason)
 		if err != nil || !ok {

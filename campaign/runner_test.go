@@ -412,3 +412,33 @@ func TestAReviewPostedButNotRecordedSaysNothingWillBeSent(t *testing.T) {
 	assert.Empty(t, rec.keys, "nothing sent")
 	assert.Empty(t, sl.uploads, "no report")
 }
+
+// A person messaged (by hand, or by another campaign) since the campaign
+// was created, under another form of their URL, is not messaged again.
+func TestTheRecontactRuleKnowsAPersonWhateverTheirURLsCase(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &deskSlack{}
+	rec := &recorder{st: st}
+	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30}},
+		st, rec, sl, zerolog.New(io.Discard))
+	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1",
+		CSV: "url\nhttps://www.linkedin.com/in/Jane-Doe/\nlinkedin.com/in/sam\n", Template: "Hi"})
+	require.NoError(t, err)
+	require.NoError(t, s.PostReview(ctx, c.ID))
+	// Jane, messaged by hand meanwhile, under her URL in lower case.
+	_, err = st.Accept(ctx, store.Send{IdemKey: "envelope:manual", Account: "acct", Requester: "U3", Channel: "C1",
+		Recipient: "https://linkedin.com/in/jane-doe", Message: "manual"}, 0)
+	require.NoError(t, err)
+	finishAll(t, st)
+	_, err = s.Act(ctx, c.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	s.cycle(ctx)
+	rows, err := st.CampaignRows(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.RowSkipped, rows[0].State, "Jane was messaged since")
+	assert.Equal(t, "already messaged by this account in the last 30 days", rows[0].Reason)
+	assert.Empty(t, rec.keys, "nothing sent to Jane")
+}
