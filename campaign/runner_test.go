@@ -442,3 +442,60 @@ func TestTheRecontactRuleKnowsAPersonWhateverTheirURLsCase(t *testing.T) {
 	assert.Equal(t, "already messaged by this account in the last 30 days", rows[0].Reason)
 	assert.Empty(t, rec.keys, "nothing sent to Jane")
 }
+
+// A row's send calls Linkup a while after its claim (it waited in the
+// queue): the next row waits CAMPAIGN_GAP_MIN from that call, not from
+// the claim. And while a claimed send of the account has not called yet
+// (its campaign paused meanwhile), another campaign of the account waits.
+func TestTheGapCountsFromTheLastSendsCallNotItsClaim(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &deskSlack{}
+	rec := &recorder{st: st}
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30},
+		Now: func() time.Time { return now }}, st, rec, sl, zerolog.New(io.Discard))
+	a, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\nlinkedin.com/in/b\n", Template: "Hi"})
+	require.NoError(t, err)
+	require.NoError(t, s.PostReview(ctx, a.ID))
+	_, err = s.Act(ctx, a.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	claimed := now
+	s.cycle(ctx)
+	require.Len(t, rec.keys, 1, "the first row")
+
+	time.Sleep(1500 * time.Millisecond) // the send waits in the queue
+	sd, ok, err := st.Claim(ctx, 0)     // the pipeline calls Linkup for it now
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, st.Finish(ctx, sd.ID, store.Outcome{State: store.Sent, Credits: 1}))
+	called := claimed.Add(sd.CalledAt.Sub(sd.CreatedAt)) // by the runner's clock
+	require.GreaterOrEqual(t, called.Sub(claimed), 1500*time.Millisecond)
+	now = claimed.Add(2 * time.Second) // a gap after the claim
+	s.cycle(ctx)
+	assert.Len(t, rec.keys, 1, "less than CAMPAIGN_GAP_MIN after the first send's call")
+	now = called.Add(time.Second)
+	s.cycle(ctx)
+	require.Len(t, rec.keys, 2, "a gap after the call")
+
+	// Row 2's send waits in the queue, and its campaign pauses: another
+	// campaign of the account waits for that send's call.
+	_, err = s.Act(ctx, a.ID, "U1", PauseActionID)
+	require.NoError(t, err)
+	b, err := s.Create(ctx, Draft{Key: "view:V2", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/d\n", Template: "Hello"})
+	require.NoError(t, err)
+	require.NoError(t, s.PostReview(ctx, b.ID))
+	_, err = s.Act(ctx, b.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	now = now.Add(time.Hour)
+	s.cycle(ctx)
+	assert.Len(t, rec.keys, 2, "row 2's send has not called Linkup yet")
+	sd, ok, err = st.Claim(ctx, 0)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, st.Finish(ctx, sd.ID, store.Outcome{State: store.Sent, Credits: 1}))
+	s.cycle(ctx)
+	assert.Equal(t, []string{"campaign:1:1 Hi", "campaign:1:2 Hi", "campaign:2:1 Hello"}, rec.keys, "once row 2's send called, long ago by the runner's clock")
+}
