@@ -169,8 +169,11 @@ func Render(template string, vars map[string]string) string {
 }
 
 // Plan reads csvText and template into rows. messaged are the recipients
-// (profile URLs as linkup.ProfileURL writes them) the account messaged in
-// the last RecontactDays. A form that cannot become a campaign is Errors.
+// (profile URLs, in any form) the account messaged in the last
+// RecontactDays. A recipient is known by its linkup.ProfileKey, so that
+// the same person under two forms of URL (case, a trailing slash, a host
+// without www) is listed twice, or was messaged, all the same. A form
+// that cannot become a campaign is Errors.
 func Plan(csvText, template string, lim Limits, messaged map[string]bool) ([]Row, error) {
 	var errs Errors
 	t, err := ParseCSV(csvText)
@@ -215,7 +218,8 @@ func Plan(csvText, template string, lim Limits, messaged map[string]bool) ([]Row
 	}
 
 	rows := make([]Row, 0, len(t.Records))
-	seen := map[string]bool{}
+	seen := map[string]bool{} // by profile key
+	messaged = byProfile(messaged)
 	for i, rec := range t.Records {
 		row := Row{No: i + 1, ProfileURL: value(rec, urlCol)}
 		vars := map[string]string{}
@@ -223,18 +227,19 @@ func Plan(csvText, template string, lim Limits, messaged map[string]bool) ([]Row
 			vars[h] = value(rec, j)
 		}
 		url, err := linkup.ProfileURL(row.ProfileURL)
+		key := linkup.ProfileKey(url)
 		switch {
 		case err != nil:
 			row.Skip = SkipInvalidURL
-		case seen[url]:
+		case seen[key]:
 			row.ProfileURL, row.Skip = url, SkipDuplicate
-		case messaged[url]:
+		case messaged[key]:
 			row.ProfileURL, row.Skip = url, fmt.Sprintf(SkipRecontact, lim.RecontactDays)
 		default:
 			row.ProfileURL = url
 		}
 		if err == nil {
-			seen[url] = true
+			seen[key] = true
 		}
 		if row.Skip == "" {
 			for _, p := range Placeholders(template) {
@@ -270,3 +275,15 @@ func Counts(rows []Row) (send, skip int) {
 // CSVText is a quick check that text looks like a file's CSV content worth
 // prefilling: valid UTF-8, no NUL byte.
 func CSVText(b []byte) bool { return utf8.Valid(b) && !bytes.ContainsRune(b, 0) }
+
+// byProfile is the set of profile URLs urls (as store.Messaged returns
+// them, each as it was written) keyed by linkup.ProfileKey.
+func byProfile(urls map[string]bool) map[string]bool {
+	keys := make(map[string]bool, len(urls))
+	for u, ok := range urls {
+		if ok {
+			keys[linkup.ProfileKey(u)] = true
+		}
+	}
+	return keys
+}

@@ -56,6 +56,28 @@ func TestPlanRendersAndSkips(t *testing.T) {
 	assert.Equal(t, [2]int{2, 4}, [2]int{send, skip})
 }
 
+// A person is known by their profile, whatever form of URL names them:
+// listed twice under two forms, the second row is a duplicate; messaged
+// under another form, the row keeps the recontact rule.
+func TestPlanKnowsAPersonWhateverTheirURLsForm(t *testing.T) {
+	csv := "profile_url,first_name\n" +
+		"https://www.linkedin.com/in/Jane-Doe/,Jane\n" +
+		"linkedin.com/in/jane-doe,Jane again\n" +
+		"http://fr.linkedin.com/in/JANE-DOE?trk=x,Jane once more\n" +
+		"https://linkedin.com/in/Old-Friend,Old\n" +
+		"linkedin.com/in/sam,Sam\n"
+	rows, err := Plan(csv, "Hi {first_name}", lim, map[string]bool{"https://www.linkedin.com/in/old-friend/": true})
+	require.NoError(t, err)
+	require.Len(t, rows, 5)
+	assert.Equal(t, Row{No: 1, ProfileURL: "https://www.linkedin.com/in/Jane-Doe", Message: "Hi Jane"}, rows[0])
+	assert.Equal(t, SkipDuplicate, rows[1].Skip, "the same person, in lower case, without www or its trailing slash")
+	assert.Equal(t, SkipDuplicate, rows[2].Skip, "the same person, in upper case, on a country host")
+	assert.Equal(t, "already messaged by this account in the last 30 days", rows[3].Skip, "messaged under a URL of another case")
+	assert.Empty(t, rows[4].Skip)
+	send, skip := Counts(rows)
+	assert.Equal(t, [2]int{2, 3}, [2]int{send, skip})
+}
+
 func TestPlanRefusesWhatCannotBeACampaign(t *testing.T) {
 	cases := []struct {
 		name, csv, template string

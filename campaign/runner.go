@@ -148,7 +148,7 @@ func (s *Service) run(ctx context.Context, c store.Campaign, busy map[string]boo
 		busy[c.Account] = true
 		next = s.nextShown(ctx, c)
 	}
-	if err := s.edit(ctx, c.ID, func(context.Context, store.Campaign) time.Time { return next }); err != nil {
+	if err := s.edit(ctx, c.ID, func(context.Context, store.Campaign) time.Time { return next }, false); err != nil {
 		s.log.Warn().Err(err).Int64("campaign", c.ID).Msg("editing the campaign's root failed; it is tried again")
 	}
 	if c.State.Over() && !inFlight && !c.ReportDone {
@@ -158,11 +158,16 @@ func (s *Service) run(ctx context.Context, c store.Campaign, busy map[string]boo
 }
 
 // earliest is when campaign c's next send may go by its gaps: its own
-// next_at, and the account's last campaign send and the shortest gap.
+// next_at, and the shortest gap after the account's last campaign send's
+// call to Linkup (not its claim: a send may call well after it). While a
+// claimed send has not called yet, its call is at the earliest now.
 func (s *Service) earliest(ctx context.Context, c store.Campaign) (time.Time, int, error) {
-	last, err := s.st.LastCampaignSend(ctx, c.Account)
+	last, waiting, err := s.st.LastCampaignSend(ctx, c.Account)
 	if err != nil {
 		return time.Time{}, 0, err
+	}
+	if now := s.cfg.Now(); waiting && now.After(last) {
+		last = now
 	}
 	t := c.NextAt
 	if !last.IsZero() && last.Add(s.cfg.Pace.GapMin).After(t) {
@@ -208,7 +213,7 @@ func (s *Service) sendNext(ctx context.Context, c *store.Campaign, r *store.Camp
 	if err != nil {
 		return time.Time{}, err
 	}
-	if messaged[r.ProfileURL] {
+	if byProfile(messaged)[linkup.ProfileKey(r.ProfileURL)] {
 		reason := fmt.Sprintf(SkipRecontact, s.cfg.Limits.RecontactDays)
 		ok, err := s.st.SkipRow(ctx, c.ID, r.No, reason)
 		if err != nil || !ok {

@@ -53,6 +53,8 @@ type deskSlack struct {
 	// beforeUpdate, when set, runs once as an edit of the root reaches
 	// Slack, before it lands (another bot's edit landing first).
 	beforeUpdate func()
+	// afterPost, when set, runs once as a post has reached Slack.
+	afterPost func()
 }
 
 func (d *deskSlack) PostMessageContext(_ context.Context, ch string, opts ...slack.MsgOption) (string, string, error) {
@@ -67,6 +69,10 @@ func (d *deskSlack) PostMessageContext(_ context.Context, ch string, opts ...sla
 		return "", "", errors.New("not_in_channel")
 	}
 	d.posts = append(d.posts, values.Get("thread_ts")+" "+values.Get("text"))
+	if hook := d.afterPost; hook != nil {
+		d.afterPost = nil
+		defer hook()
+	}
 	return ch, "1700000000.000100", nil
 }
 
@@ -338,4 +344,158 @@ func TestARootEditedWhileAnotherBotPausesEndsPaused(t *testing.T) {
 	assert.Contains(t, sl.root, "Paused: 0 of 2 sent", "the root says where the campaign is")
 	s.cycle(ctx)
 	assert.Len(t, rec.keys, 1, "nothing more while paused")
+}
+
+// Two bots share a campaign's root. This bot starts it (Running), the
+// other pauses it (Paused), then this bot resumes it: the root must say
+// Running again, though that is what this bot last wrote there.
+func TestAButtonEditsTheRootWhateverThisBotLastWroteThere(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &deskSlack{}
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	cfg := Config{Pace: Pace{GapMin: time.Hour, GapMax: time.Hour, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30},
+		Now: func() time.Time { return now }}
+	a := New(cfg, st, &recorder{st: st}, sl, zerolog.New(io.Discard))
+	b := New(cfg, st, &recorder{st: st}, sl, zerolog.New(io.Discard))
+	c, err := a.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\nlinkedin.com/in/b\n", Template: "Hi"})
+	require.NoError(t, err)
+	require.NoError(t, a.PostReview(ctx, c.ID))
+	_, err = a.Act(ctx, c.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	running := sl.root
+	require.Contains(t, running, ":arrow_forward: 0 of 2 sent")
+	_, err = b.Act(ctx, c.ID, "U1", PauseActionID)
+	require.NoError(t, err)
+	require.Contains(t, sl.root, "Paused: 0 of 2 sent", "the other bot's edit")
+	_, err = a.Act(ctx, c.ID, "U1", ResumeActionID)
+	require.NoError(t, err)
+	assert.Equal(t, running, sl.root, "this bot's Resume edits the root back to Running")
+}
+
+// The review is posted, but the request's time runs out before its root
+// is recorded: the campaign is cancelled, and the review posted (its
+// Start would be refused) is edited to say nothing of it will be sent.
+func TestAReviewPostedButNotRecordedSaysNothingWillBeSent(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &deskSlack{}
+	var changed []string
+	rec := &recorder{st: st}
+	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30},
+		Changed: func(u string) { changed = append(changed, u) }}, st, rec, sl, zerolog.New(io.Discard))
+	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\n", Template: "Hi"})
+	require.NoError(t, err)
+	rctx, cancel := context.WithCancel(ctx)
+	sl.afterPost = cancel
+	require.ErrorIs(t, s.PostReview(rctx, c.ID), context.Canceled)
+
+	require.Len(t, sl.posts, 1, "the review was posted")
+	assert.Equal(t, ":x: This campaign could not be recorded as posted, so nothing of it will be sent. Please create it again.", sl.root,
+		"the review posted says so")
+	got, err := st.GetCampaign(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.CampaignCancelled, got.State)
+	assert.Empty(t, got.RootTS)
+	assert.True(t, got.ReportDone, "no thread for a report")
+	assert.Equal(t, []string{"U1"}, changed)
+	text, err := s.Act(ctx, c.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	assert.NotEmpty(t, text, "Start refused")
+	for range 3 {
+		s.cycle(ctx)
+	}
+	assert.Empty(t, rec.keys, "nothing sent")
+	assert.Empty(t, sl.uploads, "no report")
+}
+
+// A person messaged (by hand, or by another campaign) since the campaign
+// was created, under another form of their URL, is not messaged again.
+func TestTheRecontactRuleKnowsAPersonWhateverTheirURLsCase(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &deskSlack{}
+	rec := &recorder{st: st}
+	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30}},
+		st, rec, sl, zerolog.New(io.Discard))
+	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1",
+		CSV: "url\nhttps://www.linkedin.com/in/Jane-Doe/\nlinkedin.com/in/sam\n", Template: "Hi"})
+	require.NoError(t, err)
+	require.NoError(t, s.PostReview(ctx, c.ID))
+	// Jane, messaged by hand meanwhile, under her URL in lower case.
+	_, err = st.Accept(ctx, store.Send{IdemKey: "envelope:manual", Account: "acct", Requester: "U3", Channel: "C1",
+		Recipient: "https://linkedin.com/in/jane-doe", Message: "manual"}, 0)
+	require.NoError(t, err)
+	finishAll(t, st)
+	_, err = s.Act(ctx, c.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	s.cycle(ctx)
+	rows, err := st.CampaignRows(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.RowSkipped, rows[0].State, "Jane was messaged since")
+	assert.Equal(t, "already messaged by this account in the last 30 days", rows[0].Reason)
+	assert.Empty(t, rec.keys, "nothing sent to Jane")
+}
+
+// A row's send calls Linkup a while after its claim (it waited in the
+// queue): the next row waits CAMPAIGN_GAP_MIN from that call, not from
+// the claim. And while a claimed send of the account has not called yet
+// (its campaign paused meanwhile), another campaign of the account waits.
+func TestTheGapCountsFromTheLastSendsCallNotItsClaim(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	sl := &deskSlack{}
+	rec := &recorder{st: st}
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30},
+		Now: func() time.Time { return now }}, st, rec, sl, zerolog.New(io.Discard))
+	a, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\nlinkedin.com/in/b\n", Template: "Hi"})
+	require.NoError(t, err)
+	require.NoError(t, s.PostReview(ctx, a.ID))
+	_, err = s.Act(ctx, a.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	claimed := now
+	s.cycle(ctx)
+	require.Len(t, rec.keys, 1, "the first row")
+
+	time.Sleep(1500 * time.Millisecond) // the send waits in the queue
+	sd, ok, err := st.Claim(ctx, 0)     // the pipeline calls Linkup for it now
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, st.Finish(ctx, sd.ID, store.Outcome{State: store.Sent, Credits: 1}))
+	called := claimed.Add(sd.CalledAt.Sub(sd.CreatedAt)) // by the runner's clock
+	require.GreaterOrEqual(t, called.Sub(claimed), 1500*time.Millisecond)
+	now = claimed.Add(2 * time.Second) // a gap after the claim
+	s.cycle(ctx)
+	assert.Len(t, rec.keys, 1, "less than CAMPAIGN_GAP_MIN after the first send's call")
+	now = called.Add(time.Second)
+	s.cycle(ctx)
+	require.Len(t, rec.keys, 2, "a gap after the call")
+
+	// Row 2's send waits in the queue, and its campaign pauses: another
+	// campaign of the account waits for that send's call.
+	_, err = s.Act(ctx, a.ID, "U1", PauseActionID)
+	require.NoError(t, err)
+	b, err := s.Create(ctx, Draft{Key: "view:V2", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/d\n", Template: "Hello"})
+	require.NoError(t, err)
+	require.NoError(t, s.PostReview(ctx, b.ID))
+	_, err = s.Act(ctx, b.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	now = now.Add(time.Hour)
+	s.cycle(ctx)
+	assert.Len(t, rec.keys, 2, "row 2's send has not called Linkup yet")
+	sd, ok, err = st.Claim(ctx, 0)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, st.Finish(ctx, sd.ID, store.Outcome{State: store.Sent, Credits: 1}))
+	s.cycle(ctx)
+	assert.Equal(t, []string{"campaign:1:1 Hi", "campaign:1:2 Hi", "campaign:2:1 Hello"}, rec.keys, "once row 2's send called, long ago by the runner's clock")
 }

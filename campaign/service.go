@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"linkedin-bot/send"
+	"linkedin-bot/slackpost"
 	"linkedin-bot/store"
 )
 
@@ -144,13 +145,14 @@ func (s *Service) Create(ctx context.Context, d Draft) (store.Campaign, error) {
 
 // PostReview posts campaign id's review root, with Start and Cancel, in
 // its channel, or the owner's DM where the bot cannot post there. It
-// reads the owner's time zone first (users.info), for the hours. When
-// neither post goes, the campaign is cancelled (nothing was sent) and
-// the error returned.
+// reads the owner's time zone first (users.info), for the hours. When it
+// fails (neither post goes, or the root posted is not recorded), the
+// campaign is cancelled, best-effort (nothing was sent), a review posted
+// is edited to say so, without its buttons, and the error returned.
 func (s *Service) PostReview(ctx context.Context, id int64) error {
 	c, err := s.st.GetCampaign(ctx, id)
 	if err != nil {
-		return err
+		return s.abandon(ctx, store.Campaign{ID: id}, "", "", fmt.Errorf("reading campaign %d: %w", id, err))
 	}
 	if c.RootTS != "" {
 		return nil
@@ -160,14 +162,14 @@ func (s *Service) PostReview(ctx context.Context, id int64) error {
 	} else if u.TZ != "" {
 		if _, err := time.LoadLocation(u.TZ); err == nil {
 			if err := s.st.SetCampaignTZ(ctx, id, u.TZ); err != nil {
-				return err
+				return s.abandon(ctx, c, "", "", err)
 			}
 			c.TZ = u.TZ
 		}
 	}
 	rows, err := s.st.CampaignRows(ctx, id)
 	if err != nil {
-		return err
+		return s.abandon(ctx, c, "", "", err)
 	}
 	text, blocks := s.render(ctx, c, rows, time.Time{})
 	ch, ts, err := s.slack.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
@@ -176,21 +178,45 @@ func (s *Service) PostReview(ctx context.Context, id int64) error {
 		ch, ts, err = s.slack.PostMessageContext(ctx, c.Owner, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	}
 	if err != nil {
-		// Without its root, nobody can review it, nor follow or stop it:
-		// it ends here, before anything was sent.
-		if _, cerr := s.st.MoveCampaign(ctx, id, store.CampaignCancelled, store.CampaignReview); cerr != nil {
-			s.log.Error().Err(cerr).Int64("campaign", id).Msg("cancelling the campaign whose review could not be posted failed; Start refuses it without its review")
-		} else {
-			s.log.Warn().Err(err).Int64("campaign", id).Msg("campaign cancelled: its review could not be posted; nothing was sent")
-			if rerr := s.st.ReportDone(ctx, id); rerr != nil { // no thread for a report
-				s.log.Warn().Err(rerr).Int64("campaign", id).Msg("recording no report for the campaign failed")
-			}
-			s.changed(c.Owner)
-		}
-		return fmt.Errorf("posting campaign %d's review: %w", id, err)
+		return s.abandon(ctx, c, "", "", fmt.Errorf("posting campaign %d's review: %w", id, err))
+	}
+	if err := s.st.SetCampaignRoot(ctx, id, ch, ts); err != nil {
+		return s.abandon(ctx, c, ch, ts, err)
 	}
 	s.remember(id, text)
-	return s.st.SetCampaignRoot(ctx, id, ch, ts)
+	return nil
+}
+
+// notRecorded replaces a review whose campaign could not be recorded as
+// posted (its buttons would act on a campaign that never starts).
+const notRecorded = ":x: This campaign could not be recorded as posted, so nothing of it will be sent. Please create it again."
+
+// abandon ends campaign c, whose review failed with err, before anything
+// was sent: without its root recorded, nobody can review it, nor follow
+// or stop it. It cancels c best-effort (a campaign left in review without
+// a root is refused by Start) and, when its review was posted (ch, ts),
+// edits it to say so, without its buttons. Both are done even when ctx
+// ended (the usual reason the root was not recorded). It returns err.
+func (s *Service) abandon(ctx context.Context, c store.Campaign, ch, ts string, err error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	log := s.log.With().Int64("campaign", c.ID).Logger()
+	if moved, cerr := s.st.MoveCampaign(ctx, c.ID, store.CampaignCancelled, store.CampaignReview); cerr != nil {
+		log.Error().Err(cerr).AnErr("cause", err).Msg("cancelling the campaign whose review could not be posted or recorded failed; Start refuses it without its review")
+	} else if moved {
+		log.Warn().Err(err).Msg("campaign cancelled: its review could not be posted or recorded; nothing was sent")
+		if rerr := s.st.ReportDone(ctx, c.ID); rerr != nil { // no thread for a report
+			log.Warn().Err(rerr).Msg("recording no report for the campaign failed")
+		}
+		s.changed(c.Owner)
+	}
+	if ts != "" {
+		if _, _, _, uerr := s.slack.UpdateMessageContext(ctx, ch, ts, slack.MsgOptionText(notRecorded, false),
+			slack.MsgOptionBlocks(slackpost.Section(notRecorded))); uerr != nil {
+			log.Error().Err(uerr).Str("channel", ch).Str("ts", ts).Msg("editing the review of the campaign not recorded as posted failed; its Start is refused")
+		}
+	}
+	return err
 }
 
 // ErrNotYours refuses a campaign's button to someone who is neither its
@@ -266,9 +292,11 @@ func (s *Service) remember(id int64, text string) {
 	s.mu.Unlock()
 }
 
-// refresh edits campaign id's root to say where it is, when that changed.
+// refresh edits campaign id's root to say where it is: always, whatever
+// this bot last wrote there, since another bot's button may have edited
+// it since (a button's edit is never skipped as unchanged).
 func (s *Service) refresh(ctx context.Context, id int64) error {
-	return s.edit(ctx, id, s.nextShown)
+	return s.edit(ctx, id, s.nextShown, true)
 }
 
 // edit edits campaign id's root to say where it is now, when that changed,
@@ -277,10 +305,18 @@ func (s *Service) refresh(ctx context.Context, id int64) error {
 // runner's and a button's) the last one says the newest. Another bot's
 // button may still move it between the read and the edit (the other
 // bot's edit landing first): the state is read again after the edit, and
-// the root edited again when it moved.
-func (s *Service) edit(ctx context.Context, id int64, next func(context.Context, store.Campaign) time.Time) error {
+// the root edited again when it moved. With force, this bot's memory of
+// the root's text is forgotten first (under editMu, so that no edit of
+// the runner's brings it back before this one's): the root is edited even
+// when it would say what this bot last wrote there.
+func (s *Service) edit(ctx context.Context, id int64, next func(context.Context, store.Campaign) time.Time, force bool) error {
 	s.editMu.Lock()
 	defer s.editMu.Unlock()
+	if force {
+		s.mu.Lock()
+		delete(s.rootText, id)
+		s.mu.Unlock()
+	}
 	for range 3 {
 		c, err := s.st.GetCampaign(ctx, id)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -662,7 +661,7 @@ func (b *Bridge) onMessage(ctx context.Context, name string, e linkup.Event) boo
 			continue
 		}
 		mine = append(mine, c)
-		if e.SenderProfile != "" && sameProfile(c.ProfileURL, e.SenderProfile) {
+		if e.SenderProfile != "" && linkup.SameProfile(c.ProfileURL, e.SenderProfile) {
 			with = append(with, c)
 		}
 	}
@@ -704,21 +703,4 @@ func (b *Bridge) onMessage(ctx context.Context, name string, e linkup.Event) boo
 		}
 	}
 	return true
-}
-
-// sameProfile reports whether two profile URLs name the same member: by
-// their /in/ slug, whatever the host form, case or trailing slash.
-func sameProfile(a, b string) bool {
-	return profileKey(a) == profileKey(b) && profileKey(a) != ""
-}
-
-func profileKey(u string) string {
-	if canon, err := linkup.ProfileURL(u); err == nil {
-		u = canon
-	}
-	u = strings.TrimRight(strings.TrimSpace(u), "/")
-	if dec, err := url.PathUnescape(u); err == nil {
-		u = dec
-	}
-	return strings.ToLower(u)
 }

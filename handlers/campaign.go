@@ -161,7 +161,7 @@ func (h *Handlers) campaignSubmit(ctx context.Context, cb slack.InteractionCallb
 		log.Info().Int64("campaign", c.ID).Str("account", acct).Msg("campaign recorded in review; nothing is sent before Start")
 		if err := h.cfg.Campaigns.PostReview(ctx, c.ID); err != nil {
 			log.Error().Err(err).Int64("campaign", c.ID).Msg("posting the campaign's review failed")
-			h.reply(ctx, log, "", cb.User.ID, ":warning: Your campaign's review could not be posted, so the campaign was cancelled; nothing was sent. Please create it again.")
+			h.reply(ctx, log, "", cb.User.ID, ":warning: Your campaign could not be posted or recorded, so nothing of it will be sent. Please create it again.")
 		}
 	}}
 }

@@ -27,7 +27,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -336,7 +335,7 @@ func (s *Service) Accepted(ctx context.Context, account string, people []linkup.
 			continue
 		}
 		for _, p := range people {
-			if SameProfile(inv.Recipient, p.ProfileURL) {
+			if linkup.SameProfile(inv.Recipient, p.ProfileURL) {
 				s.accept(ctx, inv, p.Name)
 				break
 			}
@@ -898,24 +897,6 @@ func credits(n int) string {
 func profileLink(u string) string {
 	slug := u[strings.LastIndexByte(strings.TrimRight(u, "/"), '/')+1:]
 	return fmt.Sprintf("<%s|%s>", u, slackpost.Escape(strings.TrimRight(slug, "/")))
-}
-
-// SameProfile reports whether two profile URLs name the same member: by
-// their /in/ slug, whatever the host form, case or trailing slash.
-func SameProfile(a, b string) bool {
-	ka, kb := profileKey(a), profileKey(b)
-	return ka != "" && ka == kb
-}
-
-func profileKey(u string) string {
-	if canon, err := linkup.ProfileURL(u); err == nil {
-		u = canon
-	}
-	u = strings.TrimRight(strings.TrimSpace(u), "/")
-	if dec, err := url.PathUnescape(u); err == nil {
-		u = dec
-	}
-	return strings.ToLower(u)
 }
 
 // NoteFrom is a note prefilled from message: cut at a word boundary to

@@ -21,10 +21,3 @@ func TestNoteFromCutsAtAWord(t *testing.T) {
 	assert.Equal(t, 300, utf8.RuneCountInString(got), "no space: cut at the limit, in characters")
 	assert.True(t, utf8.ValidString(got))
 }
-
-func TestSameProfile(t *testing.T) {
-	assert.True(t, SameProfile("https://www.linkedin.com/in/jane-doe", "https://linkedin.com/in/Jane-Doe/"))
-	assert.True(t, SameProfile("https://www.linkedin.com/in/j%C3%A9r%C3%B4me", "https://www.linkedin.com/in/jérôme"))
-	assert.False(t, SameProfile("https://www.linkedin.com/in/jane-doe", "https://www.linkedin.com/in/jane-doe-2"))
-	assert.False(t, SameProfile("", ""))
-}

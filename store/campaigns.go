@@ -342,19 +342,32 @@ func (s *Store) LinkRow(ctx context.Context, id int64, no int, sendID int64) err
 	return s.exec(ctx, "linking a row to its send", `UPDATE campaign_rows SET send_id = ? WHERE campaign_id = ? AND row_no = ?`, sendID, id, no)
 }
 
-// LastCampaignSend is when a row of a campaign of account was last
-// claimed (zero when never): the gap between two sends of an account
-// counts from it.
-func (s *Store) LastCampaignSend(ctx context.Context, account string) (time.Time, error) {
+// LastCampaignSend is when a campaign send of account last called
+// Linkup (zero when never), by the clock of its row's claim (Clock's):
+// the gap between two sends of an account counts from it, not from the
+// claim alone, since a send may call well after it (behind the queue, or
+// requeued after Linkup's 429). It is the row's claim plus how long its
+// send waited between its accept (right after the claim) and its last
+// call, both by the same store's clock: a bot's clock off the database's
+// does not move it. waiting is true while a claimed row's send has not
+// called Linkup yet (not recorded, queued, requeued, or claimed by the
+// pipeline before its call): the account's next send then waits for that
+// call, and a gap after it.
+func (s *Store) LastCampaignSend(ctx context.Context, account string) (last time.Time, waiting bool, err error) {
 	var ms sql.NullInt64
-	err := s.queryRow(ctx, `SELECT max(r.claimed_at) FROM campaign_rows r JOIN campaigns c ON c.id = r.campaign_id WHERE c.account = ?`, account).Scan(&ms)
+	var pending int64
+	err = s.queryRow(ctx, `SELECT max(CASE WHEN sd.called_at > sd.created_at THEN r.claimed_at + sd.called_at - sd.created_at ELSE r.claimed_at END),
+		count(CASE WHEN r.state = 'claimed' AND (sd.id IS NULL OR (sd.called_at = 0 AND sd.state IN ('queued', 'sending'))) THEN 1 END)
+		FROM campaign_rows r JOIN campaigns c ON c.id = r.campaign_id
+		LEFT JOIN sends sd ON sd.idem_key = 'campaign:' || c.id || ':' || r.row_no
+		WHERE c.account = ? AND r.claimed_at > 0`, account).Scan(&ms, &pending)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("reading the account's last campaign send: %w", err)
+		return time.Time{}, false, fmt.Errorf("reading the account's last campaign send: %w", err)
 	}
-	if !ms.Valid || ms.Int64 == 0 {
-		return time.Time{}, nil
+	if ms.Valid && ms.Int64 > 0 {
+		last = time.UnixMilli(ms.Int64)
 	}
-	return time.UnixMilli(ms.Int64), nil
+	return last, pending > 0, nil
 }
 
 // IntendReport records a try of campaign id's report upload, before it is

@@ -73,9 +73,10 @@ func TestCampaignRowsMoveOnlyForward(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, owing)
 
-		last, err := s.LastCampaignSend(ctx, "acct")
+		last, waiting, err := s.LastCampaignSend(ctx, "acct")
 		require.NoError(t, err)
 		assert.False(t, last.IsZero())
+		assert.False(t, waiting)
 		_, err = s.GetCampaign(ctx, 999)
 		assert.ErrorIs(t, err, ErrNoCampaign)
 	})
@@ -120,5 +121,58 @@ func TestRepliedReadsTheCampaignThread(t *testing.T) {
 		got, err := s.Replied(ctx, "C1", "1.1")
 		require.NoError(t, err)
 		assert.Equal(t, map[string]bool{"https://www.linkedin.com/in/jane": true}, got, "a reply in the campaign's thread; our own send is none")
+	})
+}
+
+// The gap between two campaign sends of an account counts from the last
+// one's call to Linkup, which may come long after its row's claim; while
+// a claimed row's send has not called yet, the account's next waits.
+func TestLastCampaignSendIsTheLastCallNotTheLastClaim(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		c, err := s.CreateCampaign(ctx, Campaign{IdemKey: "view:V1", Name: "Meetup", Owner: "U1", Account: "acct", Channel: "C1", Template: "Hi"},
+			[]CampaignRow{{No: 1, ProfileURL: "https://www.linkedin.com/in/a", Message: "Hi"}, {No: 2, ProfileURL: "https://www.linkedin.com/in/b", Message: "Hi"}})
+		require.NoError(t, err)
+		moved, err := s.MoveCampaign(ctx, c.ID, CampaignRunning, CampaignReview)
+		require.NoError(t, err)
+		require.True(t, moved)
+		claimed := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+		ok, err := s.ClaimRow(ctx, c.ID, 1, claimed)
+		require.NoError(t, err)
+		require.True(t, ok)
+		check := func(wantLast time.Time, wantWaiting bool, why string) {
+			t.Helper()
+			last, waiting, err := s.LastCampaignSend(ctx, "acct")
+			require.NoError(t, err)
+			assert.Equal(t, wantLast.UnixMilli(), last.UnixMilli(), why)
+			assert.Equal(t, wantWaiting, waiting, why)
+		}
+		check(claimed, true, "claimed, its send not recorded yet")
+		// The pipeline's store runs on a clock of its own (a bot's, off the
+		// database's by twenty minutes): what counts is how long its send
+		// waited after its accept.
+		accepted := time.Now().Add(-20 * time.Minute).Truncate(time.Millisecond)
+		s.now = func() time.Time { return accepted }
+		_, err = s.Accept(ctx, sample(CampaignRowKey(c.ID, 1)), 0)
+		require.NoError(t, err)
+		check(claimed, true, "its send queued")
+		s.now = func() time.Time { return accepted.Add(10 * time.Minute) }
+		got, ok, err := s.Claim(ctx, 0)
+		require.NoError(t, err)
+		require.True(t, ok)
+		check(claimed.Add(10*time.Minute), false, "its send called ten minutes after its accept")
+		require.NoError(t, s.Requeue(ctx, got, accepted, 429, "slow down"))
+		check(claimed, true, "requeued: it calls again later")
+		s.now = func() time.Time { return accepted.Add(15 * time.Minute) }
+		got, ok, err = s.Claim(ctx, 0)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.NoError(t, s.Finish(ctx, got.ID, Outcome{State: Sent, Credits: 1}))
+		require.NoError(t, s.SettleRow(ctx, c.ID, 1, RowSent, "", got.ID, got.CalledAt))
+		check(claimed.Add(15*time.Minute), false, "sent: its last call")
+		last, waiting, err := s.LastCampaignSend(ctx, "other")
+		require.NoError(t, err)
+		assert.True(t, last.IsZero())
+		assert.False(t, waiting)
 	})
 }

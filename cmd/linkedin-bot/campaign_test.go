@@ -484,7 +484,7 @@ func TestCampaignWhoseReviewCannotBePostedIsCancelled(t *testing.T) {
 	require.Nil(t, e.submitCampaign("VF1", alice, campaignCSV, "Hi {first_name}, great to meet you at {event}!"))
 	dm := "D" + alice[1:]
 	e.waitUntil("the owner told", func() bool { return len(e.postsIn(dm)) == 1 })
-	assert.Equal(t, ":warning: Your campaign's review could not be posted, so the campaign was cancelled; nothing was sent. Please create it again.", e.postsIn(dm)[0].Text)
+	assert.Equal(t, ":warning: Your campaign could not be posted or recorded, so nothing of it will be sent. Please create it again.", e.postsIn(dm)[0].Text)
 	assert.Len(t, e.slack.Calls("chat.postMessage"), 3, "the channel, the DM, then the owner told")
 
 	var out, errOut strings.Builder
