@@ -23,6 +23,8 @@ package main
 //	I5  every Slack post, edit, view and response_url answer fits Slack's
 //	    limits, and LinkedIn text in it is inert (no auto-link)
 //	I6  the daily send cap and the read-credit cap hold
+//	I7  invitations (faults_invite_test.go): called once, their message
+//	    sent once and only on acceptance, told, Cancel only by who may use it
 
 import (
 	"encoding/json"
@@ -45,7 +47,7 @@ import (
 )
 
 // invariantNames are the families of invariants, in the order reported.
-var invariantNames = []string{"I1", "I2", "I3", "I4", "I4rest", "I5", "I6"}
+var invariantNames = []string{"I1", "I2", "I3", "I4", "I4rest", "I5", "I6", "I7"}
 
 // faultWorld is everything a schedule's run left.
 type faultWorld struct {
@@ -67,6 +69,13 @@ type faultWorld struct {
 	secrets      []string
 	defaultToken string // the default account's login token; "" without one
 	accounts     []storedAccount
+
+	// The invitation actors' (faults_invite_test.go).
+	inviteCalls []inviteCall
+	invites     []*faultInvite
+	cancels     []inviteCancel
+	accepted    map[string]time.Time
+	invitations []store.Invitation
 }
 
 // storedAccount is an account as the log holds it at the end, its token
@@ -88,6 +97,7 @@ func checkInvariants(w *faultWorld) map[string][]string {
 		"I4rest": atRest,
 		"I5":     checkSlackLimits(w),
 		"I6":     checkCaps(w),
+		"I7":     checkInvitations(w),
 	}
 }
 
@@ -164,7 +174,9 @@ func (w *faultWorld) actor(sd store.Send) (user string, step int, ok bool) {
 	if sd.RetryOf == 0 {
 		r := w.requestByKey(sd.IdemKey)
 		if r == nil {
-			return "", 0, false
+			// The message an accepted invitation sends is no request's:
+			// it is its invitation's requester's (I7 judges when it goes).
+			return w.invitationActor(sd)
 		}
 		return r.User, r.Step, true
 	}

@@ -153,6 +153,13 @@ type faultRun struct {
 	notes      []string // what happened, step by step, for a failure's report
 	problems   []string // the harness's own failures (a bot that would not start or stop)
 	release    func()   // ends the lock of the log, when held
+
+	// The invitation actors' (faults_invite_test.go).
+	inviteQ     []linkupFault
+	inviteCalls []inviteCall
+	invites     []*faultInvite
+	cancels     []inviteCancel
+	accepted    map[string]time.Time // recipient → when they first accepted
 }
 
 // linkupFault is what the fake Linkup does to one call.
@@ -270,6 +277,7 @@ func newFaultRun(t *testing.T, s schedule) *faultRun {
 		lk.AddLogin(fakelinkup.Login{Email: l.Email, Password: l.Password, Code: l.Code, Token: l.Token, Name: "Self " + l.User})
 	}
 	lk.SetAnswer(fr.answerSend)
+	lk.SetInviteAnswer(fr.answerInvite)
 	lk.SetReadAnswer(inboxPath, fr.answerRead(inboxPath))
 	lk.SetReadAnswer(convPath, fr.answerRead(convPath))
 	for u, name := range su.DisplayNames {
@@ -482,15 +490,20 @@ func (fr *faultRun) step(i int, st step) {
 		fr.mu.Lock()
 		for range st.N {
 			f := linkupFault{kind: st.Fault, effect: st.Effect, d: st.D}
-			if st.Path == pathSend {
+			switch st.Path {
+			case pathSend:
 				fr.sendQ = append(fr.sendQ, f)
-			} else {
+			case pathInvite:
+				fr.inviteQ = append(fr.inviteQ, f)
+			default:
 				fr.readQ = append(fr.readQ, f)
 			}
 		}
 		fr.mu.Unlock()
 	case stepSlack:
 		fr.slackFault(st)
+	case stepInvite, stepInviteCancel, stepInviteAccept:
+		fr.inviteStep(i, st)
 	case stepLock:
 		fr.lock(i, st.D)
 	case stepPause:
@@ -1170,8 +1183,8 @@ const quietFor = 2500 * time.Millisecond
 // once the log says nothing is left to do, the bots stop cleanly.
 func (fr *faultRun) settle() {
 	fr.mu.Lock()
-	left := len(fr.sendQ) + len(fr.readQ)
-	fr.sendQ, fr.readQ = nil, nil
+	left := len(fr.sendQ) + len(fr.readQ) + len(fr.inviteQ)
+	fr.sendQ, fr.readQ, fr.inviteQ = nil, nil, nil
 	fr.mu.Unlock()
 	if left > 0 {
 		fr.note("end: %d Linkup faults were never used", left)
@@ -1281,6 +1294,9 @@ func (fr *faultRun) busy() (why string, owedOnly bool) {
 			owed = append(owed, fmt.Sprintf("send %d (%s %s) owes posts", sd.ID, sd.State, sd.Verdict))
 		}
 	}
+	if why := fr.invitesBusy(sends); why != "" {
+		return why, strings.Contains(why, " told ")
+	}
 	if unknown, err := v.ToCheck(ctx, 3); err != nil || len(unknown) > 0 && !fr.readCapped() {
 		return fmt.Sprintf("%d unknown sends to check", len(unknown)), false
 	}
@@ -1323,6 +1339,7 @@ func (fr *faultRun) world() *faultWorld {
 		calls: slices.Clone(fr.calls), reads: slices.Clone(fr.reads), mailboxes: lk.Mailboxes(),
 		posts: sl.Posts(), slackCalls: sl.Calls(""), hooks: sl.Hooks(), responseURLs: sl.IssuedResponseURLs(),
 		logs: fr.c.logs.String(), defaultToken: "",
+		inviteCalls: slices.Clone(fr.inviteCalls), invites: slices.Clone(fr.invites), cancels: slices.Clone(fr.cancels), accepted: maps.Clone(fr.accepted),
 	}
 	switch {
 	case fr.s.Setup.DefaultConnected:
@@ -1361,6 +1378,9 @@ func (fr *faultRun) world() *faultWorld {
 	}
 	if w.convs, err = st.Watched(ctx, time.Time{}); err != nil {
 		fr.problems = append(fr.problems, "reading the conversations: "+err.Error())
+	}
+	if w.invitations, err = st.ListInvitations(ctx, time.Time{}); err != nil {
+		fr.problems = append(fr.problems, "reading the invitations: "+err.Error())
 	}
 	w.storeDump = fr.dump(ctx)
 	as, err := st.Accounts(ctx)
