@@ -152,8 +152,12 @@ func insertGroups(s *schedule, r *rand.Rand, groups [][]step, tail int) {
 			continue
 		}
 		switch out[i].Kind {
-		case stepDuplicate, stepRetry, stepReply, stepLinkedIn, stepBurst:
+		case stepDuplicate, stepRetry, stepReply, stepLinkedIn, stepBurst, stepInviteCancel, stepInviteAccept:
 			out[i].Ref = oldTo[out[i].Ref]
+		case stepInvite:
+			if out[i].Via == viaRefused {
+				out[i].Ref = oldTo[out[i].Ref]
+			}
 		}
 	}
 	s.Steps = out

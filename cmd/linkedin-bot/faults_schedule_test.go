@@ -174,6 +174,7 @@ func generateSchedule(seed int64, steps int) schedule {
 		g.next()
 	}
 	genInvitations(&s, 0)
+	genCampaign(&s, 0)
 	// Every replica a kill left down starts again before the end.
 	for rep, down := range g.down {
 		if down {
@@ -770,6 +771,10 @@ func (st step) String() string {
 			after = ", after it expired"
 		}
 		return fmt.Sprintf("the invitation of step %d is accepted %d time(s)%s", st.Ref, st.N, after)
+	case stepCampaign:
+		return fmt.Sprintf("%s creates a campaign of %d rows (form submitted twice: %v)", st.User, st.N, st.Effect)
+	case stepCampaignPress:
+		return fmt.Sprintf("%s presses %s on the campaign, %d time(s) at once", st.User, st.Text, st.N)
 	}
 	return string(st.Kind)
 }

@@ -160,6 +160,10 @@ type faultRun struct {
 	invites     []*faultInvite
 	cancels     []inviteCancel
 	accepted    map[string]time.Time // recipient → when they first accepted
+
+	// The campaign actors' (faults_campaign_test.go).
+	campaign *faultCampaign
+	presses  []campaignPress
 }
 
 // linkupFault is what the fake Linkup does to one call.
@@ -244,6 +248,7 @@ func newFaultRun(t *testing.T, s schedule) *faultRun {
 		"ACCOUNTS_KEY": accountsKey, "DAILY_SEND_LIMIT": fmt.Sprint(su.DailyLimit), "READ_CREDITS_PER_DAY": fmt.Sprint(su.ReadCredits),
 		"LINKUP_TIMEOUT": su.LinkupTimeout.String(), "SEND_CONCURRENCY": fmt.Sprint(su.Concurrency), "SHUTDOWN_TIMEOUT": "3s",
 		"REPLY_POLL_INTERVAL": "1s", "REPLY_POLL_MAX": "1s", "UNKNOWN_CHECK_AFTER": "200ms",
+		"CAMPAIGN_GAP_MIN": campaignGapMin.String(), "CAMPAIGN_GAP_MAX": campaignGapMax.String(), "CAMPAIGN_HOURS": "always",
 	}
 	if su.Default && !su.DefaultConnected {
 		vars["LINKUP_LOGIN_TOKEN"] = loginToken
@@ -504,6 +509,8 @@ func (fr *faultRun) step(i int, st step) {
 		fr.slackFault(st)
 	case stepInvite, stepInviteCancel, stepInviteAccept:
 		fr.inviteStep(i, st)
+	case stepCampaign, stepCampaignPress:
+		fr.campaignStep(i, st)
 	case stepLock:
 		fr.lock(i, st.D)
 	case stepPause:
@@ -1294,6 +1301,9 @@ func (fr *faultRun) busy() (why string, owedOnly bool) {
 			owed = append(owed, fmt.Sprintf("send %d (%s %s) owes posts", sd.ID, sd.State, sd.Verdict))
 		}
 	}
+	if why := fr.campaignsBusy(); why != "" {
+		return why, false
+	}
 	if why := fr.invitesBusy(sends); why != "" {
 		return why, strings.Contains(why, " told ")
 	}
@@ -1340,6 +1350,7 @@ func (fr *faultRun) world() *faultWorld {
 		posts: sl.Posts(), slackCalls: sl.Calls(""), hooks: sl.Hooks(), responseURLs: sl.IssuedResponseURLs(),
 		logs: fr.c.logs.String(), defaultToken: "",
 		inviteCalls: slices.Clone(fr.inviteCalls), invites: slices.Clone(fr.invites), cancels: slices.Clone(fr.cancels), accepted: maps.Clone(fr.accepted),
+		campaign: fr.campaign, presses: slices.Clone(fr.presses), campaignRows: map[int64][]store.CampaignRow{},
 	}
 	switch {
 	case fr.s.Setup.DefaultConnected:
@@ -1381,6 +1392,14 @@ func (fr *faultRun) world() *faultWorld {
 	}
 	if w.invitations, err = st.ListInvitations(ctx, time.Time{}); err != nil {
 		fr.problems = append(fr.problems, "reading the invitations: "+err.Error())
+	}
+	if w.campaigns, err = st.Campaigns(ctx, ""); err != nil {
+		fr.problems = append(fr.problems, "reading the campaigns: "+err.Error())
+	}
+	for _, c := range w.campaigns {
+		if w.campaignRows[c.ID], err = st.CampaignRows(ctx, c.ID); err != nil {
+			fr.problems = append(fr.problems, "reading a campaign's rows: "+err.Error())
+		}
 	}
 	w.storeDump = fr.dump(ctx)
 	as, err := st.Accounts(ctx)
