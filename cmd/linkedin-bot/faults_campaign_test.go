@@ -22,9 +22,14 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"linkedin-bot/campaign"
+	"linkedin-bot/internal/fakeslack"
 	"linkedin-bot/store"
 )
 
@@ -397,4 +402,56 @@ func (w *faultWorld) campaignActor(sd store.Send) (string, int, bool) {
 		}
 	}
 	return "", 0, false
+}
+
+// TestCampaignInvariantCatchesViolations shows that each part of I8 can
+// fail, on a made-up world: a calm one passes, and each mutation of it is
+// caught with its sentence.
+func TestCampaignInvariantCatchesViolations(t *testing.T) {
+	u1, out := "U0FAAAA01", "U0FAOUT01"
+	p1, p2 := "https://www.linkedin.com/in/camp-x-0", "https://www.linkedin.com/in/camp-x-1"
+	t0 := time.Now()
+	calm := func() *faultWorld {
+		return &faultWorld{
+			s:            schedule{Setup: setup{Users: []string{u1}, Outsider: out, Default: true}},
+			defaultToken: loginToken,
+			campaign:     &faultCampaign{Step: 0, Owner: u1, Name: "C", Accepted: true},
+			campaigns:    []store.Campaign{{ID: 1, Name: "C", Owner: u1, Account: "default", State: store.CampaignDone, RootChannel: salesChannel, RootTS: "1.1"}},
+			campaignRows: map[int64][]store.CampaignRow{1: {
+				{CampaignID: 1, No: 1, ProfileURL: p1, State: store.RowSent, ClaimedAt: t0.Add(time.Second)},
+				{CampaignID: 1, No: 2, ProfileURL: p2, State: store.RowSent, ClaimedAt: t0.Add(2500 * time.Millisecond)},
+			}},
+			presses: []campaignPress{{Step: 1, User: out, Action: "cancel", At: t0, Acked: true, AckedAt: t0},
+				{Step: 2, User: u1, Action: "start", At: t0, Acked: true, AckedAt: t0}},
+			calls: []linkupCall{{At: t0.Add(1100 * time.Millisecond), Recipient: p1, Status: 200, Delivered: true},
+				{At: t0.Add(2600 * time.Millisecond), Recipient: p2, Status: 200, Delivered: true}},
+			posts: []fakeslack.Post{{Channel: salesChannel, TS: "1.1", Text: "*Campaign*\n:white_check_mark: Done: 2 of 2 sent. The report is in the thread."}},
+		}
+	}
+	require.Empty(t, checkCampaigns(calm()), "the calm world")
+	cases := []struct {
+		name   string
+		mutate func(w *faultWorld)
+		says   string
+	}{
+		{"a row sent twice", func(w *faultWorld) { w.calls = append(w.calls, w.calls[0]) }, "reached Linkup 2 times"},
+		{"started by a stranger", func(w *faultWorld) { w.presses[1].User = out }, "nobody who may pressed Start"},
+		{"claimed before Start", func(w *faultWorld) { w.presses[1].At = t0.Add(2 * time.Second) }, "before the first Start"},
+		{"sent too close", func(w *faultWorld) { w.calls[1].At = t0.Add(1500 * time.Millisecond) }, "apart at Linkup"},
+		{"claimed while paused", func(w *faultWorld) {
+			w.presses = append(w.presses, campaignPress{Step: 3, User: u1, Action: "pause", At: t0.Add(1200 * time.Millisecond), Acked: true, AckedAt: t0.Add(1200 * time.Millisecond)})
+		}, "while paused"},
+		{"claimed after Cancel", func(w *faultWorld) {
+			w.campaigns[0].State, w.campaigns[0].FinishedAt = store.CampaignCancelled, t0.Add(2*time.Second)
+			w.presses = append(w.presses, campaignPress{Step: 3, User: u1, Action: "cancel", At: t0.Add(2 * time.Second), Acked: true})
+		}, "after the campaign was cancelled"},
+		{"the root untrue", func(w *faultWorld) { w.posts[0].Text = "*Campaign*\n:arrow_forward: 1 of 2 sent" }, "its root says"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := calm()
+			tc.mutate(w)
+			assert.Contains(t, strings.Join(checkCampaigns(w), "\n"), tc.says)
+		})
+	}
 }

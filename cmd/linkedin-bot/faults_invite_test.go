@@ -23,11 +23,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"linkedin-bot/internal/fakelinkup"
+	"linkedin-bot/internal/fakeslack"
 	"linkedin-bot/invite"
 	"linkedin-bot/send"
 	"linkedin-bot/store"
@@ -626,4 +630,55 @@ func (w *faultWorld) invitationActor(sd store.Send) (string, int, bool) {
 		}
 	}
 	return "", 0, false
+}
+
+// TestInvitationInvariantCatchesViolations shows that each part of I7
+// can fail, on a made-up world: a calm one passes, and each mutation of
+// it is caught with its sentence.
+func TestInvitationInvariantCatchesViolations(t *testing.T) {
+	u1, out := "U0FAAAA01", "U0FAOUT01"
+	r := "https://www.linkedin.com/in/inv-x-0"
+	t0 := time.Now()
+	calm := func() *faultWorld {
+		return &faultWorld{
+			s:            schedule{Setup: setup{Users: []string{u1}, Outsider: out, Default: true}},
+			defaultToken: loginToken,
+			invites:      []*faultInvite{{Step: 1, User: u1, Recipient: r, SendOnAccept: true, Submitted: 2, Accepted: true}},
+			invitations: []store.Invitation{{ID: 1, Recipient: r, Requester: u1, Account: "default", State: store.InviteAccepted, Told: store.InviteAccepted,
+				Intent: store.IntentSent, Channel: salesChannel, ThreadTS: "1.1", Message: "the message"}},
+			posts:       []fakeslack.Post{{Channel: salesChannel, ThreadTS: "1.1", Text: ":handshake: Jane Doe accepted your invitation."}},
+			inviteCalls: []inviteCall{{At: t0, Token: loginToken, Recipient: r, Action: "invite", Status: 429}, {At: t0, Token: loginToken, Recipient: r, Action: "invite", Status: 200}},
+			calls:       []linkupCall{{At: t0.Add(2 * time.Second), Token: loginToken, Recipient: r, Text: "the message", Status: 200, Delivered: true}},
+			accepted:    map[string]time.Time{r: t0.Add(time.Second)},
+			cancels:     []inviteCancel{{Step: 2, User: out, Invitation: 1}},
+		}
+	}
+	require.Empty(t, checkInvitations(calm()), "the calm world")
+	cases := []struct {
+		name   string
+		mutate func(w *faultWorld)
+		says   string
+	}{
+		{"Linkup invited twice", func(w *faultWorld) { w.inviteCalls = append(w.inviteCalls, w.inviteCalls[1]) }, "2 invite calls reached Linkup"},
+		{"the message sent twice", func(w *faultWorld) { w.calls = append(w.calls, w.calls[0]) }, "reached LinkedIn 2 times"},
+		{"the message sent before acceptance", func(w *faultWorld) { w.calls[0].At = t0 }, "reached LinkedIn"},
+		{"the message sent though cancelled", func(w *faultWorld) {
+			w.invitations[0].Intent = store.IntentCancelled
+			w.cancels = append(w.cancels, inviteCancel{Step: 3, User: u1, Invitation: 1})
+		}, "it was not to be sent"},
+		{"the message sent though not asked", func(w *faultWorld) { w.invites[0].SendOnAccept = false }, "it was not to be sent"},
+		{"left calling", func(w *faultWorld) { w.invitations[0].State = store.InviteCalling }, "still calling"},
+		{"the outcome lost", func(w *faultWorld) { w.posts = nil }, "never told"},
+		{"recorded twice", func(w *faultWorld) { w.invitations = append(w.invitations, w.invitations[0]) }, "2 invitations of"},
+		{"a stranger cancels", func(w *faultWorld) {
+			w.calls, w.invitations[0].Intent = nil, store.IntentCancelled
+		}, "only strangers pressed Cancel"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := calm()
+			tc.mutate(w)
+			assert.Contains(t, strings.Join(checkInvitations(w), "\n"), tc.says)
+		})
+	}
 }
