@@ -62,9 +62,7 @@ func genInvitations(s *schedule, tail int) {
 		inv := step{Kind: stepInvite, User: user, Recipient: recipient, Effect: r.IntN(3) > 0, N: 1 + r.IntN(2)}
 		if r.IntN(2) == 0 {
 			text := fmt.Sprintf("i%d message sent on acceptance", k)
-			g = append(g,
-				step{Kind: stepLinkup, Path: pathSend, N: 1, Fault: faultRefuse},
-				step{Kind: stepSend, User: user, Via: viaCommand, Recipient: recipient, Text: text})
+			g = append(g, step{Kind: stepSend, User: user, Via: viaCommand, Recipient: recipient, Text: text}) // refused: see invitee
 			inv.Via, inv.Ref, inv.Text = viaRefused, len(g)-1, fmt.Sprintf("Hi, note %d", k)
 		} else {
 			inv.Via = viaCommand
@@ -165,6 +163,12 @@ func insertGroups(s *schedule, r *rand.Rand, groups [][]step, tail int) {
 		}
 	}
 	s.Steps = out
+}
+
+// invitee reports whether profile is one the invitation actors invite:
+// Linkup refuses a message to them (not a connection) until they accept.
+func invitee(profile string) bool {
+	return strings.HasPrefix(profile, "https://www.linkedin.com/in/inv-")
 }
 
 // faultInvite is one invitation asked for at a step.
@@ -346,6 +350,12 @@ func (fr *faultRun) accept(recipient string) {
 	for _, t := range tokens {
 		fr.c.linkup.Accept(t, recipient, "Jane Doe")
 	}
+	// Accepted on LinkedIn maybe before the invitation's call ended: the
+	// bots learn of it at their next check, brought forward once it is pending.
+	_ = poll(fr.s.Setup.LinkupTimeout+2*time.Second, func() bool {
+		inv, ok := fr.invitation(recipient)
+		return ok && inv.State != store.InviteCalling
+	})
 	if err := fr.execLog("UPDATE invitations SET called_at = called_at - $1, checked_at = 0 WHERE recipient = $2 AND state = 'pending'", int64(25*time.Hour/time.Millisecond), recipient); err != nil {
 		fr.note("bringing the check forward failed: %v", err)
 	}

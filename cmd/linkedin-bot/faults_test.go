@@ -1058,6 +1058,9 @@ func (fr *faultRun) answerSend(w http.ResponseWriter, r *http.Request, req fakel
 	if len(fr.sendQ) > 0 {
 		f, fr.sendQ = fr.sendQ[0], fr.sendQ[1:]
 	}
+	if _, accepted := fr.accepted[req.Body.LinkedInURL]; f.kind == "" && invitee(req.Body.LinkedInURL) && !accepted {
+		f.kind = faultRefuse // not a connection yet: the invitation actors' (faults_invite_test.go)
+	}
 	n := len(fr.calls)
 	fr.calls = append(fr.calls, linkupCall{At: time.Now(), Token: req.Body.LoginToken, Text: req.Body.MessageText, Recipient: req.Body.LinkedInURL, Fault: f.kind, Effect: f.effect})
 	fr.inFlight++
