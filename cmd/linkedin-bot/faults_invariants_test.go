@@ -23,6 +23,11 @@ package main
 //	I5  every Slack post, edit, view and response_url answer fits Slack's
 //	    limits, and LinkedIn text in it is inert (no auto-link)
 //	I6  the daily send cap and the read-credit cap hold
+//	I7  invitations (faults_invite_test.go): called once, their message
+//	    sent once and only on acceptance, told, Cancel only by who may use it
+//	I8  campaigns (faults_campaign_test.go): each row once, nothing before
+//	    Start, after Cancel or while Paused, strangers change nothing, the
+//	    minimum gap between sends, the root true to the state
 
 import (
 	"encoding/json"
@@ -45,7 +50,7 @@ import (
 )
 
 // invariantNames are the families of invariants, in the order reported.
-var invariantNames = []string{"I1", "I2", "I3", "I4", "I4rest", "I5", "I6"}
+var invariantNames = []string{"I1", "I2", "I3", "I4", "I4rest", "I5", "I6", "I7", "I8"}
 
 // faultWorld is everything a schedule's run left.
 type faultWorld struct {
@@ -67,6 +72,19 @@ type faultWorld struct {
 	secrets      []string
 	defaultToken string // the default account's login token; "" without one
 	accounts     []storedAccount
+
+	// The invitation actors' (faults_invite_test.go).
+	inviteCalls []inviteCall
+	invites     []*faultInvite
+	cancels     []inviteCancel
+	accepted    map[string]time.Time
+	invitations []store.Invitation
+
+	// The campaign actors' (faults_campaign_test.go).
+	campaign     *faultCampaign
+	presses      []campaignPress
+	campaigns    []store.Campaign
+	campaignRows map[int64][]store.CampaignRow
 }
 
 // storedAccount is an account as the log holds it at the end, its token
@@ -88,6 +106,8 @@ func checkInvariants(w *faultWorld) map[string][]string {
 		"I4rest": atRest,
 		"I5":     checkSlackLimits(w),
 		"I6":     checkCaps(w),
+		"I7":     checkInvitations(w),
+		"I8":     checkCampaigns(w),
 	}
 }
 
@@ -164,7 +184,13 @@ func (w *faultWorld) actor(sd store.Send) (user string, step int, ok bool) {
 	if sd.RetryOf == 0 {
 		r := w.requestByKey(sd.IdemKey)
 		if r == nil {
-			return "", 0, false
+			// The message an accepted invitation sends is no request's:
+			// it is its invitation's requester's (I7 judges when it goes);
+			// a campaign row's is its owner's (I8 judges when it goes).
+			if store.IsCampaignKey(sd.IdemKey) {
+				return w.campaignActor(sd)
+			}
+			return w.invitationActor(sd)
 		}
 		return r.User, r.Step, true
 	}
@@ -442,6 +468,12 @@ func checkEveryRequestEndsTold(w *faultWorld) []string {
 					posted = true
 				}
 			}
+			// A campaign row that went is told by its line in the
+			// campaign's thread, edited to its outcome; the others' lines
+			// send the reader to the thread, where the outcome is posted.
+			if store.IsCampaignKey(sd.IdemKey) && sd.State == store.Sent && kind == string(store.OutcomePosted) {
+				posted = posted || strings.Contains(w.lastText(sd.RootChannel, sd.RootTS), ":white_check_mark: Sent")
+			}
 			switch {
 			case posted:
 			case hooks > 0:
@@ -466,6 +498,22 @@ func checkEveryRequestEndsTold(w *faultWorld) []string {
 		}
 	}
 	return out
+}
+
+// lastText is the text of the post ts in channel as last edited; "" when none.
+func (w *faultWorld) lastText(channel, ts string) string {
+	text := ""
+	for _, p := range w.posts {
+		if p.TS == ts && p.Channel == channel {
+			text = p.Text
+		}
+	}
+	for _, c := range w.slackCalls {
+		if c.Method == "chat.update" && c.Params["ts"] == ts && c.Params["channel"] == channel {
+			text = c.Params["text"]
+		}
+	}
+	return text
 }
 
 // readPageCost is the most one read costs.

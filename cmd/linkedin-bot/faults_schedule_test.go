@@ -173,6 +173,8 @@ func generateSchedule(seed int64, steps int) schedule {
 	for len(s.Steps) < steps {
 		g.next()
 	}
+	genInvitations(&s, 0)
+	genCampaign(&s, 0)
 	// Every replica a kill left down starts again before the end.
 	for rep, down := range g.down {
 		if down {
@@ -755,6 +757,24 @@ func (st step) String() string {
 		return fmt.Sprintf("nothing happens for %s", st.D)
 	case stepHome:
 		return fmt.Sprintf("%s opens the bot's Home tab", st.User)
+	case stepInvite:
+		from := "with the command"
+		if st.Via == viaRefused {
+			from = fmt.Sprintf("from the refused send of step %d", st.Ref)
+		}
+		return fmt.Sprintf("%s invites %s %s, note %q, send on accept %v; form submitted %d time(s)", st.User, slug(st.Recipient), from, st.Text, st.Effect, st.N)
+	case stepInviteCancel:
+		return fmt.Sprintf("%s presses Cancel on the invitation of step %d, %d time(s)", st.User, st.Ref, st.N)
+	case stepInviteAccept:
+		after := ""
+		if st.Effect {
+			after = ", after it expired"
+		}
+		return fmt.Sprintf("the invitation of step %d is accepted %d time(s)%s", st.Ref, st.N, after)
+	case stepCampaign:
+		return fmt.Sprintf("%s creates a campaign of %d rows (form submitted twice: %v)", st.User, st.N, st.Effect)
+	case stepCampaignPress:
+		return fmt.Sprintf("%s presses %s on the campaign, %d time(s) at once", st.User, st.Text, st.N)
 	}
 	return string(st.Kind)
 }

@@ -153,6 +153,17 @@ type faultRun struct {
 	notes      []string // what happened, step by step, for a failure's report
 	problems   []string // the harness's own failures (a bot that would not start or stop)
 	release    func()   // ends the lock of the log, when held
+
+	// The invitation actors' (faults_invite_test.go).
+	inviteQ     []linkupFault
+	inviteCalls []inviteCall
+	invites     []*faultInvite
+	cancels     []inviteCancel
+	accepted    map[string]time.Time // recipient → when they first accepted
+
+	// The campaign actors' (faults_campaign_test.go).
+	campaign *faultCampaign
+	presses  []campaignPress
 }
 
 // linkupFault is what the fake Linkup does to one call.
@@ -237,6 +248,7 @@ func newFaultRun(t *testing.T, s schedule) *faultRun {
 		"ACCOUNTS_KEY": accountsKey, "DAILY_SEND_LIMIT": fmt.Sprint(su.DailyLimit), "READ_CREDITS_PER_DAY": fmt.Sprint(su.ReadCredits),
 		"LINKUP_TIMEOUT": su.LinkupTimeout.String(), "SEND_CONCURRENCY": fmt.Sprint(su.Concurrency), "SHUTDOWN_TIMEOUT": "3s",
 		"REPLY_POLL_INTERVAL": "1s", "REPLY_POLL_MAX": "1s", "UNKNOWN_CHECK_AFTER": "200ms",
+		"CAMPAIGN_GAP_MIN": campaignGapMin.String(), "CAMPAIGN_GAP_MAX": campaignGapMax.String(), "CAMPAIGN_HOURS": "always",
 	}
 	if su.Default && !su.DefaultConnected {
 		vars["LINKUP_LOGIN_TOKEN"] = loginToken
@@ -270,6 +282,7 @@ func newFaultRun(t *testing.T, s schedule) *faultRun {
 		lk.AddLogin(fakelinkup.Login{Email: l.Email, Password: l.Password, Code: l.Code, Token: l.Token, Name: "Self " + l.User})
 	}
 	lk.SetAnswer(fr.answerSend)
+	lk.SetInviteAnswer(fr.answerInvite)
 	lk.SetReadAnswer(inboxPath, fr.answerRead(inboxPath))
 	lk.SetReadAnswer(convPath, fr.answerRead(convPath))
 	for u, name := range su.DisplayNames {
@@ -482,15 +495,22 @@ func (fr *faultRun) step(i int, st step) {
 		fr.mu.Lock()
 		for range st.N {
 			f := linkupFault{kind: st.Fault, effect: st.Effect, d: st.D}
-			if st.Path == pathSend {
+			switch st.Path {
+			case pathSend:
 				fr.sendQ = append(fr.sendQ, f)
-			} else {
+			case pathInvite:
+				fr.inviteQ = append(fr.inviteQ, f)
+			default:
 				fr.readQ = append(fr.readQ, f)
 			}
 		}
 		fr.mu.Unlock()
 	case stepSlack:
 		fr.slackFault(st)
+	case stepInvite, stepInviteCancel, stepInviteAccept:
+		fr.inviteStep(i, st)
+	case stepCampaign, stepCampaignPress:
+		fr.campaignStep(i, st)
 	case stepLock:
 		fr.lock(i, st.D)
 	case stepPause:
@@ -1038,6 +1058,9 @@ func (fr *faultRun) answerSend(w http.ResponseWriter, r *http.Request, req fakel
 	if len(fr.sendQ) > 0 {
 		f, fr.sendQ = fr.sendQ[0], fr.sendQ[1:]
 	}
+	if _, accepted := fr.accepted[req.Body.LinkedInURL]; f.kind == "" && invitee(req.Body.LinkedInURL) && !accepted {
+		f.kind = faultRefuse // not a connection yet: the invitation actors' (faults_invite_test.go)
+	}
 	n := len(fr.calls)
 	fr.calls = append(fr.calls, linkupCall{At: time.Now(), Token: req.Body.LoginToken, Text: req.Body.MessageText, Recipient: req.Body.LinkedInURL, Fault: f.kind, Effect: f.effect})
 	fr.inFlight++
@@ -1170,8 +1193,8 @@ const quietFor = 2500 * time.Millisecond
 // once the log says nothing is left to do, the bots stop cleanly.
 func (fr *faultRun) settle() {
 	fr.mu.Lock()
-	left := len(fr.sendQ) + len(fr.readQ)
-	fr.sendQ, fr.readQ = nil, nil
+	left := len(fr.sendQ) + len(fr.readQ) + len(fr.inviteQ)
+	fr.sendQ, fr.readQ, fr.inviteQ = nil, nil, nil
 	fr.mu.Unlock()
 	if left > 0 {
 		fr.note("end: %d Linkup faults were never used", left)
@@ -1281,6 +1304,12 @@ func (fr *faultRun) busy() (why string, owedOnly bool) {
 			owed = append(owed, fmt.Sprintf("send %d (%s %s) owes posts", sd.ID, sd.State, sd.Verdict))
 		}
 	}
+	if why := fr.campaignsBusy(); why != "" {
+		return why, false
+	}
+	if why := fr.invitesBusy(sends); why != "" {
+		return why, strings.Contains(why, " told ")
+	}
 	if unknown, err := v.ToCheck(ctx, 3); err != nil || len(unknown) > 0 && !fr.readCapped() {
 		return fmt.Sprintf("%d unknown sends to check", len(unknown)), false
 	}
@@ -1323,6 +1352,8 @@ func (fr *faultRun) world() *faultWorld {
 		calls: slices.Clone(fr.calls), reads: slices.Clone(fr.reads), mailboxes: lk.Mailboxes(),
 		posts: sl.Posts(), slackCalls: sl.Calls(""), hooks: sl.Hooks(), responseURLs: sl.IssuedResponseURLs(),
 		logs: fr.c.logs.String(), defaultToken: "",
+		inviteCalls: slices.Clone(fr.inviteCalls), invites: slices.Clone(fr.invites), cancels: slices.Clone(fr.cancels), accepted: maps.Clone(fr.accepted),
+		campaign: fr.campaign, presses: slices.Clone(fr.presses), campaignRows: map[int64][]store.CampaignRow{},
 	}
 	switch {
 	case fr.s.Setup.DefaultConnected:
@@ -1361,6 +1392,17 @@ func (fr *faultRun) world() *faultWorld {
 	}
 	if w.convs, err = st.Watched(ctx, time.Time{}); err != nil {
 		fr.problems = append(fr.problems, "reading the conversations: "+err.Error())
+	}
+	if w.invitations, err = st.ListInvitations(ctx, time.Time{}); err != nil {
+		fr.problems = append(fr.problems, "reading the invitations: "+err.Error())
+	}
+	if w.campaigns, err = st.Campaigns(ctx, ""); err != nil {
+		fr.problems = append(fr.problems, "reading the campaigns: "+err.Error())
+	}
+	for _, c := range w.campaigns {
+		if w.campaignRows[c.ID], err = st.CampaignRows(ctx, c.ID); err != nil {
+			fr.problems = append(fr.problems, "reading a campaign's rows: "+err.Error())
+		}
 	}
 	w.storeDump = fr.dump(ctx)
 	as, err := st.Accounts(ctx)

@@ -1,0 +1,694 @@
+package main
+
+// The fault-schedule suite's invitation actors: invitations made from a
+// send Linkup refused for its recipient (the "Invite with a note" button)
+// or with `/linkedin-send invite <url> [note]`, with and without "send on
+// accept"; Cancel pressed by the requester or by a stranger; acceptances
+// (duplicated, before the invitation is called, after it expired); and
+// Linkup faults on the invite calls. They are drawn from a stream of their
+// own and inserted among the steps of the schedule, so that a seed's other
+// steps stay as they were. Invariant I7 judges them.
+//
+//	I7  each invitation reaches Linkup at most once; its message is sent
+//	    at most once, and only once accepted and not cancelled; every
+//	    invitation ends told in Slack, final or pending (none left
+//	    calling); a stranger's Cancel changes nothing
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"linkedin-bot/internal/fakelinkup"
+	"linkedin-bot/internal/fakeslack"
+	"linkedin-bot/invite"
+	"linkedin-bot/send"
+	"linkedin-bot/store"
+)
+
+const (
+	stepInvite       stepKind = "invite"        // User invites Recipient Via refused (the button under the send of step Ref) or command; note Text; Effect: send on accept; N submissions
+	stepInviteCancel stepKind = "invite-cancel" // User presses Cancel on the invitation of step Ref, N times
+	stepInviteAccept stepKind = "invite-accept" // the recipient of step Ref's invitation accepts (N times); with Effect, after it expired
+	pathInvite                = "invite"        // stepLinkup: Linkup's invite calls
+	viaRefused                = "refused"       // stepInvite: from the send Linkup refused
+)
+
+// genInvitations inserts the invitation actors into s: in half the
+// schedules, one to three invitations, each a group of steps spread
+// among the others. It draws from its own stream.
+func genInvitations(s *schedule, tail int) {
+	r := rand.New(rand.NewPCG(uint64(s.Seed), 0x1271e))
+	if r.IntN(2) == 0 {
+		return
+	}
+	su := s.Setup
+	var groups [][]step
+	for k := range 1 + r.IntN(3) {
+		user := su.Users[r.IntN(len(su.Users))]
+		recipient := fmt.Sprintf("https://www.linkedin.com/in/inv-%d-%d", s.Seed, k)
+		var g []step
+		inv := step{Kind: stepInvite, User: user, Recipient: recipient, Effect: r.IntN(3) > 0, N: 1 + r.IntN(2)}
+		if r.IntN(2) == 0 {
+			text := fmt.Sprintf("i%d message sent on acceptance", k)
+			g = append(g, step{Kind: stepSend, User: user, Via: viaCommand, Recipient: recipient, Text: text}) // refused: see invitee
+			inv.Via, inv.Ref, inv.Text = viaRefused, len(g)-1, fmt.Sprintf("Hi, note %d", k)
+		} else {
+			inv.Via = viaCommand
+			if r.IntN(2) == 0 {
+				inv.Text = fmt.Sprintf("Hello from note %d", k)
+			}
+		}
+		if r.IntN(3) == 0 {
+			f := step{Kind: stepLinkup, Path: pathInvite, N: 1, Fault: []string{fault5xx, faultTimeout, fault429, faultReset}[r.IntN(4)]}
+			g = append(g, f)
+		}
+		g = append(g, inv)
+		at := len(g) - 1
+		if r.IntN(3) == 0 {
+			g = append(g, step{Kind: stepKill, Replica: r.IntN(su.Replicas), D: time.Duration(r.IntN(300)) * time.Millisecond, Restart: true})
+		}
+		if r.IntN(2) == 0 {
+			who := user
+			if r.IntN(2) == 0 {
+				who = su.Users[r.IntN(len(su.Users))]
+				if su.Outsider != "" && r.IntN(2) == 0 {
+					who = su.Outsider
+				}
+			}
+			g = append(g, step{Kind: stepInviteCancel, User: who, Ref: at, N: 1 + r.IntN(2)})
+		}
+		if r.IntN(4) > 0 {
+			g = append(g, step{Kind: stepInviteAccept, Ref: at, N: 1 + r.IntN(2), Effect: r.IntN(4) == 0})
+		}
+		groups = append(groups, g)
+	}
+	insertGroups(s, r, groups, tail)
+}
+
+// insertGroups spreads groups of steps among the first len(s.Steps)-tail
+// steps of s, keeping the order within a group: each group's steps go to
+// increasing positions. The Refs of the steps already there follow them;
+// a group's own Refs are indexes within the group.
+func insertGroups(s *schedule, r *rand.Rand, groups [][]step, tail int) {
+	base := len(s.Steps) - tail
+	// Each inserted step is placed before base step pos (pos == base: at the end of the base).
+	type placed struct {
+		pos, group, idx int
+	}
+	var all []placed
+	for gi, g := range groups {
+		pos := r.IntN(base + 1)
+		for k := range g {
+			all = append(all, placed{pos: pos, group: gi, idx: k})
+			if r.IntN(2) == 0 {
+				pos = min(base, pos+1+r.IntN(3))
+			}
+		}
+	}
+	slices.SortStableFunc(all, func(a, b placed) int { return a.pos - b.pos })
+	var out []step
+	oldTo := make([]int, len(s.Steps))
+	newOf := map[[2]int]int{}
+	k := 0
+	for old := 0; old <= base; old++ {
+		for k < len(all) && all[k].pos == old {
+			newOf[[2]int{all[k].group, all[k].idx}] = len(out)
+			st := groups[all[k].group][all[k].idx]
+			st.Pause = time.Duration(r.IntN(200)) * time.Millisecond
+			out = append(out, st)
+			k++
+		}
+		if old < base {
+			oldTo[old] = len(out)
+			out = append(out, s.Steps[old])
+		}
+	}
+	for old := base; old < len(s.Steps); old++ {
+		oldTo[old] = len(out)
+		out = append(out, s.Steps[old])
+	}
+	inserted := map[int]bool{}
+	for key, at := range newOf {
+		inserted[at] = true
+		switch out[at].Kind {
+		case stepInvite, stepInviteCancel, stepInviteAccept:
+			if out[at].Kind != stepInvite || out[at].Via == viaRefused {
+				out[at].Ref = newOf[[2]int{key[0], out[at].Ref}]
+			}
+		}
+	}
+	for i := range out {
+		if inserted[i] {
+			continue
+		}
+		switch out[i].Kind {
+		case stepDuplicate, stepRetry, stepReply, stepLinkedIn, stepBurst, stepInviteCancel, stepInviteAccept:
+			out[i].Ref = oldTo[out[i].Ref]
+		case stepInvite:
+			if out[i].Via == viaRefused {
+				out[i].Ref = oldTo[out[i].Ref]
+			}
+		}
+	}
+	s.Steps = out
+}
+
+// invitee reports whether profile is one the invitation actors invite:
+// Linkup refuses a message to them (not a connection) until they accept.
+func invitee(profile string) bool {
+	return strings.HasPrefix(profile, "https://www.linkedin.com/in/inv-")
+}
+
+// faultInvite is one invitation asked for at a step.
+type faultInvite struct {
+	Step         int
+	User         string
+	Via          string
+	Recipient    string
+	Note         string
+	SendOnAccept bool
+	ViewID       string
+	Submitted    int  // submissions delivered
+	Accepted     bool // a submission was acked as taken (an empty ack)
+	FromSend     int64
+}
+
+// inviteCancel is one press of Cancel on an invitation's message.
+type inviteCancel struct {
+	Step       int
+	User       string
+	Invitation int64
+	At         time.Time
+}
+
+// inviteCall is one invite call as the fake Linkup saw it.
+type inviteCall struct {
+	At        time.Time
+	Token     string
+	Recipient string
+	Action    string
+	Fault     string
+	Status    int // 0: none (timeout, hang-up)
+}
+
+// answerInvite is the fake Linkup's answer to a network call: the next
+// invite fault, if any (checks pass untouched).
+func (fr *faultRun) answerInvite(w http.ResponseWriter, c fakelinkup.InviteCall) bool {
+	fr.mu.Lock()
+	var f linkupFault
+	if c.Action == "invite" && len(fr.inviteQ) > 0 {
+		f, fr.inviteQ = fr.inviteQ[0], fr.inviteQ[1:]
+	}
+	n := len(fr.inviteCalls)
+	fr.inviteCalls = append(fr.inviteCalls, inviteCall{At: time.Now(), Token: c.LoginToken, Recipient: c.Profile, Action: c.Action, Fault: f.kind, Status: http.StatusOK})
+	if f.kind != "" {
+		fr.injected["linkup invite "+f.kind]++
+	}
+	fr.mu.Unlock()
+	status := func(code int) {
+		fr.mu.Lock()
+		fr.inviteCalls[n].Status = code
+		fr.mu.Unlock()
+	}
+	switch f.kind {
+	case fault5xx:
+		status(http.StatusBadGateway)
+		fakelinkup.Reply(w, http.StatusBadGateway, `<html>Bad Gateway</html>`)
+		return true
+	case fault429:
+		status(http.StatusTooManyRequests)
+		w.Header().Set("Retry-After", "1")
+		fakelinkup.Reply(w, http.StatusTooManyRequests, `{"message":"API Rate limit exceeded"}`)
+		return true
+	case faultTimeout:
+		status(0)
+		time.Sleep(fr.s.Setup.LinkupTimeout + 200*time.Millisecond)
+		return true
+	case faultReset:
+		status(0)
+		hangUp(w)
+		return true
+	}
+	return false
+}
+
+// invitation is the log's invitation to recipient, if any.
+func (fr *faultRun) invitation(recipient string) (store.Invitation, bool) {
+	v := fr.logView()
+	if v == nil {
+		return store.Invitation{}, false
+	}
+	invs, err := v.ListInvitations(context.Background(), time.Time{})
+	if err != nil {
+		return store.Invitation{}, false
+	}
+	for _, inv := range invs {
+		if inv.Recipient == recipient {
+			return inv, true
+		}
+	}
+	return store.Invitation{}, false
+}
+
+func (fr *faultRun) inviteOf(step int) *faultInvite {
+	for _, x := range fr.invites {
+		if x.Step == step {
+			return x
+		}
+	}
+	return nil
+}
+
+// inviteStep plays the invitation steps.
+func (fr *faultRun) inviteStep(i int, st step) {
+	switch st.Kind {
+	case stepInvite:
+		fr.invite(i, st)
+	case stepInviteCancel:
+		x := fr.inviteOf(st.Ref)
+		if x == nil {
+			fr.note("step %d: no invitation to cancel", i)
+			return
+		}
+		var inv store.Invitation
+		if !poll(fr.s.Setup.LinkupTimeout+time.Second, func() bool {
+			var ok bool
+			inv, ok = fr.invitation(x.Recipient)
+			return ok
+		}) {
+			fr.note("step %d: the invitation of step %d is not in the log: nothing to cancel", i, st.Ref)
+			return
+		}
+		for range st.N {
+			fr.mu.Lock()
+			fr.cancels = append(fr.cancels, inviteCancel{Step: i, User: st.User, Invitation: inv.ID, At: time.Now()})
+			fr.mu.Unlock()
+			_, ok := fr.click(i, st.User, "cancel_on_accept", fmt.Sprint(inv.ID))
+			fr.note("step %d: %s pressed Cancel on invitation %d (%s, intent %q, by %s): acked %v", i, st.User, inv.ID, inv.State, inv.Intent, inv.Requester, ok)
+		}
+	case stepInviteAccept:
+		x := fr.inviteOf(st.Ref)
+		if x == nil {
+			fr.note("step %d: no invitation to accept", i)
+			return
+		}
+		if st.Effect {
+			// After the wait: the invitation is made 22 days old, and
+			// accepted once the bots expired it.
+			if err := fr.execLog("UPDATE invitations SET called_at = called_at - $1 WHERE recipient = $2 AND state = 'pending'", int64(22*24*time.Hour/time.Millisecond), x.Recipient); err != nil {
+				fr.note("step %d: ageing the invitation failed: %v", i, err)
+			}
+			expired := poll(3*time.Second, func() bool {
+				inv, _ := fr.invitation(x.Recipient)
+				return inv.State == store.InviteExpired
+			})
+			fr.count("invitation accepted after expiry")
+			fr.note("step %d: the invitation of step %d aged past the wait (expired: %v)", i, st.Ref, expired)
+		}
+		for n := range st.N {
+			if n > 0 {
+				fr.count("invitation accepted again")
+				time.Sleep(300 * time.Millisecond)
+			}
+			fr.accept(x.Recipient)
+		}
+		fr.note("step %d: %s accepted the invitation of step %d (%d time(s))", i, x.Recipient, st.Ref, st.N)
+	}
+}
+
+// accept has recipient accept the invitation of every account (only one
+// invited them), and brings the bots' daily check forward: v1 learns of
+// acceptances only by checking.
+func (fr *faultRun) accept(recipient string) {
+	fr.mu.Lock()
+	if fr.accepted == nil {
+		fr.accepted = map[string]time.Time{}
+	}
+	if _, ok := fr.accepted[recipient]; !ok {
+		fr.accepted[recipient] = time.Now()
+	}
+	fr.mu.Unlock()
+	tokens := []string{loginToken, defaultStoredToken}
+	for _, a := range fr.s.Setup.Accounts {
+		tokens = append(tokens, a.Token)
+	}
+	for _, l := range fr.s.Setup.Logins {
+		tokens = append(tokens, l.Token)
+	}
+	for _, t := range tokens {
+		fr.c.linkup.Accept(t, recipient, "Jane Doe")
+	}
+	// Accepted on LinkedIn maybe before the invitation's call ended: the
+	// bots learn of it at their next check, brought forward once it is pending.
+	_ = poll(fr.s.Setup.LinkupTimeout+2*time.Second, func() bool {
+		inv, ok := fr.invitation(recipient)
+		return ok && inv.State != store.InviteCalling
+	})
+	if err := fr.execLog("UPDATE invitations SET called_at = called_at - $1, checked_at = 0 WHERE recipient = $2 AND state = 'pending'", int64(25*time.Hour/time.Millisecond), recipient); err != nil {
+		fr.note("bringing the check forward failed: %v", err)
+	}
+	fr.mu.Lock()
+	fr.lastWrite = time.Now() // the bots check at their next tick
+	fr.mu.Unlock()
+}
+
+// invite makes the invitation of step i: from the refused send of step
+// st.Ref, or by the command; the form is submitted st.N times.
+func (fr *faultRun) invite(i int, st step) {
+	x := &faultInvite{Step: i, User: st.User, Via: st.Via, Recipient: st.Recipient, Note: st.Text, SendOnAccept: st.Effect, ViewID: fmt.Sprintf("VI%sS%02d", fr.tag, i)}
+	trigger := fr.trigger(i)
+	if st.Via == viaRefused {
+		sd, ok := fr.sendOf(st.Ref)
+		if !ok {
+			fr.note("step %d: the send of step %d is not in the log: nothing to invite from", i, st.Ref)
+			return
+		}
+		_ = poll(fr.s.Setup.LinkupTimeout+2*time.Second, func() bool {
+			sd, _ = fr.sendOf(st.Ref)
+			return sd.State.Final()
+		})
+		if !send.RecipientRefused(sd) {
+			fr.note("step %d: the send of step %d ended %s, not refused for its recipient: no invitation", i, st.Ref, sd.State)
+			return
+		}
+		x.FromSend = sd.ID
+		if _, ok := fr.click(i, st.User, send.InviteActionID, fmt.Sprint(sd.ID)); !ok {
+			fr.note("step %d: the Invite click was not acked", i)
+			return
+		}
+	} else {
+		id, f := fr.frame("a1-slash-command-docs.json", func(p map[string]any) {
+			p["command"] = "/linkedin-send"
+			p["text"] = strings.TrimSpace("invite " + st.Recipient + " " + st.Text)
+			p["channel_id"] = salesChannel
+			p["user_id"] = st.User
+			p["response_url"] = fr.c.slack.ResponseURL(fmt.Sprintf("i%s-%d", fr.tag, i))
+			p["trigger_id"] = trigger
+		})
+		if a, ok := fr.deliver(id, f); !ok || len(a.Payload) > 0 {
+			fr.note("step %d: the invite command was not taken: acked %v %s", i, ok, brief(string(a.Payload)))
+			return
+		}
+	}
+	view, ok := fr.opened(trigger)
+	if !ok {
+		fr.note("step %d: the invitation form did not open", i)
+		return
+	}
+	fr.mu.Lock()
+	fr.invites = append(fr.invites, x)
+	fr.mu.Unlock()
+	md, _ := view["private_metadata"].(string)
+	for n := range st.N {
+		if n > 0 {
+			fr.count("duplicate invitation submission")
+		}
+		id, f := fr.frame("d1-view-submission-docs.json", func(p map[string]any) {
+			v := p["view"].(map[string]any)
+			v["id"], v["hash"] = x.ViewID, "hash-"+x.ViewID
+			v["callback_id"] = "linkedin_invite"
+			v["private_metadata"] = md
+			var opts []any
+			if x.SendOnAccept {
+				opts = []any{map[string]any{"value": "send"}}
+			}
+			v["state"] = map[string]any{"values": map[string]any{
+				"note":           map[string]any{"note": map[string]any{"type": "plain_text_input", "value": x.Note}},
+				"send_on_accept": map[string]any{"send_on_accept": map[string]any{"type": "checkboxes", "selected_options": opts}},
+			}}
+			p["user"] = map[string]any{"id": st.User, "username": strings.ToLower(st.User)}
+		})
+		a, ok := fr.deliver(id, f)
+		fr.mu.Lock()
+		x.Submitted++
+		if ok && len(a.Payload) == 0 {
+			x.Accepted = true
+		}
+		fr.mu.Unlock()
+		fr.note("step %d: %s submitted the invitation of %s (send on accept %v): acked %v %s", i, st.User, x.Recipient, x.SendOnAccept, ok, brief(string(a.Payload)))
+	}
+}
+
+// click presses a button (action, value) in the sales channel as user.
+func (fr *faultRun) click(i int, user, action, value string) (string, bool) {
+	hook := fmt.Sprintf("b%s-%d-%d", fr.tag, i, time.Now().UnixNano())
+	id, f := fr.frame("e1-block-actions-docs-message.json", func(p map[string]any) {
+		p["user"] = map[string]any{"id": user, "username": strings.ToLower(user)}
+		p["channel"] = map[string]any{"id": salesChannel, "name": "sales"}
+		p["response_url"] = fr.c.slack.ResponseURL(hook)
+		p["trigger_id"] = fr.trigger(i)
+		p["actions"] = []any{map[string]any{"action_id": action, "block_id": "b", "value": value, "type": "button", "action_ts": "1"}}
+	})
+	_, ok := fr.deliver(id, f)
+	return hook, ok
+}
+
+// execLog runs q ($1, $2… marks) on the schedule's log, as someone who
+// can write it.
+func (fr *faultRun) execLog(q string, args ...any) error {
+	ctx := context.Background()
+	if fr.dbURL != "" {
+		conn, err := pgx.Connect(ctx, fr.dbURL)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, q, args...)
+		return err
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(fr.c.dataDir, store.FileName)+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, strings.NewReplacer("$1", "?1", "$2", "?2").Replace(q), args...)
+	return err
+}
+
+// invitesBusy says what invitation keeps the bots from being quiet.
+func (fr *faultRun) invitesBusy(sends []store.Send) string {
+	v := fr.logView()
+	if v == nil {
+		return ""
+	}
+	invs, err := v.ListInvitations(context.Background(), time.Time{})
+	if err != nil {
+		return err.Error()
+	}
+	for _, inv := range invs {
+		switch {
+		case inv.State == store.InviteCalling:
+			return fmt.Sprintf("invitation %d is calling", inv.ID)
+		case inv.Intent == store.IntentDue || inv.Intent == store.IntentSending:
+			return fmt.Sprintf("invitation %d's message is %s", inv.ID, inv.Intent)
+		case inv.Told != inv.State:
+			return fmt.Sprintf("invitation %d is %s and told %q", inv.ID, inv.State, inv.Told)
+		}
+	}
+	return ""
+}
+
+// stateMarks begin the post that tells an invitation's state.
+var stateMarks = map[string]string{
+	store.InvitePending:  ":envelope_with_arrow: Invitation sent to",
+	store.InviteAccepted: ":handshake:",
+	store.InviteExpired:  ":hourglass:",
+	store.InviteUnknown:  ":warning:",
+	store.InviteFailed:   ":x: Invitation not sent.",
+}
+
+// mayUseAccount reports whether user may send from account name at step,
+// as the schedule set the accounts up (see mayUse).
+func (w *faultWorld) mayUseAccount(name, user string, step int) bool {
+	if user == "" || user == w.s.Setup.Outsider {
+		return false
+	}
+	if name == "default" {
+		return w.defaultToken != ""
+	}
+	for _, a := range w.s.Setup.Accounts {
+		if a.Name == name {
+			return w.mayUse(a.Token, user, step)
+		}
+	}
+	for _, a := range w.accounts {
+		if a.Name == name {
+			return slices.Contains(a.Users, user)
+		}
+	}
+	return false
+}
+
+// checkInvitations is I7.
+func checkInvitations(w *faultWorld) []string {
+	var out []string
+	reached := map[string][]inviteCall{} // by account token and recipient
+	for _, c := range w.inviteCalls {
+		if c.Action == "invite" && c.Status != http.StatusTooManyRequests {
+			k := w.tokenName(c.Token) + " to " + c.Recipient
+			reached[k] = append(reached[k], c)
+		}
+	}
+	for k, cs := range reached {
+		if len(cs) > 1 {
+			out = append(out, fmt.Sprintf("%s: %d invite calls reached Linkup for one invitation", k, len(cs)))
+		}
+	}
+	byRecipient := map[string][]store.Invitation{}
+	for _, inv := range w.invitations {
+		byRecipient[inv.Recipient] = append(byRecipient[inv.Recipient], inv)
+	}
+	for _, x := range w.invites {
+		invs := byRecipient[x.Recipient]
+		if x.Accepted && len(invs) == 0 {
+			out = append(out, fmt.Sprintf("step %d: %s's invitation of %s was acked as taken, and is not in the log", x.Step, x.User, x.Recipient))
+		}
+		if len(invs) > 1 {
+			out = append(out, fmt.Sprintf("step %d: %d invitations of %s recorded for one form submitted %d time(s)", x.Step, len(invs), x.Recipient, x.Submitted))
+		}
+	}
+	for _, inv := range w.invitations {
+		x := slices.IndexFunc(w.invites, func(x *faultInvite) bool { return x.Recipient == inv.Recipient })
+		if x < 0 {
+			out = append(out, fmt.Sprintf("invitation %d of %s is in the log, and no step asked for it", inv.ID, inv.Recipient))
+			continue
+		}
+		fi := w.invites[x]
+		if inv.Requester != fi.User {
+			out = append(out, fmt.Sprintf("invitation %d is recorded as %s's, and %s asked for it", inv.ID, inv.Requester, fi.User))
+		}
+		// Told, final or pending.
+		if inv.State == store.InviteCalling {
+			out = append(out, fmt.Sprintf("invitation %d (%s, by %s) is still calling after the bots settled", inv.ID, inv.Recipient, inv.Requester))
+			continue
+		}
+		told := false
+		for _, p := range w.posts {
+			if p.Channel == inv.Channel && (inv.ThreadTS == "" || p.ThreadTS == inv.ThreadTS || p.TS == inv.ThreadTS) && strings.HasPrefix(p.Text, stateMarks[inv.State]) {
+				told = true
+			}
+		}
+		if !told || inv.Told != inv.State {
+			out = append(out, fmt.Sprintf("invitation %d (%s, by %s) ended %s and its requester was never told so (told %q, a post: %v)", inv.ID, inv.Recipient, inv.Requester, inv.State, inv.Told, told))
+		}
+		// The message: at most once, only accepted and not cancelled.
+		var delivered []linkupCall
+		for _, c := range w.calls {
+			if c.Recipient == inv.Recipient && c.Delivered && (inv.Message == "" || c.Text == inv.Message) {
+				delivered = append(delivered, c)
+			}
+		}
+		accepted, wasAccepted := w.accepted[inv.Recipient]
+		switch {
+		case len(delivered) > 1:
+			out = append(out, fmt.Sprintf("invitation %d's message reached LinkedIn %d times: %v", inv.ID, len(delivered), delivered))
+		case len(delivered) == 1 && (inv.State != store.InviteAccepted || !wasAccepted || delivered[0].At.Before(accepted)):
+			out = append(out, fmt.Sprintf("invitation %d's message reached LinkedIn (%s), and the invitation is %s (accepted by LinkedIn: %v)", inv.ID, delivered[0], inv.State, wasAccepted))
+		case len(delivered) == 1 && (!fi.SendOnAccept || inv.Intent == store.IntentCancelled || inv.Intent == store.IntentDropped):
+			out = append(out, fmt.Sprintf("invitation %d's message reached LinkedIn, and it was not to be sent (send on accept %v, intent %s)", inv.ID, fi.SendOnAccept, inv.Intent))
+		}
+		// A stranger's Cancel changes nothing.
+		cancelledBy := ""
+		for _, c := range w.cancels {
+			if c.Invitation != inv.ID {
+				continue
+			}
+			if c.User == inv.Requester || w.mayUseAccount(inv.Account, c.User, c.Step) {
+				cancelledBy = c.User
+			}
+		}
+		if inv.Intent == store.IntentCancelled && cancelledBy == "" {
+			out = append(out, fmt.Sprintf("invitation %d's message is cancelled, and only strangers pressed Cancel", inv.ID))
+		}
+		for _, p := range w.posts {
+			if !strings.Contains(p.Text, "cancelled the message") || p.Channel != inv.Channel || inv.ThreadTS != "" && p.ThreadTS != inv.ThreadTS {
+				continue
+			}
+			for _, c := range w.cancels {
+				if c.Invitation == inv.ID && strings.Contains(p.Text, "<@"+c.User+">") && c.User != inv.Requester && !w.mayUseAccount(inv.Account, c.User, c.Step) {
+					out = append(out, fmt.Sprintf("invitation %d: %s, who may not use account %s, cancelled its message", inv.ID, c.User, inv.Account))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// invitationActor is who asked for the send an accepted invitation made
+// (its key is invite.SendKey of the invitation), and at which step.
+func (w *faultWorld) invitationActor(sd store.Send) (string, int, bool) {
+	for _, inv := range w.invitations {
+		if invite.SendKey(inv.ID) != sd.IdemKey {
+			continue
+		}
+		for _, x := range w.invites {
+			if x.Recipient == inv.Recipient {
+				return x.User, x.Step, true
+			}
+		}
+	}
+	return "", 0, false
+}
+
+// TestInvitationInvariantCatchesViolations shows that each part of I7
+// can fail, on a made-up world: a calm one passes, and each mutation of
+// it is caught with its sentence.
+func TestInvitationInvariantCatchesViolations(t *testing.T) {
+	u1, out := "U0FAAAA01", "U0FAOUT01"
+	r := "https://www.linkedin.com/in/inv-x-0"
+	t0 := time.Now()
+	calm := func() *faultWorld {
+		return &faultWorld{
+			s:            schedule{Setup: setup{Users: []string{u1}, Outsider: out, Default: true}},
+			defaultToken: loginToken,
+			invites:      []*faultInvite{{Step: 1, User: u1, Recipient: r, SendOnAccept: true, Submitted: 2, Accepted: true}},
+			invitations: []store.Invitation{{ID: 1, Recipient: r, Requester: u1, Account: "default", State: store.InviteAccepted, Told: store.InviteAccepted,
+				Intent: store.IntentSent, Channel: salesChannel, ThreadTS: "1.1", Message: "the message"}},
+			posts:       []fakeslack.Post{{Channel: salesChannel, ThreadTS: "1.1", Text: ":handshake: Jane Doe accepted your invitation."}},
+			inviteCalls: []inviteCall{{At: t0, Token: loginToken, Recipient: r, Action: "invite", Status: 429}, {At: t0, Token: loginToken, Recipient: r, Action: "invite", Status: 200}},
+			calls:       []linkupCall{{At: t0.Add(2 * time.Second), Token: loginToken, Recipient: r, Text: "the message", Status: 200, Delivered: true}},
+			accepted:    map[string]time.Time{r: t0.Add(time.Second)},
+			cancels:     []inviteCancel{{Step: 2, User: out, Invitation: 1}},
+		}
+	}
+	require.Empty(t, checkInvitations(calm()), "the calm world")
+	cases := []struct {
+		name   string
+		mutate func(w *faultWorld)
+		says   string
+	}{
+		{"Linkup invited twice", func(w *faultWorld) { w.inviteCalls = append(w.inviteCalls, w.inviteCalls[1]) }, "2 invite calls reached Linkup"},
+		{"the message sent twice", func(w *faultWorld) { w.calls = append(w.calls, w.calls[0]) }, "reached LinkedIn 2 times"},
+		{"the message sent before acceptance", func(w *faultWorld) { w.calls[0].At = t0 }, "reached LinkedIn"},
+		{"the message sent though cancelled", func(w *faultWorld) {
+			w.invitations[0].Intent = store.IntentCancelled
+			w.cancels = append(w.cancels, inviteCancel{Step: 3, User: u1, Invitation: 1})
+		}, "it was not to be sent"},
+		{"the message sent though not asked", func(w *faultWorld) { w.invites[0].SendOnAccept = false }, "it was not to be sent"},
+		{"left calling", func(w *faultWorld) { w.invitations[0].State = store.InviteCalling }, "still calling"},
+		{"the outcome lost", func(w *faultWorld) { w.posts = nil }, "never told"},
+		{"recorded twice", func(w *faultWorld) { w.invitations = append(w.invitations, w.invitations[0]) }, "2 invitations of"},
+		{"a stranger cancels", func(w *faultWorld) {
+			w.calls, w.invitations[0].Intent = nil, store.IntentCancelled
+		}, "only strangers pressed Cancel"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := calm()
+			tc.mutate(w)
+			assert.Contains(t, strings.Join(checkInvitations(w), "\n"), tc.says)
+		})
+	}
+}
