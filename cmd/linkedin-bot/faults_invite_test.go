@@ -576,7 +576,9 @@ func checkInvitations(w *faultWorld) []string {
 		}
 		told := false
 		for _, p := range w.posts {
-			if p.Channel == inv.Channel && (inv.ThreadTS == "" || p.ThreadTS == inv.ThreadTS || p.TS == inv.ThreadTS) && strings.HasPrefix(p.Text, stateMarks[inv.State]) {
+			// In its thread, or in the requester's DM where Slack refused the thread.
+			there := p.Channel == inv.Channel && (inv.ThreadTS == "" || p.ThreadTS == inv.ThreadTS || p.TS == inv.ThreadTS)
+			if (there || p.Channel == dm(inv.Requester)) && strings.HasPrefix(p.Text, stateMarks[inv.State]) {
 				told = true
 			}
 		}
