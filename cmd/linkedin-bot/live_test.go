@@ -440,17 +440,7 @@ func TestAnotherWebhookOfTheAccountIsNotTakenOver(t *testing.T) {
 	lk := fakelinkup.New()
 	e := startBotWith(t, lk, liveVars(map[string]string{"REPLY_POLL_INTERVAL": "1h", "REPLY_POLL_MAX": "1h"}))
 	id := lk.AccountID(loginToken)
-	body := strings.NewReader(`{"account_id":"` + id + `","events":["all"]}`)
-	req, err := http.NewRequest(http.MethodPost, lk.URL()+"/v2/webhooks", body)
-	require.NoError(t, err)
-	req.Header.Set("x-api-key", apiKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	foreign, ok := webhookOf(lk, id)
-	require.True(t, ok)
+	foreign := foreignWebhook(t, lk, id)
 
 	e.command(jane + " Hi from the team")
 	e.finished(1)
@@ -490,17 +480,7 @@ func TestARefusedWebhookCreateLeavesNothingToAdopt(t *testing.T) {
 
 	lk.RefuseWebhooks(0, "", "")
 	id := lk.AccountID(loginToken)
-	body := strings.NewReader(`{"account_id":"` + id + `","events":["all"]}`)
-	req, err := http.NewRequest(http.MethodPost, lk.URL()+"/v2/webhooks", body)
-	require.NoError(t, err)
-	req.Header.Set("x-api-key", apiKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	foreign, ok := webhookOf(lk, id)
-	require.True(t, ok)
+	foreign := foreignWebhook(t, lk, id)
 
 	e.start()
 	e.waitUntil("the bot's own webhook live", func() bool {
@@ -515,4 +495,22 @@ func TestARefusedWebhookCreateLeavesNothingToAdopt(t *testing.T) {
 	assert.Equal(t, 3, webhookCalls(lk, http.MethodPost, "/v2/webhooks"), "the refused create, the other one, the bot's")
 	assert.Zero(t, webhookCalls(lk, http.MethodGet, "/v2/webhooks"), "no list: no create was lost")
 	assert.NotContains(t, e.logs.String(), "adopted the account's Linkup webhook")
+}
+
+// foreignWebhook has someone else (another deployment on the same key)
+// create a webhook for account id at Linkup, and returns it.
+func foreignWebhook(t *testing.T, lk *fakelinkup.Server, id string) fakelinkup.Webhook {
+	t.Helper()
+	body := strings.NewReader(`{"account_id":"` + id + `","events":["all"]}`)
+	req, err := http.NewRequest(http.MethodPost, lk.URL()+"/v2/webhooks", body)
+	require.NoError(t, err)
+	req.Header.Set("x-api-key", apiKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	w, ok := webhookOf(lk, id)
+	require.True(t, ok)
+	return w
 }
