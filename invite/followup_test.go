@@ -57,6 +57,14 @@ func (p *posts) PostMessageContext(_ context.Context, ch string, opts ...slack.M
 	return ch, "1700000000.000100", nil
 }
 
+func (p *posts) GetConversationHistoryContext(context.Context, *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error) {
+	return &slack.GetConversationHistoryResponse{}, nil
+}
+
+func (p *posts) GetConversationRepliesContext(context.Context, *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error) {
+	return nil, false, "", nil
+}
+
 // accepted returns a service on a fresh log whose one invitation (from
 // U1, its message wanted) was accepted: its intent is due.
 func accepted(t *testing.T, sd *sender) (*Service, *store.Store, *posts, int64) {

@@ -27,6 +27,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,9 +70,12 @@ type Sender interface {
 	Submit(ctx context.Context, req send.Request) (store.Send, error)
 }
 
-// Slack is the part of the Web API the invitations post with.
+// Slack is the part of the Web API the invitations post with, and read
+// their posts back with (slackpost.Find) after an answer that leaves a post
+// in doubt.
 type Slack interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+	slackpost.Reader
 }
 
 // Config tunes a Service.
@@ -728,7 +732,7 @@ func (s *Service) tell(inv store.Invitation) {
 		btn := slack.NewButtonBlockElement(NoNoteActionID, strconv.FormatInt(inv.ID, 10), slack.NewTextBlockObject(slack.PlainTextType, "Invite without a note", false, false))
 		blocks = []slack.Block{section(text), slack.NewActionBlock("invitation", btn)}
 	}
-	if err := s.post(inv, text, blocks); err != nil {
+	if err := s.post(inv, string(inv.State), text, blocks); err != nil {
 		if errors.Is(err, errNotPosted) {
 			// Nothing posted: given back, told again by a later cycle.
 			if uerr := s.persist(func(ctx context.Context) error { return s.store.UnmarkTold(ctx, inv.ID, inv.State) }); uerr != nil {
@@ -795,9 +799,12 @@ func inviteWait(inv store.Invitation) time.Duration {
 	return inv.FinishedAt.Sub(inv.CalledAt).Round(24 * time.Hour)
 }
 
-// say posts text in inv's thread (see post), logging a failure.
+// say posts text in inv's thread (see post), logging a failure. A post
+// left in doubt is looked for by its text's hash.
 func (s *Service) say(inv store.Invitation, text string) {
-	if err := s.post(inv, text, nil); err != nil {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(text))
+	if err := s.post(inv, postSay+strconv.FormatUint(h.Sum64(), 36), text, nil); err != nil {
 		s.log.Warn().Err(err).Int64("invitation_id", inv.ID).Msg("an invitation's note was not posted")
 	}
 }
@@ -808,24 +815,39 @@ var errNotPosted = errors.New("not posted")
 // postBudget bounds a post's tries, its rate limits' waits included.
 const postBudget = 30 * time.Second
 
+// postEvent is the metadata event type of an invitation's posts: with the
+// invitation's ID and the post's kind (its state, or postSay), it lets a
+// post left in doubt be found in its thread rather than made twice.
+const postEvent = "linkedin_bot_invitation"
+
+// postSay begins the kind of the posts say makes.
+const postSay = "say:"
+
 // post posts text (and blocks) in inv's thread; an invitation asked by
 // command gets a root message, whose thread then holds its story. Like
 // the send pipeline's posts, a rate-limited post is made again after
 // Slack's Retry-After (within postBudget), one Slack refuses for its
-// blocks goes as text, and one refused for its place (the bot left the
-// channel, it was archived or deleted) goes to the requester's DM. An
-// error wrapping errNotPosted says nothing was posted; any other, that
-// the post may have been made (a 5xx, no answer).
-func (s *Service) post(inv store.Invitation, text string, blocks []slack.Block) error {
+// blocks goes as text, one refused for its place (the bot left the
+// channel, it was archived or deleted) goes to the requester's DM, and
+// one whose answer leaves it in doubt (a 5xx, no answer) is looked for
+// in its thread by its metadata (inv's ID and kind) and made again only
+// when it is not there. An error wrapping errNotPosted says nothing was
+// posted; any other, that the post may have been made and could not be
+// looked for.
+func (s *Service) post(inv store.Invitation, kind, text string, blocks []slack.Block) error {
 	if inv.Channel == "" {
 		return nil
 	}
-	log := s.log.With().Int64("invitation_id", inv.ID).Logger()
+	log := s.log.With().Int64("invitation_id", inv.ID).Str("post", kind).Logger()
 	ctx, cancel := context.WithTimeout(context.Background(), postBudget)
 	defer cancel()
+	id := strconv.FormatInt(inv.ID, 10)
+	md := slack.SlackMetadata{EventType: postEvent, EventPayload: map[string]any{"invitation_id": id, "post": kind}}
 	channel, thread := inv.Channel, inv.ThreadTS
+	since := time.Now()
+	looked := false
 	for {
-		opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
+		opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionMetadata(md)}
 		if blocks != nil {
 			opts = append(opts, slack.MsgOptionBlocks(blocks...))
 		}
@@ -834,11 +856,7 @@ func (s *Service) post(inv store.Invitation, text string, blocks []slack.Block) 
 		}
 		ch, ts, err := s.slack.PostMessageContext(ctx, channel, opts...)
 		if err == nil {
-			if thread == "" {
-				if err := s.store.SetInvitationThread(ctx, inv.ID, ch, ts); err != nil {
-					log.Error().Err(err).Msg("recording an invitation's thread failed")
-				}
-			}
+			s.posted(ctx, inv, thread, ch, ts, log)
 			return nil
 		}
 		if wait, limited := slackpost.Later(err); limited {
@@ -861,9 +879,37 @@ func (s *Service) post(inv store.Invitation, text string, blocks []slack.Block) 
 			channel, thread = inv.Requester, ""
 		case slackpost.Refused(err):
 			return fmt.Errorf("telling an invitation's state in Slack: %s: %w", slackpost.Reason(err), errNotPosted)
-		default:
+		case looked:
+			// Looked for once already and made again: not a third time.
 			return fmt.Errorf("telling an invitation's state in Slack: %w", err)
+		default:
+			// In doubt: Slack may have made it. Made again only when it
+			// is not in its thread.
+			looked = true
+			fch, fts, found, ferr := slackpost.Find(ctx, s.slack, channel, thread, since.Add(-time.Minute), func(m slack.SlackMetadata) bool {
+				return m.EventType == postEvent && slackpost.Field(m, "invitation_id") == id && slackpost.Field(m, "post") == kind
+			})
+			switch {
+			case ferr != nil:
+				return fmt.Errorf("telling an invitation's state in Slack: %w (and it could not be looked for: %v)", err, ferr)
+			case found:
+				log.Info().Err(err).Msg("Slack's answer to an invitation's post was lost, but the post is in its thread: not made again")
+				s.posted(ctx, inv, thread, fch, fts, log)
+				return nil
+			}
+			log.Warn().Err(err).Msg("an invitation's post failed and is not in its thread: made again")
 		}
+	}
+}
+
+// posted records inv's post made at ch/ts outside a thread as the
+// invitation's thread, when it has none yet: its root.
+func (s *Service) posted(ctx context.Context, inv store.Invitation, thread, ch, ts string, log zerolog.Logger) {
+	if thread != "" {
+		return
+	}
+	if err := s.store.SetInvitationThread(ctx, inv.ID, ch, ts); err != nil {
+		log.Error().Err(err).Msg("recording an invitation's thread failed")
 	}
 }
 

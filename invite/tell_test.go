@@ -96,3 +96,48 @@ func TestAnInvitationPostRefusedEverywhereIsToldLater(t *testing.T) {
 	require.Len(t, posts, 1)
 	assert.Equal(t, "C1", posts[0].Channel)
 }
+
+// A post Slack made but whose answer was lost (HTTP 500) is found in its
+// thread by its metadata and not made again; the state is told.
+func TestAnInvitationPostWhoseAnswerWasLostIsNotMadeAgain(t *testing.T) {
+	ctx := context.Background()
+	s, st, fs, id := toldPending(t)
+	fs.LoseAnswers("chat.postMessage", 1)
+	s.tellID(id)
+	s.tellOwed(ctx)
+	posts := invitationPosts(fs)
+	require.Len(t, posts, 1, "made once, found, not made again")
+	assert.Equal(t, "1.1", posts[0].ThreadTS)
+	assert.Contains(t, posts[0].Metadata, postEvent)
+	untold, err := st.Untold(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, untold)
+}
+
+// A post Slack failed before making it (HTTP 503) is not in its thread:
+// it is made again, once, instead of being left untold.
+func TestAnInvitationPostThatFailedIsMadeAgain(t *testing.T) {
+	ctx := context.Background()
+	s, st, fs, id := toldPending(t)
+	fs.FailCalls("chat.postMessage", 1)
+	s.tellID(id)
+	s.tellOwed(ctx)
+	posts := invitationPosts(fs)
+	require.Len(t, posts, 1, "looked for, not found, made again")
+	assert.Equal(t, "C1", posts[0].Channel)
+	assert.Equal(t, "1.1", posts[0].ThreadTS)
+	untold, err := st.Untold(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, untold)
+}
+
+// A post in doubt twice (looked for, made again, in doubt again) is not
+// made a third time: at most two, never a loop.
+func TestAnInvitationPostInDoubtIsMadeAgainAtMostOnce(t *testing.T) {
+	s, _, fs, id := toldPending(t)
+	fs.FailCalls("chat.postMessage", 5)
+	s.tellID(id)
+	s.tellOwed(context.Background())
+	assert.Empty(t, invitationPosts(fs))
+	assert.Len(t, fs.Calls("chat.postMessage"), 2, "the post and one more after looking")
+}
