@@ -435,7 +435,7 @@ type Choice struct {
 // Choices returns the accounts user may send from, best first: their own,
 // then shared ones assigned to them, then the default.
 func (s *Service) Choices(ctx context.Context, user string) ([]Choice, error) {
-	as, err := s.st.AccountsOf(ctx, user)
+	as, err := s.st.BriefsOf(ctx, user)
 	if err != nil {
 		return nil, err
 	}
@@ -453,7 +453,7 @@ func (s *Service) Choices(ctx context.Context, user string) ([]Choice, error) {
 
 // choiceOf is a stored account as a choice: the default one, own (a
 // person's) or shared.
-func (s *Service) choiceOf(a store.Account, own bool) Choice {
+func (s *Service) choiceOf(a store.Brief, own bool) Choice {
 	c := Choice{Name: a.Name, Country: a.Country, Kind: "shared", Expired: a.State == store.AccountExpired}
 	switch {
 	case a.Default && a.Name == s.defaultName:
@@ -469,7 +469,7 @@ func (s *Service) defaultChoice(ctx context.Context) ([]Choice, error) {
 	if s.envDefault {
 		return []Choice{{Name: s.defaultName, Country: s.defaultCountry, Kind: "default"}}, nil
 	}
-	a, err := s.st.Account(ctx, s.defaultName)
+	a, err := s.st.BriefOf(ctx, s.defaultName)
 	if errors.Is(err, store.ErrNoAccount) || err == nil && !a.Default {
 		return nil, nil
 	}
@@ -489,7 +489,9 @@ func (s *Service) Clash(ctx context.Context) error {
 	if !s.tokenDefault {
 		return nil
 	}
-	a, err := s.st.Account(ctx, s.defaultName)
+	// Checked before each send from the default account: the brief says
+	// whether there is a clash; the rare clash reads who may use it.
+	b, err := s.st.BriefOf(ctx, s.defaultName)
 	if errors.Is(err, store.ErrNoAccount) {
 		return nil
 	}
@@ -497,8 +499,12 @@ func (s *Service) Clash(ctx context.Context) error {
 		return err
 	}
 	remove := commandLine("linkedin-bot", "accounts", "remove", "--name", s.defaultName)
-	if a.Default {
+	if b.Default {
 		return fmt.Errorf("%w: the default account %s is LINKUP_LOGIN_TOKEN and is also connected with `linkedin-bot accounts connect` (stored, encrypted), so which session it sends from would be a guess: keep one, by emptying LINKUP_LOGIN_TOKEN (and restarting), or by removing the stored one with %s", ErrClash, s.defaultName, remove)
+	}
+	a, err := s.st.Account(ctx, s.defaultName)
+	if err != nil {
+		return err
 	}
 	return fmt.Errorf("%w: LINKUP_LOGIN_TOKEN's default account is named %s, and so is a stored account (of %s), which must keep its own session and its people: give the default account another name with LINKUP_ACCOUNT_NAME, or remove the stored one with %s", ErrClash, s.defaultName, usersOf(a), remove)
 }
@@ -538,7 +544,7 @@ func (s *Service) Usable(ctx context.Context) ([]Choice, error) {
 		def, _ = s.defaultChoice(ctx)
 	}
 	for _, a := range as {
-		switch c := s.choiceOf(a, a.Owner != "" || len(a.Users) == 1); {
+		switch c := s.choiceOf(a.Brief(), a.Owner != "" || len(a.Users) == 1); {
 		case c.Expired:
 		case c.Kind == "default":
 			if !s.envDefault { // else a dry run's default stands for it

@@ -329,9 +329,54 @@ func (s *Store) Account(ctx context.Context, name string) (Account, error) {
 	return as[0], nil
 }
 
-// AccountsOf returns the accounts user may send from.
-func (s *Store) AccountsOf(ctx context.Context, user string) ([]Account, error) {
-	return s.accounts(ctx, `WHERE a.name IN (SELECT account FROM account_users WHERE "user" = ?)`, user)
+// Brief is what choosing an account needs of it, read on every request:
+// an Account without its token, dates and users.
+type Brief struct {
+	Name    string
+	Owner   string
+	Default bool
+	Country string
+	State   string
+}
+
+// Brief is a's brief.
+func (a Account) Brief() Brief {
+	return Brief{Name: a.Name, Owner: a.Owner, Default: a.Default, Country: a.Country, State: a.State}
+}
+
+// BriefsOf returns, by name, the briefs of the accounts user may send
+// from.
+func (s *Store) BriefsOf(ctx context.Context, user string) ([]Brief, error) {
+	return s.briefs(ctx, `WHERE a.name IN (SELECT account FROM account_users WHERE "user" = ?)`, user)
+}
+
+// BriefOf returns account name's brief, or ErrNoAccount.
+func (s *Store) BriefOf(ctx context.Context, name string) (Brief, error) {
+	bs, err := s.briefs(ctx, `WHERE a.name = ?`, name)
+	if err != nil {
+		return Brief{}, err
+	}
+	if len(bs) == 0 {
+		return Brief{}, fmt.Errorf("%w: %s", ErrNoAccount, name)
+	}
+	return bs[0], nil
+}
+
+func (s *Store) briefs(ctx context.Context, where string, args ...any) ([]Brief, error) {
+	rows, err := s.queryBeside(ctx, `SELECT a.name, a.owner, a.is_default, a.country, a.state FROM accounts a `+where+` ORDER BY a.name`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []Brief
+	for rows.Next() {
+		var b Brief
+		if err := rows.Scan(&b.Name, &b.Owner, &b.Default, &b.Country, &b.State); err != nil {
+			return nil, fmt.Errorf("reading accounts: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) accounts(ctx context.Context, where string, args ...any) ([]Account, error) {
