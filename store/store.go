@@ -29,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -388,13 +389,9 @@ func (s *Store) Sync() error {
 	}
 	covers := s.syncAsked.Load() // every commit that asked before this fsync starts
 	path := s.path + "-wal"
-	if s.wal != nil {
-		cur, err1 := os.Stat(path)
-		open, err2 := s.wal.Stat()
-		if err1 != nil || err2 != nil || !os.SameFile(cur, open) {
-			_ = s.wal.Close()
-			s.wal = nil
-		}
+	if s.wal != nil && walReplaced(s.wal, path) {
+		_ = s.wal.Close()
+		s.wal = nil
 	}
 	if s.wal == nil {
 		f, err := os.OpenFile(path, os.O_RDWR, 0)
@@ -409,6 +406,22 @@ func (s *Store) Sync() error {
 	s.group.fsyncs.Add(1)
 	s.syncDone = covers
 	return nil
+}
+
+// walReplaced tells whether f, the write-ahead log opened at path, is no
+// longer the log: SQLite deletes it when its last connection closes and
+// makes a new one at path. One fstat where the system says how many names
+// the open file has (none once deleted); else both files compared.
+func walReplaced(f *os.File, path string) bool {
+	open, err := f.Stat()
+	if err != nil {
+		return true
+	}
+	if st, ok := open.Sys().(*syscall.Stat_t); ok {
+		return st.Nlink == 0
+	}
+	cur, err := os.Stat(path)
+	return err != nil || !os.SameFile(cur, open)
 }
 
 // migrate applies the embedded migrations the database has not seen, each
