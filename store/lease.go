@@ -210,32 +210,55 @@ func (s *Store) First(ctx context.Context, key string) (bool, error) {
 }
 
 // clockEvery is how often Clock measures this bot's offset from
-// PostgreSQL's clock.
+// PostgreSQL's clock (dbClock.every).
 const clockEvery = 10 * time.Second
 
 // Clock is the time by the database's clock, for what bots sharing a log
 // write with one clock and compare with another (a campaign's gaps, which
 // whichever bot holds the campaigns' job keeps): this bot's clock, on
-// PostgreSQL corrected by its offset from the server's, measured at most
-// every clockEvery (half a round trip's error). Until a measure succeeds,
-// and on SQLite (one machine), it is this bot's clock.
+// PostgreSQL corrected by its offset from the server's (half a round
+// trip's error). The first call measures it; from then on a goroutine
+// measures it again every clockEvery, so that no caller waits for the
+// database (a measure that fails keeps the last offset). Until a measure
+// succeeds, and on SQLite (one machine), it is this bot's clock.
 func (s *Store) Clock() time.Time {
 	if !s.db.pg {
 		return s.now()
 	}
-	s.clockMu.Lock()
-	defer s.clockMu.Unlock()
-	if time.Since(s.clockAt) >= clockEvery {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		sent := s.now()
-		var ms int64
-		if err := s.queryRow(ctx, `SELECT `+dbNow).Scan(&ms); err == nil {
-			back := s.now()
-			mid := sent.Add(back.Sub(sent) / 2)
-			s.clockOffset = time.UnixMilli(ms).Sub(mid)
-		}
-		s.clockAt = time.Now() // a failed measure is tried again later, not on every call
+	s.clock.start.Do(func() {
+		s.measureClock()
+		s.clock.running.Go(func() {
+			t := time.NewTicker(s.clock.every)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					s.measureClock()
+				case <-s.clock.ctx.Done():
+					return
+				}
+			}
+		})
+	})
+	return s.now().Add(time.Duration(s.clock.offset.Load()))
+}
+
+// measureClock measures this bot's offset from PostgreSQL's clock.
+func (s *Store) measureClock() {
+	ctx, cancel := context.WithTimeout(s.clock.ctx, 2*time.Second)
+	defer cancel()
+	sent := s.now()
+	var ms int64
+	if err := s.queryRow(ctx, `SELECT `+dbNow).Scan(&ms); err != nil {
+		return
 	}
-	return s.now().Add(s.clockOffset)
+	mid := sent.Add(s.now().Sub(sent) / 2)
+	s.clock.offset.Store(int64(time.UnixMilli(ms).Sub(mid)))
+}
+
+// stopClock ends Clock's measures, waiting for one under way.
+func (s *Store) stopClock() {
+	s.clock.start.Do(func() {}) // none starts from now on
+	s.clock.stop()
+	s.clock.running.Wait()
 }

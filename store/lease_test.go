@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -365,4 +366,42 @@ func TestClockIsTheDatabasesWhateverTheBotsSays(t *testing.T) {
 			})
 		})
 	}
+}
+
+// After its first measure, Clock never waits for the database: a later
+// measure is made beside it, and one the database holds up (every
+// connection taken) neither delays it nor loses the offset. Close ends the
+// measures, even one waiting for a connection.
+func TestClockDoesNotWaitForTheDatabase(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		if !s.db.pg {
+			t.Skip("on SQLite, Clock is the bot's clock: it never asks the database")
+		}
+		ctx := context.Background()
+		s.clock.every = 20 * time.Millisecond
+		s.now = later(time.Minute)
+		assert.WithinDuration(t, time.Now(), s.Clock(), time.Second, "measured at the first call")
+
+		var held []*sql.Conn
+		for range pgConns {
+			c, err := s.raw.Conn(ctx)
+			require.NoError(t, err)
+			held = append(held, c)
+		}
+		// Measures are due, wait for a connection and fail (2 s).
+		time.Sleep(2*time.Second + 5*s.clock.every)
+		for range 3 {
+			start := time.Now()
+			got := s.Clock()
+			assert.Less(t, time.Since(start), 100*time.Millisecond, "not waiting for a connection")
+			assert.WithinDuration(t, time.Now(), got, time.Second, "the last offset kept")
+			time.Sleep(s.clock.every)
+		}
+		start := time.Now()
+		s.stopClock()
+		assert.Less(t, time.Since(start), time.Second, "a measure waiting for a connection ends with Close")
+		for _, c := range held {
+			_ = c.Close()
+		}
+	})
 }

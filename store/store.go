@@ -235,9 +235,17 @@ type Store struct {
 
 	group grouper // accepts that arrive together, written together (acceptgroup.go)
 
-	clockMu     sync.Mutex
-	clockOffset time.Duration // PostgreSQL's clock minus this bot's (Clock)
-	clockAt     time.Time     // when it was last measured
+	clock dbClock // PostgreSQL's clock (Clock)
+}
+
+// dbClock keeps this bot's offset from PostgreSQL's clock (Store.Clock).
+type dbClock struct {
+	start   sync.Once
+	every   time.Duration // between measures: clockEvery
+	offset  atomic.Int64  // PostgreSQL's clock minus this bot's, in nanoseconds
+	ctx     context.Context
+	stop    context.CancelFunc
+	running sync.WaitGroup
 }
 
 // inLane runs f, a write of a send under way, in its lane (see lane),
@@ -263,6 +271,8 @@ func newStore(db *sql.DB, pg bool, path string) *Store {
 	}
 	s := &Store{db: conn{q: db, pg: pg}, raw: db, path: path, now: time.Now, stmts: map[string]*sql.Stmt{},
 		owner: newOwner(host), host: host, lease: DefaultLease}
+	s.clock.every = clockEvery
+	s.clock.ctx, s.clock.stop = context.WithCancel(context.Background())
 	if !pg {
 		s.lane = make(chan struct{}, 1)
 	}
@@ -356,6 +366,7 @@ func schemaProblem(version, known int, upgrading bool) error {
 // Close closes the database.
 func (s *Store) Close() error {
 	s.stopGroups()
+	s.stopClock()
 	s.walMu.Lock()
 	defer s.walMu.Unlock()
 	var err error
