@@ -330,3 +330,7 @@ func TestStartLeavesAYoungCallingInvitationToALaterCycle(t *testing.T) {
 	require.Len(t, sl.texts, 1, "told once")
 	assert.Contains(t, sl.texts[0], "outcome could not be confirmed")
 }
+
+func (p *posts) OpenConversationContext(context.Context, *slack.OpenConversationParameters) (*slack.Channel, bool, bool, error) {
+	return nil, false, false, errors.New("not in this test")
+}

@@ -72,10 +72,11 @@ type Sender interface {
 
 // Slack is the part of the Web API the invitations post with, and read
 // their posts back with (slackpost.Find) after an answer that leaves a post
-// in doubt.
+// in doubt, in the bot's DM with a user when the post was addressed to them.
 type Slack interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	slackpost.Reader
+	slackpost.Opener
 }
 
 // Config tunes a Service.
@@ -140,6 +141,8 @@ type Service struct {
 	running sync.WaitGroup
 	stop    chan struct{}
 	wake    chan struct{}
+
+	dms slackpost.DMs // the requesters' DMs, where a post to a user's ID is looked for
 }
 
 // New returns a Service; Start runs its job.
@@ -885,10 +888,18 @@ func (s *Service) post(inv store.Invitation, kind, text string, blocks []slack.B
 		default:
 			// In doubt: Slack may have made it. Made again only when it
 			// is not in its thread.
+			// A post to a user's ID (the requester's DM, the root of an
+			// invitation asked from Home) is looked for in the bot's DM
+			// with them: Slack cannot read it by the user's ID.
 			looked = true
-			fch, fts, found, ferr := slackpost.Find(ctx, s.slack, channel, thread, since.Add(-time.Minute), func(m slack.SlackMetadata) bool {
-				return m.EventType == postEvent && slackpost.Field(m, "invitation_id") == id && slackpost.Field(m, "post") == kind
-			})
+			var fch, fts string
+			var found bool
+			where, ferr := s.dms.Channel(ctx, s.slack, channel)
+			if ferr == nil {
+				fch, fts, found, ferr = slackpost.Find(ctx, s.slack, where, thread, since.Add(-time.Minute), func(m slack.SlackMetadata) bool {
+					return m.EventType == postEvent && slackpost.Field(m, "invitation_id") == id && slackpost.Field(m, "post") == kind
+				})
+			}
 			switch {
 			case ferr != nil:
 				return fmt.Errorf("telling an invitation's state in Slack: %w (and it could not be looked for: %v)", err, ferr)

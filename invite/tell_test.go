@@ -141,3 +141,91 @@ func TestAnInvitationPostInDoubtIsMadeAgainAtMostOnce(t *testing.T) {
 	assert.Empty(t, invitationPosts(fs))
 	assert.Len(t, fs.Calls("chat.postMessage"), 2, "the post and one more after looking")
 }
+
+// inDM is the requester's own invitation (asked from the Home tab), whose
+// place is their user ID: its first post makes its root in their DM.
+func inDM(t *testing.T, api Slack) (*Service, *store.Store, int64) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	s := New(Config{}, st, nil, nil, &sender{}, api, zerolog.New(io.Discard))
+	inv, err := st.AcceptInvitation(ctx, store.Invitation{IdemKey: "view:1", Account: "acme", Requester: "U1", Channel: "U1",
+		Recipient: "https://www.linkedin.com/in/jane-doe"}, 0)
+	require.NoError(t, err)
+	require.NoError(t, st.FinishInvitation(ctx, inv.ID, store.InvitePending, 1, "", "", ""))
+	return s, st, inv.ID
+}
+
+// A post to a user's ID that Slack failed (HTTP 503) is looked for in
+// the bot's DM with them, not found, and made again: its state is not
+// lost because the DM was named by the user.
+func TestAnInvitationPostToAUsersDMThatFailedIsMadeAgain(t *testing.T) {
+	ctx := context.Background()
+	fs := fakeslack.New(fakeslack.Options{BotToken: "xoxb-test"})
+	t.Cleanup(fs.Close)
+	s, st, id := inDM(t, slack.New("xoxb-test", slack.OptionAPIURL(fs.APIURL())))
+	fs.FailCalls("chat.postMessage", 1)
+	s.tellID(id)
+	s.tellOwed(ctx)
+	posts := invitationPosts(fs)
+	require.Len(t, posts, 1, "looked for in the DM, not found, made again")
+	assert.Equal(t, "D1", posts[0].Channel)
+	inv, err := st.GetInvitation(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, "D1", inv.Channel, "its root recorded")
+	assert.Equal(t, posts[0].TS, inv.ThreadTS)
+}
+
+// A post to a user's ID whose answer was lost is found in the bot's DM
+// with them and not made again; it is the invitation's root.
+func TestAnInvitationPostToAUsersDMWhoseAnswerWasLostIsFound(t *testing.T) {
+	ctx := context.Background()
+	fs := fakeslack.New(fakeslack.Options{BotToken: "xoxb-test"})
+	t.Cleanup(fs.Close)
+	s, st, id := inDM(t, slack.New("xoxb-test", slack.OptionAPIURL(fs.APIURL())))
+	fs.LoseAnswers("chat.postMessage", 1)
+	s.tellID(id)
+	s.tellOwed(ctx)
+	posts := invitationPosts(fs)
+	require.Len(t, posts, 1)
+	inv, err := st.GetInvitation(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, "D1", inv.Channel, "found, and recorded as its root")
+	assert.Equal(t, posts[0].TS, inv.ThreadTS)
+}
+
+// failingTo is a Slack whose first post to one channel fails (HTTP 503)
+// without being made.
+type failingTo struct {
+	*slack.Client
+	channel string
+	failed  bool
+}
+
+func (f *failingTo) PostMessageContext(ctx context.Context, ch string, opts ...slack.MsgOption) (string, string, error) {
+	if ch == f.channel && !f.failed {
+		f.failed = true
+		return "", "", slack.StatusCodeError{Code: 503, Status: "503 Service Unavailable"}
+	}
+	return f.Client.PostMessageContext(ctx, ch, opts...)
+}
+
+// A post Slack refused in its channel, then failed in the requester's DM
+// (HTTP 503), is looked for in that DM and made again there: the state
+// is told, not lost.
+func TestAnInvitationPostFailedInTheDMItFellBackToIsMadeAgain(t *testing.T) {
+	ctx := context.Background()
+	s, st, fs, id := toldPending(t)
+	s.slack = &failingTo{Client: slack.New("xoxb-test", slack.OptionAPIURL(fs.APIURL())), channel: "U1"}
+	fs.FailPosts("C1", "not_in_channel")
+	s.tellID(id)
+	s.tellOwed(ctx)
+	posts := invitationPosts(fs)
+	require.Len(t, posts, 1, "looked for in the DM, not found, made again")
+	assert.Equal(t, "D1", posts[0].Channel)
+	untold, err := st.Untold(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, untold)
+}
