@@ -888,18 +888,8 @@ func (s *Service) post(inv store.Invitation, kind, text string, blocks []slack.B
 		default:
 			// In doubt: Slack may have made it. Made again only when it
 			// is not in its thread.
-			// A post to a user's ID (the requester's DM, the root of an
-			// invitation asked from Home) is looked for in the bot's DM
-			// with them: Slack cannot read it by the user's ID.
 			looked = true
-			var fch, fts string
-			var found bool
-			where, ferr := s.dms.Channel(ctx, s.slack, channel)
-			if ferr == nil {
-				fch, fts, found, ferr = slackpost.Find(ctx, s.slack, where, thread, since.Add(-time.Minute), func(m slack.SlackMetadata) bool {
-					return m.EventType == postEvent && slackpost.Field(m, "invitation_id") == id && slackpost.Field(m, "post") == kind
-				})
-			}
+			fch, fts, found, ferr := s.look(ctx, log, channel, thread, since.Add(-time.Minute), id, kind)
 			switch {
 			case ferr != nil:
 				return fmt.Errorf("telling an invitation's state in Slack: %w (and it could not be looked for: %v)", err, ferr)
@@ -909,6 +899,36 @@ func (s *Service) post(inv store.Invitation, kind, text string, blocks []slack.B
 				return nil
 			}
 			log.Warn().Err(err).Msg("an invitation's post failed and is not in its thread: made again")
+		}
+	}
+}
+
+// look finds the post of kind of invitation id in channel (in thread,
+// when set) since oldest. A post to a user's ID (the requester's DM, the
+// root of an invitation asked from Home) is looked for in the bot's DM
+// with them: Slack cannot read it by the user's ID. A rate-limited read is
+// made again after Slack's Retry-After, within ctx.
+func (s *Service) look(ctx context.Context, log zerolog.Logger, channel, thread string, oldest time.Time, id, kind string) (string, string, bool, error) {
+	for {
+		where, err := s.dms.Channel(ctx, s.slack, channel)
+		var ch, ts string
+		var found bool
+		if err == nil {
+			ch, ts, found, err = slackpost.Find(ctx, s.slack, where, thread, oldest, func(m slack.SlackMetadata) bool {
+				return m.EventType == postEvent && slackpost.Field(m, "invitation_id") == id && slackpost.Field(m, "post") == kind
+			})
+		}
+		wait, limited := slackpost.Later(err)
+		if !limited {
+			return ch, ts, found, err
+		}
+		log.Info().Dur("retry_after", wait).Msg("Slack rate-limited the look for an invitation's post: looked for again after its wait")
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return "", "", false, err
 		}
 	}
 }

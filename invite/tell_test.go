@@ -229,3 +229,20 @@ func TestAnInvitationPostFailedInTheDMItFellBackToIsMadeAgain(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, untold)
 }
+
+// A post in doubt whose looking is rate-limited is looked for again after
+// Slack's Retry-After, not left untold: not found, it is made again.
+func TestAnInvitationPostLookedForUnderARateLimitIsLookedForAgain(t *testing.T) {
+	ctx := context.Background()
+	s, st, fs, id := toldPending(t)
+	fs.FailCalls("chat.postMessage", 1)
+	fs.RateLimit("conversations.replies", 1)
+	s.tellID(id)
+	s.tellOwed(ctx)
+	posts := invitationPosts(fs)
+	require.Len(t, posts, 1, "looked for after the wait, not found, made again")
+	assert.Len(t, fs.Calls("conversations.replies"), 2)
+	untold, err := st.Untold(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, untold)
+}
