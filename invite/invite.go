@@ -815,8 +815,11 @@ func (s *Service) say(inv store.Invitation, text string) {
 // errNotPosted says a post was certainly not made.
 var errNotPosted = errors.New("not posted")
 
-// postBudget bounds a post's tries, its rate limits' waits included.
-const postBudget = 30 * time.Second
+// postBudget bounds a post's tries, its rate limits' waits included. It
+// is twice the Slack client's HTTP timeout (30 s), as the send pipeline's
+// SlackTimeout is: a try that got no answer until the client gave up
+// leaves time to look for the post and make it again.
+const postBudget = 60 * time.Second
 
 // postEvent is the metadata event type of an invitation's posts: with the
 // invitation's ID and the post's kind (its state, or postSay), it lets a

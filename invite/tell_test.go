@@ -2,9 +2,12 @@ package invite
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
@@ -242,6 +245,56 @@ func TestAnInvitationPostLookedForUnderARateLimitIsLookedForAgain(t *testing.T) 
 	posts := invitationPosts(fs)
 	require.Len(t, posts, 1, "looked for after the wait, not found, made again")
 	assert.Len(t, fs.Calls("conversations.replies"), 2)
+	untold, err := st.Untold(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, untold)
+}
+
+// slackTimeout is the production Slack client's HTTP timeout
+// (cmd/linkedin-bot newHTTPClient): the longest a post waits for no answer.
+const slackTimeout = 30 * time.Second
+
+// unanswered is a Slack whose first post gets no answer: it is not made,
+// and the call ends when the HTTP client gives up (slackTimeout) or its
+// context ends.
+type unanswered struct {
+	*slack.Client
+	mu     sync.Mutex
+	waited bool
+}
+
+func (u *unanswered) PostMessageContext(ctx context.Context, ch string, opts ...slack.MsgOption) (string, string, error) {
+	u.mu.Lock()
+	first := !u.waited
+	u.waited = true
+	u.mu.Unlock()
+	if first {
+		t := time.NewTimer(slackTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return "", "", errors.New("Post \"https://slack.com/api/chat.postMessage\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)")
+		case <-ctx.Done():
+			return "", "", ctx.Err()
+		}
+	}
+	return u.Client.PostMessageContext(ctx, ch, opts...)
+}
+
+// A post that got no answer until the Slack client gave up is still
+// looked for and made again: its budget outlasts one try left unanswered.
+// (Slow: it waits the client's 30 s.)
+func TestAnInvitationPostWithNoAnswerIsLookedForAndMadeAgain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits the Slack client's timeout")
+	}
+	ctx := context.Background()
+	s, st, fs, id := toldPending(t)
+	s.slack = &unanswered{Client: slack.New("xoxb-test", slack.OptionAPIURL(fs.APIURL()))}
+	s.tellID(id)
+	posts := invitationPosts(fs)
+	require.Len(t, posts, 1, "looked for, not found, made again")
+	assert.Len(t, fs.Calls("conversations.replies"), 1, "looked for")
 	untold, err := st.Untold(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, untold)
