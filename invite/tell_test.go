@@ -3,7 +3,9 @@ package invite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -298,4 +300,37 @@ func TestAnInvitationPostWithNoAnswerIsLookedForAndMadeAgain(t *testing.T) {
 	untold, err := st.Untold(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, untold)
+}
+
+// slackBehind is a Slack whose clock is behind the bot's by lag: the bot's
+// "oldest" is that much later by Slack's clock.
+type slackBehind struct {
+	*slack.Client
+	lag time.Duration
+}
+
+func (s slackBehind) GetConversationRepliesContext(ctx context.Context, p *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error) {
+	q := *p
+	q.Oldest = shift(t0(q.Oldest), s.lag)
+	return s.Client.GetConversationRepliesContext(ctx, &q)
+}
+
+func t0(ts string) float64 {
+	var f float64
+	_, _ = fmt.Sscanf(ts, "%f", &f)
+	return f
+}
+
+func shift(ts float64, d time.Duration) string {
+	return strconv.FormatFloat(ts+d.Seconds(), 'f', 6, 64)
+}
+
+// A post whose answer was lost is found in its thread though the bot's
+// clock is minutes ahead of Slack's: it is not made twice.
+func TestAnInvitationPostIsFoundWithTheBotsClockAhead(t *testing.T) {
+	s, _, fs, id := toldPending(t)
+	s.slack = slackBehind{Client: slack.New("xoxb-test", slack.OptionAPIURL(fs.APIURL())), lag: 3 * time.Minute}
+	fs.LoseAnswers("chat.postMessage", 1)
+	s.tellID(id)
+	assert.Len(t, invitationPosts(fs), 1, "found, not made again")
 }
