@@ -29,7 +29,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -209,6 +208,7 @@ type Store struct {
 
 	walMu     sync.Mutex
 	wal       *os.File      // the write-ahead log, opened for fsync once it exists
+	walInfo   os.FileInfo   // wal's identity, read once (walReplaced)
 	syncAsked atomic.Uint64 // commits that asked to be synced, numbered
 	syncDone  uint64        // the last one an fsync covered (under walMu)
 
@@ -400,9 +400,9 @@ func (s *Store) Sync() error {
 	}
 	covers := s.syncAsked.Load() // every commit that asked before this fsync starts
 	path := s.path + "-wal"
-	if s.wal != nil && walReplaced(s.wal, path) {
+	if s.wal != nil && s.walReplaced(path) {
 		_ = s.wal.Close()
-		s.wal = nil
+		s.wal, s.walInfo = nil, nil
 	}
 	if s.wal == nil {
 		f, err := os.OpenFile(path, os.O_RDWR, 0)
@@ -419,20 +419,22 @@ func (s *Store) Sync() error {
 	return nil
 }
 
-// walReplaced tells whether f, the write-ahead log opened at path, is no
-// longer the log: SQLite deletes it when its last connection closes and
-// makes a new one at path. One fstat where the system says how many names
-// the open file has (none once deleted); else both files compared.
-func walReplaced(f *os.File, path string) bool {
-	open, err := f.Stat()
-	if err != nil {
-		return true
-	}
-	if st, ok := open.Sys().(*syscall.Stat_t); ok {
-		return st.Nlink == 0
+// walReplaced tells whether s.wal, the write-ahead log opened at path,
+// is no longer the log: SQLite deletes it when its last connection closes
+// and makes a new one at path. One stat of path, compared with the open
+// file's identity (read once): the open file's count of names cannot
+// tell, since another name (a hard link, as a backup by links makes)
+// keeps it named after SQLite deleted it at path.
+func (s *Store) walReplaced(path string) bool {
+	if s.walInfo == nil {
+		open, err := s.wal.Stat()
+		if err != nil {
+			return true
+		}
+		s.walInfo = open
 	}
 	cur, err := os.Stat(path)
-	return err != nil || !os.SameFile(cur, open)
+	return err != nil || !os.SameFile(cur, s.walInfo)
 }
 
 // migrate applies the embedded migrations the database has not seen, each
