@@ -911,13 +911,19 @@ func (s *Service) post(inv store.Invitation, kind, text string, blocks []slack.B
 	}
 }
 
+// lookTries bounds the reads of a look that Slack failed (a 5xx, no
+// answer), its rate limits apart.
+const lookTries = 3
+
 // look finds the post of kind of invitation id in channel (in thread,
 // when set) since oldest. A post to a user's ID (the requester's DM, the
 // root of an invitation asked from Home) is looked for in the bot's DM
-// with them: Slack cannot read it by the user's ID. A rate-limited read is
-// made again after Slack's Retry-After, within ctx.
+// with them: Slack cannot read it by the user's ID. A read is idempotent:
+// a rate-limited one is made again after Slack's Retry-After, and one
+// Slack failed (a 5xx, no answer: as likely as the post's own, in an
+// outage) up to lookTries times, within ctx.
 func (s *Service) look(ctx context.Context, log zerolog.Logger, channel, thread string, oldest time.Time, id, kind string) (string, string, bool, error) {
-	for {
+	for try := 1; ; try++ {
 		where, err := s.dms.Channel(ctx, s.slack, channel)
 		var ch, ts string
 		var found bool
@@ -927,10 +933,18 @@ func (s *Service) look(ctx context.Context, log zerolog.Logger, channel, thread 
 			})
 		}
 		wait, limited := slackpost.Later(err)
-		if !limited {
-			return ch, ts, found, err
+		switch {
+		case err == nil:
+			return ch, ts, found, nil
+		case limited:
+			try--
+			log.Info().Dur("retry_after", wait).Msg("Slack rate-limited the look for an invitation's post: looked for again after its wait")
+		case errors.Is(err, slackpost.ErrCannotLook), slackpost.Refused(err), ctx.Err() != nil, try >= lookTries:
+			return "", "", false, err
+		default:
+			wait = time.Duration(try) * 500 * time.Millisecond
+			log.Info().Err(err).Msg("the look for an invitation's post failed: looked for again")
 		}
-		log.Info().Dur("retry_after", wait).Msg("Slack rate-limited the look for an invitation's post: looked for again after its wait")
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:

@@ -334,3 +334,20 @@ func TestAnInvitationPostIsFoundWithTheBotsClockAhead(t *testing.T) {
 	s.tellID(id)
 	assert.Len(t, invitationPosts(fs), 1, "found, not made again")
 }
+
+// A post in doubt whose look also fails (Slack's 5xx, as in an outage) is
+// looked for again, not left untold: not found, it is made again.
+func TestAnInvitationPostWhoseLookFailsIsLookedForAgain(t *testing.T) {
+	ctx := context.Background()
+	s, st, fs, id := toldPending(t)
+	fs.FailCalls("chat.postMessage", 1)
+	fs.FailCalls("conversations.replies", 1)
+	s.tellID(id)
+	s.tellOwed(ctx)
+	posts := invitationPosts(fs)
+	require.Len(t, posts, 1, "looked for again, not found, made again")
+	assert.Len(t, fs.Calls("conversations.replies"), 2)
+	untold, err := st.Untold(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, untold)
+}
