@@ -503,6 +503,9 @@ func (s *Service) Clash(ctx context.Context) error {
 		return fmt.Errorf("%w: the default account %s is LINKUP_LOGIN_TOKEN and is also connected with `linkedin-bot accounts connect` (stored, encrypted), so which session it sends from would be a guess: keep one, by emptying LINKUP_LOGIN_TOKEN (and restarting), or by removing the stored one with %s", ErrClash, s.defaultName, remove)
 	}
 	a, err := s.st.Account(ctx, s.defaultName)
+	if errors.Is(err, store.ErrNoAccount) {
+		return nil // removed since the brief was read: no clash now
+	}
 	if err != nil {
 		return err
 	}

@@ -513,7 +513,7 @@ func metadata(kind string, conv int64, key string) slack.SlackMetadata {
 // find looks for a post of the bridge in Slack; found is its ts.
 func (b *Bridge) find(ctx context.Context, channel, thread string, since time.Time, kind string, conv int64, key string) (string, string, error) {
 	id := strconv.FormatInt(conv, 10)
-	ch, ts, ok, err := slackpost.Find(ctx, b.slack, channel, thread, since.Add(-time.Minute), func(md slack.SlackMetadata) bool {
+	ch, ts, ok, err := slackpost.Find(ctx, b.slack, channel, thread, since.Add(-slackpost.LookBack), func(md slack.SlackMetadata) bool {
 		return md.EventType == postEvent && slackpost.Field(md, "conversation") == id && slackpost.Field(md, "key") == key && slackpost.Field(md, "post") == kind
 	})
 	if !ok {

@@ -826,11 +826,6 @@ const postBudget = 60 * time.Second
 // post left in doubt be found in its thread rather than made twice.
 const postEvent = "linkedin_bot_invitation"
 
-// lookBack is how long before a post in doubt its look begins: this
-// bot's clock may be minutes off Slack's (Slack dates the post), and a
-// post made that the look skips would be made twice.
-const lookBack = 15 * time.Minute
-
 // postSay begins the kind of the posts say makes.
 const postSay = "say:"
 
@@ -897,7 +892,7 @@ func (s *Service) post(inv store.Invitation, kind, text string, blocks []slack.B
 			// In doubt: Slack may have made it. Made again only when it
 			// is not in its thread.
 			looked = true
-			fch, fts, found, ferr := s.look(ctx, log, channel, thread, since.Add(-lookBack), id, kind)
+			fch, fts, found, ferr := s.look(ctx, log, channel, thread, since.Add(-slackpost.LookBack), id, kind)
 			switch {
 			case ferr != nil:
 				return fmt.Errorf("telling an invitation's state in Slack: %w (and it could not be looked for: %v)", err, ferr)

@@ -382,7 +382,7 @@ func (p *Pipeline) postTo(ctx context.Context, log zerolog.Logger, sd store.Send
 }
 
 // findPost looks for post d of sd at t in Slack, among the messages since
-// a minute before the send could have made it.
+// slackpost.LookBack before the send could have made it.
 func (p *Pipeline) findPost(ctx context.Context, sd store.Send, d store.Delivery, t target) (channel, ts string, found bool, err error) {
 	if t.hook != "" {
 		return "", "", false, errors.New("a response_url post cannot be read back")
@@ -392,7 +392,7 @@ func (p *Pipeline) findPost(ctx context.Context, sd store.Send, d store.Delivery
 		since = sd.FinishedAt
 	}
 	id := strconv.FormatInt(sd.ID, 10)
-	return slackpost.Find(ctx, p.slack, t.channel, t.thread, since.Add(-time.Minute), func(md slack.SlackMetadata) bool {
+	return slackpost.Find(ctx, p.slack, t.channel, t.thread, since.Add(-slackpost.LookBack), func(md slack.SlackMetadata) bool {
 		return md.EventType == postEvent && slackpost.Field(md, "send_id") == id && slackpost.Field(md, "post") == string(d)
 	})
 }

@@ -40,6 +40,12 @@ type Reader interface {
 // Pages bounds the pages of history read to find one post.
 const Pages = 5
 
+// LookBack is how long before a post could have been made the look for it
+// begins (Find's oldest): Slack dates a post by its own clock, which this
+// bot's may be minutes off, and a post the look skipped would be made
+// twice.
+const LookBack = 15 * time.Minute
+
 // ErrCannotLook is returned by Find where a post cannot be read back: a
 // DM named by its user (the bot may not read it by that name).
 var ErrCannotLook = errors.New("a DM named by its user cannot be read back")
