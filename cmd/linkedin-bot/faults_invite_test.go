@@ -21,7 +21,9 @@ package main
 //	    message cancelled before the note was refused stays cancelled);
 //	    every invitation ends told in Slack, final or pending (none left
 //	    calling); on v2, one accepted while pending with its stream held
-//	    ends accepted; a stranger's Cancel or press changes nothing
+//	    ends accepted; a stranger's Cancel or press changes nothing; with
+//	    INVITES_PER_WEEK, an account's invitations that may have gone
+//	    never exceed it, and each the cap refused is told so
 
 import (
 	"context"
@@ -129,6 +131,26 @@ func genInvitations(s *schedule, tail int) {
 		}
 		groups = append(groups, g)
 	}
+	// A third of these schedules have a weekly cap of 1 or 2 invitations
+	// per account, and nothing ages an invitation out of the week.
+	if rc := rand.New(rand.NewPCG(uint64(s.Seed), 0x0ca9)); rc.IntN(3) == 0 {
+		s.Setup.InvitesPerWeek = 1 + rc.IntN(2)
+		for _, g := range groups {
+			for k := range g {
+				if g[k].Kind == stepInviteAccept {
+					g[k].Effect = false
+				}
+			}
+		}
+		// One person invites one more than the cap with the command, from
+		// their best account: the last at least is refused.
+		user := su.Users[rc.IntN(len(su.Users))]
+		var g []step
+		for k := range s.Setup.InvitesPerWeek + 1 {
+			g = append(g, step{Kind: stepInvite, User: user, Via: viaCommand, Recipient: fmt.Sprintf("https://www.linkedin.com/in/inv-%d-cap%d", s.Seed, k), N: 1})
+		}
+		groups = append(groups, g)
+	}
 	insertGroups(s, r, groups, tail)
 }
 
@@ -215,8 +237,9 @@ type faultInvite struct {
 	Note         string
 	SendOnAccept bool
 	ViewID       string
-	Submitted    int  // submissions delivered
-	Accepted     bool // a submission was acked as taken (an empty ack)
+	Submitted    int      // submissions delivered
+	Accepted     bool     // a submission was acked as taken (an empty ack)
+	Acks         []string // the submissions' acks that were not empty
 	FromSend     int64
 	NoteLimited  bool // LinkedIn refuses its note
 }
@@ -228,6 +251,8 @@ type inviteCancel struct {
 	User       string
 	Invitation int64
 	At         time.Time
+	Hook       string // the press's response_url (fakeslack's name)
+	Acked      bool
 }
 
 // inviteCall is one invite call as the fake Linkup saw it.
@@ -421,11 +446,12 @@ func (fr *faultRun) inviteWithoutNote(i int, st step) {
 	fr.note("step %d: the invitation of step %d is %s (code %q, intent %q)", i, st.Ref, inv.State, inv.Code, inv.Intent)
 	var wg sync.WaitGroup
 	for range st.N {
-		fr.mu.Lock()
-		fr.noNotes = append(fr.noNotes, inviteCancel{Step: i, User: st.User, Invitation: inv.ID, At: time.Now()})
-		fr.mu.Unlock()
 		wg.Go(func() {
-			_, ok := fr.click(i, st.User, invite.NoNoteActionID, fmt.Sprint(inv.ID))
+			at := time.Now()
+			hook, ok := fr.click(i, st.User, invite.NoNoteActionID, fmt.Sprint(inv.ID))
+			fr.mu.Lock()
+			fr.noNotes = append(fr.noNotes, inviteCancel{Step: i, User: st.User, Invitation: inv.ID, At: at, Hook: hook, Acked: ok})
+			fr.mu.Unlock()
 			fr.note("step %d: %s pressed Invite without a note on invitation %d: acked %v", i, st.User, inv.ID, ok)
 		})
 	}
@@ -655,6 +681,12 @@ func (fr *faultRun) invite(i int, st step) {
 		if ok && len(a.Payload) == 0 {
 			x.Accepted = true
 		}
+		if ok && len(a.Payload) > 0 {
+			x.Acks = append(x.Acks, string(a.Payload))
+		}
+		if strings.Contains(string(a.Payload), capSentence) {
+			fr.injected["invitation refused by the weekly cap"]++ // under fr.mu
+		}
 		fr.mu.Unlock()
 		fr.note("step %d: %s submitted the invitation of %s (send on accept %v): acked %v %s", i, st.User, x.Recipient, x.SendOnAccept, ok, brief(string(a.Payload)))
 	}
@@ -776,6 +808,7 @@ func checkInvitations(w *faultWorld) []string {
 	for _, inv := range w.invitations {
 		byRecipient[inv.Recipient] = append(byRecipient[inv.Recipient], inv)
 	}
+	out = append(out, w.checkWeekCap(byRecipient)...)
 	for _, x := range w.invites {
 		invs := byRecipient[x.Recipient]
 		if x.Accepted && len(invs) == 0 {
@@ -868,6 +901,68 @@ func checkInvitations(w *faultWorld) []string {
 		}
 	}
 	return out
+}
+
+// capSentence is in every refusal of the weekly cap.
+const capSentence = "(INVITES_PER_WEEK)"
+
+// checkWeekCap is I7's judgement of INVITES_PER_WEEK, when the schedule
+// sets it (and nothing ages an invitation out of the week): the invite
+// calls of an account that may have invited someone (all but refusals)
+// never exceed it, and every invitation the cap refused is told so, in the
+// form's answer or, for "Invite without a note", to the presser.
+func (w *faultWorld) checkWeekCap(byRecipient map[string][]store.Invitation) []string {
+	limit := w.s.Setup.InvitesPerWeek
+	if limit == 0 {
+		return nil
+	}
+	var out []string
+	counted := map[string]int{}
+	for _, c := range w.inviteCalls {
+		if c.Action == "invite" && c.Status != http.StatusBadRequest && c.Status != http.StatusTooManyRequests {
+			counted[w.tokenName(c.Token)]++
+		}
+	}
+	for k, n := range counted {
+		if n > limit {
+			out = append(out, fmt.Sprintf("%s: %d invitations reached Linkup in a week, over INVITES_PER_WEEK=%d", k, n, limit))
+		}
+	}
+	for _, x := range w.invites {
+		if len(byRecipient[x.Recipient]) > 0 || x.Accepted || len(x.Acks) == 0 || !w.mayAskStill(x.User, x.Step) {
+			continue
+		}
+		if !slices.ContainsFunc(x.Acks, func(a string) bool { return strings.Contains(a, capSentence) }) {
+			out = append(out, fmt.Sprintf("step %d: %s's invitation of %s was refused (%s), and the weekly cap not named", x.Step, x.User, x.Recipient, brief(x.Acks[0])))
+		}
+	}
+	for _, first := range w.invitations {
+		if first.State != store.InviteFailed || first.Code != linkup.CodeNoteLimit ||
+			slices.ContainsFunc(w.invitations, func(n store.Invitation) bool { o, ok := w.noNoteOf(n); return ok && o.ID == first.ID }) {
+			continue
+		}
+		for _, p := range w.noNotes {
+			if p.Invitation != first.ID || !p.Acked || !w.mayUseAccount(first.Account, p.User, p.Step) {
+				continue
+			}
+			if !slices.ContainsFunc(w.hooks, func(h fakeslack.Hook) bool {
+				text, _ := h.Body["text"].(string)
+				return h.Path == p.Hook && strings.Contains(text, capSentence)
+			}) {
+				out = append(out, fmt.Sprintf("step %d: %s pressed Invite without a note on invitation %d, nobody was invited again, and they were not told of the weekly cap", p.Step, p.User, first.ID))
+			}
+		}
+	}
+	return out
+}
+
+// mayAskStill reports whether user, at step, is on no account's list of
+// those taken off it: someone taken off may be refused for that instead.
+func (w *faultWorld) mayAskStill(user string, step int) bool {
+	if user == w.s.Setup.Outsider {
+		return false
+	}
+	return !slices.ContainsFunc(w.unassigned, func(u unassignment) bool { return u.User == user && u.Step < step })
 }
 
 // noNoteOf returns the invitation inv was made again from by "Invite
@@ -1032,6 +1127,46 @@ func TestInvitationInvariantCatchesViolations(t *testing.T) {
 	for _, tc := range noNote {
 		t.Run(tc.name, func(t *testing.T) {
 			w := again()
+			tc.mutate(w)
+			assert.Contains(t, strings.Join(checkInvitations(w), "\n"), tc.says)
+		})
+	}
+
+	// INVITES_PER_WEEK=1: a second invitation refused in its form, and
+	// "Invite without a note" refused to its presser, each naming the cap.
+	const capAck = `{"response_action":"errors","errors":{"note":"This LinkedIn account sent its 1 invitations of the last 7 days (INVITES_PER_WEEK), so nobody was invited."}}`
+	capped := func() *faultWorld {
+		w := again()
+		w.s.Setup.InvitesPerWeek = 1
+		w.invitations, w.calls, w.acceptedLive = w.invitations[:1], nil, nil
+		w.inviteCalls = w.inviteCalls[:1]
+		w.inviteCalls[0].Status = 200 // the note went, as far as the cap knows
+		w.invitations[0].Code = linkup.CodeNoteLimit
+		w.noNotes = []inviteCancel{{Step: 3, User: u1, Invitation: 1, Hook: "b1", Acked: true}}
+		w.hooks = []fakeslack.Hook{{Path: "b1", Body: map[string]any{"text": ":warning: This LinkedIn account sent its 1 invitations of the last 7 days (INVITES_PER_WEEK), so nobody was invited."}}}
+		w.invites = append(w.invites, &faultInvite{Step: 4, User: u1, Recipient: r + "-2", Submitted: 1, Acks: []string{capAck}})
+		return w
+	}
+	require.Empty(t, checkInvitations(capped()), "the calm world, capped")
+	capCases := []struct {
+		name   string
+		mutate func(w *faultWorld)
+		says   string
+	}{
+		{"over the cap", func(w *faultWorld) {
+			w.inviteCalls = append(w.inviteCalls, inviteCall{At: t0, Token: loginToken, Recipient: r + "-2", Action: "invite", Status: 200})
+		}, "2 invitations reached Linkup in a week, over INVITES_PER_WEEK=1"},
+		{"a timeout counts", func(w *faultWorld) {
+			w.inviteCalls = append(w.inviteCalls, inviteCall{At: t0, Token: loginToken, Recipient: r + "-2", Action: "invite", Status: 0})
+		}, "over INVITES_PER_WEEK=1"},
+		{"the form's refusal names no cap", func(w *faultWorld) {
+			w.invites[1].Acks = []string{`{"response_action":"errors","errors":{"note":"No."}}`}
+		}, "the weekly cap not named"},
+		{"the press's refusal untold", func(w *faultWorld) { w.hooks = nil }, "not told of the weekly cap"},
+	}
+	for _, tc := range capCases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := capped()
 			tc.mutate(w)
 			assert.Contains(t, strings.Join(checkInvitations(w), "\n"), tc.says)
 		})

@@ -56,6 +56,8 @@ type setup struct {
 	// come as accepted_invitation events on the webhooks' streams, replies
 	// as message events. Only schedules with invitations are drawn on it.
 	V2 bool
+	// InvitesPerWeek is INVITES_PER_WEEK when set (the product's 100 when 0).
+	InvitesPerWeek int
 }
 
 // cliAccount is an account `linkedin-bot accounts connect` made.
@@ -676,6 +678,9 @@ func (s schedule) String() string {
 	}
 	fmt.Fprintf(&b, "\n  default account: %s; DAILY_SEND_LIMIT=%d READ_CREDITS_PER_DAY=%d LINKUP_TIMEOUT=%s SEND_CONCURRENCY=%d; LinkedIn's clock %+v from the bots'\n",
 		def, su.DailyLimit, su.ReadCredits, su.LinkupTimeout, su.Concurrency, su.ClockOffset)
+	if su.InvitesPerWeek > 0 {
+		fmt.Fprintf(&b, "  INVITES_PER_WEEK=%d\n", su.InvitesPerWeek)
+	}
 	for _, a := range su.Accounts {
 		fmt.Fprintf(&b, "  account %s (command line) for %s\n", a.Name, strings.Join(a.Users, ", "))
 	}

@@ -264,6 +264,9 @@ func newFaultRun(t *testing.T, s schedule) *faultRun {
 	if su.V2 {
 		vars["LINKUP_API_VERSION"] = "v2"
 	}
+	if su.InvitesPerWeek > 0 {
+		vars["INVITES_PER_WEEK"] = fmt.Sprint(su.InvitesPerWeek)
+	}
 	if su.Outsider != "" {
 		vars["ALLOWED_USERS"] = strings.Join(su.Users, ",")
 	}
