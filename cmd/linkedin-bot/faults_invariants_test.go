@@ -77,8 +77,12 @@ type faultWorld struct {
 	inviteCalls []inviteCall
 	invites     []*faultInvite
 	cancels     []inviteCancel
-	accepted    map[string]time.Time
-	invitations []store.Invitation
+	noNotes     []inviteCancel // presses of "Invite without a note"
+	// acceptedLive are the invitations (v2) accepted while pending with
+	// their account's stream held.
+	acceptedLive []int64
+	accepted     map[string]time.Time
+	invitations  []store.Invitation
 
 	// The campaign actors' (faults_campaign_test.go).
 	campaign     *faultCampaign

@@ -52,6 +52,12 @@ type setup struct {
 	// timestamps are off by it).
 	ClockOffset time.Duration
 	Recipients  []string // LinkedIn profiles people write to
+	// V2 runs the bots on Linkup v2 (LINKUP_API_VERSION=v2): acceptances
+	// come as accepted_invitation events on the webhooks' streams, replies
+	// as message events. Only schedules with invitations are drawn on it.
+	V2 bool
+	// InvitesPerWeek is INVITES_PER_WEEK when set (the product's 100 when 0).
+	InvitesPerWeek int
 }
 
 // cliAccount is an account `linkedin-bot accounts connect` made.
@@ -175,6 +181,10 @@ func generateSchedule(seed int64, steps int) schedule {
 	}
 	genInvitations(&s, 0)
 	genCampaign(&s, 0)
+	// Drawn from a stream of their own: half the schedules with
+	// invitations run on v2.
+	s.Setup.V2 = slices.ContainsFunc(s.Steps, func(st step) bool { return st.Kind == stepInvite }) &&
+		rand.New(rand.NewPCG(uint64(seed), 0x0002)).IntN(2) == 0
 	// Every replica a kill left down starts again before the end.
 	for rep, down := range g.down {
 		if down {
@@ -654,6 +664,9 @@ func (s schedule) String() string {
 	if su.Replicas == 2 {
 		store = "PostgreSQL, two bots"
 	}
+	if su.V2 {
+		store += ", Linkup v2"
+	}
 	fmt.Fprintf(&b, "schedule of seed %d (%s)\n", s.Seed, store)
 	fmt.Fprintf(&b, "  users %s", strings.Join(su.Users, ", "))
 	if su.Outsider != "" {
@@ -665,6 +678,9 @@ func (s schedule) String() string {
 	}
 	fmt.Fprintf(&b, "\n  default account: %s; DAILY_SEND_LIMIT=%d READ_CREDITS_PER_DAY=%d LINKUP_TIMEOUT=%s SEND_CONCURRENCY=%d; LinkedIn's clock %+v from the bots'\n",
 		def, su.DailyLimit, su.ReadCredits, su.LinkupTimeout, su.Concurrency, su.ClockOffset)
+	if su.InvitesPerWeek > 0 {
+		fmt.Fprintf(&b, "  INVITES_PER_WEEK=%d\n", su.InvitesPerWeek)
+	}
 	for _, a := range su.Accounts {
 		fmt.Fprintf(&b, "  account %s (command line) for %s\n", a.Name, strings.Join(a.Users, ", "))
 	}
@@ -762,9 +778,22 @@ func (st step) String() string {
 		if st.Via == viaRefused {
 			from = fmt.Sprintf("from the refused send of step %d", st.Ref)
 		}
-		return fmt.Sprintf("%s invites %s %s, note %q, send on accept %v; form submitted %d time(s)", st.User, slug(st.Recipient), from, st.Text, st.Effect, st.N)
+		refused := ""
+		if st.Fault == faultNoteLimit {
+			refused = "; LinkedIn refuses the note"
+		}
+		return fmt.Sprintf("%s invites %s %s, note %q, send on accept %v; form submitted %d time(s)%s", st.User, slug(st.Recipient), from, st.Text, st.Effect, st.N, refused)
 	case stepInviteCancel:
 		return fmt.Sprintf("%s presses Cancel on the invitation of step %d, %d time(s)", st.User, st.Ref, st.N)
+	case stepInviteNoNote:
+		cancel := ""
+		if st.Effect {
+			cancel = ", its requester pressing Cancel on the new invitation at once"
+		}
+		if st.Via == viaAccepting {
+			cancel += ", the recipient accepting it at once"
+		}
+		return fmt.Sprintf("%s presses Invite without a note on the invitation of step %d, %d time(s)%s", st.User, st.Ref, st.N, cancel)
 	case stepInviteAccept:
 		after := ""
 		if st.Effect {

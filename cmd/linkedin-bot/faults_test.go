@@ -159,7 +159,12 @@ type faultRun struct {
 	inviteCalls []inviteCall
 	invites     []*faultInvite
 	cancels     []inviteCancel
-	accepted    map[string]time.Time // recipient → when they first accepted
+	noNotes     []inviteCancel  // the presses of "Invite without a note"
+	noteLimited map[string]bool // the recipients whose invitation's note LinkedIn refuses
+	// acceptedLive are the invitations (v2) pending with their account's
+	// stream held when their recipient accepted: the event must accept them.
+	acceptedLive []int64
+	accepted     map[string]time.Time // recipient → when they first accepted
 
 	// The campaign actors' (faults_campaign_test.go).
 	campaign *faultCampaign
@@ -256,6 +261,12 @@ func newFaultRun(t *testing.T, s schedule) *faultRun {
 	if su.SelfService {
 		vars["ACCOUNT_SELF_SERVICE"] = "true"
 	}
+	if su.V2 {
+		vars["LINKUP_API_VERSION"] = "v2"
+	}
+	if su.InvitesPerWeek > 0 {
+		vars["INVITES_PER_WEEK"] = fmt.Sprint(su.InvitesPerWeek)
+	}
 	if su.Outsider != "" {
 		vars["ALLOWED_USERS"] = strings.Join(su.Users, ",")
 	}
@@ -285,6 +296,8 @@ func newFaultRun(t *testing.T, s schedule) *faultRun {
 	lk.SetInviteAnswer(fr.answerInvite)
 	lk.SetReadAnswer(inboxPath, fr.answerRead(inboxPath))
 	lk.SetReadAnswer(convPath, fr.answerRead(convPath))
+	lk.SetReadAnswer(fakelinkup.InboxV2, fr.answerRead(inboxPath))
+	lk.SetReadAnswer(fakelinkup.ConversationV2, fr.answerRead(convPath))
 	for u, name := range su.DisplayNames {
 		fr.c.slack.AddUser(u, name)
 	}
@@ -507,7 +520,7 @@ func (fr *faultRun) step(i int, st step) {
 		fr.mu.Unlock()
 	case stepSlack:
 		fr.slackFault(st)
-	case stepInvite, stepInviteCancel, stepInviteAccept:
+	case stepInvite, stepInviteCancel, stepInviteAccept, stepInviteNoNote:
 		fr.inviteStep(i, st)
 	case stepCampaign, stepCampaignPress:
 		fr.campaignStep(i, st)
@@ -1061,8 +1074,12 @@ func (fr *faultRun) answerSend(w http.ResponseWriter, r *http.Request, req fakel
 	if _, accepted := fr.accepted[req.Body.LinkedInURL]; f.kind == "" && invitee(req.Body.LinkedInURL) && !accepted {
 		f.kind = faultRefuse // not a connection yet: the invitation actors' (faults_invite_test.go)
 	}
+	token := req.Body.LoginToken
+	if req.AccountID != "" {
+		token = fr.tokenOf(req.AccountID)
+	}
 	n := len(fr.calls)
-	fr.calls = append(fr.calls, linkupCall{At: time.Now(), Token: req.Body.LoginToken, Text: req.Body.MessageText, Recipient: req.Body.LinkedInURL, Fault: f.kind, Effect: f.effect})
+	fr.calls = append(fr.calls, linkupCall{At: time.Now(), Token: token, Text: req.Body.MessageText, Recipient: req.Body.LinkedInURL, Fault: f.kind, Effect: f.effect})
 	fr.inFlight++
 	if f.kind != "" {
 		kind := "linkup send " + f.kind
@@ -1101,12 +1118,28 @@ func (fr *faultRun) answerSend(w http.ResponseWriter, r *http.Request, req fakel
 		fr.mu.Lock()
 		urn, id := fr.calls[n].URN, fr.calls[n].ConvID
 		fr.mu.Unlock()
+		if req.AccountID != "" {
+			data, _ := json.Marshal(map[string]any{"success": true, "data": map[string]any{"entityUrn": urn, "conversation_id": id, "deliveredAt": time.Now().UTC().Format(time.RFC3339Nano)},
+				"metadata": map[string]any{"action": "send", "account_id": req.AccountID, "credits_consumed": 1, "timestamp": time.Now().UTC().Format("2006-01-02T15:04:05.000000")}})
+			answer(http.StatusOK, string(data))
+			return
+		}
 		data, _ := json.Marshal(map[string]any{"entityUrn": urn, "conversation_id": id, "deliveredAt": time.Now().UnixMilli()})
 		answer(http.StatusOK, `{"status":"success","message":"Message sent successfully","data":`+string(data)+`}`)
 	case faultRefuse:
+		if req.AccountID != "" {
+			status = http.StatusBadRequest
+			fakelinkup.ReplyV2Error(w, status, "INVALID_PARAMS", "Cannot message this member")
+			return
+		}
 		answer(http.StatusBadRequest, `{"status":"error","message":"Error while sending message"}`)
 	case fault429:
 		w.Header().Set("Retry-After", "1")
+		if req.AccountID != "" {
+			status = http.StatusTooManyRequests
+			fakelinkup.ReplyV2Error(w, status, "RATE_LIMITED", "API Rate limit exceeded")
+			return
+		}
 		answer(http.StatusTooManyRequests, `{"message":"API Rate limit exceeded"}`)
 	case fault5xx:
 		if f.effect {
@@ -1140,6 +1173,14 @@ func (fr *faultRun) answerRead(path string) fakelinkup.ReadAnswer {
 		if n, ok := body["total_results"].(float64); ok {
 			count = int(n)
 		}
+		if id, ok := body["account_id"].(string); ok { // v2
+			token = fr.tokenOf(id)
+			if p, ok := body["params"].(map[string]any); ok {
+				if n, ok := p["count"].(float64); ok {
+					count = int(n)
+				}
+			}
+		}
 		n := len(fr.reads)
 		fr.reads = append(fr.reads, readCall{At: time.Now(), Path: path, Count: count, Token: token, Fault: f.kind, Status: http.StatusOK})
 		if f.kind != "" {
@@ -1157,6 +1198,10 @@ func (fr *faultRun) answerRead(path string) fakelinkup.ReadAnswer {
 		case fault429:
 			setStatus(http.StatusTooManyRequests)
 			w.Header().Set("Retry-After", "1")
+			if _, v2 := body["account_id"]; v2 {
+				fakelinkup.ReplyV2Error(w, http.StatusTooManyRequests, "RATE_LIMITED", "API Rate limit exceeded")
+				return true
+			}
 			fakelinkup.Reply(w, http.StatusTooManyRequests, `{"message":"API Rate limit exceeded"}`)
 			return true
 		case fault5xx:
@@ -1174,6 +1219,24 @@ func (fr *faultRun) answerRead(path string) fakelinkup.ReadAnswer {
 		}
 		return false
 	}
+}
+
+// tokenOf is the login token whose mailbox v2 account id is: the
+// invariants name accounts by token, whichever API version called.
+func (fr *faultRun) tokenOf(id string) string {
+	tokens := []string{loginToken, defaultStoredToken}
+	for _, a := range fr.s.Setup.Accounts {
+		tokens = append(tokens, a.Token)
+	}
+	for _, l := range fr.s.Setup.Logins {
+		tokens = append(tokens, l.Token)
+	}
+	for _, t := range tokens {
+		if fr.c.linkup.AccountID(t) == id {
+			return t
+		}
+	}
+	return "account_id " + id
 }
 
 // hangUp cuts the connection without an answer.
@@ -1352,7 +1415,7 @@ func (fr *faultRun) world() *faultWorld {
 		calls: slices.Clone(fr.calls), reads: slices.Clone(fr.reads), mailboxes: lk.Mailboxes(),
 		posts: sl.Posts(), slackCalls: sl.Calls(""), hooks: sl.Hooks(), responseURLs: sl.IssuedResponseURLs(),
 		logs: fr.c.logs.String(), defaultToken: "",
-		inviteCalls: slices.Clone(fr.inviteCalls), invites: slices.Clone(fr.invites), cancels: slices.Clone(fr.cancels), accepted: maps.Clone(fr.accepted),
+		inviteCalls: slices.Clone(fr.inviteCalls), invites: slices.Clone(fr.invites), cancels: slices.Clone(fr.cancels), noNotes: slices.Clone(fr.noNotes), acceptedLive: slices.Clone(fr.acceptedLive), accepted: maps.Clone(fr.accepted),
 		campaign: fr.campaign, presses: slices.Clone(fr.presses), campaignRows: map[int64][]store.CampaignRow{},
 	}
 	switch {
