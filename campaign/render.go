@@ -200,9 +200,16 @@ func Report(rows []store.CampaignRow, replied map[string]bool) []byte {
 
 // report uploads campaign c's report to its thread, once: its try is
 // recorded before it is made, and after two tries (each may have
-// reached Slack) it is given up, logged.
-func (s *Service) report(ctx context.Context, c store.Campaign, rows []store.CampaignRow) {
+// reached Slack) it is given up, logged. Its rows are read now: the
+// campaign is over, and a Cancel that landed during the cycle that
+// found it so has changed them since the cycle read them.
+func (s *Service) report(ctx context.Context, c store.Campaign) {
 	log := s.log.With().Int64("campaign", c.ID).Logger()
+	rows, err := s.st.CampaignRows(ctx, c.ID)
+	if err != nil {
+		log.Error().Err(err).Msg("reading the campaign's rows for its report failed; it is tried again")
+		return
+	}
 	tries, err := s.st.IntendReport(ctx, c.ID)
 	if err != nil {
 		log.Error().Err(err).Msg("recording the report's upload failed; it is tried again")

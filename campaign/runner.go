@@ -152,7 +152,7 @@ func (s *Service) run(ctx context.Context, c store.Campaign, busy map[string]boo
 		s.log.Warn().Err(err).Int64("campaign", c.ID).Msg("editing the campaign's root failed; it is tried again")
 	}
 	if c.State.Over() && !inFlight && !c.ReportDone {
-		s.report(ctx, c, rows)
+		s.report(ctx, c)
 	}
 	return nil
 }

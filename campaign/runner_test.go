@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -498,4 +499,49 @@ func TestTheGapCountsFromTheLastSendsCallNotItsClaim(t *testing.T) {
 	require.NoError(t, st.Finish(ctx, sd.ID, store.Outcome{State: store.Sent, Credits: 1}))
 	s.cycle(ctx)
 	assert.Equal(t, []string{"campaign:1:1 Hi", "campaign:1:2 Hi", "campaign:2:1 Hello"}, rec.keys, "once row 2's send called, long ago by the runner's clock")
+}
+
+// A Cancel that lands while a cycle runs the campaign (after its rows
+// were read, before the next row is claimed) is what the report shows:
+// the rows it cancelled say so, none "pending".
+func TestAReportAfterACancelDuringACycleSaysCancelled(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	var s *Service
+	var cancelAt atomic.Bool
+	var id int64
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time {
+		if cancelAt.CompareAndSwap(true, false) {
+			_, err := s.Act(ctx, id, "U1", CancelActionID) // the owner's click, mid-cycle
+			require.NoError(t, err)
+		}
+		return now
+	}
+	rec := &recorder{st: st}
+	sl := &deskSlack{}
+	s = New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30},
+		Now: clock, Rand: rand.New(rand.NewPCG(1, 1))}, st, rec, sl, zerolog.New(io.Discard))
+	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1",
+		CSV: "url,name\nlinkedin.com/in/a,A\nlinkedin.com/in/b,B\nlinkedin.com/in/c,C\n", Template: "Hi {name}"})
+	require.NoError(t, err)
+	id = c.ID
+	require.NoError(t, s.PostReview(ctx, c.ID))
+	_, err = s.Act(ctx, c.ID, "U1", StartActionID)
+	require.NoError(t, err)
+	s.cycle(ctx)
+	require.Len(t, rec.keys, 1)
+	finishAll(t, st)
+
+	now = now.Add(2 * time.Second)
+	cancelAt.Store(true)
+	s.cycle(ctx)
+	require.False(t, cancelAt.Load(), "the cancel landed mid-cycle")
+	assert.Len(t, rec.keys, 1, "nothing after Cancel")
+	require.Len(t, sl.uploads, 1)
+	report := sl.uploads[0].Content
+	assert.NotContains(t, report, "pending")
+	assert.Equal(t, 2, strings.Count(report, ",cancelled,"), report)
 }
