@@ -449,6 +449,15 @@ func (fr *faultRun) inviteWithoutNote(i int, st step) {
 		wg.Go(func() {
 			at := time.Now()
 			hook, ok := fr.click(i, st.User, invite.NoNoteActionID, fmt.Sprint(inv.ID))
+			if ok {
+				// The press's work runs after its ack: the step ends once it
+				// shows (an invitation made, or an answer to the presser), so
+				// that a kill scheduled next does not cut a refusal I7
+				// expects to be told.
+				_ = poll(fr.s.Setup.LinkupTimeout+2*time.Second, func() bool {
+					return len(fr.invitationsOf(x.Recipient)) >= 2 || slices.ContainsFunc(fr.c.slack.Hooks(), func(h fakeslack.Hook) bool { return h.Path == hook })
+				})
+			}
 			fr.mu.Lock()
 			fr.noNotes = append(fr.noNotes, inviteCancel{Step: i, User: st.User, Invitation: inv.ID, At: at, Hook: hook, Acked: ok})
 			fr.mu.Unlock()
