@@ -653,31 +653,42 @@ func benchmarkAccept(b *testing.B, atCap bool) {
 	}
 }
 
+// A claim is synced in the log SQLite writes, even after SQLite replaced
+// it (a new connection after its last one closed) while this store kept
+// the old file open; also when the old file has another name (a backup
+// by hard links), which keeps it from counting as deleted.
 func TestClaimIsSyncedEvenAfterTheLogIsReplaced(t *testing.T) {
-	s, dir := open(t)
-	ctx := context.Background()
-	_, _ = s.Accept(ctx, sample("env:a"), 0)
-	_, ok, err := s.Claim(ctx, 0)
-	require.NoError(t, err)
-	require.True(t, ok)
-	first := s.wal
+	for _, linked := range []bool{false, true} {
+		t.Run(fmt.Sprintf("linked %v", linked), func(t *testing.T) {
+			s, dir := open(t)
+			ctx := context.Background()
+			_, _ = s.Accept(ctx, sample("env:a"), 0)
+			_, ok, err := s.Claim(ctx, 0)
+			require.NoError(t, err)
+			require.True(t, ok)
+			first := s.wal
+			if linked {
+				require.NoError(t, os.Link(filepath.Join(dir, FileName+"-wal"), filepath.Join(t.TempDir(), "backup-wal")))
+			}
 
-	// SQLite deletes the log when its last connection closes; a new connection makes a new one.
-	require.NoError(t, s.raw.Close())
-	require.NoFileExists(t, filepath.Join(dir, FileName+"-wal"))
-	s2, err := Open(ctx, dir)
-	require.NoError(t, err)
-	s2.wal = first // as if the old descriptor had been kept
-	t.Cleanup(func() { _ = s2.Close() })
-	_, _ = s2.Accept(ctx, sample("env:b"), 0)
-	_, ok, err = s2.Claim(ctx, 0)
-	require.NoError(t, err)
-	require.True(t, ok)
-	cur, err := os.Stat(filepath.Join(dir, FileName+"-wal"))
-	require.NoError(t, err)
-	synced, err := s2.wal.Stat()
-	require.NoError(t, err)
-	assert.True(t, os.SameFile(cur, synced), "the current log is the one synced")
+			// SQLite deletes the log when its last connection closes; a new connection makes a new one.
+			require.NoError(t, s.raw.Close())
+			require.NoFileExists(t, filepath.Join(dir, FileName+"-wal"))
+			s2, err := Open(ctx, dir)
+			require.NoError(t, err)
+			s2.wal = first // as if the old descriptor had been kept
+			t.Cleanup(func() { _ = s2.Close() })
+			_, _ = s2.Accept(ctx, sample("env:b"), 0)
+			_, ok, err = s2.Claim(ctx, 0)
+			require.NoError(t, err)
+			require.True(t, ok)
+			cur, err := os.Stat(filepath.Join(dir, FileName+"-wal"))
+			require.NoError(t, err)
+			synced, err := s2.wal.Stat()
+			require.NoError(t, err)
+			assert.True(t, os.SameFile(cur, synced), "the current log is the one synced")
+		})
+	}
 }
 
 func TestLockIsExclusive(t *testing.T) {
@@ -747,34 +758,4 @@ func TestAnAcceptWaitsForAtMostOneWriteOfTheSendsUnderWay(t *testing.T) {
 	}
 	require.Len(t, order, writes+1)
 	assert.Contains(t, order[:2], "accept", "the accept went first or second, not behind the records: %v", order)
-}
-
-// A log that another name still holds (a hard link, as a backup by links
-// makes) is replaced all the same when SQLite deletes it at its path: the
-// new log is the one synced, not the old file kept alive by its link.
-func TestClaimIsSyncedEvenAfterALinkedLogIsReplaced(t *testing.T) {
-	s, dir := open(t)
-	ctx := context.Background()
-	_, _ = s.Accept(ctx, sample("env:a"), 0)
-	_, ok, err := s.Claim(ctx, 0)
-	require.NoError(t, err)
-	require.True(t, ok)
-	first := s.wal
-	require.NoError(t, os.Link(filepath.Join(dir, FileName+"-wal"), filepath.Join(t.TempDir(), "backup-wal")))
-
-	require.NoError(t, s.raw.Close())
-	require.NoFileExists(t, filepath.Join(dir, FileName+"-wal"))
-	s2, err := Open(ctx, dir)
-	require.NoError(t, err)
-	s2.wal = first // as if the old descriptor had been kept
-	t.Cleanup(func() { _ = s2.Close() })
-	_, _ = s2.Accept(ctx, sample("env:b"), 0)
-	_, ok, err = s2.Claim(ctx, 0)
-	require.NoError(t, err)
-	require.True(t, ok)
-	cur, err := os.Stat(filepath.Join(dir, FileName+"-wal"))
-	require.NoError(t, err)
-	synced, err := s2.wal.Stat()
-	require.NoError(t, err)
-	assert.True(t, os.SameFile(cur, synced), "the current log is the one synced")
 }
