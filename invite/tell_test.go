@@ -235,21 +235,30 @@ func TestAnInvitationPostFailedInTheDMItFellBackToIsMadeAgain(t *testing.T) {
 	assert.Empty(t, untold)
 }
 
-// A post in doubt whose looking is rate-limited is looked for again after
-// Slack's Retry-After, not left untold: not found, it is made again.
-func TestAnInvitationPostLookedForUnderARateLimitIsLookedForAgain(t *testing.T) {
-	ctx := context.Background()
-	s, st, fs, id := toldPending(t)
-	fs.FailCalls("chat.postMessage", 1)
-	fs.RateLimit("conversations.replies", 1)
-	s.tellID(id)
-	s.tellOwed(ctx)
-	posts := invitationPosts(fs)
-	require.Len(t, posts, 1, "looked for after the wait, not found, made again")
-	assert.Len(t, fs.Calls("conversations.replies"), 2)
-	untold, err := st.Untold(ctx)
-	require.NoError(t, err)
-	assert.Empty(t, untold)
+// A post in doubt whose look Slack turns away (a 429, after its
+// Retry-After; a 5xx, as in an outage) is looked for again, not left
+// untold: not found, it is made again.
+func TestAnInvitationPostWhoseLookFailsIsLookedForAgain(t *testing.T) {
+	for _, how := range []string{"rate-limited", "5xx"} {
+		t.Run(how, func(t *testing.T) {
+			ctx := context.Background()
+			s, st, fs, id := toldPending(t)
+			fs.FailCalls("chat.postMessage", 1)
+			if how == "5xx" {
+				fs.FailCalls("conversations.replies", 1)
+			} else {
+				fs.RateLimit("conversations.replies", 1)
+			}
+			s.tellID(id)
+			s.tellOwed(ctx)
+			posts := invitationPosts(fs)
+			require.Len(t, posts, 1, "looked for again, not found, made again")
+			assert.Len(t, fs.Calls("conversations.replies"), 2)
+			untold, err := st.Untold(ctx)
+			require.NoError(t, err)
+			assert.Empty(t, untold)
+		})
+	}
 }
 
 // slackTimeout is the production Slack client's HTTP timeout
@@ -333,21 +342,4 @@ func TestAnInvitationPostIsFoundWithTheBotsClockAhead(t *testing.T) {
 	fs.LoseAnswers("chat.postMessage", 1)
 	s.tellID(id)
 	assert.Len(t, invitationPosts(fs), 1, "found, not made again")
-}
-
-// A post in doubt whose look also fails (Slack's 5xx, as in an outage) is
-// looked for again, not left untold: not found, it is made again.
-func TestAnInvitationPostWhoseLookFailsIsLookedForAgain(t *testing.T) {
-	ctx := context.Background()
-	s, st, fs, id := toldPending(t)
-	fs.FailCalls("chat.postMessage", 1)
-	fs.FailCalls("conversations.replies", 1)
-	s.tellID(id)
-	s.tellOwed(ctx)
-	posts := invitationPosts(fs)
-	require.Len(t, posts, 1, "looked for again, not found, made again")
-	assert.Len(t, fs.Calls("conversations.replies"), 2)
-	untold, err := st.Untold(ctx)
-	require.NoError(t, err)
-	assert.Empty(t, untold)
 }
