@@ -110,6 +110,18 @@ func (d *deskSlack) UploadFileContext(_ context.Context, p slack.UploadFileParam
 	return &slack.FileSummary{ID: "F1"}, nil
 }
 
+// openLog opens a fresh send log, closed after the test.
+func openLog(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "data"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// everySecond paces a campaign a second apart, at any hour.
+var everySecond = Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}
+
 // finishAll sends every queued send of the log (the pipeline's part).
 func finishAll(t *testing.T, st *store.Store) {
 	t.Helper()
@@ -126,9 +138,7 @@ func finishAll(t *testing.T, st *store.Store) {
 
 func TestRunnerPacesOnItsClock(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st := openLog(t)
 	hours, _ := ParseHours("Mon-Fri 09:00-18:00")
 	paris, _ := time.LoadLocation("Europe/Paris")
 	now := time.Date(2026, 12, 2, 10, 0, 0, 0, paris) // a Wednesday morning
@@ -203,11 +213,9 @@ func TestRunnerPacesOnItsClock(t *testing.T) {
 
 func TestReportIsTriedTwiceAtMost(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st := openLog(t)
 	sl := &deskSlack{failUps: 5}
-	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30}},
+	s := New(Config{Pace: everySecond, Limits: Limits{RecontactDays: 30}},
 		st, &recorder{st: st}, sl, zerolog.New(io.Discard))
 	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\n", Template: "Hi"})
 	require.NoError(t, err)
@@ -223,12 +231,10 @@ func TestReportIsTriedTwiceAtMost(t *testing.T) {
 
 func TestAnAccountThatCannotBeUsedPausesTheCampaign(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st := openLog(t)
 	sl := &deskSlack{}
 	rec := &recorder{st: st, refuse: &account.ExpiredError{Name: "acct"}}
-	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30}},
+	s := New(Config{Pace: everySecond, Limits: Limits{RecontactDays: 30}},
 		st, rec, sl, zerolog.New(io.Discard))
 	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\nlinkedin.com/in/b\n", Template: "Hi"})
 	require.NoError(t, err)
@@ -256,11 +262,9 @@ func TestAnAccountThatCannotBeUsedPausesTheCampaign(t *testing.T) {
 
 func TestReportCommentEscapesTheCampaignName(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st := openLog(t)
 	sl := &deskSlack{}
-	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30}},
+	s := New(Config{Pace: everySecond, Limits: Limits{RecontactDays: 30}},
 		st, &recorder{st: st}, sl, zerolog.New(io.Discard))
 	c, err := s.Create(ctx, Draft{Key: "view:V1", Name: "<!channel> & <@U1>", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\n", Template: "Hi"})
 	require.NoError(t, err)
@@ -275,12 +279,10 @@ func TestReportCommentEscapesTheCampaignName(t *testing.T) {
 
 func TestACampaignWithoutItsReviewNeverStarts(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st := openLog(t)
 	sl := &deskSlack{failPos: 2}
 	rec := &recorder{st: st}
-	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30}},
+	s := New(Config{Pace: everySecond, Limits: Limits{RecontactDays: 30}},
 		st, rec, sl, zerolog.New(io.Discard))
 
 	// Its channel and its owner's DM both refuse the review: it is cancelled.
@@ -318,9 +320,7 @@ func TestACampaignWithoutItsReviewNeverStarts(t *testing.T) {
 // the root ends saying Paused, with Resume.
 func TestARootEditedWhileAnotherBotPausesEndsPaused(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st := openLog(t)
 	sl := &deskSlack{}
 	rec := &recorder{st: st}
 	s := New(Config{Pace: Pace{GapMin: time.Hour, GapMax: time.Hour, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30}},
@@ -352,9 +352,7 @@ func TestARootEditedWhileAnotherBotPausesEndsPaused(t *testing.T) {
 // Running again, though that is what this bot last wrote there.
 func TestAButtonEditsTheRootWhateverThisBotLastWroteThere(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st := openLog(t)
 	sl := &deskSlack{}
 	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 	cfg := Config{Pace: Pace{GapMin: time.Hour, GapMax: time.Hour, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30},
@@ -381,13 +379,11 @@ func TestAButtonEditsTheRootWhateverThisBotLastWroteThere(t *testing.T) {
 // Start would be refused) is edited to say nothing of it will be sent.
 func TestAReviewPostedButNotRecordedSaysNothingWillBeSent(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st := openLog(t)
 	sl := &deskSlack{}
 	var changed []string
 	rec := &recorder{st: st}
-	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30},
+	s := New(Config{Pace: everySecond, Limits: Limits{RecontactDays: 30},
 		Changed: func(u string) { changed = append(changed, u) }}, st, rec, sl, zerolog.New(io.Discard))
 	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\n", Template: "Hi"})
 	require.NoError(t, err)
@@ -418,12 +414,10 @@ func TestAReviewPostedButNotRecordedSaysNothingWillBeSent(t *testing.T) {
 // was created, under another form of their URL, is not messaged again.
 func TestTheRecontactRuleKnowsAPersonWhateverTheirURLsCase(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st := openLog(t)
 	sl := &deskSlack{}
 	rec := &recorder{st: st}
-	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30}},
+	s := New(Config{Pace: everySecond, Limits: Limits{RecontactDays: 30}},
 		st, rec, sl, zerolog.New(io.Discard))
 	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1",
 		CSV: "url\nhttps://www.linkedin.com/in/Jane-Doe/\nlinkedin.com/in/sam\n", Template: "Hi"})
@@ -450,13 +444,11 @@ func TestTheRecontactRuleKnowsAPersonWhateverTheirURLsCase(t *testing.T) {
 // (its campaign paused meanwhile), another campaign of the account waits.
 func TestTheGapCountsFromTheLastSendsCallNotItsClaim(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st := openLog(t)
 	sl := &deskSlack{}
 	rec := &recorder{st: st}
 	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	s := New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30},
+	s := New(Config{Pace: everySecond, Limits: Limits{RecontactDays: 30},
 		Now: func() time.Time { return now }}, st, rec, sl, zerolog.New(io.Discard))
 	a, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1", CSV: "url\nlinkedin.com/in/a\nlinkedin.com/in/b\n", Template: "Hi"})
 	require.NoError(t, err)
@@ -506,9 +498,7 @@ func TestTheGapCountsFromTheLastSendsCallNotItsClaim(t *testing.T) {
 // the rows it cancelled say so, none "pending".
 func TestAReportAfterACancelDuringACycleSaysCancelled(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	st := openLog(t)
 	var s *Service
 	var cancelAt atomic.Bool
 	var id int64
@@ -522,7 +512,7 @@ func TestAReportAfterACancelDuringACycleSaysCancelled(t *testing.T) {
 	}
 	rec := &recorder{st: st}
 	sl := &deskSlack{}
-	s = New(Config{Pace: Pace{GapMin: time.Second, GapMax: time.Second, Hours: Hours{Always: true}}, Limits: Limits{RecontactDays: 30},
+	s = New(Config{Pace: everySecond, Limits: Limits{RecontactDays: 30},
 		Now: clock, Rand: rand.New(rand.NewPCG(1, 1))}, st, rec, sl, zerolog.New(io.Discard))
 	c, err := s.Create(ctx, Draft{Key: "view:V1", Owner: "U1", Account: "acct", Channel: "C1",
 		CSV: "url,name\nlinkedin.com/in/a,A\nlinkedin.com/in/b,B\nlinkedin.com/in/c,C\n", Template: "Hi {name}"})
