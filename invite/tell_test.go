@@ -39,6 +39,14 @@ func toldPending(t *testing.T) (*Service, *store.Store, *fakeslack.Server, int64
 	return s, st, fs, inv.ID
 }
 
+// assertAllTold asserts that every invitation's state is told.
+func assertAllTold(t *testing.T, st *store.Store) {
+	t.Helper()
+	untold, err := st.Untold(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, untold)
+}
+
 func invitationPosts(fs *fakeslack.Server) []fakeslack.Post {
 	var out []fakeslack.Post
 	for _, p := range fs.Posts() {
@@ -114,9 +122,7 @@ func TestAnInvitationPostWhoseAnswerWasLostIsNotMadeAgain(t *testing.T) {
 	require.Len(t, posts, 1, "made once, found, not made again")
 	assert.Equal(t, "1.1", posts[0].ThreadTS)
 	assert.Contains(t, posts[0].Metadata, postEvent)
-	untold, err := st.Untold(ctx)
-	require.NoError(t, err)
-	assert.Empty(t, untold)
+	assertAllTold(t, st)
 }
 
 // A post Slack failed before making it (HTTP 503) is not in its thread:
@@ -131,9 +137,7 @@ func TestAnInvitationPostThatFailedIsMadeAgain(t *testing.T) {
 	require.Len(t, posts, 1, "looked for, not found, made again")
 	assert.Equal(t, "C1", posts[0].Channel)
 	assert.Equal(t, "1.1", posts[0].ThreadTS)
-	untold, err := st.Untold(ctx)
-	require.NoError(t, err)
-	assert.Empty(t, untold)
+	assertAllTold(t, st)
 }
 
 // A post in doubt twice (looked for, made again, in doubt again) is not
@@ -230,9 +234,7 @@ func TestAnInvitationPostFailedInTheDMItFellBackToIsMadeAgain(t *testing.T) {
 	posts := invitationPosts(fs)
 	require.Len(t, posts, 1, "looked for in the DM, not found, made again")
 	assert.Equal(t, "D1", posts[0].Channel)
-	untold, err := st.Untold(ctx)
-	require.NoError(t, err)
-	assert.Empty(t, untold)
+	assertAllTold(t, st)
 }
 
 // A post in doubt whose look Slack turns away (a 429, after its
@@ -254,9 +256,7 @@ func TestAnInvitationPostWhoseLookFailsIsLookedForAgain(t *testing.T) {
 			posts := invitationPosts(fs)
 			require.Len(t, posts, 1, "looked for again, not found, made again")
 			assert.Len(t, fs.Calls("conversations.replies"), 2)
-			untold, err := st.Untold(ctx)
-			require.NoError(t, err)
-			assert.Empty(t, untold)
+			assertAllTold(t, st)
 		})
 	}
 }
@@ -299,16 +299,13 @@ func TestAnInvitationPostWithNoAnswerIsLookedForAndMadeAgain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits the Slack client's timeout")
 	}
-	ctx := context.Background()
 	s, st, fs, id := toldPending(t)
 	s.slack = &unanswered{Client: slack.New("xoxb-test", slack.OptionAPIURL(fs.APIURL()))}
 	s.tellID(id)
 	posts := invitationPosts(fs)
 	require.Len(t, posts, 1, "looked for, not found, made again")
 	assert.Len(t, fs.Calls("conversations.replies"), 1, "looked for")
-	untold, err := st.Untold(ctx)
-	require.NoError(t, err)
-	assert.Empty(t, untold)
+	assertAllTold(t, st)
 }
 
 // slackBehind is a Slack whose clock is behind the bot's by lag: the bot's
