@@ -172,14 +172,7 @@ func (fr *faultRun) createCampaign(i int, st step) {
 		fmt.Fprintf(&csv, "%s,Row%d\n", u, k)
 	}
 	trigger := fr.trigger(i)
-	id, f := fr.frame("a1-slash-command-docs.json", func(p map[string]any) {
-		p["command"] = "/linkedin-send"
-		p["text"] = "campaign"
-		p["channel_id"] = salesChannel
-		p["user_id"] = st.User
-		p["response_url"] = fr.c.slack.ResponseURL(fmt.Sprintf("k%s-%d", fr.tag, i))
-		p["trigger_id"] = trigger
-	})
+	id, f := fr.command(st.User, "campaign", fmt.Sprintf("k%s-%d", fr.tag, i), trigger)
 	if a, ok := fr.deliver(id, f); !ok || len(a.Payload) > 0 {
 		fr.note("step %d: the campaign command was not taken: acked %v %s", i, ok, brief(string(a.Payload)))
 		return

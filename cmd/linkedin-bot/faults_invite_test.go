@@ -643,14 +643,7 @@ func (fr *faultRun) invite(i int, st step) {
 			return
 		}
 	} else {
-		id, f := fr.frame("a1-slash-command-docs.json", func(p map[string]any) {
-			p["command"] = "/linkedin-send"
-			p["text"] = strings.TrimSpace("invite " + st.Recipient + " " + st.Text)
-			p["channel_id"] = salesChannel
-			p["user_id"] = st.User
-			p["response_url"] = fr.c.slack.ResponseURL(fmt.Sprintf("i%s-%d", fr.tag, i))
-			p["trigger_id"] = trigger
-		})
+		id, f := fr.command(st.User, strings.TrimSpace("invite "+st.Recipient+" "+st.Text), fmt.Sprintf("i%s-%d", fr.tag, i), trigger)
 		if a, ok := fr.deliver(id, f); !ok || len(a.Payload) > 0 {
 			fr.note("step %d: the invite command was not taken: acked %v %s", i, ok, brief(string(a.Payload)))
 			return

@@ -677,19 +677,26 @@ func (fr *faultRun) opened(trigger string) (map[string]any, bool) {
 	return view, err == nil
 }
 
+// command is a /linkedin-send frame (Slack's documented slash command
+// payload) from user in the sales channel, with text, its response_url
+// named hook and trigger; it returns the envelope's ID and the frame.
+func (fr *faultRun) command(user, text, hook, trigger string) (string, []byte) {
+	return fr.frame("a1-slash-command-docs.json", func(p map[string]any) {
+		p["command"] = "/linkedin-send"
+		p["text"] = text
+		p["channel_id"] = salesChannel
+		p["user_id"] = user
+		p["response_url"] = fr.c.slack.ResponseURL(hook)
+		p["trigger_id"] = trigger
+	})
+}
+
 // send makes the request of step i.
 func (fr *faultRun) send(i int, st step) {
 	req := &faultRequest{Step: i, Kind: st.Via, User: st.User, Text: st.Text, Recipient: st.Recipient, Account: st.Account}
 	fr.reqs = append(fr.reqs, req)
 	if st.Via == viaCommand {
-		id, f := fr.frame("a1-slash-command-docs.json", func(p map[string]any) {
-			p["command"] = "/linkedin-send"
-			p["text"] = st.Recipient + " " + st.Text
-			p["channel_id"] = salesChannel
-			p["user_id"] = st.User
-			p["response_url"] = fr.c.slack.ResponseURL(fmt.Sprintf("s%s-%d", fr.tag, i))
-			p["trigger_id"] = fr.trigger(i)
-		})
+		id, f := fr.command(st.User, st.Recipient+" "+st.Text, fmt.Sprintf("s%s-%d", fr.tag, i), fr.trigger(i))
 		req.EnvelopeID, req.Frame, req.Key = id, f, store.IdemKey("envelope", id)
 		a, ok := fr.deliver(id, f)
 		fr.acked(req, a, ok)
@@ -700,14 +707,7 @@ func (fr *faultRun) send(i int, st step) {
 	var f []byte
 	switch st.Via {
 	case viaModal:
-		id, f = fr.frame("a1-slash-command-docs.json", func(p map[string]any) {
-			p["command"] = "/linkedin-send"
-			p["text"] = ""
-			p["channel_id"] = salesChannel
-			p["user_id"] = st.User
-			p["response_url"] = fr.c.slack.ResponseURL(fmt.Sprintf("s%s-%d", fr.tag, i))
-			p["trigger_id"] = fr.trigger(i)
-		})
+		id, f = fr.command(st.User, "", fmt.Sprintf("s%s-%d", fr.tag, i), fr.trigger(i))
 	case viaGlobal:
 		id, f = fr.frame("c2-global-shortcut-docs.json", func(p map[string]any) {
 			p["callback_id"] = "linkedin_send"
@@ -958,14 +958,7 @@ func (fr *faultRun) connect(i int, user string, n int) {
 		}
 	}
 	trigger := fr.trigger(i) + "-" + user
-	id, f := fr.frame("a1-slash-command-docs.json", func(p map[string]any) {
-		p["command"] = "/linkedin-send"
-		p["text"] = "connect"
-		p["channel_id"] = salesChannel
-		p["user_id"] = user
-		p["response_url"] = fr.c.slack.ResponseURL(fmt.Sprintf("k%s-%d-%s", fr.tag, i, user))
-		p["trigger_id"] = trigger
-	})
+	id, f := fr.command(user, "connect", fmt.Sprintf("k%s-%d-%s", fr.tag, i, user), trigger)
 	if _, ok := fr.deliver(id, f); !ok {
 		fr.note("step %d: connect was not acked", i)
 		return
